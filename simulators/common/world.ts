@@ -1,0 +1,277 @@
+/**
+ * The simulated Microsoft cloud: tenants, app registrations, service principals (consents), users and
+ * mailboxes. One World is shared by the Entra ID, Graph and Key Vault simulators running in one process,
+ * so that a consent granted through Entra shows up as a service principal in Graph, and a token Entra signs
+ * is accepted by Graph and Key Vault. Tests and the sandbox change it through the control surface
+ * (simulators/control.ts), never directly.
+ * @module
+ */
+import { randomUUID } from 'node:crypto';
+import { FIRST_PARTY_RESOURCES, type SimAppRole, type SimResource } from './well-known.js';
+
+export interface SimSecret {
+  readonly keyId: string;
+  /** Secret text: kept here only because this is a simulator of the service that issued it. */
+  readonly value: string;
+  readonly expiresAt: number;
+}
+
+export interface SimCertificate {
+  readonly keyId: string;
+  /** base64url SHA-256 thumbprint of the certificate DER (`x5t#S256`). */
+  readonly thumbprintSha256: string;
+  /** base64url SHA-1 thumbprint (`x5t`), for clients that still send it. */
+  readonly thumbprintSha1: string;
+  readonly publicKeyPem: string;
+  readonly expiresAt: number;
+}
+
+/** An application object (app registration), homed in one tenant. */
+export interface SimApp {
+  readonly appId: string;
+  readonly objectId: string;
+  displayName: string;
+  readonly homeTenantId: string;
+  /** AzureADMultipleOrgs when true, AzureADMyOrg otherwise. */
+  multitenant: boolean;
+  secrets: SimSecret[];
+  certificates: SimCertificate[];
+  /** Web redirect URIs, matched exactly (FACTS.md §1.4). */
+  redirectUris: string[];
+  /** App ID URIs of the API this app exposes (e.g. api://{appId}). */
+  identifierUris: string[];
+  /** App roles this app defines for callers of its API (e.g. Broker.Read). */
+  appRoles: SimAppRole[];
+  /** Application permissions it asks for, by resource app id: role values. */
+  requiredRoles: Record<string, string[]>;
+  /** Manifest accessTokenAcceptedVersion for tokens issued *for* this app's API (1 or 2). */
+  accessTokenVersion: 1 | 2;
+}
+
+/** An enterprise application in a tenant: exists once the app is consented to (or homed) there. */
+export interface SimServicePrincipal {
+  readonly objectId: string;
+  readonly appId: string;
+  displayName: string;
+  accountEnabled: boolean;
+  /** Application permissions granted to this SP, by resource app id: role values. */
+  grantedRoles: Record<string, string[]>;
+  /** Until this time (ms since epoch) Entra behaves as if the SP had not replicated: AADSTS700016. */
+  readyAt: number;
+  createdAt: number;
+}
+
+export interface SimUser {
+  readonly objectId: string;
+  userPrincipalName: string;
+  displayName: string;
+  /** Directory role template ids held in this tenant (the `wids` claim). */
+  directoryRoles: string[];
+  /** A guest (B2B) user: `acct` = 1; their home tenant is `homeTenantId`. */
+  guest: boolean;
+  readonly homeTenantId: string;
+  /** App roles assigned to this user, by app id (e.g. Broker.Admin on the home app). */
+  appRoles: Record<string, string[]>;
+}
+
+export interface SimMailbox {
+  readonly address: string;
+  readonly userObjectId: string;
+  /** App ids an application access policy (or RBAC scope) denies on this mailbox. */
+  deniedAppIds: string[];
+}
+
+export interface SimDomain {
+  readonly name: string;
+  isDefault: boolean;
+  readonly isInitial: boolean;
+}
+
+export interface SimTenant {
+  readonly id: string;
+  displayName: string;
+  domains: SimDomain[];
+  users: SimUser[];
+  servicePrincipals: SimServicePrincipal[];
+  mailboxes: SimMailbox[];
+  /** Exchange Online provisioned: without it, Exchange tokens fail with AADSTS500011. */
+  hasExchangeOnline: boolean;
+}
+
+export type SimTarget = 'entra' | 'graph' | 'keyvault';
+
+/** A fault the next matching requests to a simulator meet. */
+export interface SimFault {
+  readonly id: string;
+  readonly target: SimTarget;
+  /** `status`: answer this status with the service's error body; `throttle`: 429 + Retry-After;
+   * `slow`: wait delayMs, then answer normally; `reset`: destroy the connection; `refuse`: stop listening. */
+  readonly kind: 'status' | 'throttle' | 'slow' | 'reset' | 'refuse';
+  readonly status?: number;
+  readonly retryAfterSeconds?: number;
+  readonly delayMs?: number;
+  /** Only requests whose path contains this text. */
+  readonly pathContains?: string;
+  /** How many requests it applies to; absent: until cleared. */
+  remaining?: number;
+}
+
+export class World {
+  readonly tenants = new Map<string, SimTenant>();
+  readonly apps = new Map<string, SimApp>();
+  readonly resources = new Map<string, SimResource>();
+  faults: SimFault[] = [];
+
+  constructor(readonly now: () => number = Date.now) {
+    for (const r of FIRST_PARTY_RESOURCES) this.addResource(r);
+  }
+
+  addResource(resource: SimResource): void {
+    this.resources.set(resource.appId, resource);
+  }
+
+  /** The resource whose app id or App ID URI is `identifier` (a `.default` scope without the suffix). */
+  findResource(identifier: string): SimResource | undefined {
+    const id = identifier.replace(/\/+$/, '').toLowerCase();
+    for (const r of this.resources.values()) {
+      if (r.appId === id || r.identifierUris.some((u) => u.replace(/\/+$/, '').toLowerCase() === id)) return r;
+    }
+    for (const app of this.apps.values()) {
+      if (app.appId === id || app.identifierUris.some((u) => u.replace(/\/+$/, '').toLowerCase() === id)) {
+        return { appId: app.appId, displayName: app.displayName, identifierUris: app.identifierUris, appRoles: app.appRoles };
+      }
+    }
+    return undefined;
+  }
+
+  /** A tenant by GUID or by one of its domain names (case-insensitive). */
+  findTenant(idOrDomain: string): SimTenant | undefined {
+    const key = idOrDomain.toLowerCase();
+    const byId = this.tenants.get(key);
+    if (byId) return byId;
+    for (const t of this.tenants.values()) if (t.domains.some((d) => d.name.toLowerCase() === key)) return t;
+    return undefined;
+  }
+
+  addTenant(init: { id?: string; displayName: string; domains?: string[]; hasExchangeOnline?: boolean }): SimTenant {
+    const id = (init.id ?? randomUUID()).toLowerCase();
+    if (this.tenants.has(id)) throw new WorldConflict(`tenant ${id} exists`);
+    const slug = init.displayName.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 20) || 'tenant';
+    const initial = `${slug}${id.slice(0, 4)}.onmicrosoft.com`;
+    const custom = init.domains ?? [];
+    const tenant: SimTenant = {
+      id,
+      displayName: init.displayName,
+      domains: [
+        { name: initial, isInitial: true, isDefault: custom.length === 0 },
+        ...custom.map((name, i) => ({ name: name.toLowerCase(), isInitial: false, isDefault: i === 0 })),
+      ],
+      users: [],
+      servicePrincipals: [],
+      mailboxes: [],
+      hasExchangeOnline: init.hasExchangeOnline ?? true,
+    };
+    this.tenants.set(id, tenant);
+    return tenant;
+  }
+
+  addUser(
+    tenant: SimTenant,
+    init: { userPrincipalName: string; displayName?: string; directoryRoles?: string[]; guestFrom?: SimTenant; objectId?: string },
+  ): SimUser {
+    const user: SimUser = {
+      objectId: init.objectId ?? randomUUID(),
+      userPrincipalName: init.userPrincipalName,
+      displayName: init.displayName ?? init.userPrincipalName.split('@')[0]!,
+      directoryRoles: [...(init.directoryRoles ?? [])],
+      guest: init.guestFrom !== undefined,
+      homeTenantId: init.guestFrom?.id ?? tenant.id,
+      appRoles: {},
+    };
+    tenant.users.push(user);
+    return user;
+  }
+
+  addMailbox(tenant: SimTenant, address: string, deniedAppIds: string[] = []): SimMailbox {
+    const existing = tenant.users.find((u) => u.userPrincipalName.toLowerCase() === address.toLowerCase());
+    const user = existing ?? this.addUser(tenant, { userPrincipalName: address });
+    const mailbox: SimMailbox = { address: address.toLowerCase(), userObjectId: user.objectId, deniedAppIds };
+    tenant.mailboxes.push(mailbox);
+    return mailbox;
+  }
+
+  addApp(init: Partial<SimApp> & { displayName: string; homeTenantId: string }): SimApp {
+    const appId = (init.appId ?? randomUUID()).toLowerCase();
+    const app: SimApp = {
+      appId,
+      objectId: init.objectId ?? randomUUID(),
+      displayName: init.displayName,
+      homeTenantId: init.homeTenantId,
+      multitenant: init.multitenant ?? false,
+      secrets: init.secrets ?? [],
+      certificates: init.certificates ?? [],
+      redirectUris: init.redirectUris ?? [],
+      identifierUris: init.identifierUris ?? [],
+      appRoles: init.appRoles ?? [],
+      requiredRoles: init.requiredRoles ?? {},
+      accessTokenVersion: init.accessTokenVersion ?? 1,
+    };
+    this.apps.set(appId, app);
+    const home = this.tenants.get(app.homeTenantId);
+    // An app registration gets a service principal in its home tenant at once.
+    if (home) this.grantConsent(home, app, app.requiredRoles, 0);
+    return app;
+  }
+
+  addSecret(app: SimApp, value: string, lifetimeMs = 365 * 86_400_000): SimSecret {
+    const secret: SimSecret = { keyId: randomUUID(), value, expiresAt: this.now() + lifetimeMs };
+    app.secrets.push(secret);
+    return secret;
+  }
+
+  /** Admin consent: creates (or updates) the app's service principal with these application permissions. */
+  grantConsent(tenant: SimTenant, app: SimApp, roles: Record<string, string[]>, replicationDelayMs: number): SimServicePrincipal {
+    let sp = tenant.servicePrincipals.find((s) => s.appId === app.appId);
+    const now = this.now();
+    if (!sp) {
+      sp = {
+        objectId: randomUUID(),
+        appId: app.appId,
+        displayName: app.displayName,
+        accountEnabled: true,
+        grantedRoles: {},
+        readyAt: now + replicationDelayMs,
+        createdAt: now,
+      };
+      tenant.servicePrincipals.push(sp);
+    }
+    for (const [resourceAppId, values] of Object.entries(roles)) {
+      sp.grantedRoles[resourceAppId] = [...new Set([...(sp.grantedRoles[resourceAppId] ?? []), ...values])];
+    }
+    return sp;
+  }
+
+  /** Removing the enterprise application: the consent is gone, tokens fail with AADSTS7000229. */
+  revokeConsent(tenant: SimTenant, appId: string): boolean {
+    const before = tenant.servicePrincipals.length;
+    tenant.servicePrincipals = tenant.servicePrincipals.filter((s) => s.appId !== appId);
+    return tenant.servicePrincipals.length !== before;
+  }
+
+  servicePrincipal(tenant: SimTenant, appId: string): SimServicePrincipal | undefined {
+    return tenant.servicePrincipals.find((s) => s.appId === appId);
+  }
+
+  /** Takes the first fault matching this request, counting it down. */
+  takeFault(target: SimTarget, path: string): SimFault | undefined {
+    const fault = this.faults.find((f) => f.target === target && (!f.pathContains || path.includes(f.pathContains)));
+    if (!fault) return undefined;
+    if (fault.remaining !== undefined) {
+      fault.remaining -= 1;
+      if (fault.remaining <= 0) this.faults = this.faults.filter((f) => f !== fault);
+    }
+    return fault;
+  }
+}
+
+export class WorldConflict extends Error {}

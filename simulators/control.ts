@@ -1,0 +1,132 @@
+/**
+ * The control surface of the simulated cloud, for tests and the sandbox walkthrough: add tenants, users
+ * and mailboxes, grant and revoke consent (with a replication delay), and inject faults. It is its own
+ * HTTPS server so that a `refuse` fault on a simulator does not cut off the way to clear it.
+ *
+ *   POST   /_sim/tenants                         {id?, displayName, domains?, hasExchangeOnline?}
+ *   GET    /_sim/tenants/{tenant}
+ *   POST   /_sim/tenants/{tenant}/users          {userPrincipalName, displayName?, directoryRoles?, guestFromTenant?}
+ *   POST   /_sim/tenants/{tenant}/mailboxes      {address, deniedAppIds?}
+ *   POST   /_sim/tenants/{tenant}/consents       {appId, roles?: {resourceAppId: [values]}, replicationDelayMs?}
+ *   DELETE /_sim/tenants/{tenant}/consents/{appId}
+ *   POST   /_sim/faults                          {target, kind, status?, retryAfterSeconds?, delayMs?, pathContains?, count?}
+ *   DELETE /_sim/faults
+ * @module
+ */
+import { randomUUID } from 'node:crypto';
+import type { SimContext } from './context.js';
+import { json, type SimResponse, type SimRoute } from './common/server.js';
+import type { SimFault, SimTenant } from './common/world.js';
+import { WorldConflict } from './common/world.js';
+
+export function controlErrorBody(status: number, message: string): SimResponse {
+  return json(status, { error: { code: status === 404 ? 'NotFound' : 'BadRequest', message } });
+}
+
+class BadControlRequest extends Error {}
+
+export function controlRoutes(ctx: SimContext): SimRoute[] {
+  const { world } = ctx;
+  const tenantOf = (id: string | undefined): SimTenant => {
+    const t = id ? world.findTenant(id) : undefined;
+    if (!t) throw new NotFound(`no tenant ${id}`);
+    return t;
+  };
+  const route = (method: string, path: string, fn: (p: Record<string, string>, body: Record<string, unknown>) => SimResponse): SimRoute => ({
+    method,
+    path,
+    handler: (req) => {
+      try {
+        const body = req.body ? (JSON.parse(req.body) as unknown) : {};
+        if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new BadControlRequest('body must be a JSON object');
+        return fn(req.params, body as Record<string, unknown>);
+      } catch (err) {
+        if (err instanceof NotFound) return controlErrorBody(404, err.message);
+        if (err instanceof BadControlRequest || err instanceof SyntaxError || err instanceof WorldConflict)
+          return controlErrorBody(400, err.message);
+        throw err;
+      }
+    },
+  });
+
+  return [
+    route('POST', '/_sim/tenants', (_, b) => {
+      const tenant = world.addTenant({
+        id: optString(b, 'id'),
+        displayName: reqString(b, 'displayName'),
+        domains: optStrings(b, 'domains'),
+        hasExchangeOnline: typeof b.hasExchangeOnline === 'boolean' ? b.hasExchangeOnline : undefined,
+      });
+      return json(201, tenant);
+    }),
+    route('GET', '/_sim/tenants/{tenant}', (p) => json(200, tenantOf(p.tenant))),
+    route('POST', '/_sim/tenants/{tenant}/users', (p, b) => {
+      const tenant = tenantOf(p.tenant);
+      const guestFrom = optString(b, 'guestFromTenant');
+      const user = world.addUser(tenant, {
+        userPrincipalName: reqString(b, 'userPrincipalName'),
+        displayName: optString(b, 'displayName'),
+        directoryRoles: optStrings(b, 'directoryRoles'),
+        guestFrom: guestFrom ? tenantOf(guestFrom) : undefined,
+      });
+      return json(201, user);
+    }),
+    route('POST', '/_sim/tenants/{tenant}/mailboxes', (p, b) =>
+      json(201, world.addMailbox(tenantOf(p.tenant), reqString(b, 'address'), optStrings(b, 'deniedAppIds') ?? [])),
+    ),
+    route('POST', '/_sim/tenants/{tenant}/consents', (p, b) => {
+      const tenant = tenantOf(p.tenant);
+      const app = world.apps.get(reqString(b, 'appId').toLowerCase());
+      if (!app) throw new NotFound(`no app ${String(b.appId)}`);
+      const roles = b.roles === undefined ? app.requiredRoles : (b.roles as Record<string, string[]>);
+      if (typeof roles !== 'object' || roles === null) throw new BadControlRequest('roles must be an object');
+      const delay = typeof b.replicationDelayMs === 'number' ? b.replicationDelayMs : 0;
+      return json(201, world.grantConsent(tenant, app, roles, delay));
+    }),
+    route('DELETE', '/_sim/tenants/{tenant}/consents/{appId}', (p) =>
+      world.revokeConsent(tenantOf(p.tenant), p.appId!.toLowerCase()) ? { status: 204 } : controlErrorBody(404, 'no such consent'),
+    ),
+    route('POST', '/_sim/faults', (_, b) => {
+      const target = reqString(b, 'target');
+      const kind = reqString(b, 'kind');
+      if (!['entra', 'graph', 'keyvault'].includes(target)) throw new BadControlRequest('target: entra, graph or keyvault');
+      if (!['status', 'throttle', 'slow', 'reset', 'refuse'].includes(kind)) throw new BadControlRequest('kind: status, throttle, slow, reset or refuse');
+      const fault: SimFault = {
+        id: randomUUID(),
+        target: target as SimFault['target'],
+        kind: kind as SimFault['kind'],
+        status: typeof b.status === 'number' ? b.status : undefined,
+        retryAfterSeconds: typeof b.retryAfterSeconds === 'number' ? b.retryAfterSeconds : undefined,
+        delayMs: typeof b.delayMs === 'number' ? b.delayMs : undefined,
+        pathContains: optString(b, 'pathContains'),
+        remaining: typeof b.count === 'number' ? b.count : undefined,
+      };
+      world.faults.push(fault);
+      return json(201, fault);
+    }),
+    route('DELETE', '/_sim/faults', () => {
+      world.faults = [];
+      return { status: 204 };
+    }),
+  ];
+}
+
+class NotFound extends Error {}
+
+function reqString(b: Record<string, unknown>, key: string): string {
+  const v = b[key];
+  if (typeof v !== 'string' || !v) throw new BadControlRequest(`${key} is required`);
+  return v;
+}
+function optString(b: Record<string, unknown>, key: string): string | undefined {
+  const v = b[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string') throw new BadControlRequest(`${key} must be a string`);
+  return v;
+}
+function optStrings(b: Record<string, unknown>, key: string): string[] | undefined {
+  const v = b[key];
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new BadControlRequest(`${key} must be an array of strings`);
+  return v as string[];
+}

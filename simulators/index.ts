@@ -1,0 +1,72 @@
+/**
+ * Starts the simulated Microsoft cloud: Entra ID, Microsoft Graph and Key Vault over HTTPS with the sandbox
+ * CA, plus the control surface. Used by `npm start` (local/start.ts) for each absent setting, and by the test
+ * global setup.
+ * @module
+ */
+import type { SandboxTls } from './common/ca.js';
+import { startSimServer, type SimServer } from './common/server.js';
+import { createTokenKeys } from './common/tokens.js';
+import { World } from './common/world.js';
+import type { SimContext, SimUrls } from './context.js';
+import { controlErrorBody, controlRoutes } from './control.js';
+import { entraControlRoutes, entraErrorBody, entraRoutes } from './entra/index.js';
+import { graphErrorBody, graphRoutes } from './graph/index.js';
+import { keyVaultErrorBody, keyVaultRoutes } from './keyvault/index.js';
+
+export interface RunningSimulators {
+  readonly world: World;
+  readonly urls: SimUrls & { readonly control: string };
+  close(): Promise<void>;
+}
+
+export interface SimulatorPorts {
+  entra?: number;
+  graph?: number;
+  keyVault?: number;
+  control?: number;
+}
+
+export async function startSimulators(tls: SandboxTls, ports: SimulatorPorts = {}, world = new World()): Promise<RunningSimulators> {
+  const urls: { entra: string; graph: string; keyVault: string; control: string } = { entra: '', graph: '', keyVault: '', control: '' };
+  const ctx: SimContext = { world, keys: createTokenKeys(), urls };
+  const started: SimServer[] = [];
+  try {
+    const entra = await startSimServer({ name: 'entra', tls, world, routes: entraRoutes(ctx), errorBody: entraErrorBody, port: ports.entra });
+    started.push(entra);
+    urls.entra = entra.url;
+    const graph = await startSimServer({ name: 'graph', tls, world, routes: graphRoutes(ctx), errorBody: graphErrorBody, port: ports.graph });
+    started.push(graph);
+    urls.graph = graph.url;
+    const keyVault = await startSimServer({
+      name: 'keyvault',
+      tls,
+      world,
+      routes: keyVaultRoutes(ctx),
+      errorBody: keyVaultErrorBody,
+      port: ports.keyVault,
+    });
+    started.push(keyVault);
+    urls.keyVault = keyVault.url;
+    const control = await startSimServer({
+      name: 'control',
+      tls,
+      world,
+      routes: [...controlRoutes(ctx), ...entraControlRoutes(ctx)],
+      errorBody: controlErrorBody,
+      port: ports.control,
+    });
+    started.push(control);
+    urls.control = control.url;
+  } catch (err) {
+    await Promise.all(started.map((s) => s.close()));
+    throw err;
+  }
+  return {
+    world,
+    urls,
+    close: async () => {
+      await Promise.all(started.map((s) => s.close()));
+    },
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * The sandbox's simulated cloud as a newcomer meets it: the vendor's tenant with the home app, the broker's
+ * own workload identity (standing in for its managed identity) and two support staff, and two customer
+ * tenants with admins, ordinary members, a guest and mailboxes. Ids are fixed so that data kept in
+ * `.data/` across restarts still refers to the same tenants.
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import type { World } from './common/world.js';
+import { DIRECTORY_ROLES, EXCHANGE_APP_ID, GRAPH_APP_ID } from './common/well-known.js';
+
+export const SANDBOX_IDS = {
+  vendorTenantId: '5f3c7a1e-0b6d-4c2e-9a41-7d8e2f1b6c30',
+  homeAppId: '3b8e6d0a-57c4-4f0e-8d2b-a1c9e4f7b250',
+  brokerIdentityAppId: '8c1d2e3f-4a5b-4c6d-8e7f-90a1b2c3d4e5',
+  contosoTenantId: 'c0a7f5d2-1e4b-4a8c-9d3e-6f2b7a1c8e90',
+  fabrikamTenantId: 'f4b1e8c3-2d7a-4e5f-8a9b-0c1d2e3f4a5b',
+} as const;
+
+/** The home app's API roles (SPEC.md: vendor support). */
+export const BROKER_ROLES = [
+  { id: '0b8e1f9c-3c1a-4d6e-9f2a-51c7e8d3b401', value: 'Broker.Read' },
+  { id: '6d2f4a7b-8e9c-4b1d-a3f5-72e6c9d0b802', value: 'Broker.Admin' },
+] as const;
+
+export interface SandboxIdentities {
+  readonly vendorTenantId: string;
+  readonly homeApp: { readonly clientId: string; readonly clientSecret: string };
+  /** The broker's own identity towards Key Vault (a managed identity in Azure). */
+  readonly brokerIdentity: { readonly tenantId: string; readonly clientId: string; readonly clientSecret: string };
+  readonly staff: { readonly admin: string; readonly reader: string };
+  readonly customers: { readonly contoso: string; readonly fabrikam: string };
+}
+
+export function seedSandbox(world: World, options: { publicUrl: string }): SandboxIdentities {
+  const vendor = world.addTenant({ id: SANDBOX_IDS.vendorTenantId, displayName: 'Northwind Telephony (vendor)', domains: ['northwind-telephony.example'] });
+  const homeApp = world.addApp({
+    appId: SANDBOX_IDS.homeAppId,
+    displayName: 'Northwind PBX Connector',
+    homeTenantId: vendor.id,
+    multitenant: true,
+    redirectUris: [`${options.publicUrl}/consent/callback`, `${options.publicUrl}/consent/signin`],
+    identifierUris: [`api://${SANDBOX_IDS.homeAppId}`],
+    appRoles: BROKER_ROLES.map((r) => ({ ...r })),
+    requiredRoles: {
+      [EXCHANGE_APP_ID]: ['IMAP.AccessAsApp', 'POP.AccessAsApp', 'SMTP.SendAsApp', 'full_access_as_app'],
+      [GRAPH_APP_ID]: ['Mail.ReadWrite', 'Mail.Send', 'Calendars.ReadWrite', 'Contacts.ReadWrite', 'Organization.Read.All'],
+    },
+  });
+  const homeSecret = randomBytes(30).toString('base64url');
+  world.addSecret(homeApp, homeSecret);
+
+  const identity = world.addApp({ appId: SANDBOX_IDS.brokerIdentityAppId, displayName: 'consent-broker (managed identity)', homeTenantId: vendor.id });
+  const identitySecret = randomBytes(30).toString('base64url');
+  world.addSecret(identity, identitySecret);
+
+  const admin = world.addUser(vendor, { userPrincipalName: 'support.lead@northwind-telephony.example', displayName: 'Support Lead' });
+  admin.appRoles[homeApp.appId] = ['Broker.Admin', 'Broker.Read'];
+  const reader = world.addUser(vendor, { userPrincipalName: 'support.agent@northwind-telephony.example', displayName: 'Support Agent' });
+  reader.appRoles[homeApp.appId] = ['Broker.Read'];
+
+  const contoso = world.addTenant({ id: SANDBOX_IDS.contosoTenantId, displayName: 'Contoso Ltd', domains: ['contoso.example'] });
+  world.addUser(contoso, { userPrincipalName: 'admin@contoso.example', displayName: 'Contoso Global Admin', directoryRoles: [DIRECTORY_ROLES.globalAdministrator] });
+  world.addUser(contoso, { userPrincipalName: 'apps@contoso.example', displayName: 'Contoso Cloud App Admin', directoryRoles: [DIRECTORY_ROLES.cloudApplicationAdministrator] });
+  world.addUser(contoso, { userPrincipalName: 'alice@contoso.example', displayName: 'Alice (no admin role)' });
+  world.addMailbox(contoso, 'reception@contoso.example');
+  world.addMailbox(contoso, 'voicemail@contoso.example');
+  world.addMailbox(contoso, 'ceo@contoso.example', [homeApp.appId]);
+
+  const fabrikam = world.addTenant({ id: SANDBOX_IDS.fabrikamTenantId, displayName: 'Fabrikam Inc', domains: ['fabrikam.example'] });
+  world.addUser(fabrikam, { userPrincipalName: 'admin@fabrikam.example', displayName: 'Fabrikam Global Admin', directoryRoles: [DIRECTORY_ROLES.globalAdministrator] });
+  world.addMailbox(fabrikam, 'frontdesk@fabrikam.example');
+  world.addUser(contoso, { userPrincipalName: 'admin_fabrikam.example#EXT#@contoso.example', displayName: 'Fabrikam admin (guest in Contoso)', guestFrom: fabrikam, directoryRoles: [] });
+
+  return {
+    vendorTenantId: vendor.id,
+    homeApp: { clientId: homeApp.appId, clientSecret: homeSecret },
+    brokerIdentity: { tenantId: vendor.id, clientId: identity.appId, clientSecret: identitySecret },
+    staff: { admin: admin.userPrincipalName, reader: reader.userPrincipalName },
+    customers: { contoso: contoso.id, fabrikam: fabrikam.id },
+  };
+}
