@@ -12,7 +12,8 @@ import { freePort } from './free-port.js';
 
 /** Azurite's well-known development account (FACTS.md §10; Azurite README). */
 export const AZURITE_ACCOUNT = 'devstoreaccount1';
-const AZURITE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+const AZURITE_KEY =
+  'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
 export interface RunningAzurite {
   readonly connectionString: string;
@@ -20,14 +21,30 @@ export interface RunningAzurite {
   stop(): Promise<void>;
 }
 
-export async function startAzurite(options: { location: string; port?: number; startTimeoutMs?: number }): Promise<RunningAzurite> {
+export async function startAzurite(options: {
+  location: string;
+  port?: number;
+  startTimeoutMs?: number;
+}): Promise<RunningAzurite> {
   await mkdir(options.location, { recursive: true });
   const port = options.port ?? (await freePort());
   const require = createRequire(import.meta.url);
   const main = join(dirname(require.resolve('azurite/package.json')), 'dist/src/table/main.js');
   const child = spawn(
     process.execPath,
-    [main, '--location', options.location, '--tableHost', '127.0.0.1', '--tablePort', String(port), '--silent', '--disableTelemetry', '--skipApiVersionCheck', '--loose'],
+    [
+      main,
+      '--location',
+      options.location,
+      '--tableHost',
+      '127.0.0.1',
+      '--tablePort',
+      String(port),
+      '--silent',
+      '--disableTelemetry',
+      '--skipApiVersionCheck',
+      '--loose',
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const output: string[] = [];
@@ -47,7 +64,11 @@ function waitForStart(child: ChildProcess, output: string[], timeoutMs: number, 
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`Azurite did not start within ${timeoutMs} ms on port ${port}: ${output.join('').trim() || 'no output'}`));
+      reject(
+        new Error(
+          `Azurite did not start within ${timeoutMs} ms on port ${port}: ${output.join('').trim() || 'no output'}`,
+        ),
+      );
     }, timeoutMs);
     const onData = () => {
       const text = output.join('');
@@ -62,7 +83,9 @@ function waitForStart(child: ChildProcess, output: string[], timeoutMs: number, 
       clearTimeout(timer);
       const text = output.join('').trim();
       const hint = /EADDRINUSE/.test(text) ? ` (port ${port} is in use)` : '';
-      reject(new Error(`Azurite exited during start (${signal ?? `code ${code}`})${hint}: ${text || 'no output'}`));
+      reject(
+        new Error(`Azurite exited during start (${signal ?? `code ${code}`})${hint}: ${text || 'no output'}`),
+      );
     });
   });
 }

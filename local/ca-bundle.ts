@@ -5,13 +5,19 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 
-export async function writeCaBundle(path: string, sandboxCaPem: string, inherited: string | undefined): Promise<string> {
+export async function writeCaBundle(
+  path: string,
+  sandboxCaPem: string,
+  inherited: string | undefined,
+): Promise<string> {
   let extra = '';
   if (inherited) {
     try {
       extra = await readFile(inherited, 'utf8');
     } catch (err) {
-      throw new Error(`NODE_EXTRA_CA_CERTS names ${inherited}, which cannot be read: ${(err as Error).message}`);
+      throw new Error(
+        `NODE_EXTRA_CA_CERTS names ${inherited}, which cannot be read: ${(err as Error).message}`,
+      );
     }
   }
   await writeFile(path, `${extra.trimEnd()}${extra ? '\n' : ''}${sandboxCaPem}`);

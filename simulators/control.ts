@@ -9,6 +9,8 @@
  *   POST   /_sim/tenants/{tenant}/mailboxes      {address, deniedAppIds?}
  *   POST   /_sim/tenants/{tenant}/consents       {appId, roles?: {resourceAppId: [values]}, replicationDelayMs?}
  *   DELETE /_sim/tenants/{tenant}/consents/{appId}
+ *   POST   /_sim/tokens/app                      {tenant, appId, resource} → {access_token, expires_in}: an app-only
+ *                                                 token as Entra would issue it, for tests of Graph / Key Vault
  *   POST   /_sim/faults                          {target, kind, status?, retryAfterSeconds?, delayMs?, pathContains?, count?}
  *   DELETE /_sim/faults
  * @module
@@ -18,6 +20,7 @@ import type { SimContext } from './context.js';
 import { json, type SimResponse, type SimRoute } from './common/server.js';
 import type { SimFault, SimTenant } from './common/world.js';
 import { WorldConflict } from './common/world.js';
+import { issueAppToken } from './common/app-token.js';
 
 export function controlErrorBody(status: number, message: string): SimResponse {
   return json(status, { error: { code: status === 404 ? 'NotFound' : 'BadRequest', message } });
@@ -32,13 +35,18 @@ export function controlRoutes(ctx: SimContext): SimRoute[] {
     if (!t) throw new NotFound(`no tenant ${id}`);
     return t;
   };
-  const route = (method: string, path: string, fn: (p: Record<string, string>, body: Record<string, unknown>) => SimResponse): SimRoute => ({
+  const route = (
+    method: string,
+    path: string,
+    fn: (p: Record<string, string>, body: Record<string, unknown>) => SimResponse,
+  ): SimRoute => ({
     method,
     path,
     handler: (req) => {
       try {
         const body = req.body ? (JSON.parse(req.body) as unknown) : {};
-        if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new BadControlRequest('body must be a JSON object');
+        if (typeof body !== 'object' || body === null || Array.isArray(body))
+          throw new BadControlRequest('body must be a JSON object');
         return fn(req.params, body as Record<string, unknown>);
       } catch (err) {
         if (err instanceof NotFound) return controlErrorBody(404, err.message);
@@ -72,7 +80,10 @@ export function controlRoutes(ctx: SimContext): SimRoute[] {
       return json(201, user);
     }),
     route('POST', '/_sim/tenants/{tenant}/mailboxes', (p, b) =>
-      json(201, world.addMailbox(tenantOf(p.tenant), reqString(b, 'address'), optStrings(b, 'deniedAppIds') ?? [])),
+      json(
+        201,
+        world.addMailbox(tenantOf(p.tenant), reqString(b, 'address'), optStrings(b, 'deniedAppIds') ?? []),
+      ),
     ),
     route('POST', '/_sim/tenants/{tenant}/consents', (p, b) => {
       const tenant = tenantOf(p.tenant);
@@ -84,13 +95,47 @@ export function controlRoutes(ctx: SimContext): SimRoute[] {
       return json(201, world.grantConsent(tenant, app, roles, delay));
     }),
     route('DELETE', '/_sim/tenants/{tenant}/consents/{appId}', (p) =>
-      world.revokeConsent(tenantOf(p.tenant), p.appId!.toLowerCase()) ? { status: 204 } : controlErrorBody(404, 'no such consent'),
+      world.revokeConsent(tenantOf(p.tenant), p.appId!.toLowerCase())
+        ? { status: 204 }
+        : controlErrorBody(404, 'no such consent'),
     ),
+    {
+      method: 'POST',
+      path: '/_sim/tokens/app',
+      handler: async (req) => {
+        const b = JSON.parse(req.body || '{}') as Record<string, unknown>;
+        const tenant = world.findTenant(String(b.tenant));
+        const app = world.apps.get(String(b.appId).toLowerCase());
+        const audience = String(b.resource ?? '').replace(/\/\.default$/, '');
+        const resource = world.findResource(audience);
+        const sp = tenant && app ? world.servicePrincipal(tenant, app.appId) : undefined;
+        if (!tenant || !app || !resource || !sp)
+          return controlErrorBody(404, 'tenant, app, consent or resource not found');
+        const token = await issueAppToken(ctx.keys, {
+          tenant,
+          client: app,
+          servicePrincipal: sp,
+          resource,
+          audience,
+          credentialType: 1,
+          version: 1,
+          authorityUrl: ctx.urls.entra,
+          nowMs: world.now(),
+        });
+        return json(200, {
+          token_type: 'Bearer',
+          access_token: token.accessToken,
+          expires_in: token.expiresIn,
+        });
+      },
+    },
     route('POST', '/_sim/faults', (_, b) => {
       const target = reqString(b, 'target');
       const kind = reqString(b, 'kind');
-      if (!['entra', 'graph', 'keyvault'].includes(target)) throw new BadControlRequest('target: entra, graph or keyvault');
-      if (!['status', 'throttle', 'slow', 'reset', 'refuse'].includes(kind)) throw new BadControlRequest('kind: status, throttle, slow, reset or refuse');
+      if (!['entra', 'graph', 'keyvault'].includes(target))
+        throw new BadControlRequest('target: entra, graph or keyvault');
+      if (!['status', 'throttle', 'slow', 'reset', 'refuse'].includes(kind))
+        throw new BadControlRequest('kind: status, throttle, slow, reset or refuse');
       const fault: SimFault = {
         id: randomUUID(),
         target: target as SimFault['target'],
@@ -127,6 +172,7 @@ function optString(b: Record<string, unknown>, key: string): string | undefined 
 function optStrings(b: Record<string, unknown>, key: string): string[] | undefined {
   const v = b[key];
   if (v === undefined) return undefined;
-  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new BadControlRequest(`${key} must be an array of strings`);
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string'))
+    throw new BadControlRequest(`${key} must be an array of strings`);
   return v as string[];
 }

@@ -27,15 +27,38 @@ export interface SimulatorPorts {
   control?: number;
 }
 
-export async function startSimulators(tls: SandboxTls, ports: SimulatorPorts = {}, world = new World()): Promise<RunningSimulators> {
-  const urls: { entra: string; graph: string; keyVault: string; control: string } = { entra: '', graph: '', keyVault: '', control: '' };
+export async function startSimulators(
+  tls: SandboxTls,
+  ports: SimulatorPorts = {},
+  world = new World(),
+): Promise<RunningSimulators> {
+  const urls: { entra: string; graph: string; keyVault: string; control: string } = {
+    entra: '',
+    graph: '',
+    keyVault: '',
+    control: '',
+  };
   const ctx: SimContext = { world, keys: createTokenKeys(), urls };
   const started: SimServer[] = [];
   try {
-    const entra = await startSimServer({ name: 'entra', tls, world, routes: entraRoutes(ctx), errorBody: entraErrorBody, port: ports.entra });
+    const entra = await startSimServer({
+      name: 'entra',
+      tls,
+      world,
+      routes: entraRoutes(ctx),
+      errorBody: entraErrorBody,
+      port: ports.entra,
+    });
     started.push(entra);
     urls.entra = entra.url;
-    const graph = await startSimServer({ name: 'graph', tls, world, routes: graphRoutes(ctx), errorBody: graphErrorBody, port: ports.graph });
+    const graph = await startSimServer({
+      name: 'graph',
+      tls,
+      world,
+      routes: graphRoutes(ctx),
+      errorBody: graphErrorBody,
+      port: ports.graph,
+    });
     started.push(graph);
     urls.graph = graph.url;
     const keyVault = await startSimServer({

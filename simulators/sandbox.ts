@@ -27,13 +27,21 @@ export interface SandboxIdentities {
   readonly vendorTenantId: string;
   readonly homeApp: { readonly clientId: string; readonly clientSecret: string };
   /** The broker's own identity towards Key Vault (a managed identity in Azure). */
-  readonly brokerIdentity: { readonly tenantId: string; readonly clientId: string; readonly clientSecret: string };
+  readonly brokerIdentity: {
+    readonly tenantId: string;
+    readonly clientId: string;
+    readonly clientSecret: string;
+  };
   readonly staff: { readonly admin: string; readonly reader: string };
   readonly customers: { readonly contoso: string; readonly fabrikam: string };
 }
 
 export function seedSandbox(world: World, options: { publicUrl: string }): SandboxIdentities {
-  const vendor = world.addTenant({ id: SANDBOX_IDS.vendorTenantId, displayName: 'Northwind Telephony (vendor)', domains: ['northwind-telephony.example'] });
+  const vendor = world.addTenant({
+    id: SANDBOX_IDS.vendorTenantId,
+    displayName: 'Northwind Telephony (vendor)',
+    domains: ['northwind-telephony.example'],
+  });
   const homeApp = world.addApp({
     appId: SANDBOX_IDS.homeAppId,
     displayName: 'Northwind PBX Connector',
@@ -44,33 +52,77 @@ export function seedSandbox(world: World, options: { publicUrl: string }): Sandb
     appRoles: BROKER_ROLES.map((r) => ({ ...r })),
     requiredRoles: {
       [EXCHANGE_APP_ID]: ['IMAP.AccessAsApp', 'POP.AccessAsApp', 'SMTP.SendAsApp', 'full_access_as_app'],
-      [GRAPH_APP_ID]: ['Mail.ReadWrite', 'Mail.Send', 'Calendars.ReadWrite', 'Contacts.ReadWrite', 'Organization.Read.All'],
+      [GRAPH_APP_ID]: [
+        'Mail.ReadWrite',
+        'Mail.Send',
+        'Calendars.ReadWrite',
+        'Contacts.ReadWrite',
+        'Organization.Read.All',
+      ],
     },
   });
   const homeSecret = randomBytes(30).toString('base64url');
   world.addSecret(homeApp, homeSecret);
 
-  const identity = world.addApp({ appId: SANDBOX_IDS.brokerIdentityAppId, displayName: 'consent-broker (managed identity)', homeTenantId: vendor.id });
+  const identity = world.addApp({
+    appId: SANDBOX_IDS.brokerIdentityAppId,
+    displayName: 'consent-broker (managed identity)',
+    homeTenantId: vendor.id,
+  });
   const identitySecret = randomBytes(30).toString('base64url');
   world.addSecret(identity, identitySecret);
 
-  const admin = world.addUser(vendor, { userPrincipalName: 'support.lead@northwind-telephony.example', displayName: 'Support Lead' });
+  const admin = world.addUser(vendor, {
+    userPrincipalName: 'support.lead@northwind-telephony.example',
+    displayName: 'Support Lead',
+  });
   admin.appRoles[homeApp.appId] = ['Broker.Admin', 'Broker.Read'];
-  const reader = world.addUser(vendor, { userPrincipalName: 'support.agent@northwind-telephony.example', displayName: 'Support Agent' });
+  const reader = world.addUser(vendor, {
+    userPrincipalName: 'support.agent@northwind-telephony.example',
+    displayName: 'Support Agent',
+  });
   reader.appRoles[homeApp.appId] = ['Broker.Read'];
 
-  const contoso = world.addTenant({ id: SANDBOX_IDS.contosoTenantId, displayName: 'Contoso Ltd', domains: ['contoso.example'] });
-  world.addUser(contoso, { userPrincipalName: 'admin@contoso.example', displayName: 'Contoso Global Admin', directoryRoles: [DIRECTORY_ROLES.globalAdministrator] });
-  world.addUser(contoso, { userPrincipalName: 'apps@contoso.example', displayName: 'Contoso Cloud App Admin', directoryRoles: [DIRECTORY_ROLES.cloudApplicationAdministrator] });
-  world.addUser(contoso, { userPrincipalName: 'alice@contoso.example', displayName: 'Alice (no admin role)' });
+  const contoso = world.addTenant({
+    id: SANDBOX_IDS.contosoTenantId,
+    displayName: 'Contoso Ltd',
+    domains: ['contoso.example'],
+  });
+  world.addUser(contoso, {
+    userPrincipalName: 'admin@contoso.example',
+    displayName: 'Contoso Global Admin',
+    directoryRoles: [DIRECTORY_ROLES.globalAdministrator],
+  });
+  world.addUser(contoso, {
+    userPrincipalName: 'apps@contoso.example',
+    displayName: 'Contoso Cloud App Admin',
+    directoryRoles: [DIRECTORY_ROLES.cloudApplicationAdministrator],
+  });
+  world.addUser(contoso, {
+    userPrincipalName: 'alice@contoso.example',
+    displayName: 'Alice (no admin role)',
+  });
   world.addMailbox(contoso, 'reception@contoso.example');
   world.addMailbox(contoso, 'voicemail@contoso.example');
   world.addMailbox(contoso, 'ceo@contoso.example', [homeApp.appId]);
 
-  const fabrikam = world.addTenant({ id: SANDBOX_IDS.fabrikamTenantId, displayName: 'Fabrikam Inc', domains: ['fabrikam.example'] });
-  world.addUser(fabrikam, { userPrincipalName: 'admin@fabrikam.example', displayName: 'Fabrikam Global Admin', directoryRoles: [DIRECTORY_ROLES.globalAdministrator] });
+  const fabrikam = world.addTenant({
+    id: SANDBOX_IDS.fabrikamTenantId,
+    displayName: 'Fabrikam Inc',
+    domains: ['fabrikam.example'],
+  });
+  world.addUser(fabrikam, {
+    userPrincipalName: 'admin@fabrikam.example',
+    displayName: 'Fabrikam Global Admin',
+    directoryRoles: [DIRECTORY_ROLES.globalAdministrator],
+  });
   world.addMailbox(fabrikam, 'frontdesk@fabrikam.example');
-  world.addUser(contoso, { userPrincipalName: 'admin_fabrikam.example#EXT#@contoso.example', displayName: 'Fabrikam admin (guest in Contoso)', guestFrom: fabrikam, directoryRoles: [] });
+  world.addUser(contoso, {
+    userPrincipalName: 'admin_fabrikam.example#EXT#@contoso.example',
+    displayName: 'Fabrikam admin (guest in Contoso)',
+    guestFrom: fabrikam,
+    directoryRoles: [],
+  });
 
   return {
     vendorTenantId: vendor.id,

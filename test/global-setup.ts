@@ -34,8 +34,15 @@ let dir: string | undefined;
 export async function setup(project: TestProject): Promise<void> {
   dir = await mkdtemp(join(tmpdir(), 'consent-broker-test-'));
   const tls = await loadOrCreateSandboxTls(join(dir, 'tls'));
-  process.env.NODE_EXTRA_CA_CERTS = await writeCaBundle(join(dir, 'ca-bundle.pem'), tls.caCertPem, process.env.NODE_EXTRA_CA_CERTS);
-  [sims, azurite] = await Promise.all([startSimulators(tls), startAzurite({ location: join(dir, 'azurite') })]);
+  process.env.NODE_EXTRA_CA_CERTS = await writeCaBundle(
+    join(dir, 'ca-bundle.pem'),
+    tls.caCertPem,
+    process.env.NODE_EXTRA_CA_CERTS,
+  );
+  [sims, azurite] = await Promise.all([
+    startSimulators(tls),
+    startAzurite({ location: join(dir, 'azurite') }),
+  ]);
   const sandbox = seedSandbox(sims.world, { publicUrl: 'http://localhost:7071' });
   project.provide('entraUrl', sims.urls.entra);
   project.provide('graphUrl', sims.urls.graph);

@@ -36,7 +36,12 @@ export async function loadOrCreateSandboxTls(dir: string): Promise<SandboxTls> {
     const server = new x509.X509Certificate(serverCertPem!);
     // Renew a week before expiry rather than serving an expired certificate.
     if (server.notAfter.getTime() - Date.now() > 7 * 86_400_000) {
-      return { caCertPem: caCertPem!, caCertPath, serverCertPem: serverCertPem!, serverKeyPem: serverKeyPem! };
+      return {
+        caCertPem: caCertPem!,
+        caCertPath,
+        serverCertPem: serverCertPem!,
+        serverKeyPem: serverKeyPem!,
+      };
     }
   } catch (err) {
     if (!isMissingFile(err)) throw err;
@@ -72,7 +77,10 @@ async function createSandboxTls(dir: string, caCertPath: string): Promise<Sandbo
     signingKey: caKeys.privateKey,
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
+        true,
+      ),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth], false),
       new x509.SubjectAlternativeNameExtension([
         { type: 'dns', value: 'localhost' },

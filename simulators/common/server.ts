@@ -92,12 +92,17 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
               break;
             case 'throttle': {
               const r = options.errorBody(429, 'Too many requests');
-              return send(res, { ...r, headers: { ...r.headers, 'retry-after': String(fault.retryAfterSeconds ?? 1) } });
+              return send(res, {
+                ...r,
+                headers: { ...r.headers, 'retry-after': String(fault.retryAfterSeconds ?? 1) },
+              });
             }
             case 'status': {
               const r = options.errorBody(fault.status ?? 503, 'Injected fault');
               const retry: Record<string, string> =
-                fault.retryAfterSeconds !== undefined ? { 'retry-after': String(fault.retryAfterSeconds) } : {};
+                fault.retryAfterSeconds !== undefined
+                  ? { 'retry-after': String(fault.retryAfterSeconds) }
+                  : {};
               return send(res, { ...r, headers: { ...r.headers, ...retry } });
             }
           }
@@ -112,10 +117,20 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
         if (!params) continue;
         pathMatched = true;
         if (route.method !== method) continue;
-        const response = await route.handler({ method, url, path: url.pathname, params, headers: req.headers, body });
+        const response = await route.handler({
+          method,
+          url,
+          path: url.pathname,
+          params,
+          headers: req.headers,
+          body,
+        });
         return send(res, response);
       }
-      send(res, options.errorBody(pathMatched ? 405 : 404, pathMatched ? 'Method not allowed' : 'Resource not found'));
+      send(
+        res,
+        options.errorBody(pathMatched ? 405 : 404, pathMatched ? 'Method not allowed' : 'Resource not found'),
+      );
     } catch (err) {
       // A simulator bug must not show a stack trace; log it for the developer and answer like the service.
       console.error(`[${options.name}-simulator] ${req.method} ${url.pathname}:`, err);
@@ -147,7 +162,9 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
     if (refusing && !options.world.faults.some((f) => f.target === options.name && f.kind === 'refuse')) {
       refusing = false;
       server = createHttpsServer();
-      listen(port).catch((err: unknown) => console.error(`[${options.name}-simulator] cannot listen again:`, err));
+      listen(port).catch((err: unknown) =>
+        console.error(`[${options.name}-simulator] cannot listen again:`, err),
+      );
     }
   }, 50);
   watcher.unref();

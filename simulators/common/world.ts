@@ -134,11 +134,17 @@ export class World {
   findResource(identifier: string): SimResource | undefined {
     const id = identifier.replace(/\/+$/, '').toLowerCase();
     for (const r of this.resources.values()) {
-      if (r.appId === id || r.identifierUris.some((u) => u.replace(/\/+$/, '').toLowerCase() === id)) return r;
+      if (r.appId === id || r.identifierUris.some((u) => u.replace(/\/+$/, '').toLowerCase() === id))
+        return r;
     }
     for (const app of this.apps.values()) {
       if (app.appId === id || app.identifierUris.some((u) => u.replace(/\/+$/, '').toLowerCase() === id)) {
-        return { appId: app.appId, displayName: app.displayName, identifierUris: app.identifierUris, appRoles: app.appRoles };
+        return {
+          appId: app.appId,
+          displayName: app.displayName,
+          identifierUris: app.identifierUris,
+          appRoles: app.appRoles,
+        };
       }
     }
     return undefined;
@@ -153,10 +159,19 @@ export class World {
     return undefined;
   }
 
-  addTenant(init: { id?: string; displayName: string; domains?: string[]; hasExchangeOnline?: boolean }): SimTenant {
+  addTenant(init: {
+    id?: string;
+    displayName: string;
+    domains?: string[];
+    hasExchangeOnline?: boolean;
+  }): SimTenant {
     const id = (init.id ?? randomUUID()).toLowerCase();
     if (this.tenants.has(id)) throw new WorldConflict(`tenant ${id} exists`);
-    const slug = init.displayName.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 20) || 'tenant';
+    const slug =
+      init.displayName
+        .toLowerCase()
+        .replace(/[^a-z0-9]/g, '')
+        .slice(0, 20) || 'tenant';
     const initial = `${slug}${id.slice(0, 4)}.onmicrosoft.com`;
     const custom = init.domains ?? [];
     const tenant: SimTenant = {
@@ -177,7 +192,13 @@ export class World {
 
   addUser(
     tenant: SimTenant,
-    init: { userPrincipalName: string; displayName?: string; directoryRoles?: string[]; guestFrom?: SimTenant; objectId?: string },
+    init: {
+      userPrincipalName: string;
+      displayName?: string;
+      directoryRoles?: string[];
+      guestFrom?: SimTenant;
+      objectId?: string;
+    },
   ): SimUser {
     const user: SimUser = {
       objectId: init.objectId ?? randomUUID(),
@@ -230,7 +251,12 @@ export class World {
   }
 
   /** Admin consent: creates (or updates) the app's service principal with these application permissions. */
-  grantConsent(tenant: SimTenant, app: SimApp, roles: Record<string, string[]>, replicationDelayMs: number): SimServicePrincipal {
+  grantConsent(
+    tenant: SimTenant,
+    app: SimApp,
+    roles: Record<string, string[]>,
+    replicationDelayMs: number,
+  ): SimServicePrincipal {
     let sp = tenant.servicePrincipals.find((s) => s.appId === app.appId);
     const now = this.now();
     if (!sp) {
@@ -264,7 +290,9 @@ export class World {
 
   /** Takes the first fault matching this request, counting it down. */
   takeFault(target: SimTarget, path: string): SimFault | undefined {
-    const fault = this.faults.find((f) => f.target === target && (!f.pathContains || path.includes(f.pathContains)));
+    const fault = this.faults.find(
+      (f) => f.target === target && (!f.pathContains || path.includes(f.pathContains)),
+    );
     if (!fault) return undefined;
     if (fault.remaining !== undefined) {
       fault.remaining -= 1;

@@ -12,7 +12,9 @@ describe('simulator control surface', () => {
   it('answers 404 with a JSON error for an unknown tenant', async () => {
     const res = await fetch(`${inject('controlUrl')}/_sim/tenants/00000000-0000-0000-0000-000000000000`);
     expect(res.status).toBe(404);
-    expect(await res.json()).toEqual({ error: { code: 'NotFound', message: expect.stringContaining('no tenant') } });
+    expect(await res.json()).toEqual({
+      error: { code: 'NotFound', message: expect.stringContaining('no tenant') },
+    });
   });
 
   it('refuses a malformed body with 400', async () => {
