@@ -1,0 +1,283 @@
+/**
+ * A small stand-in for the Azure Functions host: it serves the very registrations that `functions/` makes
+ * with `app.http` / `app.timer` / `app.hook.appStart`, because the Core Tools binary cannot be had here.
+ *
+ * How it attaches: the real Node worker provides the virtual module `@azure/functions-core`, through which
+ * `@azure/functions` registers each function (`registerFunction(metadata, handler)`) and hook
+ * (`registerHook`) — see `@azure/functions` src/app.ts and src/utils/tryGetCoreApiLazy.ts. This host
+ * provides that module the same way the worker does (by answering `require('@azure/functions-core')`)
+ * before the app's modules load, then routes HTTP requests to the handlers with the library's own
+ * `HttpRequest` and `InvocationContext` classes, and runs timers on their NCRONTAB schedules.
+ * @module
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import Module from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { CronExpressionParser } from 'cron-parser';
+
+interface Binding {
+  readonly type: string;
+  readonly direction: string;
+  readonly route?: string;
+  readonly methods?: readonly string[];
+  readonly schedule?: string;
+  readonly runOnStartup?: boolean;
+}
+
+interface FunctionMetadata {
+  readonly name: string;
+  readonly bindings: Record<string, Binding>;
+}
+
+type Callback = (...args: unknown[]) => unknown;
+
+export interface HttpFunction {
+  readonly name: string;
+  readonly route: string;
+  readonly methods: readonly string[];
+  readonly handler: Callback;
+  readonly match: (path: string) => Record<string, string> | undefined;
+  readonly literalSegments: number;
+}
+
+export interface TimerFunction {
+  readonly name: string;
+  readonly schedule: string;
+  readonly runOnStartup: boolean;
+  readonly handler: Callback;
+}
+
+export interface Registry {
+  readonly http: HttpFunction[];
+  readonly timers: TimerFunction[];
+  readonly hooks: Map<string, Callback[]>;
+}
+
+/** Installs the `@azure/functions-core` module; returns what the app registers through it. */
+export function installCoreModule(): Registry {
+  const registry: Registry = { http: [], timers: [], hooks: new Map() };
+  const core = {
+    version: 'local-host',
+    hostVersion: '4.x (local host)',
+    setProgrammingModel: () => undefined,
+    getProgrammingModel: () => undefined,
+    registerHook: (name: string, callback: Callback) => {
+      const list = registry.hooks.get(name) ?? [];
+      list.push(callback);
+      registry.hooks.set(name, list);
+      return { dispose: () => list.splice(list.indexOf(callback), 1) };
+    },
+    registerFunction: (metadata: FunctionMetadata, handler: Callback) => {
+      const trigger = Object.values(metadata.bindings).find((b) => b.direction === 'in' && b.type.endsWith('Trigger'));
+      if (trigger?.type === 'httpTrigger') {
+        const route = trigger.route ?? metadata.name;
+        const { match, literalSegments } = compileRoute(route);
+        registry.http.push({
+          name: metadata.name,
+          route,
+          methods: (trigger.methods ?? ['GET', 'POST']).map((m) => m.toUpperCase()),
+          handler,
+          match,
+          literalSegments,
+        });
+        // Azure Functions route precedence: routes with more literal segments win over parameters.
+        registry.http.sort((a, b) => b.literalSegments - a.literalSegments);
+      } else if (trigger?.type === 'timerTrigger' && trigger.schedule) {
+        registry.timers.push({ name: metadata.name, schedule: trigger.schedule, runOnStartup: trigger.runOnStartup ?? false, handler });
+      } else {
+        throw new Error(`local host: function "${metadata.name}" has a trigger this host does not serve (${trigger?.type ?? 'none'})`);
+      }
+      return { dispose: () => undefined };
+    },
+  };
+  type Require = (this: unknown, id: string) => unknown;
+  const proto = (Module as unknown as { prototype: { require: Require } }).prototype;
+  const original = proto.require;
+  proto.require = function (this: unknown, id: string) {
+    return id === '@azure/functions-core' ? core : original.call(this, id);
+  };
+  return registry;
+}
+
+/**
+ * Compiles an Azure Functions route template: `{name}`, `{name:constraint}`, `{name?}` (last segment) and
+ * `{*name}` (catch-all). Literal segments compare case-insensitively, as ASP.NET routing does.
+ */
+export function compileRoute(template: string): { match: (path: string) => Record<string, string> | undefined; literalSegments: number } {
+  const parts = template.replace(/^\/+|\/+$/g, '').split('/');
+  const literalSegments = parts.filter((p) => !p.startsWith('{')).length;
+  const match = (path: string): Record<string, string> | undefined => {
+    const segs = path.replace(/^\/+|\/+$/g, '').split('/');
+    const params: Record<string, string> = {};
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i]!;
+      const seg = segs[i];
+      const param = /^\{(\*)?([A-Za-z0-9_]+)(?::[^}?]+)?(\?)?\}$/.exec(part);
+      if (!param) {
+        if (seg === undefined || part.toLowerCase() !== seg.toLowerCase()) return undefined;
+        continue;
+      }
+      const [, catchAll, name, optional] = param;
+      if (catchAll) {
+        params[name!] = segs.slice(i).map(safeDecode).join('/');
+        return params;
+      }
+      if (seg === undefined || seg === '') {
+        if (optional) continue;
+        return undefined;
+      }
+      const decoded = safeDecode(seg);
+      if (decoded === undefined) return undefined;
+      params[name!] = decoded;
+    }
+    return segs.length <= parts.length ? params : undefined;
+  };
+  return { match, literalSegments };
+}
+
+function safeDecode(s: string): string | undefined {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return undefined;
+  }
+}
+
+export interface HostOptions {
+  readonly port: number;
+  readonly host?: string;
+  readonly registry: Registry;
+  readonly log?: (line: string) => void;
+}
+
+export interface RunningHost {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+/** Runs the appStart hooks, then serves the HTTP functions and schedules the timers. */
+export async function startFunctionsHost(options: HostOptions): Promise<RunningHost> {
+  const { HttpRequest, HttpResponse, InvocationContext } = await import('@azure/functions');
+  const log = options.log ?? ((line: string) => console.log(line));
+  for (const hook of options.registry.hooks.get('appStart') ?? []) {
+    await hook({ hookData: {}, functionAppDirectory: process.cwd() });
+  }
+
+  const contextFor = (functionName: string) =>
+    new InvocationContext({
+      invocationId: randomUUID(),
+      functionName,
+      logHandler: (level, ...args) => log(`[${functionName}] ${level}: ${args.map(String).join(' ')}`),
+    });
+
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
+    const method = (req.method ?? 'GET').toUpperCase();
+    const candidates = options.registry.http.map((f) => ({ f, params: f.match(url.pathname) })).filter((c) => c.params);
+    const hit = candidates.find((c) => c.f.methods.includes(method));
+    if (!hit) {
+      // The Functions host answers 404 with an empty body both for an unknown route and for a method the
+      // route was not registered with.
+      res.writeHead(404).end();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        res.writeHead(413, { 'content-type': 'text/plain' }).end('Request body too large');
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    }
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+    const request = new HttpRequest({
+      method,
+      url: url.toString(),
+      headers,
+      params: hit.params!,
+      body: chunks.length ? { bytes: Buffer.concat(chunks) } : undefined,
+    });
+    const context = contextFor(hit.f.name);
+    try {
+      const result = (await hit.f.handler(request, context)) ?? { status: 204 };
+      const response = result instanceof HttpResponse ? result : new HttpResponse(result as ConstructorParameters<typeof HttpResponse>[0]);
+      const out: Record<string, string | string[]> = {};
+      response.headers.forEach((value, key) => {
+        out[key] = value;
+      });
+      const cookies = response.headers.getSetCookie();
+      if (cookies.length) out['set-cookie'] = cookies;
+      const body = Buffer.from(await response.arrayBuffer());
+      res.writeHead(response.status, out).end(body);
+    } catch (err) {
+      // As the Functions host does: an unhandled error is a bare 500, details only in the log.
+      context.error(`unhandled error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      if (!res.headersSent) res.writeHead(500).end();
+      else res.destroy();
+    }
+  }
+
+  const server: Server = createServer((req, res) => {
+    serve(req, res).catch(() => res.destroy());
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new Error(`PORT ${options.port} is already in use: stop the other process or set PORT`) : err),
+    );
+    server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
+  });
+
+  const timers = options.registry.timers.map((t) => scheduleTimer(t, contextFor, log));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://localhost:${port}`,
+    port,
+    close: async () => {
+      for (const stop of timers) stop();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** NCRONTAB (six fields, seconds first) as the Functions timer trigger uses; runs are never concurrent. */
+function scheduleTimer(
+  timer: TimerFunction,
+  contextFor: (name: string) => { error: (...args: unknown[]) => void },
+  log: (line: string) => void,
+): () => void {
+  const expression = CronExpressionParser.parse(timer.schedule, { tz: 'UTC' });
+  let handle: NodeJS.Timeout | undefined;
+  let stopped = false;
+  let last = new Date();
+  const run = async (isPastDue: boolean) => {
+    const context = contextFor(timer.name);
+    try {
+      await timer.handler({ isPastDue, scheduleStatus: { last: last.toISOString(), next: '', lastUpdated: new Date().toISOString() } }, context);
+    } catch (err) {
+      context.error(`timer failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    last = new Date();
+  };
+  const next = () => {
+    if (stopped) return;
+    const at = expression.next().getTime();
+    handle = setTimeout(() => void run(Date.now() - at > 1_000).then(next), Math.max(0, at - Date.now()));
+    handle.unref();
+  };
+  log(`timer ${timer.name}: ${timer.schedule}`);
+  if (timer.runOnStartup) void run(false).then(next);
+  else next();
+  return () => {
+    stopped = true;
+    if (handle) clearTimeout(handle);
+  };
+}

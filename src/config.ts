@@ -1,0 +1,167 @@
+/**
+ * Every setting of SPEC.md, read once into a typed, frozen Config. This is the only module that reads
+ * `process.env`. A missing or malformed setting fails with the setting's name, so that the broker stops at
+ * start with a message an operator can act on.
+ * @module
+ */
+export type TableStorageConfig =
+  | { readonly kind: 'connectionString'; readonly connectionString: string }
+  | { readonly kind: 'tableServiceUri'; readonly tableServiceUri: string };
+
+/** The broker's own Azure identity, used for Key Vault and (by URI) Table Storage. */
+export type AzureIdentityConfig =
+  | { readonly kind: 'managedIdentity'; readonly clientId?: string }
+  | {
+      readonly kind: 'clientSecret';
+      readonly authorityHost: string;
+      readonly tenantId: string;
+      readonly clientId: string;
+      readonly clientSecret: string;
+    };
+
+export type HomeAppCredentialSource =
+  | { readonly kind: 'secret'; readonly secret: string }
+  | { readonly kind: 'keyVault'; readonly name: string };
+
+export interface Config {
+  readonly publicUrl: string;
+  readonly homeAppClientId: string;
+  readonly homeAppCredential: HomeAppCredentialSource;
+  readonly entraAuthorityHost: string;
+  readonly graphEndpoint: string;
+  readonly keyVaultUrl: string;
+  readonly tableStorage: TableStorageConfig;
+  readonly azureIdentity: AzureIdentityConfig;
+  readonly vendorTenantId: string;
+  readonly supportApiAudience: string;
+  /** The vendor's profiles file; absent: the profiles that ship with the broker. */
+  readonly profilesFile: string | undefined;
+  readonly stateTtlSeconds: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Reads the settings from `env`; throws ConfigError naming every setting that is missing or malformed. */
+export function loadConfig(env: Env): Config {
+  const problems: string[] = [];
+  const get = (name: string): string | undefined => {
+    const v = env[name]?.trim();
+    return v ? v : undefined;
+  };
+  const required = (name: string, hint: string): string => {
+    const v = get(name);
+    if (v === undefined) problems.push(`${name} is not set: ${hint}`);
+    return v ?? '';
+  };
+  const guid = (name: string, value: string): string => {
+    if (value && !GUID.test(value)) problems.push(`${name} must be a GUID, got "${value}"`);
+    return value.toLowerCase();
+  };
+  const url = (name: string, value: string, opts: { httpsOnly: boolean }): string => {
+    if (!value) return value;
+    let parsed: URL;
+    try {
+      parsed = new URL(value);
+    } catch {
+      problems.push(`${name} must be an absolute URL, got "${value}"`);
+      return value;
+    }
+    const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(parsed.hostname);
+    if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && (!opts.httpsOnly || loopback))) {
+      problems.push(`${name} must be an https URL${opts.httpsOnly ? '' : ' (http only for localhost)'}, got "${value}"`);
+    } else if (parsed.search || parsed.hash) {
+      problems.push(`${name} must not have a query or fragment, got "${value}"`);
+    }
+    return value.replace(/\/+$/, '');
+  };
+
+  const publicUrl = url('BROKER_PUBLIC_URL', required('BROKER_PUBLIC_URL', 'the public base URL, e.g. https://broker.example.com'), {
+    httpsOnly: false,
+  });
+  if (publicUrl && new URL(publicUrl).protocol === 'http:' && !/^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(publicUrl)) {
+    problems.push(`BROKER_PUBLIC_URL must be https unless it is localhost (Entra accepts http redirect URIs only for localhost)`);
+  }
+  const homeAppClientId = guid('HOME_APP_CLIENT_ID', required('HOME_APP_CLIENT_ID', "the home app's application (client) id"));
+
+  const secret = get('HOME_APP_CLIENT_SECRET');
+  const credentialName = get('HOME_APP_CREDENTIAL_NAME');
+  let homeAppCredential: HomeAppCredentialSource = { kind: 'secret', secret: '' };
+  if (secret && credentialName) problems.push('HOME_APP_CLIENT_SECRET and HOME_APP_CREDENTIAL_NAME are both set: set only one');
+  else if (secret) homeAppCredential = { kind: 'secret', secret };
+  else if (credentialName) {
+    // Key Vault object names: 1-127 characters, alphanumerics and dashes.
+    if (!/^[0-9a-zA-Z-]{1,127}$/.test(credentialName)) problems.push(`HOME_APP_CREDENTIAL_NAME must be a Key Vault secret name (letters, digits, dashes), got "${credentialName}"`);
+    homeAppCredential = { kind: 'keyVault', name: credentialName };
+  } else problems.push('HOME_APP_CREDENTIAL_NAME (a Key Vault secret or certificate name) or HOME_APP_CLIENT_SECRET is not set');
+
+  const entraAuthorityHost = url('ENTRA_AUTHORITY_HOST', get('ENTRA_AUTHORITY_HOST') ?? 'https://login.microsoftonline.com', { httpsOnly: true });
+  const graphEndpoint = url('GRAPH_ENDPOINT', get('GRAPH_ENDPOINT') ?? 'https://graph.microsoft.com', { httpsOnly: true });
+  const keyVaultUrl = url('KEY_VAULT_URL', required('KEY_VAULT_URL', 'the vault, e.g. https://my-broker.vault.azure.net'), { httpsOnly: true });
+
+  const storage = get('BROKER_STORAGE');
+  const storageUri = get('BROKER_STORAGE__tableServiceUri');
+  let tableStorage: TableStorageConfig = { kind: 'connectionString', connectionString: '' };
+  if (storage && storageUri) problems.push('BROKER_STORAGE and BROKER_STORAGE__tableServiceUri are both set: set only one');
+  else if (storage) {
+    if (!/(AccountName|TableEndpoint|UseDevelopmentStorage)=/i.test(storage)) problems.push('BROKER_STORAGE must be a Table Storage connection string (AccountName=…;AccountKey=… or TableEndpoint=…)');
+    tableStorage = { kind: 'connectionString', connectionString: storage };
+  } else if (storageUri) {
+    tableStorage = { kind: 'tableServiceUri', tableServiceUri: url('BROKER_STORAGE__tableServiceUri', storageUri, { httpsOnly: true }) };
+  } else problems.push('BROKER_STORAGE (connection string) or BROKER_STORAGE__tableServiceUri (with managed identity) is not set');
+
+  // The broker's own identity: managed identity in Azure (AZURE_CLIENT_ID for a user-assigned one), or a
+  // client secret in the standard @azure/identity variables where no managed identity exists.
+  const azureSecret = get('AZURE_CLIENT_SECRET');
+  let azureIdentity: AzureIdentityConfig;
+  if (azureSecret) {
+    azureIdentity = {
+      kind: 'clientSecret',
+      authorityHost: url('AZURE_AUTHORITY_HOST', get('AZURE_AUTHORITY_HOST') ?? entraAuthorityHost, { httpsOnly: true }),
+      tenantId: guid('AZURE_TENANT_ID', required('AZURE_TENANT_ID', 'needed with AZURE_CLIENT_SECRET')),
+      clientId: guid('AZURE_CLIENT_ID', required('AZURE_CLIENT_ID', 'needed with AZURE_CLIENT_SECRET')),
+      clientSecret: azureSecret,
+    };
+  } else {
+    const clientId = get('AZURE_CLIENT_ID');
+    azureIdentity = clientId ? { kind: 'managedIdentity', clientId: guid('AZURE_CLIENT_ID', clientId) } : { kind: 'managedIdentity' };
+  }
+
+  const vendorTenantId = guid('VENDOR_TENANT_ID', required('VENDOR_TENANT_ID', "the vendor's own Entra tenant id, whose staff may call the support API"));
+  const supportApiAudience = get('SUPPORT_API_AUDIENCE') ?? `api://${homeAppClientId}`;
+
+  const ttlText = get('BROKER_STATE_TTL_S') ?? '900';
+  const stateTtlSeconds = Number(ttlText);
+  if (!/^\d+$/.test(ttlText) || stateTtlSeconds < 60 || stateTtlSeconds > 86_400) {
+    problems.push(`BROKER_STATE_TTL_S must be a whole number of seconds between 60 and 86400, got "${ttlText}"`);
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze({
+    publicUrl,
+    homeAppClientId,
+    homeAppCredential,
+    entraAuthorityHost,
+    graphEndpoint,
+    keyVaultUrl,
+    tableStorage,
+    azureIdentity,
+    vendorTenantId,
+    supportApiAudience,
+    profilesFile: get('BROKER_PROFILES_FILE'),
+    stateTtlSeconds,
+  });
+}
+
+/** The settings of this process. */
+export function loadConfigFromEnvironment(): Config {
+  return loadConfig(process.env);
+}

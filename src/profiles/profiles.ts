@@ -1,0 +1,166 @@
+/**
+ * The vendor's profiles (SPEC.md "profile"): named bundles of a resource `.default` scope and the app roles
+ * it needs. Loaded and validated once at start; a broken file stops the broker with a message naming the
+ * entry. Role ids and sources: FACTS.md §5.
+ * @module
+ */
+import { readFile } from 'node:fs/promises';
+import defaultProfiles from './default-profiles.json' with { type: 'json' };
+
+export interface Resource {
+  /** The key the profiles file uses for it, e.g. `exchange`. */
+  readonly key: string;
+  /** `{resource}/.default`, the only scope form the client-credentials grant accepts (FACTS.md §2). */
+  readonly scope: string;
+  readonly appId: string;
+  readonly displayName: string;
+}
+
+export interface AppRole {
+  readonly value: string;
+  readonly id: string;
+  /** What it allows, in plain words for the consent page. */
+  readonly description: string;
+}
+
+export interface Profile {
+  readonly name: string;
+  readonly title: string;
+  readonly resource: Resource;
+  readonly roles: readonly AppRole[];
+}
+
+export interface BrokerRole extends AppRole {
+  readonly resource: Resource;
+}
+
+export interface Profiles {
+  readonly resources: ReadonlyMap<string, Resource>;
+  readonly profiles: ReadonlyMap<string, Profile>;
+  /** Roles the broker itself needs in every tenant (e.g. Organization.Read.All). */
+  readonly brokerRoles: readonly BrokerRole[];
+  /** The profile, or undefined. */
+  get(name: string): Profile | undefined;
+  /** The resource whose scope is `scope` (compared case-insensitively), or undefined. */
+  resourceForScope(scope: string): Resource | undefined;
+}
+
+export class ProfilesError extends Error {
+  constructor(source: string, readonly problems: readonly string[]) {
+    super(`Invalid profiles file ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ProfilesError';
+  }
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const NAME = /^[a-z][a-z0-9-]{0,62}$/;
+
+/** Loads the file at `path`, or the profiles that ship with the broker when `path` is undefined. */
+export async function loadProfiles(path: string | undefined): Promise<Profiles> {
+  if (path === undefined) return parseProfiles(defaultProfiles, 'default-profiles.json (built in)');
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new ProfilesError(path, [`cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`]);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new ProfilesError(path, [`is not valid JSON: ${(err as Error).message}`]);
+  }
+  return parseProfiles(json, path);
+}
+
+/** Validates a parsed profiles document; every problem is reported with the path of its entry. */
+export function parseProfiles(doc: unknown, source: string): Profiles {
+  const problems: string[] = [];
+  const resources = new Map<string, Resource>();
+  const profiles = new Map<string, Profile>();
+  const brokerRoles: BrokerRole[] = [];
+  if (!isObject(doc)) throw new ProfilesError(source, ['the document must be a JSON object with "resources" and "profiles"']);
+
+  if (!isObject(doc.resources)) problems.push('"resources" must be an object of resource entries');
+  else {
+    for (const [key, r] of Object.entries(doc.resources)) {
+      const at = `resources.${key}`;
+      if (!NAME.test(key)) problems.push(`${at}: the key must be lower-case letters, digits and dashes`);
+      if (!isObject(r)) {
+        problems.push(`${at}: must be an object with scope, appId and displayName`);
+        continue;
+      }
+      const scope = str(r.scope);
+      if (!scope || !/^https:\/\/[^\s/]+(\/[^\s]*)?\/\.default$/.test(scope)) {
+        problems.push(`${at}.scope: must be an https resource URI ending in "/.default" (FACTS.md §2), got ${JSON.stringify(r.scope)}`);
+      }
+      if (!GUID.test(str(r.appId))) problems.push(`${at}.appId: must be the resource's application id (a GUID), got ${JSON.stringify(r.appId)}`);
+      if (!str(r.displayName)) problems.push(`${at}.displayName: must be a non-empty string`);
+      resources.set(key, { key, scope, appId: str(r.appId).toLowerCase(), displayName: str(r.displayName) });
+    }
+  }
+
+  const roleOf = (r: unknown, at: string): AppRole | undefined => {
+    if (!isObject(r)) {
+      problems.push(`${at}: must be an object with value, id and description`);
+      return undefined;
+    }
+    if (!/^[A-Za-z0-9._-]{1,120}$/.test(str(r.value))) problems.push(`${at}.value: must be an app role value such as "IMAP.AccessAsApp", got ${JSON.stringify(r.value)}`);
+    if (!GUID.test(str(r.id))) problems.push(`${at}.id: must be the app role's id (a GUID), got ${JSON.stringify(r.id)}`);
+    if (!str(r.description)) problems.push(`${at}.description: must say in plain words what the role allows`);
+    return { value: str(r.value), id: str(r.id).toLowerCase(), description: str(r.description) };
+  };
+  const resourceOf = (key: unknown, at: string): Resource | undefined => {
+    const resource = resources.get(str(key));
+    if (!resource) problems.push(`${at}: names resource ${JSON.stringify(key)}, which "resources" does not define`);
+    return resource;
+  };
+
+  if (!Array.isArray(doc.profiles) || doc.profiles.length === 0) problems.push('"profiles" must be a non-empty array');
+  else {
+    doc.profiles.forEach((p: unknown, i: number) => {
+      const label = isObject(p) && typeof p.name === 'string' ? ` ("${p.name}")` : '';
+      const at = `profiles[${i}]${label}`;
+      if (!isObject(p)) return problems.push(`${at}: must be an object`);
+      const name = str(p.name);
+      if (!NAME.test(name)) problems.push(`${at}.name: must be lower-case letters, digits and dashes`);
+      else if (profiles.has(name)) problems.push(`${at}.name: "${name}" is defined twice`);
+      if (!str(p.title)) problems.push(`${at}.title: must be a non-empty string`);
+      const resource = resourceOf(p.resource, `${at}.resource`);
+      if (!Array.isArray(p.roles) || p.roles.length === 0) problems.push(`${at}.roles: must be a non-empty array`);
+      const roles = (Array.isArray(p.roles) ? p.roles : []).map((r: unknown, j: number) => roleOf(r, `${at}.roles[${j}]`));
+      if (resource && roles.every((r): r is AppRole => r !== undefined)) {
+        profiles.set(name, { name, title: str(p.title), resource, roles });
+      }
+      return undefined;
+    });
+  }
+
+  if (doc.brokerRoles !== undefined) {
+    if (!Array.isArray(doc.brokerRoles)) problems.push('"brokerRoles" must be an array');
+    else
+      doc.brokerRoles.forEach((r: unknown, i: number) => {
+        const at = `brokerRoles[${i}]`;
+        const role = roleOf(r, at);
+        const resource = isObject(r) ? resourceOf(r.resource, `${at}.resource`) : undefined;
+        if (role && resource) brokerRoles.push({ ...role, resource });
+      });
+  }
+
+  if (problems.length > 0) throw new ProfilesError(source, problems);
+  return {
+    resources,
+    profiles,
+    brokerRoles,
+    get: (name) => profiles.get(name),
+    resourceForScope: (scope) => [...resources.values()].find((r) => r.scope.toLowerCase() === scope.toLowerCase()),
+  };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function str(v: unknown): string {
+  return typeof v === 'string' ? v.trim() : '';
+}
