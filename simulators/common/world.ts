@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { FIRST_PARTY_RESOURCES, type SimAppRole, type SimResource } from './well-known.js';
+import { createVaultState, type SimVault } from '../keyvault/vault-state.js';
 
 export interface SimSecret {
   readonly keyId: string;
@@ -121,6 +122,8 @@ export class World {
   readonly apps = new Map<string, SimApp>();
   readonly resources = new Map<string, SimResource>();
   faults: SimFault[] = [];
+  /** The Key Vault simulator's vault: secrets, versions, deleted secrets, access policies (keyvault/vault-state.ts). */
+  vault: SimVault = createVaultState();
 
   constructor(readonly now: () => number = Date.now) {
     for (const r of FIRST_PARTY_RESOURCES) this.addResource(r);
