@@ -19,7 +19,7 @@ import { json } from '../common/server.js';
 import { EXCHANGE_APP_ID, FIRST_PARTY_RESOURCES, type SimAppRole } from '../common/well-known.js';
 import type { SimTenant } from '../common/world.js';
 import type { SimContext } from '../context.js';
-import { authenticate, hasAnyRole, requireDirectoryRole, type GraphCaller } from './auth.js';
+import { authenticate, requireDirectoryRole, type GraphCaller } from './auth.js';
 import { GraphFailure, graphRoute } from './errors.js';
 import { appIdFilter, assertQueryOptions, odataContext, project, selected } from './odata.js';
 
