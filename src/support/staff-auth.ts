@@ -90,6 +90,11 @@ function fromJoseError(err: unknown): StaffAuthError {
     const what = err.claim === 'nbf' ? 'is not valid yet' : `has an unexpected "${err.claim}" claim`;
     return new StaffAuthError('invalid', `The token ${what}.`);
   }
+  // A key set that cannot be had (timeout, non-200 answer, unusable document) is an outage of the identity
+  // provider, not the caller's fault: jose reports a non-200 JWKS answer as a generic JOSEError.
+  if (err instanceof joseErrors.JWKSInvalid || (err instanceof joseErrors.JOSEError && err.code === 'ERR_JOSE_GENERIC')) {
+    return new StaffAuthError('unavailable', 'The identity provider keys could not be fetched.');
+  }
   if (err instanceof joseErrors.JWKSTimeout) return new StaffAuthError('unavailable', 'The identity provider keys could not be fetched.');
   if (err instanceof joseErrors.JOSEError) {
     const reasons: Record<string, string> = {

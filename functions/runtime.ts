@@ -1,0 +1,22 @@
+/**
+ * The one broker of this Functions app, created on first use from the app settings, and at app start so that
+ * a broken setting or profiles file shows at once. If creation fails, the next call tries again.
+ * @module
+ */
+import { app } from '@azure/functions';
+import { createBroker, type Broker } from '../src/broker.js';
+import { loadConfigFromEnvironment } from '../src/config.js';
+
+let instance: Promise<Broker> | undefined;
+
+export function broker(): Promise<Broker> {
+  instance ??= createBroker(loadConfigFromEnvironment()).catch((err: unknown) => {
+    instance = undefined;
+    throw err;
+  });
+  return instance;
+}
+
+app.hook.appStart(async () => {
+  await broker();
+});

@@ -1,0 +1,24 @@
+/** The support API's routes (SPEC.md "Vendor support"); behaviour lives in src/http/support-api.ts. @module */
+import { app } from '@azure/functions';
+import { asStaff, getTenant, listTenants } from '../src/http/support-api.js';
+import { broker } from './runtime.js';
+
+app.http('listTenants', {
+  methods: ['GET'],
+  route: 'api/tenants',
+  authLevel: 'anonymous',
+  handler: async (request, context) => {
+    const b = await broker();
+    return asStaff(b, request, 'Broker.Read', context, () => listTenants(b, request));
+  },
+});
+
+app.http('getTenant', {
+  methods: ['GET'],
+  route: 'api/tenants/{tenantId}',
+  authLevel: 'anonymous',
+  handler: async (request, context) => {
+    const b = await broker();
+    return asStaff(b, request, 'Broker.Read', context, () => getTenant(b, request));
+  },
+});

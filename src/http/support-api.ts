@@ -1,0 +1,103 @@
+/**
+ * The support API's HTTP edge (SPEC.md "Vendor support"): authenticate the staff token for the route's
+ * role, parse the query strictly, call the domain, render problem+json. Framework-free: the Functions
+ * HttpRequest satisfies HttpRequestLike.
+ * @module
+ */
+import { InvalidContinuationToken, StorageUnavailable } from '../adapters/tables/port.js';
+import { StaffAuthError, type StaffAuthenticator, type StaffPrincipal, type StaffRole } from '../support/staff-auth.js';
+import { TENANT_STATUSES, type TenantStatus, type TenantStore } from '../tenants/tenant-store.js';
+import type { Logger } from './logger.js';
+import { badRequest, notFound, Problem, problemReply, serviceUnavailable, toProblem } from './problem.js';
+import { jsonReply, type HttpReply, type HttpRequestLike } from './types.js';
+
+export interface SupportDeps {
+  readonly staffAuth: StaffAuthenticator;
+  readonly tenants: TenantStore;
+}
+
+type SupportAction = (principal: StaffPrincipal) => Promise<HttpReply>;
+
+/** Runs `action` for a caller holding `role`; every failure becomes problem+json. */
+export async function asStaff(deps: SupportDeps, request: HttpRequestLike, role: StaffRole, log: Logger, action: SupportAction): Promise<HttpReply> {
+  try {
+    const principal = await authenticate(deps.staffAuth, request, role);
+    return await action(principal);
+  } catch (err) {
+    const problem = fromDomainError(err);
+    if (problem.status >= 500) log.error(`support API ${request.method} ${new URL(request.url).pathname} failed:`, err instanceof Error ? err.name : 'error');
+    return problemReply(problem);
+  }
+}
+
+async function authenticate(auth: StaffAuthenticator, request: HttpRequestLike, role: StaffRole): Promise<StaffPrincipal> {
+  try {
+    return await auth.authenticate(request.headers.get('authorization'), role);
+  } catch (err) {
+    if (!(err instanceof StaffAuthError)) throw err;
+    // RFC 6750 §3: WWW-Authenticate on 401, error="insufficient_scope" with 403.
+    const realm = 'realm="consent-broker"';
+    switch (err.failure) {
+      case 'missing':
+        throw new Problem({ status: 401, title: 'Unauthorized', detail: err.message, headers: { 'www-authenticate': `Bearer ${realm}` } });
+      case 'malformed':
+        throw new Problem({ status: 401, title: 'Unauthorized', detail: err.message, headers: { 'www-authenticate': `Bearer ${realm}, error="invalid_request"` } });
+      case 'invalid':
+        throw new Problem({ status: 401, title: 'Unauthorized', detail: err.message, headers: { 'www-authenticate': `Bearer ${realm}, error="invalid_token"` } });
+      case 'forbidden':
+        throw new Problem({ status: 403, title: 'Forbidden', detail: err.message, headers: { 'www-authenticate': `Bearer ${realm}, error="insufficient_scope"` } });
+      case 'unavailable':
+        throw serviceUnavailable('The identity provider cannot be reached to check the token; try again shortly.', 10);
+    }
+  }
+}
+
+function fromDomainError(err: unknown): Problem {
+  if (err instanceof StorageUnavailable) return serviceUnavailable('Table Storage is unavailable; try again shortly.', err.retryAfterSeconds);
+  if (err instanceof InvalidContinuationToken) return badRequest('continuationToken is not one this API issued.');
+  return toProblem(err);
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Reads the query: only `allowed` names, each at most once. */
+export function strictQuery(request: HttpRequestLike, allowed: readonly string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [name, value] of new URL(request.url).searchParams) {
+    if (!allowed.includes(name)) throw badRequest(`Unknown query parameter "${name.slice(0, 40)}"; allowed: ${allowed.join(', ')}.`);
+    if (out.has(name)) throw badRequest(`Query parameter "${name}" is given more than once.`);
+    out.set(name, value);
+  }
+  return out;
+}
+
+export function parseTop(value: string | undefined, fallback = 50, max = 100): number {
+  if (value === undefined) return fallback;
+  if (!/^\d{1,4}$/.test(value) || Number(value) < 1 || Number(value) > max) throw badRequest(`top must be a whole number from 1 to ${max}.`);
+  return Number(value);
+}
+
+/** `GET /api/tenants` */
+export async function listTenants(deps: SupportDeps, request: HttpRequestLike): Promise<HttpReply> {
+  const q = strictQuery(request, ['status', 'top', 'continuationToken']);
+  const status = q.get('status');
+  if (status !== undefined && !TENANT_STATUSES.includes(status as TenantStatus)) {
+    throw badRequest(`status must be one of ${TENANT_STATUSES.join(', ')}.`);
+  }
+  const continuationToken = q.get('continuationToken');
+  if (continuationToken !== undefined && (continuationToken.length > 2048 || !/^[A-Za-z0-9+/=_-]+$/.test(continuationToken))) {
+    throw badRequest('continuationToken is not one this API issued.');
+  }
+  const page = await deps.tenants.list({ status: status as TenantStatus | undefined, top: parseTop(q.get('top')), continuationToken });
+  return jsonReply(200, page.continuationToken ? { items: page.items, continuationToken: page.continuationToken } : { items: page.items }, { 'cache-control': 'no-store' });
+}
+
+/** `GET /api/tenants/{tenantId}` */
+export async function getTenant(deps: SupportDeps, request: HttpRequestLike): Promise<HttpReply> {
+  strictQuery(request, []);
+  const tenantId = request.params.tenantId ?? '';
+  if (!GUID.test(tenantId)) throw badRequest('tenantId must be a GUID.');
+  const tenant = await deps.tenants.get(tenantId);
+  if (!tenant) throw notFound(`No tenant ${tenantId.toLowerCase()} is known to the broker.`);
+  return jsonReply(200, tenant, { 'cache-control': 'no-store' });
+}

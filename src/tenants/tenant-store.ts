@@ -1,0 +1,105 @@
+/**
+ * Customer tenants as the broker records them (SPEC.md `GET /api/tenants/{tenantId}`), in the `tenants`
+ * table: partition `tenant`, row key the tenant id, structured fields as JSON text columns. The consent flow
+ * writes them; the support API reads them.
+ * @module
+ */
+import type { StoredRow, Table, TableStorage } from '../adapters/tables/port.js';
+
+export type TenantStatus = 'pending_verification' | 'active' | 'degraded' | 'revoked' | 'error' | 'offboarded';
+export const TENANT_STATUSES: readonly TenantStatus[] = ['pending_verification', 'active', 'degraded', 'revoked', 'error', 'offboarded'];
+
+export interface TenantError {
+  readonly code: string;
+  readonly message: string;
+  readonly at: string;
+  readonly remediation: string;
+}
+
+export interface TenantRecord {
+  readonly tenantId: string;
+  readonly status: TenantStatus;
+  readonly displayName: string | null;
+  readonly verifiedDomains: readonly string[];
+  readonly customerRefs: readonly string[];
+  readonly consentedAt: string | null;
+  /** Granted app role values by resource scope. */
+  readonly grantedRoles: Readonly<Record<string, readonly string[]>>;
+  /** Missing app role values by profile name. */
+  readonly missingRoles: Readonly<Record<string, readonly string[]>>;
+  readonly lastTokenAt: string | null;
+  readonly lastError: TenantError | null;
+}
+
+export interface TenantPage {
+  readonly items: readonly TenantRecord[];
+  readonly continuationToken?: string;
+}
+
+export interface TenantStore {
+  get(tenantId: string): Promise<TenantRecord | undefined>;
+  /** Tenants in tenant-id order; `status` filters. */
+  list(query: { status?: TenantStatus; top: number; continuationToken?: string }): Promise<TenantPage>;
+  /** Inserts or replaces the record. */
+  save(record: TenantRecord): Promise<void>;
+}
+
+const PARTITION = 'tenant';
+
+export function createTenantStore(storage: TableStorage): TenantStore {
+  const table: Table = storage.table('tenants');
+  return {
+    async get(tenantId) {
+      const row = await table.get(PARTITION, tenantId.toLowerCase());
+      return row ? fromRow(row) : undefined;
+    },
+    async list({ status, top, continuationToken }) {
+      const page = await table.query({ partitionKey: PARTITION, where: status ? { status } : undefined, top, continuationToken });
+      return { items: page.rows.map(fromRow), ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}) };
+    },
+    async save(record) {
+      await table.upsert(toRow(record));
+    },
+  };
+}
+
+function toRow(r: TenantRecord) {
+  return {
+    partitionKey: PARTITION,
+    rowKey: r.tenantId.toLowerCase(),
+    status: r.status,
+    displayName: r.displayName,
+    verifiedDomains: JSON.stringify(r.verifiedDomains),
+    customerRefs: JSON.stringify(r.customerRefs),
+    consentedAt: r.consentedAt,
+    grantedRoles: JSON.stringify(r.grantedRoles),
+    missingRoles: JSON.stringify(r.missingRoles),
+    lastTokenAt: r.lastTokenAt,
+    lastError: r.lastError ? JSON.stringify(r.lastError) : null,
+  };
+}
+
+function fromRow(row: StoredRow): TenantRecord {
+  const text = (k: string) => (typeof row[k] === 'string' ? (row[k] as string) : null);
+  const parsed = <T>(k: string, fallback: T): T => {
+    const v = text(k);
+    if (v === null) return fallback;
+    try {
+      return JSON.parse(v) as T;
+    } catch {
+      return fallback;
+    }
+  };
+  return {
+    tenantId: row.rowKey,
+    status: (text('status') as TenantStatus | null) ?? 'error',
+    displayName: text('displayName'),
+    verifiedDomains: parsed('verifiedDomains', []),
+    customerRefs: parsed('customerRefs', []),
+    consentedAt: text('consentedAt'),
+    grantedRoles: parsed('grantedRoles', {}),
+    missingRoles: parsed('missingRoles', {}),
+    lastTokenAt: text('lastTokenAt'),
+    lastError: parsed('lastError', null),
+  };
+}

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+const valid = {
+  BROKER_PUBLIC_URL: 'https://broker.example.com/',
+  HOME_APP_CLIENT_ID: '3B8E6D0A-57C4-4F0E-8D2B-A1C9E4F7B250',
+  HOME_APP_CREDENTIAL_NAME: 'home-app-credential',
+  KEY_VAULT_URL: 'https://broker.vault.azure.net',
+  BROKER_STORAGE__tableServiceUri: 'https://broker.table.core.windows.net',
+  VENDOR_TENANT_ID: '5f3c7a1e-0b6d-4c2e-9a41-7d8e2f1b6c30',
+};
+
+function problemsOf(env: Record<string, string | undefined>): readonly string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
+describe('loadConfig', () => {
+  it('reads a production configuration with the documented defaults', () => {
+    const c = loadConfig(valid);
+    expect(c).toMatchObject({
+      publicUrl: 'https://broker.example.com',
+      homeAppClientId: '3b8e6d0a-57c4-4f0e-8d2b-a1c9e4f7b250',
+      homeAppCredential: { kind: 'keyVault', name: 'home-app-credential' },
+      entraAuthorityHost: 'https://login.microsoftonline.com',
+      graphEndpoint: 'https://graph.microsoft.com',
+      tableStorage: { kind: 'tableServiceUri', tableServiceUri: 'https://broker.table.core.windows.net' },
+      azureIdentity: { kind: 'managedIdentity' },
+      supportApiAudience: 'api://3b8e6d0a-57c4-4f0e-8d2b-a1c9e4f7b250',
+      profilesFile: undefined,
+      stateTtlSeconds: 900,
+    });
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('names every missing setting at once', () => {
+    const problems = problemsOf({});
+    for (const name of ['BROKER_PUBLIC_URL', 'HOME_APP_CLIENT_ID', 'HOME_APP_CREDENTIAL_NAME', 'KEY_VAULT_URL', 'BROKER_STORAGE', 'VENDOR_TENANT_ID']) {
+      expect(problems.some((p) => p.startsWith(name))).toBe(true);
+    }
+  });
+
+  it.each([
+    ['HOME_APP_CLIENT_ID', 'not-a-guid', 'HOME_APP_CLIENT_ID must be a GUID'],
+    ['VENDOR_TENANT_ID', 'contoso.com', 'VENDOR_TENANT_ID must be a GUID'],
+    ['KEY_VAULT_URL', 'http://broker.vault.azure.net', 'KEY_VAULT_URL must be an https URL'],
+    ['ENTRA_AUTHORITY_HOST', 'login.microsoftonline.com', 'ENTRA_AUTHORITY_HOST must be an absolute URL'],
+    ['BROKER_PUBLIC_URL', 'http://broker.example.com', 'BROKER_PUBLIC_URL must be https unless it is localhost'],
+    ['BROKER_PUBLIC_URL', 'https://broker.example.com/?x=1', 'BROKER_PUBLIC_URL must not have a query'],
+    ['BROKER_STATE_TTL_S', '15', 'BROKER_STATE_TTL_S must be a whole number'],
+    ['BROKER_STATE_TTL_S', '9e2', 'BROKER_STATE_TTL_S must be a whole number'],
+    ['HOME_APP_CREDENTIAL_NAME', 'bad_name!', 'HOME_APP_CREDENTIAL_NAME must be a Key Vault secret name'],
+    ['BROKER_STORAGE', 'hello', 'BROKER_STORAGE and BROKER_STORAGE__tableServiceUri are both set'],
+  ])('refuses a malformed %s with a message naming it', (name, value, message) => {
+    const problems = problemsOf({ ...valid, [name]: value });
+    expect(problems.join('\n')).toContain(message);
+  });
+
+  it('accepts http only for a localhost public URL (Entra allows http redirect URIs only there)', () => {
+    expect(loadConfig({ ...valid, BROKER_PUBLIC_URL: 'http://localhost:7071' }).publicUrl).toBe('http://localhost:7071');
+  });
+
+  it('refuses two credentials for the home app', () => {
+    expect(problemsOf({ ...valid, HOME_APP_CLIENT_SECRET: 's' }).join()).toContain('both set');
+  });
+
+  it('uses a client-secret identity when AZURE_CLIENT_SECRET is set, and requires its tenant and client', () => {
+    expect(problemsOf({ ...valid, AZURE_CLIENT_SECRET: 'x' }).join('\n')).toMatch(/AZURE_TENANT_ID is not set[\s\S]*AZURE_CLIENT_ID is not set/);
+    const c = loadConfig({ ...valid, AZURE_CLIENT_SECRET: 'x', AZURE_TENANT_ID: valid.VENDOR_TENANT_ID, AZURE_CLIENT_ID: valid.HOME_APP_CLIENT_ID });
+    expect(c.azureIdentity).toMatchObject({ kind: 'clientSecret', authorityHost: 'https://login.microsoftonline.com' });
+  });
+
+  it('never puts a secret value into an error message', () => {
+    const problems = problemsOf({ ...valid, HOME_APP_CLIENT_SECRET: 'S3cr3t-value', BROKER_STORAGE: 'AccountName=a;AccountKey=topsecretkey' });
+    expect(problems.join('\n')).not.toMatch(/S3cr3t-value|topsecretkey/);
+  });
+});
