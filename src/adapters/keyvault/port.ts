@@ -1,0 +1,66 @@
+/**
+ * What the broker needs from a secret store: the home app's credential and the per-tenant "bring your own
+ * app" credentials live there (SPEC.md, settings `HOME_APP_CREDENTIAL_NAME`, `PUT …/app-credential`). The one
+ * implementation is Azure Key Vault (keyvault-secrets.ts).
+ * @module
+ */
+
+export interface StoredSecret {
+  readonly value: string;
+  readonly contentType?: string;
+  readonly expiresOn?: Date;
+  /** The store's version id of this value. */
+  readonly version: string;
+  readonly updatedOn: Date;
+}
+
+export interface SetSecretOptions {
+  readonly contentType?: string;
+  /** Informational expiry (Key Vault does not enforce it on reads; about-secrets.md). */
+  readonly expiresOn?: Date;
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+export interface SecretStore {
+  /**
+   * The current version of `name`, or undefined when no such secret exists (never set, or deleted).
+   * Throws `SecretStoreUnavailable` when the store cannot answer now, `SecretStoreRefused` otherwise.
+   */
+  get(name: string): Promise<StoredSecret | undefined>;
+  /** Stores `value` as a new version of `name` and returns that version's id. */
+  set(name: string, value: string, options?: SetSecretOptions): Promise<string>;
+  /**
+   * Removes `name` for good: deletes it, waits until the deletion has completed, and purges it when the store
+   * allows purging (with purge protection on it stays recoverable until its retention ends). A name that
+   * does not exist is not an error, so a failed delete can simply be retried.
+   */
+  delete(name: string): Promise<void>;
+}
+
+/** The store is unreachable, failing (5xx) or throttling (429); retry after `retryAfterSeconds`. */
+export class SecretStoreUnavailable extends Error {
+  constructor(
+    readonly retryAfterSeconds: number,
+    options?: { cause?: unknown },
+  ) {
+    super('Secret store unavailable', options);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * The store answered, and refused: no permission, a name in deleted state, a bad name, a disabled secret …
+ * `code` is the store's error code (for Key Vault the inner code when there is one, e.g. `SecretDisabled`,
+ * `ObjectIsDeletedButRecoverable`, `AccessDenied`). The message names the operation and the secret's name,
+ * never its value.
+ */
+export class SecretStoreRefused extends Error {
+  constructor(
+    readonly status: number | undefined,
+    readonly code: string | undefined,
+    message: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
