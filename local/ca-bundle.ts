@@ -17,6 +17,7 @@ export async function writeCaBundle(
     } catch (err) {
       throw new Error(
         `NODE_EXTRA_CA_CERTS names ${inherited}, which cannot be read: ${(err as Error).message}`,
+        { cause: err },
       );
     }
   }

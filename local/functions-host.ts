@@ -12,7 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import Module from 'node:module';
+import Module, { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { CronExpressionParser } from 'cron-parser';
 
@@ -69,7 +69,9 @@ export function installCoreModule(): Registry {
       return { dispose: () => list.splice(list.indexOf(callback), 1) };
     },
     registerFunction: (metadata: FunctionMetadata, handler: Callback) => {
-      const trigger = Object.values(metadata.bindings).find((b) => b.direction === 'in' && b.type.endsWith('Trigger'));
+      const trigger = Object.values(metadata.bindings).find(
+        (b) => b.direction === 'in' && b.type.endsWith('Trigger'),
+      );
       if (trigger?.type === 'httpTrigger') {
         const route = trigger.route ?? metadata.name;
         const { match, literalSegments } = compileRoute(route);
@@ -84,9 +86,16 @@ export function installCoreModule(): Registry {
         // Azure Functions route precedence: routes with more literal segments win over parameters.
         registry.http.sort((a, b) => b.literalSegments - a.literalSegments);
       } else if (trigger?.type === 'timerTrigger' && trigger.schedule) {
-        registry.timers.push({ name: metadata.name, schedule: trigger.schedule, runOnStartup: trigger.runOnStartup ?? false, handler });
+        registry.timers.push({
+          name: metadata.name,
+          schedule: trigger.schedule,
+          runOnStartup: trigger.runOnStartup ?? false,
+          handler,
+        });
       } else {
-        throw new Error(`local host: function "${metadata.name}" has a trigger this host does not serve (${trigger?.type ?? 'none'})`);
+        throw new Error(
+          `local host: function "${metadata.name}" has a trigger this host does not serve (${trigger?.type ?? 'none'})`,
+        );
       }
       return { dispose: () => undefined };
     },
@@ -104,7 +113,10 @@ export function installCoreModule(): Registry {
  * Compiles an Azure Functions route template: `{name}`, `{name:constraint}`, `{name?}` (last segment) and
  * `{*name}` (catch-all). Literal segments compare case-insensitively, as ASP.NET routing does.
  */
-export function compileRoute(template: string): { match: (path: string) => Record<string, string> | undefined; literalSegments: number } {
+export function compileRoute(template: string): {
+  match: (path: string) => Record<string, string> | undefined;
+  literalSegments: number;
+} {
   const parts = template.replace(/^\/+|\/+$/g, '').split('/');
   const literalSegments = parts.filter((p) => !p.startsWith('{')).length;
   const match = (path: string): Record<string, string> | undefined => {
@@ -161,7 +173,10 @@ const MAX_BODY_BYTES = 1024 * 1024;
 
 /** Runs the appStart hooks, then serves the HTTP functions and schedules the timers. */
 export async function startFunctionsHost(options: HostOptions): Promise<RunningHost> {
-  const { HttpRequest, HttpResponse, InvocationContext } = await import('@azure/functions');
+  // The library is a CommonJS bundle whose classes Node's ESM named-export detection does not see.
+  const { HttpRequest, HttpResponse, InvocationContext } = createRequire(import.meta.url)(
+    '@azure/functions',
+  ) as typeof import('@azure/functions');
   const log = options.log ?? ((line: string) => console.log(line));
   for (const hook of options.registry.hooks.get('appStart') ?? []) {
     await hook({ hookData: {}, functionAppDirectory: process.cwd() });
@@ -177,7 +192,9 @@ export async function startFunctionsHost(options: HostOptions): Promise<RunningH
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
     const method = (req.method ?? 'GET').toUpperCase();
-    const candidates = options.registry.http.map((f) => ({ f, params: f.match(url.pathname) })).filter((c) => c.params);
+    const candidates = options.registry.http
+      .map((f) => ({ f, params: f.match(url.pathname) }))
+      .filter((c) => c.params);
     const hit = candidates.find((c) => c.f.methods.includes(method));
     if (!hit) {
       // The Functions host answers 404 with an empty body both for an unknown route and for a method the
@@ -197,7 +214,8 @@ export async function startFunctionsHost(options: HostOptions): Promise<RunningH
       chunks.push(chunk);
     }
     const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+    for (const [k, v] of Object.entries(req.headers))
+      if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
     const request = new HttpRequest({
       method,
       url: url.toString(),
@@ -208,7 +226,10 @@ export async function startFunctionsHost(options: HostOptions): Promise<RunningH
     const context = contextFor(hit.f.name);
     try {
       const result = (await hit.f.handler(request, context)) ?? { status: 204 };
-      const response = result instanceof HttpResponse ? result : new HttpResponse(result as ConstructorParameters<typeof HttpResponse>[0]);
+      const response =
+        result instanceof HttpResponse
+          ? result
+          : new HttpResponse(result as ConstructorParameters<typeof HttpResponse>[0]);
       const out: Record<string, string | string[]> = {};
       response.headers.forEach((value, key) => {
         out[key] = value;
@@ -226,11 +247,21 @@ export async function startFunctionsHost(options: HostOptions): Promise<RunningH
   }
 
   const server: Server = createServer((req, res) => {
-    serve(req, res).catch(() => res.destroy());
+    serve(req, res).catch((err: unknown) => {
+      log(
+        `[host] ${req.method} ${req.url}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+      );
+      if (!res.headersSent) res.writeHead(500).end();
+      else res.destroy();
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'EADDRINUSE' ? new Error(`PORT ${options.port} is already in use: stop the other process or set PORT`) : err),
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new Error(`PORT ${options.port} is already in use: stop the other process or set PORT`)
+          : err,
+      ),
     );
     server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
   });
@@ -261,7 +292,13 @@ function scheduleTimer(
   const run = async (isPastDue: boolean) => {
     const context = contextFor(timer.name);
     try {
-      await timer.handler({ isPastDue, scheduleStatus: { last: last.toISOString(), next: '', lastUpdated: new Date().toISOString() } }, context);
+      await timer.handler(
+        {
+          isPastDue,
+          scheduleStatus: { last: last.toISOString(), next: '', lastUpdated: new Date().toISOString() },
+        },
+        context,
+      );
     } catch (err) {
       context.error(`timer failed: ${err instanceof Error ? err.message : String(err)}`);
     }

@@ -20,8 +20,7 @@ export type AzureIdentityConfig =
     };
 
 export type HomeAppCredentialSource =
-  | { readonly kind: 'secret'; readonly secret: string }
-  | { readonly kind: 'keyVault'; readonly name: string };
+  { readonly kind: 'secret'; readonly secret: string } | { readonly kind: 'keyVault'; readonly name: string };
 
 export interface Config {
   readonly publicUrl: string;
@@ -77,46 +76,88 @@ export function loadConfig(env: Env): Config {
     }
     const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(parsed.hostname);
     if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && (!opts.httpsOnly || loopback))) {
-      problems.push(`${name} must be an https URL${opts.httpsOnly ? '' : ' (http only for localhost)'}, got "${value}"`);
+      problems.push(
+        `${name} must be an https URL${opts.httpsOnly ? '' : ' (http only for localhost)'}, got "${value}"`,
+      );
     } else if (parsed.search || parsed.hash) {
       problems.push(`${name} must not have a query or fragment, got "${value}"`);
     }
     return value.replace(/\/+$/, '');
   };
 
-  const publicUrl = url('BROKER_PUBLIC_URL', required('BROKER_PUBLIC_URL', 'the public base URL, e.g. https://broker.example.com'), {
-    httpsOnly: false,
-  });
-  if (publicUrl && new URL(publicUrl).protocol === 'http:' && !/^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(publicUrl)) {
-    problems.push(`BROKER_PUBLIC_URL must be https unless it is localhost (Entra accepts http redirect URIs only for localhost)`);
+  const publicUrl = url(
+    'BROKER_PUBLIC_URL',
+    required('BROKER_PUBLIC_URL', 'the public base URL, e.g. https://broker.example.com'),
+    {
+      httpsOnly: false,
+    },
+  );
+  if (
+    publicUrl &&
+    new URL(publicUrl).protocol === 'http:' &&
+    !/^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(publicUrl)
+  ) {
+    problems.push(
+      `BROKER_PUBLIC_URL must be https unless it is localhost (Entra accepts http redirect URIs only for localhost)`,
+    );
   }
-  const homeAppClientId = guid('HOME_APP_CLIENT_ID', required('HOME_APP_CLIENT_ID', "the home app's application (client) id"));
+  const homeAppClientId = guid(
+    'HOME_APP_CLIENT_ID',
+    required('HOME_APP_CLIENT_ID', "the home app's application (client) id"),
+  );
 
   const secret = get('HOME_APP_CLIENT_SECRET');
   const credentialName = get('HOME_APP_CREDENTIAL_NAME');
   let homeAppCredential: HomeAppCredentialSource = { kind: 'secret', secret: '' };
-  if (secret && credentialName) problems.push('HOME_APP_CLIENT_SECRET and HOME_APP_CREDENTIAL_NAME are both set: set only one');
+  if (secret && credentialName)
+    problems.push('HOME_APP_CLIENT_SECRET and HOME_APP_CREDENTIAL_NAME are both set: set only one');
   else if (secret) homeAppCredential = { kind: 'secret', secret };
   else if (credentialName) {
     // Key Vault object names: 1-127 characters, alphanumerics and dashes.
-    if (!/^[0-9a-zA-Z-]{1,127}$/.test(credentialName)) problems.push(`HOME_APP_CREDENTIAL_NAME must be a Key Vault secret name (letters, digits, dashes), got "${credentialName}"`);
+    if (!/^[0-9a-zA-Z-]{1,127}$/.test(credentialName))
+      problems.push(
+        `HOME_APP_CREDENTIAL_NAME must be a Key Vault secret name (letters, digits, dashes), got "${credentialName}"`,
+      );
     homeAppCredential = { kind: 'keyVault', name: credentialName };
-  } else problems.push('HOME_APP_CREDENTIAL_NAME (a Key Vault secret or certificate name) or HOME_APP_CLIENT_SECRET is not set');
+  } else
+    problems.push(
+      'HOME_APP_CREDENTIAL_NAME (a Key Vault secret or certificate name) or HOME_APP_CLIENT_SECRET is not set',
+    );
 
-  const entraAuthorityHost = url('ENTRA_AUTHORITY_HOST', get('ENTRA_AUTHORITY_HOST') ?? 'https://login.microsoftonline.com', { httpsOnly: true });
-  const graphEndpoint = url('GRAPH_ENDPOINT', get('GRAPH_ENDPOINT') ?? 'https://graph.microsoft.com', { httpsOnly: true });
-  const keyVaultUrl = url('KEY_VAULT_URL', required('KEY_VAULT_URL', 'the vault, e.g. https://my-broker.vault.azure.net'), { httpsOnly: true });
+  const entraAuthorityHost = url(
+    'ENTRA_AUTHORITY_HOST',
+    get('ENTRA_AUTHORITY_HOST') ?? 'https://login.microsoftonline.com',
+    { httpsOnly: true },
+  );
+  const graphEndpoint = url('GRAPH_ENDPOINT', get('GRAPH_ENDPOINT') ?? 'https://graph.microsoft.com', {
+    httpsOnly: true,
+  });
+  const keyVaultUrl = url(
+    'KEY_VAULT_URL',
+    required('KEY_VAULT_URL', 'the vault, e.g. https://my-broker.vault.azure.net'),
+    { httpsOnly: true },
+  );
 
   const storage = get('BROKER_STORAGE');
   const storageUri = get('BROKER_STORAGE__tableServiceUri');
   let tableStorage: TableStorageConfig = { kind: 'connectionString', connectionString: '' };
-  if (storage && storageUri) problems.push('BROKER_STORAGE and BROKER_STORAGE__tableServiceUri are both set: set only one');
+  if (storage && storageUri)
+    problems.push('BROKER_STORAGE and BROKER_STORAGE__tableServiceUri are both set: set only one');
   else if (storage) {
-    if (!/(AccountName|TableEndpoint|UseDevelopmentStorage)=/i.test(storage)) problems.push('BROKER_STORAGE must be a Table Storage connection string (AccountName=…;AccountKey=… or TableEndpoint=…)');
+    if (!/(AccountName|TableEndpoint|UseDevelopmentStorage)=/i.test(storage))
+      problems.push(
+        'BROKER_STORAGE must be a Table Storage connection string (AccountName=…;AccountKey=… or TableEndpoint=…)',
+      );
     tableStorage = { kind: 'connectionString', connectionString: storage };
   } else if (storageUri) {
-    tableStorage = { kind: 'tableServiceUri', tableServiceUri: url('BROKER_STORAGE__tableServiceUri', storageUri, { httpsOnly: true }) };
-  } else problems.push('BROKER_STORAGE (connection string) or BROKER_STORAGE__tableServiceUri (with managed identity) is not set');
+    tableStorage = {
+      kind: 'tableServiceUri',
+      tableServiceUri: url('BROKER_STORAGE__tableServiceUri', storageUri, { httpsOnly: true }),
+    };
+  } else
+    problems.push(
+      'BROKER_STORAGE (connection string) or BROKER_STORAGE__tableServiceUri (with managed identity) is not set',
+    );
 
   // The broker's own identity: managed identity in Azure (AZURE_CLIENT_ID for a user-assigned one), or a
   // client secret in the standard @azure/identity variables where no managed identity exists.
@@ -125,23 +166,32 @@ export function loadConfig(env: Env): Config {
   if (azureSecret) {
     azureIdentity = {
       kind: 'clientSecret',
-      authorityHost: url('AZURE_AUTHORITY_HOST', get('AZURE_AUTHORITY_HOST') ?? entraAuthorityHost, { httpsOnly: true }),
+      authorityHost: url('AZURE_AUTHORITY_HOST', get('AZURE_AUTHORITY_HOST') ?? entraAuthorityHost, {
+        httpsOnly: true,
+      }),
       tenantId: guid('AZURE_TENANT_ID', required('AZURE_TENANT_ID', 'needed with AZURE_CLIENT_SECRET')),
       clientId: guid('AZURE_CLIENT_ID', required('AZURE_CLIENT_ID', 'needed with AZURE_CLIENT_SECRET')),
       clientSecret: azureSecret,
     };
   } else {
     const clientId = get('AZURE_CLIENT_ID');
-    azureIdentity = clientId ? { kind: 'managedIdentity', clientId: guid('AZURE_CLIENT_ID', clientId) } : { kind: 'managedIdentity' };
+    azureIdentity = clientId
+      ? { kind: 'managedIdentity', clientId: guid('AZURE_CLIENT_ID', clientId) }
+      : { kind: 'managedIdentity' };
   }
 
-  const vendorTenantId = guid('VENDOR_TENANT_ID', required('VENDOR_TENANT_ID', "the vendor's own Entra tenant id, whose staff may call the support API"));
+  const vendorTenantId = guid(
+    'VENDOR_TENANT_ID',
+    required('VENDOR_TENANT_ID', "the vendor's own Entra tenant id, whose staff may call the support API"),
+  );
   const supportApiAudience = get('SUPPORT_API_AUDIENCE') ?? `api://${homeAppClientId}`;
 
   const ttlText = get('BROKER_STATE_TTL_S') ?? '900';
   const stateTtlSeconds = Number(ttlText);
   if (!/^\d+$/.test(ttlText) || stateTtlSeconds < 60 || stateTtlSeconds > 86_400) {
-    problems.push(`BROKER_STATE_TTL_S must be a whole number of seconds between 60 and 86400, got "${ttlText}"`);
+    problems.push(
+      `BROKER_STATE_TTL_S must be a whole number of seconds between 60 and 86400, got "${ttlText}"`,
+    );
   }
 
   if (problems.length > 0) throw new ConfigError(problems);

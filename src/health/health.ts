@@ -31,14 +31,19 @@ export interface HealthOptions {
   readonly now?: () => number;
 }
 
-export function createHealthCheck(probes: readonly DependencyProbe[], options: HealthOptions = {}): () => Promise<HealthReport> {
+export function createHealthCheck(
+  probes: readonly DependencyProbe[],
+  options: HealthOptions = {},
+): () => Promise<HealthReport> {
   const timeoutMs = options.timeoutMs ?? 3_000;
   const cacheMs = options.cacheMs ?? 5_000;
   const now = options.now ?? Date.now;
   let cached: { at: number; report: Promise<HealthReport> } | undefined;
 
   const run = async (): Promise<HealthReport> => {
-    const entries = await Promise.all(probes.map(async (p) => [p.name, await probeOnce(p, timeoutMs)] as const));
+    const entries = await Promise.all(
+      probes.map(async (p) => [p.name, await probeOnce(p, timeoutMs)] as const),
+    );
     const dependencies = Object.fromEntries(entries);
     return {
       status: entries.every(([, s]) => s.status === 'up') ? 'ok' : 'degraded',

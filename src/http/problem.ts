@@ -40,12 +40,21 @@ export const badRequest = (detail: string, extensions?: Record<string, unknown>)
   new Problem({ status: 400, title: 'Bad Request', detail, extensions });
 export const notFound = (detail: string) => new Problem({ status: 404, title: 'Not Found', detail });
 export const serviceUnavailable = (detail: string, retryAfterSeconds: number) =>
-  new Problem({ status: 503, title: 'Service Unavailable', detail, headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) } });
+  new Problem({
+    status: 503,
+    title: 'Service Unavailable',
+    detail,
+    headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) },
+  });
 
 export function problemReply(problem: Problem): HttpReply {
   return {
     status: problem.status,
-    headers: { 'content-type': 'application/problem+json; charset=utf-8', 'cache-control': 'no-store', ...problem.headers },
+    headers: {
+      'content-type': 'application/problem+json; charset=utf-8',
+      'cache-control': 'no-store',
+      ...problem.headers,
+    },
     body: JSON.stringify({
       type: problem.type,
       title: problem.title,
@@ -59,5 +68,8 @@ export function problemReply(problem: Problem): HttpReply {
 /** Renders any thrown value: a Problem as itself, anything else as a bare 500 (logged by the caller). */
 export function toProblem(err: unknown): Problem {
   if (err instanceof Problem) return err;
-  return new Problem({ status: 500, title: 'Internal Server Error', detail: 'The broker could not complete the request.' }, { cause: err });
+  return new Problem(
+    { status: 500, title: 'Internal Server Error', detail: 'The broker could not complete the request.' },
+    { cause: err },
+  );
 }

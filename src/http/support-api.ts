@@ -5,7 +5,12 @@
  * @module
  */
 import { InvalidContinuationToken, StorageUnavailable } from '../adapters/tables/port.js';
-import { StaffAuthError, type StaffAuthenticator, type StaffPrincipal, type StaffRole } from '../support/staff-auth.js';
+import {
+  StaffAuthError,
+  type StaffAuthenticator,
+  type StaffPrincipal,
+  type StaffRole,
+} from '../support/staff-auth.js';
 import { TENANT_STATUSES, type TenantStatus, type TenantStore } from '../tenants/tenant-store.js';
 import type { Logger } from './logger.js';
 import { badRequest, notFound, Problem, problemReply, serviceUnavailable, toProblem } from './problem.js';
@@ -19,18 +24,32 @@ export interface SupportDeps {
 type SupportAction = (principal: StaffPrincipal) => Promise<HttpReply>;
 
 /** Runs `action` for a caller holding `role`; every failure becomes problem+json. */
-export async function asStaff(deps: SupportDeps, request: HttpRequestLike, role: StaffRole, log: Logger, action: SupportAction): Promise<HttpReply> {
+export async function asStaff(
+  deps: SupportDeps,
+  request: HttpRequestLike,
+  role: StaffRole,
+  log: Logger,
+  action: SupportAction,
+): Promise<HttpReply> {
   try {
     const principal = await authenticate(deps.staffAuth, request, role);
     return await action(principal);
   } catch (err) {
     const problem = fromDomainError(err);
-    if (problem.status >= 500) log.error(`support API ${request.method} ${new URL(request.url).pathname} failed:`, err instanceof Error ? err.name : 'error');
+    if (problem.status >= 500)
+      log.error(
+        `support API ${request.method} ${new URL(request.url).pathname} failed:`,
+        err instanceof Error ? err.name : 'error',
+      );
     return problemReply(problem);
   }
 }
 
-async function authenticate(auth: StaffAuthenticator, request: HttpRequestLike, role: StaffRole): Promise<StaffPrincipal> {
+async function authenticate(
+  auth: StaffAuthenticator,
+  request: HttpRequestLike,
+  role: StaffRole,
+): Promise<StaffPrincipal> {
   try {
     return await auth.authenticate(request.headers.get('authorization'), role);
   } catch (err) {
@@ -39,22 +58,47 @@ async function authenticate(auth: StaffAuthenticator, request: HttpRequestLike, 
     const realm = 'realm="consent-broker"';
     switch (err.failure) {
       case 'missing':
-        throw new Problem({ status: 401, title: 'Unauthorized', detail: err.message, headers: { 'www-authenticate': `Bearer ${realm}` } });
+        throw new Problem({
+          status: 401,
+          title: 'Unauthorized',
+          detail: err.message,
+          headers: { 'www-authenticate': `Bearer ${realm}` },
+        });
       case 'malformed':
-        throw new Problem({ status: 401, title: 'Unauthorized', detail: err.message, headers: { 'www-authenticate': `Bearer ${realm}, error="invalid_request"` } });
+        throw new Problem({
+          status: 401,
+          title: 'Unauthorized',
+          detail: err.message,
+          headers: { 'www-authenticate': `Bearer ${realm}, error="invalid_request"` },
+        });
       case 'invalid':
-        throw new Problem({ status: 401, title: 'Unauthorized', detail: err.message, headers: { 'www-authenticate': `Bearer ${realm}, error="invalid_token"` } });
+        throw new Problem({
+          status: 401,
+          title: 'Unauthorized',
+          detail: err.message,
+          headers: { 'www-authenticate': `Bearer ${realm}, error="invalid_token"` },
+        });
       case 'forbidden':
-        throw new Problem({ status: 403, title: 'Forbidden', detail: err.message, headers: { 'www-authenticate': `Bearer ${realm}, error="insufficient_scope"` } });
+        throw new Problem({
+          status: 403,
+          title: 'Forbidden',
+          detail: err.message,
+          headers: { 'www-authenticate': `Bearer ${realm}, error="insufficient_scope"` },
+        });
       case 'unavailable':
-        throw serviceUnavailable('The identity provider cannot be reached to check the token; try again shortly.', 10);
+        throw serviceUnavailable(
+          'The identity provider cannot be reached to check the token; try again shortly.',
+          10,
+        );
     }
   }
 }
 
 function fromDomainError(err: unknown): Problem {
-  if (err instanceof StorageUnavailable) return serviceUnavailable('Table Storage is unavailable; try again shortly.', err.retryAfterSeconds);
-  if (err instanceof InvalidContinuationToken) return badRequest('continuationToken is not one this API issued.');
+  if (err instanceof StorageUnavailable)
+    return serviceUnavailable('Table Storage is unavailable; try again shortly.', err.retryAfterSeconds);
+  if (err instanceof InvalidContinuationToken)
+    return badRequest('continuationToken is not one this API issued.');
   return toProblem(err);
 }
 
@@ -64,7 +108,8 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function strictQuery(request: HttpRequestLike, allowed: readonly string[]): Map<string, string> {
   const out = new Map<string, string>();
   for (const [name, value] of new URL(request.url).searchParams) {
-    if (!allowed.includes(name)) throw badRequest(`Unknown query parameter "${name.slice(0, 40)}"; allowed: ${allowed.join(', ')}.`);
+    if (!allowed.includes(name))
+      throw badRequest(`Unknown query parameter "${name.slice(0, 40)}"; allowed: ${allowed.join(', ')}.`);
     if (out.has(name)) throw badRequest(`Query parameter "${name}" is given more than once.`);
     out.set(name, value);
   }
@@ -73,7 +118,8 @@ export function strictQuery(request: HttpRequestLike, allowed: readonly string[]
 
 export function parseTop(value: string | undefined, fallback = 50, max = 100): number {
   if (value === undefined) return fallback;
-  if (!/^\d{1,4}$/.test(value) || Number(value) < 1 || Number(value) > max) throw badRequest(`top must be a whole number from 1 to ${max}.`);
+  if (!/^\d{1,4}$/.test(value) || Number(value) < 1 || Number(value) > max)
+    throw badRequest(`top must be a whole number from 1 to ${max}.`);
   return Number(value);
 }
 
@@ -85,11 +131,24 @@ export async function listTenants(deps: SupportDeps, request: HttpRequestLike): 
     throw badRequest(`status must be one of ${TENANT_STATUSES.join(', ')}.`);
   }
   const continuationToken = q.get('continuationToken');
-  if (continuationToken !== undefined && (continuationToken.length > 2048 || !/^[A-Za-z0-9+/=_-]+$/.test(continuationToken))) {
+  if (
+    continuationToken !== undefined &&
+    (continuationToken.length > 2048 || !/^[A-Za-z0-9+/=_-]+$/.test(continuationToken))
+  ) {
     throw badRequest('continuationToken is not one this API issued.');
   }
-  const page = await deps.tenants.list({ status: status as TenantStatus | undefined, top: parseTop(q.get('top')), continuationToken });
-  return jsonReply(200, page.continuationToken ? { items: page.items, continuationToken: page.continuationToken } : { items: page.items }, { 'cache-control': 'no-store' });
+  const page = await deps.tenants.list({
+    status: status as TenantStatus | undefined,
+    top: parseTop(q.get('top')),
+    continuationToken,
+  });
+  return jsonReply(
+    200,
+    page.continuationToken
+      ? { items: page.items, continuationToken: page.continuationToken }
+      : { items: page.items },
+    { 'cache-control': 'no-store' },
+  );
 }
 
 /** `GET /api/tenants/{tenantId}` */

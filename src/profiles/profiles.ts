@@ -46,7 +46,10 @@ export interface Profiles {
 }
 
 export class ProfilesError extends Error {
-  constructor(source: string, readonly problems: readonly string[]) {
+  constructor(
+    source: string,
+    readonly problems: readonly string[],
+  ) {
     super(`Invalid profiles file ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'ProfilesError';
   }
@@ -62,7 +65,9 @@ export async function loadProfiles(path: string | undefined): Promise<Profiles> 
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new ProfilesError(path, [`cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`]);
+    throw new ProfilesError(path, [
+      `cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    ]);
   }
   let json: unknown;
   try {
@@ -79,7 +84,8 @@ export function parseProfiles(doc: unknown, source: string): Profiles {
   const resources = new Map<string, Resource>();
   const profiles = new Map<string, Profile>();
   const brokerRoles: BrokerRole[] = [];
-  if (!isObject(doc)) throw new ProfilesError(source, ['the document must be a JSON object with "resources" and "profiles"']);
+  if (!isObject(doc))
+    throw new ProfilesError(source, ['the document must be a JSON object with "resources" and "profiles"']);
 
   if (!isObject(doc.resources)) problems.push('"resources" must be an object of resource entries');
   else {
@@ -92,9 +98,14 @@ export function parseProfiles(doc: unknown, source: string): Profiles {
       }
       const scope = str(r.scope);
       if (!scope || !/^https:\/\/[^\s/]+(\/[^\s]*)?\/\.default$/.test(scope)) {
-        problems.push(`${at}.scope: must be an https resource URI ending in "/.default" (FACTS.md §2), got ${JSON.stringify(r.scope)}`);
+        problems.push(
+          `${at}.scope: must be an https resource URI ending in "/.default" (FACTS.md §2), got ${JSON.stringify(r.scope)}`,
+        );
       }
-      if (!GUID.test(str(r.appId))) problems.push(`${at}.appId: must be the resource's application id (a GUID), got ${JSON.stringify(r.appId)}`);
+      if (!GUID.test(str(r.appId)))
+        problems.push(
+          `${at}.appId: must be the resource's application id (a GUID), got ${JSON.stringify(r.appId)}`,
+        );
       if (!str(r.displayName)) problems.push(`${at}.displayName: must be a non-empty string`);
       resources.set(key, { key, scope, appId: str(r.appId).toLowerCase(), displayName: str(r.displayName) });
     }
@@ -105,18 +116,24 @@ export function parseProfiles(doc: unknown, source: string): Profiles {
       problems.push(`${at}: must be an object with value, id and description`);
       return undefined;
     }
-    if (!/^[A-Za-z0-9._-]{1,120}$/.test(str(r.value))) problems.push(`${at}.value: must be an app role value such as "IMAP.AccessAsApp", got ${JSON.stringify(r.value)}`);
-    if (!GUID.test(str(r.id))) problems.push(`${at}.id: must be the app role's id (a GUID), got ${JSON.stringify(r.id)}`);
+    if (!/^[A-Za-z0-9._-]{1,120}$/.test(str(r.value)))
+      problems.push(
+        `${at}.value: must be an app role value such as "IMAP.AccessAsApp", got ${JSON.stringify(r.value)}`,
+      );
+    if (!GUID.test(str(r.id)))
+      problems.push(`${at}.id: must be the app role's id (a GUID), got ${JSON.stringify(r.id)}`);
     if (!str(r.description)) problems.push(`${at}.description: must say in plain words what the role allows`);
     return { value: str(r.value), id: str(r.id).toLowerCase(), description: str(r.description) };
   };
   const resourceOf = (key: unknown, at: string): Resource | undefined => {
     const resource = resources.get(str(key));
-    if (!resource) problems.push(`${at}: names resource ${JSON.stringify(key)}, which "resources" does not define`);
+    if (!resource)
+      problems.push(`${at}: names resource ${JSON.stringify(key)}, which "resources" does not define`);
     return resource;
   };
 
-  if (!Array.isArray(doc.profiles) || doc.profiles.length === 0) problems.push('"profiles" must be a non-empty array');
+  if (!Array.isArray(doc.profiles) || doc.profiles.length === 0)
+    problems.push('"profiles" must be a non-empty array');
   else {
     doc.profiles.forEach((p: unknown, i: number) => {
       const label = isObject(p) && typeof p.name === 'string' ? ` ("${p.name}")` : '';
@@ -127,8 +144,11 @@ export function parseProfiles(doc: unknown, source: string): Profiles {
       else if (profiles.has(name)) problems.push(`${at}.name: "${name}" is defined twice`);
       if (!str(p.title)) problems.push(`${at}.title: must be a non-empty string`);
       const resource = resourceOf(p.resource, `${at}.resource`);
-      if (!Array.isArray(p.roles) || p.roles.length === 0) problems.push(`${at}.roles: must be a non-empty array`);
-      const roles = (Array.isArray(p.roles) ? p.roles : []).map((r: unknown, j: number) => roleOf(r, `${at}.roles[${j}]`));
+      if (!Array.isArray(p.roles) || p.roles.length === 0)
+        problems.push(`${at}.roles: must be a non-empty array`);
+      const roles = (Array.isArray(p.roles) ? p.roles : []).map((r: unknown, j: number) =>
+        roleOf(r, `${at}.roles[${j}]`),
+      );
       if (resource && roles.every((r): r is AppRole => r !== undefined)) {
         profiles.set(name, { name, title: str(p.title), resource, roles });
       }
@@ -153,7 +173,8 @@ export function parseProfiles(doc: unknown, source: string): Profiles {
     profiles,
     brokerRoles,
     get: (name) => profiles.get(name),
-    resourceForScope: (scope) => [...resources.values()].find((r) => r.scope.toLowerCase() === scope.toLowerCase()),
+    resourceForScope: (scope) =>
+      [...resources.values()].find((r) => r.scope.toLowerCase() === scope.toLowerCase()),
   };
 }
 

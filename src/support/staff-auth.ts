@@ -44,17 +44,26 @@ export interface StaffAuthenticator {
   authenticate(authorization: string | null, role: StaffRole): Promise<StaffPrincipal>;
 }
 
-export function createStaffAuthenticator(config: StaffAuthConfig, keys?: JWTVerifyGetKey): StaffAuthenticator {
+export function createStaffAuthenticator(
+  config: StaffAuthConfig,
+  keys?: JWTVerifyGetKey,
+): StaffAuthenticator {
   // Entra publishes the same keys for v1 and v2 tokens at the v2 keys endpoint (FACTS.md §4.3).
-  const jwks = keys ?? createRemoteJWKSet(new URL(`${config.authorityHost}/${config.vendorTenantId}/discovery/v2.0/keys`), {
-    timeoutDuration: 5_000,
-    cooldownDuration: 30_000,
-  });
-  const issuers = [`https://sts.windows.net/${config.vendorTenantId}/`, `${config.authorityHost}/${config.vendorTenantId}/v2.0`];
+  const jwks =
+    keys ??
+    createRemoteJWKSet(new URL(`${config.authorityHost}/${config.vendorTenantId}/discovery/v2.0/keys`), {
+      timeoutDuration: 5_000,
+      cooldownDuration: 30_000,
+    });
+  const issuers = [
+    `https://sts.windows.net/${config.vendorTenantId}/`,
+    `${config.authorityHost}/${config.vendorTenantId}/v2.0`,
+  ];
 
   return {
     async authenticate(authorization, role) {
-      if (!authorization) throw new StaffAuthError('missing', 'A bearer token from the vendor tenant is required.');
+      if (!authorization)
+        throw new StaffAuthError('missing', 'A bearer token from the vendor tenant is required.');
       // RFC 6750 §2.1: "Bearer" b64token; the scheme is case-insensitive.
       const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i.exec(authorization.trim());
       if (!match) throw new StaffAuthError('malformed', 'The Authorization header must be "Bearer <token>".');
@@ -70,14 +79,23 @@ export function createStaffAuthenticator(config: StaffAuthConfig, keys?: JWTVeri
       } catch (err) {
         throw fromJoseError(err);
       }
-      if (payload.tid !== config.vendorTenantId) throw new StaffAuthError('invalid', 'The token was not issued by the vendor tenant.');
-      const roles = (Array.isArray(payload.roles) ? payload.roles : []).filter((r): r is StaffRole => r === 'Broker.Read' || r === 'Broker.Admin');
+      if (payload.tid !== config.vendorTenantId)
+        throw new StaffAuthError('invalid', 'The token was not issued by the vendor tenant.');
+      const roles = (Array.isArray(payload.roles) ? payload.roles : []).filter(
+        (r): r is StaffRole => r === 'Broker.Read' || r === 'Broker.Admin',
+      );
       const allowed = role === 'Broker.Read' ? roles.length > 0 : roles.includes('Broker.Admin');
       if (!allowed) throw new StaffAuthError('forbidden', `The token lacks the app role ${role}.`);
       const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
       return {
         objectId: str(payload.oid) ?? str(payload.sub) ?? 'unknown',
-        displayName: str(payload.upn) ?? str(payload.preferred_username) ?? str(payload.name) ?? str(payload.appid) ?? str(payload.azp) ?? 'unknown',
+        displayName:
+          str(payload.upn) ??
+          str(payload.preferred_username) ??
+          str(payload.name) ??
+          str(payload.appid) ??
+          str(payload.azp) ??
+          'unknown',
         roles,
       };
     },
@@ -92,10 +110,14 @@ function fromJoseError(err: unknown): StaffAuthError {
   }
   // A key set that cannot be had (timeout, non-200 answer, unusable document) is an outage of the identity
   // provider, not the caller's fault: jose reports a non-200 JWKS answer as a generic JOSEError.
-  if (err instanceof joseErrors.JWKSInvalid || (err instanceof joseErrors.JOSEError && err.code === 'ERR_JOSE_GENERIC')) {
+  if (
+    err instanceof joseErrors.JWKSInvalid ||
+    (err instanceof joseErrors.JOSEError && err.code === 'ERR_JOSE_GENERIC')
+  ) {
     return new StaffAuthError('unavailable', 'The identity provider keys could not be fetched.');
   }
-  if (err instanceof joseErrors.JWKSTimeout) return new StaffAuthError('unavailable', 'The identity provider keys could not be fetched.');
+  if (err instanceof joseErrors.JWKSTimeout)
+    return new StaffAuthError('unavailable', 'The identity provider keys could not be fetched.');
   if (err instanceof joseErrors.JOSEError) {
     const reasons: Record<string, string> = {
       ERR_JWS_SIGNATURE_VERIFICATION_FAILED: 'The token signature is not valid.',

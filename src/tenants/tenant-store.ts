@@ -6,8 +6,16 @@
  */
 import type { StoredRow, Table, TableStorage } from '../adapters/tables/port.js';
 
-export type TenantStatus = 'pending_verification' | 'active' | 'degraded' | 'revoked' | 'error' | 'offboarded';
-export const TENANT_STATUSES: readonly TenantStatus[] = ['pending_verification', 'active', 'degraded', 'revoked', 'error', 'offboarded'];
+export type TenantStatus =
+  'pending_verification' | 'active' | 'degraded' | 'revoked' | 'error' | 'offboarded';
+export const TENANT_STATUSES: readonly TenantStatus[] = [
+  'pending_verification',
+  'active',
+  'degraded',
+  'revoked',
+  'error',
+  'offboarded',
+];
 
 export interface TenantError {
   readonly code: string;
@@ -54,8 +62,16 @@ export function createTenantStore(storage: TableStorage): TenantStore {
       return row ? fromRow(row) : undefined;
     },
     async list({ status, top, continuationToken }) {
-      const page = await table.query({ partitionKey: PARTITION, where: status ? { status } : undefined, top, continuationToken });
-      return { items: page.rows.map(fromRow), ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}) };
+      const page = await table.query({
+        partitionKey: PARTITION,
+        where: status ? { status } : undefined,
+        top,
+        continuationToken,
+      });
+      return {
+        items: page.rows.map(fromRow),
+        ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}),
+      };
     },
     async save(record) {
       await table.upsert(toRow(record));

@@ -1,18 +1,37 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
 import { createDataTablesStorage } from '../../src/adapters/tables/data-tables.js';
-import { InvalidContinuationToken, RowChanged, RowExists, StorageUnavailable } from '../../src/adapters/tables/port.js';
+import {
+  InvalidContinuationToken,
+  RowChanged,
+  RowExists,
+  StorageUnavailable,
+} from '../../src/adapters/tables/port.js';
 
-const storage = () => createDataTablesStorage({ kind: 'connectionString', connectionString: inject('tablesConnectionString') });
+const storage = () =>
+  createDataTablesStorage({ kind: 'connectionString', connectionString: inject('tablesConnectionString') });
 const tableName = () => `t${randomUUID().replace(/-/g, '').slice(0, 20)}`;
 
 describe('Table Storage adapter (@azure/data-tables against Azurite)', () => {
   it('creates the table on first use and reads back what it inserted', async () => {
     const table = storage().table(tableName());
-    const { etag } = await table.insert({ partitionKey: 'p', rowKey: 'r1', name: 'Contoso', count: 3, active: true });
+    const { etag } = await table.insert({
+      partitionKey: 'p',
+      rowKey: 'r1',
+      name: 'Contoso',
+      count: 3,
+      active: true,
+    });
     expect(etag).toMatch(/^W\/"/);
     const row = await table.get('p', 'r1');
-    expect(row).toMatchObject({ partitionKey: 'p', rowKey: 'r1', name: 'Contoso', count: 3, active: true, etag });
+    expect(row).toMatchObject({
+      partitionKey: 'p',
+      rowKey: 'r1',
+      name: 'Contoso',
+      count: 3,
+      active: true,
+      etag,
+    });
     expect(await table.get('p', 'missing')).toBeUndefined();
   });
 
@@ -24,32 +43,44 @@ describe('Table Storage adapter (@azure/data-tables against Azurite)', () => {
 
   it('lets exactly one of many concurrent inserts of one key win', async () => {
     const table = storage().table(tableName());
-    const results = await Promise.allSettled(Array.from({ length: 10 }, () => table.insert({ partitionKey: 'jti', rowKey: 'one' })));
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, () => table.insert({ partitionKey: 'jti', rowKey: 'one' })),
+    );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    for (const r of results.filter((r) => r.status === 'rejected')) expect((r as PromiseRejectedResult).reason).toBeInstanceOf(RowExists);
+    for (const r of results.filter((r) => r.status === 'rejected'))
+      expect((r as PromiseRejectedResult).reason).toBeInstanceOf(RowExists);
   });
 
   it('replace with a stale etag throws RowChanged (412), with the current etag succeeds', async () => {
     const table = storage().table(tableName());
     const first = await table.insert({ partitionKey: 'p', rowKey: 'r', v: 1 });
     const second = await table.replace({ partitionKey: 'p', rowKey: 'r', v: 2 }, first.etag);
-    await expect(table.replace({ partitionKey: 'p', rowKey: 'r', v: 3 }, first.etag)).rejects.toBeInstanceOf(RowChanged);
+    await expect(table.replace({ partitionKey: 'p', rowKey: 'r', v: 3 }, first.etag)).rejects.toBeInstanceOf(
+      RowChanged,
+    );
     expect((await table.get('p', 'r'))?.v).toBe(2);
     expect(second.etag).not.toBe(first.etag);
   });
 
   it('pages in key order with continuation tokens, filters by column, and refuses a forged token', async () => {
     const table = storage().table(tableName());
-    for (let i = 0; i < 5; i++) await table.insert({ partitionKey: 'p', rowKey: `r${i}`, status: i % 2 ? 'odd' : 'even' });
+    for (let i = 0; i < 5; i++)
+      await table.insert({ partitionKey: 'p', rowKey: `r${i}`, status: i % 2 ? 'odd' : 'even' });
     const first = await table.query({ partitionKey: 'p', top: 2 });
     expect(first.rows.map((r) => r.rowKey)).toEqual(['r0', 'r1']);
     expect(first.continuationToken).toEqual(expect.any(String));
-    const second = await table.query({ partitionKey: 'p', top: 2, continuationToken: first.continuationToken });
+    const second = await table.query({
+      partitionKey: 'p',
+      top: 2,
+      continuationToken: first.continuationToken,
+    });
     expect(second.rows.map((r) => r.rowKey)).toEqual(['r2', 'r3']);
     const evens = await table.query({ partitionKey: 'p', where: { status: 'even' }, top: 10 });
     expect(evens.rows.map((r) => r.rowKey)).toEqual(['r0', 'r2', 'r4']);
     expect(evens.continuationToken).toBeUndefined();
-    await expect(table.query({ partitionKey: 'p', top: 2, continuationToken: 'not-a-token' })).rejects.toBeInstanceOf(InvalidContinuationToken);
+    await expect(
+      table.query({ partitionKey: 'p', top: 2, continuationToken: 'not-a-token' }),
+    ).rejects.toBeInstanceOf(InvalidContinuationToken);
   });
 
   it('deletes, and reports a row that was not there', async () => {

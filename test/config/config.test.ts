@@ -40,7 +40,14 @@ describe('loadConfig', () => {
 
   it('names every missing setting at once', () => {
     const problems = problemsOf({});
-    for (const name of ['BROKER_PUBLIC_URL', 'HOME_APP_CLIENT_ID', 'HOME_APP_CREDENTIAL_NAME', 'KEY_VAULT_URL', 'BROKER_STORAGE', 'VENDOR_TENANT_ID']) {
+    for (const name of [
+      'BROKER_PUBLIC_URL',
+      'HOME_APP_CLIENT_ID',
+      'HOME_APP_CREDENTIAL_NAME',
+      'KEY_VAULT_URL',
+      'BROKER_STORAGE',
+      'VENDOR_TENANT_ID',
+    ]) {
       expect(problems.some((p) => p.startsWith(name))).toBe(true);
     }
   });
@@ -50,7 +57,11 @@ describe('loadConfig', () => {
     ['VENDOR_TENANT_ID', 'contoso.com', 'VENDOR_TENANT_ID must be a GUID'],
     ['KEY_VAULT_URL', 'http://broker.vault.azure.net', 'KEY_VAULT_URL must be an https URL'],
     ['ENTRA_AUTHORITY_HOST', 'login.microsoftonline.com', 'ENTRA_AUTHORITY_HOST must be an absolute URL'],
-    ['BROKER_PUBLIC_URL', 'http://broker.example.com', 'BROKER_PUBLIC_URL must be https unless it is localhost'],
+    [
+      'BROKER_PUBLIC_URL',
+      'http://broker.example.com',
+      'BROKER_PUBLIC_URL must be https unless it is localhost',
+    ],
     ['BROKER_PUBLIC_URL', 'https://broker.example.com/?x=1', 'BROKER_PUBLIC_URL must not have a query'],
     ['BROKER_STATE_TTL_S', '15', 'BROKER_STATE_TTL_S must be a whole number'],
     ['BROKER_STATE_TTL_S', '9e2', 'BROKER_STATE_TTL_S must be a whole number'],
@@ -62,7 +73,9 @@ describe('loadConfig', () => {
   });
 
   it('accepts http only for a localhost public URL (Entra allows http redirect URIs only there)', () => {
-    expect(loadConfig({ ...valid, BROKER_PUBLIC_URL: 'http://localhost:7071' }).publicUrl).toBe('http://localhost:7071');
+    expect(loadConfig({ ...valid, BROKER_PUBLIC_URL: 'http://localhost:7071' }).publicUrl).toBe(
+      'http://localhost:7071',
+    );
   });
 
   it('refuses two credentials for the home app', () => {
@@ -70,13 +83,27 @@ describe('loadConfig', () => {
   });
 
   it('uses a client-secret identity when AZURE_CLIENT_SECRET is set, and requires its tenant and client', () => {
-    expect(problemsOf({ ...valid, AZURE_CLIENT_SECRET: 'x' }).join('\n')).toMatch(/AZURE_TENANT_ID is not set[\s\S]*AZURE_CLIENT_ID is not set/);
-    const c = loadConfig({ ...valid, AZURE_CLIENT_SECRET: 'x', AZURE_TENANT_ID: valid.VENDOR_TENANT_ID, AZURE_CLIENT_ID: valid.HOME_APP_CLIENT_ID });
-    expect(c.azureIdentity).toMatchObject({ kind: 'clientSecret', authorityHost: 'https://login.microsoftonline.com' });
+    expect(problemsOf({ ...valid, AZURE_CLIENT_SECRET: 'x' }).join('\n')).toMatch(
+      /AZURE_TENANT_ID is not set[\s\S]*AZURE_CLIENT_ID is not set/,
+    );
+    const c = loadConfig({
+      ...valid,
+      AZURE_CLIENT_SECRET: 'x',
+      AZURE_TENANT_ID: valid.VENDOR_TENANT_ID,
+      AZURE_CLIENT_ID: valid.HOME_APP_CLIENT_ID,
+    });
+    expect(c.azureIdentity).toMatchObject({
+      kind: 'clientSecret',
+      authorityHost: 'https://login.microsoftonline.com',
+    });
   });
 
   it('never puts a secret value into an error message', () => {
-    const problems = problemsOf({ ...valid, HOME_APP_CLIENT_SECRET: 'S3cr3t-value', BROKER_STORAGE: 'AccountName=a;AccountKey=topsecretkey' });
+    const problems = problemsOf({
+      ...valid,
+      HOME_APP_CLIENT_SECRET: 'S3cr3t-value',
+      BROKER_STORAGE: 'AccountName=a;AccountKey=topsecretkey',
+    });
     expect(problems.join('\n')).not.toMatch(/S3cr3t-value|topsecretkey/);
   });
 });

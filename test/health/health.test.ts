@@ -8,7 +8,10 @@ describe('health check', () => {
     }
     const check = createHealthCheck([
       { name: 'tableStorage', probe: async () => undefined },
-      { name: 'keyVault', probe: async () => Promise.reject(new StorageUnavailable('secret=abc123 leaked?')) },
+      {
+        name: 'keyVault',
+        probe: async () => Promise.reject(new StorageUnavailable('secret=abc123 leaked?')),
+      },
     ]);
     const report = await check();
     expect(report.status).toBe('degraded');
@@ -18,7 +21,9 @@ describe('health check', () => {
   });
 
   it('gives up on a dependency that hangs, within the timeout', async () => {
-    const check = createHealthCheck([{ name: 'entra', probe: () => new Promise(() => undefined) }], { timeoutMs: 50 });
+    const check = createHealthCheck([{ name: 'entra', probe: () => new Promise(() => undefined) }], {
+      timeoutMs: 50,
+    });
     const started = Date.now();
     const report = await check();
     expect(report.dependencies.entra).toMatchObject({ status: 'down', reason: 'timeout' });
@@ -28,7 +33,10 @@ describe('health check', () => {
   it('shares one round of probes between callers within the cache period', async () => {
     let calls = 0;
     let clock = 0;
-    const check = createHealthCheck([{ name: 'x', probe: async () => void calls++ }], { cacheMs: 1_000, now: () => clock });
+    const check = createHealthCheck([{ name: 'x', probe: async () => void calls++ }], {
+      cacheMs: 1_000,
+      now: () => clock,
+    });
     await Promise.all([check(), check(), check()]);
     expect(calls).toBe(1);
     clock = 999;

@@ -11,7 +11,9 @@ describe('local Functions host route templates', () => {
   });
 
   it('supports Microsoft-shaped paths, constraints, optional and catch-all parameters', () => {
-    expect(compileRoute('{tenant}/oauth2/v2.0/token').match('/contoso.example/oauth2/v2.0/token')).toEqual({ tenant: 'contoso.example' });
+    expect(compileRoute('{tenant}/oauth2/v2.0/token').match('/contoso.example/oauth2/v2.0/token')).toEqual({
+      tenant: 'contoso.example',
+    });
     expect(compileRoute('api/x/{id:guid}').match('/api/x/1')).toEqual({ id: '1' });
     expect(compileRoute('api/x/{id?}').match('/api/x')).toEqual({});
     expect(compileRoute('files/{*rest}').match('/files/a/b/c')).toEqual({ rest: 'a/b/c' });

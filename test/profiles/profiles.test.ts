@@ -5,9 +5,20 @@ import { describe, expect, it } from 'vitest';
 import { loadProfiles, parseProfiles, ProfilesError } from '../../src/profiles/profiles.js';
 
 const base = () => ({
-  resources: { exchange: { scope: 'https://outlook.office365.com/.default', appId: '00000002-0000-0ff1-ce00-000000000000', displayName: 'Exchange' } },
+  resources: {
+    exchange: {
+      scope: 'https://outlook.office365.com/.default',
+      appId: '00000002-0000-0ff1-ce00-000000000000',
+      displayName: 'Exchange',
+    },
+  },
   profiles: [
-    { name: 'exchange-imap', title: 'IMAP', resource: 'exchange', roles: [{ value: 'IMAP.AccessAsApp', id: '5e5addcd-3e8d-4e90-baf5-964efab2b20a', description: 'IMAP' }] },
+    {
+      name: 'exchange-imap',
+      title: 'IMAP',
+      resource: 'exchange',
+      roles: [{ value: 'IMAP.AccessAsApp', id: '5e5addcd-3e8d-4e90-baf5-964efab2b20a', description: 'IMAP' }],
+    },
   ],
 });
 
@@ -24,32 +35,70 @@ function problems(doc: unknown): string[] {
 describe('profiles', () => {
   it('ships the six default profiles of SPEC.md with the role ids of FACTS.md §5', async () => {
     const p = await loadProfiles(undefined);
-    expect([...p.profiles.keys()]).toEqual(['exchange-imap', 'exchange-pop', 'exchange-smtp', 'exchange-ews', 'graph-mail', 'graph-calendar-contacts']);
+    expect([...p.profiles.keys()]).toEqual([
+      'exchange-imap',
+      'exchange-pop',
+      'exchange-smtp',
+      'exchange-ews',
+      'graph-mail',
+      'graph-calendar-contacts',
+    ]);
     const roles = (name: string) => p.get(name)!.roles.map((r) => `${r.value}=${r.id}`);
     expect(roles('exchange-imap')).toEqual(['IMAP.AccessAsApp=5e5addcd-3e8d-4e90-baf5-964efab2b20a']);
     expect(roles('exchange-pop')).toEqual(['POP.AccessAsApp=cb842b43-da6e-4506-86fe-bb12199c656d']);
     expect(roles('exchange-smtp')).toEqual(['SMTP.SendAsApp=7146a1f0-8703-45b3-9eae-527a64c00995']);
     expect(roles('exchange-ews')).toEqual(['full_access_as_app=dc890d15-9560-4a4c-9b7f-a736ec74ec40']);
-    expect(roles('graph-mail')).toEqual(['Mail.ReadWrite=e2a3a72e-5f79-4c64-b1b1-878b674786c9', 'Mail.Send=b633e1c5-b582-4048-a93e-9f11b44c7e96']);
-    expect(roles('graph-calendar-contacts')).toEqual(['Calendars.ReadWrite=ef54d2bf-783f-4e0f-bca1-3210c0444d99', 'Contacts.ReadWrite=6918b873-d17a-4dc1-b314-35f528134491']);
+    expect(roles('graph-mail')).toEqual([
+      'Mail.ReadWrite=e2a3a72e-5f79-4c64-b1b1-878b674786c9',
+      'Mail.Send=b633e1c5-b582-4048-a93e-9f11b44c7e96',
+    ]);
+    expect(roles('graph-calendar-contacts')).toEqual([
+      'Calendars.ReadWrite=ef54d2bf-783f-4e0f-bca1-3210c0444d99',
+      'Contacts.ReadWrite=6918b873-d17a-4dc1-b314-35f528134491',
+    ]);
     expect(p.get('exchange-imap')!.resource.scope).toBe('https://outlook.office365.com/.default');
     expect(p.get('graph-mail')!.resource.scope).toBe('https://graph.microsoft.com/.default');
-    expect(p.brokerRoles.map((r) => `${r.value}=${r.id}`)).toEqual(['Organization.Read.All=498476ce-e0fe-48b0-b801-37ba7e2685c6']);
+    expect(p.brokerRoles.map((r) => `${r.value}=${r.id}`)).toEqual([
+      'Organization.Read.All=498476ce-e0fe-48b0-b801-37ba7e2685c6',
+    ]);
     expect(p.resourceForScope('HTTPS://graph.microsoft.com/.default')?.key).toBe('graph');
   });
 
   it('names the broken entry: a role id that is not a GUID', () => {
     const doc = base();
     doc.profiles[0]!.roles[0]!.id = 'IMAP';
-    expect(problems(doc)).toEqual(['profiles[0] ("exchange-imap").roles[0].id: must be the app role\'s id (a GUID), got "IMAP"']);
+    expect(problems(doc)).toEqual([
+      'profiles[0] ("exchange-imap").roles[0].id: must be the app role\'s id (a GUID), got "IMAP"',
+    ]);
   });
 
   it.each([
-    ['a scope that is not .default', (d: ReturnType<typeof base>) => (d.resources.exchange.scope = 'https://outlook.office365.com/IMAP.AccessAsApp'), 'resources.exchange.scope'],
-    ['an unknown resource', (d: ReturnType<typeof base>) => (d.profiles[0]!.resource = 'sharepoint'), 'names resource "sharepoint"'],
-    ['a duplicate name', (d: ReturnType<typeof base>) => d.profiles.push(structuredClone(d.profiles[0]!)), '"exchange-imap" is defined twice'],
-    ['no roles', (d: ReturnType<typeof base>) => (d.profiles[0]!.roles = []), 'roles: must be a non-empty array'],
-    ['a name with capitals', (d: ReturnType<typeof base>) => (d.profiles[0]!.name = 'Exchange'), 'name: must be lower-case'],
+    [
+      'a scope that is not .default',
+      (d: ReturnType<typeof base>) =>
+        (d.resources.exchange.scope = 'https://outlook.office365.com/IMAP.AccessAsApp'),
+      'resources.exchange.scope',
+    ],
+    [
+      'an unknown resource',
+      (d: ReturnType<typeof base>) => (d.profiles[0]!.resource = 'sharepoint'),
+      'names resource "sharepoint"',
+    ],
+    [
+      'a duplicate name',
+      (d: ReturnType<typeof base>) => d.profiles.push(structuredClone(d.profiles[0]!)),
+      '"exchange-imap" is defined twice',
+    ],
+    [
+      'no roles',
+      (d: ReturnType<typeof base>) => (d.profiles[0]!.roles = []),
+      'roles: must be a non-empty array',
+    ],
+    [
+      'a name with capitals',
+      (d: ReturnType<typeof base>) => (d.profiles[0]!.name = 'Exchange'),
+      'name: must be lower-case',
+    ],
   ])('refuses %s', (_, mutate, message) => {
     const doc = base();
     mutate(doc);

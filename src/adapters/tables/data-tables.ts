@@ -4,7 +4,13 @@
  * The only module that imports @azure/data-tables; SDK errors become port errors here.
  * @module
  */
-import { odata, RestError, TableClient, TableServiceClient, type TableEntityResult } from '@azure/data-tables';
+import {
+  odata,
+  RestError,
+  TableClient,
+  TableServiceClient,
+  type TableEntityResult,
+} from '@azure/data-tables';
 import type { TokenCredential } from '@azure/core-auth';
 import type { TableStorageConfig } from '../../config.js';
 import {
@@ -25,12 +31,18 @@ import {
 // Bounded retries: a request fails over to the caller (503 + Retry-After) within a few seconds.
 const retryOptions = { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 2_000 };
 
-export function createDataTablesStorage(config: TableStorageConfig, credential?: TokenCredential): TableStorage {
+export function createDataTablesStorage(
+  config: TableStorageConfig,
+  credential?: TokenCredential,
+): TableStorage {
   const clientFor = (name: string): TableClient => {
     if (config.kind === 'connectionString') {
       // An http endpoint is only accepted (by config.ts) for loopback, i.e. Azurite.
       const insecure = /TableEndpoint=http:|UseDevelopmentStorage=true/i.test(config.connectionString);
-      return TableClient.fromConnectionString(config.connectionString, name, { allowInsecureConnection: insecure, retryOptions });
+      return TableClient.fromConnectionString(config.connectionString, name, {
+        allowInsecureConnection: insecure,
+        retryOptions,
+      });
     }
     if (!credential) throw new Error('A token credential is required for BROKER_STORAGE__tableServiceUri');
     return new TableClient(config.tableServiceUri, name, credential, { retryOptions });
@@ -38,7 +50,9 @@ export function createDataTablesStorage(config: TableStorageConfig, credential?:
   const service =
     config.kind === 'connectionString'
       ? TableServiceClient.fromConnectionString(config.connectionString, {
-          allowInsecureConnection: /TableEndpoint=http:|UseDevelopmentStorage=true/i.test(config.connectionString),
+          allowInsecureConnection: /TableEndpoint=http:|UseDevelopmentStorage=true/i.test(
+            config.connectionString,
+          ),
           retryOptions,
         })
       : new TableServiceClient(config.tableServiceUri, credential!, { retryOptions });
@@ -80,7 +94,11 @@ function createTable(client: TableClient): Table {
       await ensureTable();
       return await op();
     } catch (err) {
-      if (err instanceof RestError && err.statusCode === 404 && /TableNotFound/i.test(err.code ?? err.message)) {
+      if (
+        err instanceof RestError &&
+        err.statusCode === 404 &&
+        /TableNotFound/i.test(err.code ?? err.message)
+      ) {
         created = undefined;
         await ensureTable().catch((e: unknown) => {
           throw toPortError(e);
@@ -106,7 +124,8 @@ function createTable(client: TableClient): Table {
         try {
           return fromEntity(await client.getEntity<Record<string, unknown>>(pk, rk));
         } catch (err) {
-          if (err instanceof RestError && err.statusCode === 404 && !/TableNotFound/i.test(err.code ?? '')) return undefined;
+          if (err instanceof RestError && err.statusCode === 404 && !/TableNotFound/i.test(err.code ?? ''))
+            return undefined;
           throw err;
         }
       }),
@@ -126,7 +145,8 @@ function createTable(client: TableClient): Table {
           await client.deleteEntity(pk, rk, etag ? { etag } : undefined);
           return true;
         } catch (err) {
-          if (err instanceof RestError && err.statusCode === 404 && !/TableNotFound/i.test(err.code ?? '')) return false;
+          if (err instanceof RestError && err.statusCode === 404 && !/TableNotFound/i.test(err.code ?? ''))
+            return false;
           throw err;
         }
       }),
@@ -169,12 +189,16 @@ async function queryPage(client: TableClient, q: Query): Promise<Page> {
 /** An OData literal: strings quoted with '' escaping (OData ABNF), numbers and booleans as they are. */
 function odataLiteral(value: string | number | boolean): string {
   if (typeof value === 'string') return `'${value.replace(/'/g, "''")}'`;
-  if (typeof value === 'number' && !Number.isFinite(value)) throw new RangeError('non-finite number in a filter');
+  if (typeof value === 'number' && !Number.isFinite(value))
+    throw new RangeError('non-finite number in a filter');
   return String(value);
 }
 
 function toEntity(row: Row): Record<string, unknown> & { partitionKey: string; rowKey: string } {
-  const out: Record<string, unknown> & { partitionKey: string; rowKey: string } = { partitionKey: row.partitionKey, rowKey: row.rowKey };
+  const out: Record<string, unknown> & { partitionKey: string; rowKey: string } = {
+    partitionKey: row.partitionKey,
+    rowKey: row.rowKey,
+  };
   for (const [k, v] of Object.entries(row)) {
     if (k === 'partitionKey' || k === 'rowKey' || k === 'etag' || v === undefined || v === null) continue;
     out[k] = v;
@@ -185,27 +209,53 @@ function toEntity(row: Row): Record<string, unknown> & { partitionKey: string; r
 function fromEntity(entity: TableEntityResult<Record<string, unknown>>): StoredRow {
   const out: Record<string, Cell> = {};
   for (const [k, v] of Object.entries(entity)) {
-    if (k === 'etag' || k === 'timestamp' || k === 'odata.metadata' || k === 'partitionKey' || k === 'rowKey') continue;
-    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || v instanceof Date || v === null) out[k] = v;
+    if (k === 'etag' || k === 'timestamp' || k === 'odata.metadata' || k === 'partitionKey' || k === 'rowKey')
+      continue;
+    if (
+      typeof v === 'string' ||
+      typeof v === 'number' ||
+      typeof v === 'boolean' ||
+      v instanceof Date ||
+      v === null
+    )
+      out[k] = v;
   }
   return { ...out, partitionKey: entity.partitionKey ?? '', rowKey: entity.rowKey ?? '', etag: entity.etag };
 }
 
 function toPortError(err: unknown): Error {
-  if (err instanceof RowExists || err instanceof RowChanged || err instanceof RowMissing || err instanceof InvalidContinuationToken || err instanceof RangeError)
+  if (
+    err instanceof RowExists ||
+    err instanceof RowChanged ||
+    err instanceof RowMissing ||
+    err instanceof InvalidContinuationToken ||
+    err instanceof RangeError
+  )
     return err;
   if (err instanceof RestError) {
     const code = err.code ?? '';
     if (err.statusCode === 409 && /EntityAlreadyExists/i.test(code || err.message)) return new RowExists();
     if (err.statusCode === 412) return new RowChanged();
     if (err.statusCode === 404 && /ResourceNotFound/i.test(code || err.message)) return new RowMissing();
-    if (err.statusCode === undefined || err.statusCode >= 500 || err.statusCode === 429 || err.statusCode === 408) {
+    if (
+      err.statusCode === undefined ||
+      err.statusCode >= 500 ||
+      err.statusCode === 429 ||
+      err.statusCode === 408
+    ) {
       const retryAfter = Number(err.response?.headers.get('retry-after'));
-      return new StorageUnavailable(Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : 5, { cause: err });
+      return new StorageUnavailable(Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : 5, {
+        cause: err,
+      });
     }
   }
   // Connection refused, reset, DNS: the service cannot be reached.
-  if (err instanceof Error && /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|socket hang up|fetch failed/i.test(`${err.message} ${String((err as { code?: unknown }).code)}`)) {
+  if (
+    err instanceof Error &&
+    /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|socket hang up|fetch failed/i.test(
+      `${err.message} ${String((err as { code?: unknown }).code)}`,
+    )
+  ) {
     return new StorageUnavailable(5, { cause: err });
   }
   return err instanceof Error ? err : new Error(String(err));

@@ -1,0 +1,51 @@
+/**
+ * `npm run staff-token [-- --reader] [-- --v2]`: prints an access token for the support API, issued by the
+ * sandbox's simulated Entra ID to a vendor support user (Broker.Admin, or Broker.Read with --reader), so that
+ * a newcomer can call the API with curl. Needs `npm start` running (it reads .data/sandbox/endpoints.json).
+ * @module
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+interface SandboxFile {
+  readonly controlUrl: string;
+  readonly staff: { readonly admin: string; readonly reader: string };
+}
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const dataDir = resolve(process.env.BROKER_DATA_DIR ?? join(root, '.data'));
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const unknown = args.filter((a) => !['--reader', '--v2'].includes(a));
+  if (unknown.length)
+    throw new Error(
+      `unknown option ${unknown.join(' ')}; options: --reader (Broker.Read only), --v2 (v2.0 token)`,
+    );
+  let sandbox: SandboxFile;
+  try {
+    sandbox = JSON.parse(await readFile(join(dataDir, 'sandbox', 'endpoints.json'), 'utf8')) as SandboxFile;
+  } catch {
+    throw new Error('no sandbox is running here: start it with `npm start` (in another terminal) first');
+  }
+  const reader = args.includes('--reader');
+  const res = await fetch(`${sandbox.controlUrl}/_sim/staff-token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      user: reader ? sandbox.staff.reader : sandbox.staff.admin,
+      version: args.includes('--v2') ? 2 : 1,
+    }),
+  }).catch(() => {
+    throw new Error(`the sandbox at ${sandbox.controlUrl} does not answer: is \`npm start\` still running?`);
+  });
+  if (!res.ok) throw new Error(`the simulated Entra ID refused: ${res.status} ${await res.text()}`);
+  const body = (await res.json()) as { access_token: string };
+  process.stdout.write(`${body.access_token}\n`);
+}
+
+main().catch((err: unknown) => {
+  console.error(`staff-token: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,146 @@
+/**
+ * `npm start`: the broker with an embedded stand-in for every outside service whose setting is absent
+ * (SPEC.md "Settings"): Azurite for Table Storage, and the repo's simulators of Entra ID, Microsoft Graph and
+ * Key Vault over HTTPS with a CA generated on first start. The broker itself runs in a child process
+ * (local/host.ts) whose NODE_EXTRA_CA_CERTS holds that CA next to any inherited bundle, and whose settings
+ * name the stand-ins' endpoints: the broker's code is the same either way. Ctrl-C stops everything.
+ * @module
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startAzurite, type RunningAzurite } from './azurite.js';
+import { writeCaBundle } from './ca-bundle.js';
+import { loadOrCreateSandboxTls } from '../simulators/common/ca.js';
+import { startSimulators, type RunningSimulators } from '../simulators/index.js';
+import { seedSandbox } from '../simulators/sandbox.js';
+import { seedVaultSecret } from '../simulators/keyvault/index.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const dataDir = resolve(process.env.BROKER_DATA_DIR ?? join(root, '.data'));
+export const SANDBOX_FILE = join(dataDir, 'sandbox', 'endpoints.json');
+export const HOME_APP_CREDENTIAL_NAME = 'home-app-credential';
+
+const has = (name: string) => Boolean(process.env[name]?.trim());
+
+async function main(): Promise<void> {
+  const env: Record<string, string | undefined> = { ...process.env };
+  const standIns: string[] = [];
+  let sims: RunningSimulators | undefined;
+  let azurite: RunningAzurite | undefined;
+  const stopStandIns = async () => {
+    await Promise.allSettled([sims?.close(), azurite?.stop()]);
+  };
+
+  try {
+    env.PORT ??= '7071';
+    env.BROKER_PUBLIC_URL ??= `http://localhost:${env.PORT}`;
+
+    const needCloud = ['ENTRA_AUTHORITY_HOST', 'GRAPH_ENDPOINT', 'KEY_VAULT_URL'].some((n) => !has(n));
+    if (needCloud) {
+      const tls = await loadOrCreateSandboxTls(join(dataDir, 'sandbox', 'tls'));
+      sims = await startSimulators(tls);
+      const ids = seedSandbox(sims.world, { publicUrl: env.BROKER_PUBLIC_URL });
+      env.NODE_EXTRA_CA_CERTS = await writeCaBundle(
+        join(dataDir, 'sandbox', 'ca-bundle.pem'),
+        tls.caCertPem,
+        process.env.NODE_EXTRA_CA_CERTS,
+      );
+      if (!has('ENTRA_AUTHORITY_HOST')) {
+        env.ENTRA_AUTHORITY_HOST = sims.urls.entra;
+        standIns.push(`Entra ID simulator      ${sims.urls.entra}`);
+      }
+      if (!has('GRAPH_ENDPOINT')) {
+        env.GRAPH_ENDPOINT = sims.urls.graph;
+        standIns.push(`Microsoft Graph sim.    ${sims.urls.graph}`);
+      }
+      if (!has('KEY_VAULT_URL')) {
+        env.KEY_VAULT_URL = sims.urls.keyVault;
+        standIns.push(`Key Vault simulator     ${sims.urls.keyVault}`);
+        // The broker reaches the vault as its own identity (a managed identity in Azure).
+        env.AZURE_TENANT_ID ??= ids.brokerIdentity.tenantId;
+        env.AZURE_CLIENT_ID ??= ids.brokerIdentity.clientId;
+        env.AZURE_CLIENT_SECRET ??= ids.brokerIdentity.clientSecret;
+        env.AZURE_AUTHORITY_HOST ??= env.ENTRA_AUTHORITY_HOST;
+      }
+      if (!has('HOME_APP_CLIENT_ID')) env.HOME_APP_CLIENT_ID = ids.homeApp.clientId;
+      if (!has('HOME_APP_CLIENT_SECRET') && !has('HOME_APP_CREDENTIAL_NAME')) {
+        seedVaultSecret(sims.world, HOME_APP_CREDENTIAL_NAME, ids.homeApp.clientSecret);
+        env.HOME_APP_CREDENTIAL_NAME = HOME_APP_CREDENTIAL_NAME;
+      }
+      if (!has('VENDOR_TENANT_ID')) env.VENDOR_TENANT_ID = ids.vendorTenantId;
+      await mkdir(dirname(SANDBOX_FILE), { recursive: true });
+      await writeFile(
+        SANDBOX_FILE,
+        JSON.stringify(
+          {
+            controlUrl: sims.urls.control,
+            entraUrl: sims.urls.entra,
+            brokerUrl: env.BROKER_PUBLIC_URL,
+            vendorTenantId: env.VENDOR_TENANT_ID,
+            homeAppClientId: env.HOME_APP_CLIENT_ID,
+            customers: ids.customers,
+            staff: ids.staff,
+          },
+          null,
+          2,
+        ),
+      );
+    }
+
+    if (!has('BROKER_STORAGE') && !has('BROKER_STORAGE__tableServiceUri')) {
+      const location = join(dataDir, 'azurite');
+      try {
+        azurite = await startAzurite({ location });
+      } catch (err) {
+        throw new Error(
+          `${(err as Error).message}\nIf ${location} is damaged, remove it to start with empty tables.`,
+          { cause: err },
+        );
+      }
+      env.BROKER_STORAGE = azurite.connectionString;
+      standIns.push(`Table Storage (Azurite) ${azurite.tableEndpoint}  data in ${location}`);
+    }
+  } catch (err) {
+    await stopStandIns();
+    throw err;
+  }
+
+  if (standIns.length) {
+    console.log('\n  SANDBOX: these settings are absent, so embedded stand-ins serve them:');
+    for (const s of standIns) console.log(`    ${s}`);
+    console.log(
+      '  Nothing here reaches Microsoft. Set the settings to use real services (README "Settings").\n',
+    );
+  }
+
+  const child: ChildProcess = spawn(process.execPath, [join(root, 'dist/local/host.js')], {
+    env,
+    stdio: 'inherit',
+  });
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    child.kill(signal === 'SIGINT' ? 'SIGTERM' : signal);
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  child.on('exit', (code, signal) => {
+    void stopStandIns().then(() => {
+      if (!stopping && code !== 0)
+        console.error(
+          `\n  The broker stopped (${signal ?? `exit code ${code}`}); the stand-ins are stopped too.`,
+        );
+      process.exit(stopping ? 0 : (code ?? 1));
+    });
+  });
+  if (sims)
+    console.log(`  Staff token for the support API: npm run staff-token   (details in README "Sandbox")\n`);
+}
+
+main().catch((err: unknown) => {
+  console.error(`npm start: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
