@@ -97,6 +97,8 @@ export interface SimTenant {
   mailboxes: SimMailbox[];
   /** Exchange Online provisioned: without it, Exchange tokens fail with AADSTS500011. */
   hasExchangeOnline: boolean;
+  /** How long a consent given on the admin-consent page stays unprovable (AADSTS700016); default 0. */
+  consentReplicationDelayMs?: number;
 }
 
 export type SimTarget = 'entra' | 'graph' | 'keyvault';

@@ -1,13 +1,27 @@
-/** Entra ID simulator (placeholder until its implementation lands). @module */
+/**
+ * The Entra ID simulator: a stand-in for https://login.microsoftonline.com speaking its wire protocol —
+ * discovery documents and keys (metadata.ts), the token endpoint (token.ts), the admin-consent pages
+ * (admin-consent.ts) — plus its part of the control surface (control.ts). Shapes, status codes and AADSTS
+ * codes follow ../shared/FACTS.md.
+ * @module
+ */
 import type { SimContext } from '../context.js';
-import { json, type SimResponse, type SimRoute } from '../common/server.js';
+import type { SimResponse, SimRoute } from '../common/server.js';
+import { adminConsentRoutes } from './admin-consent.js';
+import { entraControlRoutesFor } from './control.js';
+import { entraErrorBodyFor } from './errors.js';
+import { metadataRoutes } from './metadata.js';
+import { tokenRoutes } from './token.js';
 
-export function entraRoutes(_ctx: SimContext): SimRoute[] {
-  return [];
+export function entraRoutes(ctx: SimContext): SimRoute[] {
+  return [...metadataRoutes(ctx), ...tokenRoutes(ctx), ...adminConsentRoutes(ctx)];
 }
-export function entraControlRoutes(_ctx: SimContext): SimRoute[] {
-  return [];
+
+export function entraControlRoutes(ctx: SimContext): SimRoute[] {
+  return entraControlRoutesFor(ctx);
 }
+
+/** Entra's OAuth error JSON for faults and unmatched requests (429 / 5xx: temporarily_unavailable). */
 export function entraErrorBody(status: number, message: string): SimResponse {
-  return json(status, { error: 'invalid_request', error_description: message });
+  return entraErrorBodyFor(status, message);
 }
