@@ -64,6 +64,7 @@ export interface MsalEntraConfig {
 const DEFAULT_THROTTLE_SECONDS = 60;
 /** Retry-After for network failures and 5xx without the header: a short, fixed pause. */
 const DEFAULT_UNAVAILABLE_SECONDS = 5;
+const METADATA_FAILURES = new Set(['endpoints_resolution_error', 'openid_config_error']);
 const TENANT_PATTERN = /^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/;
 
 /** Carries a port error through MSAL, which rethrows AuthErrors from the network client unchanged. */
@@ -206,7 +207,9 @@ function fromMsalError(err: unknown, network: EntraNetwork): Error {
       e.errorNo !== undefined && e.errorNo !== '' ? String(e.errorNo) : /AADSTS(\d+)/.exec(description)?.[1];
     return new EntraRefused(aadsts, e.errorCode || 'server_error', description || e.errorCode);
   }
-  if (err instanceof AuthError && err.errorCode === 'openid_config_error')
+  // Authority resolution (AuthorityFactory.mjs) reports any failed metadata request as
+  // `endpoints_resolution_error` (or `openid_config_error`): the network client kept the real cause.
+  if (err instanceof AuthError && METADATA_FAILURES.has(err.errorCode))
     return (
       network.lastGetFailure ??
       new EntraUnavailable(DEFAULT_UNAVAILABLE_SECONDS, 'Entra ID metadata unavailable')
