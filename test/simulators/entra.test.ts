@@ -366,7 +366,7 @@ describe('Entra simulator: client credentials (FACTS.md §2, §3)', () => {
 describe('Entra simulator: client assertion (E-CERT, FACTS.md §2)', () => {
   let tenant: Tenant;
   let app: { appId: string; secret: string };
-  let privateKey: CryptoKey;
+  let privateKey: Awaited<ReturnType<typeof importPKCS8>>;
   let x5tS256: string;
 
   beforeAll(async () => {
