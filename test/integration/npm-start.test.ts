@@ -5,7 +5,8 @@
  * @module
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -106,5 +107,48 @@ describe('npm start (as a newcomer runs it)', () => {
     expect(code).not.toBe(0);
     expect(output()).toContain('HOME_APP_CLIENT_ID must be a GUID, got "not-a-guid"');
     expect(output()).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  async function runLauncher(env: Record<string, string>) {
+    const child = spawn(process.execPath, ['dist/local/start.js'], {
+      env: cleanEnv(env),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const output = collect(child);
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    return { code, output: output() };
+  }
+
+  it(
+    'says which port is in use instead of hanging, and stops the stand-ins',
+    { timeout: 60_000 },
+    async () => {
+      const dataDir = await mkdtemp(join(tmpdir(), 'broker-start-'));
+      dirs.push(dataDir);
+      const blocker = createServer();
+      const port = await freePort();
+      await new Promise<void>((r) => blocker.listen(port, '127.0.0.1', () => r()));
+      try {
+        const { code, output } = await runLauncher({ PORT: String(port), BROKER_DATA_DIR: dataDir });
+        expect(code).not.toBe(0);
+        expect(output).toContain(`PORT ${port} is already in use`);
+        expect(output).toContain('the stand-ins are stopped too');
+      } finally {
+        blocker.close();
+      }
+    },
+  );
+
+  it('names a damaged .data/azurite and how to recover', { timeout: 60_000 }, async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'broker-start-'));
+    dirs.push(dataDir);
+    await mkdir(join(dataDir, 'azurite'), { recursive: true });
+    await writeFile(join(dataDir, 'azurite', '__azurite_db_table__.json'), 'garbage{');
+    const { code, output } = await runLauncher({ PORT: String(await freePort()), BROKER_DATA_DIR: dataDir });
+    expect(code).not.toBe(0);
+    expect(output).toContain('Azurite exited during start');
+    expect(output).toContain(
+      `If ${join(dataDir, 'azurite')} is damaged, remove it to start with empty tables.`,
+    );
   });
 });
