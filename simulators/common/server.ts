@@ -132,6 +132,8 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
         options.errorBody(pathMatched ? 405 : 404, pathMatched ? 'Method not allowed' : 'Resource not found'),
       );
     } catch (err) {
+      // The client went away (e.g. it gave up during a `slow` fault): nothing to answer, nothing to report.
+      if (req.destroyed || res.destroyed || (err instanceof Error && err.message === 'aborted')) return;
       // A simulator bug must not show a stack trace; log it for the developer and answer like the service.
       console.error(`[${options.name}-simulator] ${req.method} ${url.pathname}:`, err);
       if (!res.headersSent) send(res, options.errorBody(500, 'Internal server error'));
