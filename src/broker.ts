@@ -4,22 +4,35 @@
  * request meets the outage and answers 503 instead.
  * @module
  */
+import { createMsalEntraTokens } from './adapters/entra/msal.js';
+import type { EntraTokens } from './adapters/entra/port.js';
+import { createGraphDirectory } from './adapters/graph/graph-client.js';
+import type { Directory } from './adapters/graph/port.js';
 import { createAzureCredential } from './adapters/identity.js';
 import { createKeyVaultSecretStore } from './adapters/keyvault/keyvault-secrets.js';
 import type { SecretStore } from './adapters/keyvault/port.js';
 import { createDataTablesStorage } from './adapters/tables/data-tables.js';
 import type { TableStorage } from './adapters/tables/port.js';
 import type { Config } from './config.js';
+import { createHomeAppEntraTokens } from './credentials/home-app.js';
 import { createHealthCheck, type DependencyProbe, type HealthReport } from './health/health.js';
 import { loadProfiles, type Profiles } from './profiles/profiles.js';
 import { createStaffAuthenticator, type StaffAuthenticator } from './support/staff-auth.js';
 import { createTenantStore, type TenantStore } from './tenants/tenant-store.js';
+
+/** Microsoft Graph's application id (FACTS.md §5.1). */
+const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
+const DEFAULT_GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
 
 export interface Broker {
   readonly config: Config;
   readonly profiles: Profiles;
   readonly tables: TableStorage;
   readonly secrets: SecretStore;
+  /** App-only tokens of the home app, per customer tenant. */
+  readonly entra: EntraTokens;
+  /** Microsoft Graph, read with the home app's app-only token of each tenant. */
+  readonly directory: Directory;
   readonly tenants: TenantStore;
   readonly staffAuth: StaffAuthenticator;
   readonly health: () => Promise<HealthReport>;
@@ -41,11 +54,37 @@ export async function createBroker(config: Config): Promise<Broker> {
     vendorTenantId: config.vendorTenantId,
     audiences: [config.supportApiAudience, config.homeAppClientId],
   });
+  const entra = createHomeAppEntraTokens({
+    authorityHost: config.entraAuthorityHost,
+    clientId: config.homeAppClientId,
+    source: config.homeAppCredential,
+    secrets,
+    create: createMsalEntraTokens,
+  });
+  // The token's audience is Graph's resource URI from the profiles (e.g. https://graph.microsoft.com), even
+  // where GRAPH_ENDPOINT names another host that serves it.
+  const graphScope =
+    [...profiles.resources.values()].find((r) => r.appId === GRAPH_APP_ID)?.scope ?? DEFAULT_GRAPH_SCOPE;
+  const directory = createGraphDirectory({
+    graphEndpoint: config.graphEndpoint,
+    accessToken: async (tenantId) => (await entra.acquireAppToken(tenantId, graphScope)).accessToken,
+  });
   const health = createHealthCheck([
     { name: 'tableStorage', probe: () => tables.ping() },
     keyVaultProbe(config, secrets),
+    { name: 'entra', probe: () => staffAuth.probe() },
   ]);
-  return { config, profiles, tables, secrets, tenants: createTenantStore(tables), staffAuth, health };
+  return {
+    config,
+    profiles,
+    tables,
+    secrets,
+    entra,
+    directory,
+    tenants: createTenantStore(tables),
+    staffAuth,
+    health,
+  };
 }
 
 /**

@@ -42,6 +42,8 @@ export class StaffAuthError extends Error {
 export interface StaffAuthenticator {
   /** Checks an `Authorization` header value for `role`; Broker.Admin includes Broker.Read. */
   authenticate(authorization: string | null, role: StaffRole): Promise<StaffPrincipal>;
+  /** Fetches the vendor tenant's signing keys afresh: the health probe of Entra ID. */
+  probe(): Promise<void>;
 }
 
 export function createStaffAuthenticator(
@@ -49,18 +51,22 @@ export function createStaffAuthenticator(
   keys?: JWTVerifyGetKey,
 ): StaffAuthenticator {
   // Entra publishes the same keys for v1 and v2 tokens at the v2 keys endpoint (FACTS.md §4.3).
-  const jwks =
-    keys ??
-    createRemoteJWKSet(new URL(`${config.authorityHost}/${config.vendorTenantId}/discovery/v2.0/keys`), {
-      timeoutDuration: 5_000,
-      cooldownDuration: 30_000,
-    });
+  const remote = keys
+    ? undefined
+    : createRemoteJWKSet(new URL(`${config.authorityHost}/${config.vendorTenantId}/discovery/v2.0/keys`), {
+        timeoutDuration: 5_000,
+        cooldownDuration: 30_000,
+      });
+  const jwks: JWTVerifyGetKey = keys ?? remote!;
   const issuers = [
     `https://sts.windows.net/${config.vendorTenantId}/`,
     `${config.authorityHost}/${config.vendorTenantId}/v2.0`,
   ];
 
   return {
+    async probe() {
+      await remote?.reload();
+    },
     async authenticate(authorization, role) {
       if (!authorization)
         throw new StaffAuthError('missing', 'A bearer token from the vendor tenant is required.');

@@ -79,7 +79,7 @@ describe('npm start (as a newcomer runs it)', () => {
         expect(health, output()).toBeDefined();
         expect(health!.status, JSON.stringify(health)).toBe('ok');
         expect(Object.keys(health!.dependencies)).toEqual(
-          expect.arrayContaining(['tableStorage', 'keyVault']),
+          expect.arrayContaining(['tableStorage', 'keyVault', 'entra']),
         );
         expect(output()).toContain('SANDBOX: these settings are absent');
         const unauthenticated = await fetch(`http://127.0.0.1:${port}/api/tenants`);
