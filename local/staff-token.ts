@@ -5,11 +5,13 @@
  * @module
  */
 import { readFile } from 'node:fs/promises';
+import { request } from 'node:https';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 interface SandboxFile {
   readonly controlUrl: string;
+  readonly caCertPath: string;
   readonly staff: { readonly admin: string; readonly reader: string };
 }
 
@@ -30,19 +32,38 @@ async function main(): Promise<void> {
     throw new Error('no sandbox is running here: start it with `npm start` (in another terminal) first');
   }
   const reader = args.includes('--reader');
-  const res = await fetch(`${sandbox.controlUrl}/_sim/staff-token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      user: reader ? sandbox.staff.reader : sandbox.staff.admin,
-      version: args.includes('--v2') ? 2 : 1,
-    }),
-  }).catch(() => {
-    throw new Error(`the sandbox at ${sandbox.controlUrl} does not answer: is \`npm start\` still running?`);
+  const body = JSON.stringify({
+    user: reader ? sandbox.staff.reader : sandbox.staff.admin,
+    version: args.includes('--v2') ? 2 : 1,
   });
-  if (!res.ok) throw new Error(`the simulated Entra ID refused: ${res.status} ${await res.text()}`);
-  const body = (await res.json()) as { access_token: string };
-  process.stdout.write(`${body.access_token}\n`);
+  // This process was not started with the sandbox CA in NODE_EXTRA_CA_CERTS, so it names the CA itself.
+  const ca = await readFile(sandbox.caCertPath, 'utf8');
+  const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const req = request(
+      `${sandbox.controlUrl}/_sim/staff-token`,
+      {
+        method: 'POST',
+        ca,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
+    req.on('error', () =>
+      reject(
+        new Error(`the sandbox at ${sandbox.controlUrl} does not answer: is \`npm start\` still running?`),
+      ),
+    );
+    req.end(body);
+  });
+  if (answer.status !== 200)
+    throw new Error(`the simulated Entra ID refused: ${answer.status} ${answer.text}`);
+  const token = (JSON.parse(answer.text) as { access_token: string }).access_token;
+  process.stdout.write(`${token}\n`);
 }
 
 main().catch((err: unknown) => {

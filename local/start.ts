@@ -76,6 +76,7 @@ async function main(): Promise<void> {
         JSON.stringify(
           {
             controlUrl: sims.urls.control,
+            caCertPath: tls.caCertPath,
             entraUrl: sims.urls.entra,
             brokerUrl: env.BROKER_PUBLIC_URL,
             vendorTenantId: env.VENDOR_TENANT_ID,
