@@ -14,7 +14,8 @@ import { startAzurite, type RunningAzurite } from './azurite.js';
 import { writeCaBundle } from './ca-bundle.js';
 import { loadOrCreateSandboxTls } from '../simulators/common/ca.js';
 import { startSimulators, type RunningSimulators } from '../simulators/index.js';
-import { seedSandbox } from '../simulators/sandbox.js';
+import { sandboxIdentities, seedSandbox } from '../simulators/sandbox.js';
+import { autosaveWorld, restoreWorld, type WorldSaver } from './world-file.js';
 import { seedVaultSecret } from '../simulators/keyvault/index.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -29,8 +30,9 @@ async function main(): Promise<void> {
   const standIns: string[] = [];
   let sims: RunningSimulators | undefined;
   let azurite: RunningAzurite | undefined;
+  let saver: WorldSaver | undefined;
   const stopStandIns = async () => {
-    await Promise.allSettled([sims?.close(), azurite?.stop()]);
+    await Promise.allSettled([saver?.stop(), sims?.close(), azurite?.stop()]);
   };
 
   try {
@@ -41,7 +43,11 @@ async function main(): Promise<void> {
     if (needCloud) {
       const tls = await loadOrCreateSandboxTls(join(dataDir, 'sandbox', 'tls'));
       sims = await startSimulators(tls);
-      const ids = seedSandbox(sims.world, { publicUrl: env.BROKER_PUBLIC_URL });
+      const worldFile = join(dataDir, 'sandbox', 'world.json');
+      const ids = (await restoreWorld(sims.world, worldFile))
+        ? sandboxIdentities(sims.world, { publicUrl: env.BROKER_PUBLIC_URL })
+        : seedSandbox(sims.world, { publicUrl: env.BROKER_PUBLIC_URL });
+      saver = autosaveWorld(sims.world, worldFile);
       env.NODE_EXTRA_CA_CERTS = await writeCaBundle(
         join(dataDir, 'sandbox', 'ca-bundle.pem'),
         tls.caCertPem,

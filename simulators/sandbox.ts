@@ -124,11 +124,44 @@ export function seedSandbox(world: World, options: { publicUrl: string }): Sandb
     directoryRoles: [],
   });
 
+  return identitiesOf(world);
+}
+
+/**
+ * The sandbox identities as they stand in `world` (seeded now, or restored from a snapshot): the newest
+ * secret of each app. The home app's redirect URIs follow `publicUrl`, which may have changed since.
+ */
+export function sandboxIdentities(world: World, options: { publicUrl: string }): SandboxIdentities {
+  const homeApp = world.apps.get(SANDBOX_IDS.homeAppId);
+  if (homeApp)
+    homeApp.redirectUris = [`${options.publicUrl}/consent/callback`, `${options.publicUrl}/consent/signin`];
+  return identitiesOf(world);
+}
+
+function identitiesOf(world: World): SandboxIdentities {
+  const app = (appId: string) => {
+    const found = world.apps.get(appId);
+    const secret = found?.secrets.at(-1);
+    if (!found || !secret)
+      throw new Error(
+        `the sandbox world has no app ${appId} with a secret: remove .data/sandbox to seed it anew`,
+      );
+    return { app: found, secret: secret.value };
+  };
+  const home = app(SANDBOX_IDS.homeAppId);
+  const identity = app(SANDBOX_IDS.brokerIdentityAppId);
+  const vendor = world.tenants.get(SANDBOX_IDS.vendorTenantId);
+  const upn = (role: string) =>
+    vendor?.users.find((u) => u.appRoles[SANDBOX_IDS.homeAppId]?.[0] === role)?.userPrincipalName ?? '';
   return {
-    vendorTenantId: vendor.id,
-    homeApp: { clientId: homeApp.appId, clientSecret: homeSecret },
-    brokerIdentity: { tenantId: vendor.id, clientId: identity.appId, clientSecret: identitySecret },
-    staff: { admin: admin.userPrincipalName, reader: reader.userPrincipalName },
-    customers: { contoso: contoso.id, fabrikam: fabrikam.id },
+    vendorTenantId: SANDBOX_IDS.vendorTenantId,
+    homeApp: { clientId: home.app.appId, clientSecret: home.secret },
+    brokerIdentity: {
+      tenantId: SANDBOX_IDS.vendorTenantId,
+      clientId: identity.app.appId,
+      clientSecret: identity.secret,
+    },
+    staff: { admin: upn('Broker.Admin'), reader: upn('Broker.Read') },
+    customers: { contoso: SANDBOX_IDS.contosoTenantId, fabrikam: SANDBOX_IDS.fabrikamTenantId },
   };
 }

@@ -293,6 +293,28 @@ export class World {
     return tenant.servicePrincipals.find((s) => s.appId === appId);
   }
 
+  /** The state to keep across restarts of the sandbox (plain JSON). */
+  snapshot(): WorldSnapshot {
+    return {
+      version: 1,
+      tenants: [...this.tenants.values()],
+      apps: [...this.apps.values()],
+      vault: this.vault,
+    };
+  }
+
+  /** Replaces tenants, apps and the vault with a snapshot's. */
+  restore(snapshot: WorldSnapshot): void {
+    if (snapshot.version !== 1 || !Array.isArray(snapshot.tenants) || !Array.isArray(snapshot.apps)) {
+      throw new WorldConflict('not a World snapshot of version 1');
+    }
+    this.tenants.clear();
+    this.apps.clear();
+    for (const t of snapshot.tenants) this.tenants.set(t.id, t);
+    for (const a of snapshot.apps) this.apps.set(a.appId, a);
+    this.vault = snapshot.vault;
+  }
+
   /** Takes the first fault matching this request, counting it down. */
   takeFault(target: SimTarget, path: string): SimFault | undefined {
     const fault = this.faults.find(
@@ -305,6 +327,14 @@ export class World {
     }
     return fault;
   }
+}
+
+/** What `World.snapshot()` writes: everything but faults, which are per run. */
+export interface WorldSnapshot {
+  readonly version: 1;
+  readonly tenants: readonly SimTenant[];
+  readonly apps: readonly SimApp[];
+  readonly vault: SimVault;
 }
 
 export class WorldConflict extends Error {}

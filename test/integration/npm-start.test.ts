@@ -5,7 +5,8 @@
  * @module
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,6 +43,54 @@ function collect(child: ChildProcess): () => string {
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   return () => out;
+}
+
+const PERSISTED_TENANT = '0e1d2c3b-4a59-4687-9a0b-1c2d3e4f5a6b';
+
+/** Calls the sandbox's control surface with the CA that sandbox generated (this process does not trust it). */
+async function sandboxControl(dataDir: string, method: string, path: string, body?: unknown) {
+  const endpoints = JSON.parse(await readFile(join(dataDir, 'sandbox', 'endpoints.json'), 'utf8')) as {
+    controlUrl: string;
+    caCertPath: string;
+  };
+  const ca = await readFile(endpoints.caCertPath, 'utf8');
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise<{ status: number; body: unknown }>((resolve, reject) => {
+    const req = httpsRequest(
+      `${endpoints.controlUrl}${path}`,
+      { method, ca, headers: { 'content-type': 'application/json' } },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: text ? (JSON.parse(text) as unknown) : undefined }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+async function runNode(args: string[], env: Record<string, string>) {
+  const child = spawn(process.execPath, args, { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  const output = collect(child);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  return { code, stdout, output: output() };
+}
+
+async function waitForHealthy(port: number, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline && child.exitCode === null) {
+    const ok = await fetch(`http://127.0.0.1:${port}/api/health`)
+      .then(async (r) => r.status === 200 && ((await r.json()) as { status: string }).status === 'ok')
+      .catch(() => false);
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error('the broker did not become healthy');
 }
 
 const dirs: string[] = [];
@@ -84,12 +133,43 @@ describe('npm start (as a newcomer runs it)', () => {
         expect(output()).toContain('SANDBOX: these settings are absent');
         const unauthenticated = await fetch(`http://127.0.0.1:${port}/api/tenants`);
         expect(unauthenticated.status).toBe(401);
+
+        // README "Sandbox": a staff token from `npm run staff-token` opens the support API.
+        const token = await runNode(['dist/local/staff-token.js'], { BROKER_DATA_DIR: dataDir });
+        expect(token.code, token.output).toBe(0);
+        const tenants = await fetch(`http://127.0.0.1:${port}/api/tenants`, {
+          headers: { authorization: `Bearer ${token.stdout.trim()}` },
+        });
+        expect(tenants.status).toBe(200);
+        expect(await tenants.json()).toEqual({ items: [] });
+
+        // A change to the simulated cloud, which must survive a restart.
+        await sandboxControl(dataDir, 'POST', '/_sim/tenants', {
+          id: PERSISTED_TENANT,
+          displayName: 'Persisted Ltd',
+        });
       } finally {
         const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
         process.kill(-child.pid!, 'SIGINT');
         await exited;
       }
       await expect(fetch(`http://127.0.0.1:${port}/api/health`)).rejects.toThrow();
+
+      // Started again on the same data: the same simulated cloud (the World is kept in .data/sandbox).
+      const again = spawn(process.execPath, ['dist/local/start.js'], {
+        env: cleanEnv({ PORT: String(port), BROKER_DATA_DIR: dataDir }),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const againOutput = collect(again);
+      try {
+        await waitForHealthy(port, again);
+        const tenant = await sandboxControl(dataDir, 'GET', `/_sim/tenants/${PERSISTED_TENANT}`);
+        expect(tenant, againOutput()).toMatchObject({ status: 200, body: { displayName: 'Persisted Ltd' } });
+      } finally {
+        const exited = new Promise((resolve) => again.once('exit', resolve));
+        again.kill('SIGINT');
+        await exited;
+      }
     },
   );
 
