@@ -47,16 +47,17 @@ async function refusal(p: Promise<unknown>): Promise<EntraRefused> {
 }
 
 describe('createMsalEntraTokens against the Entra simulator', () => {
-  it('gets an app-only token for the seeded Contoso tenant once consent is granted', async () => {
-    const { customers, homeApp } = inject('sandbox');
-    await control('POST', `/_sim/tenants/${customers.contoso}/consents`, { appId: homeApp.clientId });
+  it('gets an app-only token for a tenant once consent is granted', async () => {
+    const { homeApp } = inject('sandbox');
+    const tenantId = await newTenant('Adapter: consented');
+    await control('POST', `/_sim/tenants/${tenantId}/consents`, { appId: homeApp.clientId });
     const tenant = await control<{ servicePrincipals: { appId: string; objectId: string }[] }>(
       'GET',
-      `/_sim/tenants/${customers.contoso}`,
+      `/_sim/tenants/${tenantId}`,
     );
     const sp = tenant.servicePrincipals.find((s) => s.appId === homeApp.clientId)!;
-    const token = await homeAppTokens().acquireAppToken(customers.contoso, EXO);
-    expect(token.tenantId).toBe(customers.contoso);
+    const token = await homeAppTokens().acquireAppToken(tenantId, EXO);
+    expect(token.tenantId).toBe(tenantId);
     expect(token.servicePrincipalId).toBe(sp.objectId);
     expect(token.roles).toEqual(
       expect.arrayContaining(['IMAP.AccessAsApp', 'POP.AccessAsApp', 'SMTP.SendAsApp', 'full_access_as_app']),
