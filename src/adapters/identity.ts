@@ -6,23 +6,12 @@
  * @module
  */
 import { ClientSecretCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
+import type { AzureIdentityConfig } from '../config.js';
 
 export type { TokenCredential } from '@azure/identity';
 
-export type AzureCredentialConfig =
-  | {
-      readonly kind: 'managedIdentity';
-      /** A user-assigned identity's client id; absent: the system-assigned identity. */
-      readonly clientId?: string;
-    }
-  | {
-      readonly kind: 'clientSecret';
-      /** e.g. https://login.microsoftonline.com, a national cloud, or a stand-in. */
-      readonly authorityHost: string;
-      readonly tenantId: string;
-      readonly clientId: string;
-      readonly clientSecret: string;
-    };
+/** The broker's own identity, as src/config.ts reads it. */
+export type AzureCredentialConfig = AzureIdentityConfig;
 
 /**
  * Hosts whose instance-discovery metadata MSAL carries in its own code, so that it never asks the network

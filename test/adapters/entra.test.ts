@@ -4,26 +4,13 @@
  * EntraUnavailable, and the certificate credential.
  * @module
  */
-import 'reflect-metadata';
-import { createHash, webcrypto } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
 import { describe, expect, inject, it } from 'vitest';
+import { selfSignedCertificate } from '../helpers/certificates.js';
+import { control } from '../helpers/sim-control.js';
 import { createMsalEntraTokens } from '../../src/adapters/entra/msal.js';
 import { EntraRefused, EntraUnavailable } from '../../src/adapters/entra/port.js';
 
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
-
 const EXO = 'https://outlook.office365.com/.default';
-
-async function control<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${inject('controlUrl')}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-  return (res.status === 204 ? undefined : await res.json()) as T;
-}
 
 async function newTenant(name: string): Promise<string> {
   return (await control<{ id: string }>('POST', '/_sim/tenants', { displayName: name })).id;
@@ -179,31 +166,3 @@ describe('createMsalEntraTokens against the Entra simulator', () => {
     expect(token.roles).toEqual(['IMAP.AccessAsApp']);
   });
 });
-
-async function selfSignedCertificate(): Promise<{
-  certificatePem: string;
-  privateKeyPem: string;
-  thumbprintSha256Hex: string;
-}> {
-  const alg = {
-    name: 'RSASSA-PKCS1-v1_5',
-    hash: 'SHA-256',
-    publicExponent: new Uint8Array([1, 0, 1]),
-    modulusLength: 2048,
-  };
-  const keys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']);
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: '01',
-    name: 'CN=Adapter test credential',
-    notBefore: new Date(Date.now() - 60_000),
-    notAfter: new Date(Date.now() + 86_400_000),
-    signingAlgorithm: alg,
-    keys,
-  });
-  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)).toString('base64');
-  return {
-    certificatePem: cert.toString('pem'),
-    privateKeyPem: `-----BEGIN PRIVATE KEY-----\n${pkcs8.replace(/.{64}/g, '$&\n')}\n-----END PRIVATE KEY-----\n`,
-    thumbprintSha256Hex: createHash('sha256').update(Buffer.from(cert.rawData)).digest('hex'),
-  };
-}

@@ -4,18 +4,14 @@
  * health of every dependency.
  * @module
  */
-import { webcrypto } from 'node:crypto';
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
 import { decodeJwt } from 'jose';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { createBroker, type Broker } from '../../src/broker.js';
 import { loadConfig } from '../../src/config.js';
 import { HomeAppCredentialInvalid } from '../../src/credentials/home-app.js';
+import { selfSignedCertificate } from '../helpers/certificates.js';
 import { consentHomeApp, control, newTenant } from '../helpers/sim-control.js';
 import { sandboxSettings } from './broker-host.js';
-
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
 const EXO = 'https://outlook.office365.com/.default';
 const withSecret = () => createBroker(loadConfig(sandboxSettings()));
@@ -45,33 +41,14 @@ describe('the wired broker', () => {
   });
 
   it('uses a certificate kept in Key Vault as PEM with its private key (MSAL certificate credential)', async () => {
-    const alg = {
-      name: 'RSASSA-PKCS1-v1_5',
-      hash: 'SHA-256',
-      publicExponent: new Uint8Array([1, 0, 1]),
-      modulusLength: 2048,
-    };
-    const keys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']);
-    const cert = await x509.X509CertificateGenerator.createSelfSigned({
-      serialNumber: '0badc0de',
-      name: 'CN=Northwind PBX Connector',
-      notBefore: new Date(Date.now() - 60_000),
-      notAfter: new Date(Date.now() + 86_400_000),
-      signingAlgorithm: alg,
-      keys,
-    });
-    const keyPem = `-----BEGIN PRIVATE KEY-----\n${Buffer.from(
-      await webcrypto.subtle.exportKey('pkcs8', keys.privateKey),
-    )
-      .toString('base64')
-      .replace(/.{64}/g, '$&\n')}\n-----END PRIVATE KEY-----\n`.replace('\n\n', '\n');
+    const { certificatePem, privateKeyPem } = await selfSignedCertificate('CN=Northwind PBX Connector');
     await control('POST', `/_sim/apps/${inject('sandbox').homeApp.clientId}/certificates`, {
-      certificatePem: cert.toString('pem'),
+      certificatePem,
     });
     const name = `home-cert-${Date.now()}`;
     await (
       await withSecret()
-    ).secrets.set(name, `${keyPem}${cert.toString('pem')}\n`, { contentType: 'application/x-pem-file' });
+    ).secrets.set(name, `${privateKeyPem}${certificatePem}`, { contentType: 'application/x-pem-file' });
     const token = await (await withVaultCredential(name)).entra.acquireAppToken(tenant, EXO);
     expect(decodeJwt(token.accessToken).appidacr).toBe('2');
   });

@@ -3,13 +3,10 @@
  * assertions, admin-consent pages, and staff tokens — each checked against ../shared/FACTS.md.
  * @module
  */
-import 'reflect-metadata';
-import { createHash, webcrypto } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
 import { SignJWT, createLocalJWKSet, decodeJwt, importPKCS8, jwtVerify, type JSONWebKeySet } from 'jose';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+import { selfSignedCertificate } from '../helpers/certificates.js';
+import { control } from '../helpers/sim-control.js';
 
 const entra = (): string => inject('entraUrl');
 const DIRECTORY_ROLES = {
@@ -19,16 +16,6 @@ const DIRECTORY_ROLES = {
 const EXCHANGE_APP_ID = '00000002-0000-0ff1-ce00-000000000000';
 const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
 const EXO = 'https://outlook.office365.com/.default';
-
-async function control<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${inject('controlUrl')}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-  return (res.status === 204 ? undefined : await res.json()) as T;
-}
 
 interface Tenant {
   id: string;
@@ -627,32 +614,3 @@ describe('Entra simulator: staff tokens for the support API (FACTS.md §4.2)', (
     expect(decodeJwt(aud.access_token).aud).toBe('api://someone-else');
   });
 });
-
-/** A self-signed RSA certificate and its PKCS#8 key, as an ISV would upload to its app registration. */
-async function selfSignedCertificate(): Promise<{
-  certificatePem: string;
-  privateKeyPem: string;
-  thumbprintSha256Hex: string;
-}> {
-  const alg = {
-    name: 'RSASSA-PKCS1-v1_5',
-    hash: 'SHA-256',
-    publicExponent: new Uint8Array([1, 0, 1]),
-    modulusLength: 2048,
-  };
-  const keys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']);
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: '01',
-    name: 'CN=ISV app credential',
-    notBefore: new Date(Date.now() - 60_000),
-    notAfter: new Date(Date.now() + 86_400_000),
-    signingAlgorithm: alg,
-    keys,
-  });
-  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)).toString('base64');
-  return {
-    certificatePem: cert.toString('pem'),
-    privateKeyPem: `-----BEGIN PRIVATE KEY-----\n${pkcs8.replace(/.{64}/g, '$&\n')}\n-----END PRIVATE KEY-----\n`,
-    thumbprintSha256Hex: createHash('sha256').update(Buffer.from(cert.rawData)).digest('hex'),
-  };
-}
