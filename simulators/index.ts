@@ -39,48 +39,31 @@ export async function startSimulators(
     control: '',
   };
   const ctx: SimContext = { world, keys: createTokenKeys(), urls };
-  const started: SimServer[] = [];
-  try {
-    const entra = await startSimServer({
-      name: 'entra',
-      tls,
-      world,
-      routes: entraRoutes(ctx),
-      errorBody: entraErrorBody,
-      port: ports.entra,
-    });
-    started.push(entra);
-    urls.entra = entra.url;
-    const graph = await startSimServer({
-      name: 'graph',
-      tls,
-      world,
-      routes: graphRoutes(ctx),
-      errorBody: graphErrorBody,
-      port: ports.graph,
-    });
-    started.push(graph);
-    urls.graph = graph.url;
-    const keyVault = await startSimServer({
-      name: 'keyvault',
-      tls,
-      world,
-      routes: keyVaultRoutes(ctx),
-      errorBody: keyVaultErrorBody,
-      port: ports.keyVault,
-    });
-    started.push(keyVault);
-    urls.keyVault = keyVault.url;
-    const control = await startSimServer({
+  const servers = [
+    { key: 'entra', name: 'entra', routes: entraRoutes(ctx), errorBody: entraErrorBody },
+    { key: 'graph', name: 'graph', routes: graphRoutes(ctx), errorBody: graphErrorBody },
+    { key: 'keyVault', name: 'keyvault', routes: keyVaultRoutes(ctx), errorBody: keyVaultErrorBody },
+    {
+      key: 'control',
       name: 'control',
-      tls,
-      world,
       routes: [...controlRoutes(ctx), ...entraControlRoutes(ctx)],
       errorBody: controlErrorBody,
-      port: ports.control,
-    });
-    started.push(control);
-    urls.control = control.url;
+    },
+  ] as const;
+  const started: SimServer[] = [];
+  try {
+    for (const s of servers) {
+      const server = await startSimServer({
+        name: s.name,
+        tls,
+        world,
+        routes: s.routes,
+        errorBody: s.errorBody,
+        port: ports[s.key],
+      });
+      started.push(server);
+      urls[s.key] = server.url;
+    }
   } catch (err) {
     await Promise.all(started.map((s) => s.close()));
     throw err;
