@@ -14,7 +14,11 @@ import type { SecretStore } from './adapters/keyvault/port.js';
 import { createDataTablesStorage } from './adapters/tables/data-tables.js';
 import type { TableStorage } from './adapters/tables/port.js';
 import type { Config } from './config.js';
+import { createAuditLog, type AuditLog } from './audit/audit-log.js';
+import { createOnboardingStore, type OnboardingStore } from './consent/onboarding-store.js';
+import { createStateStore, type StateStore } from './consent/state-store.js';
 import { createHomeAppEntraTokens } from './credentials/home-app.js';
+import { createBrokerKeys, type BrokerKeys } from './keys/broker-keys.js';
 import { createHealthCheck, type DependencyProbe, type HealthReport } from './health/health.js';
 import { loadProfiles, type Profiles } from './profiles/profiles.js';
 import { createStaffAuthenticator, type StaffAuthenticator } from './support/staff-auth.js';
@@ -34,6 +38,17 @@ export interface Broker {
   /** Microsoft Graph, read with the home app's app-only token of each tenant. */
   readonly directory: Directory;
   readonly tenants: TenantStore;
+  readonly onboardings: OnboardingStore;
+  readonly states: StateStore;
+  readonly audit: AuditLog;
+  readonly keys: BrokerKeys;
+  readonly settings: {
+    readonly publicUrl: string;
+    readonly entraAuthorityHost: string;
+    readonly homeAppClientId: string;
+    readonly stateTtlSeconds: number;
+  };
+  readonly now: () => Date;
   readonly staffAuth: StaffAuthenticator;
   readonly health: () => Promise<HealthReport>;
 }
@@ -82,6 +97,17 @@ export async function createBroker(config: Config): Promise<Broker> {
     entra,
     directory,
     tenants: createTenantStore(tables),
+    onboardings: createOnboardingStore(tables),
+    states: createStateStore(tables),
+    audit: createAuditLog(tables),
+    keys: createBrokerKeys(secrets),
+    settings: {
+      publicUrl: config.publicUrl,
+      entraAuthorityHost: config.entraAuthorityHost,
+      homeAppClientId: config.homeAppClientId,
+      stateTtlSeconds: config.stateTtlSeconds,
+    },
+    now: () => new Date(),
     staffAuth,
     health,
   };

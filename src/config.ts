@@ -36,6 +36,8 @@ export interface Config {
   /** The vendor's profiles file; absent: the profiles that ship with the broker. */
   readonly profilesFile: string | undefined;
   readonly stateTtlSeconds: number;
+  /** The vendor's name as customers know it, shown on the consent pages. */
+  readonly vendorName: string;
 }
 
 export class ConfigError extends Error {
@@ -194,6 +196,11 @@ export function loadConfig(env: Env): Config {
     );
   }
 
+  const vendorName = get('BROKER_VENDOR_NAME') ?? 'Your telephony vendor';
+  if (vendorName.length > 100 || /[\p{Cc}]/u.test(vendorName)) {
+    problems.push('BROKER_VENDOR_NAME must be at most 100 printable characters');
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     publicUrl,
@@ -208,6 +215,7 @@ export function loadConfig(env: Env): Config {
     supportApiAudience,
     profilesFile: get('BROKER_PROFILES_FILE'),
     stateTtlSeconds,
+    vendorName,
   });
 }
 

@@ -11,7 +11,12 @@ import {
   type StaffPrincipal,
   type StaffRole,
 } from '../support/staff-auth.js';
-import { TENANT_STATUSES, type TenantStatus, type TenantStore } from '../tenants/tenant-store.js';
+import {
+  TENANT_STATUSES,
+  type TenantRecord,
+  type TenantStatus,
+  type TenantStore,
+} from '../tenants/tenant-store.js';
 import type { Logger } from './logger.js';
 import { badRequest, notFound, Problem, problemReply, serviceUnavailable, toProblem } from './problem.js';
 import { jsonReply, type HttpReply, type HttpRequestLike } from './types.js';
@@ -142,11 +147,10 @@ export async function listTenants(deps: SupportDeps, request: HttpRequestLike): 
     top: parseTop(q.get('top')),
     continuationToken,
   });
+  const items = page.items.map(tenantView);
   return jsonReply(
     200,
-    page.continuationToken
-      ? { items: page.items, continuationToken: page.continuationToken }
-      : { items: page.items },
+    page.continuationToken ? { items, continuationToken: page.continuationToken } : { items },
     { 'cache-control': 'no-store' },
   );
 }
@@ -158,5 +162,33 @@ export async function getTenant(deps: SupportDeps, request: HttpRequestLike): Pr
   if (!GUID.test(tenantId)) throw badRequest('tenantId must be a GUID.');
   const tenant = await deps.tenants.get(tenantId);
   if (!tenant) throw notFound(`No tenant ${tenantId.toLowerCase()} is known to the broker.`);
-  return jsonReply(200, tenant, { 'cache-control': 'no-store' });
+  return jsonReply(200, tenantView(tenant), { 'cache-control': 'no-store' });
+}
+
+/** A tenant as the support API shows it (SPEC.md `GET /api/tenants/{tenantId}`). */
+export function tenantView(t: TenantRecord) {
+  return {
+    tenantId: t.tenantId,
+    status: t.status,
+    displayName: t.displayName,
+    verifiedDomains: t.verifiedDomains,
+    customerRefs: t.customerRefs,
+    consentedAt: t.consentedAt,
+    consentedBy: t.consentedBy,
+    profiles: t.profiles,
+    grantedRoles: t.grantedRoles,
+    missingRoles: t.missingRoles,
+    servicePrincipalId: t.servicePrincipalId,
+    verification: t.verification
+      ? {
+          since: t.verification.since,
+          attempts: t.verification.attempts,
+          nextCheckAt: t.verification.nextCheckAt,
+        }
+      : null,
+    lastTokenAt: t.lastTokenAt,
+    lastError: t.lastError,
+    // Appliances and the credentials held for the tenant come with the appliance and support issues.
+    appliances: [],
+  };
 }

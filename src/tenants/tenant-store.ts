@@ -4,7 +4,7 @@
  * writes them; the support API reads them.
  * @module
  */
-import type { StoredRow, Table, TableStorage } from '../adapters/tables/port.js';
+import { RowChanged, type StoredRow, type Table, type TableStorage } from '../adapters/tables/port.js';
 
 export type TenantStatus =
   'pending_verification' | 'active' | 'degraded' | 'revoked' | 'error' | 'offboarded';
@@ -37,6 +37,21 @@ export interface TenantRecord {
   readonly missingRoles: Readonly<Record<string, readonly string[]>>;
   readonly lastTokenAt: string | null;
   readonly lastError: TenantError | null;
+  /** The home app's service principal in this tenant (the `oid` of its app-only tokens). */
+  readonly servicePrincipalId: string | null;
+  /** Who granted the consent: object id and display name from the sign-in's ID token. */
+  readonly consentedBy: { readonly objectId: string; readonly displayName: string } | null;
+  /** Profiles the tenant consented for (union over its onboardings). */
+  readonly profiles: readonly string[];
+  /** While `pending_verification`: when the re-checks started, how many ran, when the next is due. */
+  readonly verification: {
+    readonly since: string;
+    readonly attempts: number;
+    readonly nextCheckAt: string;
+    /** The onboarding that is marked consented once the proof succeeds. */
+    readonly onboardingId?: string;
+  } | null;
+  readonly etag?: string;
 }
 
 export interface TenantPage {
@@ -50,6 +65,8 @@ export interface TenantStore {
   list(query: { status?: TenantStatus; top: number; continuationToken?: string }): Promise<TenantPage>;
   /** Inserts or replaces the record. */
   save(record: TenantRecord): Promise<void>;
+  /** Replaces the record only if unchanged since it was read (its etag); throws RowChanged otherwise. */
+  replace(record: TenantRecord): Promise<void>;
 }
 
 const PARTITION = 'tenant';
@@ -76,6 +93,10 @@ export function createTenantStore(storage: TableStorage): TenantStore {
     async save(record) {
       await table.upsert(toRow(record));
     },
+    async replace(record) {
+      if (!record.etag) throw new RowChanged();
+      await table.replace(toRow(record), record.etag);
+    },
   };
 }
 
@@ -92,6 +113,10 @@ function toRow(r: TenantRecord) {
     missingRoles: JSON.stringify(r.missingRoles),
     lastTokenAt: r.lastTokenAt,
     lastError: r.lastError ? JSON.stringify(r.lastError) : null,
+    servicePrincipalId: r.servicePrincipalId,
+    consentedBy: r.consentedBy ? JSON.stringify(r.consentedBy) : null,
+    profiles: JSON.stringify(r.profiles),
+    verification: r.verification ? JSON.stringify(r.verification) : null,
   };
 }
 
@@ -117,5 +142,10 @@ function fromRow(row: StoredRow): TenantRecord {
     missingRoles: parsed('missingRoles', {}),
     lastTokenAt: text('lastTokenAt'),
     lastError: parsed('lastError', null),
+    servicePrincipalId: text('servicePrincipalId'),
+    consentedBy: parsed('consentedBy', null),
+    profiles: parsed('profiles', []),
+    verification: parsed('verification', null),
+    etag: row.etag,
   };
 }

@@ -4,13 +4,7 @@
  * The only module that imports @azure/data-tables; SDK errors become port errors here.
  * @module
  */
-import {
-  odata,
-  RestError,
-  TableClient,
-  TableServiceClient,
-  type TableEntityResult,
-} from '@azure/data-tables';
+import { RestError, TableClient, TableServiceClient, type TableEntityResult } from '@azure/data-tables';
 import type { TokenCredential } from '@azure/core-auth';
 import type { TableStorageConfig } from '../../config.js';
 import {
@@ -157,7 +151,8 @@ function createTable(client: TableClient): Table {
 async function queryPage(client: TableClient, q: Query): Promise<Page> {
   if (!Number.isInteger(q.top) || q.top < 1 || q.top > 1000) throw new RangeError('top must be 1..1000');
   const clauses: string[] = [];
-  if (q.partitionKey !== undefined) clauses.push(odata`PartitionKey eq ${q.partitionKey}`);
+  if (q.partitionKey !== undefined) clauses.push(`PartitionKey eq ${odataLiteral(q.partitionKey)}`);
+  if (q.rowKeyFrom !== undefined) clauses.push(`RowKey ge ${odataLiteral(q.rowKeyFrom)}`);
   for (const [column, value] of Object.entries(q.where ?? {})) {
     if (!/^[A-Za-z_][A-Za-z0-9_]{0,254}$/.test(column)) throw new RangeError(`invalid column name ${column}`);
     clauses.push(`${column} eq ${odataLiteral(value)}`);

@@ -27,6 +27,8 @@ export interface Query {
   readonly partitionKey?: string;
   /** Columns that must equal these values (combined with "and"). */
   readonly where?: Readonly<Record<string, string | number | boolean>>;
+  /** Only rows whose row key sorts at or after this one. */
+  readonly rowKeyFrom?: string;
   /** Page size, 1..1000. */
   readonly top: number;
   readonly continuationToken?: string;

@@ -1,0 +1,659 @@
+/**
+ * The customer consent flow (SPEC.md "Customers"), framework-free:
+ *
+ *   landing(code)          the onboarding behind a consent link, or why it cannot be used
+ *   startConsent(code)     a fresh single-use `state` and the URL of Entra's admin-consent endpoint
+ *   consentCallback(q)     checks `state`; an Entra error fails the onboarding; otherwise signs the admin in
+ *                          with OpenID Connect at the tenant the callback names (code + PKCE + nonce)
+ *   signinCallback(q)      redeems the code; goes on only for a member of that very tenant holding a role that
+ *                          can grant the consent; proves the consent with app-only tokens; records the tenant
+ *
+ * The callback's `tenant` is never evidence (FACTS.md §1.1): only the ID token of the admin who just consented
+ * binds the consent to the tenant, and only an app-only token proves what was granted.
+ * @module
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { EntraUnavailable } from '../adapters/entra/port.js';
+
+import type { AuditActor, AuditLog } from '../audit/audit-log.js';
+import type { BrokerKeys } from '../keys/broker-keys.js';
+import type { Profile, Profiles } from '../profiles/profiles.js';
+import type { TenantRecord, TenantStore } from '../tenants/tenant-store.js';
+import { canGrantConsent, GRAPH_APP_ID } from './admin-roles.js';
+import { ConsentFailure } from './errors.js';
+import { effectiveStatus, type Onboarding, type OnboardingStore } from './onboarding-store.js';
+import { proveConsent, type ProofDeps, type ProofResult } from './proof.js';
+import { StateRejected, type StateStore } from './state-store.js';
+
+/** What the flow needs of the admin's OpenID Connect sign-in (src/adapters/entra). */
+export interface AdminSignInPort {
+  authorizationUrl(request: {
+    tenantId: string;
+    redirectUri: string;
+    state: string;
+    nonce: string;
+    codeChallenge: string;
+    prompt?: 'none' | 'select_account' | 'login';
+  }): Promise<string>;
+  redeemCode(request: {
+    tenantId: string;
+    code: string;
+    redirectUri: string;
+    codeVerifier: string;
+    nonce: string;
+  }): Promise<SignedInAdmin>;
+}
+
+export interface SignedInAdmin {
+  readonly tenantId: string;
+  readonly objectId: string;
+  readonly displayName: string;
+  readonly directoryRoleIds: readonly string[];
+  readonly isGuest: boolean;
+}
+
+export interface ConsentSettings {
+  readonly publicUrl: string;
+  readonly entraAuthorityHost: string;
+  readonly homeAppClientId: string;
+  readonly stateTtlSeconds: number;
+}
+
+export interface ConsentDeps extends ProofDeps {
+  readonly settings: ConsentSettings;
+  readonly profiles: Profiles;
+  readonly onboardings: OnboardingStore;
+  readonly states: StateStore;
+  readonly tenants: TenantStore;
+  readonly audit: AuditLog;
+  readonly keys: BrokerKeys;
+  readonly signIn: AdminSignInPort;
+  /** RFC 7636 §4.2 S256 challenge of a verifier. */
+  readonly codeChallengeFor: (verifier: string) => string;
+  readonly now: () => Date;
+}
+
+/** A consent link's code: 128 random bits, base64url. */
+const CODE_PATTERN = /^[A-Za-z0-9_-]{22}$/;
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** How long a consent link stays usable. */
+export const ONBOARDING_TTL_SECONDS = 7 * 86_400;
+/** The longest query string a callback may carry; Entra's own stay far below this. */
+const MAX_QUERY_LENGTH = 4_096;
+/** Silent sign-in failed (FACTS.md §14): ask again, interactively. */
+const INTERACTION_ERRORS = new Set([
+  'login_required',
+  'interaction_required',
+  'account_selection_required',
+  'consent_required',
+]);
+
+export function newConsentCode(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+// ---------------------------------------------------------------------------------------------- landing
+
+export interface Landing {
+  readonly onboarding: Onboarding;
+  readonly profiles: readonly Profile[];
+}
+
+/** The onboarding behind a consent link, usable for a consent now; otherwise a ConsentFailure. */
+export async function landing(deps: ConsentDeps, code: string): Promise<Landing> {
+  if (!CODE_PATTERN.test(code)) throw new ConsentFailure('linkNotFound');
+  const onboarding = await deps.onboardings.byCode(code);
+  if (!onboarding) throw new ConsentFailure('linkNotFound');
+  const status = effectiveStatus(onboarding, deps.now());
+  if (status === 'expired') throw new ConsentFailure('linkExpired');
+  if (status === 'consented') throw new ConsentFailure('linkUsed');
+  return {
+    onboarding,
+    profiles: onboarding.profiles.map((n) => deps.profiles.get(n)).filter((p) => p !== undefined),
+  };
+}
+
+/** `GET /connect/{code}/go`: the admin-consent URL with a fresh state bound to the onboarding. */
+export async function startConsent(deps: ConsentDeps, code: string): Promise<string> {
+  const { onboarding, profiles } = await landing(deps, code);
+  const state = await deps.states.issue(
+    { purpose: 'consent', onboardingId: onboarding.id, tenantId: null, silent: false },
+    deps.settings.stateTtlSeconds,
+  );
+  // v2 admin consent (FACTS.md §1.1): `organizations`, never `common`; a `/.default` scope consents to every
+  // permission the app registration asks for, whichever resource it names.
+  const url = new URL(`${deps.settings.entraAuthorityHost}/organizations/v2.0/adminconsent`);
+  url.searchParams.set('client_id', deps.settings.homeAppClientId);
+  url.searchParams.set('scope', profiles[0]?.resource.scope ?? 'https://graph.microsoft.com/.default');
+  url.searchParams.set('redirect_uri', `${deps.settings.publicUrl}/consent/callback`);
+  url.searchParams.set('state', state);
+  return url.toString();
+}
+
+// ------------------------------------------------------------------------------------ consent callback
+
+/**
+ * `GET /consent/callback`: Entra's answer to the admin-consent request. Returns where to send the browser
+ * next (the sign-in of the admin); every refusal is a ConsentFailure and records nothing, except that a valid
+ * state with an Entra error marks its onboarding failed.
+ */
+export async function consentCallback(deps: ConsentDeps, query: URLSearchParams): Promise<string> {
+  const q = callbackParams(query, [
+    'tenant',
+    'admin_consent',
+    'state',
+    'scope',
+    'error',
+    'error_description',
+    'error_subcode',
+    'error_uri',
+  ]);
+  const binding = await useState(deps, q.get('state'), 'consent');
+  const onboarding = await deps.onboardings.get(binding.onboardingId);
+  if (!onboarding) throw new ConsentFailure('stateInvalid');
+
+  const error = q.get('error');
+  if (error !== undefined) {
+    const aadsts = /AADSTS(\d+)/.exec(q.get('error_description') ?? '')?.[1];
+    const supportCode = aadsts ? `AADSTS${aadsts}` : error.replace(/[^A-Za-z0-9_]/g, '').slice(0, 64);
+    // FACTS.md §1.1 / §1.2: a declined consent is AADSTS65004 (v2) or permission_denied (v1).
+    const denied = aadsts === '65004' || error === 'permission_denied' || error === 'access_denied';
+    await markFailed(
+      deps,
+      onboarding,
+      supportCode,
+      denied
+        ? 'The administrator declined the consent.'
+        : 'Microsoft Entra ID answered the consent with an error.',
+    );
+    await deps.audit.write({
+      action: 'consent.failed',
+      tenantId: null,
+      actor: { kind: 'anonymous', id: 'consent-callback' },
+      details: { onboardingId: onboarding.id, customerRef: onboarding.customerRef, code: supportCode },
+    });
+    throw new ConsentFailure(denied ? 'consentDenied' : 'consentError', supportCode);
+  }
+
+  const tenant = q.get('tenant') ?? '';
+  if (!GUID.test(tenant) || (q.get('admin_consent') ?? '').toLowerCase() !== 'true')
+    throw new ConsentFailure('badParameters');
+  return signInUrl(deps, onboarding.id, tenant.toLowerCase(), true);
+}
+
+async function signInUrl(
+  deps: ConsentDeps,
+  onboardingId: string,
+  tenantId: string,
+  silent: boolean,
+): Promise<string> {
+  const state = await deps.states.issue(
+    { purpose: 'signin', onboardingId, tenantId, silent },
+    deps.settings.stateTtlSeconds,
+  );
+  const { verifier, nonce } = await pkceFor(deps, state);
+  try {
+    return await deps.signIn.authorizationUrl({
+      tenantId,
+      redirectUri: `${deps.settings.publicUrl}/consent/signin`,
+      state,
+      nonce,
+      codeChallenge: deps.codeChallengeFor(verifier),
+      // The admin has just signed in at Microsoft to consent, so this is normally silent (SPEC.md).
+      prompt: silent ? 'none' : 'select_account',
+    });
+  } catch (err) {
+    if (err instanceof EntraUnavailable)
+      throw new ConsentFailure('temporarilyUnavailable', undefined, err.retryAfterSeconds);
+    throw err;
+  }
+}
+
+/**
+ * The PKCE verifier and the nonce of a sign-in, derived from its state with the broker key: any instance can
+ * recompute them, nobody else can, and neither is ever stored (RFC 7636 §4.1: 43+ characters of high entropy).
+ */
+async function pkceFor(deps: ConsentDeps, state: string): Promise<{ verifier: string; nonce: string }> {
+  const [verifier, nonce] = await Promise.all([
+    deps.keys.derive('pkce-verifier', state),
+    deps.keys.derive('oidc-nonce', state),
+  ]);
+  return { verifier, nonce };
+}
+
+// ------------------------------------------------------------------------------------- sign-in callback
+
+export type ConsentOutcome =
+  | {
+      readonly kind: 'granted' | 'incomplete';
+      readonly tenant: TenantRecord;
+      readonly onboarding: Onboarding;
+    }
+  | { readonly kind: 'verifying'; readonly tenant: TenantRecord; readonly onboarding: Onboarding };
+
+export type SigninResult = { readonly redirect: string } | { readonly outcome: ConsentOutcome };
+
+/** `GET /consent/signin`: the admin's sign-in; on success the consent is proven and recorded. */
+export async function signinCallback(deps: ConsentDeps, query: URLSearchParams): Promise<SigninResult> {
+  const q = callbackParams(query, [
+    'code',
+    'state',
+    'error',
+    'error_description',
+    'error_subcode',
+    'error_uri',
+    'session_state',
+    'client_info',
+  ]);
+  const state = q.get('state');
+  const binding = await useState(deps, state, 'signin');
+  const tenantId = binding.tenantId;
+  const onboarding = await deps.onboardings.get(binding.onboardingId);
+  if (!onboarding || !tenantId) throw new ConsentFailure('stateInvalid');
+
+  const error = q.get('error');
+  if (error !== undefined) {
+    if (binding.silent && INTERACTION_ERRORS.has(error))
+      return { redirect: await signInUrl(deps, onboarding.id, tenantId, false) };
+    const aadsts = /AADSTS(\d+)/.exec(q.get('error_description') ?? '')?.[1];
+    const supportCode = aadsts ? `AADSTS${aadsts}` : error.replace(/[^A-Za-z0-9_]/g, '').slice(0, 64);
+    await auditRejected(deps, tenantId, onboarding, { kind: 'anonymous', id: 'sign-in' }, supportCode);
+    // AADSTS50020: an account of another tenant that is not a guest of this one (FACTS.md §3).
+    throw new ConsentFailure(aadsts === '50020' ? 'notAMember' : 'consentError', supportCode);
+  }
+  const code = q.get('code');
+  if (!code || code.length > 4_096) throw new ConsentFailure('badParameters');
+
+  const { verifier, nonce } = await pkceFor(deps, state!);
+  let admin: SignedInAdmin;
+  try {
+    admin = await deps.signIn.redeemCode({
+      tenantId,
+      code,
+      redirectUri: `${deps.settings.publicUrl}/consent/signin`,
+      codeVerifier: verifier,
+      nonce,
+    });
+  } catch (err) {
+    if (err instanceof EntraUnavailable)
+      throw new ConsentFailure('temporarilyUnavailable', undefined, err.retryAfterSeconds);
+    const aadsts =
+      err instanceof Error && 'aadsts' in err && typeof err.aadsts === 'string'
+        ? `AADSTS${err.aadsts}`
+        : undefined;
+    if (err instanceof Error && err.name === 'SignInRefused') {
+      await auditRejected(
+        deps,
+        tenantId,
+        onboarding,
+        { kind: 'anonymous', id: 'sign-in' },
+        aadsts ?? 'sign_in_refused',
+      );
+      throw new ConsentFailure('consentError', aadsts);
+    }
+    throw err;
+  }
+
+  const actor: AuditActor = { kind: 'admin', id: admin.objectId, name: admin.displayName };
+  if (admin.tenantId.toLowerCase() !== tenantId) {
+    await auditRejected(deps, tenantId, onboarding, actor, 'tenant_mismatch');
+    throw new ConsentFailure('tenantMismatch');
+  }
+  if (admin.isGuest) {
+    await auditRejected(deps, tenantId, onboarding, actor, 'guest');
+    throw new ConsentFailure('notAMember');
+  }
+  const profiles = onboarding.profiles.map((n) => deps.profiles.get(n)).filter((p) => p !== undefined);
+  const graphAppRoles =
+    profiles.some((p) => p.resource.appId === GRAPH_APP_ID) ||
+    deps.profiles.brokerRoles.some((r) => r.resource.appId === GRAPH_APP_ID);
+  if (!canGrantConsent(admin.directoryRoleIds, graphAppRoles)) {
+    await auditRejected(deps, tenantId, onboarding, actor, 'not_an_admin');
+    throw new ConsentFailure('notAnAdmin');
+  }
+
+  const proof = await proveConsent(deps, tenantId, onboarding.profiles);
+  return { outcome: await recordConsent(deps, onboarding, tenantId, admin, proof) };
+}
+
+async function recordConsent(
+  deps: ConsentDeps,
+  onboarding: Onboarding,
+  tenantId: string,
+  admin: SignedInAdmin,
+  proof: ProofResult,
+): Promise<ConsentOutcome> {
+  const now = deps.now();
+  const existing = await deps.tenants.get(tenantId);
+  const customerRefs = [...new Set([...(existing?.customerRefs ?? []), onboarding.customerRef])];
+  const profiles = [...new Set([...(existing?.profiles ?? []), ...onboarding.profiles])];
+  const consentedBy = { objectId: admin.objectId, displayName: admin.displayName };
+  const actor: AuditActor = { kind: 'admin', id: admin.objectId, name: admin.displayName };
+  const base: TenantRecord = {
+    tenantId,
+    status: 'pending_verification',
+    displayName: existing?.displayName ?? null,
+    verifiedDomains: existing?.verifiedDomains ?? [],
+    customerRefs,
+    consentedAt: now.toISOString(),
+    grantedRoles: existing?.grantedRoles ?? {},
+    missingRoles: existing?.missingRoles ?? {},
+    lastTokenAt: existing?.lastTokenAt ?? null,
+    lastError: null,
+    servicePrincipalId: existing?.servicePrincipalId ?? null,
+    consentedBy,
+    profiles,
+    verification: null,
+  };
+
+  if (proof.kind === 'refused') {
+    const tenant: TenantRecord = {
+      ...base,
+      status: 'error',
+      lastError: {
+        code: proof.code,
+        message: proof.message,
+        at: now.toISOString(),
+        remediation: remediationFor(proof.code),
+      },
+    };
+    await deps.tenants.save(tenant);
+    await markFailed(deps, onboarding, proof.code, proof.message, tenantId);
+    await deps.audit.write({
+      action: 'consent.unproven',
+      tenantId,
+      actor,
+      details: { onboardingId: onboarding.id, code: proof.code },
+    });
+    throw new ConsentFailure('consentError', proof.code);
+  }
+
+  if (proof.kind === 'unprovable') {
+    const tenant: TenantRecord = {
+      ...base,
+      status: 'pending_verification',
+      verification: {
+        since: now.toISOString(),
+        attempts: 0,
+        nextCheckAt: new Date(now.getTime() + proof.retryAfterSeconds * 1000).toISOString(),
+        onboardingId: onboarding.id,
+      },
+    };
+    await deps.tenants.save(tenant);
+    const updated = await deps.onboardings.update({
+      ...onboarding,
+      tenantId,
+      progress: 'pending_verification',
+      error: null,
+    });
+    await deps.audit.write({
+      action: 'consent.accepted',
+      tenantId,
+      actor,
+      details: {
+        onboardingId: onboarding.id,
+        customerRef: onboarding.customerRef,
+        verification: 'pending',
+        reason: proof.code,
+      },
+    });
+    return { kind: 'verifying', tenant, onboarding: updated };
+  }
+
+  const tenant = provenTenant(base, proof);
+  await deps.tenants.save(tenant);
+  const updated = await deps.onboardings.update({
+    ...onboarding,
+    status: 'consented',
+    tenantId,
+    progress: null,
+    grantedRoles: proof.grantedRoles,
+    missingRoles: proof.missingRoles,
+    error: null,
+  });
+  await deps.audit.write({
+    action: 'consent.granted',
+    tenantId,
+    actor,
+    details: {
+      onboardingId: onboarding.id,
+      customerRef: onboarding.customerRef,
+      grantedRoles: proof.grantedRoles,
+      missingRoles: proof.missingRoles,
+    },
+  });
+  return {
+    kind: Object.keys(proof.missingRoles).length ? 'incomplete' : 'granted',
+    tenant,
+    onboarding: updated,
+  };
+}
+
+function provenTenant(base: TenantRecord, proof: Extract<ProofResult, { kind: 'proven' }>): TenantRecord {
+  return {
+    ...base,
+    status: Object.keys(proof.missingRoles).length ? 'degraded' : 'active',
+    displayName: proof.displayName ?? base.displayName,
+    verifiedDomains: proof.verifiedDomains.length ? proof.verifiedDomains : base.verifiedDomains,
+    grantedRoles: proof.grantedRoles,
+    missingRoles: proof.missingRoles,
+    servicePrincipalId: proof.servicePrincipalId,
+    lastError: null,
+    verification: null,
+  };
+}
+
+// -------------------------------------------------------------------------- background verification
+
+/** Re-checks of a consent Entra accepted but could not show yet: 15 s, 30 s, 1 min … at most every 15 min. */
+export function nextCheckDelaySeconds(attempts: number): number {
+  return Math.min(15 * 2 ** attempts, 900);
+}
+/** After this long without proof the tenant is `error` and the admin is asked to consent again. */
+export const VERIFICATION_LIMIT_SECONDS = 24 * 3_600;
+
+/** The timer's work: prove every `pending_verification` tenant whose next check is due. Returns how many ran. */
+export async function reverifyPendingConsents(deps: ConsentDeps): Promise<number> {
+  let continuationToken: string | undefined;
+  let checked = 0;
+  do {
+    const page = await deps.tenants.list({ status: 'pending_verification', top: 100, continuationToken });
+    for (const tenant of page.items) {
+      if (!tenant.verification || Date.parse(tenant.verification.nextCheckAt) > deps.now().getTime())
+        continue;
+      checked++;
+      await reverifyOne(deps, tenant);
+    }
+    continuationToken = page.continuationToken;
+  } while (continuationToken);
+  return checked;
+}
+
+async function reverifyOne(deps: ConsentDeps, tenant: TenantRecord): Promise<void> {
+  const verification = tenant.verification!;
+  const now = deps.now();
+  const proof = await proveConsent(deps, tenant.tenantId, tenant.profiles);
+  const onboarding = verification.onboardingId
+    ? await deps.onboardings.get(verification.onboardingId)
+    : undefined;
+  const system: AuditActor = { kind: 'system', id: 'broker' };
+  if (proof.kind === 'proven') {
+    // Conditional: if another instance finished first, its write wins and this one stops here.
+    await deps.tenants.replace(provenTenant(tenant, proof));
+    if (onboarding && onboarding.status !== 'consented') {
+      await deps.onboardings.update({
+        ...onboarding,
+        status: 'consented',
+        progress: null,
+        grantedRoles: proof.grantedRoles,
+        missingRoles: proof.missingRoles,
+        error: null,
+      });
+    }
+    await deps.audit.write({
+      action: 'consent.verified',
+      tenantId: tenant.tenantId,
+      actor: system,
+      details: {
+        attempts: verification.attempts + 1,
+        grantedRoles: proof.grantedRoles,
+        missingRoles: proof.missingRoles,
+      },
+    });
+    return;
+  }
+  const elapsed = (now.getTime() - Date.parse(verification.since)) / 1000;
+  if (proof.kind === 'refused' || elapsed >= VERIFICATION_LIMIT_SECONDS) {
+    const code = proof.kind === 'refused' ? proof.code : 'verification_timeout';
+    const message =
+      proof.kind === 'refused'
+        ? proof.message
+        : 'The consent could not be confirmed with Microsoft Entra ID within 24 hours.';
+    await deps.tenants.replace({
+      ...tenant,
+      status: 'error',
+      verification: null,
+      lastError: { code, message, at: now.toISOString(), remediation: remediationFor(code) },
+    });
+    if (onboarding) await markFailed(deps, onboarding, code, message, tenant.tenantId);
+    await deps.audit.write({
+      action: 'consent.unproven',
+      tenantId: tenant.tenantId,
+      actor: system,
+      details: { code, attempts: verification.attempts + 1 },
+    });
+    return;
+  }
+  const attempts = verification.attempts + 1;
+  const delay = Math.max(nextCheckDelaySeconds(attempts), proof.retryAfterSeconds);
+  await deps.tenants.replace({
+    ...tenant,
+    verification: {
+      ...verification,
+      attempts,
+      nextCheckAt: new Date(now.getTime() + delay * 1000).toISOString(),
+    },
+  });
+}
+
+// ----------------------------------------------------------------------------------------------- shared
+
+/**
+ * Reads a callback's query: each parameter at most once, nothing oversized. Parameters Entra may add that
+ * the flow does not use are ignored; the ones it uses are refused when repeated (a smuggling attempt).
+ */
+function callbackParams(query: URLSearchParams, known: readonly string[]): Map<string, string> {
+  if (query.toString().length > MAX_QUERY_LENGTH) throw new ConsentFailure('badParameters');
+  const out = new Map<string, string>();
+  for (const [k, v] of query) {
+    if (!known.includes(k)) continue;
+    if (out.has(k)) throw new ConsentFailure('badParameters');
+    out.set(k, v);
+  }
+  return out;
+}
+
+async function useState(deps: ConsentDeps, state: string | undefined, purpose: 'consent' | 'signin') {
+  if (!state) throw new ConsentFailure('stateInvalid');
+  try {
+    return await deps.states.consume(state, purpose);
+  } catch (err) {
+    if (err instanceof StateRejected) {
+      throw new ConsentFailure(
+        err.problem === 'expired'
+          ? 'stateExpired'
+          : err.problem === 'replayed'
+            ? 'stateReplayed'
+            : 'stateInvalid',
+      );
+    }
+    throw err;
+  }
+}
+
+async function markFailed(
+  deps: ConsentDeps,
+  onboarding: Onboarding,
+  code: string,
+  message: string,
+  tenantId?: string,
+): Promise<void> {
+  await deps.onboardings.update({
+    ...onboarding,
+    status: 'failed',
+    progress: null,
+    tenantId: tenantId ?? onboarding.tenantId,
+    error: { code, message, at: deps.now().toISOString() },
+  });
+}
+
+async function auditRejected(
+  deps: ConsentDeps,
+  tenantId: string,
+  onboarding: Onboarding,
+  actor: AuditActor,
+  reason: string,
+): Promise<void> {
+  await deps.audit.write({
+    action: 'consent.rejected',
+    tenantId,
+    actor,
+    details: { onboardingId: onboarding.id, customerRef: onboarding.customerRef, reason },
+  });
+}
+
+/** What an admin can do about an Entra refusal, in plain words (FACTS.md §3). */
+export function remediationFor(code: string): string {
+  const n = code.replace(/^AADSTS/, '');
+  switch (n) {
+    case '7000112':
+      return 'The enterprise application is disabled in your tenant: enable it in Entra ID > Enterprise applications > Properties ("Enabled for users to sign in").';
+    case '53003':
+      return 'A Conditional Access policy blocks the application: exclude it from the policy, or allow it, then open the consent link again.';
+    case '700016':
+    case '7000229':
+      return 'The consent is not (or no longer) present in your tenant: open the consent link again and approve.';
+    case 'verification_timeout':
+      return 'Open the consent link again and approve; if it keeps failing, contact the vendor with this code.';
+    default:
+      return 'Open the consent link again; if it fails again, give the vendor this code.';
+  }
+}
+
+/** Creates an onboarding: a consent link for a customer (SPEC.md `POST /api/onboardings`). */
+export async function createOnboarding(
+  deps: Pick<ConsentDeps, 'onboardings' | 'audit' | 'now' | 'settings'>,
+  input: { customerRef: string; applianceId: string | null; profiles: readonly string[] },
+  actor: AuditActor,
+): Promise<{ onboarding: Onboarding; code: string; consentUrl: string }> {
+  const now = deps.now();
+  const code = newConsentCode();
+  const onboarding: Onboarding = {
+    id: randomUUID(),
+    customerRef: input.customerRef,
+    applianceId: input.applianceId,
+    profiles: input.profiles,
+    status: 'pending',
+    createdAt: now.toISOString(),
+    expiresAt: new Date(now.getTime() + ONBOARDING_TTL_SECONDS * 1000).toISOString(),
+    createdBy: actor.name ?? actor.id,
+    tenantId: null,
+    progress: null,
+    grantedRoles: null,
+    missingRoles: null,
+    error: null,
+  };
+  await deps.onboardings.create(onboarding, code);
+  await deps.audit.write({
+    action: 'onboarding.created',
+    tenantId: null,
+    actor,
+    details: {
+      onboardingId: onboarding.id,
+      customerRef: onboarding.customerRef,
+      profiles: onboarding.profiles,
+      applianceId: onboarding.applianceId,
+    },
+  });
+  return { onboarding, code, consentUrl: `${deps.settings.publicUrl}/connect/${code}` };
+}

@@ -1,0 +1,103 @@
+/**
+ * `POST /api/onboardings` and `GET /api/onboardings/{id}` (SPEC.md "Vendor support"): a consent link for a
+ * customer, and its state. Input is checked strictly; the code is shown once, in the 201 answer.
+ * @module
+ */
+import type { AuditLog } from '../audit/audit-log.js';
+import { createOnboarding, type ConsentSettings } from '../consent/flow.js';
+import { effectiveStatus, type Onboarding, type OnboardingStore } from '../consent/onboarding-store.js';
+import type { Profiles } from '../profiles/profiles.js';
+import type { StaffPrincipal } from '../support/staff-auth.js';
+import { readJsonObject } from './json-body.js';
+import { badRequest, notFound } from './problem.js';
+import { strictQuery } from './support-api.js';
+import { jsonReply, type HttpReply, type HttpRequestLike } from './types.js';
+
+export interface OnboardingsDeps {
+  readonly settings: ConsentSettings;
+  readonly profiles: Profiles;
+  readonly onboardings: OnboardingStore;
+  readonly audit: AuditLog;
+  readonly now: () => Date;
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// The vendor's own customer or site id: printable, no control characters, bounded.
+const CUSTOMER_REF = /^[^\p{Cc}\p{Cf}]{1,128}$/u;
+const APPLIANCE_ID = /^[A-Za-z0-9._-]{1,100}$/;
+
+export async function postOnboarding(
+  deps: OnboardingsDeps,
+  request: HttpRequestLike,
+  staff: StaffPrincipal,
+): Promise<HttpReply> {
+  strictQuery(request, []);
+  const body = await readJsonObject(request, ['customerRef', 'applianceId', 'profiles']);
+  const customerRef = typeof body.customerRef === 'string' ? body.customerRef.trim() : '';
+  if (!CUSTOMER_REF.test(customerRef))
+    throw badRequest('customerRef is required: 1 to 128 printable characters.');
+  let applianceId: string | null = null;
+  if (body.applianceId !== undefined && body.applianceId !== null) {
+    if (typeof body.applianceId !== 'string' || !APPLIANCE_ID.test(body.applianceId)) {
+      throw badRequest(
+        'applianceId must be an appliance client id (letters, digits, dot, dash, underscore; at most 100).',
+      );
+    }
+    applianceId = body.applianceId;
+  }
+  let profiles = [...deps.profiles.profiles.keys()];
+  if (body.profiles !== undefined) {
+    const names = body.profiles;
+    if (
+      !Array.isArray(names) ||
+      names.length === 0 ||
+      !names.every((n): n is string => typeof n === 'string')
+    ) {
+      throw badRequest('profiles must be a non-empty array of profile names.');
+    }
+    const unknown = names.filter((n) => !deps.profiles.get(n));
+    if (unknown.length)
+      throw badRequest(
+        `Unknown profile${unknown.length > 1 ? 's' : ''}: ${unknown.map((n) => JSON.stringify(n.slice(0, 40))).join(', ')}; known: ${[...deps.profiles.profiles.keys()].join(', ')}.`,
+      );
+    if (new Set(names).size !== names.length) throw badRequest('profiles must not name a profile twice.');
+    profiles = names;
+  }
+  const { onboarding, code, consentUrl } = await createOnboarding(
+    deps,
+    { customerRef, applianceId, profiles },
+    { kind: 'staff', id: staff.objectId, name: staff.displayName },
+  );
+  return jsonReply(
+    201,
+    { id: onboarding.id, code, consentUrl, expiresAt: onboarding.expiresAt },
+    { 'cache-control': 'no-store', location: `/api/onboardings/${onboarding.id}` },
+  );
+}
+
+export async function getOnboarding(deps: OnboardingsDeps, request: HttpRequestLike): Promise<HttpReply> {
+  strictQuery(request, []);
+  const id = request.params.id ?? '';
+  if (!GUID.test(id)) throw badRequest('id must be a GUID.');
+  const onboarding = await deps.onboardings.get(id.toLowerCase());
+  if (!onboarding) throw notFound(`No onboarding ${id.toLowerCase()}.`);
+  return jsonReply(200, onboardingView(onboarding, deps.now()), { 'cache-control': 'no-store' });
+}
+
+/** The onboarding as the support API and the appliance view show it (no code: it was shown once). */
+export function onboardingView(o: Onboarding, now: Date) {
+  return {
+    id: o.id,
+    status: effectiveStatus(o, now),
+    customerRef: o.customerRef,
+    applianceId: o.applianceId,
+    profiles: o.profiles,
+    createdAt: o.createdAt,
+    expiresAt: o.expiresAt,
+    tenantId: o.tenantId,
+    progress: o.progress,
+    grantedRoles: o.grantedRoles,
+    missingRoles: o.missingRoles,
+    error: o.error,
+  };
+}
