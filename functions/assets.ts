@@ -1,0 +1,10 @@
+/** `GET /assets/broker.css`: the consent pages' stylesheet (anonymous, long-cached). @module */
+import { app } from '@azure/functions';
+import { stylesheetReply } from '../src/http/pages/stylesheet.js';
+
+app.http('assetsBrokerCss', {
+  methods: ['GET'],
+  route: 'assets/broker.css',
+  authLevel: 'anonymous',
+  handler: () => stylesheetReply(),
+});
