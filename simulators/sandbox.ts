@@ -50,6 +50,9 @@ export function seedSandbox(world: World, options: { publicUrl: string }): Sandb
     redirectUris: [`${options.publicUrl}/consent/callback`, `${options.publicUrl}/consent/signin`],
     identifierUris: [`api://${SANDBOX_IDS.homeAppId}`],
     appRoles: BROKER_ROLES.map((r) => ({ ...r })),
+    // The broker reads the consenting admin's directory roles from `wids` and guest status from `acct` (FACTS.md §14).
+    groupMembershipClaims: 'DirectoryRole',
+    idTokenOptionalClaims: ['acct'],
     requiredRoles: {
       [EXCHANGE_APP_ID]: ['IMAP.AccessAsApp', 'POP.AccessAsApp', 'SMTP.SendAsApp', 'full_access_as_app'],
       [GRAPH_APP_ID]: [
@@ -133,8 +136,12 @@ export function seedSandbox(world: World, options: { publicUrl: string }): Sandb
  */
 export function sandboxIdentities(world: World, options: { publicUrl: string }): SandboxIdentities {
   const homeApp = world.apps.get(SANDBOX_IDS.homeAppId);
-  if (homeApp)
+  if (homeApp) {
     homeApp.redirectUris = [`${options.publicUrl}/consent/callback`, `${options.publicUrl}/consent/signin`];
+    // Worlds saved before the admin sign-in existed lack these manifest settings.
+    homeApp.groupMembershipClaims ??= 'DirectoryRole';
+    homeApp.idTokenOptionalClaims ??= ['acct'];
+  }
   return identitiesOf(world);
 }
 

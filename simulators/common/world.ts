@@ -47,6 +47,10 @@ export interface SimApp {
   requiredRoles: Record<string, string[]>;
   /** Manifest accessTokenAcceptedVersion for tokens issued *for* this app's API (1 or 2). */
   accessTokenVersion: 1 | 2;
+  /** Manifest `groupMembershipClaims`: 'DirectoryRole' or 'All' puts `wids` in its tokens (FACTS.md §14). */
+  groupMembershipClaims?: 'None' | 'DirectoryRole' | 'All';
+  /** Optional claims the app asks for in ID tokens (manifest `optionalClaims.idToken`), e.g. `acct` (FACTS.md §14). */
+  idTokenOptionalClaims?: string[];
 }
 
 /** An enterprise application in a tenant: exists once the app is consented to (or homed) there. */
@@ -99,6 +103,8 @@ export interface SimTenant {
   hasExchangeOnline: boolean;
   /** How long a consent given on the admin-consent page stays unprovable (AADSTS700016); default 0. */
   consentReplicationDelayMs?: number;
+  /** Lifetime of authorization codes issued for this tenant; default 600 s (v2-oauth2-auth-code-flow: "about 10 minutes"). */
+  authCodeLifetimeSeconds?: number;
 }
 
 export type SimTarget = 'entra' | 'graph' | 'keyvault';
@@ -241,6 +247,8 @@ export class World {
       appRoles: init.appRoles ?? [],
       requiredRoles: init.requiredRoles ?? {},
       accessTokenVersion: init.accessTokenVersion ?? 1,
+      ...(init.groupMembershipClaims ? { groupMembershipClaims: init.groupMembershipClaims } : {}),
+      ...(init.idTokenOptionalClaims ? { idTokenOptionalClaims: [...init.idTokenOptionalClaims] } : {}),
     };
     this.apps.set(appId, app);
     const home = this.tenants.get(app.homeTenantId);

@@ -5,6 +5,8 @@
  * POSTs back here. Approval by a user whose directory role may grant the app's permissions (FACTS.md §1.5,
  * §14) creates the service principal with the app's required permissions — subject to the tenant's
  * replication delay — and redirects with `admin_consent=True`; anything else redirects with an error.
+ * Signing in on this page starts an Entra session (the `ESTSAUTH` cookie, sign-in-state.ts), so that the
+ * client's OpenID Connect request that follows is answered silently (authorize.ts).
  * @module
  */
 import type { SimContext } from '../context.js';
@@ -12,6 +14,7 @@ import { parseForm, type SimRequest, type SimResponse, type SimRoute } from '../
 import { DIRECTORY_ROLES, GRAPH_APP_ID } from '../common/well-known.js';
 import type { SimApp, SimTenant, SimUser } from '../common/world.js';
 import { EntraError, describe, escapeHtml, htmlErrorPage, newTrailer } from './errors.js';
+import { personOf, sessionCookie, startSession } from './sign-in-state.js';
 
 type ConsentVersion = 1 | 2;
 
@@ -261,6 +264,19 @@ function decide(ctx: SimContext, c: ConsentRequest, form: URLSearchParams): SimR
   if (!upn) throw missing('user');
   const decision = form.get('decision');
   const { tenant, user } = signIn(ctx, c, upn);
+  // The person has signed in at Entra: its session cookie lets the next /authorize request be silent.
+  const cookie = { 'set-cookie': sessionCookie(startSession(ctx.world, personOf(tenant, user))) };
+  const answer = decideFor(ctx, c, tenant, user, decision);
+  return { ...answer, headers: { ...answer.headers, ...cookie } };
+}
+
+function decideFor(
+  ctx: SimContext,
+  c: ConsentRequest,
+  tenant: SimTenant,
+  user: SimUser,
+  decision: string | null,
+): SimResponse {
   if (decision !== 'approve') {
     // E-ADMIN: v2 cancel → consent_required + AADSTS65004; E-CC: v1 → permission_denied, no AADSTS code.
     return c.version === 2

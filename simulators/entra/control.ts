@@ -2,11 +2,14 @@
  * The Entra part of the control surface, for tests and the sandbox:
  *
  *   POST /_sim/apps                                    {displayName, homeTenantId, appId?, multitenant?, redirectUris?,
- *                                                       identifierUris?, appRoles?, requiredRoles?, accessTokenVersion?}
+ *                                                       identifierUris?, appRoles?, requiredRoles?, accessTokenVersion?,
+ *                                                       groupMembershipClaims?, idTokenOptionalClaims?}
  *   POST /_sim/apps/{appId}/secrets                    {value?, lifetimeSeconds?} → {keyId, value, expiresAt}
  *   POST /_sim/apps/{appId}/certificates               {certificatePem} → {keyId, thumbprintSha256, thumbprintSha1, expiresAt}
  *   PUT  /_sim/tenants/{tenant}/consent-replication-delay  {delayMs}: consents given on the admin-consent page
  *                                                       stay unprovable (AADSTS700016) this long
+ *   PUT  /_sim/tenants/{tenant}/auth-code-lifetime     {seconds}: lifetime of authorization codes issued for the
+ *                                                       tenant (default 600; 0 makes codes expire at once: AADSTS70008)
  *   POST /_sim/staff-token                             {user?, roles?, version?, audience?, expiresInSeconds?,
  *                                                       notBeforeOffsetSeconds?, tenant?, appId?} → {access_token}
  *
@@ -104,6 +107,8 @@ function publicApp(app: SimApp): Record<string, unknown> {
     appRoles: app.appRoles,
     requiredRoles: app.requiredRoles,
     accessTokenVersion: app.accessTokenVersion,
+    groupMembershipClaims: app.groupMembershipClaims ?? 'None',
+    idTokenOptionalClaims: app.idTokenOptionalClaims ?? [],
   };
 }
 
@@ -146,6 +151,9 @@ export function entraControlRoutesFor(ctx: SimContext): SimRoute[] {
       const version = num(b, 'accessTokenVersion');
       if (version !== undefined && version !== 1 && version !== 2)
         throw new BadRequest('accessTokenVersion: 1 or 2');
+      const groupClaims = str(b, 'groupMembershipClaims');
+      if (groupClaims !== undefined && !['None', 'DirectoryRole', 'All'].includes(groupClaims))
+        throw new BadRequest('groupMembershipClaims: None, DirectoryRole or All');
       const rolesIn = b.appRoles;
       if (rolesIn !== undefined && !Array.isArray(rolesIn)) throw new BadRequest('appRoles must be an array');
       const app = world.addApp({
@@ -162,6 +170,8 @@ export function entraControlRoutesFor(ctx: SimContext): SimRoute[] {
         }),
         requiredRoles: roleMap(b, 'requiredRoles'),
         accessTokenVersion: version as 1 | 2 | undefined,
+        groupMembershipClaims: groupClaims as SimApp['groupMembershipClaims'],
+        idTokenOptionalClaims: strs(b, 'idTokenOptionalClaims'),
       });
       return json(201, publicApp(app));
     }),
@@ -194,6 +204,13 @@ export function entraControlRoutesFor(ctx: SimContext): SimRoute[] {
       if (delayMs === undefined || delayMs < 0) throw new BadRequest('delayMs must be a number >= 0');
       tenant.consentReplicationDelayMs = delayMs;
       return json(200, { tenantId: tenant.id, consentReplicationDelayMs: delayMs });
+    }),
+    route('PUT', '/_sim/tenants/{tenant}/auth-code-lifetime', (p, b) => {
+      const tenant = tenantOf(p.tenant);
+      const seconds = num(b, 'seconds');
+      if (seconds === undefined || seconds < 0) throw new BadRequest('seconds must be a number >= 0');
+      tenant.authCodeLifetimeSeconds = seconds;
+      return json(200, { tenantId: tenant.id, authCodeLifetimeSeconds: seconds });
     }),
     route('POST', '/_sim/staff-token', async (_, b) => staffToken(ctx, b, appOf, tenantOf)),
   ];

@@ -2,7 +2,7 @@
  * Entra ID's token endpoint, v2 (`/{tenant}/oauth2/v2.0/token`, `scope`) and v1 (`/{tenant}/oauth2/token`,
  * `resource`), written as named steps after `panva/node-oidc-provider:lib/actions/token.js`: parse the body,
  * refuse duplicated parameters, check the grant type, resolve the tenant, then hand over to the grant.
- * Only `client_credentials` is implemented; a grant is one entry in GRANTS (e.g. `authorization_code` later).
+ * A grant is one entry in GRANTS: `client_credentials` here, `authorization_code` in authorization-code.ts.
  * @module
  */
 import type { SimContext } from '../context.js';
@@ -12,27 +12,33 @@ import { EXCHANGE_APP_ID, type SimResource } from '../common/well-known.js';
 import type { SimApp, SimTenant } from '../common/world.js';
 import { identifyClient, verifyAssertion, verifySecret, type CredentialType } from './client-auth.js';
 import { EntraError, oauthErrorResponse } from './errors.js';
+import { authorizationCode } from './authorization-code.js';
 
 /** 1 = `/oauth2/token` (resource), 2 = `/oauth2/v2.0/token` (scope). */
 export type EndpointVersion = 1 | 2;
 
-export interface TokenRequest {
+/** A token request before the grant has resolved the tenant (authorization_code accepts /common too). */
+export interface GrantRequest {
   readonly ctx: SimContext;
   readonly req: SimRequest;
   readonly form: URLSearchParams;
-  readonly tenant: SimTenant;
-  /** The tenant as the path named it (GUID or domain): a client assertion's `aud` may use either. */
+  /** The tenant as the path named it (GUID, domain or alias): a client assertion's `aud` may use either. */
   readonly tenantPath: string;
   readonly endpoint: EndpointVersion;
 }
 
-type GrantHandler = (t: TokenRequest) => Promise<SimResponse>;
+export interface TokenRequest extends GrantRequest {
+  readonly tenant: SimTenant;
+}
+
+type GrantHandler = (t: GrantRequest) => Promise<SimResponse>;
 
 const GRANTS: Record<string, GrantHandler> = {
-  client_credentials: clientCredentials,
+  client_credentials: (t) => clientCredentials({ ...t, tenant: resolveTenant(t.ctx, t.tenantPath) }),
+  authorization_code: authorizationCode,
 };
 
-function missing(name: string): EntraError {
+export function missing(name: string): EntraError {
   // E-ERR 900144: "The request body must contain the following parameter: '{name}'."
   return new EntraError(
     400,
@@ -57,7 +63,7 @@ function rejectDuplicates(form: URLSearchParams): void {
   }
 }
 
-function resolveTenant(ctx: SimContext, name: string): SimTenant {
+export function resolveTenant(ctx: SimContext, name: string): SimTenant {
   const lower = name.toLowerCase();
   if (lower === 'common' || lower === 'consumers')
     // E-ERR 9001023: client credentials need a tenant-specific (or /organizations) endpoint.
@@ -106,12 +112,10 @@ async function handleToken(
       70003,
       `The app requested an unsupported grant type '${grantType}'.`,
     );
-  const tenantPath = req.params.tenant!;
-  const tenant = resolveTenant(ctx, tenantPath);
-  return grant({ ctx, req, form, tenant, tenantPath, endpoint });
+  return grant({ ctx, req, form, tenantPath: req.params.tenant!, endpoint });
 }
 
-function appNotFound(appId: string, tenant: SimTenant): EntraError {
+export function appNotFound(appId: string, tenant: SimTenant): EntraError {
   // E-ERR 700016 UnauthorizedClient_DoesNotMatchRequest (HTTP 400, unauthorized_client).
   return new EntraError(
     400,
@@ -199,7 +203,7 @@ async function clientCredentials(t: TokenRequest): Promise<SimResponse> {
   };
 }
 
-async function authenticate(
+export async function authenticate(
   t: TokenRequest,
   app: SimApp,
   credential: ReturnType<typeof identifyClient>['credential'],
@@ -298,7 +302,7 @@ function resolveResource(t: TokenRequest): { resource: SimResource; audience: st
   return { resource, audience: identifier };
 }
 
-function headerValue(h: string | string[] | undefined): string | undefined {
+export function headerValue(h: string | string[] | undefined): string | undefined {
   return Array.isArray(h) ? h[0] : h;
 }
 

@@ -1,0 +1,133 @@
+/**
+ * The tokens Entra ID issues when an authorization code is redeemed: a v2.0 ID token for the client
+ * (`MicrosoftDocs/entra-docs:docs/identity-platform/id-token-claims-reference.md`, FACTS.md §14) and a
+ * delegated access token for Microsoft Graph (`User.Read`, the permission every sign-in carries).
+ * @module
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { SimContext } from '../context.js';
+import type { SimApp, SimTenant, SimUser } from '../common/world.js';
+
+export interface UserTokenRequest {
+  readonly tenant: SimTenant;
+  readonly app: SimApp;
+  readonly user: SimUser;
+  /** Scopes the code was issued for (the authorize request's `scope`). */
+  readonly scopes: readonly string[];
+  readonly nonce: string | undefined;
+  readonly authTimeMs: number;
+  readonly nowMs: number;
+}
+
+export interface IssuedUserTokens {
+  readonly idToken: string | undefined;
+  readonly accessToken: string;
+  readonly expiresIn: number;
+  readonly scope: string;
+  readonly refreshToken: string | undefined;
+  /** base64url JSON `{uid, utid}`, what Entra returns for `client_info=1` (MSAL sends it on every request). */
+  readonly clientInfo: string;
+}
+
+/** The ID token lifetime: one hour (**unverified** as a fixed figure; the docs give none for ID tokens). */
+const ID_TOKEN_LIFETIME_SECONDS = 3600;
+
+/** `sub` is pairwise: "unique to an application ID" (id-token-claims-reference.md). */
+function pairwiseSub(appId: string, tenantId: string, objectId: string): string {
+  return createHash('sha256').update(`${appId}|${tenantId}|${objectId}`).digest('base64url').slice(0, 43);
+}
+
+export async function issueUserTokens(ctx: SimContext, req: UserTokenRequest): Promise<IssuedUserTokens> {
+  const { tenant, app, user } = req;
+  const iat = Math.floor(req.nowMs / 1000);
+  const scopes = new Set(req.scopes.map((s) => s.toLowerCase()));
+  const issuer = `${ctx.urls.entra}/${tenant.id}/v2.0`;
+  // id-token-claims-reference.md: `idp` differs from `iss` for guests (their home tenant's STS); absent
+  // means "use iss". FACTS.md §14: a guest's `tid` is the resource tenant's.
+  const idp = user.guest ? `https://sts.windows.net/${user.homeTenantId}/` : undefined;
+  const optional = new Set(app.idTokenOptionalClaims ?? []);
+  // FACTS.md §14: `wids` only when the manifest's groupMembershipClaims is DirectoryRole or All.
+  const wantsWids = app.groupMembershipClaims === 'DirectoryRole' || app.groupMembershipClaims === 'All';
+  const profile = scopes.has('profile');
+
+  let idToken: string | undefined;
+  if (scopes.has('openid')) {
+    const claims: Record<string, unknown> = {
+      aud: app.appId,
+      iss: issuer,
+      iat,
+      nbf: iat,
+      exp: iat + ID_TOKEN_LIFETIME_SECONDS,
+      ...(idp ? { idp } : {}),
+      ...(profile ? { name: user.displayName, preferred_username: user.userPrincipalName } : {}),
+      // id-token-claims-reference.md: `oid` needs the profile scope.
+      ...(profile ? { oid: user.objectId } : {}),
+      ...(req.nonce !== undefined ? { nonce: req.nonce } : {}),
+      rh: '0.sim',
+      sub: pairwiseSub(app.appId, tenant.id, user.objectId),
+      tid: tenant.id,
+      uti: randomBytes(16).toString('base64url'),
+      ver: '2.0',
+      aio: randomBytes(24).toString('base64url'),
+      ...(wantsWids && user.directoryRoles.length > 0 ? { wids: [...user.directoryRoles] } : {}),
+      // optional-claims: `acct` 0 = member of the tenant, 1 = guest (FACTS.md §14).
+      ...(optional.has('acct') ? { acct: user.guest ? 1 : 0 } : {}),
+      ...(scopes.has('email') && user.userPrincipalName.includes('@')
+        ? { email: user.userPrincipalName }
+        : {}),
+    };
+    idToken = await ctx.keys.sign(claims);
+  }
+
+  // A delegated Graph token in v1.0 format (FACTS.md §4.1: Graph tokens are opaque to clients; Graph's
+  // `nonce` header). The exact `scp` Entra puts in a token asked for OIDC scopes only is **unverified**.
+  const lifetime = 3600 + Math.floor(Math.random() * 1800);
+  const graphScp = ['openid', 'profile', 'email'].filter((s) => scopes.has(s)).concat('User.Read');
+  const accessToken = await ctx.keys.sign(
+    {
+      aud: 'https://graph.microsoft.com',
+      iss: `https://sts.windows.net/${tenant.id}/`,
+      iat,
+      nbf: iat,
+      exp: iat + lifetime,
+      ...(idp ? { idp } : {}),
+      acct: user.guest ? 1 : 0,
+      app_displayname: app.displayName,
+      appid: app.appId,
+      appidacr: '1',
+      idtyp: 'user',
+      name: user.displayName,
+      oid: user.objectId,
+      scp: graphScp.join(' '),
+      sub: pairwiseSub('00000003-0000-0000-c000-000000000000', tenant.id, user.objectId),
+      tid: tenant.id,
+      unique_name: user.userPrincipalName,
+      upn: user.userPrincipalName,
+      uti: randomBytes(16).toString('base64url'),
+      ver: '1.0',
+      ...(wantsWids && user.directoryRoles.length > 0 ? { wids: [...user.directoryRoles] } : {}),
+    },
+    { x5t: ctx.keys.kid, nonce: randomBytes(16).toString('base64url') },
+  );
+  // v2-oauth2-auth-code-flow.md: `refresh_token` "Only provided if offline_access scope was requested".
+  // The simulator issues one (opaque) but does not implement the refresh_token grant.
+  const refreshToken = scopes.has('offline_access')
+    ? `1.${randomBytes(64).toString('base64url')}`
+    : undefined;
+  const responseScopes = ['openid', 'profile', 'email']
+    .filter((s) => scopes.has(s))
+    .concat('https://graph.microsoft.com/User.Read', refreshToken ? ['offline_access'] : []);
+  // client_info: the home account (`uid`.`utid` is MSAL's home account id). For a guest this is their home
+  // tenant; the simulator has no link to the home user object and uses the guest's object id (**simplified**).
+  const clientInfo = Buffer.from(
+    JSON.stringify({ uid: user.objectId, utid: user.guest ? user.homeTenantId : tenant.id }),
+  ).toString('base64url');
+  return {
+    idToken,
+    accessToken,
+    expiresIn: lifetime,
+    scope: responseScopes.join(' '),
+    refreshToken,
+    clientInfo,
+  };
+}
