@@ -1,0 +1,142 @@
+/**
+ * The customer's browser routes (SPEC.md "Customers"): `GET /connect/{code}`, `GET /connect/{code}/go`,
+ * `GET /consent/callback`, `GET /consent/signin`. Each calls the framework-free flow (src/consent/flow.ts) and
+ * renders its outcome as a page or a redirect; every failure is a page with the right status, never a stack
+ * trace or unescaped input.
+ * @module
+ */
+import { EntraUnavailable } from '../adapters/entra/port.js';
+import { SecretStoreUnavailable } from '../adapters/keyvault/port.js';
+import { StorageUnavailable } from '../adapters/tables/port.js';
+import { ConsentFailure } from '../consent/errors.js';
+import {
+  consentCallback,
+  landing,
+  signinCallback,
+  startConsent,
+  type ConsentDeps,
+  type ConsentOutcome,
+} from '../consent/flow.js';
+import { BROKER_PROFILE } from '../consent/proof.js';
+import type { Logger } from './logger.js';
+import { consentResultPage, errorPageFor, landingPage, pageReply } from './pages/index.js';
+import type { HttpReply, HttpRequestLike } from './types.js';
+
+export interface ConsentHttpDeps extends ConsentDeps {
+  readonly vendorName: string;
+}
+
+type Step = () => Promise<HttpReply>;
+
+/** Runs a step; renders the flow's refusals and outages as pages. */
+async function asPage(deps: ConsentHttpDeps, log: Logger, step: Step): Promise<HttpReply> {
+  try {
+    return await step();
+  } catch (err) {
+    const details = { vendorName: deps.vendorName };
+    if (err instanceof ConsentFailure) {
+      return pageReply(
+        errorPageFor(err.reason, {
+          ...details,
+          supportCode: err.supportCode,
+          retryAfterSeconds: err.retryAfterSeconds,
+        }),
+      );
+    }
+    if (
+      err instanceof StorageUnavailable ||
+      err instanceof SecretStoreUnavailable ||
+      err instanceof EntraUnavailable
+    ) {
+      log.warn(`consent page: ${err.name}`);
+      return pageReply(
+        errorPageFor('temporarilyUnavailable', { ...details, retryAfterSeconds: err.retryAfterSeconds }),
+      );
+    }
+    log.error('consent page failed:', err instanceof Error ? `${err.name}: ${err.message}` : 'unknown error');
+    return pageReply(errorPageFor('serverError', details));
+  }
+}
+
+function redirect(location: string): HttpReply {
+  // The consent URLs carry codes and states: no caching, no Referer to the next site.
+  return {
+    status: 302,
+    headers: { location, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' },
+  };
+}
+
+const query = (request: HttpRequestLike) => new URL(request.url).searchParams;
+
+/** `GET /connect/{code}` */
+export function connectLanding(
+  deps: ConsentHttpDeps,
+  request: HttpRequestLike,
+  log: Logger,
+): Promise<HttpReply> {
+  return asPage(deps, log, async () => {
+    const code = request.params.code ?? '';
+    const { onboarding, profiles } = await landing(deps, code);
+    return pageReply(
+      landingPage({
+        vendorName: deps.vendorName,
+        customerRef: onboarding.customerRef,
+        profiles,
+        brokerRoles: deps.profiles.brokerRoles,
+        goUrl: `/connect/${encodeURIComponent(code)}/go`,
+        expiresAt: new Date(onboarding.expiresAt),
+      }),
+    );
+  });
+}
+
+/** `GET /connect/{code}/go` */
+export function connectGo(deps: ConsentHttpDeps, request: HttpRequestLike, log: Logger): Promise<HttpReply> {
+  return asPage(deps, log, async () => redirect(await startConsent(deps, request.params.code ?? '')));
+}
+
+/** `GET /consent/callback` */
+export function consentCallbackEndpoint(
+  deps: ConsentHttpDeps,
+  request: HttpRequestLike,
+  log: Logger,
+): Promise<HttpReply> {
+  return asPage(deps, log, async () => redirect(await consentCallback(deps, query(request))));
+}
+
+/** `GET /consent/signin` */
+export function signinEndpoint(
+  deps: ConsentHttpDeps,
+  request: HttpRequestLike,
+  log: Logger,
+): Promise<HttpReply> {
+  return asPage(deps, log, async () => {
+    const result = await signinCallback(deps, query(request));
+    if ('redirect' in result) return redirect(result.redirect);
+    return pageReply(resultPage(deps, result.outcome));
+  });
+}
+
+function resultPage(deps: ConsentHttpDeps, outcome: ConsentOutcome) {
+  const { tenant } = outcome;
+  const granted = Object.entries(tenant.grantedRoles).map(([scope, roles]) => ({
+    resource: deps.profiles.resourceForScope(scope)?.displayName ?? scope,
+    roles,
+  }));
+  const missing = Object.entries(tenant.missingRoles).map(([profile, roles]) => ({
+    profileTitle:
+      profile === BROKER_PROFILE
+        ? 'Tenant details for the vendor'
+        : (deps.profiles.get(profile)?.title ?? profile),
+    roles,
+  }));
+  return consentResultPage({
+    outcome: outcome.kind,
+    vendorName: deps.vendorName,
+    tenantName: tenant.displayName,
+    tenantId: tenant.tenantId,
+    verifiedDomains: tenant.verifiedDomains,
+    granted: outcome.kind === 'verifying' ? [] : granted,
+    missing: outcome.kind === 'verifying' ? [] : missing,
+  });
+}
