@@ -65,7 +65,8 @@ const DEFAULT_THROTTLE_SECONDS = 60;
 /** Retry-After for network failures and 5xx without the header: a short, fixed pause. */
 const DEFAULT_UNAVAILABLE_SECONDS = 5;
 const METADATA_FAILURES = new Set(['endpoints_resolution_error', 'openid_config_error']);
-const TENANT_PATTERN = /^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/;
+/** A tenant as a path segment: GUID or domain name (also `organizations` / `common`). */
+export const TENANT_PATTERN = /^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/;
 
 /** Carries a port error through MSAL, which rethrows AuthErrors from the network client unchanged. */
 class PortErrorCarrier extends AuthError {
@@ -104,7 +105,7 @@ function refusalFromBody(status: number, body: Record<string, unknown>): EntraRe
 }
 
 /** fetch with a timeout; 429/5xx and transport failures become EntraUnavailable (FACTS.md §9: native fetch). */
-class EntraNetwork implements INetworkModule {
+export class EntraNetwork implements INetworkModule {
   /** Why the last metadata (GET) request failed, since MSAL reports only `openid_config_error`. */
   lastGetFailure: EntraUnavailable | EntraRefused | undefined;
 
@@ -191,13 +192,13 @@ class EntraNetwork implements INetworkModule {
   }
 }
 
-interface TenantClient {
+export interface TenantClient {
   readonly app: ConfidentialClientApplication;
   readonly network: EntraNetwork;
 }
 
 /** Maps whatever MSAL threw to a port error; never lets an MSAL error out. */
-function fromMsalError(err: unknown, network: EntraNetwork): Error {
+export function fromMsalError(err: unknown, network: EntraNetwork): Error {
   if (err instanceof PortErrorCarrier) return err.portError;
   if (err instanceof ServerError || (err instanceof AuthError && 'errorNo' in err)) {
     const e = err as AuthError & { errorNo?: string | number; status?: number };
@@ -251,13 +252,18 @@ function toAppToken(tenantId: string, accessToken: string, expiresOn: Date | nul
   };
 }
 
-export function createMsalEntraTokens(config: MsalEntraConfig): EntraTokens {
+/**
+ * One ConfidentialClientApplication per tenant authority, least recently used dropped beyond `maxTenants`.
+ * Shared by the app-token adapter and the admin sign-in adapter (msal-sign-in.ts): same credential, same
+ * network client, same authority rules.
+ */
+export function createTenantClients(config: MsalEntraConfig): (tenantId: string) => TenantClient {
   const host = config.authorityHost.replace(/\/+$/, '');
   const maxTenants = config.maxTenants ?? 500;
   const timeoutMs = config.timeoutMs ?? 10_000;
   const clients = new Map<string, TenantClient>();
 
-  function clientFor(tenantId: string): TenantClient {
+  return function clientFor(tenantId: string): TenantClient {
     const key = tenantId.toLowerCase();
     const cached = clients.get(key);
     if (cached) {
@@ -293,7 +299,11 @@ export function createMsalEntraTokens(config: MsalEntraConfig): EntraTokens {
       clients.delete(oldest);
     }
     return client;
-  }
+  };
+}
+
+export function createMsalEntraTokens(config: MsalEntraConfig): EntraTokens {
+  const clientFor = createTenantClients(config);
 
   return {
     async acquireAppToken(tenantId: string, scope: string, options?: AcquireOptions): Promise<AppToken> {

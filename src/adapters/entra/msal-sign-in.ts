@@ -1,0 +1,228 @@
+/**
+ * `AdminSignIn` on @azure/msal-node 7: the same per-tenant ConfidentialClientApplication, credential and
+ * network client as the app-token adapter (msal.ts `createTenantClients`), so the same authority rules
+ * apply (`knownAuthorities`, our fetch client keeping Retry-After).
+ *
+ * - `getAuthCodeUrl` builds the authorize URL (FACTS.md §14). MSAL always adds `openid profile
+ *   offline_access` to the scopes (`npm:@azure/msal-common@16.17.0:dist/request/RequestParameterBuilder.mjs`
+ *   addScopes with OIDC_DEFAULT_SCOPES), and `client_info=1`.
+ * - `acquireTokenByCode` with the expected `nonce` *in the request*: MSAL compares it with the ID token's
+ *   (`nonce_mismatch`) and ignores a nonce given only in its second argument (FACTS.md §14;
+ *   `dist/client/ClientApplication.mjs`, `msal-common dist/response/ResponseHandler.mjs`). State is the
+ *   caller's to check, so no second argument is passed.
+ * - MSAL decodes the ID token but never checks its signature, issuer, audience or lifetime
+ *   (ResponseHandler.mjs `extractTokenClaims`): this file verifies them with jose against the tenant's
+ *   published keys (`{authority}/discovery/v2.0/keys`, FACTS.md §4.3).
+ * - Because `offline_access` is always asked for, Entra returns a refresh token that MSAL caches with the
+ *   account: the account is removed from MSAL's cache at once, so no admin's tokens stay in memory.
+ * @module
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { ResponseMode, type AuthenticationResult } from '@azure/msal-node';
+import {
+  createRemoteJWKSet,
+  errors as joseErrors,
+  jwtVerify,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from 'jose';
+import { TENANT_PATTERN, createTenantClients, fromMsalError, type EntraCredential } from './msal.js';
+import { EntraRefused, EntraUnavailable } from './port.js';
+import {
+  SignInRefused,
+  type AdminSignIn,
+  type AuthorizationUrlRequest,
+  type RedeemCodeRequest,
+  type SignedInUser,
+} from './sign-in.js';
+
+export interface MsalAdminSignInConfig {
+  /** e.g. https://login.microsoftonline.com, a national cloud, or the sandbox simulator. */
+  readonly authorityHost: string;
+  /** The home app. Its manifest should set groupMembershipClaims (for `wids`) and the `acct` optional claim. */
+  readonly clientId: string;
+  readonly credential: EntraCredential;
+  /** Tenants whose MSAL client and key set are kept (least recently used dropped). Default 500. */
+  readonly maxTenants?: number;
+  /** Per-request timeout, also for the key set. Default 10 s. */
+  readonly timeoutMs?: number;
+}
+
+/** The scopes of the sign-in (SPEC.md: `openid profile`; `profile` is needed for `oid`, id-token-claims-reference). */
+const SCOPES = ['openid', 'profile'];
+/** Clock skew allowed on `exp` / `nbf`: 5 minutes, the usual figure for Entra tokens (**unverified** as Microsoft's). */
+const CLOCK_TOLERANCE_SECONDS = 300;
+const DEFAULT_UNAVAILABLE_SECONDS = 5;
+const GUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
+
+/** Entra's refusal (or a local MSAL refusal) in the port's words; outages stay EntraUnavailable. */
+function toSignInError(err: Error): Error {
+  if (err instanceof EntraUnavailable) return err;
+  if (err instanceof EntraRefused)
+    return new SignInRefused(err.error, err.aadsts, err.message, { cause: err });
+  return err;
+}
+
+function sameText(a: string, b: string): boolean {
+  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+}
+
+function text(claims: JWTPayload, name: string): string | undefined {
+  const v = claims[name];
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+/**
+ * A guest (FACTS.md §14): `acct` = 1, or an `idp` naming another tenant than `tid`. id-token-claims-reference:
+ * `idp` "is identical to the value of the issuer claim unless the user account isn't in the same tenant as
+ * the issuer - guests, for instance"; a member's `idp`, where sent, may use the v1 STS form
+ * (https://sts.windows.net/{tid}/), so the tenant it names is compared, not the text. An `idp` without a
+ * tenant id (`live.com`, another IdP) is a guest.
+ */
+function isGuest(claims: JWTPayload, tid: string): boolean {
+  if (claims.acct === 1 || claims.acct === '1') return true;
+  const idp = text(claims, 'idp');
+  if (idp === undefined) return false;
+  const idpTenant = GUID.exec(idp)?.[0];
+  return idpTenant === undefined || idpTenant.toLowerCase() !== tid.toLowerCase();
+}
+
+function toSignedInUser(claims: JWTPayload): SignedInUser {
+  const tid = text(claims, 'tid');
+  const oid = text(claims, 'oid');
+  const iss = text(claims, 'iss');
+  if (!tid || !oid || !iss)
+    throw new SignInRefused('invalid_id_token', undefined, 'The ID token lacks tid, oid or iss');
+  const wids = Array.isArray(claims.wids)
+    ? claims.wids.filter((w): w is string => typeof w === 'string')
+    : [];
+  return {
+    tenantId: tid.toLowerCase(),
+    objectId: oid.toLowerCase(),
+    displayName: text(claims, 'name') ?? text(claims, 'preferred_username') ?? '',
+    directoryRoleIds: wids,
+    isGuest: isGuest(claims, tid),
+    issuer: iss,
+  };
+}
+
+export function createMsalAdminSignIn(config: MsalAdminSignInConfig): AdminSignIn {
+  const host = config.authorityHost.replace(/\/+$/, '');
+  const timeoutMs = config.timeoutMs ?? 10_000;
+  const maxTenants = config.maxTenants ?? 500;
+  const clientFor = createTenantClients(config);
+  const keySets = new Map<string, JWTVerifyGetKey>();
+
+  function checkTenant(tenantId: string): void {
+    if (!TENANT_PATTERN.test(tenantId))
+      throw new SignInRefused('invalid_tenant', undefined, 'Tenant must be a GUID or a domain name');
+  }
+
+  /** The tenant's published signing keys; jose caches them and refetches for an unknown `kid`. */
+  function keysFor(tenantId: string): JWTVerifyGetKey {
+    const key = tenantId.toLowerCase();
+    let set = keySets.get(key);
+    if (set) keySets.delete(key);
+    // FACTS.md §4.3: keys are refreshed about every 24 h.
+    set ??= createRemoteJWKSet(new URL(`${host}/${key}/discovery/v2.0/keys`), {
+      timeoutDuration: timeoutMs,
+      cacheMaxAge: 24 * 3_600_000,
+    });
+    keySets.set(key, set);
+    while (keySets.size > maxTenants) {
+      const oldest = keySets.keys().next().value;
+      if (oldest === undefined) break;
+      keySets.delete(oldest);
+    }
+    return set;
+  }
+
+  async function verifyIdToken(idToken: string, request: RedeemCodeRequest): Promise<JWTPayload> {
+    let claims: JWTPayload;
+    try {
+      // id-token-claims-reference: `aud` is the app's client id; signed with RS256 (v2 metadata).
+      ({ payload: claims } = await jwtVerify(idToken, keysFor(request.tenantId), {
+        algorithms: ['RS256'],
+        audience: config.clientId,
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+        requiredClaims: ['iss', 'exp', 'iat', 'tid', 'nonce'],
+      }));
+    } catch (err) {
+      throw fromJoseError(err);
+    }
+    const tid = text(claims, 'tid') ?? '';
+    // FACTS.md §4.2/§14: the v2 issuer is `{authority host}/{tid}/v2.0`, tid being the token's own.
+    if (claims.iss !== `${host}/${tid}/v2.0`)
+      throw new SignInRefused(
+        'invalid_id_token',
+        undefined,
+        `Unexpected ID token issuer ${String(claims.iss)}`,
+      );
+    // MSAL already compared the nonce; checked again so the guarantee does not rest on MSAL alone.
+    if (typeof claims.nonce !== 'string' || !sameText(claims.nonce, request.nonce))
+      throw new SignInRefused('nonce_mismatch', undefined, 'The ID token nonce does not match the request');
+    return claims;
+  }
+
+  return {
+    async authorizationUrl(request: AuthorizationUrlRequest): Promise<string> {
+      checkTenant(request.tenantId);
+      const client = clientFor(request.tenantId);
+      try {
+        return await client.app.getAuthCodeUrl({
+          scopes: SCOPES,
+          redirectUri: request.redirectUri,
+          state: request.state,
+          nonce: request.nonce,
+          codeChallenge: request.codeChallenge,
+          codeChallengeMethod: 'S256',
+          responseMode: ResponseMode.QUERY,
+          ...(request.prompt ? { prompt: request.prompt } : {}),
+          ...(request.loginHint ? { loginHint: request.loginHint } : {}),
+        });
+      } catch (err) {
+        throw toSignInError(fromMsalError(err, client.network));
+      }
+    },
+
+    async redeemCode(request: RedeemCodeRequest): Promise<SignedInUser> {
+      checkTenant(request.tenantId);
+      const client = clientFor(request.tenantId);
+      let result: AuthenticationResult | null;
+      try {
+        result = await client.app.acquireTokenByCode({
+          code: request.code,
+          scopes: SCOPES,
+          redirectUri: request.redirectUri,
+          codeVerifier: request.codeVerifier,
+          // FACTS.md §14: the expected nonce goes in the request, or MSAL does not compare it.
+          nonce: request.nonce,
+        });
+      } catch (err) {
+        throw toSignInError(fromMsalError(err, client.network));
+      }
+      if (result?.account) await client.app.getTokenCache().removeAccount(result.account);
+      if (!result?.idToken)
+        throw new SignInRefused('invalid_id_token', undefined, 'Entra ID returned no ID token');
+      return toSignedInUser(await verifyIdToken(result.idToken, request));
+    },
+  };
+}
+
+/** Key-set outages are EntraUnavailable; a token that fails a check is SignInRefused('invalid_id_token'). */
+function fromJoseError(err: unknown): Error {
+  if (err instanceof joseErrors.JWKSTimeout || !(err instanceof joseErrors.JOSEError))
+    // A timeout, or fetch itself failing (TypeError: fetch failed): the key endpoint is unreachable.
+    return new EntraUnavailable(DEFAULT_UNAVAILABLE_SECONDS, 'Entra ID signing keys unavailable', {
+      cause: err,
+    });
+  // jose (dist/webapi/jwks/remote.js): any non-200 answer from the key set URL.
+  if (err.code === 'ERR_JOSE_GENERIC' && /JSON Web Key Set/.test(err.message))
+    return new EntraUnavailable(DEFAULT_UNAVAILABLE_SECONDS, 'Entra ID signing keys unavailable', {
+      cause: err,
+    });
+  const claim = err instanceof joseErrors.JWTClaimValidationFailed ? ` (${err.claim})` : '';
+  return new SignInRefused('invalid_id_token', undefined, `ID token rejected: ${err.code}${claim}`, {
+    cause: err,
+  });
+}
