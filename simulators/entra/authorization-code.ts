@@ -147,7 +147,6 @@ export async function authorizationCode(t: GrantRequest): Promise<SimResponse> {
     user,
     scopes: code.scopes,
     nonce: code.nonce,
-    authTimeMs: code.issuedAt,
     nowMs: now,
   });
   // Auth-code doc, "Successful response"; `client_info` answers MSAL's `client_info=1`.

@@ -15,7 +15,6 @@ export interface UserTokenRequest {
   /** Scopes the code was issued for (the authorize request's `scope`). */
   readonly scopes: readonly string[];
   readonly nonce: string | undefined;
-  readonly authTimeMs: number;
   readonly nowMs: number;
 }
 
