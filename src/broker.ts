@@ -6,6 +6,8 @@
  */
 import { createMsalEntraTokens } from './adapters/entra/msal.js';
 import type { EntraTokens } from './adapters/entra/port.js';
+import { createMsalAdminSignIn } from './adapters/entra/msal-sign-in.js';
+import { codeChallengeFor, type AdminSignIn } from './adapters/entra/sign-in.js';
 import { createGraphDirectory } from './adapters/graph/graph-client.js';
 import type { Directory } from './adapters/graph/port.js';
 import { createAzureCredential } from './adapters/identity.js';
@@ -17,7 +19,7 @@ import type { Config } from './config.js';
 import { createAuditLog, type AuditLog } from './audit/audit-log.js';
 import { createOnboardingStore, type OnboardingStore } from './consent/onboarding-store.js';
 import { createStateStore, type StateStore } from './consent/state-store.js';
-import { createHomeAppEntraTokens } from './credentials/home-app.js';
+import { createHomeAppAdminSignIn, createHomeAppEntraTokens } from './credentials/home-app.js';
 import { createBrokerKeys, type BrokerKeys } from './keys/broker-keys.js';
 import { createHealthCheck, type DependencyProbe, type HealthReport } from './health/health.js';
 import { loadProfiles, type Profiles } from './profiles/profiles.js';
@@ -49,6 +51,10 @@ export interface Broker {
     readonly stateTtlSeconds: number;
   };
   readonly now: () => Date;
+  /** The admin's OpenID Connect sign-in after a consent, with the home app's credential. */
+  readonly signIn: AdminSignIn;
+  readonly codeChallengeFor: (verifier: string) => string;
+  readonly vendorName: string;
   readonly staffAuth: StaffAuthenticator;
   readonly health: () => Promise<HealthReport>;
 }
@@ -75,6 +81,13 @@ export async function createBroker(config: Config): Promise<Broker> {
     source: config.homeAppCredential,
     secrets,
     create: createMsalEntraTokens,
+  });
+  const signIn = createHomeAppAdminSignIn({
+    authorityHost: config.entraAuthorityHost,
+    clientId: config.homeAppClientId,
+    source: config.homeAppCredential,
+    secrets,
+    create: createMsalAdminSignIn,
   });
   // The token's audience is Graph's resource URI from the profiles (e.g. https://graph.microsoft.com), even
   // where GRAPH_ENDPOINT names another host that serves it.
@@ -108,6 +121,9 @@ export async function createBroker(config: Config): Promise<Broker> {
       stateTtlSeconds: config.stateTtlSeconds,
     },
     now: () => new Date(),
+    signIn,
+    codeChallengeFor,
+    vendorName: config.vendorName,
     staffAuth,
     health,
   };

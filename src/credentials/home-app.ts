@@ -8,6 +8,7 @@
 import { X509Certificate } from 'node:crypto';
 import type { EntraCredential, MsalEntraConfig } from '../adapters/entra/msal.js';
 import type { EntraTokens } from '../adapters/entra/port.js';
+import type { AdminSignIn } from '../adapters/entra/sign-in.js';
 import type { SecretStore } from '../adapters/keyvault/port.js';
 import type { HomeAppCredentialSource } from '../config.js';
 
@@ -66,27 +67,42 @@ function certificateCredential(pem: string, name: string): EntraCredential {
  * The home app's Entra tokens, with the credential read on first use. A failed read (Key Vault down, secret
  * missing) is not remembered: the next request tries again.
  */
-export function createHomeAppEntraTokens(options: {
+export function createHomeAppEntraTokens(options: HomeAppClientOptions<EntraTokens>): EntraTokens {
+  const ready = lazyWithCredential(options);
+  return {
+    acquireAppToken: async (tenantId, scope, acquireOptions) =>
+      (await ready()).acquireAppToken(tenantId, scope, acquireOptions),
+  };
+}
+
+/** The admin sign-in of the consent flow, with the home app's credential read on first use. */
+export function createHomeAppAdminSignIn(options: HomeAppClientOptions<AdminSignIn>): AdminSignIn {
+  const ready = lazyWithCredential(options);
+  return {
+    authorizationUrl: async (request) => (await ready()).authorizationUrl(request),
+    redeemCode: async (request) => (await ready()).redeemCode(request),
+  };
+}
+
+interface HomeAppClientOptions<T> {
   readonly authorityHost: string;
   readonly clientId: string;
   readonly source: HomeAppCredentialSource;
   readonly secrets: SecretStore;
-  readonly create: (config: MsalEntraConfig) => EntraTokens;
-}): EntraTokens {
-  let tokens: Promise<EntraTokens> | undefined;
-  const ready = () => {
-    tokens ??= readHomeAppCredential(options.source, options.secrets).then(
+  readonly create: (config: MsalEntraConfig) => T;
+}
+
+function lazyWithCredential<T>(options: HomeAppClientOptions<T>): () => Promise<T> {
+  let client: Promise<T> | undefined;
+  return () => {
+    client ??= readHomeAppCredential(options.source, options.secrets).then(
       (credential) =>
         options.create({ authorityHost: options.authorityHost, clientId: options.clientId, credential }),
       (err: unknown) => {
-        tokens = undefined;
+        client = undefined;
         throw err;
       },
     );
-    return tokens;
-  };
-  return {
-    acquireAppToken: async (tenantId, scope, acquireOptions) =>
-      (await ready()).acquireAppToken(tenantId, scope, acquireOptions),
+    return client;
   };
 }
