@@ -33,14 +33,14 @@ export function sandboxSettings(): Record<string, string> {
   };
 }
 
-export async function startTestBroker(overrides: Record<string, string> = {}): Promise<TestBroker> {
+export async function startTestBroker(overrides: Record<string, string> = {}, port = 0): Promise<TestBroker> {
   Object.assign(process.env, sandboxSettings(), overrides);
   const registry = installCoreModule();
   const dir = resolve(import.meta.dirname, '../../functions');
   for (const file of (await readdir(dir)).filter((f) => f.endsWith('.ts')).sort()) {
     await import(pathToFileURL(join(dir, file)).href);
   }
-  const host = await startFunctionsHost({ port: 0, registry, log: () => undefined });
+  const host = await startFunctionsHost({ port, registry, log: () => undefined });
   return {
     ...host,
     async staffToken(request = {}) {
