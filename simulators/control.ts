@@ -11,7 +11,8 @@
  *   DELETE /_sim/tenants/{tenant}/consents/{appId}
  *   POST   /_sim/tokens/app                      {tenant, appId, resource} → {access_token, expires_in}: an app-only
  *                                                 token as Entra would issue it, for tests of Graph / Key Vault
- *   POST   /_sim/faults                          {target, kind, status?, retryAfterSeconds?, delayMs?, pathContains?, count?}
+ *   POST   /_sim/faults                          {target, kind, status?, retryAfterSeconds?, delayMs?, pathContains?,
+ *                                                 bodyContains?, count?}
  *   DELETE /_sim/faults
  * @module
  */
@@ -144,6 +145,7 @@ export function controlRoutes(ctx: SimContext): SimRoute[] {
         retryAfterSeconds: typeof b.retryAfterSeconds === 'number' ? b.retryAfterSeconds : undefined,
         delayMs: typeof b.delayMs === 'number' ? b.delayMs : undefined,
         pathContains: optString(b, 'pathContains'),
+        bodyContains: optString(b, 'bodyContains'),
         remaining: typeof b.count === 'number' ? b.count : undefined,
       };
       world.faults.push(fault);

@@ -76,8 +76,10 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://localhost');
     try {
+      const body = await readBody(req);
+      if (body === undefined) return send(res, options.errorBody(413, 'Request body too large'));
       if (options.name !== 'control') {
-        const fault = options.world.takeFault(options.name, url.pathname);
+        const fault = options.world.takeFault(options.name, url.pathname, body);
         if (fault) {
           switch (fault.kind) {
             case 'reset':
@@ -108,8 +110,6 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
           }
         }
       }
-      const body = await readBody(req);
-      if (body === undefined) return send(res, options.errorBody(413, 'Request body too large'));
       const method = req.method ?? 'GET';
       let pathMatched = false;
       for (const route of compiled) {

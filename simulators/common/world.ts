@@ -121,6 +121,8 @@ export interface SimFault {
   readonly delayMs?: number;
   /** Only requests whose path contains this text. */
   readonly pathContains?: string;
+  /** Only requests whose body contains this text (e.g. `grant_type=client_credentials`). */
+  readonly bodyContains?: string;
   /** How many requests it applies to; absent: until cleared. */
   remaining?: number;
 }
@@ -324,9 +326,12 @@ export class World {
   }
 
   /** Takes the first fault matching this request, counting it down. */
-  takeFault(target: SimTarget, path: string): SimFault | undefined {
+  takeFault(target: SimTarget, path: string, body = ''): SimFault | undefined {
     const fault = this.faults.find(
-      (f) => f.target === target && (!f.pathContains || path.includes(f.pathContains)),
+      (f) =>
+        f.target === target &&
+        (!f.pathContains || path.includes(f.pathContains)) &&
+        (!f.bodyContains || body.includes(f.bodyContains)),
     );
     if (!fault) return undefined;
     if (fault.remaining !== undefined) {

@@ -190,6 +190,30 @@ describe('customer consent', () => {
     expect((await onboardingView(o.id)).body).toMatchObject({ status: 'consented', progress: null });
   });
 
+  it('keeps the tenant as pending_verification when Entra ID is down right after the sign-in, and proves it later', async () => {
+    const c = await customer('Outage Right After');
+    const o = await onboarding('OUTAGE-1', ['exchange-imap']);
+    // The sign-in's code redemption goes through; the proof's client-credentials request meets a 503.
+    await control('POST', '/_sim/faults', {
+      target: 'entra',
+      kind: 'status',
+      status: 503,
+      pathContains: `/${c.id}/oauth2/v2.0/token`,
+      bodyContains: 'grant_type=client_credentials',
+      count: 1,
+    });
+    const browser = new ConsentBrowser(broker.url);
+    const result = await browser.submit(await toMicrosoft(browser, o.consentUrl), {
+      user: c.admin,
+      decision: 'approve',
+    });
+    expect(result.status).toBe(200);
+    expect((await tenantView(c.id)).body).toMatchObject({ status: 'pending_verification' });
+    const b = await createBroker(loadConfig(sandboxSettings()));
+    await reverifyPendingConsents({ ...b, now: () => new Date(Date.now() + 120_000) });
+    expect((await tenantView(c.id)).body).toMatchObject({ status: 'active' });
+  });
+
   it('gives exactly one tenant record and one consent audit entry for ten concurrent callbacks with one state', async () => {
     const c = await customer('Racing Inc');
     const o = await onboarding('RACE-1', ['exchange-imap']);
