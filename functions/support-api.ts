@@ -1,5 +1,6 @@
 /** The support API's routes (SPEC.md "Vendor support"); behaviour lives in src/http/support-api.ts. @module */
 import { app } from '@azure/functions';
+import { listAudit } from '../src/http/audit-api.js';
 import { asStaff, getTenant, listTenants } from '../src/http/support-api.js';
 import { broker } from './runtime.js';
 
@@ -20,5 +21,15 @@ app.http('getTenant', {
   handler: async (request, context) => {
     const b = await broker();
     return asStaff(b, request, 'Broker.Read', context, () => getTenant(b, request));
+  },
+});
+
+app.http('listAudit', {
+  methods: ['GET'],
+  route: 'api/audit',
+  authLevel: 'anonymous',
+  handler: async (request, context) => {
+    const b = await broker();
+    return asStaff(b, request, 'Broker.Read', context, () => listAudit(b, request));
   },
 });

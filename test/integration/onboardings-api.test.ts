@@ -93,4 +93,33 @@ describe('onboardings API', () => {
       (await fetch(`${broker.url}/api/onboardings/00000000-0000-4000-8000-000000000000`, auth)).status,
     ).toBe(404);
   });
+
+  it('audits each onboarding created, with who created it (GET /api/audit)', async () => {
+    const since = new Date(Date.now() - 1_000).toISOString();
+    const created = (await (await post({ customerRef: 'AUDITED-1' })).json()) as { id: string; code: string };
+    const res = await fetch(`${broker.url}/api/audit?since=${since}&top=1000`, {
+      headers: { authorization: `Bearer ${reader}` },
+    });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    const { items } = JSON.parse(text) as {
+      items: { action: string; actor: { kind: string; name?: string }; details: { onboardingId?: string } }[];
+    };
+    const entry = items.find((e) => e.details.onboardingId === created.id);
+    expect(entry).toMatchObject({
+      action: 'onboarding.created',
+      actor: { kind: 'staff', name: inject('sandbox').staff.admin },
+    });
+    expect(text).not.toContain(created.code);
+  });
+
+  it.each([['tenantId=nope'], ['since=yesterday'], ['top=0'], ['colour=red']])(
+    'refuses audit query %s with 400',
+    async (q) => {
+      const res = await fetch(`${broker.url}/api/audit?${q}`, {
+        headers: { authorization: `Bearer ${reader}` },
+      });
+      expect(res.status).toBe(400);
+    },
+  );
 });
