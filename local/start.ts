@@ -76,6 +76,7 @@ async function main(): Promise<void> {
         env.HOME_APP_CREDENTIAL_NAME = HOME_APP_CREDENTIAL_NAME;
       }
       if (!has('VENDOR_TENANT_ID')) env.VENDOR_TENANT_ID = ids.vendorTenantId;
+      if (!has('BROKER_VENDOR_NAME')) env.BROKER_VENDOR_NAME = 'Northwind Telephony';
       await mkdir(dirname(SANDBOX_FILE), { recursive: true });
       await writeFile(
         SANDBOX_FILE,

@@ -84,7 +84,7 @@ export function consentResultPage(input: ConsentResultInput): Page {
         </p>
       </div>
       <p>
-        <strong>You do not need to do anything more.</strong> You can close this page; ${vendor} sees the
+        <strong>You do not need to do anything more.</strong> You can close this page. ${vendor} sees the
         progress and is told when the consent is confirmed.
       </p>
       ${tenant} ${grantedList} `;
