@@ -19,7 +19,7 @@ import type { AuditActor, AuditLog } from '../audit/audit-log.js';
 import type { BrokerKeys } from '../keys/broker-keys.js';
 import type { Profile, Profiles } from '../profiles/profiles.js';
 import type { TenantRecord, TenantStore } from '../tenants/tenant-store.js';
-import { canGrantConsent, GRAPH_APP_ID } from './admin-roles.js';
+import { canGrantConsent } from './admin-roles.js';
 import { ConsentFailure } from './errors.js';
 import { effectiveStatus, type Onboarding, type OnboardingStore } from './onboarding-store.js';
 import { proveConsent, type ProofDeps, type ProofResult } from './proof.js';
@@ -304,10 +304,11 @@ export async function signinCallback(deps: ConsentDeps, query: URLSearchParams):
     throw new ConsentFailure('notAMember');
   }
   const profiles = onboarding.profiles.map((n) => deps.profiles.get(n)).filter((p) => p !== undefined);
-  const graphAppRoles =
-    profiles.some((p) => p.resource.appId === GRAPH_APP_ID) ||
-    deps.profiles.brokerRoles.some((r) => r.resource.appId === GRAPH_APP_ID);
-  if (!canGrantConsent(admin.directoryRoleIds, graphAppRoles)) {
+  const resourceAppIds = [
+    ...profiles.map((p) => p.resource.appId),
+    ...deps.profiles.brokerRoles.map((r) => r.resource.appId),
+  ];
+  if (!canGrantConsent(admin.directoryRoleIds, resourceAppIds)) {
     await auditRejected(deps, tenantId, onboarding, actor, 'not_an_admin');
     throw new ConsentFailure('notAnAdmin');
   }

@@ -4,6 +4,7 @@
  * through escaping, and never a stack trace (SPEC.md "Guarantees"); an Entra error code is kept for support.
  * @module
  */
+import type { ConsentFailureReason } from '../../consent/errors.js';
 import type { Page } from './document.js';
 import { html, type SafeHtml } from './html.js';
 
@@ -40,21 +41,7 @@ export function errorPage(input: ErrorPageInput): Page {
 }
 
 /** The situations of the consent flow that end on an error page. */
-export type ErrorReason =
-  | 'linkNotFound'
-  | 'linkExpired'
-  | 'linkUsed'
-  | 'stateInvalid'
-  | 'stateExpired'
-  | 'stateReplayed'
-  | 'badParameters'
-  | 'consentDenied'
-  | 'consentError'
-  | 'notAnAdmin'
-  | 'notAMember'
-  | 'tenantMismatch'
-  | 'temporarilyUnavailable'
-  | 'serverError';
+export type ErrorReason = ConsentFailureReason | 'serverError';
 
 export interface ErrorDetails {
   /** Named in the advice when given; "the vendor" otherwise. */

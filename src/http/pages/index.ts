@@ -13,7 +13,7 @@ export {
   GRAPH_APP_ID,
   PRIVILEGED_ROLE_ADMINISTRATOR,
   type ApproverRole,
-} from './approvers.js';
+} from '../../consent/admin-roles.js';
 export { landingPage, type LandingPageInput } from './landing-page.js';
 export { consentResultPage, type ConsentOutcome, type ConsentResultInput } from './result-page.js';
 export {

@@ -4,7 +4,7 @@
  * @module
  */
 import type { BrokerRole, Profile, Resource } from '../../profiles/profiles.js';
-import { approverRolesFor, GRAPH_APP_ID } from './approvers.js';
+import { approverRolesFor, GRAPH_APP_ID } from '../../consent/admin-roles.js';
 import type { Page } from './document.js';
 import { html, safeHref } from './html.js';
 

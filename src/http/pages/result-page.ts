@@ -5,7 +5,7 @@
  * so the page never asks the admin to wait and retry.
  * @module
  */
-import { GLOBAL_ADMINISTRATOR, PRIVILEGED_ROLE_ADMINISTRATOR } from './approvers.js';
+import { GLOBAL_ADMINISTRATOR, PRIVILEGED_ROLE_ADMINISTRATOR } from '../../consent/admin-roles.js';
 import type { Page } from './document.js';
 import { html, safeHref } from './html.js';
 
