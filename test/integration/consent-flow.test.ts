@@ -3,12 +3,14 @@
  * redirects, the Entra simulator's consent and sign-in pages, the proof with app-only tokens, the records.
  * @module
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDataTablesStorage } from '../../src/adapters/tables/data-tables.js';
 import { createAuditLog } from '../../src/audit/audit-log.js';
 import { createBroker } from '../../src/broker.js';
 import { loadConfig } from '../../src/config.js';
-import { reverifyPendingConsents } from '../../src/consent/flow.js';
+import { newConsentCode, reverifyPendingConsents } from '../../src/consent/flow.js';
+import { createOnboardingStore } from '../../src/consent/onboarding-store.js';
 import { ConsentBrowser, type Visit } from '../helpers/consent-browser.js';
 import { control, newTenant } from '../helpers/sim-control.js';
 import { sandboxSettings, startTestBroker, type TestBroker } from './broker-host.js';
@@ -287,6 +289,38 @@ describe('customer consent', () => {
     expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
     const body = await res.text();
     expect(body).not.toMatch(/<script|\n\s+at /);
+  });
+
+  it('answers an expired consent link with 410 and records nothing', async () => {
+    const onboardings = createOnboardingStore(
+      createDataTablesStorage({
+        kind: 'connectionString',
+        connectionString: inject('tablesConnectionString'),
+      }),
+    );
+    const code = newConsentCode();
+    const id = randomUUID();
+    await onboardings.create(
+      {
+        id,
+        customerRef: 'EXPIRED-1',
+        applianceId: null,
+        profiles: ['exchange-imap'],
+        status: 'pending',
+        createdAt: new Date(Date.now() - 8 * 86_400_000).toISOString(),
+        expiresAt: new Date(Date.now() - 86_400_000).toISOString(),
+        createdBy: 'test',
+        tenantId: null,
+        progress: null,
+        grantedRoles: null,
+        missingRoles: null,
+        error: null,
+      },
+      code,
+    );
+    expect((await fetch(`${broker.url}/connect/${code}`)).status).toBe(410);
+    expect((await fetch(`${broker.url}/connect/${code}/go`, { redirect: 'manual' })).status).toBe(410);
+    expect((await onboardingView(id)).body).toMatchObject({ status: 'expired' });
   });
 
   it('refuses a non-GUID tenant with a valid state (400)', async () => {
