@@ -1,0 +1,124 @@
+/**
+ * Appliances (SPEC.md "appliance"): one PBX or contact-center installation with a broker client id, its own
+ * credential (a broker-issued client secret kept only as verifiers, or public JWKs for private_key_jwt), a
+ * customer reference, the profiles it may use and at most one bound tenant. Table `appliances`, partition
+ * `appliance`, row key the client id.
+ * @module
+ */
+import type { JWK } from 'jose';
+import { RowChanged, type StoredRow, type TableStorage } from '../adapters/tables/port.js';
+
+export type ApplianceAuthMethod = 'client_secret' | 'private_key_jwt';
+
+export interface SecretVerifier {
+  /** HMAC-SHA-256 of the secret under the broker key (src/keys/broker-keys.ts), base64url. */
+  readonly verifier: string;
+  readonly createdAt: string;
+  /** Set when a newer secret replaced this one: accepted until then (rotation grace period). */
+  readonly validUntil: string | null;
+}
+
+export interface Appliance {
+  readonly clientId: string;
+  readonly customerRef: string;
+  readonly tenantId: string | null;
+  readonly profiles: readonly string[];
+  readonly authMethod: ApplianceAuthMethod;
+  readonly secrets: readonly SecretVerifier[];
+  readonly jwks: readonly JWK[];
+  readonly status: 'active' | 'revoked';
+  readonly createdAt: string;
+  readonly createdBy: string;
+  readonly revokedAt: string | null;
+  readonly lastSeenAt: string | null;
+  readonly tokenCount: number;
+  readonly etag?: string;
+}
+
+export interface AppliancePage {
+  readonly items: readonly Appliance[];
+  readonly continuationToken?: string;
+}
+
+export interface ApplianceStore {
+  create(appliance: Appliance): Promise<void>;
+  get(clientId: string): Promise<Appliance | undefined>;
+  /** Replaces it if unchanged since read (etag); throws RowChanged otherwise. */
+  update(appliance: Appliance): Promise<Appliance>;
+  list(query: { tenantId?: string; top: number; continuationToken?: string }): Promise<AppliancePage>;
+}
+
+const PARTITION = 'appliance';
+
+export function createApplianceStore(storage: TableStorage): ApplianceStore {
+  const table = storage.table('appliances');
+  return {
+    async create(a) {
+      await table.insert(toRow(a));
+    },
+    async get(clientId) {
+      const row = await table.get(PARTITION, clientId);
+      return row ? fromRow(row) : undefined;
+    },
+    async update(a) {
+      if (!a.etag) throw new RowChanged();
+      const { etag } = await table.replace(toRow(a), a.etag);
+      return { ...a, etag };
+    },
+    async list({ tenantId, top, continuationToken }) {
+      const page = await table.query({
+        partitionKey: PARTITION,
+        where: tenantId ? { tenantId } : undefined,
+        top,
+        continuationToken,
+      });
+      return {
+        items: page.rows.map(fromRow),
+        ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}),
+      };
+    },
+  };
+}
+
+function toRow(a: Appliance) {
+  return {
+    partitionKey: PARTITION,
+    rowKey: a.clientId,
+    customerRef: a.customerRef,
+    tenantId: a.tenantId,
+    profiles: JSON.stringify(a.profiles),
+    authMethod: a.authMethod,
+    secrets: JSON.stringify(a.secrets),
+    jwks: JSON.stringify(a.jwks),
+    status: a.status,
+    createdAt: a.createdAt,
+    createdBy: a.createdBy,
+    revokedAt: a.revokedAt,
+    lastSeenAt: a.lastSeenAt,
+    tokenCount: a.tokenCount,
+  };
+}
+
+function fromRow(row: StoredRow): Appliance {
+  const text = (k: string): string | null => (typeof row[k] === 'string' ? (row[k] as string) : null);
+  const json = <T>(k: string, fallback: T): T => {
+    const v = text(k);
+    return v === null ? fallback : (JSON.parse(v) as T);
+  };
+  return {
+    clientId: row.rowKey,
+    customerRef: text('customerRef') ?? '',
+    tenantId: text('tenantId'),
+    profiles: json<string[]>('profiles', []),
+    authMethod: text('authMethod') === 'private_key_jwt' ? 'private_key_jwt' : 'client_secret',
+    secrets: json<SecretVerifier[]>('secrets', []),
+    jwks: json<JWK[]>('jwks', []),
+    status: text('status') === 'revoked' ? 'revoked' : 'active',
+    createdAt: text('createdAt') ?? '',
+    createdBy: text('createdBy') ?? '',
+    revokedAt: text('revokedAt'),
+    lastSeenAt: text('lastSeenAt'),
+    tokenCount: typeof row.tokenCount === 'number' ? row.tokenCount : 0,
+    etag: row.etag,
+  };
+}

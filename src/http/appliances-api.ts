@@ -1,0 +1,157 @@
+/**
+ * Support API for appliances (SPEC.md): `POST /api/appliances`, `GET /api/appliances[?tenantId]`,
+ * `GET|DELETE /api/appliances/{clientId}`, `POST /api/appliances/{clientId}/secret`. A client secret appears
+ * only in the answer that creates it; the views never carry verifiers.
+ * @module
+ */
+import type { Appliance } from '../appliances/appliance-store.js';
+import {
+  RegistryInputError,
+  registerAppliance,
+  revokeAppliance,
+  rotateSecret,
+  type RegistryDeps,
+} from '../appliances/registry.js';
+import type { StaffPrincipal } from '../support/staff-auth.js';
+import { readJsonObject } from './json-body.js';
+import { badRequest, notFound } from './problem.js';
+import { parseTop, strictQuery } from './support-api.js';
+import { jsonReply, type HttpReply, type HttpRequestLike } from './types.js';
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const CUSTOMER_REF = /^[^\p{Cc}\p{Cf}]{1,128}$/u;
+
+const staffActor = (s: StaffPrincipal) => ({ kind: 'staff' as const, id: s.objectId, name: s.displayName });
+
+export async function postAppliance(
+  deps: RegistryDeps,
+  request: HttpRequestLike,
+  staff: StaffPrincipal,
+): Promise<HttpReply> {
+  strictQuery(request, []);
+  const body = await readJsonObject(request, ['customerRef', 'tenantId', 'profiles', 'auth']);
+  const customerRef = typeof body.customerRef === 'string' ? body.customerRef.trim() : '';
+  if (!CUSTOMER_REF.test(customerRef))
+    throw badRequest('customerRef is required: 1 to 128 printable characters.');
+  let tenantId: string | null = null;
+  if (body.tenantId !== undefined && body.tenantId !== null) {
+    if (typeof body.tenantId !== 'string' || !GUID.test(body.tenantId))
+      throw badRequest('tenantId must be a tenant id (GUID).');
+    tenantId = body.tenantId.toLowerCase();
+  }
+  const profiles = body.profiles;
+  if (
+    !Array.isArray(profiles) ||
+    profiles.length === 0 ||
+    !profiles.every((p): p is string => typeof p === 'string') ||
+    new Set(profiles).size !== profiles.length
+  ) {
+    throw badRequest('profiles must be a non-empty array of distinct profile names.');
+  }
+  const auth = body.auth;
+  if (typeof auth !== 'object' || auth === null || Array.isArray(auth))
+    throw badRequest('auth must be {"method": "client_secret" | "private_key_jwt", "jwks"?: {...}}.');
+  const { method, jwks, ...rest } = auth as Record<string, unknown>;
+  if (Object.keys(rest).length) throw badRequest('auth may hold only method and jwks.');
+  if (method !== 'client_secret' && method !== 'private_key_jwt')
+    throw badRequest('auth.method must be "client_secret" or "private_key_jwt".');
+  try {
+    const { appliance, clientSecret } = await registerAppliance(
+      deps,
+      { customerRef, tenantId, profiles, method, jwks },
+      staffActor(staff),
+    );
+    return jsonReply(
+      201,
+      clientSecret ? { clientId: appliance.clientId, clientSecret } : { clientId: appliance.clientId },
+      {
+        'cache-control': 'no-store',
+        location: `/api/appliances/${appliance.clientId}`,
+      },
+    );
+  } catch (err) {
+    if (err instanceof RegistryInputError) throw badRequest(err.message);
+    throw err;
+  }
+}
+
+export async function listAppliances(deps: RegistryDeps, request: HttpRequestLike): Promise<HttpReply> {
+  const q = strictQuery(request, ['tenantId', 'top', 'continuationToken']);
+  const tenantId = q.get('tenantId');
+  if (tenantId !== undefined && !GUID.test(tenantId)) throw badRequest('tenantId must be a GUID.');
+  const continuationToken = q.get('continuationToken');
+  if (
+    continuationToken !== undefined &&
+    (continuationToken.length > 2048 || !/^[A-Za-z0-9+/=_-]+$/.test(continuationToken))
+  ) {
+    throw badRequest('continuationToken is not one this API issued.');
+  }
+  const page = await deps.appliances.list({
+    tenantId: tenantId?.toLowerCase(),
+    top: parseTop(q.get('top')),
+    continuationToken,
+  });
+  const items = page.items.map(applianceView);
+  return jsonReply(
+    200,
+    page.continuationToken ? { items, continuationToken: page.continuationToken } : { items },
+    { 'cache-control': 'no-store' },
+  );
+}
+
+async function existing(deps: RegistryDeps, request: HttpRequestLike): Promise<Appliance> {
+  const clientId = request.params.clientId ?? '';
+  if (!GUID.test(clientId)) throw badRequest('clientId must be a GUID.');
+  const appliance = await deps.appliances.get(clientId.toLowerCase());
+  if (!appliance) throw notFound(`No appliance ${clientId.toLowerCase()}.`);
+  return appliance;
+}
+
+export async function getAppliance(deps: RegistryDeps, request: HttpRequestLike): Promise<HttpReply> {
+  strictQuery(request, []);
+  return jsonReply(200, applianceView(await existing(deps, request)), { 'cache-control': 'no-store' });
+}
+
+export async function deleteAppliance(
+  deps: RegistryDeps,
+  request: HttpRequestLike,
+  staff: StaffPrincipal,
+): Promise<HttpReply> {
+  strictQuery(request, []);
+  await revokeAppliance(deps, await existing(deps, request), staffActor(staff));
+  return { status: 204, headers: { 'cache-control': 'no-store' } };
+}
+
+export async function postApplianceSecret(
+  deps: RegistryDeps,
+  request: HttpRequestLike,
+  staff: StaffPrincipal,
+): Promise<HttpReply> {
+  strictQuery(request, []);
+  const appliance = await existing(deps, request);
+  try {
+    return jsonReply(200, await rotateSecret(deps, appliance, staffActor(staff)), {
+      'cache-control': 'no-store',
+    });
+  } catch (err) {
+    if (err instanceof RegistryInputError) throw badRequest(err.message);
+    throw err;
+  }
+}
+
+export function applianceView(a: Appliance) {
+  return {
+    clientId: a.clientId,
+    customerRef: a.customerRef,
+    tenantId: a.tenantId,
+    profiles: a.profiles,
+    authMethod: a.authMethod,
+    status: a.status,
+    createdAt: a.createdAt,
+    createdBy: a.createdBy,
+    revokedAt: a.revokedAt,
+    lastSeenAt: a.lastSeenAt,
+    tokenCount: a.tokenCount,
+    ...(a.authMethod === 'private_key_jwt' ? { jwks: { keys: a.jwks } } : {}),
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * `POST /oauth2/token` and `POST /{tenant}/oauth2/v2.0/token` (SPEC.md "Appliances"), and the RFC 8414
+ * metadata. The body is read strictly (RFC 6749 §3.2: form-encoded, each parameter at most once; §3.1: an
+ * empty parameter counts as absent); answers follow §5.1 and §5.2 with `Cache-Control: no-store`. Nothing of
+ * the request's credentials reaches a log or an error.
+ * @module
+ */
+import { SecretStoreUnavailable } from '../adapters/keyvault/port.js';
+import { StorageUnavailable } from '../adapters/tables/port.js';
+import type { Profiles } from '../profiles/profiles.js';
+import { InvalidRequest, OAuthError, TemporarilyUnavailable } from '../vending/errors.js';
+import { issueToken, type VendDeps } from '../vending/issue.js';
+import type { Logger } from './logger.js';
+import type { HttpReply, HttpRequestLike } from './types.js';
+
+const MAX_BODY_BYTES = 16 * 1024;
+const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
+
+export async function handleTokenRequest(
+  deps: VendDeps,
+  request: HttpRequestLike,
+  log: Logger,
+): Promise<HttpReply> {
+  try {
+    const form = await readForm(request);
+    const token = await issueToken(deps, {
+      authorization: request.headers.get('authorization'),
+      form,
+      ...(request.params.tenant !== undefined ? { pathTenant: request.params.tenant } : {}),
+    });
+    return {
+      status: 200,
+      headers: { 'content-type': 'application/json; charset=utf-8', ...NO_STORE },
+      body: JSON.stringify(token),
+    };
+  } catch (err) {
+    return errorReply(toOAuthError(err, log));
+  }
+}
+
+async function readForm(request: HttpRequestLike): Promise<Map<string, string>> {
+  const type = request.headers.get('content-type') ?? '';
+  if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) {
+    throw new InvalidRequest('The request body must be application/x-www-form-urlencoded (RFC 6749 §4.4.2).');
+  }
+  const text = await request.text();
+  if (Buffer.byteLength(text) > MAX_BODY_BYTES)
+    throw new InvalidRequest(`The request body must be at most ${MAX_BODY_BYTES} bytes.`);
+  const form = new Map<string, string>();
+  const seen = new Set<string>();
+  for (const [name, value] of new URLSearchParams(text)) {
+    if (seen.has(name))
+      throw new InvalidRequest(`Parameter ${name.slice(0, 40)} is given more than once (RFC 6749 §3.2).`);
+    seen.add(name);
+    if (value === '') continue; // RFC 6749 §3.1: parameters sent without a value are treated as omitted.
+    form.set(name, value);
+  }
+  return form;
+}
+
+function toOAuthError(err: unknown, log: Logger): OAuthError {
+  if (err instanceof OAuthError) return err;
+  if (err instanceof StorageUnavailable || err instanceof SecretStoreUnavailable) {
+    return new TemporarilyUnavailable(
+      'The broker cannot reach its storage right now; retry after the given time.',
+      err.retryAfterSeconds,
+    );
+  }
+  // Only the error's class: its message could carry request data.
+  log.error(`token endpoint: unexpected ${err instanceof Error ? err.name : 'error'}`);
+  return new OAuthError('temporarily_unavailable', 500, 'The broker could not complete the request.');
+}
+
+function errorReply(err: OAuthError): HttpReply {
+  const error = err.status === 500 ? 'server_error' : err.code;
+  return {
+    status: err.status,
+    headers: { 'content-type': 'application/json; charset=utf-8', ...NO_STORE, ...err.headers },
+    body: JSON.stringify({ error, error_description: err.description }),
+  };
+}
+
+/** RFC 8414 §2, built from the configuration (STYLE.md: never written by hand). */
+export function authorizationServerMetadata(deps: { publicUrl: string; profiles: Profiles }): HttpReply {
+  const metadata = {
+    issuer: deps.publicUrl,
+    token_endpoint: `${deps.publicUrl}/oauth2/token`,
+    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+    token_endpoint_auth_signing_alg_values_supported: ['RS256', 'PS256', 'ES256'],
+    grant_types_supported: ['client_credentials'],
+    response_types_supported: [],
+    scopes_supported: [...new Set([...deps.profiles.resources.values()].map((r) => r.scope))],
+    service_documentation: `${deps.publicUrl}/api/openapi.json`,
+  };
+  return {
+    status: 200,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'public, max-age=3600' },
+    body: JSON.stringify(metadata),
+  };
+}

@@ -1,0 +1,77 @@
+/**
+ * RFC 6749 §5.2 errors of the token endpoint, each named after its wire code and carrying its HTTP status
+ * (STYLE.md "Errors"; panva/node-oidc-provider:lib/helpers/errors.js), plus the one used when Microsoft is
+ * unavailable and no valid token is cached (503 + Retry-After, SPEC.md).
+ * @module
+ */
+
+export type OAuthErrorCode =
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'invalid_grant'
+  | 'unauthorized_client'
+  | 'unsupported_grant_type'
+  | 'invalid_scope'
+  | 'temporarily_unavailable';
+
+export class OAuthError extends Error {
+  constructor(
+    readonly code: OAuthErrorCode,
+    readonly status: number,
+    readonly description: string,
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(description);
+    this.name = new.target.name;
+  }
+}
+
+export class InvalidRequest extends OAuthError {
+  constructor(description: string) {
+    super('invalid_request', 400, description);
+  }
+}
+
+/** RFC 6749 §5.2: 401; with WWW-Authenticate when the client tried HTTP Basic. */
+export class InvalidClient extends OAuthError {
+  constructor(description = 'Client authentication failed.', basic = false) {
+    super(
+      'invalid_client',
+      401,
+      description,
+      basic ? { 'www-authenticate': 'Basic realm="consent-broker", charset="UTF-8"' } : {},
+    );
+  }
+}
+
+export class InvalidGrant extends OAuthError {
+  constructor(description: string) {
+    super('invalid_grant', 400, description);
+  }
+}
+
+export class UnauthorizedClient extends OAuthError {
+  constructor(description: string) {
+    super('unauthorized_client', 400, description);
+  }
+}
+
+export class UnsupportedGrantType extends OAuthError {
+  constructor(description = 'Only grant_type=client_credentials is supported.') {
+    super('unsupported_grant_type', 400, description);
+  }
+}
+
+export class InvalidScope extends OAuthError {
+  constructor(description: string) {
+    super('invalid_scope', 400, description);
+  }
+}
+
+export class TemporarilyUnavailable extends OAuthError {
+  constructor(description: string, retryAfterSeconds: number) {
+    super('temporarily_unavailable', 503, description, {
+      'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))),
+    });
+  }
+}

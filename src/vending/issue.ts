@@ -1,0 +1,160 @@
+/**
+ * The token endpoint's grant (SPEC.md "Appliances"; RFC 6749 §4.4): authenticate the appliance, check the
+ * grant type and the scope against its profiles, require a proven consent of its bound tenant, and answer
+ * with the Microsoft token for that tenant from the token cache. An appliance gets tokens for its own bound
+ * tenant and no other, whatever it sends.
+ * @module
+ */
+import { EntraRefused } from '../adapters/entra/port.js';
+import type { ApplianceDirectory } from '../appliances/appliance-directory.js';
+import type { Profiles } from '../profiles/profiles.js';
+import { authenticateClient, type ClientAuthDeps } from './client-auth.js';
+import {
+  InvalidGrant,
+  InvalidRequest,
+  InvalidScope,
+  TemporarilyUnavailable,
+  UnauthorizedClient,
+  UnsupportedGrantType,
+} from './errors.js';
+
+/** Where tokens come from: the in-memory token cache in front of Entra ID (src/tokens). */
+export interface TokenSource {
+  get(tenantId: string, scope: string): Promise<{ readonly accessToken: string; readonly expiresOn: Date }>;
+}
+
+export interface VendDeps extends ClientAuthDeps {
+  readonly directory: ApplianceDirectory;
+  readonly profiles: Profiles;
+  readonly tokens: TokenSource;
+  /** Counts a vended token for an appliance (aggregated, flushed in the background). */
+  readonly recordUsage?: (clientId: string, tenantId: string) => void;
+}
+
+export interface TokenRequest {
+  readonly authorization: string | null;
+  readonly form: ReadonlyMap<string, string>;
+  /** `{tenant}` of `POST /{tenant}/oauth2/v2.0/token`, when that alias was used. */
+  readonly pathTenant?: string;
+}
+
+export interface TokenResponse {
+  readonly token_type: 'Bearer';
+  readonly access_token: string;
+  readonly expires_in: number;
+  readonly scope: string;
+}
+
+/** Codes Entra gives when the home app has no (or no longer a) service principal in the tenant (FACTS.md §3). */
+const CONSENT_MISSING = new Set(['7000229', '700016']);
+
+export async function issueToken(deps: VendDeps, req: TokenRequest): Promise<TokenResponse> {
+  const { appliance } = await authenticateClient(deps, req.authorization, req.form);
+
+  const grantType = req.form.get('grant_type');
+  if (!grantType) throw new InvalidRequest('grant_type is required.');
+  if (grantType !== 'client_credentials') throw new UnsupportedGrantType();
+
+  const scope = resolveScope(deps.profiles, appliance.profiles, req.form.get('scope'));
+
+  const tenantId = appliance.tenantId;
+  if (!tenantId) {
+    throw new InvalidGrant(
+      'This appliance is not bound to a tenant yet: an administrator of the customer tenant must complete the consent (POST /appliance/onboardings).',
+    );
+  }
+  const tenant = await deps.directory.tenant(tenantId);
+  if (req.pathTenant !== undefined) assertPathTenant(req.pathTenant, tenantId, tenant?.verifiedDomains ?? []);
+  if (!tenant)
+    throw new InvalidGrant(
+      `No consent is recorded for tenant ${tenantId}: an administrator of that tenant must consent first.`,
+    );
+  switch (tenant.status) {
+    case 'active':
+    case 'degraded':
+      break;
+    case 'pending_verification':
+      throw new InvalidGrant(
+        `The consent of tenant ${tenantId} is still being verified with Microsoft; try again shortly.`,
+      );
+    case 'revoked':
+      throw new InvalidGrant(
+        `The consent of tenant ${tenantId} was revoked: an administrator must consent again.`,
+      );
+    case 'offboarded':
+      throw new InvalidGrant(`Tenant ${tenantId} was offboarded by the vendor.`);
+    case 'error':
+      throw new InvalidGrant(
+        `The consent of tenant ${tenantId} cannot be used (${tenant.lastError?.code ?? 'error'}): ${tenant.lastError?.remediation ?? 'contact the vendor'}`,
+      );
+  }
+  if ((tenant.grantedRoles[scope] ?? []).length === 0) {
+    throw new InvalidGrant(
+      `Tenant ${tenantId} has granted no permission for ${scope}: an administrator must consent to it.`,
+    );
+  }
+
+  let token;
+  try {
+    token = await deps.tokens.get(tenantId, scope);
+  } catch (err) {
+    if (err instanceof EntraRefused) {
+      const cause =
+        err.aadsts && CONSENT_MISSING.has(err.aadsts)
+          ? 'the consent is missing in the tenant'
+          : 'Microsoft Entra ID refused the token';
+      throw new InvalidGrant(`${cause} (AADSTS${err.aadsts ?? '?'}) for tenant ${tenantId}.`);
+    }
+    if (isTokenUnavailable(err)) {
+      throw new TemporarilyUnavailable(
+        'Microsoft Entra ID is unavailable and no valid token is cached; retry after the given time.',
+        err.retryAfterSeconds,
+      );
+    }
+    throw err;
+  }
+  deps.recordUsage?.(appliance.clientId, tenantId);
+  return {
+    token_type: 'Bearer',
+    access_token: token.accessToken,
+    expires_in: Math.max(0, Math.floor((token.expiresOn.getTime() - deps.now().getTime()) / 1000)),
+    scope,
+  };
+}
+
+/** RFC 6749 §3.3 / FACTS.md §2: one resource's `.default` scope, one the appliance's profiles allow. */
+function resolveScope(profiles: Profiles, allowed: readonly string[], raw: string | undefined): string {
+  if (raw === undefined || raw.trim() === '')
+    throw new InvalidScope(
+      'scope is required: a resource .default scope such as https://outlook.office365.com/.default.',
+    );
+  const scopes = raw.trim().split(/ +/);
+  if (scopes.length > 1) throw new InvalidScope('Ask for one resource .default scope per request.');
+  const scope = scopes[0]!;
+  if (!scope.endsWith('/.default'))
+    throw new InvalidScope(
+      'Only a resource .default scope can be used with client credentials (e.g. https://outlook.office365.com/.default).',
+    );
+  const resource = profiles.resourceForScope(scope);
+  if (!resource) throw new InvalidScope('The scope is not a resource this broker serves.');
+  if (!allowed.some((p) => profiles.get(p)?.resource.scope === resource.scope)) {
+    throw new InvalidScope("The scope is not allowed by this appliance's profiles.");
+  }
+  return resource.scope;
+}
+
+function assertPathTenant(pathTenant: string, tenantId: string, domains: readonly string[]): void {
+  const t = pathTenant.toLowerCase();
+  if (t === 'organizations' || t === tenantId || domains.some((d) => d.toLowerCase() === t)) return;
+  throw new UnauthorizedClient(
+    "This client may get tokens only for its own tenant; the path names another (use its tenant id, one of its verified domains, or 'organizations').",
+  );
+}
+
+function isTokenUnavailable(err: unknown): err is Error & { retryAfterSeconds: number } {
+  return (
+    err instanceof Error &&
+    err.name === 'TokenUnavailable' &&
+    typeof (err as { retryAfterSeconds?: unknown }).retryAfterSeconds === 'number'
+  );
+}
