@@ -16,6 +16,8 @@ import type { SecretStore } from './adapters/keyvault/port.js';
 import { createDataTablesStorage } from './adapters/tables/data-tables.js';
 import type { TableStorage } from './adapters/tables/port.js';
 import type { Config } from './config.js';
+import { createApplianceDirectory, type ApplianceDirectory } from './appliances/appliance-directory.js';
+import { createApplianceStore, type ApplianceStore } from './appliances/appliance-store.js';
 import { createAuditLog, type AuditLog } from './audit/audit-log.js';
 import { createOnboardingStore, type OnboardingStore } from './consent/onboarding-store.js';
 import { createStateStore, type StateStore } from './consent/state-store.js';
@@ -25,6 +27,8 @@ import { createHealthCheck, type DependencyProbe, type HealthReport } from './he
 import { loadProfiles, type Profiles } from './profiles/profiles.js';
 import { createStaffAuthenticator, type StaffAuthenticator } from './support/staff-auth.js';
 import { createTenantStore, type TenantStore } from './tenants/tenant-store.js';
+import { createTokenCache, type TokenCache } from './tokens/token-cache.js';
+import { createJtiStore, type JtiStore } from './vending/jti-store.js';
 
 /** Microsoft Graph's application id (FACTS.md §5.1). */
 const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
@@ -38,7 +42,7 @@ export interface Broker {
   /** App-only tokens of the home app, per customer tenant. */
   readonly entra: EntraTokens;
   /** Microsoft Graph, read with the home app's app-only token of each tenant. */
-  readonly directory: Directory;
+  readonly graph: Directory;
   readonly tenants: TenantStore;
   readonly onboardings: OnboardingStore;
   readonly states: StateStore;
@@ -55,6 +59,14 @@ export interface Broker {
   readonly signIn: AdminSignIn;
   readonly codeChallengeFor: (verifier: string) => string;
   readonly vendorName: string;
+  readonly appliances: ApplianceStore;
+  /** Appliances and tenants from memory for the token endpoint (revocations seen within 60 s). */
+  readonly directory: ApplianceDirectory;
+  /** Microsoft tokens from memory, fetched once per (tenant, resource) and refreshed ahead of expiry. */
+  readonly tokens: TokenCache;
+  readonly jtis: JtiStore;
+  /** Accepted `aud` of client assertions: the token endpoint URL and the issuer (SPEC.md). */
+  readonly audiences: readonly string[];
   readonly staffAuth: StaffAuthenticator;
   readonly health: () => Promise<HealthReport>;
 }
@@ -93,10 +105,12 @@ export async function createBroker(config: Config): Promise<Broker> {
   // where GRAPH_ENDPOINT names another host that serves it.
   const graphScope =
     [...profiles.resources.values()].find((r) => r.appId === GRAPH_APP_ID)?.scope ?? DEFAULT_GRAPH_SCOPE;
-  const directory = createGraphDirectory({
+  const graph = createGraphDirectory({
     graphEndpoint: config.graphEndpoint,
     accessToken: async (tenantId) => (await entra.acquireAppToken(tenantId, graphScope)).accessToken,
   });
+  const tenants = createTenantStore(tables);
+  const appliances = createApplianceStore(tables);
   const health = createHealthCheck([
     { name: 'tableStorage', probe: () => tables.ping() },
     keyVaultProbe(config, secrets),
@@ -108,8 +122,13 @@ export async function createBroker(config: Config): Promise<Broker> {
     tables,
     secrets,
     entra,
-    directory,
-    tenants: createTenantStore(tables),
+    graph,
+    tenants,
+    appliances,
+    directory: createApplianceDirectory({ appliances, tenants }),
+    tokens: createTokenCache({ entra }),
+    jtis: createJtiStore(tables),
+    audiences: [`${config.publicUrl}/oauth2/token`, config.publicUrl],
     onboardings: createOnboardingStore(tables),
     states: createStateStore(tables),
     audit: createAuditLog(tables),

@@ -23,7 +23,7 @@ export const BROKER_PROFILE = 'broker';
 
 export interface ProofDeps {
   readonly entra: EntraTokens;
-  readonly directory: Directory;
+  readonly graph: Directory;
   readonly profiles: Profiles;
 }
 
@@ -129,7 +129,7 @@ export async function proveConsent(
   let verifiedDomains: string[] = [];
   if (!brokerMissing.includes('Organization.Read.All')) {
     try {
-      const org = await deps.directory.organization(tenantId);
+      const org = await deps.graph.organization(tenantId);
       displayName = org.displayName;
       verifiedDomains = org.verifiedDomains.map((d) => d.name);
     } catch (err) {

@@ -4,6 +4,7 @@
  * only in the answer that creates it; the views never carry verifiers.
  * @module
  */
+import type { ApplianceDirectory } from '../appliances/appliance-directory.js';
 import type { Appliance } from '../appliances/appliance-store.js';
 import {
   RegistryInputError,
@@ -22,6 +23,11 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const CUSTOMER_REF = /^[^\p{Cc}\p{Cf}]{1,128}$/u;
 
 const staffActor = (s: StaffPrincipal) => ({ kind: 'staff' as const, id: s.objectId, name: s.displayName });
+
+/** The registry, plus this instance's cache of appliances: a change made here is seen here at once. */
+export interface AppliancesApiDeps extends RegistryDeps {
+  readonly directory: ApplianceDirectory;
+}
 
 export async function postAppliance(
   deps: RegistryDeps,
@@ -113,17 +119,19 @@ export async function getAppliance(deps: RegistryDeps, request: HttpRequestLike)
 }
 
 export async function deleteAppliance(
-  deps: RegistryDeps,
+  deps: AppliancesApiDeps,
   request: HttpRequestLike,
   staff: StaffPrincipal,
 ): Promise<HttpReply> {
   strictQuery(request, []);
-  await revokeAppliance(deps, await existing(deps, request), staffActor(staff));
+  const appliance = await existing(deps, request);
+  await revokeAppliance(deps, appliance, staffActor(staff));
+  deps.directory.invalidate('appliance', appliance.clientId);
   return { status: 204, headers: { 'cache-control': 'no-store' } };
 }
 
 export async function postApplianceSecret(
-  deps: RegistryDeps,
+  deps: AppliancesApiDeps,
   request: HttpRequestLike,
   staff: StaffPrincipal,
 ): Promise<HttpReply> {

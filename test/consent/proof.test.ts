@@ -16,12 +16,12 @@ async function deps() {
     clientId: inject('sandbox').homeApp.clientId,
     credential: { kind: 'secret', secret: inject('sandbox').homeApp.clientSecret },
   });
-  const directory = createGraphDirectory({
+  const graph = createGraphDirectory({
     graphEndpoint: inject('graphUrl'),
     accessToken: async (t) =>
       (await entra.acquireAppToken(t, 'https://graph.microsoft.com/.default')).accessToken,
   });
-  return { entra, directory, profiles: await loadProfiles(undefined) };
+  return { entra, graph, profiles: await loadProfiles(undefined) };
 }
 const ALL = [
   'exchange-imap',

@@ -35,7 +35,7 @@ describe('the wired broker', () => {
     const token = await broker.entra.acquireAppToken(tenant, EXO);
     expect(token.roles).toContain('IMAP.AccessAsApp');
     expect(decodeJwt(token.accessToken).appidacr).toBe('1');
-    const org = await broker.directory.organization(tenant);
+    const org = await broker.graph.organization(tenant);
     expect(org.displayName).toBe('Wiring Ltd');
     expect(org.verifiedDomains.map((d) => d.name)).toContain('wiring.example');
   });
