@@ -15,6 +15,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { EntraUnavailable } from '../adapters/entra/port.js';
 
+import type { ApplianceStore } from '../appliances/appliance-store.js';
 import type { AuditActor, AuditLog } from '../audit/audit-log.js';
 import type { BrokerKeys } from '../keys/broker-keys.js';
 import type { Profile, Profiles } from '../profiles/profiles.js';
@@ -68,6 +69,10 @@ export interface ConsentDeps extends ProofDeps {
   readonly audit: AuditLog;
   readonly keys: BrokerKeys;
   readonly signIn: AdminSignInPort;
+  /** Appliances, for an onboarding bound to one (its "Authorize" button): bound to the tenant on consent. */
+  readonly appliances?: ApplianceStore;
+  /** Forgets this instance's cached copy of an appliance after it changed. */
+  readonly directory?: { invalidate(kind: 'appliance' | 'tenant', id: string): void };
   /** RFC 7636 §4.2 S256 challenge of a verifier. */
   readonly codeChallengeFor: (verifier: string) => string;
   readonly now: () => Date;
@@ -381,6 +386,7 @@ async function recordConsent(
       },
     };
     await deps.tenants.save(tenant);
+    await bindAppliance(deps, onboarding, tenantId, actor);
     const updated = await deps.onboardings.update({
       ...onboarding,
       tenantId,
@@ -403,6 +409,7 @@ async function recordConsent(
 
   const tenant = provenTenant(base, proof);
   await deps.tenants.save(tenant);
+  await bindAppliance(deps, onboarding, tenantId, actor);
   const updated = await deps.onboardings.update({
     ...onboarding,
     status: 'consented',
@@ -428,6 +435,43 @@ async function recordConsent(
     tenant,
     onboarding: updated,
   };
+}
+
+/**
+ * An onboarding started by an appliance binds that appliance to the tenant whose admin just consented (SPEC.md
+ * "appliance": exactly one bound tenant). An appliance already bound to another tenant is not moved: that
+ * takes support staff, and the refusal is audited.
+ */
+async function bindAppliance(
+  deps: ConsentDeps,
+  onboarding: Onboarding,
+  tenantId: string,
+  actor: AuditActor,
+): Promise<void> {
+  if (!onboarding.applianceId || !deps.appliances) return;
+  const appliance = await deps.appliances.get(onboarding.applianceId);
+  if (!appliance || appliance.status !== 'active' || appliance.tenantId === tenantId) return;
+  if (appliance.tenantId !== null) {
+    await deps.audit.write({
+      action: 'appliance.bind_refused',
+      tenantId,
+      actor,
+      details: {
+        clientId: appliance.clientId,
+        boundTenantId: appliance.tenantId,
+        onboardingId: onboarding.id,
+      },
+    });
+    return;
+  }
+  await deps.appliances.update({ ...appliance, tenantId });
+  deps.directory?.invalidate('appliance', appliance.clientId);
+  await deps.audit.write({
+    action: 'appliance.bound',
+    tenantId,
+    actor,
+    details: { clientId: appliance.clientId, onboardingId: onboarding.id },
+  });
 }
 
 function provenTenant(base: TenantRecord, proof: Extract<ProofResult, { kind: 'proven' }>): TenantRecord {

@@ -8,12 +8,12 @@
 import { SecretStoreUnavailable } from '../adapters/keyvault/port.js';
 import { StorageUnavailable } from '../adapters/tables/port.js';
 import type { Profiles } from '../profiles/profiles.js';
-import { InvalidRequest, OAuthError, TemporarilyUnavailable } from '../vending/errors.js';
+import { OAuthError, TemporarilyUnavailable } from '../vending/errors.js';
+import { readForm } from './form-body.js';
 import { issueToken, type VendDeps } from '../vending/issue.js';
 import type { Logger } from './logger.js';
 import type { HttpReply, HttpRequestLike } from './types.js';
 
-const MAX_BODY_BYTES = 16 * 1024;
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
 
 export async function handleTokenRequest(
@@ -36,26 +36,6 @@ export async function handleTokenRequest(
   } catch (err) {
     return errorReply(toOAuthError(err, log));
   }
-}
-
-async function readForm(request: HttpRequestLike): Promise<Map<string, string>> {
-  const type = request.headers.get('content-type') ?? '';
-  if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) {
-    throw new InvalidRequest('The request body must be application/x-www-form-urlencoded (RFC 6749 §4.4.2).');
-  }
-  const text = await request.text();
-  if (Buffer.byteLength(text) > MAX_BODY_BYTES)
-    throw new InvalidRequest(`The request body must be at most ${MAX_BODY_BYTES} bytes.`);
-  const form = new Map<string, string>();
-  const seen = new Set<string>();
-  for (const [name, value] of new URLSearchParams(text)) {
-    if (seen.has(name))
-      throw new InvalidRequest(`Parameter ${name.slice(0, 40)} is given more than once (RFC 6749 §3.2).`);
-    seen.add(name);
-    if (value === '') continue; // RFC 6749 §3.1: parameters sent without a value are treated as omitted.
-    form.set(name, value);
-  }
-  return form;
 }
 
 function toOAuthError(err: unknown, log: Logger): OAuthError {

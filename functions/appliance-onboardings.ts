@@ -1,0 +1,18 @@
+/** The PBX's "Authorize" button (SPEC.md `POST /appliance/onboardings`, `GET /appliance/onboardings/{id}`). @module */
+import { app } from '@azure/functions';
+import { getApplianceOnboarding, postApplianceOnboarding } from '../src/http/appliance-onboardings.js';
+import { broker } from './runtime.js';
+
+app.http('createApplianceOnboarding', {
+  methods: ['POST'],
+  route: 'appliance/onboardings',
+  authLevel: 'anonymous',
+  handler: async (request, context) => postApplianceOnboarding(await broker(), request, context),
+});
+
+app.http('getApplianceOnboarding', {
+  methods: ['GET'],
+  route: 'appliance/onboardings/{id}',
+  authLevel: 'anonymous',
+  handler: async (request, context) => getApplianceOnboarding(await broker(), request, context),
+});

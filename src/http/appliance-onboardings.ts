@@ -1,0 +1,127 @@
+/**
+ * The PBX's "Authorize" button (SPEC.md "Appliances"): `POST /appliance/onboardings` creates an onboarding
+ * bound to the calling appliance (authenticated as at the token endpoint; the body may be empty) and answers
+ * `{id, consentUrl, expiresAt}`; `GET /appliance/onboardings/{id}` lets the appliance poll it and learn its
+ * tenant id and granted roles once an admin has consented. The GET carries the credential in the
+ * Authorization header: `Basic` for a client secret, or `Bearer <client assertion>` for private_key_jwt.
+ * Errors are problem+json; failed client authentication is 401 with WWW-Authenticate.
+ * @module
+ */
+import { createOnboarding, type ConsentSettings } from '../consent/flow.js';
+import type { OnboardingStore } from '../consent/onboarding-store.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import { SecretStoreUnavailable } from '../adapters/keyvault/port.js';
+import { StorageUnavailable } from '../adapters/tables/port.js';
+import { authenticateClient, JWT_BEARER, type ClientAuthDeps } from '../vending/client-auth.js';
+import { OAuthError } from '../vending/errors.js';
+import { readForm } from './form-body.js';
+import { onboardingView } from './onboardings-api.js';
+import { notFound, Problem, problemReply, serviceUnavailable, toProblem } from './problem.js';
+import type { Logger } from './logger.js';
+import { jsonReply, type HttpReply, type HttpRequestLike } from './types.js';
+
+export interface ApplianceOnboardingDeps extends ClientAuthDeps {
+  readonly settings: ConsentSettings;
+  readonly onboardings: OnboardingStore;
+  readonly audit: AuditLog;
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+async function asAppliance(log: Logger, step: () => Promise<HttpReply>): Promise<HttpReply> {
+  try {
+    return await step();
+  } catch (err) {
+    if (err instanceof OAuthError) {
+      return problemReply(
+        new Problem({
+          status: err.status === 500 ? 500 : err.status,
+          title: err.status === 401 ? 'Unauthorized' : 'Bad Request',
+          detail: err.description,
+          extensions: { error: err.code },
+          headers:
+            err.status === 401 ? { 'www-authenticate': 'Basic realm="consent-broker", charset="UTF-8"' } : {},
+        }),
+      );
+    }
+    if (err instanceof StorageUnavailable || err instanceof SecretStoreUnavailable) {
+      return problemReply(
+        serviceUnavailable(
+          'The broker cannot reach its storage right now; retry shortly.',
+          err.retryAfterSeconds,
+        ),
+      );
+    }
+    const problem = toProblem(err);
+    if (problem.status >= 500)
+      log.error(`appliance onboarding: ${err instanceof Error ? err.name : 'error'}`);
+    return problemReply(problem);
+  }
+}
+
+/** `POST /appliance/onboardings` */
+export function postApplianceOnboarding(
+  deps: ApplianceOnboardingDeps,
+  request: HttpRequestLike,
+  log: Logger,
+): Promise<HttpReply> {
+  return asAppliance(log, async () => {
+    const form = await readForm(request, { allowEmpty: true });
+    const { appliance } = await authenticateClient(deps, request.headers.get('authorization'), form);
+    const { onboarding, consentUrl } = await createOnboarding(
+      deps,
+      { customerRef: appliance.customerRef, applianceId: appliance.clientId, profiles: appliance.profiles },
+      { kind: 'appliance', id: appliance.clientId },
+    );
+    return jsonReply(
+      201,
+      { id: onboarding.id, consentUrl, expiresAt: onboarding.expiresAt },
+      {
+        'cache-control': 'no-store',
+        location: `/appliance/onboardings/${onboarding.id}`,
+      },
+    );
+  });
+}
+
+/** `GET /appliance/onboardings/{id}` */
+export function getApplianceOnboarding(
+  deps: ApplianceOnboardingDeps,
+  request: HttpRequestLike,
+  log: Logger,
+): Promise<HttpReply> {
+  return asAppliance(log, async () => {
+    const authorization = request.headers.get('authorization');
+    const bearer = authorization ? /^Bearer +(\S+)$/i.exec(authorization.trim())?.[1] : undefined;
+    const { appliance } = bearer
+      ? await authenticateClient(
+          deps,
+          null,
+          new Map([
+            ['client_assertion_type', JWT_BEARER],
+            ['client_assertion', bearer],
+          ]),
+        )
+      : await authenticateClient(deps, authorization, new Map());
+    const id = request.params.id ?? '';
+    const onboarding = GUID.test(id) ? await deps.onboardings.get(id.toLowerCase()) : undefined;
+    // Another appliance's onboarding is answered like a missing one.
+    if (!onboarding || onboarding.applianceId !== appliance.clientId)
+      throw notFound('No such onboarding for this appliance.');
+    const {
+      id: oid,
+      status,
+      expiresAt,
+      tenantId,
+      progress,
+      grantedRoles,
+      missingRoles,
+      error,
+    } = onboardingView(onboarding, deps.now());
+    return jsonReply(
+      200,
+      { id: oid, status, expiresAt, tenantId, progress, grantedRoles, missingRoles, error },
+      { 'cache-control': 'no-store' },
+    );
+  });
+}
