@@ -20,3 +20,9 @@ export function broker(): Promise<Broker> {
 app.hook.appStart(async () => {
   await broker();
 });
+
+// Counts of vended tokens are kept in memory between flushes: write them before the instance goes away.
+app.hook.appTerminate(async () => {
+  const b = await instance?.catch(() => undefined);
+  await b?.usage.stop();
+});

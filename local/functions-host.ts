@@ -216,6 +216,11 @@ export async function startFunctionsHost(options: HostOptions): Promise<RunningH
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers))
       if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+    // As the platform's front end does: the caller's address appended to X-Forwarded-For.
+    const address = req.socket.remoteAddress ?? 'unknown';
+    headers['x-forwarded-for'] = headers['x-forwarded-for']
+      ? `${headers['x-forwarded-for']}, ${address}`
+      : address;
     const request = new HttpRequest({
       method,
       url: url.toString(),
@@ -273,6 +278,11 @@ export async function startFunctionsHost(options: HostOptions): Promise<RunningH
     port,
     close: async () => {
       for (const stop of timers) stop();
+      for (const hook of options.registry.hooks.get('appTerminate') ?? []) {
+        await Promise.resolve(hook({ hookData: {} })).catch((err: unknown) =>
+          log(`[host] appTerminate hook failed: ${String(err)}`),
+        );
+      }
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

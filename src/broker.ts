@@ -18,6 +18,7 @@ import type { TableStorage } from './adapters/tables/port.js';
 import type { Config } from './config.js';
 import { createApplianceDirectory, type ApplianceDirectory } from './appliances/appliance-directory.js';
 import { createApplianceStore, type ApplianceStore } from './appliances/appliance-store.js';
+import { createUsageRecorder, type UsageRecorder } from './appliances/usage.js';
 import { createAuditLog, type AuditLog } from './audit/audit-log.js';
 import { createOnboardingStore, type OnboardingStore } from './consent/onboarding-store.js';
 import { createStateStore, type StateStore } from './consent/state-store.js';
@@ -28,6 +29,7 @@ import { loadProfiles, type Profiles } from './profiles/profiles.js';
 import { createStaffAuthenticator, type StaffAuthenticator } from './support/staff-auth.js';
 import { createTenantStore, type TenantStore } from './tenants/tenant-store.js';
 import { createTokenCache, type TokenCache } from './tokens/token-cache.js';
+import { createAuthThrottle, type AuthThrottle } from './vending/auth-throttle.js';
 import { createJtiStore, type JtiStore } from './vending/jti-store.js';
 
 /** Microsoft Graph's application id (FACTS.md §5.1). */
@@ -65,6 +67,10 @@ export interface Broker {
   /** Microsoft tokens from memory, fetched once per (tenant, resource) and refreshed ahead of expiry. */
   readonly tokens: TokenCache;
   readonly jtis: JtiStore;
+  readonly throttle: AuthThrottle;
+  /** Token counts per appliance, flushed in the background. */
+  readonly usage: UsageRecorder;
+  readonly recordUsage: (clientId: string, tenantId: string) => void;
   /** Accepted `aud` of client assertions: the token endpoint URL and the issuer (SPEC.md). */
   readonly audiences: readonly string[];
   readonly staffAuth: StaffAuthenticator;
@@ -111,6 +117,8 @@ export async function createBroker(config: Config): Promise<Broker> {
   });
   const tenants = createTenantStore(tables);
   const appliances = createApplianceStore(tables);
+  const audit = createAuditLog(tables);
+  const usage = createUsageRecorder({ appliances, tenants, audit });
   const health = createHealthCheck([
     { name: 'tableStorage', probe: () => tables.ping() },
     keyVaultProbe(config, secrets),
@@ -128,10 +136,13 @@ export async function createBroker(config: Config): Promise<Broker> {
     directory: createApplianceDirectory({ appliances, tenants }),
     tokens: createTokenCache({ entra }),
     jtis: createJtiStore(tables),
+    throttle: createAuthThrottle(),
+    usage,
+    recordUsage: (clientId, tenantId) => usage.record(clientId, tenantId),
     audiences: [`${config.publicUrl}/oauth2/token`, config.publicUrl],
     onboardings: createOnboardingStore(tables),
     states: createStateStore(tables),
-    audit: createAuditLog(tables),
+    audit,
     keys: createBrokerKeys(secrets),
     settings: {
       publicUrl: config.publicUrl,

@@ -5,6 +5,7 @@
  * @module
  */
 import { InvalidContinuationToken, StorageUnavailable } from '../adapters/tables/port.js';
+import type { ApplianceStore } from '../appliances/appliance-store.js';
 import {
   StaffAuthError,
   type StaffAuthenticator,
@@ -24,6 +25,7 @@ import { jsonReply, type HttpReply, type HttpRequestLike } from './types.js';
 export interface SupportDeps {
   readonly staffAuth: StaffAuthenticator;
   readonly tenants: TenantStore;
+  readonly appliances: ApplianceStore;
 }
 
 type SupportAction = (principal: StaffPrincipal) => Promise<HttpReply>;
@@ -162,10 +164,23 @@ export async function getTenant(deps: SupportDeps, request: HttpRequestLike): Pr
   if (!GUID.test(tenantId)) throw badRequest('tenantId must be a GUID.');
   const tenant = await deps.tenants.get(tenantId);
   if (!tenant) throw notFound(`No tenant ${tenantId.toLowerCase()} is known to the broker.`);
-  return jsonReply(200, tenantView(tenant), { 'cache-control': 'no-store' });
+  const appliances = await deps.appliances.list({ tenantId: tenant.tenantId, top: 100 });
+  return jsonReply(
+    200,
+    {
+      ...tenantView(tenant),
+      appliances: appliances.items.map((a) => ({
+        clientId: a.clientId,
+        status: a.status,
+        lastSeenAt: a.lastSeenAt,
+        tokenCount: a.tokenCount,
+      })),
+    },
+    { 'cache-control': 'no-store' },
+  );
 }
 
-/** A tenant as the support API shows it (SPEC.md `GET /api/tenants/{tenantId}`). */
+/** A tenant as the support API lists it; `GET /api/tenants/{tenantId}` adds its appliances (SPEC.md). */
 export function tenantView(t: TenantRecord) {
   return {
     tenantId: t.tenantId,
@@ -188,7 +203,5 @@ export function tenantView(t: TenantRecord) {
       : null,
     lastTokenAt: t.lastTokenAt,
     lastError: t.lastError,
-    // Appliances and the credentials held for the tenant come with the appliance and support issues.
-    appliances: [],
   };
 }

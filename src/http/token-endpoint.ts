@@ -27,6 +27,7 @@ export async function handleTokenRequest(
       authorization: request.headers.get('authorization'),
       form,
       ...(request.params.tenant !== undefined ? { pathTenant: request.params.tenant } : {}),
+      sourceAddress: sourceAddress(request),
     });
     return {
       status: 200,
@@ -77,4 +78,14 @@ export function authorizationServerMetadata(deps: { publicUrl: string; profiles:
     headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'public, max-age=3600' },
     body: JSON.stringify(metadata),
   };
+}
+
+/**
+ * The caller's address: the last X-Forwarded-For entry, which the platform's front end appends (a client can
+ * forge the earlier ones, not that one). The local host adds it from the socket the same way.
+ */
+export function sourceAddress(request: HttpRequestLike): string | undefined {
+  const forwarded = request.headers.get('x-forwarded-for');
+  const last = forwarded?.split(',').pop()?.trim();
+  return last ? last.slice(0, 64) : undefined;
 }

@@ -158,3 +158,26 @@ async function byAssertion(deps: ClientAuthDeps, form: ReadonlyMap<string, strin
   }
   return appliance;
 }
+
+/** The client id a request claims, read without checking anything (for throttling before authentication). */
+export function claimedClientId(
+  authorization: string | null,
+  form: ReadonlyMap<string, string>,
+): string | undefined {
+  try {
+    if (authorization && /^basic /i.test(authorization.trim())) {
+      const decoded = Buffer.from(authorization.trim().slice(6).trim(), 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      if (colon > 0)
+        return decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, ' ')).slice(0, 64).toLowerCase();
+    }
+    const assertion = form.get('client_assertion');
+    if (assertion) {
+      const iss = decodeJwt(assertion).iss;
+      return typeof iss === 'string' ? iss.slice(0, 64).toLowerCase() : undefined;
+    }
+    return form.get('client_id')?.slice(0, 64).toLowerCase();
+  } catch {
+    return undefined;
+  }
+}

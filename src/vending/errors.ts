@@ -75,3 +75,17 @@ export class TemporarilyUnavailable extends OAuthError {
     });
   }
 }
+
+/** Too many failed client authentications from this client id or address (issue 5 "Abuse"): 429 + Retry-After. */
+export class TooManyFailedAuthentications extends OAuthError {
+  constructor(retryAfterSeconds: number) {
+    super(
+      'temporarily_unavailable',
+      429,
+      `Too many failed client authentications; retry after ${retryAfterSeconds} s.`,
+      {
+        'retry-after': String(Math.max(1, retryAfterSeconds)),
+      },
+    );
+  }
+}

@@ -8,11 +8,14 @@
 import { EntraRefused } from '../adapters/entra/port.js';
 import type { ApplianceDirectory } from '../appliances/appliance-directory.js';
 import type { Profiles } from '../profiles/profiles.js';
-import { authenticateClient, type ClientAuthDeps } from './client-auth.js';
+import type { AuthThrottle } from './auth-throttle.js';
+import { authenticateClient, claimedClientId, type ClientAuthDeps } from './client-auth.js';
 import {
+  InvalidClient,
   InvalidGrant,
   InvalidRequest,
   InvalidScope,
+  TooManyFailedAuthentications,
   TemporarilyUnavailable,
   UnauthorizedClient,
   UnsupportedGrantType,
@@ -29,6 +32,8 @@ export interface VendDeps extends ClientAuthDeps {
   readonly tokens: TokenSource;
   /** Counts a vended token for an appliance (aggregated, flushed in the background). */
   readonly recordUsage?: (clientId: string, tenantId: string) => void;
+  /** Slows down repeated failed client authentication per client id and source address. */
+  readonly throttle?: AuthThrottle;
 }
 
 export interface TokenRequest {
@@ -36,6 +41,8 @@ export interface TokenRequest {
   readonly form: ReadonlyMap<string, string>;
   /** `{tenant}` of `POST /{tenant}/oauth2/v2.0/token`, when that alias was used. */
   readonly pathTenant?: string;
+  /** The caller's address, for throttling. */
+  readonly sourceAddress?: string;
 }
 
 export interface TokenResponse {
@@ -49,7 +56,7 @@ export interface TokenResponse {
 const CONSENT_MISSING = new Set(['7000229', '700016']);
 
 export async function issueToken(deps: VendDeps, req: TokenRequest): Promise<TokenResponse> {
-  const { appliance } = await authenticateClient(deps, req.authorization, req.form);
+  const { appliance } = await authenticate(deps, req);
 
   const grantType = req.form.get('grant_type');
   if (!grantType) throw new InvalidRequest('grant_type is required.');
@@ -120,6 +127,19 @@ export async function issueToken(deps: VendDeps, req: TokenRequest): Promise<Tok
     expires_in: Math.max(0, Math.floor((token.expiresOn.getTime() - deps.now().getTime()) / 1000)),
     scope,
   };
+}
+
+async function authenticate(deps: VendDeps, req: TokenRequest) {
+  if (!deps.throttle) return authenticateClient(deps, req.authorization, req.form);
+  const claimed = claimedClientId(req.authorization, req.form);
+  const wait = deps.throttle.blockedFor(claimed, req.sourceAddress);
+  if (wait > 0) throw new TooManyFailedAuthentications(wait);
+  try {
+    return await authenticateClient(deps, req.authorization, req.form);
+  } catch (err) {
+    if (err instanceof InvalidClient) deps.throttle.failure(claimed, req.sourceAddress);
+    throw err;
+  }
 }
 
 /** RFC 6749 §3.3 / FACTS.md §2: one resource's `.default` scope, one the appliance's profiles allow. */

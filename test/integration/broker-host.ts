@@ -13,6 +13,8 @@ import { installCoreModule, startFunctionsHost, type RunningHost } from '../../l
 export interface TestBroker extends RunningHost {
   /** A support-API token from the simulated Entra ID (see simulators/entra/control.ts for the fields). */
   staffToken(request?: Record<string, unknown>): Promise<string>;
+  /** Writes the usage counts now instead of at the next periodic flush. */
+  flushUsage(): Promise<void>;
 }
 
 export function sandboxSettings(): Record<string, string> {
@@ -41,8 +43,10 @@ export async function startTestBroker(overrides: Record<string, string> = {}, po
     await import(pathToFileURL(join(dir, file)).href);
   }
   const host = await startFunctionsHost({ port, registry, log: () => undefined });
+  const { broker } = await import('../../functions/runtime.js');
   return {
     ...host,
+    flushUsage: async () => (await broker()).usage.flush(),
     async staffToken(request = {}) {
       const res = await fetch(`${inject('controlUrl')}/_sim/staff-token`, {
         method: 'POST',

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { exportJWK, generateKeyPair, SignJWT, decodeJwt, type CryptoKey } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { consentedTenant, type ConsentedTenant } from '../helpers/consented-tenant.js';
 import { control } from '../helpers/sim-control.js';
 import { startTestBroker, type TestBroker } from './broker-host.js';
@@ -129,7 +129,8 @@ describe('token endpoint: success', () => {
 describe('token endpoint: private_key_jwt (RFC 7523)', () => {
   let key: CryptoKey;
   let client: string;
-  beforeAll(async () => {
+  // A client of its own per test, so that one test's refusals do not trip another's throttle.
+  beforeEach(async () => {
     const pair = await generateKeyPair('ES256');
     key = pair.privateKey;
     const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256' };
@@ -337,5 +338,67 @@ describe('token endpoint: refusals (RFC 6749 §5.2)', () => {
     expect(Date.parse(rotated.previousSecretValidUntil) - Date.now()).toBeGreaterThan(23 * 3600_000);
     expect((await token(cc, { authorization: basic(c.clientId, c.clientSecret) })).status).toBe(200);
     expect((await token(cc, { authorization: basic(c.clientId, rotated.clientSecret) })).status).toBe(200);
+  });
+});
+
+describe('token endpoint: abuse and usage', () => {
+  it('answers 429 with Retry-After after repeated failed authentication of one client id, before checking the secret', async () => {
+    const c = await register({
+      customerRef: 'PBX-BRUTE',
+      tenantId: tenant.tenantId,
+      profiles: ['exchange-imap'],
+      auth: { method: 'client_secret' },
+    });
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++)
+      statuses.push((await token(cc, { authorization: basic(c.clientId, `guess-${i}`) })).status);
+    expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));
+    const blocked = await token(cc, { authorization: basic(c.clientId, c.clientSecret) });
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(statuses[10]).toBe(429);
+  });
+
+  it('counts tokens per appliance without a write per request, and shows them after a flush', async () => {
+    const c = await register({
+      customerRef: 'PBX-USAGE',
+      tenantId: tenant.tenantId,
+      profiles: ['exchange-imap'],
+      auth: { method: 'client_secret' },
+    });
+    for (let i = 0; i < 5; i++)
+      expect((await token(cc, { authorization: basic(c.clientId, c.clientSecret) })).status).toBe(200);
+    const view = async () =>
+      (
+        await fetch(`${broker.url}/api/appliances/${c.clientId}`, {
+          headers: { authorization: `Bearer ${staff}` },
+        })
+      ).json();
+    expect(await view()).toMatchObject({ tokenCount: 0, lastSeenAt: null });
+    await broker.flushUsage();
+    expect(await view()).toMatchObject({ tokenCount: 5, lastSeenAt: expect.any(String) });
+    const t = (await (
+      await fetch(`${broker.url}/api/tenants/${tenant.tenantId}`, {
+        headers: { authorization: `Bearer ${staff}` },
+      })
+    ).json()) as {
+      lastTokenAt: string;
+      appliances: { clientId: string; tokenCount: number }[];
+    };
+    expect(t.lastTokenAt).toEqual(expect.any(String));
+    expect(t.appliances).toContainEqual(expect.objectContaining({ clientId: c.clientId, tokenCount: 5 }));
+    const audit = (await (
+      await fetch(`${broker.url}/api/audit?tenantId=${tenant.tenantId}&top=1000`, {
+        headers: { authorization: `Bearer ${staff}` },
+      })
+    ).json()) as {
+      items: { action: string; details: { clientId?: string; count?: number } }[];
+    };
+    expect(audit.items).toContainEqual(
+      expect.objectContaining({
+        action: 'tokens.issued',
+        details: expect.objectContaining({ clientId: c.clientId, count: 5 }),
+      }),
+    );
   });
 });
