@@ -402,3 +402,38 @@ describe('token endpoint: abuse and usage', () => {
     );
   });
 });
+
+describe('token endpoint: Microsoft unavailable', () => {
+  it('serves a valid cached token while Entra ID refuses connections, and answers 503 + Retry-After within 5 s without one', async () => {
+    const c = await register({
+      customerRef: 'PBX-OUTAGE',
+      tenantId: tenant.tenantId,
+      profiles: ['exchange-imap', 'exchange-smtp'],
+      auth: { method: 'client_secret' },
+    });
+    const auth = basic(c.clientId, c.clientSecret);
+    expect((await token(cc, { authorization: auth })).status).toBe(200); // warm for Exchange
+    const other = await consentedTenant(broker.url, staff, 'Cold Outage Ltd', ['exchange-imap']);
+    const cold = await register({
+      customerRef: 'PBX-COLD',
+      tenantId: other.tenantId,
+      profiles: ['exchange-imap'],
+      auth: { method: 'client_secret' },
+    });
+    // Entra hangs on the cold tenant longer than the 5 s deadline.
+    await control('POST', '/_sim/faults', {
+      target: 'entra',
+      kind: 'slow',
+      delayMs: 8_000,
+      pathContains: `/${other.tenantId}/oauth2`,
+      count: 2,
+    });
+    const started = Date.now();
+    const res = await token(cc, { authorization: basic(cold.clientId, cold.clientSecret) });
+    expect(Date.now() - started).toBeLessThan(6_000);
+    expect(res).toMatchObject({ status: 503, body: { error: 'temporarily_unavailable' } });
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+    // The warm tenant is still served from memory.
+    expect((await token(cc, { authorization: auth })).status).toBe(200);
+  });
+});
