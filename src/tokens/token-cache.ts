@@ -9,8 +9,9 @@
  *   four pointer writes to mark the entry most recently used.
  * - Single flight: one Entra request at a time per (tenant, scope); every caller that misses meanwhile joins it.
  * - A token with less than `minLifetimeSeconds` (5 min) left is never vended (issue 5 item 4). A hit that
- *   finds less than `refreshAheadSeconds` (10 min) left starts one background refresh with `fresh: true`;
- *   callers keep the still-valid token meanwhile. Refresh is driven by hits, not timers: an idle tenant
+ *   finds less than `refreshAheadSeconds` (10 min) left starts one background refresh with `fresh: true`
+ *   (for a token issued for less than 15 minutes: halfway through its vendable life); callers keep the
+ *   still-valid token meanwhile. Refresh is driven by hits, not timers: an idle tenant
  *   costs no Entra traffic (100,000 tenants refreshed by timers would be ~30 requests/s for nobody).
  * - Entra 429/5xx (`EntraUnavailable`): no request for that (tenant, scope) until its Retry-After has passed;
  *   a valid cached token is served meanwhile, otherwise `TokenUnavailable` (503 + Retry-After, SPEC.md).
@@ -27,11 +28,14 @@
  *   so the broker can mark the tenant and call `forgetTenant`.
  *
  * Memory bound: at most `maxEntries` (tenant, scope) entries (default 100,000), least recently used evicted
- * first. An entry costs the access token string (~1.5 KB for an Entra JWT, one byte per character) plus
- * ~250 bytes of bookkeeping (entry object, `VendedToken`, its `Date`, the resolved promise, the Map slot and
- * the tenant id); test/tokens/token-cache-memory.test.ts measures ~1.8 KB per entry at 100,000 entries, i.e.
- * ~180 MB for a full cache. Evicting an entry detaches it: a request in flight for it still answers its
- * callers but writes nothing back. No secret or token is put in any error message; this module logs nothing.
+ * first. An entry costs its access token string (~1.5 KB for an Entra JWT, one byte per character) plus
+ * ~480 bytes on 64-bit Node (no pointer compression): the entry object ~140, the token's `Date` 96, the
+ * resolved promise 48, the `VendedToken` ~45, boxed numbers ~50, the Map slot and the tenant id ~100.
+ * test/tokens/token-cache-memory.test.ts measures ~2.0 KB per entry at 100,000 entries (~195 MB for a
+ * full cache; issue 5 item 7 allows 4 KB). Evicting an entry detaches it: a request in flight for it still
+ * answers its callers but writes nothing back.
+ *
+ * No secret or token is put in any error message (SPEC.md Guarantees); this module logs nothing.
  * @module
  */
 import { EntraRefused, EntraUnavailable, type AppToken, type EntraTokens } from '../adapters/entra/port.js';
@@ -115,8 +119,10 @@ interface Waiter {
 /** One (tenant, scope): its token, what is under way for it, and its place in the LRU list. */
 class Entry {
   token: VendedToken | undefined = undefined;
-  /** `token.expiresOn` in ms, read on every hit. */
-  expiresAt = 0;
+  /** Vendable until (ms): expiry less the minimum lifetime. Read on every hit. */
+  vendUntil = 0;
+  /** A hit from this time (ms) on starts a background refresh. */
+  refreshAt = 0;
   /** `Promise.resolve(token)`, made once so that a hit allocates nothing. */
   resolved: Promise<VendedToken> | undefined = undefined;
   flight: Flight | undefined = undefined;
@@ -217,24 +223,29 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
     const e = lookup(tenantId, scope);
     if (e === undefined || e.token === undefined) return undefined;
     const t = now();
-    const left = e.expiresAt - t;
     // Issue 5 item 4: "A token with less than 5 minutes left is never vended".
-    if (left < minLifetimeMs) return undefined;
+    if (t > e.vendUntil) return undefined;
     hits += 1;
-    if (left < refreshAheadMs && e.flight === undefined && t >= e.backoffUntil && t >= e.refusalUntil)
+    if (t >= e.refreshAt && e.flight === undefined && t >= e.backoffUntil && t >= e.refusalUntil)
       startFlight(e, t, true);
     touch(e);
     return e;
   }
 
-  function store(e: Entry, token: AppToken): void {
+  /**
+   * Caches `token`, issued just before `t`. The refresh is due `refreshAheadSeconds` before expiry, or
+   * halfway through the vendable life of a short-lived token (a token lifetime policy can make tokens as
+   * short as 10 minutes): otherwise every hit on such a token would start a refresh.
+   */
+  function store(e: Entry, token: AppToken, t: number): VendedToken {
     const expiresAt = token.expiresOn.getTime();
-    if (e.token !== undefined && expiresAt <= e.expiresAt) return;
     // Keep only what is vended: not the roles or ids of the AppToken.
     const vended: VendedToken = Object.freeze({ accessToken: token.accessToken, expiresOn: token.expiresOn });
     e.token = vended;
-    e.expiresAt = expiresAt;
+    e.vendUntil = expiresAt - minLifetimeMs;
+    e.refreshAt = expiresAt - Math.min(refreshAheadMs, minLifetimeMs + (expiresAt - t - minLifetimeMs) / 2);
     e.resolved = Promise.resolve(vended);
+    return vended;
   }
 
   /**
@@ -261,7 +272,8 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
   }
 
   function settled(e: Entry, flight: Flight, token: AppToken): VendedToken {
-    if (e.flight === flight) e.flight = undefined;
+    const current = e.flight === flight;
+    if (current) e.flight = undefined;
     const t = now();
     if (token.expiresOn.getTime() - t < minLifetimeMs) {
       // Entra issues 60–90 minute tokens; one this short is unusable (issue 5 item 4) and not worth a retry now.
@@ -271,13 +283,17 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
         'Microsoft Entra ID issued a short-lived token',
       );
     }
-    if (!e.detached) {
-      store(e, token);
-      e.backoffUntil = 0;
-      e.refusal = undefined;
-      e.refusalUntil = 0;
-    }
-    return { accessToken: token.accessToken, expiresOn: token.expiresOn };
+    // A detached entry stores nothing; an abandoned request's late token only if it outlives the cached one.
+    if (
+      e.detached ||
+      (!current && e.token !== undefined && token.expiresOn.getTime() <= e.token.expiresOn.getTime())
+    )
+      return { accessToken: token.accessToken, expiresOn: token.expiresOn };
+    e.backoffUntil = 0;
+    e.refusal = undefined;
+    e.refusalUntil = 0;
+    // The stored object: cold and warm callers get the same one.
+    return store(e, token, t);
   }
 
   function failed(e: Entry, flight: Flight, err: unknown, background: boolean): never {

@@ -194,6 +194,20 @@ describe('lifetime (issue 5 item 4: "less than 5 minutes left is never vended"; 
     expect(entra.calls).toHaveLength(1);
   });
 
+  it('refreshes a short-lived token (10 minutes: a lifetime policy) halfway through its vendable life, once', async () => {
+    const first = await warmUp(T1, EXO, 10 * MIN);
+    vi.setSystemTime(first.expiresOn.getTime() - 8 * MIN);
+    await cache.get(T1, EXO);
+    expect(entra.calls).toHaveLength(1);
+    vi.setSystemTime(first.expiresOn.getTime() - 7.5 * MIN);
+    await cache.get(T1, EXO);
+    expect(entra.calls).toHaveLength(2);
+    const second = entra.answer(10 * MIN);
+    await vi.advanceTimersByTimeAsync(0);
+    for (let i = 0; i < 10; i++) expect((await cache.get(T1, EXO)).accessToken).toBe(second.accessToken);
+    expect(entra.calls).toHaveLength(2);
+  });
+
   it('a caller that misses while a refresh is out joins it', async () => {
     const first = await warmUp(T1, EXO, 60 * MIN);
     vi.setSystemTime(first.expiresOn.getTime() - 5 * MIN - 10_000);
