@@ -68,7 +68,12 @@ class RevalidatingCache<T> {
       this.refresh(id, entry).catch(() => undefined);
       return Promise.resolve(entry.value);
     }
-    const blocking = entry ?? { value: undefined, at: 0 };
+    // Concurrent misses share the one read through a placeholder entry that is always too old to use.
+    let blocking = entry;
+    if (!blocking) {
+      blocking = { value: undefined, at: -Infinity };
+      this.set(id, blocking);
+    }
     return this.refresh(id, blocking);
   }
 

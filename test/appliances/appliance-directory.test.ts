@@ -1,0 +1,84 @@
+/**
+ * The token endpoint's in-memory view of appliances and tenants: no I/O on the warm path, and a revocation
+ * written by any instance seen everywhere within 60 s (issue 5).
+ * @module
+ */
+import { describe, expect, it } from 'vitest';
+import { createApplianceDirectory } from '../../src/appliances/appliance-directory.js';
+import type { Appliance, ApplianceStore } from '../../src/appliances/appliance-store.js';
+import type { TenantStore } from '../../src/tenants/tenant-store.js';
+
+function stores() {
+  const rows = new Map<string, Appliance>();
+  let reads = 0;
+  const appliances: ApplianceStore = {
+    create: async (a) => void rows.set(a.clientId, a),
+    get: async (id) => {
+      reads++;
+      return rows.get(id);
+    },
+    update: async (a) => (rows.set(a.clientId, a), a),
+    list: async () => ({ items: [...rows.values()] }),
+  };
+  const tenants = { get: async () => undefined } as unknown as TenantStore;
+  return { rows, appliances, tenants, reads: () => reads };
+}
+
+const appliance = (status: 'active' | 'revoked'): Appliance => ({
+  clientId: 'c1',
+  customerRef: 'x',
+  tenantId: 't',
+  profiles: [],
+  authMethod: 'client_secret',
+  secrets: [],
+  jwks: [],
+  status,
+  createdAt: '',
+  createdBy: '',
+  revokedAt: null,
+  lastSeenAt: null,
+  tokenCount: 0,
+});
+
+describe('appliance directory', () => {
+  it('answers from memory for 30 s, refreshes behind the request until 60 s, and never serves older data', async () => {
+    let t = 0;
+    const s = stores();
+    s.rows.set('c1', appliance('active'));
+    const dir = createApplianceDirectory(s, { now: () => t });
+    expect((await dir.appliance('c1'))?.status).toBe('active');
+    expect(s.reads()).toBe(1);
+
+    // Another instance revokes it.
+    s.rows.set('c1', appliance('revoked'));
+    t = 29_000;
+    expect((await dir.appliance('c1'))?.status).toBe('active'); // warm: no I/O
+    expect(s.reads()).toBe(1);
+
+    t = 45_000;
+    expect((await dir.appliance('c1'))?.status).toBe('active'); // stale: served, refreshed behind
+    await new Promise((r) => setImmediate(r));
+    expect(s.reads()).toBe(2);
+    expect((await dir.appliance('c1'))?.status).toBe('revoked');
+  });
+
+  it('reads again before use once an entry is 60 s old, so a revocation is seen within 60 s even after a quiet spell', async () => {
+    let t = 0;
+    const s = stores();
+    s.rows.set('c1', appliance('active'));
+    const dir = createApplianceDirectory(s, { now: () => t });
+    await dir.appliance('c1');
+    s.rows.set('c1', appliance('revoked'));
+    t = 600_000;
+    expect((await dir.appliance('c1'))?.status).toBe('revoked');
+  });
+
+  it('remembers unknown client ids briefly and shares one read between concurrent misses', async () => {
+    const s = stores();
+    const dir = createApplianceDirectory(s, { now: () => 0 });
+    await Promise.all(Array.from({ length: 20 }, () => dir.appliance('nobody')));
+    expect(s.reads()).toBe(1);
+    expect(await dir.appliance('nobody')).toBeUndefined();
+    expect(s.reads()).toBe(1);
+  });
+});
