@@ -1,0 +1,92 @@
+/**
+ * A server under test in a child Node process of its own (the broker through local/host.js, the bare
+ * baseline, the oidc-provider peer): started with the bench's own Node, its output kept (last lines, for a
+ * harness error) rather than printed, its readiness read from a line it prints, its RSS read from /proc.
+ * @module
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+
+export interface ChildServer {
+  readonly pid: number;
+  /** The first match of `ready` in the child's output. */
+  readonly ready: RegExpExecArray;
+  /** Resident set size of the child process, in MiB (Linux /proc). */
+  rssMb(): Promise<number>;
+  /** The child's last lines of output (stdout and stderr). */
+  tail(): string;
+  stop(): Promise<void>;
+}
+
+export interface ChildOptions {
+  readonly script: string;
+  readonly args?: readonly string[];
+  readonly env?: NodeJS.ProcessEnv;
+  readonly nodeOptions?: readonly string[];
+  readonly ready: RegExp;
+  readonly timeoutMs?: number;
+}
+
+export async function startChildServer(options: ChildOptions): Promise<ChildServer> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...(options.nodeOptions ?? []), options.script, ...(options.args ?? [])],
+    { env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const lines: string[] = [];
+  let partial = '';
+  let onLine: ((line: string) => void) | undefined;
+  const take = (chunk: Buffer) => {
+    const parts = (partial + chunk.toString()).split('\n');
+    partial = parts.pop() ?? '';
+    for (const line of parts) {
+      lines.push(line);
+      if (lines.length > 60) lines.shift();
+      onLine?.(line);
+    }
+  };
+  child.stdout?.on('data', take);
+  child.stderr?.on('data', take);
+  const tail = () => [...lines, partial].join('\n').trim();
+
+  const ready = await new Promise<RegExpExecArray>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(
+        new Error(`${options.script} was not ready within ${options.timeoutMs ?? 30_000} ms:\n${tail()}`),
+      );
+    }, options.timeoutMs ?? 30_000);
+    const exited = (code: number | null, signal: NodeJS.Signals | null) => {
+      clearTimeout(timer);
+      reject(new Error(`${options.script} exited during start (${signal ?? `code ${code}`}):\n${tail()}`));
+    };
+    child.once('exit', exited);
+    onLine = (line) => {
+      const match = options.ready.exec(line);
+      if (!match) return;
+      clearTimeout(timer);
+      child.off('exit', exited);
+      onLine = undefined;
+      resolve(match);
+    };
+  });
+
+  return {
+    pid: child.pid!,
+    ready,
+    rssMb: async () => {
+      const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
+      const kb = Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? NaN);
+      return kb / 1024;
+    },
+    tail,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

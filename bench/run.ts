@@ -1,0 +1,471 @@
+/**
+ * `npm run bench [-- --tenants N]` (issue 5 item 7): starts the sandbox (Azurite in a temp folder, the
+ * simulated Microsoft cloud with a fresh CA) and the broker, registers N consented tenants with one
+ * appliance each, warms the token cache, then measures with autocannon, same connections and duration for
+ * each: (a) a bare `node:http` server answering a fixed token JSON of the same size, (b) the broker's
+ * `POST /oauth2/token` with client_secret_basic on the warm path, spread over all appliances, and (c)
+ * oidc-provider with one client_secret_basic client and the client-credentials grant. Then 200 concurrent
+ * cold requests for one fresh (tenant, resource). Its last line is one JSON object with the figures.
+ *
+ * Process model: the bench process runs the load generator, the simulators and a counting proxy in front
+ * of Azurite; each server under test runs alone in a child Node process (the broker exactly as under
+ * `npm start`: dist/local/host.js), so the load generator and the server never share an event loop. The
+ * broker is measured from outside: Entra token requests are counted at the Entra simulator, Table Storage
+ * operations at the proxy (the broker's BROKER_STORAGE names it), RSS from /proc.
+ *
+ * NODE_EXTRA_CA_CERTS is read at process start, so the bench first creates the CA in a temp folder and runs
+ * itself again as a child with the CA trusted (as local/start.ts does for the broker); the broker and the
+ * other servers inherit that.
+ *
+ * Options: --tenants N (default 10), --connections C (50), --duration S (10), --warmup S (2),
+ * --consent flow|store (default: flow up to 100 tenants, store above), --profile (the broker writes a V8
+ * CPU profile of the run into bench/.profiles/).
+ * @module
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startAzurite, type RunningAzurite } from '../local/azurite.js';
+import { writeCaBundle } from '../local/ca-bundle.js';
+import { freePort } from '../local/free-port.js';
+import { loadOrCreateSandboxTls } from '../simulators/common/ca.js';
+import { startSimulators, type RunningSimulators } from '../simulators/index.js';
+import { seedSandbox } from '../simulators/sandbox.js';
+import { startChildServer, type ChildServer } from './child-server.js';
+import { startCountingProxy, type CountingProxy } from './counting-proxy.js';
+import { countEntraTokenRequests } from './entra-counter.js';
+import { measure, type LoadRequest, type LoadResult } from './load.js';
+import {
+  basic,
+  EXCHANGE_SCOPE,
+  populate,
+  requestToken,
+  TOKEN_FORM,
+  warm,
+  type BenchAppliance,
+  type ConsentPath,
+} from './population.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const COLD_CONCURRENCY = 200;
+
+export interface BenchOptions {
+  readonly tenants: number;
+  readonly connections: number;
+  readonly durationSeconds: number;
+  readonly warmupSeconds: number;
+  readonly consent: ConsentPath;
+  readonly profile: boolean;
+}
+
+export function parseOptions(argv: readonly string[]): BenchOptions {
+  const value = (name: string): string | undefined => {
+    const i = argv.indexOf(`--${name}`);
+    if (i >= 0) return argv[i + 1];
+    return argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+  };
+  const int = (name: string, fallback: number, min: number): number => {
+    const text = value(name);
+    if (text === undefined) return fallback;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < min)
+      throw new Error(`--${name} must be an integer ≥ ${min}, got "${text}"`);
+    return n;
+  };
+  const tenants = int('tenants', 10, 1);
+  const consent = value('consent');
+  if (consent !== undefined && consent !== 'flow' && consent !== 'store')
+    throw new Error('--consent must be "flow" or "store"');
+  return {
+    tenants,
+    connections: int('connections', 50, 1),
+    durationSeconds: int('duration', 10, 1),
+    warmupSeconds: int('warmup', 2, 0),
+    consent:
+      consent === 'flow'
+        ? 'consent-flow'
+        : consent === 'store'
+          ? 'store'
+          : tenants <= 100
+            ? 'consent-flow'
+            : 'store',
+    profile: argv.includes('--profile'),
+  };
+}
+
+/** The outer process: makes the CA, then runs the bench in a child that trusts it; removes the temp folder. */
+async function outer(): Promise<number> {
+  const dir = await mkdtemp(join(tmpdir(), 'consent-broker-bench-'));
+  try {
+    const tls = await loadOrCreateSandboxTls(join(dir, 'tls'));
+    const bundle = await writeCaBundle(
+      join(dir, 'ca-bundle.pem'),
+      tls.caCertPem,
+      process.env.NODE_EXTRA_CA_CERTS,
+    );
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+      env: { ...process.env, NODE_EXTRA_CA_CERTS: bundle, BENCH_SANDBOX_DIR: dir },
+      stdio: 'inherit',
+    });
+    const forward = (signal: NodeJS.Signals) => child.kill(signal);
+    process.on('SIGINT', forward);
+    process.on('SIGTERM', forward);
+    return await new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : String(n));
+const round = (n: number, digits: number) => Number(n.toFixed(digits));
+const log = (line = '') => console.log(line);
+
+function describeLoad(r: LoadResult): string {
+  return (
+    `${r.title.padEnd(9)} ${fmt(r.rps, 0).padStart(7)} req/s   p50 ${fmt(r.p50Ms, 3)} ms   p90 ${fmt(r.p90Ms, 3)} ms   ` +
+    `p99 ${fmt(r.p99Ms, 3)} ms   max ${fmt(r.maxMs, 1)} ms   (${r.ok} ok, ${r.non2xx} non-2xx, ${r.errors} errors, ` +
+    `${r.timeouts} timeouts in ${fmt(r.durationSeconds, 2)} s; autocannon p50/p99 ${r.autocannonP50Ms}/${r.autocannonP99Ms} ms)`
+  );
+}
+
+/** 200 (or `n`) token requests at once on fresh connections; the status of each. */
+async function concurrentTokenRequests(port: number, authorization: string, n: number): Promise<number[]> {
+  const agent = new Agent({ keepAlive: false, maxSockets: n });
+  try {
+    return await Promise.all(
+      Array.from(
+        { length: n },
+        () =>
+          new Promise<number>((resolve, reject) => {
+            const req = request(
+              {
+                host: '127.0.0.1',
+                port,
+                method: 'POST',
+                path: '/oauth2/token',
+                agent,
+                headers: {
+                  authorization,
+                  'content-type': 'application/x-www-form-urlencoded',
+                  'content-length': Buffer.byteLength(TOKEN_FORM),
+                },
+              },
+              (res) => {
+                res.resume();
+                res.on('end', () => resolve(res.statusCode ?? 0));
+              },
+            );
+            req.on('error', reject);
+            req.end(TOKEN_FORM);
+          }),
+      ),
+    );
+  } finally {
+    agent.destroy();
+  }
+}
+
+async function inner(options: BenchOptions, dir: string): Promise<void> {
+  const started = Date.now();
+  const elapsed = () => `${fmt((Date.now() - started) / 1000, 1)} s`;
+  let sims: RunningSimulators | undefined;
+  let azurite: RunningAzurite | undefined;
+  let proxy: CountingProxy | undefined;
+  let broker: ChildServer | undefined;
+  const others: ChildServer[] = [];
+  const stopAll = async () => {
+    await Promise.allSettled(others.map((o) => o.stop()));
+    await broker?.stop();
+    await Promise.allSettled([sims?.close(), proxy?.close(), azurite?.stop()]);
+  };
+
+  log(
+    `Consent Broker benchmark: ${options.tenants} tenant(s), ${options.connections} connections, ${options.durationSeconds} s per target (+${options.warmupSeconds} s unrecorded warm-up), pipelining 1, loopback`,
+  );
+  try {
+    // ---------------------------------------------------------------- the sandbox and the broker
+    const tls = await loadOrCreateSandboxTls(join(dir, 'tls'));
+    [sims, azurite] = await Promise.all([
+      startSimulators(tls),
+      startAzurite({ location: join(dir, 'azurite') }),
+    ]);
+    const azuritePort = Number(new URL(azurite.tableEndpoint).port);
+    proxy = await startCountingProxy(azuritePort);
+    const brokerStorage = azurite.connectionString.replace(
+      `TableEndpoint=http://127.0.0.1:${azuritePort}/`,
+      `TableEndpoint=http://127.0.0.1:${proxy.port}/`,
+    );
+    if (brokerStorage === azurite.connectionString)
+      throw new Error('could not point the broker at the counting proxy');
+    const entra = countEntraTokenRequests(sims.world);
+    const port = await freePort();
+    const brokerUrl = `http://localhost:${port}`;
+    const ids = seedSandbox(sims.world, { publicUrl: brokerUrl });
+    const profileDir = join(root, 'bench', '.profiles');
+    if (options.profile) await mkdir(profileDir, { recursive: true });
+    broker = await startChildServer({
+      script: join(root, 'dist/local/host.js'),
+      env: {
+        ...process.env,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        BROKER_PUBLIC_URL: brokerUrl,
+        HOME_APP_CLIENT_ID: ids.homeApp.clientId,
+        HOME_APP_CLIENT_SECRET: ids.homeApp.clientSecret,
+        HOME_APP_CREDENTIAL_NAME: '',
+        ENTRA_AUTHORITY_HOST: sims.urls.entra,
+        GRAPH_ENDPOINT: sims.urls.graph,
+        KEY_VAULT_URL: sims.urls.keyVault,
+        BROKER_STORAGE: brokerStorage,
+        BROKER_STORAGE__tableServiceUri: '',
+        VENDOR_TENANT_ID: ids.vendorTenantId,
+        BROKER_VENDOR_NAME: 'Northwind Telephony',
+        AZURE_TENANT_ID: ids.brokerIdentity.tenantId,
+        AZURE_CLIENT_ID: ids.brokerIdentity.clientId,
+        AZURE_CLIENT_SECRET: ids.brokerIdentity.clientSecret,
+        AZURE_AUTHORITY_HOST: sims.urls.entra,
+      },
+      nodeOptions: options.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+      ready: /\[host\] serving/,
+      timeoutMs: 60_000,
+    });
+    log(
+      `[${elapsed()}] sandbox up: Azurite (via counting proxy :${proxy.port}), Entra/Graph/Key Vault simulators, broker pid ${broker.pid} on ${brokerUrl}`,
+    );
+
+    const staffRes = await fetch(`${sims.urls.control}/_sim/staff-token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user: ids.staff.admin }),
+    });
+    if (!staffRes.ok) throw new Error(`staff token: ${staffRes.status} ${await staffRes.text()}`);
+    const staffToken = ((await staffRes.json()) as { access_token: string }).access_token;
+    const ctx = {
+      brokerUrl,
+      staffToken,
+      world: sims.world,
+      homeAppId: ids.homeApp.clientId,
+      storageConnectionString: azurite.connectionString,
+    };
+
+    // ---------------------------------------------------------------- tenants, appliances, warm cache
+    const how =
+      options.consent === 'consent-flow'
+        ? 'through the real consent flow (onboarding, simulated Microsoft consent in the fetch-driven browser, broker proof)'
+        : "consent granted in the simulator World directly and tenant records written with the broker's TenantStore";
+    log(
+      `[${elapsed()}] registering ${options.tenants} + 1 (cold) tenant(s) ${how}; appliances through POST /api/appliances`,
+    );
+    const all = await populate(ctx, options.consent, 1, options.tenants + 1, (done) =>
+      log(`[${elapsed()}]   ${done} tenants registered`),
+    );
+    const appliances = all.slice(0, options.tenants);
+    const cold: BenchAppliance = all[options.tenants]!;
+    await new Promise((r) => setTimeout(r, 1_000));
+    const rssBeforeWarmMb = await broker.rssMb();
+    const entraBeforeWarm = entra.total();
+    const warmStarted = Date.now();
+    await warm(brokerUrl, appliances);
+    const warmSeconds = (Date.now() - warmStarted) / 1000;
+    const entraDuringWarm = entra.total() - entraBeforeWarm;
+    await new Promise((r) => setTimeout(r, 1_000));
+    const rssMb = await broker.rssMb();
+    log(
+      `[${elapsed()}] warmed: ${appliances.length} token requests in ${fmt(warmSeconds, 1)} s caused ${entraDuringWarm} Entra token request(s); ` +
+        `broker RSS ${fmt(rssBeforeWarmMb)} MiB before warming, ${fmt(rssMb)} MiB after`,
+    );
+    const sample = await requestToken(brokerUrl, appliances[0]!.authorization);
+    const bodyBytes = Buffer.byteLength(sample);
+
+    // ---------------------------------------------------------------- (a) baseline
+    const common = {
+      connections: options.connections,
+      durationSeconds: options.durationSeconds,
+      warmupSeconds: options.warmupSeconds,
+    };
+    const formHeaders = { 'content-type': 'application/x-www-form-urlencoded' };
+    const baselineServer = await startChildServer({
+      script: join(root, 'dist/bench/baseline-server.js'),
+      args: [String(bodyBytes), EXCHANGE_SCOPE],
+      ready: /^LISTENING (\d+)$/,
+    });
+    others.push(baselineServer);
+    const baselineUrl = `http://127.0.0.1:${baselineServer.ready[1]}`;
+    const baselineBody = await (
+      await fetch(`${baselineUrl}/oauth2/token`, { method: 'POST', body: TOKEN_FORM })
+    ).text();
+    log(
+      `[${elapsed()}] (a) baseline: bare node:http, fixed token JSON of ${Buffer.byteLength(baselineBody)} bytes (broker's answer: ${bodyBytes} bytes)`,
+    );
+    const baseline = await measure({
+      ...common,
+      title: 'baseline',
+      url: baselineUrl,
+      requests: [
+        {
+          path: '/oauth2/token',
+          headers: { ...formHeaders, authorization: appliances[0]!.authorization },
+          body: TOKEN_FORM,
+        },
+      ],
+    });
+    await baselineServer.stop();
+    log(describeLoad(baseline));
+
+    // ---------------------------------------------------------------- (b) vend, warm path
+    log(
+      `[${elapsed()}] (b) vend: POST /oauth2/token, client_secret_basic, round-robin over ${appliances.length} appliance(s)`,
+    );
+    const vendRequests: LoadRequest[] = appliances.map((a) => ({
+      path: '/oauth2/token',
+      headers: { ...formHeaders, authorization: a.authorization },
+      body: TOKEN_FORM,
+    }));
+    let entraAtStart = 0;
+    let storageAtStart = 0;
+    const storageKindsAtStart = new Map<string, number>();
+    const vend = await measure({
+      ...common,
+      title: 'vend',
+      url: `http://127.0.0.1:${port}`,
+      requests: vendRequests,
+      beforeMeasure: () => {
+        entraAtStart = entra.total();
+        storageAtStart = proxy!.count();
+        for (const [k, v] of proxy!.breakdown()) storageKindsAtStart.set(k, v);
+      },
+    });
+    const entraTokenRequests = entra.total() - entraAtStart;
+    const storageOps = proxy.count() - storageAtStart;
+    const storageKinds = [...proxy.breakdown()]
+      .map(([k, v]) => [k, v - (storageKindsAtStart.get(k) ?? 0)] as const)
+      .filter(([, v]) => v > 0)
+      .map(([k, v]) => `${k}: ${v}`);
+    const storageOpsPerVend = vend.ok > 0 ? storageOps / vend.ok : NaN;
+    log(describeLoad(vend));
+    log(
+      `          during the measured run: ${entraTokenRequests} Entra token request(s); ${storageOps} Table Storage operation(s)${storageKinds.length ? ` (${storageKinds.join(', ')})` : ''} = ${fmt(storageOpsPerVend, 5)} per vend`,
+    );
+
+    // ---------------------------------------------------------------- (c) peer: oidc-provider
+    const peerId = 'bench-peer-client';
+    const peerSecret = randomBytes(32).toString('base64url');
+    const peerServer = await startChildServer({
+      script: join(root, 'dist/bench/peer-server.js'),
+      args: [peerId, peerSecret, EXCHANGE_SCOPE],
+      ready: /^LISTENING (\d+)$/,
+    });
+    others.push(peerServer);
+    const peerUrl = `http://127.0.0.1:${peerServer.ready[1]}`;
+    const peerHeaders = { ...formHeaders, authorization: basic(peerId, peerSecret) };
+    const peerCheck = await fetch(`${peerUrl}/token`, {
+      method: 'POST',
+      headers: peerHeaders,
+      body: TOKEN_FORM,
+    });
+    const peerCheckBody = await peerCheck.text();
+    if (peerCheck.status !== 200 || !/"access_token"/.test(peerCheckBody))
+      throw new Error(
+        `oidc-provider did not issue a token: ${peerCheck.status} ${peerCheckBody}\n${peerServer.tail()}`,
+      );
+    log(
+      `[${elapsed()}] (c) peer: oidc-provider, client_credentials + client_secret_basic, in-memory adapter; its answer: ${peerCheckBody.replace(/"access_token":"[^"]+"/, '"access_token":"…"')}`,
+    );
+    const peer = await measure({
+      ...common,
+      title: 'peer',
+      url: peerUrl,
+      requests: [{ path: '/token', headers: peerHeaders, body: TOKEN_FORM }],
+    });
+    await peerServer.stop();
+    log(describeLoad(peer));
+
+    // ---------------------------------------------------------------- cold, concurrent
+    const coldBefore = entra.forTenant(cold.tenantId);
+    const statuses = await concurrentTokenRequests(port, cold.authorization, COLD_CONCURRENCY);
+    const coldEntra = entra.forTenant(cold.tenantId) - coldBefore;
+    const coldOk = statuses.filter((s) => s === 200).length;
+    log(
+      `[${elapsed()}] cold: ${COLD_CONCURRENCY} concurrent requests for one fresh (tenant, resource): ${coldOk} answered 200, ${coldEntra} Entra token request(s)`,
+    );
+
+    await stopAll();
+    broker = undefined;
+
+    // ---------------------------------------------------------------- report
+    const ratio = vend.rps / baseline.rps;
+    const ratioVsPeer = vend.rps / peer.rps;
+    const growthKb = ((rssMb - rssBeforeWarmMb) * 1024) / appliances.length;
+    const targets: [string, boolean, string][] = [
+      ['ratio ≥ 0.5', ratio >= 0.5, fmt(ratio, 3)],
+      ['ratio_vs_peer ≥ 2', ratioVsPeer >= 2, fmt(ratioVsPeer, 3)],
+      [
+        'vend_p99_ms ≤ 3 × baseline_p99_ms',
+        vend.p99Ms <= 3 * baseline.p99Ms,
+        `${fmt(vend.p99Ms, 3)} vs ${fmt(3 * baseline.p99Ms, 3)}`,
+      ],
+      ['entra_token_requests = 0 (warm path)', entraTokenRequests === 0, String(entraTokenRequests)],
+      ['storage_ops_per_vend ≤ 0.01 (warm path)', storageOpsPerVend <= 0.01, fmt(storageOpsPerVend, 5)],
+      [
+        `cold_concurrent_entra_requests = 1 (${COLD_CONCURRENCY} concurrent)`,
+        coldEntra === 1 && coldOk === COLD_CONCURRENCY,
+        `${coldEntra} (${coldOk}/${COLD_CONCURRENCY} answered 200)`,
+      ],
+    ];
+    if (options.tenants >= 1000)
+      targets.push(['RSS growth ≤ 4 KB per cached token', growthKb <= 4, `${fmt(growthKb, 2)} KB`]);
+    log();
+    log(
+      `Results (${options.tenants} tenants, ${options.consent === 'consent-flow' ? 'consented through the real flow' : 'consent in the World + records via TenantStore'}; total ${elapsed()})`,
+    );
+    log(
+      `  baseline ${fmt(baseline.rps, 0)} req/s, vend ${fmt(vend.rps, 0)} req/s, peer ${fmt(peer.rps, 0)} req/s`,
+    );
+    log(
+      `  broker RSS after warming: ${fmt(rssMb)} MiB (before warming ${fmt(rssBeforeWarmMb)} MiB; growth ${fmt(growthKb, 2)} KB per cached token over ${appliances.length} tokens — includes the directory's appliance and tenant entries and MSAL's per-tenant clients)`,
+    );
+    for (const [name, met, value] of targets) log(`  ${met ? 'MET   ' : 'MISSED'} ${name}: ${value}`);
+    if (options.tenants >= 1000)
+      log("  (vend_p50_ms within 1.2× of the 10-tenant run: compare this p50 with that run's JSON)");
+    if (options.profile) log(`  CPU profile of the broker: ${profileDir}`);
+    log(
+      JSON.stringify({
+        baseline_rps: round(baseline.rps, 1),
+        vend_rps: round(vend.rps, 1),
+        ratio: round(ratio, 3),
+        peer_rps: round(peer.rps, 1),
+        ratio_vs_peer: round(ratioVsPeer, 3),
+        baseline_p50_ms: round(baseline.p50Ms, 3),
+        baseline_p99_ms: round(baseline.p99Ms, 3),
+        vend_p50_ms: round(vend.p50Ms, 3),
+        vend_p99_ms: round(vend.p99Ms, 3),
+        entra_token_requests: entraTokenRequests,
+        storage_ops_per_vend: round(storageOpsPerVend, 5),
+        tenants: options.tenants,
+        rss_mb: round(rssMb, 1),
+        cold_concurrent_entra_requests: coldEntra,
+      }),
+    );
+  } catch (err) {
+    if (broker) console.error(`broker output (last lines):\n${broker.tail()}`);
+    await stopAll();
+    throw err;
+  }
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const dir = process.env.BENCH_SANDBOX_DIR;
+  if (!dir) process.exit(await outer());
+  await inner(options, dir);
+  process.exit(0);
+}
+
+main().catch((err: unknown) => {
+  console.error(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  process.exit(1);
+});
