@@ -132,7 +132,18 @@ export function parseTop(value: string | undefined, fallback = 50, max = 100): n
 
 /** `GET /api/tenants` */
 export async function listTenants(deps: SupportDeps, request: HttpRequestLike): Promise<HttpReply> {
-  const q = strictQuery(request, ['status', 'top', 'continuationToken']);
+  const q = strictQuery(request, ['status', 'customerRef', 'domain', 'top', 'continuationToken']);
+  const customerRef = q.get('customerRef');
+  const domain = q.get('domain');
+  if (customerRef !== undefined && (customerRef.length === 0 || customerRef.length > 128))
+    throw badRequest('customerRef must be 1 to 128 characters.');
+  if (
+    domain !== undefined &&
+    !/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i.test(domain)
+  )
+    throw badRequest('domain must be a DNS domain name.');
+  if (customerRef !== undefined && domain !== undefined)
+    throw badRequest('Filter by customerRef or by domain, not both.');
   const status = q.get('status');
   if (status !== undefined && !TENANT_STATUSES.includes(status as TenantStatus)) {
     throw badRequest(`status must be one of ${TENANT_STATUSES.join(', ')}.`);
@@ -146,6 +157,8 @@ export async function listTenants(deps: SupportDeps, request: HttpRequestLike): 
   }
   const page = await deps.tenants.list({
     status: status as TenantStatus | undefined,
+    ...(customerRef !== undefined ? { customerRef } : {}),
+    ...(domain !== undefined ? { domain } : {}),
     top: parseTop(q.get('top')),
     continuationToken,
   });

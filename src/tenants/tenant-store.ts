@@ -61,15 +61,40 @@ export interface TenantPage {
 
 export interface TenantStore {
   get(tenantId: string): Promise<TenantRecord | undefined>;
-  /** Tenants in tenant-id order; `status` filters. */
-  list(query: { status?: TenantStatus; top: number; continuationToken?: string }): Promise<TenantPage>;
+  /**
+   * Tenants in tenant-id order. `status`, `customerRef` and `domain` filter (exact, case-insensitive for the
+   * last two); with `customerRef` or `domain` a page may hold fewer than `top` items when `status` also filters.
+   */
+  list(query: TenantQuery): Promise<TenantPage>;
   /** Inserts or replaces the record. */
   save(record: TenantRecord): Promise<void>;
   /** Replaces the record only if unchanged since it was read (its etag); throws RowChanged otherwise. */
   replace(record: TenantRecord): Promise<void>;
 }
 
+export interface TenantQuery {
+  readonly status?: TenantStatus;
+  readonly customerRef?: string;
+  readonly domain?: string;
+  readonly top: number;
+  readonly continuationToken?: string;
+}
+
 const PARTITION = 'tenant';
+
+/**
+ * Index rows in the same table, one per customer reference and per verified domain of a tenant, so that those
+ * filters are one partition query each (the values sit in JSON columns that OData cannot search). Partition keys
+ * may not hold `/ \\ # ?` or control characters, hence the base64url of the lower-cased value.
+ */
+const indexKey = (kind: 'ref' | 'domain', value: string) =>
+  `${kind}:${Buffer.from(value.toLowerCase()).toString('base64url')}`;
+function indexKeys(r: { customerRefs: readonly string[]; verifiedDomains: readonly string[] }): Set<string> {
+  return new Set([
+    ...r.customerRefs.map((v) => indexKey('ref', v)),
+    ...r.verifiedDomains.map((v) => indexKey('domain', v)),
+  ]);
+}
 
 export function createTenantStore(storage: TableStorage): TenantStore {
   const table: Table = storage.table('tenants');
@@ -78,26 +103,61 @@ export function createTenantStore(storage: TableStorage): TenantStore {
       const row = await table.get(PARTITION, tenantId.toLowerCase());
       return row ? fromRow(row) : undefined;
     },
-    async list({ status, top, continuationToken }) {
-      const page = await table.query({
-        partitionKey: PARTITION,
-        where: status ? { status } : undefined,
-        top,
-        continuationToken,
-      });
-      return {
-        items: page.rows.map(fromRow),
-        ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}),
-      };
+    async list({ status, customerRef, domain, top, continuationToken }) {
+      if (customerRef === undefined && domain === undefined) {
+        const page = await table.query({
+          partitionKey: PARTITION,
+          where: status ? { status } : undefined,
+          top,
+          continuationToken,
+        });
+        return {
+          items: page.rows.map(fromRow),
+          ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}),
+        };
+      }
+      const partitionKey =
+        customerRef !== undefined ? indexKey('ref', customerRef) : indexKey('domain', domain!);
+      const page = await table.query({ partitionKey, top, continuationToken });
+      const found = await Promise.all(page.rows.map((r) => table.get(PARTITION, r.rowKey)));
+      const items = found
+        .filter((r) => r !== undefined)
+        .map(fromRow)
+        // The index may lag a change for a moment: the tenant row decides.
+        .filter(
+          (t) =>
+            customerRef === undefined ||
+            t.customerRefs.some((c) => c.toLowerCase() === customerRef.toLowerCase()),
+        )
+        .filter(
+          (t) =>
+            domain === undefined || t.verifiedDomains.some((d) => d.toLowerCase() === domain.toLowerCase()),
+        )
+        .filter((t) => status === undefined || t.status === status);
+      return { items, ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}) };
     },
     async save(record) {
+      const before = await table.get(PARTITION, record.tenantId.toLowerCase());
       await table.upsert(toRow(record));
+      await syncIndex(table, before ? fromRow(before) : undefined, record);
     },
     async replace(record) {
       if (!record.etag) throw new RowChanged();
+      const before = await table.get(PARTITION, record.tenantId.toLowerCase());
       await table.replace(toRow(record), record.etag);
+      await syncIndex(table, before ? fromRow(before) : undefined, record);
     },
   };
+}
+
+async function syncIndex(table: Table, before: TenantRecord | undefined, after: TenantRecord): Promise<void> {
+  const id = after.tenantId.toLowerCase();
+  const now = indexKeys(after);
+  const was = before ? indexKeys(before) : new Set<string>();
+  await Promise.all([
+    ...[...now].filter((k) => !was.has(k)).map((k) => table.upsert({ partitionKey: k, rowKey: id })),
+    ...[...was].filter((k) => !now.has(k)).map((k) => table.delete(k, id)),
+  ]);
 }
 
 function toRow(r: TenantRecord) {
