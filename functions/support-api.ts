@@ -1,7 +1,7 @@
 /** The support API's routes (SPEC.md "Vendor support"); behaviour lives in src/http/support-api.ts. @module */
 import { app } from '@azure/functions';
 import { listAudit } from '../src/http/audit-api.js';
-import { asStaff, getTenant, listTenants } from '../src/http/support-api.js';
+import { asStaff, deleteTenant, getTenant, listTenants } from '../src/http/support-api.js';
 import { broker } from './runtime.js';
 
 app.http('listTenants', {
@@ -31,5 +31,15 @@ app.http('listAudit', {
   handler: async (request, context) => {
     const b = await broker();
     return asStaff(b, request, 'Broker.Read', context, () => listAudit(b, request));
+  },
+});
+
+app.http('offboardTenant', {
+  methods: ['DELETE'],
+  route: 'api/tenants/{tenantId}',
+  authLevel: 'anonymous',
+  handler: async (request, context) => {
+    const b = await broker();
+    return asStaff(b, request, 'Broker.Admin', context, (staff) => deleteTenant(b, request, staff));
   },
 });

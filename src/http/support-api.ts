@@ -6,6 +6,7 @@
  */
 import { InvalidContinuationToken, StorageUnavailable } from '../adapters/tables/port.js';
 import type { ApplianceStore } from '../appliances/appliance-store.js';
+import { offboardTenant, type OffboardDeps } from '../tenants/offboard.js';
 import {
   StaffAuthError,
   type StaffAuthenticator,
@@ -217,4 +218,22 @@ export function tenantView(t: TenantRecord) {
     lastTokenAt: t.lastTokenAt,
     lastError: t.lastError,
   };
+}
+
+/** `DELETE /api/tenants/{tenantId}` (Broker.Admin): offboard; the tombstone stays visible. */
+export async function deleteTenant(
+  deps: SupportDeps & OffboardDeps,
+  request: HttpRequestLike,
+  staff: StaffPrincipal,
+): Promise<HttpReply> {
+  strictQuery(request, []);
+  const tenantId = request.params.tenantId ?? '';
+  if (!GUID.test(tenantId)) throw badRequest('tenantId must be a GUID.');
+  const tenant = await deps.tenants.get(tenantId);
+  if (!tenant) throw notFound(`No tenant ${tenantId.toLowerCase()} is known to the broker.`);
+  const tombstone =
+    tenant.status === 'offboarded'
+      ? tenant
+      : await offboardTenant(deps, tenant, { kind: 'staff', id: staff.objectId, name: staff.displayName });
+  return jsonReply(200, tenantView(tombstone), { 'cache-control': 'no-store' });
 }
