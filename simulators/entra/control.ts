@@ -5,6 +5,7 @@
  *                                                       identifierUris?, appRoles?, requiredRoles?, accessTokenVersion?,
  *                                                       groupMembershipClaims?, idTokenOptionalClaims?}
  *   POST /_sim/apps/{appId}/secrets                    {value?, lifetimeSeconds?} → {keyId, value, expiresAt}
+ *   DELETE /_sim/apps/{appId}/secrets/{keyId}
  *   POST /_sim/apps/{appId}/certificates               {certificatePem} → {keyId, thumbprintSha256, thumbprintSha1, expiresAt}
  *   PUT  /_sim/tenants/{tenant}/consent-replication-delay  {delayMs}: consents given on the admin-consent page
  *                                                       stay unprovable (AADSTS700016) this long
@@ -186,6 +187,14 @@ export function entraControlRoutesFor(ctx: SimContext): SimRoute[] {
         value: secret.value,
         expiresAt: new Date(secret.expiresAt).toISOString(),
       });
+    }),
+    // Removing a secret from the app registration, as an admin does after rotating it.
+    route('DELETE', '/_sim/apps/{appId}/secrets/{keyId}', (p) => {
+      const app = appOf(p.appId);
+      const before = app.secrets.length;
+      app.secrets = app.secrets.filter((s) => s.keyId !== p.keyId);
+      if (app.secrets.length === before) throw new NotFound(`no secret ${p.keyId}`);
+      return { status: 204 };
     }),
     route('POST', '/_sim/apps/{appId}/certificates', (p, b) => {
       const app = appOf(p.appId);

@@ -7,7 +7,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import type { EntraCredential, MsalEntraConfig } from '../adapters/entra/msal.js';
-import type { EntraTokens } from '../adapters/entra/port.js';
+import { EntraRefused, type EntraTokens } from '../adapters/entra/port.js';
 import type { AdminSignIn } from '../adapters/entra/sign-in.js';
 import type { SecretStore } from '../adapters/keyvault/port.js';
 import type { HomeAppCredentialSource } from '../config.js';
@@ -19,12 +19,27 @@ export class HomeAppCredentialInvalid extends Error {
   }
 }
 
+/** A credential as read, with the Key Vault version it came from (`setting` for HOME_APP_CLIENT_SECRET). */
+export interface LoadedCredential {
+  readonly credential: EntraCredential;
+  readonly version: string;
+  readonly expiresOn?: Date;
+}
+
 /** Reads the credential from its source; never includes its value in an error. */
 export async function readHomeAppCredential(
   source: HomeAppCredentialSource,
   secrets: SecretStore,
 ): Promise<EntraCredential> {
-  if (source.kind === 'secret') return { kind: 'secret', secret: source.secret };
+  return (await loadHomeAppCredential(source, secrets)).credential;
+}
+
+export async function loadHomeAppCredential(
+  source: HomeAppCredentialSource,
+  secrets: SecretStore,
+): Promise<LoadedCredential> {
+  if (source.kind === 'secret')
+    return { credential: { kind: 'secret', secret: source.secret }, version: 'setting' };
   const stored = await secrets.get(source.name);
   if (!stored)
     throw new HomeAppCredentialInvalid(
@@ -37,7 +52,14 @@ export async function readHomeAppCredential(
   }
   const pem =
     stored.contentType === 'application/x-pem-file' || stored.value.includes('-----BEGIN CERTIFICATE-----');
-  return pem ? certificateCredential(stored.value, source.name) : { kind: 'secret', secret: stored.value };
+  const credential: EntraCredential = pem
+    ? certificateCredential(stored.value, source.name)
+    : { kind: 'secret', secret: stored.value };
+  return {
+    credential,
+    version: stored.version,
+    ...(stored.expiresOn ? { expiresOn: stored.expiresOn } : {}),
+  };
 }
 
 function certificateCredential(pem: string, name: string): EntraCredential {
@@ -68,19 +90,37 @@ function certificateCredential(pem: string, name: string): EntraCredential {
  * missing) is not remembered: the next request tries again.
  */
 export function createHomeAppEntraTokens(options: HomeAppClientOptions<EntraTokens>): EntraTokens {
-  const ready = lazyWithCredential(options);
+  const lazy = lazyWithCredential(options);
   return {
-    acquireAppToken: async (tenantId, scope, acquireOptions) =>
-      (await ready()).acquireAppToken(tenantId, scope, acquireOptions),
+    async acquireAppToken(tenantId, scope, acquireOptions) {
+      const client = await lazy.get();
+      try {
+        return await client.acquireAppToken(tenantId, scope, acquireOptions);
+      } catch (err) {
+        // Entra says the credential is wrong or expired: it may have just been rotated in Key Vault.
+        if (
+          !(err instanceof EntraRefused) ||
+          !CREDENTIAL_CODES.has(err.aadsts ?? '') ||
+          options.source.kind !== 'keyVault'
+        )
+          throw err;
+        const reloaded = await lazy.reload();
+        if (reloaded === client) throw err;
+        return reloaded.acquireAppToken(tenantId, scope, acquireOptions);
+      }
+    },
   };
 }
 
+/** AADSTS7000215 invalid secret, 7000222 expired secret, 700027 bad certificate signature (FACTS.md §3). */
+const CREDENTIAL_CODES = new Set(['7000215', '7000222', '700027']);
+
 /** The admin sign-in of the consent flow, with the home app's credential read on first use. */
 export function createHomeAppAdminSignIn(options: HomeAppClientOptions<AdminSignIn>): AdminSignIn {
-  const ready = lazyWithCredential(options);
+  const lazy = lazyWithCredential(options);
   return {
-    authorizationUrl: async (request) => (await ready()).authorizationUrl(request),
-    redeemCode: async (request) => (await ready()).redeemCode(request),
+    authorizationUrl: async (request) => (await lazy.get()).authorizationUrl(request),
+    redeemCode: async (request) => (await lazy.get()).redeemCode(request),
   };
 }
 
@@ -90,19 +130,58 @@ interface HomeAppClientOptions<T> {
   readonly source: HomeAppCredentialSource;
   readonly secrets: SecretStore;
   readonly create: (config: MsalEntraConfig) => T;
+  readonly now?: () => number;
 }
 
-function lazyWithCredential<T>(options: HomeAppClientOptions<T>): () => Promise<T> {
-  let client: Promise<T> | undefined;
-  return () => {
-    client ??= readHomeAppCredential(options.source, options.secrets).then(
-      (credential) =>
-        options.create({ authorityHost: options.authorityHost, clientId: options.clientId, credential }),
+/**
+ * A credential kept in Key Vault is read again at most every CREDENTIAL_REFRESH_SECONDS, behind the requests:
+ * when an operator rotates it (a new version of the secret), the broker uses the new one from then on, with no
+ * restart. One given in HOME_APP_CLIENT_SECRET changes only with the app setting (which restarts the app).
+ */
+export const CREDENTIAL_REFRESH_SECONDS = 300;
+
+interface LazyClient<T> {
+  get(): Promise<T>;
+  /** Reads the credential now; resolves to the client in use afterwards (a new one if it changed). */
+  reload(): Promise<T>;
+}
+
+function lazyWithCredential<T>(options: HomeAppClientOptions<T>): LazyClient<T> {
+  const now = options.now ?? Date.now;
+  let current: { client: T; version: string; readAt: number } | undefined;
+  let loading: Promise<{ client: T }> | undefined;
+  const load = () => {
+    loading ??= loadHomeAppCredential(options.source, options.secrets).then(
+      (loaded) => {
+        loading = undefined;
+        if (!current || current.version !== loaded.version) {
+          const client = options.create({
+            authorityHost: options.authorityHost,
+            clientId: options.clientId,
+            credential: loaded.credential,
+          });
+          current = { client, version: loaded.version, readAt: now() };
+        } else current.readAt = now();
+        return current;
+      },
       (err: unknown) => {
-        client = undefined;
+        loading = undefined;
         throw err;
       },
     );
-    return client;
+    return loading;
+  };
+  return {
+    async get() {
+      if (!current) return (await load()).client;
+      if (options.source.kind === 'keyVault' && now() - current.readAt >= CREDENTIAL_REFRESH_SECONDS * 1000) {
+        // Behind the request: a Key Vault hiccup must not fail token requests while the current credential works.
+        load().catch(() => undefined);
+      }
+      return current.client;
+    },
+    async reload() {
+      return (await load()).client;
+    },
   };
 }
