@@ -19,7 +19,8 @@
  *
  * Options: --tenants N (default 10), --connections C (50), --duration S (10), --warmup S (2),
  * --consent flow|store (default: flow up to 100 tenants, store above), --profile (the broker writes a V8
- * CPU profile of the run into bench/.profiles/).
+ * CPU profile of the run into bench/.profiles/), --direct (also measure src/'s token endpoint behind bare
+ * node:http, bench/direct-host.ts, to tell the broker's own cost from the hosting adapter's).
  * @module
  */
 import { spawn } from 'node:child_process';
@@ -60,6 +61,8 @@ export interface BenchOptions {
   readonly warmupSeconds: number;
   readonly consent: ConsentPath;
   readonly profile: boolean;
+  /** Also measure src/'s token endpoint behind bare node:http (bench/direct-host.ts), for diagnosis. */
+  readonly direct: boolean;
 }
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
@@ -94,6 +97,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
             ? 'consent-flow'
             : 'store',
     profile: argv.includes('--profile'),
+    direct: argv.includes('--direct'),
   };
 }
 
@@ -207,28 +211,29 @@ async function inner(options: BenchOptions, dir: string): Promise<void> {
     const ids = seedSandbox(sims.world, { publicUrl: brokerUrl });
     const profileDir = join(root, 'bench', '.profiles');
     if (options.profile) await mkdir(profileDir, { recursive: true });
+    const brokerEnv: NodeJS.ProcessEnv = {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      BROKER_PUBLIC_URL: brokerUrl,
+      HOME_APP_CLIENT_ID: ids.homeApp.clientId,
+      HOME_APP_CLIENT_SECRET: ids.homeApp.clientSecret,
+      HOME_APP_CREDENTIAL_NAME: '',
+      ENTRA_AUTHORITY_HOST: sims.urls.entra,
+      GRAPH_ENDPOINT: sims.urls.graph,
+      KEY_VAULT_URL: sims.urls.keyVault,
+      BROKER_STORAGE: brokerStorage,
+      BROKER_STORAGE__tableServiceUri: '',
+      VENDOR_TENANT_ID: ids.vendorTenantId,
+      BROKER_VENDOR_NAME: 'Northwind Telephony',
+      AZURE_TENANT_ID: ids.brokerIdentity.tenantId,
+      AZURE_CLIENT_ID: ids.brokerIdentity.clientId,
+      AZURE_CLIENT_SECRET: ids.brokerIdentity.clientSecret,
+      AZURE_AUTHORITY_HOST: sims.urls.entra,
+    };
     broker = await startChildServer({
       script: join(root, 'dist/local/host.js'),
-      env: {
-        ...process.env,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        BROKER_PUBLIC_URL: brokerUrl,
-        HOME_APP_CLIENT_ID: ids.homeApp.clientId,
-        HOME_APP_CLIENT_SECRET: ids.homeApp.clientSecret,
-        HOME_APP_CREDENTIAL_NAME: '',
-        ENTRA_AUTHORITY_HOST: sims.urls.entra,
-        GRAPH_ENDPOINT: sims.urls.graph,
-        KEY_VAULT_URL: sims.urls.keyVault,
-        BROKER_STORAGE: brokerStorage,
-        BROKER_STORAGE__tableServiceUri: '',
-        VENDOR_TENANT_ID: ids.vendorTenantId,
-        BROKER_VENDOR_NAME: 'Northwind Telephony',
-        AZURE_TENANT_ID: ids.brokerIdentity.tenantId,
-        AZURE_CLIENT_ID: ids.brokerIdentity.clientId,
-        AZURE_CLIENT_SECRET: ids.brokerIdentity.clientSecret,
-        AZURE_AUTHORITY_HOST: sims.urls.entra,
-      },
+      env: brokerEnv,
       nodeOptions: options.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
       ready: /\[host\] serving/,
       timeoutMs: 60_000,
@@ -384,6 +389,27 @@ async function inner(options: BenchOptions, dir: string): Promise<void> {
     await peerServer.stop();
     log(describeLoad(peer));
 
+    // ---------------------------------------------------------------- diagnosis: no Functions adapter
+    let direct: LoadResult | undefined;
+    if (options.direct) {
+      const directPort = await freePort();
+      const directServer = await startChildServer({
+        script: join(root, 'dist/bench/direct-host.js'),
+        env: { ...brokerEnv, PORT: String(directPort) },
+        ready: /\[host\] serving/,
+        timeoutMs: 60_000,
+      });
+      others.push(directServer);
+      const directUrl = `http://127.0.0.1:${directPort}`;
+      await warm(directUrl, appliances);
+      log(
+        `[${elapsed()}] (diagnosis) vend-direct: src/'s handleTokenRequest behind bare node:http (bench/direct-host.ts), its own warmed cache`,
+      );
+      direct = await measure({ ...common, title: 'direct', url: directUrl, requests: vendRequests });
+      await directServer.stop();
+      log(describeLoad(direct));
+    }
+
     // ---------------------------------------------------------------- cold, concurrent
     const coldBefore = entra.forTenant(cold.tenantId);
     const statuses = await concurrentTokenRequests(port, cold.authorization, COLD_CONCURRENCY);
@@ -431,6 +457,10 @@ async function inner(options: BenchOptions, dir: string): Promise<void> {
     for (const [name, met, value] of targets) log(`  ${met ? 'MET   ' : 'MISSED'} ${name}: ${value}`);
     if (options.tenants >= 1000)
       log("  (vend_p50_ms within 1.2× of the 10-tenant run: compare this p50 with that run's JSON)");
+    if (direct)
+      log(
+        `  diagnosis: the same token endpoint without the Functions adapter: ${fmt(direct.rps, 0)} req/s, ratio ${fmt(direct.rps / baseline.rps, 3)}, vs peer ${fmt(direct.rps / peer.rps, 3)}, p50 ${fmt(direct.p50Ms, 3)} ms, p99 ${fmt(direct.p99Ms, 3)} ms`,
+      );
     if (options.profile) log(`  CPU profile of the broker: ${profileDir}`);
     log(
       JSON.stringify({
