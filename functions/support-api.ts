@@ -1,5 +1,6 @@
 /** The support API's routes (SPEC.md "Vendor support"); behaviour lives in src/http/support-api.ts. @module */
 import { app } from '@azure/functions';
+import { deleteAppCredential, putAppCredential } from '../src/http/app-credential-api.js';
 import { listAudit } from '../src/http/audit-api.js';
 import { asStaff, deleteTenant, getTenant, listTenants } from '../src/http/support-api.js';
 import { broker } from './runtime.js';
@@ -41,5 +42,25 @@ app.http('offboardTenant', {
   handler: async (request, context) => {
     const b = await broker();
     return asStaff(b, request, 'Broker.Admin', context, (staff) => deleteTenant(b, request, staff));
+  },
+});
+
+app.http('setTenantAppCredential', {
+  methods: ['PUT'],
+  route: 'api/tenants/{tenantId}/app-credential',
+  authLevel: 'anonymous',
+  handler: async (request, context) => {
+    const b = await broker();
+    return asStaff(b, request, 'Broker.Admin', context, (staff) => putAppCredential(b, request, staff));
+  },
+});
+
+app.http('removeTenantAppCredential', {
+  methods: ['DELETE'],
+  route: 'api/tenants/{tenantId}/app-credential',
+  authLevel: 'anonymous',
+  handler: async (request, context) => {
+    const b = await broker();
+    return asStaff(b, request, 'Broker.Admin', context, (staff) => deleteAppCredential(b, request, staff));
   },
 });

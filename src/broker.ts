@@ -23,6 +23,7 @@ import { createAuditLog, type AuditLog } from './audit/audit-log.js';
 import { createOnboardingStore, type OnboardingStore } from './consent/onboarding-store.js';
 import { createStateStore, type StateStore } from './consent/state-store.js';
 import { createHomeAppAdminSignIn, createHomeAppEntraTokens } from './credentials/home-app.js';
+import { createTenantRoutingEntra } from './credentials/tenant-app.js';
 import { createBrokerKeys, type BrokerKeys } from './keys/broker-keys.js';
 import { createHealthCheck, type DependencyProbe, type HealthReport } from './health/health.js';
 import { loadProfiles, type Profiles } from './profiles/profiles.js';
@@ -93,11 +94,19 @@ export async function createBroker(config: Config): Promise<Broker> {
     vendorTenantId: config.vendorTenantId,
     audiences: [config.supportApiAudience, config.homeAppClientId],
   });
-  const entra = createHomeAppEntraTokens({
+  const tenants = createTenantStore(tables);
+  // The home app, or a tenant's own app where it brought one (src/credentials/tenant-app.ts).
+  const entra = createTenantRoutingEntra({
+    home: createHomeAppEntraTokens({
+      authorityHost: config.entraAuthorityHost,
+      clientId: config.homeAppClientId,
+      source: config.homeAppCredential,
+      secrets,
+      create: createMsalEntraTokens,
+    }),
     authorityHost: config.entraAuthorityHost,
-    clientId: config.homeAppClientId,
-    source: config.homeAppCredential,
     secrets,
+    tenant: (tenantId) => tenants.get(tenantId),
     create: createMsalEntraTokens,
   });
   const signIn = createHomeAppAdminSignIn({
@@ -115,7 +124,6 @@ export async function createBroker(config: Config): Promise<Broker> {
     graphEndpoint: config.graphEndpoint,
     accessToken: async (tenantId) => (await entra.acquireAppToken(tenantId, graphScope)).accessToken,
   });
-  const tenants = createTenantStore(tables);
   const appliances = createApplianceStore(tables);
   const audit = createAuditLog(tables);
   const usage = createUsageRecorder({ appliances, tenants, audit });

@@ -350,6 +350,7 @@ async function recordConsent(
     consentedBy,
     profiles,
     verification: null,
+    appCredential: existing?.appCredential ?? null,
   };
 
   if (proof.kind === 'refused') {
@@ -474,7 +475,10 @@ async function bindAppliance(
   });
 }
 
-function provenTenant(base: TenantRecord, proof: Extract<ProofResult, { kind: 'proven' }>): TenantRecord {
+export function provenTenant(
+  base: TenantRecord,
+  proof: Extract<ProofResult, { kind: 'proven' }>,
+): TenantRecord {
   return {
     ...base,
     status: Object.keys(proof.missingRoles).length ? 'degraded' : 'active',

@@ -217,6 +217,7 @@ export function tenantView(t: TenantRecord) {
       : null,
     lastTokenAt: t.lastTokenAt,
     lastError: t.lastError,
+    appCredential: t.appCredential ?? null,
   };
 }
 

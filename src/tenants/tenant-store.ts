@@ -51,6 +51,8 @@ export interface TenantRecord {
     /** The onboarding that is marked consented once the proof succeeds. */
     readonly onboardingId?: string;
   } | null;
+  /** "Bring your own app": the customer's own app registration used instead of the home app (no secret here). */
+  readonly appCredential?: { readonly clientId: string; readonly expiresOn: string } | null;
   readonly etag?: string;
 }
 
@@ -177,6 +179,7 @@ function toRow(r: TenantRecord) {
     consentedBy: r.consentedBy ? JSON.stringify(r.consentedBy) : null,
     profiles: JSON.stringify(r.profiles),
     verification: r.verification ? JSON.stringify(r.verification) : null,
+    appCredential: r.appCredential ? JSON.stringify(r.appCredential) : null,
   };
 }
 
@@ -206,6 +209,7 @@ function fromRow(row: StoredRow): TenantRecord {
     consentedBy: parsed('consentedBy', null),
     profiles: parsed('profiles', []),
     verification: parsed('verification', null),
+    appCredential: parsed('appCredential', null),
     etag: row.etag,
   };
 }

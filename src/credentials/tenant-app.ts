@@ -1,0 +1,153 @@
+/**
+ * "Bring your own app" (SPEC.md `PUT /api/tenants/{tenantId}/app-credential`, the model of the OpenScape and
+ * Sinch guides): a customer's own app registration used instead of the home app for that tenant. Its
+ * credential (a client secret, or a certificate PEM with its private key) is kept in Key Vault only, as
+ * `tenant-app-{tenantId}`, and never returned; the tenant record shows `{clientId, expiresOn}`.
+ *
+ * Token acquisition routes per tenant: the tenant's own app when it has one, the home app otherwise.
+ * @module
+ */
+import { X509Certificate } from 'node:crypto';
+import type { EntraCredential, MsalEntraConfig } from '../adapters/entra/msal.js';
+import type { EntraTokens } from '../adapters/entra/port.js';
+import type { SecretStore } from '../adapters/keyvault/port.js';
+import { tenantAppCredentialName } from '../tenants/offboard.js';
+import type { TenantRecord } from '../tenants/tenant-store.js';
+
+export class TenantAppCredentialInvalid extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TenantAppCredentialInvalid';
+  }
+}
+
+export interface TenantAppCredential {
+  readonly clientId: string;
+  readonly expiresOn: Date;
+  readonly credential: EntraCredential;
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Checks `{clientId, clientSecret | certificate, expiresOn}`; the messages never echo the credential. */
+export function parseTenantAppCredential(body: Record<string, unknown>, now: Date): TenantAppCredential {
+  const { clientId, clientSecret, certificate, expiresOn } = body;
+  if (typeof clientId !== 'string' || !GUID.test(clientId))
+    throw new TenantAppCredentialInvalid(
+      "clientId must be the app registration's application (client) id, a GUID.",
+    );
+  if ((clientSecret === undefined) === (certificate === undefined))
+    throw new TenantAppCredentialInvalid('Give exactly one of clientSecret and certificate.');
+  if (
+    typeof expiresOn !== 'string' ||
+    Number.isNaN(Date.parse(expiresOn)) ||
+    !/^\d{4}-\d{2}-\d{2}/.test(expiresOn)
+  ) {
+    throw new TenantAppCredentialInvalid(
+      'expiresOn must be an ISO 8601 date-time, e.g. 2027-11-24T00:00:00Z.',
+    );
+  }
+  const expires = new Date(expiresOn);
+  if (expires.getTime() <= now.getTime())
+    throw new TenantAppCredentialInvalid('expiresOn is in the past: that credential no longer works.');
+  if (clientSecret !== undefined) {
+    if (
+      typeof clientSecret !== 'string' ||
+      clientSecret.length < 8 ||
+      clientSecret.length > 1024 ||
+      /[\s\p{Cc}]/u.test(clientSecret)
+    ) {
+      throw new TenantAppCredentialInvalid(
+        'clientSecret must be the secret value (8 to 1024 printable characters), not its id.',
+      );
+    }
+    return {
+      clientId: clientId.toLowerCase(),
+      expiresOn: expires,
+      credential: { kind: 'secret', secret: clientSecret },
+    };
+  }
+  if (typeof certificate !== 'string' || certificate.length > 64 * 1024)
+    throw new TenantAppCredentialInvalid(
+      'certificate must be a PEM text with the certificate and its PKCS#8 private key.',
+    );
+  return {
+    clientId: clientId.toLowerCase(),
+    expiresOn: expires,
+    credential: certificateFromPem(certificate),
+  };
+}
+
+function certificateFromPem(pem: string): EntraCredential {
+  const key = /-----BEGIN PRIVATE KEY-----[\s\S]+?-----END PRIVATE KEY-----/.exec(pem)?.[0];
+  const cert = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(pem)?.[0];
+  if (!key || !cert)
+    throw new TenantAppCredentialInvalid(
+      'certificate must hold a "BEGIN CERTIFICATE" block and a PKCS#8 "BEGIN PRIVATE KEY" block.',
+    );
+  let x509: X509Certificate;
+  try {
+    x509 = new X509Certificate(cert);
+  } catch {
+    throw new TenantAppCredentialInvalid('certificate: the certificate block cannot be parsed.');
+  }
+  return {
+    kind: 'certificate',
+    privateKeyPem: key,
+    thumbprintSha256: x509.fingerprint256.replace(/:/g, '').toLowerCase(),
+    x5c: cert,
+  };
+}
+
+/** Stores it in Key Vault (JSON, never returned by any route). */
+export async function storeTenantAppCredential(
+  secrets: SecretStore,
+  tenantId: string,
+  c: TenantAppCredential,
+): Promise<void> {
+  await secrets.set(
+    tenantAppCredentialName(tenantId),
+    JSON.stringify({ clientId: c.clientId, credential: c.credential }),
+    {
+      contentType: 'application/json',
+      expiresOn: c.expiresOn,
+    },
+  );
+}
+
+/**
+ * EntraTokens that use a tenant's own app where it has one. Called only on the cold path (the token cache sits
+ * in front), so a tenant-record read here costs nothing on the warm path. Clients are kept per tenant and
+ * credential version, so a replaced credential is used at once.
+ */
+export function createTenantRoutingEntra(options: {
+  readonly home: EntraTokens;
+  readonly authorityHost: string;
+  readonly secrets: SecretStore;
+  readonly tenant: (tenantId: string) => Promise<TenantRecord | undefined>;
+  readonly create: (config: MsalEntraConfig) => EntraTokens;
+}): EntraTokens {
+  const clients = new Map<string, { version: string; tokens: EntraTokens }>();
+  return {
+    async acquireAppToken(tenantId, scope, acquireOptions) {
+      const record = await options.tenant(tenantId);
+      if (!record?.appCredential) return options.home.acquireAppToken(tenantId, scope, acquireOptions);
+      const stored = await options.secrets.get(tenantAppCredentialName(tenantId));
+      if (!stored) return options.home.acquireAppToken(tenantId, scope, acquireOptions);
+      let entry = clients.get(tenantId);
+      if (!entry || entry.version !== stored.version) {
+        const { clientId, credential } = JSON.parse(stored.value) as {
+          clientId: string;
+          credential: EntraCredential;
+        };
+        entry = {
+          version: stored.version,
+          tokens: options.create({ authorityHost: options.authorityHost, clientId, credential }),
+        };
+        clients.set(tenantId, entry);
+        if (clients.size > 10_000) clients.delete(clients.keys().next().value!);
+      }
+      return entry.tokens.acquireAppToken(tenantId, scope, acquireOptions);
+    },
+  };
+}

@@ -1,0 +1,170 @@
+/**
+ * `PUT /api/tenants/{tenantId}/app-credential` and `DELETE` on the same path (SPEC.md, "bring your own app").
+ * PUT stores the customer's own app credential in Key Vault, records `{clientId, expiresOn}` on the tenant
+ * (creating the tenant if the broker did not know it: such customers consent to their own app, not through a
+ * consent link) and proves at once what that app may do; DELETE goes back to the home app. The credential is
+ * never returned.
+ * @module
+ */
+import type { SecretStore } from '../adapters/keyvault/port.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import { nextCheckDelaySeconds, provenTenant, remediationFor } from '../consent/flow.js';
+import { proveConsent, REPLICATION_CODES, type ProofDeps } from '../consent/proof.js';
+import {
+  parseTenantAppCredential,
+  storeTenantAppCredential,
+  TenantAppCredentialInvalid,
+} from '../credentials/tenant-app.js';
+import type { StaffPrincipal } from '../support/staff-auth.js';
+import { tenantAppCredentialName } from '../tenants/offboard.js';
+import type { TenantRecord, TenantStore } from '../tenants/tenant-store.js';
+import { readJsonObject } from './json-body.js';
+import { badRequest, notFound } from './problem.js';
+import { strictQuery, tenantView } from './support-api.js';
+import { jsonReply, type HttpReply, type HttpRequestLike } from './types.js';
+
+export interface AppCredentialDeps extends ProofDeps {
+  readonly secrets: SecretStore;
+  readonly tenants: TenantStore;
+  readonly audit: AuditLog;
+  readonly tokens: { forgetTenant(tenantId: string): void };
+  readonly directory: { invalidate(kind: 'appliance' | 'tenant', id: string): void };
+  readonly now: () => Date;
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function tenantIdOf(request: HttpRequestLike): string {
+  const tenantId = request.params.tenantId ?? '';
+  if (!GUID.test(tenantId)) throw badRequest('tenantId must be a GUID.');
+  return tenantId.toLowerCase();
+}
+
+export async function putAppCredential(
+  deps: AppCredentialDeps,
+  request: HttpRequestLike,
+  staff: StaffPrincipal,
+): Promise<HttpReply> {
+  strictQuery(request, []);
+  const tenantId = tenantIdOf(request);
+  const body = await readJsonObject(request, ['clientId', 'clientSecret', 'certificate', 'expiresOn']);
+  let credential;
+  try {
+    credential = parseTenantAppCredential(body, deps.now());
+  } catch (err) {
+    if (err instanceof TenantAppCredentialInvalid) throw badRequest(err.message);
+    throw err;
+  }
+  await storeTenantAppCredential(deps.secrets, tenantId, credential);
+  const existing = await deps.tenants.get(tenantId);
+  const appCredential = { clientId: credential.clientId, expiresOn: credential.expiresOn.toISOString() };
+  const base: TenantRecord = existing
+    ? { ...existing, appCredential }
+    : {
+        tenantId,
+        status: 'pending_verification',
+        displayName: null,
+        verifiedDomains: [],
+        customerRefs: [],
+        consentedAt: null,
+        grantedRoles: {},
+        missingRoles: {},
+        lastTokenAt: null,
+        lastError: null,
+        servicePrincipalId: null,
+        consentedBy: null,
+        profiles: [...deps.profiles.profiles.keys()],
+        verification: null,
+        appCredential,
+      };
+  await deps.tenants.save(base);
+  forget(deps, tenantId);
+  const actor = { kind: 'staff' as const, id: staff.objectId, name: staff.displayName };
+  await deps.audit.write({ action: 'tenant.app_credential_set', tenantId, actor, details: appCredential });
+  return jsonReply(200, tenantView(await reprove(deps, tenantId, 'pending')), {
+    'cache-control': 'no-store',
+  });
+}
+
+export async function deleteAppCredential(
+  deps: AppCredentialDeps,
+  request: HttpRequestLike,
+  staff: StaffPrincipal,
+): Promise<HttpReply> {
+  strictQuery(request, []);
+  const tenantId = tenantIdOf(request);
+  const tenant = await deps.tenants.get(tenantId);
+  if (!tenant) throw notFound(`No tenant ${tenantId} is known to the broker.`);
+  await deps.secrets.delete(tenantAppCredentialName(tenantId));
+  await deps.tenants.replace({ ...tenant, appCredential: null });
+  forget(deps, tenantId);
+  await deps.audit.write({
+    action: 'tenant.app_credential_removed',
+    tenantId,
+    actor: { kind: 'staff', id: staff.objectId, name: staff.displayName },
+    details: {},
+  });
+  return jsonReply(200, tenantView(await reprove(deps, tenantId, 'revoked')), {
+    'cache-control': 'no-store',
+  });
+}
+
+function forget(deps: AppCredentialDeps, tenantId: string): void {
+  deps.tokens.forgetTenant(tenantId);
+  deps.directory.invalidate('tenant', tenantId);
+}
+
+/**
+ * Proves what the credential now in use may do and records it. Entra not (yet) knowing the app in the tenant
+ * means, after a new credential, that the customer's consent may still replicate (`pending_verification`,
+ * re-checked by the timer) and, after going back to the home app, that the home app has no consent (`revoked`).
+ */
+async function reprove(
+  deps: AppCredentialDeps,
+  tenantId: string,
+  whenConsentMissing: 'pending' | 'revoked',
+): Promise<TenantRecord> {
+  const tenant = (await deps.tenants.get(tenantId))!;
+  const now = deps.now();
+  const proof = await proveConsent(deps, tenantId, tenant.profiles);
+  let next: TenantRecord;
+  if (proof.kind === 'proven') next = provenTenant(tenant, proof);
+  else if (proof.kind === 'refused') {
+    next = {
+      ...tenant,
+      status: 'error',
+      lastError: {
+        code: proof.code,
+        message: proof.message,
+        at: now.toISOString(),
+        remediation: remediationFor(proof.code),
+      },
+    };
+  } else if (proof.code === 'entra_unavailable') return tenant;
+  else if (whenConsentMissing === 'revoked' && REPLICATION_CODES.has(proof.code.replace(/^AADSTS/, ''))) {
+    next = {
+      ...tenant,
+      status: 'revoked',
+      verification: null,
+      lastError: {
+        code: proof.code,
+        message: proof.message,
+        at: now.toISOString(),
+        remediation: remediationFor(proof.code),
+      },
+    };
+  } else {
+    next = {
+      ...tenant,
+      status: 'pending_verification',
+      verification: {
+        since: now.toISOString(),
+        attempts: 0,
+        nextCheckAt: new Date(now.getTime() + nextCheckDelaySeconds(0) * 1000).toISOString(),
+      },
+    };
+  }
+  await deps.tenants.replace(next);
+  deps.directory.invalidate('tenant', tenantId);
+  return next;
+}
