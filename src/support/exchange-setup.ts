@@ -76,18 +76,24 @@ export interface ExchangeSetupValues {
 }
 
 /**
- * The commands, with a comment citing the source of each. Scoping to the listed mailboxes runs only with
- * `-LimitToListedMailboxes`, so the script does exactly what its header says when run as it is.
+ * The commands, with a comment citing the source of each. Scoping to the listed mailboxes runs only when
+ * `$LimitToListedMailboxes` is set (the script's switch; unset when pasted into a console), so the commands do
+ * exactly what they say when run as they are. `script` adds the parameter block and stops at the first error;
+ * without it the text is for pasting into an interactive session, whose preferences it leaves alone.
  */
-export function exchangeSetupCommands(v: ExchangeSetupValues): string {
+export function exchangeSetupCommands(v: ExchangeSetupValues, options: { script?: boolean } = {}): string {
   const sp = psQuote(v.servicePrincipalId);
   const out: string[] = [
-    'param(',
-    "    # Also limit the app's Graph / EWS permissions to the mailboxes below (RBAC for Applications, FACTS.md §6.5).",
-    '    [switch] $LimitToListedMailboxes',
-    ')',
-    "$ErrorActionPreference = 'Stop'",
-    '',
+    ...(options.script
+      ? [
+          'param(',
+          "    # Also limit the app's Graph / EWS permissions to the mailboxes below (RBAC for Applications, FACTS.md §6.5).",
+          '    [switch] $LimitToListedMailboxes',
+          ')',
+          "$ErrorActionPreference = 'Stop'",
+          '',
+        ]
+      : []),
     '# 1. Sign in to Exchange Online as an administrator with the Organization Management role (FACTS.md §6.2 step 2).',
     '#    Once per computer, if the module is missing: Install-Module -Name ExchangeOnlineManagement',
     `Connect-ExchangeOnline -Organization ${psQuote(v.organization)}`,
@@ -129,7 +135,7 @@ export function exchangeSetupCommands(v: ExchangeSetupValues): string {
     const filter = v.mailboxes.map((m) => `PrimarySmtpAddress -eq "${m}"`).join(' -or ');
     out.push(
       '',
-      "# 5. Optional (-LimitToListedMailboxes): scope the app's Graph / EWS roles to these mailboxes with RBAC for",
+      "# 5. Optional ($LimitToListedMailboxes): scope the app's Graph / EWS roles to these mailboxes with RBAC for",
       '#    Applications (FACTS.md §6.5; it replaces application access policies, §6.4). Entra permissions and RBAC',
       '#    grants add up: a tenant-wide Entra grant of the same permission still applies (FACTS.md §6.5).',
       'if ($LimitToListedMailboxes) {',
@@ -202,7 +208,7 @@ export function exchangeSetupScript(
     '# Run it as an Exchange administrator. Run it with -LimitToListedMailboxes to also limit the app to them.',
     '',
   ];
-  return `${header.join('\n')}${exchangeSetupCommands(v)}\n`;
+  return `${header.join('\n')}${exchangeSetupCommands(v, { script: true })}\n`;
 }
 
 // ----------------------------------------------------------------------------------------- the values
