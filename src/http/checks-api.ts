@@ -1,0 +1,152 @@
+/**
+ * The live-check routes of the support API (SPEC.md "Vendor support"):
+ *
+ *   POST /api/tenants/{tenantId}/check               {mailboxes?: string[]} → the checks (src/support/checks.ts)
+ *   GET  /api/tenants/{tenantId}/exchange-setup.ps1   ?mailboxes=a@x,b@y   → the Exchange PowerShell as a script
+ *
+ * Steps: strict query, tenant id, body or query, then the domain. Mailbox addresses are validated before anything
+ * runs; a refused one is named by its index and never echoed, into the answer or into a script.
+ * @module
+ */
+import type { Directory } from '../adapters/graph/port.js';
+import type { Profiles } from '../profiles/profiles.js';
+import { checkTenant, tenantProfiles, UnknownTenant, type CheckDeps } from '../support/checks.js';
+import {
+  exchangeNeeds,
+  exchangeSetupScript,
+  isExternalFailure,
+  organizationFor,
+  resolveServicePrincipal,
+} from '../support/exchange-setup.js';
+import { MAX_CHECK_MAILBOXES, MAX_SCRIPT_MAILBOXES, parseMailboxList } from '../support/mailbox-address.js';
+import type { StaffPrincipal } from '../support/staff-auth.js';
+import type { TenantStore } from '../tenants/tenant-store.js';
+import { readJsonObject } from './json-body.js';
+import { badRequest, notFound, Problem, serviceUnavailable } from './problem.js';
+import { strictQuery } from './support-api.js';
+import { jsonReply, type HttpReply, type HttpRequestLike } from './types.js';
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The longest `mailboxes` query value read: 100 addresses of at most 254 characters and their commas. */
+const MAX_MAILBOXES_QUERY = MAX_SCRIPT_MAILBOXES * 255;
+
+function tenantIdOf(request: HttpRequestLike): string {
+  const tenantId = request.params.tenantId ?? '';
+  if (!GUID.test(tenantId)) throw badRequest('tenantId must be a GUID.');
+  return tenantId.toLowerCase();
+}
+
+/**
+ * `POST /api/tenants/{tenantId}/check`. Broker.Read is enough (functions/checks.ts): the check changes nothing
+ * that Microsoft has not already changed — it records what it saw, as the background re-check would.
+ */
+export async function postTenantCheck(
+  deps: CheckDeps,
+  request: HttpRequestLike,
+  staff: StaffPrincipal,
+): Promise<HttpReply> {
+  strictQuery(request, []);
+  const tenantId = tenantIdOf(request);
+  const body = await readJsonObject(request, ['mailboxes'], { emptyIsObject: true });
+  let mailboxes: readonly string[] = [];
+  if (body.mailboxes !== undefined) {
+    if (!Array.isArray(body.mailboxes)) throw badRequest('mailboxes must be an array of email addresses.');
+    const parsed = parseMailboxList(body.mailboxes, 'mailboxes', MAX_CHECK_MAILBOXES);
+    if (!parsed.ok) throw badRequest(parsed.reason);
+    mailboxes = parsed.addresses;
+  }
+  try {
+    const report = await checkTenant(deps, tenantId, {
+      mailboxes,
+      actor: { kind: 'staff', id: staff.objectId, name: staff.displayName },
+    });
+    return jsonReply(200, report, { 'cache-control': 'no-store' });
+  } catch (err) {
+    if (err instanceof UnknownTenant) throw notFound(err.message);
+    throw err;
+  }
+}
+
+export interface ExchangeSetupDeps {
+  readonly graph: Directory;
+  readonly profiles: Profiles;
+  readonly tenants: TenantStore;
+  readonly settings: { readonly homeAppClientId: string; readonly publicUrl: string };
+  readonly now: () => Date;
+}
+
+/** `GET /api/tenants/{tenantId}/exchange-setup.ps1?mailboxes=a@x,b@y` (Broker.Read). */
+export async function getExchangeSetupScript(
+  deps: ExchangeSetupDeps,
+  request: HttpRequestLike,
+): Promise<HttpReply> {
+  const q = strictQuery(request, ['mailboxes']);
+  const tenantId = tenantIdOf(request);
+  const raw = q.get('mailboxes') ?? '';
+  if (raw.length > MAX_MAILBOXES_QUERY)
+    throw badRequest(`mailboxes may list at most ${MAX_SCRIPT_MAILBOXES} addresses.`);
+  const parsed = parseMailboxList(
+    raw === '' ? [] : raw.split(',').map((m) => m.trim()),
+    'mailboxes',
+    MAX_SCRIPT_MAILBOXES,
+  );
+  if (!parsed.ok) throw badRequest(parsed.reason);
+
+  const tenant = await deps.tenants.get(tenantId);
+  if (!tenant) throw notFound(`No tenant ${tenantId} is known to the broker.`);
+  if (tenant.status === 'revoked' || tenant.status === 'offboarded')
+    throw new Problem({
+      status: 409,
+      title: 'Conflict',
+      detail: `Tenant ${tenantId} is ${tenant.status}: its enterprise application is gone, so there is nothing to register in Exchange Online. It must consent again first.`,
+    });
+
+  const appId = deps.settings.homeAppClientId;
+  const [sp, org] = await Promise.all([
+    resolveServicePrincipal(deps.graph, tenant, appId),
+    deps.graph.organization(tenantId).catch((err: unknown) => {
+      // The name and initial domain only improve the script; the recorded domains serve without them.
+      if (isExternalFailure(err)) return undefined;
+      throw err;
+    }),
+  ]);
+  if (!sp.found) {
+    if (sp.reason === 'unreadable')
+      throw serviceUnavailable(
+        "Microsoft Graph could not be reached to read the enterprise application's object id; try again shortly.",
+        10,
+      );
+    throw new Problem({
+      status: 409,
+      title: 'Conflict',
+      detail: `The vendor's enterprise application does not exist in tenant ${tenantId}: it must consent again first.`,
+    });
+  }
+  const script = exchangeSetupScript(
+    {
+      tenantId,
+      tenantName: org?.displayName ?? tenant.displayName,
+      organization: organizationFor(
+        tenantId,
+        org?.verifiedDomains ?? tenant.verifiedDomains.map((name) => ({ name })),
+      ),
+      appId,
+      servicePrincipalId: sp.id,
+      servicePrincipalName: sp.displayName ?? 'the vendor application',
+      mailboxes: parsed.addresses,
+      needs: exchangeNeeds(tenantProfiles(deps.profiles, tenant)),
+    },
+    { generatedAt: deps.now(), brokerUrl: deps.settings.publicUrl },
+  );
+  return {
+    status: 200,
+    headers: {
+      'content-type': 'text/plain; charset=utf-8',
+      'content-disposition': `attachment; filename="exchange-setup-${tenantId}.ps1"`,
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+    },
+    body: script,
+  };
+}
