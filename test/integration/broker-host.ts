@@ -2,12 +2,15 @@
  * Starts the broker for a test file the way `npm start` does, in this worker: the local Functions host
  * serving the registrations in functions/, with settings naming the global setup's Azurite and simulators.
  * Each test file runs in its own forked worker, so the settings and the broker instance are its own.
+ * A test file that uses it must not import functions/ or @azure/functions statically: the library decides
+ * on first use whether a host is there, and would settle on "test mode" before the core module is installed.
  * @module
  */
 import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { inject } from 'vitest';
+import type { Broker } from '../../src/broker.js';
 import { installCoreModule, startFunctionsHost, type RunningHost } from '../../local/functions-host.js';
 
 export interface TestBroker extends RunningHost {
@@ -15,6 +18,8 @@ export interface TestBroker extends RunningHost {
   staffToken(request?: Record<string, unknown>): Promise<string>;
   /** Writes the usage counts now instead of at the next periodic flush. */
   flushUsage(): Promise<void>;
+  /** The broker object the registered functions use (functions/runtime.ts), e.g. to run a timer's work now. */
+  instance(): Promise<Broker>;
 }
 
 export function sandboxSettings(): Record<string, string> {
@@ -47,6 +52,7 @@ export async function startTestBroker(overrides: Record<string, string> = {}, po
   return {
     ...host,
     flushUsage: async () => (await broker()).usage.flush(),
+    instance: () => broker(),
     async staffToken(request = {}) {
       const res = await fetch(`${inject('controlUrl')}/_sim/staff-token`, {
         method: 'POST',

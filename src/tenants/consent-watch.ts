@@ -1,0 +1,127 @@
+/**
+ * Revocation detection (issue 6): consent can be removed in the customer's tenant at any time (deleting the
+ * enterprise application), and Microsoft tells nobody. A timer re-proves each tenant about every six hours,
+ * spread over that period — each tenant has a fixed slot derived from its id, and each run takes the tenants
+ * whose slots fall in its window — so Entra sees a steady trickle, not a burst. Consent gone (AADSTS7000229 /
+ * 700016) → `revoked`, its cached tokens dropped, so appliances are refused with that cause; consent back →
+ * `active` (or `degraded`) again. The same observation is applied by a support check.
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import type { AuditActor, AuditLog } from '../audit/audit-log.js';
+import { provenTenant, remediationFor } from '../consent/flow.js';
+import { proveConsent, REPLICATION_CODES, type ProofDeps, type ProofResult } from '../consent/proof.js';
+import type { TenantRecord, TenantStore } from './tenant-store.js';
+
+export const RECHECK_PERIOD_MS = 6 * 3_600_000;
+
+export interface ConsentWatchDeps extends ProofDeps {
+  readonly tenants: TenantStore;
+  readonly audit: AuditLog;
+  readonly tokens: { forgetTenant(tenantId: string): void };
+  readonly directory: { invalidate(kind: 'appliance' | 'tenant', id: string): void };
+  readonly now: () => Date;
+}
+
+/** Where in the period a tenant is re-checked: a stable offset from a hash of its id. */
+export function recheckSlot(tenantId: string, periodMs = RECHECK_PERIOD_MS): number {
+  return createHash('sha256').update(tenantId).digest().readUInt32BE(0) % periodMs;
+}
+
+/** Whether `slot` lies in the window [from, to) of the period (wrapping round its end). */
+function inWindow(slot: number, from: number, to: number, periodMs: number): boolean {
+  if (to - from >= periodMs) return true;
+  const a = from % periodMs;
+  const b = to % periodMs;
+  return a <= b ? slot >= a && slot < b : slot >= a || slot < b;
+}
+
+/**
+ * The timer's work for the window (previousRun, now]: re-proves the active, degraded and revoked tenants
+ * whose slot is in it. Returns how many were checked.
+ */
+export async function recheckConsents(
+  deps: ConsentWatchDeps,
+  windowStart: Date,
+  periodMs = RECHECK_PERIOD_MS,
+): Promise<number> {
+  const from = windowStart.getTime();
+  const to = deps.now().getTime();
+  let checked = 0;
+  let continuationToken: string | undefined;
+  do {
+    const page = await deps.tenants.list({ top: 200, continuationToken });
+    for (const tenant of page.items) {
+      if (!['active', 'degraded', 'revoked'].includes(tenant.status)) continue;
+      if (!inWindow(recheckSlot(tenant.tenantId, periodMs), from, to, periodMs)) continue;
+      checked++;
+      await applyProof(deps, tenant, await proveConsent(deps, tenant.tenantId, tenant.profiles), {
+        kind: 'system',
+        id: 'broker',
+      });
+    }
+    continuationToken = page.continuationToken;
+  } while (continuationToken);
+  return checked;
+}
+
+/**
+ * Records what a fresh proof says about a tenant whose consent was proven before. An outage changes nothing.
+ * Returns the tenant as it now stands.
+ */
+export async function applyProof(
+  deps: ConsentWatchDeps,
+  tenant: TenantRecord,
+  proof: ProofResult,
+  actor: AuditActor,
+): Promise<TenantRecord> {
+  const now = deps.now().toISOString();
+  let next: TenantRecord | undefined;
+  let action: string | undefined;
+  if (proof.kind === 'proven') {
+    next = provenTenant(tenant, proof);
+    if (tenant.status === 'revoked') action = 'consent.restored';
+    else if (
+      next.status === tenant.status &&
+      JSON.stringify(next.grantedRoles) === JSON.stringify(tenant.grantedRoles)
+    )
+      return tenant;
+  } else if (proof.kind === 'unprovable' && REPLICATION_CODES.has(proof.code.replace(/^AADSTS/, ''))) {
+    if (tenant.status === 'revoked') return tenant;
+    next = {
+      ...tenant,
+      status: 'revoked',
+      lastError: {
+        code: proof.code,
+        message: 'The consent was removed in the tenant.',
+        at: now,
+        remediation: remediationFor(proof.code),
+      },
+    };
+    action = 'consent.revoked';
+  } else if (proof.kind === 'refused') {
+    next = {
+      ...tenant,
+      status: 'error',
+      lastError: {
+        code: proof.code,
+        message: proof.message,
+        at: now,
+        remediation: remediationFor(proof.code),
+      },
+    };
+    action = 'consent.unusable';
+  } else return tenant; // Entra unavailable: nothing learned.
+  await deps.tenants.replace(next);
+  deps.tokens.forgetTenant(tenant.tenantId);
+  deps.directory.invalidate('tenant', tenant.tenantId);
+  if (action) {
+    await deps.audit.write({
+      action,
+      tenantId: tenant.tenantId,
+      actor,
+      details: { status: next.status, code: next.lastError?.code ?? null },
+    });
+  }
+  return next;
+}

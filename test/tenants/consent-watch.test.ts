@@ -1,0 +1,96 @@
+/**
+ * Revocation detection against the sandbox (issue 6): consent removed in the tenant → `revoked` and the
+ * appliance refused with that cause; consent granted again → `active`. The timer's spreading is checked too.
+ * @module
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { recheckConsents, recheckSlot, RECHECK_PERIOD_MS } from '../../src/tenants/consent-watch.js';
+import { consentedTenant, type ConsentedTenant } from '../helpers/consented-tenant.js';
+import { control } from '../helpers/sim-control.js';
+import { startTestBroker, type TestBroker } from '../integration/broker-host.js';
+
+let broker: TestBroker;
+let staff: string;
+let tenant: ConsentedTenant;
+let pbx: { clientId: string; clientSecret: string };
+beforeAll(async () => {
+  broker = await startTestBroker();
+  staff = await broker.staffToken();
+  tenant = await consentedTenant(broker.url, staff, 'Watched Ltd', ['exchange-imap']);
+  const res = await fetch(`${broker.url}/api/appliances`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${staff}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      customerRef: 'WATCH-1',
+      tenantId: tenant.tenantId,
+      profiles: ['exchange-imap'],
+      auth: { method: 'client_secret' },
+    }),
+  });
+  pbx = (await res.json()) as typeof pbx;
+});
+afterAll(async () => {
+  await broker?.close();
+});
+
+const token = () =>
+  fetch(`${broker.url}/oauth2/token`, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from(`${pbx.clientId}:${pbx.clientSecret}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: 'grant_type=client_credentials&scope=https%3A%2F%2Foutlook.office365.com%2F.default',
+  });
+const status = async () =>
+  (
+    (await (
+      await fetch(`${broker.url}/api/tenants/${tenant.tenantId}`, {
+        headers: { authorization: `Bearer ${staff}` },
+      })
+    ).json()) as { status: string }
+  ).status;
+
+describe('revocation detection', () => {
+  it('marks a tenant revoked when its consent is removed, refuses its appliances with that cause, and restores it', async () => {
+    expect((await token()).status).toBe(200);
+    await control(
+      'DELETE',
+      `/_sim/tenants/${tenant.tenantId}/consents/${inject('sandbox').homeApp.clientId}`,
+    );
+    const b = await broker.instance();
+    // A window of a whole period covers every tenant's slot.
+    await recheckConsents(b, new Date(Date.now() - RECHECK_PERIOD_MS));
+    expect(await status()).toBe('revoked');
+    const refused = await token();
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error_description: string }).error_description).toMatch(/revoked/);
+
+    await control('POST', `/_sim/tenants/${tenant.tenantId}/consents`, {
+      appId: inject('sandbox').homeApp.clientId,
+    });
+    await recheckConsents(b, new Date(Date.now() - RECHECK_PERIOD_MS));
+    expect(await status()).toBe('active');
+    expect((await token()).status).toBe(200);
+    const audit = (await (
+      await fetch(`${broker.url}/api/audit?tenantId=${tenant.tenantId}&top=1000`, {
+        headers: { authorization: `Bearer ${staff}` },
+      })
+    ).json()) as { items: { action: string }[] };
+    expect(audit.items.map((e) => e.action)).toEqual(
+      expect.arrayContaining(['consent.revoked', 'consent.restored']),
+    );
+  });
+
+  it('spreads tenants over the period: every tenant has one slot, and 5-minute windows take about 1/72 of them', () => {
+    const slots = Array.from({ length: 7_200 }, (_, i) => recheckSlot(`tenant-${i}`));
+    expect(slots.every((s) => s >= 0 && s < RECHECK_PERIOD_MS)).toBe(true);
+    const window = 5 * 60_000;
+    const counts = Array.from(
+      { length: RECHECK_PERIOD_MS / window },
+      (_, w) => slots.filter((s) => s >= w * window && s < (w + 1) * window).length,
+    );
+    expect(Math.max(...counts)).toBeLessThan(250); // 100 expected per window
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(7_200);
+  });
+});
