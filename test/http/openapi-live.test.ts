@@ -298,5 +298,27 @@ describe('real answers match the document', () => {
       expect(revoked.status).toBe(204);
       await conforms('DELETE', '/api/appliances/{clientId}', revoked);
     });
+
+    it('issue 6: a refused app credential (400), then offboarding (200, the tombstone)', async () => {
+      const refused = await call(`/api/tenants/${tenant.tenantId}/app-credential`, {
+        method: 'PUT',
+        headers: { ...bearer(staff), ...jsonType },
+        body: JSON.stringify({
+          clientId: 'not-a-guid',
+          clientSecret: 'x',
+          expiresOn: '2020-01-01T00:00:00Z',
+        }),
+      });
+      expect(refused.status).toBe(400);
+      await conforms('PUT', '/api/tenants/{tenantId}/app-credential', refused);
+      const offboarded = await call(`/api/tenants/${tenant.tenantId}`, {
+        method: 'DELETE',
+        headers: bearer(staff),
+      });
+      expect(offboarded.status).toBe(200);
+      expect(await conforms('DELETE', '/api/tenants/{tenantId}', offboarded)).toMatchObject({
+        status: 'offboarded',
+      });
+    });
   });
 });

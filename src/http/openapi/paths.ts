@@ -1,15 +1,14 @@
 /**
  * Every route of SPEC.md "HTTP surface" as OpenAPI path items. Routes are served at the root (host.json
  * `routePrefix: ""`), so a path here is the `app.http` route with a leading slash. `operationId` is the
- * `app.http` function name where one is registered (they show up in logs). Routes that issue 6 brings and
- * that some deployments may not serve yet say so in their description.
+ * `app.http` function name (they show up in logs). Routes that issue 6 added say so in their description.
  * @module
  */
 import { headerRef, html, json, parameterRef, problemJson, responseRef } from './components.js';
 import { ref } from './schemas.js';
 import type { Operation, Parameter, PathItem, Reference, Response, SecurityRequirement } from './types.js';
 
-const ISSUE_6 = 'Available from issue 6 ("Vendor support"); a deployment before it answers 404.';
+const ISSUE_6 = 'Added by issue 6 ("Vendor support").';
 
 const read: readonly SecurityRequirement[] = [{ staff: ['Broker.Read'] }];
 const admin: readonly SecurityRequirement[] = [{ staff: ['Broker.Admin'] }];
@@ -30,7 +29,7 @@ const ok = (
 });
 
 /** Answers every support route can give, besides its own. */
-const supportErrors = (extra: Readonly<Record<string, Reference>> = {}) => ({
+const supportErrors = (extra: Readonly<Record<string, Response | Reference>> = {}) => ({
   '400': responseRef('BadRequest'),
   '401': responseRef('Unauthorized'),
   '403': responseRef('Forbidden'),
@@ -454,10 +453,10 @@ const supportPaths: Record<string, PathItem> = {
     delete: support({
       operationId: 'offboardTenant',
       summary: 'Offboard a tenant',
-      description: `Revokes its appliances, deletes the secrets held for it, keeps the tenant as an \`offboarded\` tombstone and audits it; the tenant can be onboarded again later. ${ISSUE_6}`,
+      description: `Revokes its appliances, deletes the secrets held for it, keeps the tenant as an \`offboarded\` tombstone and audits it; the tenant can be onboarded again later. Offboarding an offboarded tenant changes nothing. ${ISSUE_6}`,
       security: admin,
       responses: {
-        '204': { description: 'Offboarded.', headers: noStore },
+        '200': ok('The tombstone.', 'Tenant'),
         ...supportErrors({ '404': responseRef('NotFound') }),
       },
     }),
@@ -467,7 +466,7 @@ const supportPaths: Record<string, PathItem> = {
     post: support({
       operationId: 'checkTenant',
       summary: 'Run live checks on a tenant',
-      description: `A token per configured resource, granted roles against each profile, organization details, and optional mailbox probes through Graph; each check with \`ok\`, \`detail\` and a \`remediation\` an admin can follow. Finding the consent removed marks the tenant \`revoked\`; finding it granted again marks it \`active\`. ${ISSUE_6}`,
+      description: `A token per configured resource, granted roles against each profile, organization details, and optional mailbox probes through Graph; each check with \`ok\`, \`detail\` and a \`remediation\` an admin can follow. Finding the consent removed marks the tenant \`revoked\`; finding it granted again marks it \`active\`. Broker.Read is enough: a check records only what Microsoft already shows. Graph or Entra ID failing during a check makes that check fail; the others still run. The body may be empty. ${ISSUE_6}`,
       security: read,
       requestBody: { required: false, content: json(ref('TenantCheckRequest')) },
       responses: {
@@ -487,42 +486,57 @@ const supportPaths: Record<string, PathItem> = {
         {
           name: 'mailboxes',
           in: 'query',
-          description: 'Comma-separated mailbox addresses, e.g. `a@contoso.com,b@contoso.com`.',
+          description: 'Comma-separated mailbox addresses (at most 100), e.g. `a@contoso.com,b@contoso.com`.',
           style: 'form',
           explode: false,
-          schema: { type: 'array', items: { type: 'string', format: 'email' } },
+          schema: { type: 'array', maxItems: 100, items: { type: 'string', format: 'email' } },
         },
       ],
       responses: {
         '200': {
-          description: 'The script.',
-          headers: noStore,
+          description: 'The script, as a download.',
+          headers: {
+            ...noStore,
+            'Content-Disposition': {
+              description: '`attachment; filename="exchange-setup-{tenantId}.ps1"`.',
+              required: true,
+              schema: { type: 'string', pattern: '^attachment; filename="exchange-setup-[0-9a-f-]+\\.ps1"$' },
+            },
+          },
           content: { 'text/plain': { schema: { type: 'string' } } },
         },
-        ...supportErrors({ '404': responseRef('NotFound') }),
+        ...supportErrors({
+          '404': responseRef('NotFound'),
+          '409': {
+            description:
+              "The tenant is revoked or offboarded, or the vendor's enterprise application does not exist in it: it must consent again first.",
+            headers: noStore,
+            content: problemJson,
+          },
+        }),
       },
     }),
   },
   '/api/tenants/{tenantId}/app-credential': {
     parameters: [parameterRef('TenantId')],
     put: support({
-      operationId: 'putAppCredential',
+      operationId: 'setTenantAppCredential',
       summary: "Use the customer's own app registration for this tenant",
-      description: `"Bring your own app": the credential goes to Key Vault and is never returned; the tenant shows \`appCredential: {clientId, expiresOn}\`. ${ISSUE_6}`,
+      description: `"Bring your own app": the credential goes to Key Vault and is never returned; the broker proves at once what the app may do in the tenant (a tenant not recorded yet is created as \`pending_verification\`). The tenant then shows \`appCredential: {clientId, expiresOn}\`. ${ISSUE_6}`,
       security: admin,
       requestBody: { required: true, content: json(ref('AppCredentialRequest')) },
       responses: {
-        '200': ok('Stored; what the tenant now shows.', 'AppCredentialView'),
-        ...supportErrors({ '404': responseRef('NotFound'), ...jsonBodyErrors }),
+        '200': ok('Stored; the tenant as it now is.', 'Tenant'),
+        ...supportErrors(jsonBodyErrors),
       },
     }),
     delete: support({
-      operationId: 'deleteAppCredential',
+      operationId: 'removeTenantAppCredential',
       summary: 'Go back to the home app for this tenant',
-      description: ISSUE_6,
+      description: `Deletes the customer's credential from Key Vault; the home app's consent is proven again (\`revoked\` when it has none). ${ISSUE_6}`,
       security: admin,
       responses: {
-        '204': { description: 'Removed.', headers: noStore },
+        '200': ok('The tenant as it now is.', 'Tenant'),
         ...supportErrors({ '404': responseRef('NotFound') }),
       },
     }),

@@ -356,7 +356,7 @@ export function componentSchemas(options: SchemaOptions = {}): Record<string, Sc
         lastError: orNull(ref('TenantError')),
         appCredential: orNull({
           ...ref('AppCredentialView'),
-          description: 'Issue 6: the customer-owned app used instead of the home app, if any.',
+          description: 'The customer-owned app used instead of the home app, if any ("bring your own app").',
         }),
       },
     },
@@ -392,14 +392,15 @@ export function componentSchemas(options: SchemaOptions = {}): Record<string, Sc
       properties: {
         mailboxes: {
           type: 'array',
+          maxItems: 20,
           items: { type: 'string', format: 'email' },
-          description: 'Mailboxes to probe through Microsoft Graph.',
+          description: 'Mailboxes to probe through Microsoft Graph (at most 20).',
         },
       },
     },
     TenantCheck: {
       type: 'object',
-      required: ['ok', 'detail', 'remediation'],
+      required: ['name', 'ok', 'detail', 'remediation'],
       properties: {
         name: { type: 'string', description: 'What was checked.' },
         ok: { type: 'boolean' },
@@ -412,18 +413,19 @@ export function componentSchemas(options: SchemaOptions = {}): Record<string, Sc
     },
     TenantCheckResult: {
       type: 'object',
-      description: 'Issue 6: each live check with its outcome.',
-      required: ['checks'],
+      description: 'Each live check with its outcome.',
+      required: ['tenantId', 'checkedAt', 'status', 'checks'],
       properties: {
         tenantId: guid,
-        status: ref('TenantStatus'),
+        checkedAt: dateTime,
+        status: { ...ref('TenantStatus'), description: "The tenant's status after the check." },
         checks: { type: 'array', items: ref('TenantCheck') },
       },
     },
     AppCredentialRequest: {
       type: 'object',
       description:
-        'Issue 6: a customer-owned app registration used instead of the home app ("bring your own app"). Exactly one of clientSecret or certificate (PEM with its private key). Stored in Key Vault; never returned.',
+        'A customer-owned app registration used instead of the home app ("bring your own app"). Exactly one of clientSecret or certificate (PEM with its private key). Stored in Key Vault; never returned.',
       additionalProperties: false,
       required: ['clientId', 'expiresOn'],
       properties: {
