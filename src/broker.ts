@@ -28,7 +28,9 @@ import { createBrokerKeys, type BrokerKeys } from './keys/broker-keys.js';
 import { createHealthCheck, type DependencyProbe, type HealthReport } from './health/health.js';
 import { loadProfiles, type Profiles } from './profiles/profiles.js';
 import { createStaffAuthenticator, type StaffAuthenticator } from './support/staff-auth.js';
+import { applyProof } from './tenants/consent-watch.js';
 import { createTenantStore, type TenantStore } from './tenants/tenant-store.js';
+import { proveConsent, REPLICATION_CODES } from './consent/proof.js';
 import { createTokenCache, type TokenCache } from './tokens/token-cache.js';
 import { createAuthThrottle, type AuthThrottle } from './vending/auth-throttle.js';
 import { createJtiStore, type JtiStore } from './vending/jti-store.js';
@@ -132,7 +134,23 @@ export async function createBroker(config: Config): Promise<Broker> {
     keyVaultProbe(config, secrets),
     { name: 'entra', probe: () => staffAuth.probe() },
   ]);
-  return {
+  // A background refresh that Entra refuses because the consent is gone: re-prove the tenant now rather
+  // than at its next scheduled check, so that its appliances learn the cause at once.
+  const reprove = async (tenantId: string) => {
+    const tenant = await tenants.get(tenantId);
+    if (tenant)
+      await applyProof(broker, tenant, await proveConsent(broker, tenantId, tenant.profiles), {
+        kind: 'system',
+        id: 'broker',
+      });
+  };
+  const tokens = createTokenCache({
+    entra,
+    onRefreshRefused: (tenantId, _scope, err) => {
+      if (err.aadsts && REPLICATION_CODES.has(err.aadsts)) reprove(tenantId).catch(() => undefined);
+    },
+  });
+  const broker: Broker = {
     config,
     profiles,
     tables,
@@ -142,7 +160,7 @@ export async function createBroker(config: Config): Promise<Broker> {
     tenants,
     appliances,
     directory: createApplianceDirectory({ appliances, tenants }),
-    tokens: createTokenCache({ entra }),
+    tokens,
     jtis: createJtiStore(tables),
     throttle: createAuthThrottle(),
     usage,
@@ -165,6 +183,7 @@ export async function createBroker(config: Config): Promise<Broker> {
     staffAuth,
     health,
   };
+  return broker;
 }
 
 /**
