@@ -19,6 +19,11 @@ import type { Config } from './config.js';
 import { createApplianceDirectory, type ApplianceDirectory } from './appliances/appliance-directory.js';
 import { createApplianceStore, type ApplianceStore } from './appliances/appliance-store.js';
 import { createUsageRecorder, type UsageRecorder } from './appliances/usage.js';
+import {
+  createChangeJournal,
+  journaledApplianceStore,
+  journaledTenantStore,
+} from './appliances/change-journal.js';
 import { createAuditLog, type AuditLog } from './audit/audit-log.js';
 import { createOnboardingStore, type OnboardingStore } from './consent/onboarding-store.js';
 import { createStateStore, type StateStore } from './consent/state-store.js';
@@ -96,7 +101,10 @@ export async function createBroker(config: Config): Promise<Broker> {
     vendorTenantId: config.vendorTenantId,
     audiences: [config.supportApiAudience, config.homeAppClientId],
   });
-  const tenants = createTenantStore(tables);
+  // Every change to a tenant or an appliance is journaled, so that all instances drop their cached copies.
+  const journal = createChangeJournal(tables);
+  const rawTenants = createTenantStore(tables);
+  const tenants = journaledTenantStore(rawTenants, journal);
   // The home app, or a tenant's own app where it brought one (src/credentials/tenant-app.ts).
   const entra = createTenantRoutingEntra({
     home: createHomeAppEntraTokens({
@@ -126,9 +134,11 @@ export async function createBroker(config: Config): Promise<Broker> {
     graphEndpoint: config.graphEndpoint,
     accessToken: async (tenantId) => (await entra.acquireAppToken(tenantId, graphScope)).accessToken,
   });
-  const appliances = createApplianceStore(tables);
+  const rawAppliances = createApplianceStore(tables);
+  const appliances = journaledApplianceStore(rawAppliances, journal);
   const audit = createAuditLog(tables);
-  const usage = createUsageRecorder({ appliances, tenants, audit });
+  // Usage counters change nothing the token endpoint caches: written past the journal.
+  const usage = createUsageRecorder({ appliances: rawAppliances, tenants: rawTenants, audit });
   const health = createHealthCheck([
     { name: 'tableStorage', probe: () => tables.ping() },
     keyVaultProbe(config, secrets),
@@ -159,7 +169,7 @@ export async function createBroker(config: Config): Promise<Broker> {
     graph,
     tenants,
     appliances,
-    directory: createApplianceDirectory({ appliances, tenants }),
+    directory: createApplianceDirectory({ appliances, tenants }, { journal }),
     tokens,
     jtis: createJtiStore(tables),
     throttle: createAuthThrottle(),

@@ -1,16 +1,26 @@
 /**
- * Appliances and tenants as the token endpoint needs them, from memory: the warm path does no I/O
- * (issue 5). An entry younger than 30 s is used as is; between 30 s and 60 s it is used while one background
- * read refreshes it; older than 60 s it is read again before use — so a revocation written anywhere takes
- * effect on every instance within 60 s. Unknown client ids are remembered briefly too, so that a flood of
- * made-up ids does not turn into a flood of Table Storage reads. Bounded: least recently used entries go.
+ * Appliances and tenants as the token endpoint needs them, from memory: the warm path does no I/O (issue 5).
+ *
+ * With a change journal (src/appliances/change-journal.ts), which every instance reads every 10 s, a cached
+ * entry stays valid until the journal names it: a revocation written anywhere reaches every instance within
+ * seconds, and the storage cost follows the number of changes, not of appliances. Whenever the journal has not
+ * been read successfully for 45 s (or without one), entries age instead: younger than 30 s used as is, 30–60 s
+ * used while one background read refreshes them, older than 60 s read again before use — so the 60 s bound
+ * holds either way. Unknown client ids are remembered too, so that made-up ids do not become a flood of reads.
+ * Bounded: least recently used entries go.
  * @module
  */
 import type { TenantRecord, TenantStore } from '../tenants/tenant-store.js';
 import type { Appliance, ApplianceStore } from './appliance-store.js';
+import type { ChangeJournal } from './change-journal.js';
 
 export const FRESH_MS = 30_000;
 export const MAX_AGE_MS = 60_000;
+export const JOURNAL_POLL_MS = 10_000;
+/** The journal counts as read only if read this recently. */
+const JOURNAL_HEALTHY_MS = 45_000;
+/** Changes are re-read this far back, against clock skew between instances. */
+const JOURNAL_OVERLAP_MS = 30_000;
 
 export interface ApplianceDirectory {
   appliance(clientId: string): Promise<Appliance | undefined>;
@@ -21,23 +31,45 @@ export interface ApplianceDirectory {
 
 export function createApplianceDirectory(
   stores: { appliances: ApplianceStore; tenants: TenantStore },
-  options: { maxEntries?: number; now?: () => number } = {},
-): ApplianceDirectory {
+  options: { maxEntries?: number; now?: () => number; journal?: ChangeJournal; pollMs?: number } = {},
+): ApplianceDirectory & { pollJournal(): Promise<void> } {
   const now = options.now ?? Date.now;
-  const appliances = new RevalidatingCache<Appliance>(
-    (id) => stores.appliances.get(id),
-    options.maxEntries ?? 200_000,
-    now,
-  );
-  const tenants = new RevalidatingCache<TenantRecord>(
-    (id) => stores.tenants.get(id),
-    options.maxEntries ?? 200_000,
-    now,
-  );
+  let journalReadAt = -Infinity;
+  const trusted = () => options.journal !== undefined && now() - journalReadAt < JOURNAL_HEALTHY_MS;
+  const max = options.maxEntries ?? 200_000;
+  const appliances = new RevalidatingCache<Appliance>((id) => stores.appliances.get(id), max, now, trusted);
+  const tenants = new RevalidatingCache<TenantRecord>((id) => stores.tenants.get(id), max, now, trusted);
+  let cursor = new Date(now() - JOURNAL_OVERLAP_MS).toISOString();
+  let timer: NodeJS.Timeout | undefined;
+
+  const pollJournal = async () => {
+    if (!options.journal) return;
+    const startedAt = now();
+    const changes = await options.journal.read(cursor, 1000);
+    for (const c of changes) (c.kind === 'appliance' ? appliances : tenants).delete(c.id);
+    // A full page may hide more changes: stay distrustful (entries age) until a read sees the end.
+    if (changes.length < 1000) journalReadAt = startedAt;
+    const newest = changes.at(-1)?.at;
+    if (newest)
+      cursor = new Date(Math.max(Date.parse(newest) - JOURNAL_OVERLAP_MS, Date.parse(cursor))).toISOString();
+  };
+  const startPolling = () => {
+    if (timer || !options.journal) return;
+    timer = setInterval(() => void pollJournal().catch(() => undefined), options.pollMs ?? JOURNAL_POLL_MS);
+    timer.unref();
+    void pollJournal().catch(() => undefined);
+  };
   return {
-    appliance: (id) => appliances.get(id),
-    tenant: (id) => tenants.get(id),
+    appliance: (id) => {
+      startPolling();
+      return appliances.get(id);
+    },
+    tenant: (id) => {
+      startPolling();
+      return tenants.get(id);
+    },
     invalidate: (kind, id) => (kind === 'appliance' ? appliances : tenants).delete(id),
+    pollJournal,
   };
 }
 
@@ -53,10 +85,16 @@ class RevalidatingCache<T> {
     private readonly load: (id: string) => Promise<T | undefined>,
     private readonly max: number,
     private readonly now: () => number,
+    /** While true, a loaded entry is valid until deleted (the change journal deletes changed ones). */
+    private readonly trusted: () => boolean = () => false,
   ) {}
 
   get(id: string): Promise<T | undefined> {
     const entry = this.entries.get(id);
+    if (entry && entry.at !== -Infinity && this.trusted()) {
+      this.touch(id, entry);
+      return Promise.resolve(entry.value);
+    }
     const age = entry ? this.now() - entry.at : Infinity;
     if (entry && age < FRESH_MS) {
       this.touch(id, entry);

@@ -82,3 +82,46 @@ describe('appliance directory', () => {
     expect(s.reads()).toBe(1);
   });
 });
+
+describe('appliance directory with a change journal', () => {
+  it('keeps entries valid until the journal names them, and drops them within one poll of a change anywhere', async () => {
+    let t = 0;
+    const s = stores();
+    s.rows.set('c1', appliance('active'));
+    const changes: { kind: 'appliance' | 'tenant'; id: string; at: string }[] = [];
+    const journal = {
+      record: async () => undefined,
+      read: async (since: string) => changes.filter((c) => c.at >= since),
+    };
+    const dir = createApplianceDirectory(s, { now: () => t, journal, pollMs: 3_600_000 });
+    await dir.pollJournal();
+    expect((await dir.appliance('c1'))?.status).toBe('active');
+    t = 40_000;
+    await dir.pollJournal();
+    t = 50_000; // past the age limits, but the journal was read 10 s ago: no read
+    expect((await dir.appliance('c1'))?.status).toBe('active');
+    expect(s.reads()).toBe(1);
+
+    // Another instance revokes it and journals the change.
+    s.rows.set('c1', appliance('revoked'));
+    changes.push({ kind: 'appliance', id: 'c1', at: new Date(t).toISOString() });
+    await dir.pollJournal();
+    expect((await dir.appliance('c1'))?.status).toBe('revoked');
+    expect(s.reads()).toBe(2);
+  });
+
+  it('falls back to ageing entries when the journal cannot be read', async () => {
+    let t = 0;
+    const s = stores();
+    s.rows.set('c1', appliance('active'));
+    const journal = {
+      record: async () => undefined,
+      read: async (): Promise<never> => Promise.reject(new Error('down')),
+    };
+    const dir = createApplianceDirectory(s, { now: () => t, journal, pollMs: 3_600_000 });
+    await dir.appliance('c1');
+    s.rows.set('c1', appliance('revoked'));
+    t = 61_000;
+    expect((await dir.appliance('c1'))?.status).toBe('revoked');
+  });
+});

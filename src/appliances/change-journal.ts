@@ -1,0 +1,88 @@
+/**
+ * A journal of changes to appliances and tenants, so that every instance can drop its cached copies within
+ * seconds of a change made anywhere, without re-reading every cached entry (issue 5: revocation everywhere
+ * within 60 s; the warm path without I/O). Every write through a journaled store adds a row (table `changes`,
+ * partition `change`, row key time-ordered); each instance reads the rows after its cursor every few seconds.
+ * Storage cost follows the number of changes, not the number of appliances.
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import type { TableStorage } from '../adapters/tables/port.js';
+import type { TenantStore } from '../tenants/tenant-store.js';
+import type { ApplianceStore } from './appliance-store.js';
+
+export type ChangeKind = 'appliance' | 'tenant';
+
+export interface Change {
+  readonly kind: ChangeKind;
+  readonly id: string;
+  readonly at: string;
+}
+
+export interface ChangeJournal {
+  record(kind: ChangeKind, id: string): Promise<void>;
+  /** Changes recorded at or after `since` (an ISO time), oldest first, at most `limit`. */
+  read(since: string, limit: number): Promise<Change[]>;
+}
+
+export function createChangeJournal(
+  storage: TableStorage,
+  now: () => Date = () => new Date(),
+): ChangeJournal {
+  const table = storage.table('changes');
+  return {
+    async record(kind, id) {
+      const at = now().toISOString();
+      await table.insert({
+        partitionKey: 'change',
+        rowKey: `${at}-${randomBytes(6).toString('hex')}`,
+        kind,
+        id,
+        at,
+      });
+    },
+    async read(since, limit) {
+      const page = await table.query({
+        partitionKey: 'change',
+        rowKeyFrom: since,
+        top: Math.min(limit, 1000),
+      });
+      return page.rows.map((r) => ({
+        kind: r.kind === 'tenant' ? 'tenant' : 'appliance',
+        id: String(r.id),
+        at: String(r.at),
+      }));
+    },
+  };
+}
+
+/** The appliance store, recording every change in the journal after it is written. */
+export function journaledApplianceStore(store: ApplianceStore, journal: ChangeJournal): ApplianceStore {
+  return {
+    ...store,
+    async create(a) {
+      await store.create(a);
+      await journal.record('appliance', a.clientId);
+    },
+    async update(a) {
+      const updated = await store.update(a);
+      await journal.record('appliance', a.clientId);
+      return updated;
+    },
+  };
+}
+
+/** The tenant store, recording every change in the journal after it is written. */
+export function journaledTenantStore(store: TenantStore, journal: ChangeJournal): TenantStore {
+  return {
+    ...store,
+    async save(t) {
+      await store.save(t);
+      await journal.record('tenant', t.tenantId.toLowerCase());
+    },
+    async replace(t) {
+      await store.replace(t);
+      await journal.record('tenant', t.tenantId.toLowerCase());
+    },
+  };
+}
