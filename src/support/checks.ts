@@ -128,12 +128,12 @@ export async function checkTenant(
     id,
     profiles.map((p) => p.name),
   );
-  const missingRoles = proof.kind === 'proven' ? proof.missingRoles : {};
+  const roles = roleFindings(deps.profiles, profiles, proof, outcomes);
   const anyConsentRefusal = refusalCodes.some((c) => c !== undefined && CONSENT_MISSING_CODES.has(c));
 
   // One fresh consent link for every remediation that needs it (SPEC.md `POST /api/onboardings`).
   const reconsent =
-    anyConsentRefusal || Object.keys(missingRoles).length > 0
+    anyConsentRefusal || roles.some((f) => f.missing?.length)
       ? await createOnboarding(
           deps,
           {
@@ -186,7 +186,7 @@ export async function checkTenant(
 
   const checks: Check[] = [
     ...[...resources.values()].map((r) => tokenCheck(r, outcomes.get(r.scope)!, consentUrl)),
-    ...roleChecks(deps.profiles, profiles, proof, consentUrl),
+    ...roles.map((f) => roleCheck(f, consentUrl)),
     orgCheck.check,
     ...mailboxChecks,
     ...(needs.mailboxAccess ? [exchangeCheck(needs.protocols, servicePrincipal, setup, consentUrl)] : []),
@@ -268,48 +268,88 @@ function tokenCheck(resource: Resource, outcome: TokenOutcome, consentUrl: strin
 
 // ---------------------------------------------------------------------------------------------- roles
 
-function roleChecks(
+interface RoleFinding {
+  readonly name: string;
+  readonly needed: readonly string[];
+  /** Missing role values; undefined when they could not be read (no token for a resource it needs). */
+  readonly missing: readonly string[] | undefined;
+  /** Granted roles of the profile's resource, for words. */
+  readonly granted?: { readonly resource: Resource; readonly roles: readonly string[] };
+}
+
+/**
+ * Roles against each profile and the broker's own: proveConsent's answer when it proved the consent; otherwise,
+ * for each profile whose resources did give a token, the same comparison on those tokens, so that one failing
+ * resource does not hide the others.
+ */
+function roleFindings(
   all: Profiles,
   profiles: readonly Profile[],
   proof: ProofResult,
-  consentUrl: string | null,
-): Check[] {
-  const targets: { name: string; resource: Resource | undefined; roles: string[] }[] = [
-    ...profiles.map((p) => ({ name: p.name, resource: p.resource, roles: p.roles.map((r) => r.value) })),
+  outcomes: ReadonlyMap<string, TokenOutcome>,
+): RoleFinding[] {
+  const targets = [
+    ...profiles.map((p) => ({
+      name: p.name,
+      resource: p.resource as Resource | undefined,
+      needs: p.roles.map((r) => ({ scope: p.resource.scope, value: r.value })),
+    })),
     ...(all.brokerRoles.length
-      ? [{ name: BROKER_PROFILE, resource: undefined, roles: all.brokerRoles.map((r) => r.value) }]
+      ? [
+          {
+            name: BROKER_PROFILE,
+            resource: undefined,
+            needs: all.brokerRoles.map((r) => ({ scope: r.resource.scope, value: r.value })),
+          },
+        ]
       : []),
   ];
-  return targets.map(({ name, resource, roles }) => {
-    const checkName = `roles:${name}`;
-    if (proof.kind !== 'proven') {
-      return {
-        name: checkName,
-        ok: false,
-        detail: `The granted roles could not be read: ${proof.message} (${proof.code}); see the token checks.`,
-        remediation: 'Fix the failing token check first, then run the check again.',
-      };
-    }
-    const scopeRoles = resource ? (proof.grantedRoles[resource.scope] ?? []) : undefined;
-    const missing = proof.missingRoles[name] ?? [];
-    const what = name === BROKER_PROFILE ? 'The broker itself' : `Profile ${name}`;
-    if (!missing.length) {
-      return {
-        name: checkName,
-        ok: true,
-        detail: `${what} has every role it needs: ${roles.join(', ')}.`,
-        remediation: null,
-      };
-    }
+  const rolesOf = (scope: string): readonly string[] | undefined => {
+    if (proof.kind === 'proven') return proof.grantedRoles[scope] ?? [];
+    const o = outcomes.get(scope);
+    return o?.ok ? o.token.roles : undefined;
+  };
+  return targets.map(({ name, resource, needs }) => {
+    const needed = needs.map((n) => n.value);
+    const granted = resource ? rolesOf(resource.scope) : undefined;
+    const grantedFor = resource && granted ? { resource, roles: [...granted].sort() } : undefined;
+    if (proof.kind === 'proven')
+      return { name, needed, missing: proof.missingRoles[name] ?? [], granted: grantedFor };
+    if (needs.some((n) => rolesOf(n.scope) === undefined)) return { name, needed, missing: undefined };
     return {
-      name: checkName,
-      ok: false,
-      detail: `${what} is missing ${missing.join(', ')}${scopeRoles ? ` (granted for ${resource!.displayName}: ${scopeRoles.join(', ') || 'none'})` : ''}.`,
-      remediation: consentUrl
-        ? `An administrator of the tenant (Global Administrator or Privileged Role Administrator, for Microsoft Graph roles) must open this consent link and approve: ${consentUrl}`
-        : 'An administrator of the tenant must consent again.',
+      name,
+      needed,
+      missing: needs.filter((n) => !rolesOf(n.scope)!.includes(n.value)).map((n) => n.value),
+      granted: grantedFor,
     };
   });
+}
+
+function roleCheck(f: RoleFinding, consentUrl: string | null): Check {
+  const name = `roles:${f.name}`;
+  const what = f.name === BROKER_PROFILE ? 'The broker itself' : `Profile ${f.name}`;
+  if (f.missing === undefined)
+    return {
+      name,
+      ok: false,
+      detail: `The roles of ${what.charAt(0).toLowerCase()}${what.slice(1)} could not be read: there is no token for its resource (see the token checks).`,
+      remediation: 'Fix the failing token check first, then run the check again.',
+    };
+  if (!f.missing.length)
+    return {
+      name,
+      ok: true,
+      detail: `${what} has every role it needs: ${f.needed.join(', ')}.`,
+      remediation: null,
+    };
+  return {
+    name,
+    ok: false,
+    detail: `${what} is missing ${f.missing.join(', ')}${f.granted ? ` (granted for ${f.granted.resource.displayName}: ${f.granted.roles.join(', ') || 'none'})` : ''}.`,
+    remediation: consentUrl
+      ? `An administrator of the tenant (Global Administrator or Privileged Role Administrator, for Microsoft Graph roles) must open this consent link and approve: ${consentUrl}`
+      : 'An administrator of the tenant must consent again.',
+  };
 }
 
 // -------------------------------------------------------------------------------------- organization

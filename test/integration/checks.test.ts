@@ -263,8 +263,8 @@ describe('POST /api/tenants/{tenantId}/check', () => {
     const g = await consentedTenant(broker.url, admin, 'Graph Outage Inc', ['exchange-imap', 'graph-mail']);
     await control('POST', `/_sim/tenants/${g.tenantId}/mailboxes`, { address: `queue@${g.domain}` });
     const fault = { target: 'graph', kind: 'status', status: 503, retryAfterSeconds: 30, count: 1 };
+    // Faults are shared by every test file: each one here matches only this tenant's requests, or is used up at once.
     await control('POST', '/_sim/faults', { ...fault, pathContains: `/users/queue%40${g.domain}/` });
-    await control('POST', '/_sim/faults', { ...fault, pathContains: `/users/queue@${g.domain}/` });
     await control('POST', '/_sim/faults', { ...fault, pathContains: '/v1.0/organization' });
     const r = await report(g.tenantId, { mailboxes: [`queue@${g.domain}`] });
     expect(r.status).toBe('active');
@@ -277,7 +277,39 @@ describe('POST /api/tenants/{tenantId}/check', () => {
     expect(byName(r, 'token:graph').ok).toBe(true);
     expect(byName(r, 'roles:graph-mail').ok).toBe(true);
     expect(byName(r, 'exchange-setup').ok).toBe(true);
-    await control('DELETE', '/_sim/faults').catch(() => undefined);
+  });
+
+  it('with Entra ID answering 503 for one resource, fails that token check, reads the other, and changes nothing', async () => {
+    const e = await consentedTenant(broker.url, admin, 'Entra Outage Inc', ['exchange-imap', 'graph-mail']);
+    // Only this tenant's Graph token requests; enough for MSAL's own attempts within the check.
+    await control('POST', '/_sim/faults', {
+      target: 'entra',
+      kind: 'status',
+      status: 503,
+      retryAfterSeconds: 20,
+      pathContains: `/${e.tenantId}/oauth2/v2.0/token`,
+      bodyContains: 'graph.microsoft.com',
+      count: 3,
+    });
+    const r = await report(e.tenantId);
+    expect(r.status).toBe('active');
+    expect(byName(r, 'token:exchange').ok).toBe(true);
+    expect(byName(r, 'token:graph')).toMatchObject({
+      ok: false,
+      detail:
+        'Microsoft Entra ID could not be reached for a Microsoft Graph token; nothing was concluded about the consent.',
+      remediation: expect.stringMatching(/^Try the check again in \d+ seconds\.$/),
+    });
+    expect(byName(r, 'roles:exchange-imap')).toMatchObject({ ok: true });
+    expect(byName(r, 'roles:graph-mail')).toMatchObject({
+      ok: false,
+      detail: expect.stringContaining('could not be read'),
+    });
+    expect(byName(r, 'organization')).toMatchObject({
+      ok: false,
+      detail: expect.stringContaining('no Microsoft Graph token'),
+    });
+    expect(byName(r, 'exchange-setup').ok).toBe(true);
   });
 
   it('refuses bad input with problem+json, naming the index of a bad address without echoing it', async () => {
