@@ -9,8 +9,9 @@
  *   mailboxes     optional Graph probes: reachable, no such mailbox, or access denied (and by what)
  *   exchange      for IMAP/POP/SMTP, the Exchange PowerShell with the tenant's real values
  *
- * A failing dependency fails only the checks that need it. The check records what it saw: consent removed on
- * every resource → `revoked` at once; consent proven on a revoked (or errored) tenant → `active` (or `degraded`).
+ * A failing dependency fails only the checks that need it. The check records what it saw, as the background
+ * re-check does (src/tenants/consent-watch.ts): consent removed → `revoked` at once; consent proven on a revoked
+ * tenant → `active` (or `degraded`); Entra ID or Graph unreachable → nothing changes.
  * @module
  */
 import { EntraRefused, EntraUnavailable, type AppToken, type EntraTokens } from '../adapters/entra/port.js';
@@ -27,6 +28,7 @@ import { createOnboarding, type ConsentSettings } from '../consent/flow.js';
 import type { OnboardingStore } from '../consent/onboarding-store.js';
 import { BROKER_PROFILE, proveConsent, type ProofResult } from '../consent/proof.js';
 import type { Profile, Profiles, Resource } from '../profiles/profiles.js';
+import { applyProof } from '../tenants/consent-watch.js';
 import type { TenantRecord, TenantStatus, TenantStore } from '../tenants/tenant-store.js';
 import { CONSENT_MISSING_CODES, explainEntraRefusal } from './entra-codes.js';
 import {
@@ -54,8 +56,9 @@ export interface CheckDeps {
   readonly audit: AuditLog;
   readonly settings: ConsentSettings;
   readonly now: () => Date;
-  /** The token endpoint's in-memory copy of tenants: forgotten here when the check changes the status. */
-  readonly directory?: { invalidate(kind: 'appliance' | 'tenant', id: string): void };
+  /** The token endpoint's in-memory copies of tenants and tokens: dropped when the check changes the status. */
+  readonly directory: { invalidate(kind: 'appliance' | 'tenant', id: string): void };
+  readonly tokens: { forgetTenant(tenantId: string): void };
 }
 
 export interface Check {
@@ -192,8 +195,7 @@ export async function checkTenant(
     ...(needs.mailboxAccess ? [exchangeCheck(needs.protocols, servicePrincipal, setup, consentUrl)] : []),
   ];
 
-  const revocation = consentMissing ? checks.find((c) => c.name.startsWith('token:') && !c.ok) : undefined;
-  const status = await recordOutcome(deps, tenant, proof, revocation, request.actor, checkedAt);
+  const status = await recordOutcome(deps, tenant, proof, request.actor);
   await deps.audit.write({
     action: 'tenant.checked',
     tenantId: id,
@@ -537,94 +539,29 @@ function exchangeCheck(
 
 // ------------------------------------------------------------------------------------------- outcome
 
+/** Statuses a check may change; a tenant still being verified, or offboarded, is left to its own process. */
+const CHECKED_STATUSES: readonly TenantStatus[] = ['active', 'degraded', 'revoked', 'error'];
+
 /**
- * Records what the check saw, conditionally on the record read (another writer wins; then one more try on a
- * fresh read): consent removed on every resource → `revoked`; consent proven where the tenant was revoked or in
- * error → `active`/`degraded`; an active tenant whose roles changed → the new roles and status.
+ * Records what the check saw exactly as the background re-check does (src/tenants/consent-watch.ts
+ * `applyProof`: consent removed → `revoked`, proven again → `active`/`degraded`, tokens and cached copies
+ * dropped, audited), conditionally on the record read; when another writer got there first, once more on a
+ * fresh read.
  */
 async function recordOutcome(
   deps: CheckDeps,
   first: TenantRecord,
   proof: ProofResult,
-  revocation: Check | undefined,
   actor: AuditActor,
-  at: Date,
 ): Promise<TenantStatus> {
   let tenant: TenantRecord | undefined = first;
-  for (let attempt = 0; attempt < 2 && tenant; attempt++) {
-    const next = nextRecord(tenant, proof, revocation, at);
-    if (!next) return tenant.status;
+  for (let attempt = 0; tenant && CHECKED_STATUSES.includes(tenant.status); attempt++) {
     try {
-      await deps.tenants.replace(next);
+      return (await applyProof(deps, tenant, proof, actor)).status;
     } catch (err) {
-      if (!(err instanceof RowChanged)) throw err;
+      if (!(err instanceof RowChanged) || attempt > 0) throw err;
       tenant = await deps.tenants.get(first.tenantId);
-      continue;
     }
-    deps.directory?.invalidate('tenant', next.tenantId);
-    if (next.status === 'revoked' && tenant.status !== 'revoked')
-      await deps.audit.write({
-        action: 'consent.revoked',
-        tenantId: next.tenantId,
-        actor,
-        details: { statusBefore: tenant.status, code: next.lastError?.code, detectedBy: 'check' },
-      });
-    else if (tenant.status === 'revoked' || tenant.status === 'error')
-      await deps.audit.write({
-        action: 'consent.restored',
-        tenantId: next.tenantId,
-        actor,
-        details: {
-          statusBefore: tenant.status,
-          status: next.status,
-          grantedRoles: next.grantedRoles,
-          missingRoles: next.missingRoles,
-          detectedBy: 'check',
-        },
-      });
-    return next.status;
   }
   return tenant?.status ?? first.status;
-}
-
-function nextRecord(
-  t: TenantRecord,
-  proof: ProofResult,
-  revocation: Check | undefined,
-  at: Date,
-): TenantRecord | undefined {
-  if (revocation) {
-    if (t.status !== 'active' && t.status !== 'degraded' && t.status !== 'error') return undefined;
-    const code = /\((AADSTS\d+)\)/.exec(revocation.detail)?.[1] ?? 'consent_missing';
-    return {
-      ...t,
-      status: 'revoked',
-      lastError: {
-        code,
-        message: revocation.detail,
-        at: at.toISOString(),
-        remediation: revocation.remediation ?? '',
-      },
-    };
-  }
-  if (proof.kind !== 'proven') return undefined;
-  if (!['active', 'degraded', 'revoked', 'error'].includes(t.status)) return undefined;
-  const status: TenantStatus = Object.keys(proof.missingRoles).length ? 'degraded' : 'active';
-  const next: TenantRecord = {
-    ...t,
-    status,
-    grantedRoles: proof.grantedRoles,
-    missingRoles: proof.missingRoles,
-    servicePrincipalId: proof.servicePrincipalId,
-    displayName: proof.displayName ?? t.displayName,
-    verifiedDomains: proof.verifiedDomains.length ? proof.verifiedDomains : t.verifiedDomains,
-    lastError: t.status === 'active' || t.status === 'degraded' ? t.lastError : null,
-  };
-  const same =
-    next.status === t.status &&
-    next.servicePrincipalId === t.servicePrincipalId &&
-    next.displayName === t.displayName &&
-    JSON.stringify([next.grantedRoles, next.missingRoles, next.verifiedDomains]) ===
-      JSON.stringify([t.grantedRoles, t.missingRoles, t.verifiedDomains]);
-  return same ? undefined : next;
 }
