@@ -117,31 +117,39 @@ export function compileRoute(template: string): {
   match: (path: string) => Record<string, string> | undefined;
   literalSegments: number;
 } {
-  const parts = template.replace(/^\/+|\/+$/g, '').split('/');
-  const literalSegments = parts.filter((p) => !p.startsWith('{')).length;
+  // Compiled once: a literal (lower-cased) or a parameter per segment.
+  const parts = template
+    .replace(/^\/+|\/+$/g, '')
+    .split('/')
+    .map((part) => {
+      const param = /^\{(\*)?([A-Za-z0-9_]+)(?::[^}?]+)?(\?)?\}$/.exec(part);
+      return param
+        ? { literal: undefined, name: param[2]!, catchAll: Boolean(param[1]), optional: Boolean(param[3]) }
+        : { literal: part.toLowerCase(), name: '', catchAll: false, optional: false };
+    });
+  const literalSegments = parts.filter((p) => p.literal !== undefined).length;
   const match = (path: string): Record<string, string> | undefined => {
     const segs = path.replace(/^\/+|\/+$/g, '').split('/');
+    if (segs.length > parts.length && !parts.some((p) => p.catchAll)) return undefined;
     const params: Record<string, string> = {};
     for (let i = 0; i < parts.length; i++) {
       const part = parts[i]!;
       const seg = segs[i];
-      const param = /^\{(\*)?([A-Za-z0-9_]+)(?::[^}?]+)?(\?)?\}$/.exec(part);
-      if (!param) {
-        if (seg === undefined || part.toLowerCase() !== seg.toLowerCase()) return undefined;
+      if (part.literal !== undefined) {
+        if (seg === undefined || part.literal !== seg.toLowerCase()) return undefined;
         continue;
       }
-      const [, catchAll, name, optional] = param;
-      if (catchAll) {
-        params[name!] = segs.slice(i).map(safeDecode).join('/');
+      if (part.catchAll) {
+        params[part.name] = segs.slice(i).map(safeDecode).join('/');
         return params;
       }
       if (seg === undefined || seg === '') {
-        if (optional) continue;
+        if (part.optional) continue;
         return undefined;
       }
       const decoded = safeDecode(seg);
       if (decoded === undefined) return undefined;
-      params[name!] = decoded;
+      params[part.name] = decoded;
     }
     return segs.length <= parts.length ? params : undefined;
   };
@@ -174,7 +182,7 @@ const MAX_BODY_BYTES = 1024 * 1024;
 /** Runs the appStart hooks, then serves the HTTP functions and schedules the timers. */
 export async function startFunctionsHost(options: HostOptions): Promise<RunningHost> {
   // The library is a CommonJS bundle whose classes Node's ESM named-export detection does not see.
-  const { HttpRequest, HttpResponse, InvocationContext } = createRequire(import.meta.url)(
+  const { HttpResponse, InvocationContext } = createRequire(import.meta.url)(
     '@azure/functions',
   ) as typeof import('@azure/functions');
   const log = options.log ?? ((line: string) => console.log(line));
@@ -192,10 +200,15 @@ export async function startFunctionsHost(options: HostOptions): Promise<RunningH
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
     const method = (req.method ?? 'GET').toUpperCase();
-    const candidates = options.registry.http
-      .map((f) => ({ f, params: f.match(url.pathname) }))
-      .filter((c) => c.params);
-    const hit = candidates.find((c) => c.f.methods.includes(method));
+    let hit: { f: HttpFunction; params: Record<string, string> } | undefined;
+    for (const f of options.registry.http) {
+      if (!f.methods.includes(method)) continue;
+      const params = f.match(url.pathname);
+      if (params) {
+        hit = { f, params };
+        break;
+      }
+    }
     if (!hit) {
       // The Functions host answers 404 with an empty body both for an unknown route and for a method the
       // route was not registered with.
@@ -221,16 +234,17 @@ export async function startFunctionsHost(options: HostOptions): Promise<RunningH
     headers['x-forwarded-for'] = headers['x-forwarded-for']
       ? `${headers['x-forwarded-for']}, ${address}`
       : address;
-    const request = new HttpRequest({
+    const request = new LocalHttpRequest(
       method,
-      url: url.toString(),
+      url.toString(),
       headers,
-      params: hit.params!,
-      body: chunks.length ? { bytes: Buffer.concat(chunks) } : undefined,
-    });
+      hit.params!,
+      chunks.length ? Buffer.concat(chunks) : undefined,
+    );
     const context = contextFor(hit.f.name);
     try {
       const result = (await hit.f.handler(request, context)) ?? { status: 204 };
+      if (!(result instanceof HttpResponse) && writePlainReply(res, result)) return;
       const response =
         result instanceof HttpResponse
           ? result
@@ -327,4 +341,112 @@ function scheduleTimer(
     stopped = true;
     if (handle) clearTimeout(handle);
   };
+}
+
+/**
+ * The handler's answer written as the Functions host writes an `HttpResponseInit` — status (default 200),
+ * headers, and a string or bytes body — without building a web `Response` for it. Anything richer (jsonBody,
+ * cookies, streams, an HttpResponse) goes through the library's own HttpResponse instead. False when it did not
+ * apply.
+ */
+function writePlainReply(res: ServerResponse, result: unknown): boolean {
+  if (typeof result !== 'object' || result === null) return false;
+  const r = result as {
+    status?: unknown;
+    headers?: unknown;
+    body?: unknown;
+    jsonBody?: unknown;
+    cookies?: unknown;
+  };
+  if (r.jsonBody !== undefined || r.cookies !== undefined) return false;
+  if (
+    r.headers !== undefined &&
+    (typeof r.headers !== 'object' || r.headers === null || r.headers instanceof Headers)
+  )
+    return false;
+  const body = r.body;
+  if (body !== undefined && typeof body !== 'string' && !(body instanceof Uint8Array)) return false;
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries((r.headers as Record<string, unknown> | undefined) ?? {}))
+    headers[k.toLowerCase()] = String(v);
+  // The library's HttpResponse labels a string body text/plain when the handler did not say.
+  if (typeof body === 'string' && headers['content-type'] === undefined)
+    headers['content-type'] = 'text/plain;charset=UTF-8';
+  res.writeHead(typeof r.status === 'number' ? r.status : 200, headers).end(body);
+  return true;
+}
+
+/**
+ * The request a handler gets: the members of @azure/functions' `HttpRequest` (method, url, headers, query,
+ * params, user, body, bodyUsed, text/json/arrayBuffer/blob/formData, clone), built lazily from the bytes the
+ * host read, rather than a web `Request` per request. `user` is null: no App Service authentication here.
+ */
+export class LocalHttpRequest {
+  readonly headers: Headers;
+  #query: URLSearchParams | undefined;
+  #used = false;
+
+  constructor(
+    readonly method: string,
+    readonly url: string,
+    headers: Record<string, string>,
+    readonly params: Record<string, string>,
+    private readonly bytes: Buffer | undefined,
+  ) {
+    this.headers = new Headers(headers);
+  }
+
+  get query(): URLSearchParams {
+    this.#query ??= new URL(this.url).searchParams;
+    return this.#query;
+  }
+
+  get user(): null {
+    return null;
+  }
+
+  get bodyUsed(): boolean {
+    return this.#used;
+  }
+
+  get body(): ReadableStream<Uint8Array> | null {
+    if (!this.bytes || this.method === 'GET' || this.method === 'HEAD') return null;
+    this.#used = true;
+    return new Blob([this.bytes]).stream();
+  }
+
+  async arrayBuffer(): Promise<ArrayBuffer> {
+    this.#used = true;
+    const b = this.bytes ?? Buffer.alloc(0);
+    return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+  }
+
+  async text(): Promise<string> {
+    this.#used = true;
+    return this.bytes ? this.bytes.toString('utf8') : '';
+  }
+
+  async json(): Promise<unknown> {
+    return JSON.parse(await this.text()) as unknown;
+  }
+
+  async blob(): Promise<Blob> {
+    this.#used = true;
+    return new Blob(this.bytes ? [this.bytes] : [], { type: this.headers.get('content-type') ?? '' });
+  }
+
+  async formData(): Promise<FormData> {
+    this.#used = true;
+    return new Request(this.url, {
+      method: 'POST',
+      headers: this.headers,
+      body: this.bytes ?? '',
+    }).formData();
+  }
+
+  clone(): LocalHttpRequest {
+    const headers: Record<string, string> = {};
+    this.headers.forEach((v, k) => (headers[k] = v));
+    return new LocalHttpRequest(this.method, this.url, headers, { ...this.params }, this.bytes);
+  }
 }
