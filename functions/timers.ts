@@ -2,6 +2,7 @@
 import { app } from '@azure/functions';
 import { reverifyPendingConsents } from '../src/consent/flow.js';
 import { recheckConsents } from '../src/tenants/consent-watch.js';
+import { flagExpiringCredentials } from '../src/credentials/expiry.js';
 import { broker } from './runtime.js';
 
 // Every 15 s: consents Entra accepted but could not show yet are re-checked with backoff (src/consent/flow.ts).
@@ -21,5 +22,16 @@ app.timer('recheckConsents', {
     const b = await broker();
     const checked = await recheckConsents(b, new Date(b.now().getTime() - 5 * 60_000));
     if (checked > 0) context.log(`re-checked the consent of ${checked} tenant(s)`);
+  },
+});
+
+// Daily at 03:00 UTC: credentials ending within 30 days are flagged (src/credentials/expiry.ts).
+app.timer('flagExpiringCredentials', {
+  schedule: '0 0 3 * * *',
+  handler: async (_timer, context) => {
+    const b = await broker();
+    const flagged = await flagExpiringCredentials({ ...b, homeAppCredential: b.config.homeAppCredential });
+    if (flagged.homeApp || flagged.tenants.length)
+      context.warn(`credentials expiring: home app ${flagged.homeApp}, tenants ${flagged.tenants.length}`);
   },
 });

@@ -29,6 +29,7 @@ import { createOnboardingStore, type OnboardingStore } from './consent/onboardin
 import { createStateStore, type StateStore } from './consent/state-store.js';
 import { createHomeAppAdminSignIn, createHomeAppEntraTokens } from './credentials/home-app.js';
 import { createTenantRoutingEntra } from './credentials/tenant-app.js';
+import { checkHomeAppCredentialExpiry } from './credentials/expiry.js';
 import { createBrokerKeys, type BrokerKeys } from './keys/broker-keys.js';
 import { createHealthCheck, type DependencyProbe, type HealthReport } from './health/health.js';
 import { loadProfiles, type Profiles } from './profiles/profiles.js';
@@ -143,6 +144,16 @@ export async function createBroker(config: Config): Promise<Broker> {
     { name: 'tableStorage', probe: () => tables.ping() },
     keyVaultProbe(config, secrets),
     { name: 'entra', probe: () => staffAuth.probe() },
+    // Down when the home app's credential ends within 30 days: someone must rotate it before tokens stop.
+    {
+      name: 'homeAppCredential',
+      probe: () =>
+        checkHomeAppCredentialExpiry({
+          secrets,
+          homeAppCredential: config.homeAppCredential,
+          now: () => new Date(),
+        }),
+    },
   ]);
   // A background refresh that Entra refuses because the consent is gone: re-prove the tenant now rather
   // than at its next scheduled check, so that its appliances learn the cause at once.

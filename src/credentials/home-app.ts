@@ -55,11 +55,22 @@ export async function loadHomeAppCredential(
   const credential: EntraCredential = pem
     ? certificateCredential(stored.value, source.name)
     : { kind: 'secret', secret: stored.value };
-  return {
-    credential,
-    version: stored.version,
-    ...(stored.expiresOn ? { expiresOn: stored.expiresOn } : {}),
-  };
+  // The credential stops working at the earlier of the secret's expiry in Key Vault and the certificate's end.
+  const ends = [
+    stored.expiresOn,
+    credential.kind === 'certificate' ? certificateEnd(credential.x5c) : undefined,
+  ].filter((d): d is Date => d !== undefined);
+  const expiresOn = ends.length ? new Date(Math.min(...ends.map((d) => d.getTime()))) : undefined;
+  return { credential, version: stored.version, ...(expiresOn ? { expiresOn } : {}) };
+}
+
+function certificateEnd(pem: string | undefined): Date | undefined {
+  if (!pem) return undefined;
+  try {
+    return new Date(new X509Certificate(pem).validTo);
+  } catch {
+    return undefined;
+  }
 }
 
 function certificateCredential(pem: string, name: string): EntraCredential {

@@ -1,0 +1,108 @@
+/**
+ * Credentials expire — a client secret after at most 24 months — and nothing may break silently when they do
+ * (issue 6). A daily timer flags every credential the broker holds that ends within 30 days: the home app's
+ * (its Key Vault secret's expiry, or its certificate's end) in the audit log and in `/api/health`, and each
+ * tenant's own app credential ("bring your own app") on the tenant (`degraded`, or `error` once expired, with a
+ * remediation) and in the audit log.
+ * @module
+ */
+import type { SecretStore } from '../adapters/keyvault/port.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { HomeAppCredentialSource } from '../config.js';
+import type { TenantRecord, TenantStore } from '../tenants/tenant-store.js';
+import { loadHomeAppCredential } from './home-app.js';
+
+export const EXPIRY_WARNING_DAYS = 30;
+const DAY_MS = 86_400_000;
+
+export interface ExpiryDeps {
+  readonly secrets: SecretStore;
+  readonly tenants: TenantStore;
+  readonly audit: AuditLog;
+  readonly homeAppCredential: HomeAppCredentialSource;
+  readonly now: () => Date;
+}
+
+export class CredentialExpiringSoon extends Error {
+  constructor(readonly expiresOn: Date) {
+    super(`The home app credential expires on ${expiresOn.toISOString()}.`);
+    this.name = 'CredentialExpiringSoon';
+  }
+}
+
+/** Throws CredentialExpiringSoon when the home app credential ends within the warning period (health probe). */
+export async function checkHomeAppCredentialExpiry(
+  deps: Pick<ExpiryDeps, 'secrets' | 'homeAppCredential' | 'now'>,
+): Promise<void> {
+  const loaded = await loadHomeAppCredential(deps.homeAppCredential, deps.secrets);
+  if (loaded.expiresOn && loaded.expiresOn.getTime() - deps.now().getTime() < EXPIRY_WARNING_DAYS * DAY_MS) {
+    throw new CredentialExpiringSoon(loaded.expiresOn);
+  }
+}
+
+/** The daily timer's work; returns what it flagged. */
+export async function flagExpiringCredentials(
+  deps: ExpiryDeps,
+): Promise<{ homeApp: boolean; tenants: string[] }> {
+  const now = deps.now();
+  const system = { kind: 'system' as const, id: 'broker' };
+  let homeApp = false;
+  try {
+    await checkHomeAppCredentialExpiry(deps);
+  } catch (err) {
+    if (!(err instanceof CredentialExpiringSoon)) throw err;
+    homeApp = true;
+    await deps.audit.write({
+      action: 'credential.expiring',
+      tenantId: null,
+      actor: system,
+      details: {
+        credential: 'home-app',
+        expiresOn: err.expiresOn.toISOString(),
+        daysLeft: Math.floor((err.expiresOn.getTime() - now.getTime()) / DAY_MS),
+      },
+    });
+  }
+
+  const flagged: string[] = [];
+  let continuationToken: string | undefined;
+  do {
+    const page = await deps.tenants.list({ top: 200, continuationToken });
+    for (const tenant of page.items) {
+      const credential = tenant.appCredential;
+      if (!credential || tenant.status === 'offboarded') continue;
+      const left = Date.parse(credential.expiresOn) - now.getTime();
+      if (left >= EXPIRY_WARNING_DAYS * DAY_MS) continue;
+      flagged.push(tenant.tenantId);
+      const expired = left <= 0;
+      const code = expired ? 'credential_expired' : 'credential_expiring';
+      if (tenant.lastError?.code === code && (tenant.status === 'degraded' || tenant.status === 'error'))
+        continue; // flagged already
+      const next: TenantRecord = {
+        ...tenant,
+        status: expired ? 'error' : tenant.status === 'active' ? 'degraded' : tenant.status,
+        lastError: {
+          code,
+          message: `The tenant's own app credential (client ${credential.clientId}) ${expired ? 'expired' : 'expires'} on ${credential.expiresOn}.`,
+          at: now.toISOString(),
+          remediation:
+            'Create a new client secret or certificate for that app registration in the customer tenant and store it with PUT /api/tenants/{tenantId}/app-credential.',
+        },
+      };
+      await deps.tenants.replace(next);
+      await deps.audit.write({
+        action: 'credential.expiring',
+        tenantId: tenant.tenantId,
+        actor: system,
+        details: {
+          credential: 'tenant-app',
+          clientId: credential.clientId,
+          expiresOn: credential.expiresOn,
+          expired,
+        },
+      });
+    }
+    continuationToken = page.continuationToken;
+  } while (continuationToken);
+  return { homeApp, tenants: flagged };
+}
