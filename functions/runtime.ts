@@ -6,6 +6,7 @@
 import { app } from '@azure/functions';
 import { createBroker, type Broker } from '../src/broker.js';
 import { loadConfigFromEnvironment } from '../src/config.js';
+import { runWithCorrelation } from '../src/audit/correlation.js';
 
 let instance: Promise<Broker> | undefined;
 
@@ -25,4 +26,12 @@ app.hook.appStart(async () => {
 app.hook.appTerminate(async () => {
   const b = await instance?.catch(() => undefined);
   await b?.usage.stop();
+});
+
+// Every handler runs with its invocation id as the correlation id of the audit entries it writes.
+app.hook.preInvocation((context) => {
+  const handler = context.functionHandler;
+  const id = context.invocationContext.invocationId;
+  context.functionHandler = (...args: Parameters<typeof handler>) =>
+    runWithCorrelation(id, () => handler(...args));
 });

@@ -243,7 +243,9 @@ export async function startFunctionsHost(options: HostOptions): Promise<RunningH
     );
     const context = contextFor(hit.f.name);
     try {
-      const result = (await hit.f.handler(request, context)) ?? { status: 204 };
+      const result = (await invoke(options.registry, hit.f.handler, [request, context], context)) ?? {
+        status: 204,
+      };
       if (!(result instanceof HttpResponse) && writePlainReply(res, result)) return;
       const response =
         result instanceof HttpResponse
@@ -285,7 +287,7 @@ export async function startFunctionsHost(options: HostOptions): Promise<RunningH
     server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
   });
 
-  const timers = options.registry.timers.map((t) => scheduleTimer(t, contextFor, log));
+  const timers = options.registry.timers.map((t) => scheduleTimer(options.registry, t, contextFor, log));
   const port = (server.address() as AddressInfo).port;
   return {
     url: `http://localhost:${port}`,
@@ -304,7 +306,25 @@ export async function startFunctionsHost(options: HostOptions): Promise<RunningH
 }
 
 /** NCRONTAB (six fields, seconds first) as the Functions timer trigger uses; runs are never concurrent. */
+/**
+ * Calls a function as the worker does: `preInvocation` hooks first, which may replace the handler
+ * (`functionCallback`) or its inputs, then the handler with the inputs.
+ */
+async function invoke(
+  registry: Registry,
+  handler: Callback,
+  inputs: unknown[],
+  invocationContext: unknown,
+): Promise<unknown> {
+  const hooks = registry.hooks.get('preInvocation');
+  if (!hooks?.length) return handler(...inputs);
+  const core = { hookData: {}, invocationContext, inputs, functionCallback: handler };
+  for (const hook of hooks) await hook(core);
+  return core.functionCallback(...core.inputs);
+}
+
 function scheduleTimer(
+  registry: Registry,
   timer: TimerFunction,
   contextFor: (name: string) => { error: (...args: unknown[]) => void },
   log: (line: string) => void,
@@ -316,13 +336,8 @@ function scheduleTimer(
   const run = async (isPastDue: boolean) => {
     const context = contextFor(timer.name);
     try {
-      await timer.handler(
-        {
-          isPastDue,
-          scheduleStatus: { last: last.toISOString(), next: '', lastUpdated: new Date().toISOString() },
-        },
-        context,
-      );
+      const schedule = { last: last.toISOString(), next: '', lastUpdated: new Date().toISOString() };
+      await invoke(registry, timer.handler, [{ isPastDue, scheduleStatus: schedule }, context], context);
     } catch (err) {
       context.error(`timer failed: ${err instanceof Error ? err.message : String(err)}`);
     }

@@ -4,7 +4,8 @@
  * keyed by time so that a partition reads in order. Entries carry ids and names, never a secret or token.
  * @module
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { currentCorrelationId } from './correlation.js';
 import type { TableStorage } from '../adapters/tables/port.js';
 
 export interface AuditActor {
@@ -14,16 +15,38 @@ export interface AuditActor {
   readonly name?: string;
 }
 
+export type AuditOutcome = 'success' | 'refused' | 'failed';
+
 export interface AuditEntry {
   readonly at: string;
   readonly action: string;
   readonly tenantId: string | null;
   readonly actor: AuditActor;
+  /** What the action was done to: an appliance's client id, an onboarding id, or the tenant. */
+  readonly target: string | null;
+  readonly outcome: AuditOutcome;
+  /** The Functions invocation id of the request or timer run that wrote it (src/audit/correlation.ts). */
+  readonly correlationId: string;
   readonly details: Readonly<Record<string, unknown>>;
 }
 
+/** Actions that record a refusal or a failure rather than something done. */
+const OUTCOMES: Readonly<Record<string, AuditOutcome>> = {
+  'consent.rejected': 'refused',
+  'appliance.bind_refused': 'refused',
+  'consent.failed': 'failed',
+  'consent.unproven': 'failed',
+  'consent.unusable': 'failed',
+};
+
 export interface AuditLog {
-  write(entry: Omit<AuditEntry, 'at'> & { at?: Date }): Promise<void>;
+  write(
+    entry: Omit<AuditEntry, 'at' | 'target' | 'outcome' | 'correlationId'> & {
+      at?: Date;
+      target?: string | null;
+      outcome?: AuditOutcome;
+    },
+  ): Promise<void>;
   /** Entries of a tenant (or of the broker when `tenantId` is null) from `since` on, oldest first. */
   list(query: { tenantId: string | null; since?: Date; top: number; continuationToken?: string }): Promise<{
     items: AuditEntry[];
@@ -44,6 +67,9 @@ export function createAuditLog(storage: TableStorage, now: () => Date = () => ne
         rowKey: `${at}-${randomBytes(6).toString('hex')}`,
         at,
         action: entry.action,
+        target: entry.target ?? targetOf(entry.details) ?? entry.tenantId,
+        outcome: entry.outcome ?? OUTCOMES[entry.action] ?? 'success',
+        correlationId: currentCorrelationId() ?? randomUUID(),
         actor: JSON.stringify(entry.actor),
         details: JSON.stringify(entry.details),
       });
@@ -55,14 +81,24 @@ export function createAuditLog(storage: TableStorage, now: () => Date = () => ne
         top,
         continuationToken,
       });
-      const items = page.rows.map((r) => ({
+      const items = page.rows.map((r): AuditEntry => ({
         at: String(r.at),
         action: String(r.action),
         tenantId,
         actor: JSON.parse(String(r.actor)) as AuditActor,
+        target: typeof r.target === 'string' ? r.target : null,
+        outcome: (typeof r.outcome === 'string' ? r.outcome : 'success') as AuditOutcome,
+        correlationId: typeof r.correlationId === 'string' ? r.correlationId : '',
         details: JSON.parse(String(r.details)) as Record<string, unknown>,
       }));
       return page.continuationToken ? { items, continuationToken: page.continuationToken } : { items };
     },
   };
+}
+
+function targetOf(details: Readonly<Record<string, unknown>>): string | undefined {
+  for (const key of ['clientId', 'onboardingId'] as const) {
+    if (typeof details[key] === 'string') return details[key];
+  }
+  return undefined;
 }

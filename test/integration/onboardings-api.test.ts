@@ -110,6 +110,11 @@ describe('onboardings API', () => {
       action: 'onboarding.created',
       actor: { kind: 'staff', name: inject('sandbox').staff.admin },
     });
+    expect(entry).toMatchObject({
+      target: created.id,
+      outcome: 'success',
+      correlationId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+    });
     expect(text).not.toContain(created.code);
   });
 

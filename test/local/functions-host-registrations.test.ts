@@ -11,6 +11,15 @@ const registry = installCoreModule();
 const { app } = createRequire(import.meta.url)('@azure/functions') as typeof import('@azure/functions');
 
 const ticks: boolean[] = [];
+const wrapped: string[] = [];
+// A preInvocation hook may replace the handler, as functions/runtime.ts does to set the correlation id.
+app.hook.preInvocation((ctx) => {
+  const handler = ctx.functionHandler;
+  ctx.functionHandler = (...args: Parameters<typeof handler>) => {
+    wrapped.push(ctx.invocationContext.functionName);
+    return handler(...args);
+  };
+});
 const started: string[] = [];
 app.hook.appStart(() => {
   started.push('appStart');
@@ -45,6 +54,7 @@ describe('local Functions host', () => {
     const res = await fetch(`${host.url}/Echo/a%20b?q=1&q=2`, { method: 'POST', body: 'hello' });
     expect(res.status).toBe(201);
     expect(res.headers.get('x-function')).toBe('echo');
+    expect(wrapped).toContain('echo');
     expect(await res.json()).toEqual({ name: 'a b', body: 'hello', q: ['1', '2'] });
 
     // Unknown route and unregistered method: 404 with an empty body, as on the Functions host.

@@ -520,11 +520,21 @@ export function componentSchemas(options: SchemaOptions = {}): Record<string, Sc
     AuditEntry: {
       type: 'object',
       description: 'Who did what when; never a secret or token.',
-      required: ['at', 'action', 'tenantId', 'actor', 'details'],
+      required: ['at', 'action', 'tenantId', 'actor', 'target', 'outcome', 'correlationId', 'details'],
       properties: {
         at: dateTime,
-        action: { type: 'string', examples: ['consent.recorded', 'appliance.created'] },
+        action: { type: 'string', examples: ['consent.granted', 'appliance.registered', 'tokens.issued'] },
         tenantId: orNull(guid),
+        target: {
+          type: ['string', 'null'],
+          description:
+            "What the action was done to: an appliance's client id, an onboarding id, or the tenant.",
+        },
+        outcome: { type: 'string', enum: ['success', 'refused', 'failed'] },
+        correlationId: {
+          type: 'string',
+          description: 'The Functions invocation id of the request or timer run that wrote the entry.',
+        },
         actor: {
           type: 'object',
           required: ['kind', 'id'],
