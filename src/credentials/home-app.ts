@@ -5,12 +5,12 @@
  * so that a Key Vault outage at start does not stop the broker.
  * @module
  */
-import { X509Certificate } from 'node:crypto';
 import type { EntraCredential, MsalEntraConfig } from '../adapters/entra/msal.js';
 import { EntraRefused, type EntraTokens } from '../adapters/entra/port.js';
 import type { AdminSignIn } from '../adapters/entra/sign-in.js';
 import type { SecretStore } from '../adapters/keyvault/port.js';
 import type { HomeAppCredentialSource } from '../config.js';
+import { parseCertificatePem } from './pem.js';
 
 export class HomeAppCredentialInvalid extends Error {
   constructor(reason: string) {
@@ -52,47 +52,39 @@ export async function loadHomeAppCredential(
   }
   const pem =
     stored.contentType === 'application/x-pem-file' || stored.value.includes('-----BEGIN CERTIFICATE-----');
-  const credential: EntraCredential = pem
+  const { credential, certificateEnds } = pem
     ? certificateCredential(stored.value, source.name)
-    : { kind: 'secret', secret: stored.value };
+    : {
+        credential: { kind: 'secret', secret: stored.value } satisfies EntraCredential,
+        certificateEnds: undefined,
+      };
   // The credential stops working at the earlier of the secret's expiry in Key Vault and the certificate's end.
-  const ends = [
-    stored.expiresOn,
-    credential.kind === 'certificate' ? certificateEnd(credential.x5c) : undefined,
-  ].filter((d): d is Date => d !== undefined);
+  const ends = [stored.expiresOn, certificateEnds].filter((d): d is Date => d !== undefined);
   const expiresOn = ends.length ? new Date(Math.min(...ends.map((d) => d.getTime()))) : undefined;
   return { credential, version: stored.version, ...(expiresOn ? { expiresOn } : {}) };
 }
 
-function certificateEnd(pem: string | undefined): Date | undefined {
-  if (!pem) return undefined;
-  try {
-    return new Date(new X509Certificate(pem).validTo);
-  } catch {
-    return undefined;
-  }
-}
-
-function certificateCredential(pem: string, name: string): EntraCredential {
-  const key = /-----BEGIN PRIVATE KEY-----[\s\S]+?-----END PRIVATE KEY-----/.exec(pem)?.[0];
-  const cert = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(pem)?.[0];
-  if (!key || !cert) {
+function certificateCredential(
+  pem: string,
+  name: string,
+): { credential: EntraCredential; certificateEnds: Date } {
+  const parsed = parseCertificatePem(pem);
+  if (parsed === 'missing-blocks') {
     throw new HomeAppCredentialInvalid(
       `the Key Vault secret "${name}" is PEM but lacks a PKCS#8 private key or a certificate`,
     );
   }
-  let x509: X509Certificate;
-  try {
-    x509 = new X509Certificate(cert);
-  } catch {
+  if (parsed === 'unparsable-certificate') {
     throw new HomeAppCredentialInvalid(`the certificate in the Key Vault secret "${name}" cannot be parsed`);
   }
-  // MSAL sends the SHA-256 thumbprint as `x5t#S256` (FACTS.md §9; SHA-1 `thumbprint` is deprecated).
   return {
-    kind: 'certificate',
-    privateKeyPem: key,
-    thumbprintSha256: x509.fingerprint256.replace(/:/g, '').toLowerCase(),
-    x5c: cert,
+    credential: {
+      kind: 'certificate',
+      privateKeyPem: parsed.privateKeyPem,
+      thumbprintSha256: parsed.thumbprintSha256,
+      x5c: parsed.certificatePem,
+    },
+    certificateEnds: parsed.validTo,
   };
 }
 

@@ -7,11 +7,11 @@
  * Token acquisition routes per tenant: the tenant's own app when it has one, the home app otherwise.
  * @module
  */
-import { X509Certificate } from 'node:crypto';
 import type { EntraCredential, MsalEntraConfig } from '../adapters/entra/msal.js';
 import type { EntraTokens } from '../adapters/entra/port.js';
 import type { SecretStore } from '../adapters/keyvault/port.js';
 import { tenantAppCredentialName } from '../tenants/offboard.js';
+import { parseCertificatePem } from './pem.js';
 import type { TenantRecord } from '../tenants/tenant-store.js';
 
 export class TenantAppCredentialInvalid extends Error {
@@ -79,23 +79,19 @@ export function parseTenantAppCredential(body: Record<string, unknown>, now: Dat
 }
 
 function certificateFromPem(pem: string): EntraCredential {
-  const key = /-----BEGIN PRIVATE KEY-----[\s\S]+?-----END PRIVATE KEY-----/.exec(pem)?.[0];
-  const cert = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(pem)?.[0];
-  if (!key || !cert)
+  const parsed = parseCertificatePem(pem);
+  if (parsed === 'missing-blocks') {
     throw new TenantAppCredentialInvalid(
       'certificate must hold a "BEGIN CERTIFICATE" block and a PKCS#8 "BEGIN PRIVATE KEY" block.',
     );
-  let x509: X509Certificate;
-  try {
-    x509 = new X509Certificate(cert);
-  } catch {
-    throw new TenantAppCredentialInvalid('certificate: the certificate block cannot be parsed.');
   }
+  if (parsed === 'unparsable-certificate')
+    throw new TenantAppCredentialInvalid('certificate: the certificate block cannot be parsed.');
   return {
     kind: 'certificate',
-    privateKeyPem: key,
-    thumbprintSha256: x509.fingerprint256.replace(/:/g, '').toLowerCase(),
-    x5c: cert,
+    privateKeyPem: parsed.privateKeyPem,
+    thumbprintSha256: parsed.thumbprintSha256,
+    x5c: parsed.certificatePem,
   };
 }
 
