@@ -8,14 +8,14 @@ import {
   postApplianceSecret,
 } from '../src/http/appliances-api.js';
 import { asStaff } from '../src/http/support-api.js';
-import { broker } from './runtime.js';
+import { broker, correlated } from './runtime.js';
 
 app.http('createAppliance', {
   methods: ['POST'],
   route: 'api/appliances',
   authLevel: 'anonymous',
   handler: async (request, context) => {
-    const b = await broker();
+    const b = correlated(await broker(), context);
     return asStaff(b, request, 'Broker.Admin', context, (staff) => postAppliance(b, request, staff));
   },
 });
@@ -25,7 +25,7 @@ app.http('listAppliances', {
   route: 'api/appliances',
   authLevel: 'anonymous',
   handler: async (request, context) => {
-    const b = await broker();
+    const b = correlated(await broker(), context);
     return asStaff(b, request, 'Broker.Read', context, () => listAppliances(b, request));
   },
 });
@@ -35,7 +35,7 @@ app.http('getAppliance', {
   route: 'api/appliances/{clientId}',
   authLevel: 'anonymous',
   handler: async (request, context) => {
-    const b = await broker();
+    const b = correlated(await broker(), context);
     return asStaff(b, request, 'Broker.Read', context, () => getAppliance(b, request));
   },
 });
@@ -45,7 +45,7 @@ app.http('revokeAppliance', {
   route: 'api/appliances/{clientId}',
   authLevel: 'anonymous',
   handler: async (request, context) => {
-    const b = await broker();
+    const b = correlated(await broker(), context);
     return asStaff(b, request, 'Broker.Admin', context, (staff) => deleteAppliance(b, request, staff));
   },
 });
@@ -55,7 +55,7 @@ app.http('rotateApplianceSecret', {
   route: 'api/appliances/{clientId}/secret',
   authLevel: 'anonymous',
   handler: async (request, context) => {
-    const b = await broker();
+    const b = correlated(await broker(), context);
     return asStaff(b, request, 'Broker.Admin', context, (staff) => postApplianceSecret(b, request, staff));
   },
 });

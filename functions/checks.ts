@@ -6,14 +6,14 @@
 import { app } from '@azure/functions';
 import { getExchangeSetupScript, postTenantCheck } from '../src/http/checks-api.js';
 import { asStaff } from '../src/http/support-api.js';
-import { broker } from './runtime.js';
+import { broker, correlated } from './runtime.js';
 
 app.http('checkTenant', {
   methods: ['POST'],
   route: 'api/tenants/{tenantId}/check',
   authLevel: 'anonymous',
   handler: async (request, context) => {
-    const b = await broker();
+    const b = correlated(await broker(), context);
     return asStaff(b, request, 'Broker.Read', context, (staff) => postTenantCheck(b, request, staff));
   },
 });
@@ -23,7 +23,7 @@ app.http('exchangeSetupScript', {
   route: 'api/tenants/{tenantId}/exchange-setup.ps1',
   authLevel: 'anonymous',
   handler: async (request, context) => {
-    const b = await broker();
+    const b = correlated(await broker(), context);
     return asStaff(b, request, 'Broker.Read', context, () => getExchangeSetupScript(b, request));
   },
 });

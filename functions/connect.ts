@@ -6,7 +6,7 @@ import {
   consentCallbackEndpoint,
   signinEndpoint,
 } from '../src/http/consent-endpoints.js';
-import { broker } from './runtime.js';
+import { broker, correlated } from './runtime.js';
 
 const routes = [
   ['connectLanding', 'connect/{code}', connectLanding],
@@ -20,6 +20,6 @@ for (const [name, route, endpoint] of routes) {
     methods: ['GET'],
     route,
     authLevel: 'anonymous',
-    handler: async (request, context) => endpoint(await broker(), request, context),
+    handler: async (request, context) => endpoint(correlated(await broker(), context), request, context),
   });
 }

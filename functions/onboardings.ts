@@ -2,14 +2,14 @@
 import { app } from '@azure/functions';
 import { getOnboarding, postOnboarding } from '../src/http/onboardings-api.js';
 import { asStaff } from '../src/http/support-api.js';
-import { broker } from './runtime.js';
+import { broker, correlated } from './runtime.js';
 
 app.http('createOnboarding', {
   methods: ['POST'],
   route: 'api/onboardings',
   authLevel: 'anonymous',
   handler: async (request, context) => {
-    const b = await broker();
+    const b = correlated(await broker(), context);
     return asStaff(b, request, 'Broker.Admin', context, (staff) => postOnboarding(b, request, staff));
   },
 });
@@ -19,7 +19,7 @@ app.http('getOnboarding', {
   route: 'api/onboardings/{id}',
   authLevel: 'anonymous',
   handler: async (request, context) => {
-    const b = await broker();
+    const b = correlated(await broker(), context);
     return asStaff(b, request, 'Broker.Read', context, () => getOnboarding(b, request));
   },
 });

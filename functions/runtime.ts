@@ -3,10 +3,9 @@
  * a broken setting or profiles file shows at once. If creation fails, the next call tries again.
  * @module
  */
-import { app } from '@azure/functions';
+import { app, type InvocationContext } from '@azure/functions';
 import { createBroker, type Broker } from '../src/broker.js';
 import { loadConfigFromEnvironment } from '../src/config.js';
-import { runWithCorrelation } from '../src/audit/correlation.js';
 
 let instance: Promise<Broker> | undefined;
 
@@ -28,10 +27,10 @@ app.hook.appTerminate(async () => {
   await b?.usage.stop();
 });
 
-// Every handler runs with its invocation id as the correlation id of the audit entries it writes.
-app.hook.preInvocation((context) => {
-  const handler = context.functionHandler;
-  const id = context.invocationContext.invocationId;
-  context.functionHandler = (...args: Parameters<typeof handler>) =>
-    runWithCorrelation(id, () => handler(...args));
-});
+/**
+ * The broker for one invocation: its audit entries carry the invocation id as correlation id. (Not an
+ * AsyncLocalStorage: enabling one puts promise hooks on every request, the token endpoint's included.)
+ */
+export function correlated(b: Broker, context: InvocationContext): Broker {
+  return { ...b, audit: b.audit.withCorrelation(context.invocationId) };
+}

@@ -3,14 +3,14 @@ import { app } from '@azure/functions';
 import { deleteAppCredential, putAppCredential } from '../src/http/app-credential-api.js';
 import { listAudit } from '../src/http/audit-api.js';
 import { asStaff, deleteTenant, getTenant, listTenants } from '../src/http/support-api.js';
-import { broker } from './runtime.js';
+import { broker, correlated } from './runtime.js';
 
 app.http('listTenants', {
   methods: ['GET'],
   route: 'api/tenants',
   authLevel: 'anonymous',
   handler: async (request, context) => {
-    const b = await broker();
+    const b = correlated(await broker(), context);
     return asStaff(b, request, 'Broker.Read', context, () => listTenants(b, request));
   },
 });
@@ -20,7 +20,7 @@ app.http('getTenant', {
   route: 'api/tenants/{tenantId}',
   authLevel: 'anonymous',
   handler: async (request, context) => {
-    const b = await broker();
+    const b = correlated(await broker(), context);
     return asStaff(b, request, 'Broker.Read', context, () => getTenant(b, request));
   },
 });
@@ -30,7 +30,7 @@ app.http('listAudit', {
   route: 'api/audit',
   authLevel: 'anonymous',
   handler: async (request, context) => {
-    const b = await broker();
+    const b = correlated(await broker(), context);
     return asStaff(b, request, 'Broker.Read', context, () => listAudit(b, request));
   },
 });
@@ -40,7 +40,7 @@ app.http('offboardTenant', {
   route: 'api/tenants/{tenantId}',
   authLevel: 'anonymous',
   handler: async (request, context) => {
-    const b = await broker();
+    const b = correlated(await broker(), context);
     return asStaff(b, request, 'Broker.Admin', context, (staff) => deleteTenant(b, request, staff));
   },
 });
@@ -50,7 +50,7 @@ app.http('setTenantAppCredential', {
   route: 'api/tenants/{tenantId}/app-credential',
   authLevel: 'anonymous',
   handler: async (request, context) => {
-    const b = await broker();
+    const b = correlated(await broker(), context);
     return asStaff(b, request, 'Broker.Admin', context, (staff) => putAppCredential(b, request, staff));
   },
 });
@@ -60,7 +60,7 @@ app.http('removeTenantAppCredential', {
   route: 'api/tenants/{tenantId}/app-credential',
   authLevel: 'anonymous',
   handler: async (request, context) => {
-    const b = await broker();
+    const b = correlated(await broker(), context);
     return asStaff(b, request, 'Broker.Admin', context, (staff) => deleteAppCredential(b, request, staff));
   },
 });

@@ -3,13 +3,13 @@ import { app } from '@azure/functions';
 import { reverifyPendingConsents } from '../src/consent/flow.js';
 import { recheckConsents } from '../src/tenants/consent-watch.js';
 import { flagExpiringCredentials } from '../src/credentials/expiry.js';
-import { broker } from './runtime.js';
+import { broker, correlated } from './runtime.js';
 
 // Every 15 s: consents Entra accepted but could not show yet are re-checked with backoff (src/consent/flow.ts).
 app.timer('reverifyPendingConsents', {
   schedule: '*/15 * * * * *',
   handler: async (_timer, context) => {
-    const checked = await reverifyPendingConsents(await broker());
+    const checked = await reverifyPendingConsents(correlated(await broker(), context));
     if (checked > 0) context.log(`re-checked ${checked} pending consent(s)`);
   },
 });
@@ -19,7 +19,7 @@ app.timer('reverifyPendingConsents', {
 app.timer('recheckConsents', {
   schedule: '0 */5 * * * *',
   handler: async (_timer, context) => {
-    const b = await broker();
+    const b = correlated(await broker(), context);
     const checked = await recheckConsents(b, new Date(b.now().getTime() - 5 * 60_000));
     if (checked > 0) context.log(`re-checked the consent of ${checked} tenant(s)`);
   },
@@ -29,7 +29,7 @@ app.timer('recheckConsents', {
 app.timer('flagExpiringCredentials', {
   schedule: '0 0 3 * * *',
   handler: async (_timer, context) => {
-    const b = await broker();
+    const b = correlated(await broker(), context);
     const flagged = await flagExpiringCredentials({ ...b, homeAppCredential: b.config.homeAppCredential });
     if (flagged.homeApp || flagged.tenants.length)
       context.warn(`credentials expiring: home app ${flagged.homeApp}, tenants ${flagged.tenants.length}`);

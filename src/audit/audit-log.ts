@@ -5,7 +5,6 @@
  * @module
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { currentCorrelationId } from './correlation.js';
 import type { TableStorage } from '../adapters/tables/port.js';
 
 export interface AuditActor {
@@ -47,6 +46,8 @@ export interface AuditLog {
       outcome?: AuditOutcome;
     },
   ): Promise<void>;
+  /** The same log, stamping every entry it writes with this correlation id (the request's invocation id). */
+  withCorrelation(correlationId: string): AuditLog;
   /** Entries of a tenant (or of the broker when `tenantId` is null) from `since` on, oldest first. */
   list(query: { tenantId: string | null; since?: Date; top: number; continuationToken?: string }): Promise<{
     items: AuditEntry[];
@@ -56,9 +57,14 @@ export interface AuditLog {
 
 const BROKER_PARTITION = 'broker';
 
-export function createAuditLog(storage: TableStorage, now: () => Date = () => new Date()): AuditLog {
+export function createAuditLog(
+  storage: TableStorage,
+  now: () => Date = () => new Date(),
+  correlationId?: string,
+): AuditLog {
   const table = storage.table('audit');
   return {
+    withCorrelation: (id) => createAuditLog(storage, now, id),
     async write(entry) {
       const at = (entry.at ?? now()).toISOString();
       await table.insert({
@@ -69,7 +75,7 @@ export function createAuditLog(storage: TableStorage, now: () => Date = () => ne
         action: entry.action,
         target: entry.target ?? targetOf(entry.details) ?? entry.tenantId,
         outcome: entry.outcome ?? OUTCOMES[entry.action] ?? 'success',
-        correlationId: currentCorrelationId() ?? randomUUID(),
+        correlationId: correlationId ?? randomUUID(),
         actor: JSON.stringify(entry.actor),
         details: JSON.stringify(entry.details),
       });
