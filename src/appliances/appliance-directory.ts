@@ -45,11 +45,20 @@ export function createApplianceDirectory(
   const pollJournal = async () => {
     if (!options.journal) return;
     const startedAt = now();
-    const changes = await options.journal.read(cursor, 1000);
-    for (const c of changes) (c.kind === 'appliance' ? appliances : tenants).delete(c.id);
-    // A full page may hide more changes: stay distrustful (entries age) until a read sees the end.
-    if (changes.length < 1000) journalReadAt = startedAt;
-    const newest = changes.at(-1)?.at;
+    let from = cursor;
+    let newest: string | undefined;
+    // Page through a burst of changes (e.g. many appliances registered at once) until the end is seen.
+    for (let page = 0; page < 50; page++) {
+      const changes = await options.journal.read(from, 1000);
+      for (const c of changes) (c.kind === 'appliance' ? appliances : tenants).delete(c.id);
+      newest = changes.at(-1)?.at ?? newest;
+      if (changes.length < 1000) {
+        journalReadAt = startedAt;
+        break;
+      }
+      from = changes.at(-1)!.at;
+    }
+    // Next time, read again from a little before the newest change, against clock skew between instances.
     if (newest)
       cursor = new Date(Math.max(Date.parse(newest) - JOURNAL_OVERLAP_MS, Date.parse(cursor))).toISOString();
   };

@@ -125,3 +125,27 @@ describe('appliance directory with a change journal', () => {
     expect((await dir.appliance('c1'))?.status).toBe('revoked');
   });
 });
+
+describe('appliance directory journal paging', () => {
+  it('reads a burst of more than one page of changes to its end, then trusts its cache again', async () => {
+    let t = 100_000;
+    const s = stores();
+    s.rows.set('c1', appliance('active'));
+    const changes = Array.from({ length: 2_500 }, (_, i) => ({
+      kind: 'appliance' as const,
+      id: `other-${i}`,
+      at: new Date(90_000 + i).toISOString(),
+    }));
+    const journal = {
+      record: async () => undefined,
+      read: async (since: string, limit: number) => changes.filter((c) => c.at >= since).slice(0, limit),
+    };
+    const dir = createApplianceDirectory(s, { now: () => t, journal, pollMs: 3_600_000 });
+    await dir.appliance('c1');
+    await dir.pollJournal();
+    t += 120_000; // far past the age limits: only a trusted journal avoids a read
+    await dir.pollJournal();
+    expect((await dir.appliance('c1'))?.status).toBe('active');
+    expect(s.reads()).toBe(1);
+  });
+});
