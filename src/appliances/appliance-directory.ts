@@ -19,8 +19,10 @@ export const MAX_AGE_MS = 60_000;
 export const JOURNAL_POLL_MS = 10_000;
 /** The journal counts as read only if read this recently. */
 const JOURNAL_HEALTHY_MS = 45_000;
-/** Changes are re-read this far back, against clock skew between instances. */
+/** Changes are re-read this far back, for rows written late or by an instance whose clock is behind. */
 const JOURNAL_OVERLAP_MS = 30_000;
+/** A change drops an entry loaded before it (plus this margin for clocks that differ between instances). */
+const CLOCK_SKEW_MS = 5_000;
 
 export interface ApplianceDirectory {
   appliance(clientId: string): Promise<Appliance | undefined>;
@@ -50,7 +52,11 @@ export function createApplianceDirectory(
     // Page through a burst of changes (e.g. many appliances registered at once) until the end is seen.
     for (let page = 0; page < 50; page++) {
       const changes = await options.journal.read(from, 1000);
-      for (const c of changes) (c.kind === 'appliance' ? appliances : tenants).delete(c.id);
+      for (const c of changes)
+        (c.kind === 'appliance' ? appliances : tenants).deleteIfLoadedBefore(
+          c.id,
+          Date.parse(c.at) + CLOCK_SKEW_MS,
+        );
       newest = changes.at(-1)?.at ?? newest;
       if (changes.length < 1000) {
         journalReadAt = startedAt;
@@ -126,6 +132,12 @@ class RevalidatingCache<T> {
 
   delete(id: string): void {
     this.entries.delete(id);
+  }
+
+  /** Drops the entry unless it was loaded after `time` (then it already reflects that change). */
+  deleteIfLoadedBefore(id: string, time: number): void {
+    const entry = this.entries.get(id);
+    if (entry && entry.at <= time) this.entries.delete(id);
   }
 
   private refresh(id: string, entry: Entry<T>): Promise<T | undefined> {
