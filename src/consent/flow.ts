@@ -25,6 +25,7 @@ import { ConsentFailure } from './errors.js';
 import { effectiveStatus, type Onboarding, type OnboardingStore } from './onboarding-store.js';
 import { proveConsent, type ProofDeps, type ProofResult } from './proof.js';
 import { StateRejected, type StateStore } from './state-store.js';
+import { GUID } from '../ids.js';
 
 /** What the flow needs of the admin's OpenID Connect sign-in (src/adapters/entra). */
 export interface AdminSignInPort {
@@ -80,7 +81,6 @@ export interface ConsentDeps extends ProofDeps {
 
 /** A consent link's code: 128 random bits, base64url. */
 const CODE_PATTERN = /^[A-Za-z0-9_-]{22}$/;
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** How long a consent link stays usable. */
 export const ONBOARDING_TTL_SECONDS = 7 * 86_400;
 /** The longest query string a callback may carry; Entra's own stay far below this. */

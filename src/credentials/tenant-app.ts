@@ -13,6 +13,7 @@ import type { SecretStore } from '../adapters/keyvault/port.js';
 import { tenantAppCredentialName } from '../tenants/offboard.js';
 import { parseCertificatePem } from './pem.js';
 import type { TenantRecord } from '../tenants/tenant-store.js';
+import { GUID } from '../ids.js';
 
 export class TenantAppCredentialInvalid extends Error {
   constructor(message: string) {
@@ -26,8 +27,6 @@ export interface TenantAppCredential {
   readonly expiresOn: Date;
   readonly credential: EntraCredential;
 }
-
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Checks `{clientId, clientSecret | certificate, expiresOn}`; the messages never echo the credential. */
 export function parseTenantAppCredential(body: Record<string, unknown>, now: Date): TenantAppCredential {

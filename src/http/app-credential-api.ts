@@ -22,6 +22,7 @@ import { readJsonObject } from './json-body.js';
 import { badRequest, notFound } from './problem.js';
 import { strictQuery, tenantView } from './support-api.js';
 import { jsonReply, type HttpReply, type HttpRequestLike } from './types.js';
+import { GUID } from '../ids.js';
 
 export interface AppCredentialDeps extends ProofDeps {
   readonly secrets: SecretStore;
@@ -31,8 +32,6 @@ export interface AppCredentialDeps extends ProofDeps {
   readonly directory: { invalidate(kind: 'appliance' | 'tenant', id: string): void };
   readonly now: () => Date;
 }
-
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function tenantIdOf(request: HttpRequestLike): string {
   const tenantId = request.params.tenantId ?? '';

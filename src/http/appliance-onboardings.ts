@@ -19,14 +19,13 @@ import { onboardingView } from './onboardings-api.js';
 import { notFound, Problem, problemReply, serviceUnavailable, toProblem } from './problem.js';
 import type { Logger } from './logger.js';
 import { jsonReply, type HttpReply, type HttpRequestLike } from './types.js';
+import { GUID } from '../ids.js';
 
 export interface ApplianceOnboardingDeps extends ClientAuthDeps {
   readonly settings: ConsentSettings;
   readonly onboardings: OnboardingStore;
   readonly audit: AuditLog;
 }
-
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 async function asAppliance(log: Logger, step: () => Promise<HttpReply>): Promise<HttpReply> {
   try {

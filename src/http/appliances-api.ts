@@ -16,11 +16,9 @@ import {
 import type { StaffPrincipal } from '../support/staff-auth.js';
 import { readJsonObject } from './json-body.js';
 import { badRequest, notFound } from './problem.js';
-import { parseTop, strictQuery } from './support-api.js';
+import { checkContinuationToken, parseTop, strictQuery } from './support-api.js';
 import { jsonReply, type HttpReply, type HttpRequestLike } from './types.js';
-
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const CUSTOMER_REF = /^[^\p{Cc}\p{Cf}]{1,128}$/u;
+import { CUSTOMER_REF, GUID } from '../ids.js';
 
 const staffActor = (s: StaffPrincipal) => ({ kind: 'staff' as const, id: s.objectId, name: s.displayName });
 
@@ -86,12 +84,7 @@ export async function listAppliances(deps: RegistryDeps, request: HttpRequestLik
   const tenantId = q.get('tenantId');
   if (tenantId !== undefined && !GUID.test(tenantId)) throw badRequest('tenantId must be a GUID.');
   const continuationToken = q.get('continuationToken');
-  if (
-    continuationToken !== undefined &&
-    (continuationToken.length > 2048 || !/^[A-Za-z0-9+/=_-]+$/.test(continuationToken))
-  ) {
-    throw badRequest('continuationToken is not one this API issued.');
-  }
+  checkContinuationToken(continuationToken);
   const page = await deps.appliances.list({
     tenantId: tenantId?.toLowerCase(),
     top: parseTop(q.get('top')),

@@ -5,10 +5,9 @@
  */
 import type { AuditLog } from '../audit/audit-log.js';
 import { badRequest } from './problem.js';
-import { parseTop, strictQuery } from './support-api.js';
+import { checkContinuationToken, parseTop, strictQuery } from './support-api.js';
 import { jsonReply, type HttpReply, type HttpRequestLike } from './types.js';
-
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { GUID } from '../ids.js';
 
 export async function listAudit(deps: { audit: AuditLog }, request: HttpRequestLike): Promise<HttpReply> {
   const q = strictQuery(request, ['tenantId', 'since', 'top', 'continuationToken']);
@@ -27,12 +26,7 @@ export async function listAudit(deps: { audit: AuditLog }, request: HttpRequestL
     since = new Date(sinceText);
   }
   const continuationToken = q.get('continuationToken');
-  if (
-    continuationToken !== undefined &&
-    (continuationToken.length > 2048 || !/^[A-Za-z0-9+/=_-]+$/.test(continuationToken))
-  ) {
-    throw badRequest('continuationToken is not one this API issued.');
-  }
+  checkContinuationToken(continuationToken);
   const page = await deps.audit.list({
     tenantId: tenantId?.toLowerCase() ?? null,
     since,

@@ -25,8 +25,7 @@ import { readJsonObject } from './json-body.js';
 import { badRequest, notFound, Problem, serviceUnavailable } from './problem.js';
 import { strictQuery } from './support-api.js';
 import { jsonReply, type HttpReply, type HttpRequestLike } from './types.js';
-
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { GUID } from '../ids.js';
 
 /** The longest `mailboxes` query value read: 100 addresses of at most 254 characters and their commas. */
 const MAX_MAILBOXES_QUERY = MAX_SCRIPT_MAILBOXES * 255;

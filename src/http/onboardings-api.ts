@@ -12,6 +12,7 @@ import { readJsonObject } from './json-body.js';
 import { badRequest, notFound } from './problem.js';
 import { strictQuery } from './support-api.js';
 import { jsonReply, type HttpReply, type HttpRequestLike } from './types.js';
+import { CUSTOMER_REF, GUID } from '../ids.js';
 
 export interface OnboardingsDeps {
   readonly settings: ConsentSettings;
@@ -21,9 +22,6 @@ export interface OnboardingsDeps {
   readonly now: () => Date;
 }
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-// The vendor's own customer or site id: printable, no control characters, bounded.
-const CUSTOMER_REF = /^[^\p{Cc}\p{Cf}]{1,128}$/u;
 const APPLIANCE_ID = /^[A-Za-z0-9._-]{1,100}$/;
 
 export async function postOnboarding(

@@ -22,6 +22,7 @@ import {
 import type { Logger } from './logger.js';
 import { badRequest, notFound, Problem, problemReply, serviceUnavailable, toProblem } from './problem.js';
 import { jsonReply, type HttpReply, type HttpRequestLike } from './types.js';
+import { GUID } from '../ids.js';
 
 export interface SupportDeps {
   readonly staffAuth: StaffAuthenticator;
@@ -110,8 +111,6 @@ function fromDomainError(err: unknown): Problem {
   return toProblem(err);
 }
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** Reads the query: only `allowed` names, each at most once. */
 export function strictQuery(request: HttpRequestLike, allowed: readonly string[]): Map<string, string> {
   const out = new Map<string, string>();
@@ -129,6 +128,13 @@ export function parseTop(value: string | undefined, fallback = 50, max = 100): n
   if (!/^\d{1,4}$/.test(value) || Number(value) < 1 || Number(value) > max)
     throw badRequest(`top must be a whole number from 1 to ${max}.`);
   return Number(value);
+}
+
+/** Refuses a continuation token that cannot be one this API issued (the SDK's tokens are base64). */
+export function checkContinuationToken(token: string | undefined): void {
+  if (token !== undefined && (token.length > 2048 || !/^[A-Za-z0-9+/=_-]+$/.test(token))) {
+    throw badRequest('continuationToken is not one this API issued.');
+  }
 }
 
 /** `GET /api/tenants` */
@@ -150,12 +156,7 @@ export async function listTenants(deps: SupportDeps, request: HttpRequestLike): 
     throw badRequest(`status must be one of ${TENANT_STATUSES.join(', ')}.`);
   }
   const continuationToken = q.get('continuationToken');
-  if (
-    continuationToken !== undefined &&
-    (continuationToken.length > 2048 || !/^[A-Za-z0-9+/=_-]+$/.test(continuationToken))
-  ) {
-    throw badRequest('continuationToken is not one this API issued.');
-  }
+  checkContinuationToken(continuationToken);
   const page = await deps.tenants.list({
     status: status as TenantStatus | undefined,
     ...(customerRef !== undefined ? { customerRef } : {}),

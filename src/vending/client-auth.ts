@@ -13,12 +13,12 @@ import { ASSERTION_ALGORITHMS, verifyClientSecret } from '../appliances/registry
 import type { BrokerKeys } from '../keys/broker-keys.js';
 import { InvalidClient, InvalidRequest } from './errors.js';
 import type { JtiStore } from './jti-store.js';
+import { GUID } from '../ids.js';
 
 export const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 /** Issue 5 / RFC 7523 §3: an assertion may be valid for at most 5 minutes from now. */
 const MAX_ASSERTION_LIFETIME_S = 300;
 const CLOCK_SKEW_S = 30;
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface ClientAuthDeps {
   readonly directory: ApplianceDirectory;
