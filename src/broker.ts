@@ -15,6 +15,8 @@ import { createKeyVaultSecretStore } from './adapters/keyvault/keyvault-secrets.
 import type { SecretStore } from './adapters/keyvault/port.js';
 import { createDataTablesStorage } from './adapters/tables/data-tables.js';
 import type { TableStorage } from './adapters/tables/port.js';
+import { createOtelMetrics } from './adapters/telemetry/otel-metrics.js';
+import type { BrokerMetrics } from './adapters/telemetry/port.js';
 import type { Config } from './config.js';
 import { createApplianceDirectory, type ApplianceDirectory } from './appliances/appliance-directory.js';
 import { createApplianceStore, type ApplianceStore } from './appliances/appliance-store.js';
@@ -24,7 +26,7 @@ import {
   journaledApplianceStore,
   journaledTenantStore,
 } from './appliances/change-journal.js';
-import { createAuditLog, type AuditLog } from './audit/audit-log.js';
+import { countingConsentOutcomes, createAuditLog, type AuditLog } from './audit/audit-log.js';
 import { createOnboardingStore, type OnboardingStore } from './consent/onboarding-store.js';
 import { createStateStore, type StateStore } from './consent/state-store.js';
 import { createHomeAppAdminSignIn, createHomeAppEntraTokens } from './credentials/home-app.js';
@@ -84,10 +86,14 @@ export interface Broker {
   readonly audiences: readonly string[];
   readonly staffAuth: StaffAuthenticator;
   readonly health: () => Promise<HealthReport>;
+  /** Tokens vended, token cache, Entra requests, consent outcomes (docs/decisions.md "Observability"). */
+  readonly metrics: BrokerMetrics;
 }
 
 export async function createBroker(config: Config): Promise<Broker> {
   const profiles = await loadProfiles(config.profilesFile);
+  // The global MeterProvider's meter: Azure Monitor's once functions/telemetry.ts started it, else a no-op.
+  const metrics = createOtelMetrics();
   const credential = createAzureCredential(config.azureIdentity);
   const tables = createDataTablesStorage(config.tableStorage, credential);
   // Bounded: a Key Vault outage turns into a 503 within seconds rather than a hanging request.
@@ -113,19 +119,19 @@ export async function createBroker(config: Config): Promise<Broker> {
       clientId: config.homeAppClientId,
       source: config.homeAppCredential,
       secrets,
-      create: createMsalEntraTokens,
+      create: (c) => createMsalEntraTokens({ ...c, metrics }),
     }),
     authorityHost: config.entraAuthorityHost,
     secrets,
     tenant: (tenantId) => tenants.get(tenantId),
-    create: createMsalEntraTokens,
+    create: (c) => createMsalEntraTokens({ ...c, metrics }),
   });
   const signIn = createHomeAppAdminSignIn({
     authorityHost: config.entraAuthorityHost,
     clientId: config.homeAppClientId,
     source: config.homeAppCredential,
     secrets,
-    create: createMsalAdminSignIn,
+    create: (c) => createMsalAdminSignIn({ ...c, metrics }),
   });
   // The token's audience is Graph's resource URI from the profiles (e.g. https://graph.microsoft.com), even
   // where GRAPH_ENDPOINT names another host that serves it.
@@ -137,7 +143,7 @@ export async function createBroker(config: Config): Promise<Broker> {
   });
   const rawAppliances = createApplianceStore(tables);
   const appliances = journaledApplianceStore(rawAppliances, journal);
-  const audit = createAuditLog(tables);
+  const audit = countingConsentOutcomes(createAuditLog(tables), metrics);
   // Usage counters change nothing the token endpoint caches: written past the journal.
   const usage = createUsageRecorder({ appliances: rawAppliances, tenants: rawTenants, audit });
   const health = createHealthCheck([
@@ -171,6 +177,7 @@ export async function createBroker(config: Config): Promise<Broker> {
       if (err.aadsts && REPLICATION_CODES.has(err.aadsts)) reprove(tenantId).catch(() => undefined);
     },
   });
+  metrics.observeTokenCache(() => tokens.stats());
   const broker: Broker = {
     config,
     profiles,
@@ -203,6 +210,7 @@ export async function createBroker(config: Config): Promise<Broker> {
     vendorName: config.vendorName,
     staffAuth,
     health,
+    metrics,
   };
   return broker;
 }

@@ -6,6 +6,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { TableStorage } from '../adapters/tables/port.js';
+import type { BrokerMetrics } from '../adapters/telemetry/port.js';
 
 export interface AuditActor {
   readonly kind: 'staff' | 'admin' | 'appliance' | 'system' | 'anonymous';
@@ -99,6 +100,33 @@ export function createAuditLog(
       }));
       return page.continuationToken ? { items, continuationToken: page.continuationToken } : { items };
     },
+  };
+}
+
+const CONSENT_ACTION = 'consent.';
+
+/**
+ * The same log, also counting every consent outcome it is given (`consent.granted` → `granted`, with the
+ * entry's AADSTS `code` or rejection `reason`) as a metric: one place sees all of them, from the callback, the
+ * background re-checks and the support API's checks alike. Counted when written, whether or not the row is.
+ */
+export function countingConsentOutcomes(
+  log: AuditLog,
+  metrics: Pick<BrokerMetrics, 'consentOutcome'>,
+): AuditLog {
+  return {
+    write(entry) {
+      if (entry.action.startsWith(CONSENT_ACTION)) {
+        const code = entry.details.code ?? entry.details.reason;
+        metrics.consentOutcome(
+          entry.action.slice(CONSENT_ACTION.length),
+          typeof code === 'string' ? code : undefined,
+        );
+      }
+      return log.write(entry);
+    },
+    withCorrelation: (id) => countingConsentOutcomes(log.withCorrelation(id), metrics),
+    list: (query) => log.list(query),
   };
 }
 

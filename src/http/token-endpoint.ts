@@ -2,7 +2,8 @@
  * `POST /oauth2/token` and `POST /{tenant}/oauth2/v2.0/token` (SPEC.md "Appliances"), and the RFC 8414
  * metadata. The body is read strictly (RFC 6749 §3.2: form-encoded, each parameter at most once; §3.1: an
  * empty parameter counts as absent); answers follow §5.1 and §5.2 with `Cache-Control: no-store`. Nothing of
- * the request's credentials reaches a log or an error.
+ * the request's credentials reaches a log, an error or a metric: metrics carry only the resource scope of a
+ * vended token and the error code of a refusal (src/adapters/telemetry/port.ts).
  * @module
  */
 import { SecretStoreUnavailable } from '../adapters/keyvault/port.js';
@@ -29,13 +30,15 @@ export async function handleTokenRequest(
       ...(request.params.tenant !== undefined ? { pathTenant: request.params.tenant } : {}),
       sourceAddress: sourceAddress(request),
     });
+    // The warm path's only telemetry: one counter add with a prebuilt attribute object.
+    deps.metrics?.tokenVended(token.scope);
     return {
       status: 200,
       headers: { 'content-type': 'application/json; charset=utf-8', ...NO_STORE },
       body: JSON.stringify(token),
     };
   } catch (err) {
-    return errorReply(toOAuthError(err, log));
+    return errorReply(toOAuthError(err, log), deps);
   }
 }
 
@@ -52,8 +55,9 @@ function toOAuthError(err: unknown, log: Logger): OAuthError {
   return new OAuthError('temporarily_unavailable', 500, 'The broker could not complete the request.');
 }
 
-function errorReply(err: OAuthError): HttpReply {
+function errorReply(err: OAuthError, deps: Pick<VendDeps, 'metrics'>): HttpReply {
   const error = err.status === 500 ? 'server_error' : err.code;
+  deps.metrics?.tokenError(error);
   return {
     status: err.status,
     headers: { 'content-type': 'application/json; charset=utf-8', ...NO_STORE, ...err.headers },

@@ -6,6 +6,7 @@
  * @module
  */
 import { EntraRefused } from '../adapters/entra/port.js';
+import type { BrokerMetrics } from '../adapters/telemetry/port.js';
 import type { ApplianceDirectory } from '../appliances/appliance-directory.js';
 import type { Profiles } from '../profiles/profiles.js';
 import type { AuthThrottle } from './auth-throttle.js';
@@ -34,6 +35,8 @@ export interface VendDeps extends ClientAuthDeps {
   readonly recordUsage?: (clientId: string, tenantId: string) => void;
   /** Slows down repeated failed client authentication per client id and source address. */
   readonly throttle?: AuthThrottle;
+  /** Counts tokens vended and error answers (src/http/token-endpoint.ts). */
+  readonly metrics?: Pick<BrokerMetrics, 'tokenVended' | 'tokenError'>;
 }
 
 export interface TokenRequest {

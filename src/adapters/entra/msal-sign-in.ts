@@ -26,7 +26,13 @@ import {
   type JWTPayload,
   type JWTVerifyGetKey,
 } from 'jose';
-import { TENANT_PATTERN, createTenantClients, fromMsalError, type EntraCredential } from './msal.js';
+import {
+  TENANT_PATTERN,
+  createTenantClients,
+  fromMsalError,
+  type EntraCredential,
+  type MsalEntraConfig,
+} from './msal.js';
 import { EntraRefused, EntraUnavailable } from './port.js';
 import {
   SignInRefused,
@@ -46,6 +52,8 @@ export interface MsalAdminSignInConfig {
   readonly maxTenants?: number;
   /** Per-request timeout, also for the key set. Default 10 s. */
   readonly timeoutMs?: number;
+  /** Where each HTTP request to Entra is reported (msal.ts `EntraNetwork`); none by default. */
+  readonly metrics?: MsalEntraConfig['metrics'];
 }
 
 /** The scopes of the sign-in (SPEC.md: `openid profile`; `profile` is needed for `oid`, id-token-claims-reference). */

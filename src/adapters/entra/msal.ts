@@ -17,6 +17,8 @@
  *   `Retry-After` (MSAL's default client drops it and then refuses locally for up to 60 s without saying
  *   why: ThrottlingUtils.mjs), requests time out, and a failed metadata request keeps its cause (MSAL turns
  *   it into a bare `openid_config_error`).
+ * - every HTTP request to Entra is measured there (`BrokerMetrics.entraRequest`: duration, outcome, the
+ *   AADSTS number of a refusal), so that the figures are those of Entra, not of MSAL's own cache.
  * @module
  */
 import {
@@ -36,6 +38,7 @@ import {
   type AppToken,
   type EntraTokens,
 } from './port.js';
+import type { BrokerMetrics, EntraRequestOutcome } from '../telemetry/port.js';
 
 export type EntraCredential =
   | { readonly kind: 'secret'; readonly secret: string }
@@ -58,6 +61,8 @@ export interface MsalEntraConfig {
   readonly maxTenants?: number;
   /** Per-request timeout. Default 10 s. */
   readonly timeoutMs?: number;
+  /** Where each HTTP request to Entra is reported (duration, outcome, AADSTS code); none by default. */
+  readonly metrics?: Pick<BrokerMetrics, 'entraRequest'>;
 }
 
 /** Retry-After when Entra gives none: MSAL's own throttling default for 429 (ThrottlingUtils.mjs). */
@@ -109,7 +114,10 @@ export class EntraNetwork implements INetworkModule {
   /** Why the last metadata (GET) request failed, since MSAL reports only `openid_config_error`. */
   lastGetFailure: EntraUnavailable | EntraRefused | undefined;
 
-  constructor(private readonly timeoutMs: number) {}
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly metrics?: Pick<BrokerMetrics, 'entraRequest'>,
+  ) {}
 
   sendGetRequestAsync<T>(
     url: string,
@@ -129,7 +137,12 @@ export class EntraNetwork implements INetworkModule {
     options: NetworkRequestOptions | undefined,
     timeout?: number,
   ): Promise<NetworkResponse<T>> {
-    const fail = (e: EntraUnavailable | EntraRefused): never => {
+    const started = performance.now();
+    const request = method === 'GET' ? 'metadata' : 'token';
+    const measure = (outcome: EntraRequestOutcome, aadsts?: string) =>
+      this.metrics?.entraRequest({ request, outcome, durationMs: performance.now() - started, aadsts });
+    const fail = (e: EntraUnavailable | EntraRefused, outcome: EntraRequestOutcome): never => {
+      measure(outcome, e instanceof EntraRefused ? e.aadsts : undefined);
       if (method === 'GET') this.lastGetFailure = e;
       throw new PortErrorCarrier(e);
     };
@@ -150,6 +163,7 @@ export class EntraNetwork implements INetworkModule {
             cause: err,
           },
         ),
+        'unavailable',
       );
     }
     const headers: Record<string, string> = {};
@@ -162,6 +176,7 @@ export class EntraNetwork implements INetworkModule {
           parseRetryAfter(response.headers.get('retry-after'), fallback),
           `Entra ID answered HTTP ${response.status}`,
         ),
+        response.status === 429 ? 'throttled' : 'unavailable',
       );
     }
     let body: unknown;
@@ -174,6 +189,7 @@ export class EntraNetwork implements INetworkModule {
           'invalid_response',
           `Entra ID answered HTTP ${response.status} without JSON`,
         ),
+        'refused',
       );
     }
     if (typeof body !== 'object' || body === null)
@@ -183,11 +199,14 @@ export class EntraNetwork implements INetworkModule {
           'invalid_response',
           `Entra ID answered HTTP ${response.status} without a JSON object`,
         ),
+        'refused',
       );
-    if (method === 'GET')
-      this.lastGetFailure = response.ok
-        ? undefined
-        : refusalFromBody(response.status, body as Record<string, unknown>);
+    // A 4xx with an OAuth error body goes back to MSAL, which raises it as a ServerError (fromMsalError).
+    const refusal = response.ok
+      ? undefined
+      : refusalFromBody(response.status, body as Record<string, unknown>);
+    measure(refusal ? 'refused' : 'ok', refusal?.aadsts);
+    if (method === 'GET') this.lastGetFailure = refusal;
     return { headers, body: body as T, status: response.status };
   }
 }
@@ -272,7 +291,7 @@ export function createTenantClients(config: MsalEntraConfig): (tenantId: string)
       return cached;
     }
     const authority = `${host}/${key}`;
-    const network = new EntraNetwork(timeoutMs);
+    const network = new EntraNetwork(timeoutMs, config.metrics);
     const credential = config.credential;
     const msalConfig: Configuration = {
       auth: {
