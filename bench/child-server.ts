@@ -13,6 +13,8 @@ export interface ChildServer {
   readonly ready: RegExpExecArray;
   /** Resident set size of the child process, in MiB (Linux /proc). */
   rssMb(): Promise<number>;
+  /** CPU time (user + system) the child has used so far, in seconds (Linux /proc). */
+  cpuSeconds(): Promise<number>;
   /** The child's last lines of output (stdout and stderr). */
   tail(): string;
   stop(): Promise<void>;
@@ -79,6 +81,7 @@ export async function startChildServer(options: ChildOptions): Promise<ChildServ
       const kb = Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? NaN);
       return kb / 1024;
     },
+    cpuSeconds: () => processCpuSeconds(child.pid!),
     tail,
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -89,4 +92,12 @@ export async function startChildServer(options: ChildOptions): Promise<ChildServ
       clearTimeout(timer);
     },
   };
+}
+
+/** utime + stime of a process from /proc/<pid>/stat (fields 14 and 15, in clock ticks of 1/100 s on Linux). */
+export async function processCpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) is in parentheses and may hold spaces: count fields after its closing one.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }

@@ -24,6 +24,8 @@ export interface LoadOptions {
   readonly warmupSeconds: number;
   /** Called between the warm-up and the measured run (e.g. to read counters). */
   readonly beforeMeasure?: () => void | Promise<void>;
+  /** CPU seconds used so far by the server under test, to tell which side limits the rate. */
+  readonly serverCpuSeconds?: () => Promise<number>;
 }
 
 export interface LoadResult {
@@ -42,15 +44,31 @@ export interface LoadResult {
   /** autocannon's own summary, whole milliseconds, for comparison. */
   readonly autocannonP50Ms: number;
   readonly autocannonP99Ms: number;
+  /** CPU time per answered request of the server under test and of this process (the load generator), µs. */
+  readonly serverCpuUsPerRequest: number;
+  readonly loadCpuUsPerRequest: number;
 }
 
 export async function measure(options: LoadOptions): Promise<LoadResult> {
   if (options.warmupSeconds > 0) await run(options, options.warmupSeconds);
   await options.beforeMeasure?.();
-  return run(options, options.durationSeconds);
+  const serverBefore = (await options.serverCpuSeconds?.()) ?? NaN;
+  const loadBefore = process.cpuUsage();
+  const result = await run(options, options.durationSeconds);
+  const load = process.cpuUsage(loadBefore);
+  const serverSeconds = ((await options.serverCpuSeconds?.()) ?? NaN) - serverBefore;
+  const answered = result.ok + result.non2xx;
+  return {
+    ...result,
+    serverCpuUsPerRequest: (serverSeconds * 1e6) / answered,
+    loadCpuUsPerRequest: (load.user + load.system) / answered,
+  };
 }
 
-async function run(options: LoadOptions, durationSeconds: number): Promise<LoadResult> {
+async function run(
+  options: LoadOptions,
+  durationSeconds: number,
+): Promise<Omit<LoadResult, 'serverCpuUsPerRequest' | 'loadCpuUsPerRequest'>> {
   const all = options.requests.map((r) => ({ method: 'POST' as const, ...r }));
   if (all.length === 0) throw new Error('no requests to send');
   let next = 0;

@@ -132,7 +132,8 @@ function describeLoad(r: LoadResult): string {
   return (
     `${r.title.padEnd(9)} ${fmt(r.rps, 0).padStart(7)} req/s   p50 ${fmt(r.p50Ms, 3)} ms   p90 ${fmt(r.p90Ms, 3)} ms   ` +
     `p99 ${fmt(r.p99Ms, 3)} ms   max ${fmt(r.maxMs, 1)} ms   (${r.ok} ok, ${r.non2xx} non-2xx, ${r.errors} errors, ` +
-    `${r.timeouts} timeouts in ${fmt(r.durationSeconds, 2)} s; autocannon p50/p99 ${r.autocannonP50Ms}/${r.autocannonP99Ms} ms)`
+    `${r.timeouts} timeouts in ${fmt(r.durationSeconds, 2)} s; autocannon p50/p99 ${r.autocannonP50Ms}/${r.autocannonP99Ms} ms)\n` +
+    `          CPU per answered request: server ${fmt(r.serverCpuUsPerRequest, 1)} µs, load generator ${fmt(r.loadCpuUsPerRequest, 1)} µs`
   );
 }
 
@@ -310,6 +311,7 @@ async function inner(options: BenchOptions, dir: string): Promise<void> {
       ...common,
       title: 'baseline',
       url: baselineUrl,
+      serverCpuSeconds: () => baselineServer.cpuSeconds(),
       requests: [
         {
           path: '/oauth2/token',
@@ -337,6 +339,7 @@ async function inner(options: BenchOptions, dir: string): Promise<void> {
       ...common,
       title: 'vend',
       url: `http://127.0.0.1:${port}`,
+      serverCpuSeconds: () => broker!.cpuSeconds(),
       requests: vendRequests,
       beforeMeasure: () => {
         entraAtStart = entra.total();
@@ -384,6 +387,7 @@ async function inner(options: BenchOptions, dir: string): Promise<void> {
       ...common,
       title: 'peer',
       url: peerUrl,
+      serverCpuSeconds: () => peerServer.cpuSeconds(),
       requests: [{ path: '/token', headers: peerHeaders, body: TOKEN_FORM }],
     });
     await peerServer.stop();
@@ -396,6 +400,7 @@ async function inner(options: BenchOptions, dir: string): Promise<void> {
       const directServer = await startChildServer({
         script: join(root, 'dist/bench/direct-host.js'),
         env: { ...brokerEnv, PORT: String(directPort) },
+        nodeOptions: options.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
         ready: /\[host\] serving/,
         timeoutMs: 60_000,
       });
@@ -405,7 +410,13 @@ async function inner(options: BenchOptions, dir: string): Promise<void> {
       log(
         `[${elapsed()}] (diagnosis) vend-direct: src/'s handleTokenRequest behind bare node:http (bench/direct-host.ts), its own warmed cache`,
       );
-      direct = await measure({ ...common, title: 'direct', url: directUrl, requests: vendRequests });
+      direct = await measure({
+        ...common,
+        title: 'direct',
+        url: directUrl,
+        requests: vendRequests,
+        serverCpuSeconds: () => directServer.cpuSeconds(),
+      });
       await directServer.stop();
       log(describeLoad(direct));
     }

@@ -11,7 +11,13 @@
  * @module
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import Module, { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { CronExpressionParser } from 'cron-parser';
@@ -179,6 +185,45 @@ export interface RunningHost {
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
+/**
+ * The path of a request target, for routing. The common case (an origin-form target of plain characters)
+ * is cut at the query without building a URL; anything else (dot segments, an absolute-form target, odd
+ * characters) goes through the WHATWG URL parser, which normalizes it as the platform's front end does.
+ */
+export function routePath(target: string): string {
+  const q = target.indexOf('?');
+  const path = q < 0 ? target : target.slice(0, q);
+  // No dot segment, percent sign or character the URL parser would escape or rewrite: the path as sent.
+  if (/^\/[\w\-~!$&'()*+,;=:@/.]*$/.test(path) && !path.includes('/.') && !path.includes('//')) return path;
+  try {
+    return new URL(target, 'http://localhost').pathname;
+  } catch {
+    return path;
+  }
+}
+
+/** The request body, read without an async iterator; 'too large' past the host's limit. */
+function readBody(req: IncomingMessage): Promise<Buffer | undefined | 'too large'> {
+  return new Promise((resolve, reject) => {
+    let first: Buffer | undefined;
+    let chunks: Buffer[] | undefined;
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        req.off('data', onData);
+        resolve('too large');
+        return;
+      }
+      if (!first) first = chunk;
+      else (chunks ??= [first]).push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(chunks ? Buffer.concat(chunks) : first));
+    req.once('error', reject);
+  });
+}
+
 /** Runs the appStart hooks, then serves the HTTP functions and schedules the timers. */
 export async function startFunctionsHost(options: HostOptions): Promise<RunningHost> {
   // The library is a CommonJS bundle whose classes Node's ESM named-export detection does not see.
@@ -198,12 +243,13 @@ export async function startFunctionsHost(options: HostOptions): Promise<RunningH
     });
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
+    const target = req.url ?? '/';
     const method = (req.method ?? 'GET').toUpperCase();
+    const path = routePath(target);
     let hit: { f: HttpFunction; params: Record<string, string> } | undefined;
     for (const f of options.registry.http) {
       if (!f.methods.includes(method)) continue;
-      const params = f.match(url.pathname);
+      const params = f.match(path);
       if (params) {
         hit = { f, params };
         break;
@@ -215,31 +261,19 @@ export async function startFunctionsHost(options: HostOptions): Promise<RunningH
       res.writeHead(404).end();
       return;
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        res.writeHead(413, { 'content-type': 'text/plain' }).end('Request body too large');
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
+    const bytes = await readBody(req);
+    if (bytes === 'too large') {
+      res.writeHead(413, { 'content-type': 'text/plain' }).end('Request body too large');
+      req.destroy();
+      return;
     }
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers))
-      if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-    // As the platform's front end does: the caller's address appended to X-Forwarded-For.
-    const address = req.socket.remoteAddress ?? 'unknown';
-    headers['x-forwarded-for'] = headers['x-forwarded-for']
-      ? `${headers['x-forwarded-for']}, ${address}`
-      : address;
     const request = new LocalHttpRequest(
       method,
-      url.toString(),
-      headers,
-      hit.params!,
-      chunks.length ? Buffer.concat(chunks) : undefined,
+      `http://${req.headers.host ?? 'localhost'}${target}`,
+      // As the platform's front end does: the caller's address appended to X-Forwarded-For.
+      new LocalHeaders(req.headers, req.socket.remoteAddress ?? 'unknown'),
+      hit.params,
+      bytes,
     );
     const context = contextFor(hit.f.name);
     try {
@@ -392,28 +426,122 @@ function writePlainReply(res: ServerResponse, result: unknown): boolean {
 }
 
 /**
+ * The headers of a request as a web `Headers`, read straight from Node's parsed headers: `get` and `has` (all
+ * the broker's handlers use) look up the lower-cased name; any other member builds a real `Headers` once and
+ * answers from it. Node has already joined repeated headers with ", " (and kept the first of those it does
+ * not join, such as Authorization), as the current host did when it built a `Headers` per request.
+ * X-Forwarded-For gets the caller's address appended, as the platform's front end does.
+ */
+export class LocalHeaders implements Headers {
+  #real: Headers | undefined;
+
+  constructor(
+    private readonly raw: IncomingHttpHeaders,
+    private readonly remoteAddress: string,
+  ) {}
+
+  get(name: string): string | null {
+    if (this.#real) return this.#real.get(name);
+    const key = name.toLowerCase();
+    if (key === 'x-forwarded-for') return this.forwardedFor();
+    const value = this.raw[key];
+    if (value === undefined) return null;
+    return Array.isArray(value) ? value.join(', ') : value;
+  }
+
+  has(name: string): boolean {
+    return this.get(name) !== null;
+  }
+
+  getSetCookie(): string[] {
+    return this.real().getSetCookie();
+  }
+
+  append(name: string, value: string): void {
+    this.real().append(name, value);
+  }
+
+  set(name: string, value: string): void {
+    this.real().set(name, value);
+  }
+
+  delete(name: string): void {
+    this.real().delete(name);
+  }
+
+  forEach(callback: (value: string, key: string, parent: Headers) => void, thisArg?: unknown): void {
+    this.real().forEach((value, key) => callback.call(thisArg, value, key, this));
+  }
+
+  entries(): ReturnType<Headers['entries']> {
+    return this.real().entries();
+  }
+
+  keys(): ReturnType<Headers['keys']> {
+    return this.real().keys();
+  }
+
+  values(): ReturnType<Headers['keys']> {
+    return this.real().values();
+  }
+
+  [Symbol.iterator](): ReturnType<Headers['entries']> {
+    return this.real()[Symbol.iterator]();
+  }
+
+  private forwardedFor(): string {
+    const sent = this.raw['x-forwarded-for'];
+    const prior = Array.isArray(sent) ? sent.join(', ') : sent;
+    return prior ? `${prior}, ${this.remoteAddress}` : this.remoteAddress;
+  }
+
+  private real(): Headers {
+    if (!this.#real) {
+      const headers = new Headers();
+      for (const [k, v] of Object.entries(this.raw)) {
+        if (v === undefined || k === 'x-forwarded-for') continue;
+        if (Array.isArray(v)) for (const one of v) headers.append(k, one);
+        else headers.append(k, v);
+      }
+      headers.set('x-forwarded-for', this.forwardedFor());
+      this.#real = headers;
+    }
+    return this.#real;
+  }
+}
+
+/**
  * The request a handler gets: the members of @azure/functions' `HttpRequest` (method, url, headers, query,
  * params, user, body, bodyUsed, text/json/arrayBuffer/blob/formData, clone), built lazily from the bytes the
  * host read, rather than a web `Request` per request. `user` is null: no App Service authentication here.
  */
 export class LocalHttpRequest {
-  readonly headers: Headers;
-  #query: URLSearchParams | undefined;
+  #url: string;
+  #parsed: URL | undefined;
   #used = false;
 
+  /** `url` as sent (host header and request target); normalized by the URL parser when first read. */
   constructor(
     readonly method: string,
-    readonly url: string,
-    headers: Record<string, string>,
+    url: string,
+    readonly headers: Headers,
     readonly params: Record<string, string>,
     private readonly bytes: Buffer | undefined,
   ) {
-    this.headers = new Headers(headers);
+    this.#url = url;
+  }
+
+  get url(): string {
+    return this.parsed().href;
   }
 
   get query(): URLSearchParams {
-    this.#query ??= new URL(this.url).searchParams;
-    return this.#query;
+    return this.parsed().searchParams;
+  }
+
+  private parsed(): URL {
+    this.#parsed ??= new URL(this.#url);
+    return this.#parsed;
   }
 
   get user(): null {
@@ -460,8 +588,12 @@ export class LocalHttpRequest {
   }
 
   clone(): LocalHttpRequest {
-    const headers: Record<string, string> = {};
-    this.headers.forEach((v, k) => (headers[k] = v));
-    return new LocalHttpRequest(this.method, this.url, headers, { ...this.params }, this.bytes);
+    return new LocalHttpRequest(
+      this.method,
+      this.#url,
+      new Headers(this.headers),
+      { ...this.params },
+      this.bytes,
+    );
   }
 }
