@@ -1,4 +1,5 @@
 /** The PBX's "Authorize" button (SPEC.md `POST /appliance/onboardings`, `GET /appliance/onboardings/{id}`). @module */
+import './telemetry.js';
 import { app } from '@azure/functions';
 import { getApplianceOnboarding, postApplianceOnboarding } from '../src/http/appliance-onboardings.js';
 import { broker, correlated } from './runtime.js';

@@ -1,4 +1,5 @@
 /** Support API for appliances (SPEC.md "Vendor support"); behaviour in src/http/appliances-api.ts. @module */
+import './telemetry.js';
 import { app } from '@azure/functions';
 import {
   deleteAppliance,

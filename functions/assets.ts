@@ -1,4 +1,5 @@
 /** `GET /assets/broker.css`: the consent pages' stylesheet (anonymous, long-cached). @module */
+import './telemetry.js';
 import { app } from '@azure/functions';
 import { stylesheetReply } from '../src/http/pages/stylesheet.js';
 

@@ -3,6 +3,7 @@
  * Both need Broker.Read: a check records only what Microsoft already shows (see postTenantCheck).
  * @module
  */
+import './telemetry.js';
 import { app } from '@azure/functions';
 import { getExchangeSetupScript, postTenantCheck } from '../src/http/checks-api.js';
 import { asStaff } from '../src/http/support-api.js';

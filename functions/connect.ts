@@ -1,4 +1,5 @@
 /** The customer's browser routes of the consent flow (SPEC.md "Customers"); behaviour in src/http/consent-endpoints.ts. @module */
+import './telemetry.js';
 import { app } from '@azure/functions';
 import {
   connectGo,

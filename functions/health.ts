@@ -1,4 +1,5 @@
 /** `GET /api/health`: anonymous liveness and dependency state (SPEC.md). @module */
+import './telemetry.js';
 import { app } from '@azure/functions';
 import { healthReply } from '../src/http/health-endpoint.js';
 import { broker } from './runtime.js';

@@ -1,4 +1,5 @@
 /** Support API: consent links for customers (SPEC.md `POST /api/onboardings`, `GET /api/onboardings/{id}`). @module */
+import './telemetry.js';
 import { app } from '@azure/functions';
 import { getOnboarding, postOnboarding } from '../src/http/onboardings-api.js';
 import { asStaff } from '../src/http/support-api.js';

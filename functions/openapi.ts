@@ -1,4 +1,5 @@
 /** `GET /api/openapi.json`: the OpenAPI 3.1 document (anonymous; see src/http/openapi.ts). @module */
+import './telemetry.js';
 import { app } from '@azure/functions';
 import { openApiReply } from '../src/http/openapi.js';
 import { broker } from './runtime.js';

@@ -3,9 +3,11 @@
  * a broken setting or profiles file shows at once. If creation fails, the next call tries again.
  * @module
  */
+import './telemetry.js';
 import { app, type InvocationContext } from '@azure/functions';
 import { createBroker, type Broker } from '../src/broker.js';
 import { loadConfigFromEnvironment } from '../src/config.js';
+import { stopAzureMonitor } from '../src/adapters/telemetry/azure-monitor.js';
 
 let instance: Promise<Broker> | undefined;
 
@@ -21,10 +23,12 @@ app.hook.appStart(async () => {
   await broker();
 });
 
-// Counts of vended tokens are kept in memory between flushes: write them before the instance goes away.
+// Counts of vended tokens are kept in memory between flushes: write them before the instance goes away,
+// then send the telemetry still buffered.
 app.hook.appTerminate(async () => {
   const b = await instance?.catch(() => undefined);
   await b?.usage.stop();
+  await stopAzureMonitor();
 });
 
 /**

@@ -1,4 +1,5 @@
 /** The support API's routes (SPEC.md "Vendor support"); behaviour lives in src/http/support-api.ts. @module */
+import './telemetry.js';
 import { app } from '@azure/functions';
 import { deleteAppCredential, putAppCredential } from '../src/http/app-credential-api.js';
 import { listAudit } from '../src/http/audit-api.js';

@@ -1,4 +1,5 @@
 /** Timers (run by the Functions host, and by the local host on the same schedules). @module */
+import './telemetry.js';
 import { app } from '@azure/functions';
 import { reverifyPendingConsents } from '../src/consent/flow.js';
 import { recheckConsents } from '../src/tenants/consent-watch.js';

@@ -1,4 +1,5 @@
 /** The token endpoint and its Microsoft-shaped alias, and RFC 8414 metadata (SPEC.md "Appliances"). @module */
+import './telemetry.js';
 import { app } from '@azure/functions';
 import { authorizationServerMetadata, handleTokenRequest } from '../src/http/token-endpoint.js';
 import { broker } from './runtime.js';

@@ -38,6 +38,13 @@ export interface Config {
   readonly stateTtlSeconds: number;
   /** The vendor's name as customers know it, shown on the consent pages. */
   readonly vendorName: string;
+  /** Where telemetry goes (functions/telemetry.ts); absent: none is exported. */
+  readonly telemetry: TelemetryConfig;
+}
+
+export interface TelemetryConfig {
+  /** `APPLICATIONINSIGHTS_CONNECTION_STRING`: the Application Insights resource of the broker, or undefined. */
+  readonly applicationInsightsConnectionString: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -201,6 +208,8 @@ export function loadConfig(env: Env): Config {
     problems.push('BROKER_VENDOR_NAME must be at most 100 printable characters');
   }
 
+  const telemetry = telemetryConfig(get, problems);
+
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     publicUrl,
@@ -216,10 +225,69 @@ export function loadConfig(env: Env): Config {
     profilesFile: get('BROKER_PROFILES_FILE'),
     stateTtlSeconds,
     vendorName,
+    telemetry,
   });
+}
+
+const CONNECTION_STRING_SHAPE = 'InstrumentationKey=<GUID>;IngestionEndpoint=https://…';
+
+/**
+ * `APPLICATIONINSIGHTS_CONNECTION_STRING` (optional): `Key=Value` pairs separated by `;`, with a GUID
+ * `InstrumentationKey` and an https `IngestionEndpoint`
+ * (https://learn.microsoft.com/azure/azure-monitor/app/connection-strings). The Azure Monitor exporter
+ * discards a whole string with one malformed pair and then sends nothing, silently
+ * (`npm:@azure/monitor-opentelemetry-exporter@1.0.0-beta.47:dist/esm/utils/connectionStringParser.js`), so a
+ * typo stops the broker at start instead. The value itself is never echoed.
+ */
+function telemetryConfig(get: (name: string) => string | undefined, problems: string[]): TelemetryConfig {
+  const name = 'APPLICATIONINSIGHTS_CONNECTION_STRING';
+  const value = get(name);
+  if (value === undefined) return { applicationInsightsConnectionString: undefined };
+  const fields = new Map<string, string>();
+  const wrong: string[] = [];
+  for (const pair of value.split(';')) {
+    if (pair.trim() === '') continue;
+    const parts = pair.split('=');
+    if (parts.length !== 2 || !parts[0]!.trim() || !parts[1]!.trim()) wrong.push('a part is not Key=Value');
+    else fields.set(parts[0]!.trim().toLowerCase(), parts[1]!.trim());
+  }
+  const ikey = fields.get('instrumentationkey');
+  if (ikey === undefined) wrong.push('InstrumentationKey is missing');
+  else if (!GUID.test(ikey)) wrong.push('InstrumentationKey is not a GUID');
+  for (const [key, label, required] of [
+    ['ingestionendpoint', 'IngestionEndpoint', true],
+    ['liveendpoint', 'LiveEndpoint', false],
+  ] as const) {
+    const endpoint = fields.get(key);
+    if (endpoint === undefined) {
+      if (required) wrong.push(`${label} is missing`);
+    } else if (!/^https:\/\/[^/?#\s]+(\/[^?#\s]*)?$/i.test(endpoint))
+      wrong.push(`${label} is not an https URL`);
+  }
+  if (wrong.length > 0)
+    problems.push(
+      `${name} must be an Application Insights connection string (${CONNECTION_STRING_SHAPE}, from the resource's Overview page): ${[...new Set(wrong)].join(', ')}`,
+    );
+  return { applicationInsightsConnectionString: value };
+}
+
+/**
+ * Only the telemetry settings, for functions/telemetry.ts, which starts the exporter before anything else is
+ * loaded (and so before the rest of the settings are read). Throws ConfigError naming the setting.
+ */
+export function loadTelemetryConfig(env: Env): TelemetryConfig {
+  const problems: string[] = [];
+  const telemetry = telemetryConfig((name) => env[name]?.trim() || undefined, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(telemetry);
 }
 
 /** The settings of this process. */
 export function loadConfigFromEnvironment(): Config {
   return loadConfig(process.env);
+}
+
+/** The telemetry settings of this process. */
+export function loadTelemetryConfigFromEnvironment(): TelemetryConfig {
+  return loadTelemetryConfig(process.env);
 }

@@ -53,7 +53,8 @@ async function asPage(deps: ConsentHttpDeps, log: Logger, step: Step): Promise<H
         errorPageFor('temporarilyUnavailable', { ...details, retryAfterSeconds: err.retryAfterSeconds }),
       );
     }
-    log.error('consent page failed:', err instanceof Error ? `${err.name}: ${err.message}` : 'unknown error');
+    // Only the error's class: a message could carry request data (a code, a state) into the logs.
+    log.error(`consent page: unexpected ${err instanceof Error ? err.name : 'error'}`);
     return pageReply(errorPageFor('serverError', details));
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig, loadTelemetryConfig } from '../../src/config.js';
 
 const valid = {
   BROKER_PUBLIC_URL: 'https://broker.example.com/',
@@ -105,5 +105,57 @@ describe('loadConfig', () => {
       BROKER_STORAGE: 'AccountName=a;AccountKey=topsecretkey',
     });
     expect(problems.join('\n')).not.toMatch(/S3cr3t-value|topsecretkey/);
+  });
+});
+
+describe('APPLICATIONINSIGHTS_CONNECTION_STRING', () => {
+  const CS =
+    'InstrumentationKey=00000000-1111-2222-3333-444444444444;IngestionEndpoint=https://westeurope-5.in.applicationinsights.azure.com/;LiveEndpoint=https://westeurope.livediagnostics.monitor.azure.com/;ApplicationId=abc';
+
+  it('is optional: absent, no telemetry is exported', () => {
+    expect(loadConfig(valid).telemetry).toEqual({ applicationInsightsConnectionString: undefined });
+    expect(loadTelemetryConfig({})).toEqual({ applicationInsightsConnectionString: undefined });
+  });
+
+  it('reads a connection string as the Azure portal shows it', () => {
+    const c = loadConfig({ ...valid, APPLICATIONINSIGHTS_CONNECTION_STRING: CS });
+    expect(c.telemetry.applicationInsightsConnectionString).toBe(CS);
+    expect(loadTelemetryConfig({ APPLICATIONINSIGHTS_CONNECTION_STRING: CS })).toEqual(c.telemetry);
+  });
+
+  it.each([
+    ['a bare instrumentation key', '00000000-1111-2222-3333-444444444444', 'InstrumentationKey is missing'],
+    [
+      'a key that is not a GUID',
+      'InstrumentationKey=abc;IngestionEndpoint=https://x.in.applicationinsights.azure.com/',
+      'InstrumentationKey is not a GUID',
+    ],
+    [
+      'no ingestion endpoint',
+      'InstrumentationKey=00000000-1111-2222-3333-444444444444',
+      'IngestionEndpoint is missing',
+    ],
+    [
+      'an http endpoint',
+      'InstrumentationKey=00000000-1111-2222-3333-444444444444;IngestionEndpoint=http://x.example/',
+      'IngestionEndpoint is not an https URL',
+    ],
+  ])('refuses %s, naming the setting and never echoing the value', (_, value, why) => {
+    for (const problems of [
+      problemsOf({ ...valid, APPLICATIONINSIGHTS_CONNECTION_STRING: value }),
+      (() => {
+        try {
+          loadTelemetryConfig({ APPLICATIONINSIGHTS_CONNECTION_STRING: value });
+        } catch (err) {
+          if (err instanceof ConfigError) return err.problems;
+        }
+        return [];
+      })(),
+    ]) {
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(/^APPLICATIONINSIGHTS_CONNECTION_STRING must be an Application Insights/);
+      expect(problems[0]).toContain(why);
+      expect(problems[0]).not.toContain(value);
+    }
   });
 });
