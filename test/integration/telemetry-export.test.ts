@@ -1,0 +1,239 @@
+/**
+ * Telemetry to Application Insights on the wire: the broker started with APPLICATIONINSIGHTS_CONNECTION_STRING
+ * naming a local ingestion endpoint (HTTPS with the sandbox CA: the exporter turns an http endpoint into https,
+ * `npm:@azure/monitor-opentelemetry-exporter@1.0.0-beta.47:dist/esm/utils/connectionStringParser.js`) sends
+ * requests and the broker's metrics there, and nothing it sends holds a secret, a token, an authorization code,
+ * a `state`, a consent link's code or a client assertion (SPEC.md "Guarantees").
+ * @module
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:https';
+import { dirname, join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { afterAll, beforeAll, expect, it, inject } from 'vitest';
+import { loadOrCreateSandboxTls } from '../../simulators/common/ca.js';
+import { ConsentBrowser } from '../helpers/consent-browser.js';
+import { control, newTenant } from '../helpers/sim-control.js';
+import { startTestBroker, type TestBroker } from './broker-host.js';
+
+const EXO = 'https://outlook.office365.com/.default';
+const GLOBAL_ADMIN = '62e90394-69f5-4237-9190-012177145e10';
+const IKEY = 'd0c1a5e4-7b2f-4c3d-9e8a-1f2b3c4d5e6f';
+
+interface Received {
+  readonly method: string;
+  readonly path: string;
+  readonly body: string;
+}
+
+const received: Received[] = [];
+let ingestion: Server;
+let broker: TestBroker | undefined;
+
+/** A stand-in for Application Insights ingestion (Breeze `/v2.1/track`, and Live Metrics): keeps every body. */
+async function startIngestion(): Promise<{ server: Server; url: string }> {
+  const tls = await loadOrCreateSandboxTls(join(dirname(inject('caBundlePath')), 'tls'));
+  const server = createServer({ cert: tls.serverCertPem, key: tls.serverKeyPem }, (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks);
+      const body = (req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
+      received.push({ method: req.method ?? '', path: req.url ?? '', body });
+      if (/\/v2(\.1)?\/track$/.test(req.url ?? '')) {
+        const items = body.trim().startsWith('[') ? (JSON.parse(body) as unknown[]).length : 1;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ itemsReceived: items, itemsAccepted: items, errors: [] }));
+      } else {
+        // Live Metrics: "not subscribed", so the exporter only pings.
+        res.writeHead(200, { 'content-type': 'application/json', 'x-ms-qps-subscribed': 'false' });
+        res.end('{}');
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return { server, url: `https://localhost:${port}` };
+}
+
+/** Every envelope sent to `/v2.1/track`. */
+function envelopes(): Record<string, unknown>[] {
+  return received
+    .filter((r) => /\/track$/.test(r.path))
+    .flatMap((r) =>
+      r.body.trim().startsWith('[')
+        ? (JSON.parse(r.body) as Record<string, unknown>[])
+        : r.body
+            .split('\n')
+            .filter((l) => l.trim())
+            .map((l) => JSON.parse(l) as Record<string, unknown>),
+    );
+}
+
+const baseData = (e: Record<string, unknown>) =>
+  (e.data as { baseData: Record<string, unknown> } | undefined)?.baseData ?? {};
+
+beforeAll(async () => {
+  const started = await startIngestion();
+  ingestion = started.server;
+  broker = await startTestBroker({
+    APPLICATIONINSIGHTS_CONNECTION_STRING: `InstrumentationKey=${IKEY};IngestionEndpoint=${started.url}/;LiveEndpoint=${started.url}/`,
+    // The exporter's own usage reports go to Microsoft's endpoints, which a test must not call.
+    APPLICATION_INSIGHTS_NO_STATSBEAT: 'true',
+    APPLICATIONINSIGHTS_STATSBEAT_DISABLED: 'true',
+    APPLICATIONINSIGHTS_SDKSTATS_DISABLED: 'true',
+    // Every request traced (the distro's default samples at a rate), so that each one is checked.
+    OTEL_TRACES_SAMPLER: 'always_on',
+  });
+});
+
+afterAll(async () => {
+  await broker?.close();
+  await new Promise<void>((resolve) => ingestion?.close(() => resolve()));
+});
+
+it('exports requests and broker metrics to Application Insights, without any secret, token, code or assertion', async () => {
+  const b = broker!;
+  const staff = await b.staffToken();
+  // A consent through the real flow: landing page, Entra, callback, the admin's OpenID Connect sign-in.
+  const domain = 'telemetry.example';
+  const tenantId = await newTenant('Telemetry Ltd', [domain]);
+  await control('POST', `/_sim/tenants/${tenantId}/users`, {
+    userPrincipalName: `admin@${domain}`,
+    directoryRoles: [GLOBAL_ADMIN],
+  });
+  const onboarding = await fetch(`${b.url}/api/onboardings`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${staff}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ customerRef: 'REF-TELEMETRY', profiles: ['exchange-imap'] }),
+  });
+  expect(onboarding.status).toBe(201);
+  const { consentUrl, code: linkCode } = (await onboarding.json()) as { consentUrl: string; code: string };
+  const browser = new ConsentBrowser(b.url);
+  const landing = await browser.open(consentUrl);
+  expect(landing.status).toBe(200);
+  const done = await browser.submit(await browser.open(`${consentUrl}/go`), {
+    user: `admin@${domain}`,
+    decision: 'approve',
+  });
+  expect(done.status).toBe(200);
+  const signIn = browser.visited.map((u) => new URL(u)).find((u) => u.pathname === '/consent/signin');
+  const callback = browser.visited.map((u) => new URL(u)).find((u) => u.pathname === '/consent/callback');
+  const authCode = signIn?.searchParams.get('code');
+  expect(authCode).toBeTruthy();
+  const states = [signIn?.searchParams.get('state'), callback?.searchParams.get('state')];
+
+  // Tokens: client_secret_basic (secret in the Authorization header), client_secret_post (in the body),
+  // private_key_jwt (an assertion in the body), and a wrong secret.
+  const register = async (auth: unknown) => {
+    const res = await fetch(`${b.url}/api/appliances`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${staff}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ customerRef: 'PBX-TELEMETRY', tenantId, profiles: ['exchange-imap'], auth }),
+    });
+    expect(res.status).toBe(201);
+    return (await res.json()) as { clientId: string; clientSecret?: string };
+  };
+  const token = (form: Record<string, string>, authorization?: string) =>
+    fetch(`${b.url}/oauth2/token`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        ...(authorization ? { authorization } : {}),
+      },
+      body: new URLSearchParams({ grant_type: 'client_credentials', scope: EXO, ...form }).toString(),
+    });
+  const secretClient = await register({ method: 'client_secret' });
+  const secret = secretClient.clientSecret!;
+  const basic = `Basic ${Buffer.from(`${secretClient.clientId}:${secret}`).toString('base64')}`;
+  const accessTokens: string[] = [];
+  for (const res of [
+    await token({}, basic),
+    await token({ client_id: secretClient.clientId, client_secret: secret }),
+  ]) {
+    expect(res.status).toBe(200);
+    accessTokens.push(((await res.json()) as { access_token: string }).access_token);
+  }
+  const wrongSecret = `cbs_${'x'.repeat(43)}`;
+  expect(
+    (await token({}, `Basic ${Buffer.from(`${secretClient.clientId}:${wrongSecret}`).toString('base64')}`))
+      .status,
+  ).toBe(401);
+
+  const pair = await generateKeyPair('ES256');
+  const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256' };
+  const jwtClient = await register({ method: 'private_key_jwt', jwks: { keys: [jwk] } });
+  const now = Math.floor(Date.now() / 1000);
+  const assertion = await new SignJWT({
+    iss: jwtClient.clientId,
+    sub: jwtClient.clientId,
+    aud: 'http://localhost:7071/oauth2/token',
+    jti: randomUUID(),
+    iat: now,
+    exp: now + 120,
+  })
+    .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+    .sign(pair.privateKey);
+  const jwtRes = await token({
+    client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+    client_assertion: assertion,
+  });
+  expect(jwtRes.status).toBe(200);
+  accessTokens.push(((await jwtRes.json()) as { access_token: string }).access_token);
+
+  // Stopping the app runs its appTerminate hook, which sends what the exporter still buffers.
+  await b.close();
+  broker = undefined;
+
+  const all = envelopes();
+  const requests = all.filter((e) => e.name === 'Microsoft.ApplicationInsights.Request').map(baseData);
+  const urls = requests.map((r) => String(r.url));
+  expect(urls.filter((u) => new URL(u).pathname === '/oauth2/token')).toHaveLength(4);
+  // The sign-in's query (code, state) and the consent link's code are not in any URL.
+  expect(urls.some((u) => u.endsWith('/consent/signin?REDACTED') || u.endsWith('/consent/signin'))).toBe(
+    true,
+  );
+  expect(urls.map((u) => new URL(u).pathname)).toContain('/connect/%7Bcode%7D');
+
+  const metrics = all
+    .filter((e) => e.name === 'Microsoft.ApplicationInsights.Metric')
+    .flatMap((e) => {
+      const data = baseData(e);
+      return (data.metrics as { name: string; value: number }[]).map((m) => ({
+        ...m,
+        properties: (data.properties ?? {}) as Record<string, string>,
+      }));
+    });
+  const sum = (name: string, props: Record<string, string> = {}) =>
+    metrics
+      .filter((m) => m.name === name && Object.entries(props).every(([k, v]) => m.properties[k] === v))
+      .reduce((n, m) => n + m.value, 0);
+  expect(sum('broker.token.vended', { resource: EXO })).toBe(3);
+  expect(sum('broker.token.errors', { error: 'invalid_client' })).toBe(1);
+  expect(sum('broker.consent.outcomes', { outcome: 'granted' })).toBe(1);
+  expect(sum('broker.token_cache.lookups', { result: 'hit' })).toBe(2);
+  expect(sum('broker.token_cache.lookups', { result: 'miss' })).toBe(1);
+  expect(
+    metrics.some((m) => m.name === 'broker.entra.request.duration' && m.properties.outcome === 'ok'),
+  ).toBe(true);
+
+  // Nothing sent anywhere (track, Live Metrics) holds a credential of this test.
+  const sent = received.map((r) => `${r.path}\n${r.body}`).join('\n');
+  const forbidden = [
+    secret,
+    wrongSecret,
+    assertion,
+    staff,
+    authCode!,
+    ...states.filter((s): s is string => !!s),
+    linkCode,
+    inject('sandbox').homeApp.clientSecret,
+    ...accessTokens,
+  ];
+  for (const value of forbidden)
+    expect(sent.includes(value), `a credential (${value.slice(0, 6)}…) was sent`).toBe(false);
+  expect(sent).not.toMatch(/[?&]code=/);
+  expect(sent).not.toMatch(/[?&]state=/);
+  expect(sent).not.toMatch(/client_secret=|client_assertion=/);
+});
