@@ -1,0 +1,178 @@
+// Consent Broker in one resource group: a Functions app (Flex Consumption, Node 22, v4 model) with a user-assigned
+// managed identity; one Storage account for the Functions host, its deployment package and the broker's tables,
+// reached by identity only (shared keys off); a Key Vault with RBAC authorization, soft delete and purge
+// protection; Application Insights on a Log Analytics workspace; the multitenant home app registration (Microsoft
+// Graph Bicep extension); and the role assignments the app needs, nothing more. See README.md next to this file.
+//
+// Deploy with `azd up` (azure.yaml at the repo root) or by hand with
+// `az deployment group create -g <rg> -f infra/main.bicep -p environmentName=<name>` and then
+// infra/scripts/postprovision.sh, which gives the home app its identifier URI and its credential in Key Vault.
+targetScope = 'resourceGroup'
+
+@minLength(1)
+@maxLength(64)
+@description('Name of the environment (azd: AZURE_ENV_NAME); part of every resource name and tag.')
+param environmentName string
+
+@description('Region of every resource. Flex Consumption is offered in a subset of regions: https://learn.microsoft.com/azure/azure-functions/flex-consumption-how-to#view-currently-supported-regions')
+param location string = resourceGroup().location
+
+@description('BROKER_PUBLIC_URL: the public base URL (redirect URIs, token endpoint audience). Empty: https://<function app>.azurewebsites.net. Set it to your custom domain once it is bound to the app.')
+param brokerPublicUrl string = ''
+
+@description('BROKER_VENDOR_NAME: the vendor name customers see on the consent pages.')
+@maxLength(100)
+param vendorName string = 'Your telephony vendor'
+
+@description('VENDOR_TENANT_ID: the Entra tenant whose staff may call the support API. Default: the tenant of this deployment.')
+param vendorTenantId string = tenant().tenantId
+
+@description('HOME_APP_CREDENTIAL_NAME: name of the Key Vault secret holding the home app credential (a client secret, or a certificate as PEM with its private key). infra/scripts/postprovision.sh creates it.')
+param homeAppCredentialName string = 'home-app-credential'
+
+@description('Create the home app registration with the Microsoft Graph Bicep extension (the deploying identity needs Application.ReadWrite.All, e.g. the Application Administrator role). False: register it yourself and give its client id in homeAppClientId.')
+param createHomeApp bool = true
+
+@description('HOME_APP_CLIENT_ID when createHomeApp is false: the application (client) id of an existing home app.')
+param homeAppClientId string = ''
+
+@description('Display name of the home app: customers see it on Microsoft\'s consent page and in their Enterprise applications.')
+param homeAppDisplayName string = 'Consent Broker'
+
+@description('ENTRA_AUTHORITY_HOST (national clouds: e.g. https://login.microsoftonline.us).')
+param entraAuthorityHost string = 'https://login.microsoftonline.com'
+
+@description('GRAPH_ENDPOINT (national clouds: e.g. https://graph.microsoft.us).')
+param graphEndpoint string = 'https://graph.microsoft.com'
+
+@description('BROKER_PROFILES_FILE: path of the vendor\'s profiles file inside the deployed package. Empty: the profiles that ship with the broker.')
+param profilesFile string = ''
+
+@description('BROKER_STATE_TTL_S: lifetime of a consent state, in seconds.')
+@minValue(60)
+@maxValue(86400)
+param stateTtlSeconds int = 900
+
+@description('Object id of the person or pipeline running the deployment (azd: AZURE_PRINCIPAL_ID). It gets Key Vault Secrets Officer on the vault so that the postprovision hook can store the home app credential. Empty: no such assignment.')
+param principalId string = ''
+
+@allowed(['User', 'ServicePrincipal', 'Group'])
+param principalType string = 'User'
+
+@description('Flex Consumption: most instances the app scales out to.')
+@minValue(40)
+@maxValue(1000)
+param maximumInstanceCount int = 40
+
+@description('Flex Consumption: memory per instance (MB).')
+@allowed([512, 2048, 4096])
+param instanceMemoryMB int = 2048
+
+var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName))
+var tags = { 'azd-env-name': environmentName }
+var functionAppName = 'func-broker-${resourceToken}'
+// Without a custom domain the app answers at its default host name. Computed rather than read from the site,
+// because the home app's redirect URIs need it and the site's settings need the home app's client id.
+var publicUrl = empty(brokerPublicUrl) ? 'https://${functionAppName}.azurewebsites.net' : brokerPublicUrl
+// Flex Consumption runs the package from this blob container (functionAppConfig.deployment.storage).
+var deploymentContainerName = 'app-package-${take(functionAppName, 32)}'
+
+resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
+  name: 'id-broker-${resourceToken}'
+  location: location
+  tags: tags
+}
+
+module monitoring 'app/monitoring.bicep' = {
+  name: 'monitoring'
+  params: {
+    location: location
+    tags: tags
+    logAnalyticsName: 'log-broker-${resourceToken}'
+    applicationInsightsName: 'appi-broker-${resourceToken}'
+  }
+}
+
+module storage 'app/storage.bicep' = {
+  name: 'storage'
+  params: {
+    location: location
+    tags: tags
+    name: 'stbroker${resourceToken}'
+    deploymentContainerName: deploymentContainerName
+  }
+}
+
+module vault 'app/keyvault.bicep' = {
+  name: 'keyvault'
+  params: {
+    location: location
+    tags: tags
+    name: 'kv-broker-${take(resourceToken, 12)}'
+  }
+}
+
+module roles 'app/role-assignments.bicep' = {
+  name: 'role-assignments'
+  params: {
+    storageAccountName: storage.outputs.name
+    keyVaultName: vault.outputs.name
+    appPrincipalId: identity.properties.principalId
+    deployerPrincipalId: principalId
+    deployerPrincipalType: principalType
+  }
+}
+
+module homeApp 'app/home-app.bicep' = if (createHomeApp) {
+  name: 'home-app'
+  params: {
+    uniqueName: 'consent-broker-${resourceToken}'
+    displayName: homeAppDisplayName
+    publicUrl: publicUrl
+  }
+}
+
+var homeAppId = createHomeApp ? homeApp.outputs.appId : homeAppClientId
+
+module functionApp 'app/function-app.bicep' = {
+  name: 'function-app'
+  // The identity must hold its storage roles before the host starts, or the first start fails to reach storage.
+  dependsOn: [roles]
+  params: {
+    location: location
+    tags: tags
+    name: functionAppName
+    planName: 'plan-broker-${resourceToken}'
+    identityId: identity.id
+    identityClientId: identity.properties.clientId
+    storageAccountName: storage.outputs.name
+    deploymentContainerUrl: '${storage.outputs.blobEndpoint}${deploymentContainerName}'
+    tableServiceUri: storage.outputs.tableEndpoint
+    keyVaultUrl: vault.outputs.uri
+    applicationInsightsConnectionString: monitoring.outputs.connectionString
+    publicUrl: publicUrl
+    homeAppClientId: homeAppId
+    homeAppCredentialName: homeAppCredentialName
+    entraAuthorityHost: entraAuthorityHost
+    graphEndpoint: graphEndpoint
+    vendorTenantId: vendorTenantId
+    profilesFile: profilesFile
+    stateTtlSeconds: stateTtlSeconds
+    vendorName: vendorName
+    maximumInstanceCount: maximumInstanceCount
+    instanceMemoryMB: instanceMemoryMB
+  }
+}
+
+// azd stores these outputs in the environment (.azure/<env>/.env) and hands them to the hooks.
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
+output BROKER_PUBLIC_URL string = publicUrl
+output HOME_APP_CLIENT_ID string = homeAppId
+output HOME_APP_OBJECT_ID string = createHomeApp ? homeApp.outputs.objectId : ''
+output HOME_APP_CREDENTIAL_NAME string = homeAppCredentialName
+output KEY_VAULT_NAME string = vault.outputs.name
+output KEY_VAULT_URL string = vault.outputs.uri
+output STORAGE_ACCOUNT_NAME string = storage.outputs.name
+output VENDOR_TENANT_ID string = vendorTenantId
