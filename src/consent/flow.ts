@@ -210,6 +210,12 @@ async function signInUrl(
   } catch (err) {
     if (err instanceof EntraUnavailable)
       throw new ConsentFailure('temporarilyUnavailable', undefined, err.retryAfterSeconds);
+    // Entra refuses the tenant's authority, e.g. AADSTS90002 for a tenant id that does not exist: the
+    // callback named a tenant that Microsoft does not know, so it cannot have come from a real consent.
+    if (err instanceof Error && err.name === 'SignInRefused') {
+      const aadsts = 'aadsts' in err && typeof err.aadsts === 'string' ? `AADSTS${err.aadsts}` : undefined;
+      throw new ConsentFailure('consentError', aadsts);
+    }
     throw err;
   }
 }

@@ -334,4 +334,17 @@ describe('customer consent', () => {
     expect(res.status).toBe(400);
     expect((await onboardingView(o.id)).body).toMatchObject({ status: 'pending' });
   });
+
+  it('refuses a callback naming a tenant id Microsoft does not know (AADSTS90002) with a 400 page, not a 500', async () => {
+    const o = await onboarding('BADTENANT-2');
+    const go = await fetch(`${broker.url}/connect/${o.code}/go`, { redirect: 'manual' });
+    const state = new URL(go.headers.get('location')!).searchParams.get('state')!;
+    const res = await fetch(
+      `${broker.url}/consent/callback?admin_consent=True&tenant=0b1c2d3e-4f50-4617-8a9b-c0d1e2f3a4b5&state=${state}`,
+      { redirect: 'manual' },
+    );
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain('AADSTS90002');
+    expect((await onboardingView(o.id)).body).toMatchObject({ status: 'pending' });
+  });
 });
