@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# What Bicep cannot do for the home app (infra/app/home-app.bicep), run after every provisioning: by azd as the
+# postprovision hook (azure.yaml), or by hand after `az deployment group create` (infra/README.md).
+#
+#  1. Identifier URI api://{appId}: needs the appId, which exists only after the application is created.
+#  2. The home app credential: a client secret (Graph Bicep cannot create passwords), stored in Key Vault as the
+#     secret HOME_APP_CREDENTIAL_NAME — its value is the plain secret text, which is what the broker reads
+#     (src/credentials/home-app.ts: a value that is not PEM is a client secret), with the secret's expiry as the
+#     Key Vault secret's `expires` so that the broker's expiry check and /api/health see it.
+#
+# Idempotent: the identifier URI is set only when missing; a new secret is created only when Key Vault holds
+# none, or one ending within ROTATE_WITHIN_DAYS days, or when BROKER_ROTATE_HOME_APP_CREDENTIAL=true. A new secret
+# is added next to the existing ones (`--append`), so the broker keeps working until it has read the new version
+# (it re-reads Key Vault every 5 minutes); delete old ones afterwards with `az ad app credential delete`.
+# The secret is never printed: it goes from the Azure CLI's output into a variable, then into a file only this
+# user can read, which `az keyvault secret set --file` reads and which is removed on exit.
+#
+# Needs: Azure CLI, signed in (`az login`) as someone who owns the home app or holds Application Administrator,
+# and who has Key Vault Secrets Officer on the vault (main.bicep grants it to principalId).
+# Environment (azd provides them from main.bicep's outputs): HOME_APP_CLIENT_ID, KEY_VAULT_NAME,
+# HOME_APP_CREDENTIAL_NAME; optional HOME_APP_SECRET_YEARS (default 1), ROTATE_WITHIN_DAYS (default 30).
+set -euo pipefail
+
+: "${HOME_APP_CLIENT_ID:?HOME_APP_CLIENT_ID is not set (main.bicep output)}"
+: "${KEY_VAULT_NAME:?KEY_VAULT_NAME is not set (main.bicep output)}"
+: "${HOME_APP_CREDENTIAL_NAME:?HOME_APP_CREDENTIAL_NAME is not set (main.bicep output)}"
+years="${HOME_APP_SECRET_YEARS:-1}"
+rotate_within_days="${ROTATE_WITHIN_DAYS:-30}"
+app="$HOME_APP_CLIENT_ID"
+uri="api://$app"
+
+# ---- 1. identifier URI ---------------------------------------------------------------------------------------
+has_uri=$(az ad app show --id "$app" --query "contains(identifierUris, '$uri')" -o tsv)
+if [ "$has_uri" != "true" ]; then
+  echo "home app $app: setting identifier URI $uri"
+  az ad app update --id "$app" --identifier-uris "$uri" --only-show-errors
+else
+  echo "home app $app: identifier URI $uri already set"
+fi
+
+# ---- 2. credential in Key Vault ------------------------------------------------------------------------------
+# Reads only the secret's attributes, never its value. A role assignment made by the deployment may take a few
+# minutes to reach Key Vault: "Forbidden" is retried, "not found" means there is no credential yet.
+secret_expiry() {
+  local attempt out
+  for attempt in 1 2 3 4 5 6 7 8 9 10; do
+    if out=$(az keyvault secret show --vault-name "$KEY_VAULT_NAME" --name "$HOME_APP_CREDENTIAL_NAME" \
+      --query "attributes.expires" -o tsv 2>&1); then
+      printf '%s' "${out:-never}"
+      return 0
+    fi
+    case "$out" in
+      *SecretNotFound* | *"was not found"*) printf 'missing'; return 0 ;;
+      *Forbidden* | *ForbiddenByRbac* | *"not authorized"*)
+        echo "Key Vault refused access (role assignment still propagating?), retry $attempt/10 in 30 s" >&2
+        sleep 30 ;;
+      *) echo "$out" >&2; return 1 ;;
+    esac
+  done
+  echo "Key Vault still refuses access: does the signed-in identity hold Key Vault Secrets Officer on $KEY_VAULT_NAME?" >&2
+  return 1
+}
+
+expiry=$(secret_expiry)
+needs_secret=false
+if [ "${BROKER_ROTATE_HOME_APP_CREDENTIAL:-false}" = "true" ] || [ "$expiry" = "missing" ]; then
+  needs_secret=true
+elif [ "$expiry" != "never" ]; then
+  # GNU date (-d) or BSD/macOS date (-j -f).
+  now_epoch=$(date -u +%s)
+  expiry_day=${expiry%%T*}
+  if expiry_epoch=$(date -u -d "$expiry_day" +%s 2>/dev/null) ||
+    expiry_epoch=$(date -u -j -f %Y-%m-%d "$expiry_day" +%s 2>/dev/null); then
+    if [ $((expiry_epoch - now_epoch)) -lt $((rotate_within_days * 86400)) ]; then needs_secret=true; fi
+  else
+    echo "cannot read the expiry date \"$expiry\" of $HOME_APP_CREDENTIAL_NAME; leaving it as it is" >&2
+  fi
+fi
+
+if [ "$needs_secret" != "true" ]; then
+  echo "Key Vault $KEY_VAULT_NAME: $HOME_APP_CREDENTIAL_NAME present (expires: $expiry); no new secret"
+  exit 0
+fi
+
+secret_file=$(umask 077 && mktemp)
+trap 'rm -f "$secret_file"' EXIT
+echo "home app $app: adding a client secret valid for $years year(s)"
+secret=$(az ad app credential reset --id "$app" --append --years "$years" \
+  --display-name "consent-broker $(date -u +%Y-%m-%d)" --query password -o tsv --only-show-errors)
+printf '%s' "$secret" >"$secret_file"
+unset secret
+# The end of the secret just added: the latest end date among the app's passwords.
+ends=$(az ad app credential list --id "$app" --query "max_by([], &endDateTime).endDateTime" -o tsv)
+
+for attempt in 1 2 3 4 5 6 7 8 9 10; do
+  if az keyvault secret set --vault-name "$KEY_VAULT_NAME" --name "$HOME_APP_CREDENTIAL_NAME" \
+    --file "$secret_file" --encoding utf-8 --content-type "text/plain" --expires "$ends" \
+    --output none --only-show-errors; then
+    echo "Key Vault $KEY_VAULT_NAME: stored the home app secret as $HOME_APP_CREDENTIAL_NAME (expires $ends)"
+    exit 0
+  fi
+  echo "storing the secret failed (role assignment still propagating?), retry $attempt/10 in 30 s" >&2
+  sleep 30
+done
+echo "could not store the secret in Key Vault; the new app secret is unused: delete it with" >&2
+echo "  az ad app credential list --id $app; az ad app credential delete --id $app --key-id <keyId>" >&2
+exit 1
