@@ -4,7 +4,9 @@
  * spread over that period — each tenant has a fixed slot derived from its id, and each run takes the tenants
  * whose slots fall in its window — so Entra sees a steady trickle, not a burst. Consent gone (AADSTS7000229 /
  * 700016) → `revoked`, its cached tokens dropped, so appliances are refused with that cause; consent back →
- * `active` (or `degraded`) again. The same observation is applied by a support check.
+ * `active` (or `degraded`) again. Tenants in `error` (Entra refused the proof, e.g. because the home app's
+ * credential was invalid) are re-proven the same way, so they recover by themselves once the cause is fixed.
+ * The same observation is applied by a support check.
  * @module
  */
 import { createHash } from 'node:crypto';
@@ -14,6 +16,8 @@ import { proveConsent, REPLICATION_CODES, type ProofDeps, type ProofResult } fro
 import type { TenantRecord, TenantStore } from './tenant-store.js';
 
 export const RECHECK_PERIOD_MS = 6 * 3_600_000;
+/** Statuses of tenants whose consent was proven once; pending_verification has its own timer, offboarded none. */
+const RECHECKED = new Set(['active', 'degraded', 'revoked', 'error']);
 
 export interface ConsentWatchDeps extends ProofDeps {
   readonly tenants: TenantStore;
@@ -37,8 +41,8 @@ function inWindow(slot: number, from: number, to: number, periodMs: number): boo
 }
 
 /**
- * The timer's work for the window (previousRun, now]: re-proves the active, degraded and revoked tenants
- * whose slot is in it. Returns how many were checked.
+ * The timer's work for the window (previousRun, now]: re-proves the active, degraded, revoked and error
+ * tenants whose slot is in it. Returns how many were checked.
  */
 export async function recheckConsents(
   deps: ConsentWatchDeps,
@@ -52,7 +56,10 @@ export async function recheckConsents(
   do {
     const page = await deps.tenants.list({ top: 200, continuationToken });
     for (const tenant of page.items) {
-      if (!['active', 'degraded', 'revoked'].includes(tenant.status)) continue;
+      if (!RECHECKED.has(tenant.status)) continue;
+      // An expired credential of the tenant's own app (src/credentials/expiry.ts) is fixed by a new one, not by
+      // a proof that may still pass until Entra stops accepting it.
+      if (tenant.status === 'error' && tenant.lastError?.code === 'credential_expired') continue;
       if (!inWindow(recheckSlot(tenant.tenantId, periodMs), from, to, periodMs)) continue;
       checked++;
       await applyProof(deps, tenant, await proveConsent(deps, tenant.tenantId, tenant.profiles), {
@@ -80,7 +87,7 @@ export async function applyProof(
   let action: string | undefined;
   if (proof.kind === 'proven') {
     next = provenTenant(tenant, proof);
-    if (tenant.status === 'revoked') action = 'consent.restored';
+    if (tenant.status === 'revoked' || tenant.status === 'error') action = 'consent.restored';
     else if (
       next.status === tenant.status &&
       JSON.stringify(next.grantedRoles) === JSON.stringify(tenant.grantedRoles)
@@ -100,6 +107,8 @@ export async function applyProof(
     };
     action = 'consent.revoked';
   } else if (proof.kind === 'refused') {
+    // The same refusal as last time: nothing new to record or audit.
+    if (tenant.status === 'error' && tenant.lastError?.code === proof.code) return tenant;
     next = {
       ...tenant,
       status: 'error',

@@ -4,6 +4,8 @@
  * @module
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createBroker, type Broker } from '../../src/broker.js';
+import { loadConfig } from '../../src/config.js';
 import { recheckConsents, recheckSlot, RECHECK_PERIOD_MS } from '../../src/tenants/consent-watch.js';
 import { consentedTenant, type ConsentedTenant } from '../helpers/consented-tenant.js';
 import { control } from '../helpers/sim-control.js';
@@ -92,5 +94,46 @@ describe('revocation detection', () => {
     );
     expect(Math.max(...counts)).toBeLessThan(250); // 100 expected per window
     expect(counts.reduce((a, b) => a + b, 0)).toBe(7_200);
+  });
+
+  it('re-proves a tenant in error once the cause is gone: error with a refused credential, then active again', async () => {
+    // Only this tenant's slot: a window of 1 ms ending just after it, so that other test files' tenants in
+    // the shared tables are left alone.
+    const slot = recheckSlot(tenant.tenantId);
+    const at = Math.ceil(Date.now() / RECHECK_PERIOD_MS) * RECHECK_PERIOD_MS + slot + 1;
+    const window = (b: Broker) => recheckConsents({ ...b, now: () => new Date(at) }, new Date(at - 1));
+    // A second broker whose home app secret Entra does not accept (AADSTS7000215), as after a bad rotation.
+    const wrong = await createBroker(
+      loadConfig({ ...process.env, HOME_APP_CLIENT_SECRET: 'not-the-home-app-secret' }),
+    );
+    expect(await window(wrong)).toBe(1);
+    const inError = (await (
+      await fetch(`${broker.url}/api/tenants/${tenant.tenantId}`, {
+        headers: { authorization: `Bearer ${staff}` },
+      })
+    ).json()) as { status: string; lastError: { code: string } | null };
+    expect(inError).toMatchObject({ status: 'error', lastError: { code: 'AADSTS7000215' } });
+    // The same refusal again changes nothing and audits nothing new.
+    const auditActions = async () =>
+      (
+        (await (
+          await fetch(`${broker.url}/api/audit?tenantId=${tenant.tenantId}&top=1000`, {
+            headers: { authorization: `Bearer ${staff}` },
+          })
+        ).json()) as { items: { action: string }[] }
+      ).items.map((e) => e.action);
+    const before = await auditActions();
+    expect(await window(wrong)).toBe(1);
+    expect(await auditActions()).toEqual(before);
+    await wrong.usage.stop();
+
+    // The broker with the right credential re-proves it at its slot: active again, audited as restored.
+    expect(await window(await broker.instance())).toBe(1);
+    expect(await status()).toBe('active');
+    expect((await token()).status).toBe(200);
+    const after = await auditActions();
+    expect(after.filter((a) => a === 'consent.restored').length).toBe(
+      before.filter((a) => a === 'consent.restored').length + 1,
+    );
   });
 });
