@@ -38,7 +38,8 @@ function tenantIdOf(request: HttpRequestLike): string {
 
 /**
  * `POST /api/tenants/{tenantId}/check`. Broker.Read is enough (functions/checks.ts): the check changes nothing
- * that Microsoft has not already changed — it records what it saw, as the background re-check would.
+ * that Microsoft has not already changed — it records what it saw, as the background re-check would. Only for
+ * Broker.Admin does it also create the fresh consent link its remediations point to.
  */
 export async function postTenantCheck(
   deps: CheckDeps,
@@ -59,6 +60,7 @@ export async function postTenantCheck(
     const report = await checkTenant(deps, tenantId, {
       mailboxes,
       actor: { kind: 'staff', id: staff.objectId, name: staff.displayName },
+      consentLinks: staff.roles.includes('Broker.Admin'),
     });
     return jsonReply(200, report, { 'cache-control': 'no-store' });
   } catch (err) {

@@ -93,7 +93,16 @@ type TokenOutcome =
 export async function checkTenant(
   deps: CheckDeps,
   tenantId: string,
-  request: { readonly mailboxes: readonly string[]; readonly actor: AuditActor },
+  request: {
+    readonly mailboxes: readonly string[];
+    readonly actor: AuditActor;
+    /**
+     * Whether the check may create a consent link (an onboarding) for its remediations: only for Broker.Admin,
+     * since creating onboardings is a change (SPEC.md `POST /api/onboardings`); Broker.Read gets the advice
+     * without a link.
+     */
+    readonly consentLinks: boolean;
+  },
 ): Promise<CheckReport> {
   const tenant = await deps.tenants.get(tenantId);
   if (!tenant) throw new UnknownTenant(tenantId.toLowerCase());
@@ -136,7 +145,7 @@ export async function checkTenant(
 
   // One fresh consent link for every remediation that needs it (SPEC.md `POST /api/onboardings`).
   const reconsent =
-    anyConsentRefusal || roles.some((f) => f.missing?.length)
+    request.consentLinks && (anyConsentRefusal || roles.some((f) => f.missing?.length))
       ? await createOnboarding(
           deps,
           {

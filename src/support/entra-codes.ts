@@ -19,7 +19,7 @@ export interface Explanation {
 export function explainEntraRefusal(code: string, resource: string, consentUrl: string | null): Explanation {
   const link = consentUrl
     ? `open this consent link and approve: ${consentUrl}`
-    : 'open a new consent link from the vendor and approve';
+    : 'open a new consent link from the vendor and approve (vendor support with Broker.Admin gets one by running this check, or with POST /api/onboardings)';
   switch (code.replace(/^AADSTS/, '')) {
     case '7000229':
       // FACTS.md §3: "missing service principal in the tenant" = the enterprise application was deleted (or never made).

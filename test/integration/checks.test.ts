@@ -57,8 +57,8 @@ function check(tenantId: string, body?: unknown, token = reader) {
   });
 }
 
-async function report(tenantId: string, body?: unknown): Promise<Report> {
-  const res = await check(tenantId, body);
+async function report(tenantId: string, body?: unknown, token = reader): Promise<Report> {
+  const res = await check(tenantId, body, token);
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
   expect(res.headers.get('cache-control')).toBe('no-store');
@@ -193,7 +193,13 @@ describe('POST /api/tenants/{tenantId}/check', () => {
     const gone = await consentedTenant(broker.url, admin, 'Revoked Corp', ['exchange-imap']);
     await control('DELETE', `/_sim/tenants/${gone.tenantId}/consents/${appId}`);
 
-    const r = await report(gone.tenantId);
+    // Broker.Read: the finding and the advice, but no consent link (creating an onboarding is a change).
+    const read = await report(gone.tenantId);
+    expect(read.status).toBe('revoked');
+    expect(byName(read, 'token:exchange').remediation).toContain('Broker.Admin');
+    expect(JSON.stringify(read)).not.toContain('/connect/');
+
+    const r = await report(gone.tenantId, undefined, admin);
     expect(r.status).toBe('revoked');
     const token = byName(r, 'token:exchange');
     expect(token.ok).toBe(false);
@@ -232,10 +238,14 @@ describe('POST /api/tenants/{tenantId}/check', () => {
       expect.arrayContaining(['consent.revoked', 'consent.restored', 'tenant.checked']),
     );
     expect(actions.indexOf('consent.revoked')).toBeLessThan(actions.indexOf('consent.restored'));
-    const revokingCheck = audit.items.find((e) => e.action === 'tenant.checked')!;
-    expect(revokingCheck.details).toMatchObject({
-      statusBefore: 'active',
-      statusAfter: 'revoked',
+    const checks = audit.items.filter((e) => e.action === 'tenant.checked');
+    // The reader's check found the revocation; the admin's check after it made the consent link.
+    const revokingCheck = checks.find((e) => e.details.statusBefore === 'active')!;
+    expect(revokingCheck.details).toMatchObject({ statusAfter: 'revoked', reconsentOnboardingId: null });
+    const linkingCheck = checks.find(
+      (e) => e.details.statusBefore === 'revoked' && e.details.statusAfter === 'revoked',
+    )!;
+    expect(linkingCheck.details).toMatchObject({
       failed: [
         'token:exchange',
         'token:graph',
