@@ -466,7 +466,7 @@ const supportPaths: Record<string, PathItem> = {
     post: support({
       operationId: 'checkTenant',
       summary: 'Run live checks on a tenant',
-      description: `A token per configured resource, granted roles against each profile, organization details, and optional mailbox probes through Graph; each check with \`ok\`, \`detail\` and a \`remediation\` an admin can follow. Finding the consent removed marks the tenant \`revoked\`; finding it granted again marks it \`active\`. Broker.Read is enough: a check records only what Microsoft already shows. Graph or Entra ID failing during a check makes that check fail; the others still run. The body may be empty. ${ISSUE_6}`,
+      description: `A token per configured resource, granted roles against each profile, organization details, and optional mailbox probes through Graph; each check with \`ok\`, \`detail\` and a \`remediation\` an admin can follow. Finding the consent removed marks the tenant \`revoked\`; finding it granted again marks it \`active\`. Broker.Read is enough: a check records only what Microsoft already shows. Where a remediation needs a consent, a fresh consent link (an onboarding) is created only when the caller has Broker.Admin. Graph or Entra ID failing during a check makes that check fail; the others still run. The body may be empty. ${ISSUE_6}`,
       security: read,
       requestBody: { required: false, content: json(ref('TenantCheckRequest')) },
       responses: {
