@@ -6,8 +6,9 @@
  * `@azure/functions` registers each function (`registerFunction(metadata, handler)`) and hook
  * (`registerHook`) — see `@azure/functions` src/app.ts and src/utils/tryGetCoreApiLazy.ts. This host
  * provides that module the same way the worker does (by answering `require('@azure/functions-core')`)
- * before the app's modules load, then routes HTTP requests to the handlers with the library's own
- * `HttpRequest` and `InvocationContext` classes, and runs timers on their NCRONTAB schedules.
+ * before the app's modules load, then routes HTTP requests to the handlers with a request and a context
+ * that have the members of the library's `HttpRequest` and `InvocationContext` (built lazily: the token
+ * endpoint's warm path pays for nothing it does not read), and runs timers on their NCRONTAB schedules.
  * @module
  */
 import { randomUUID } from 'node:crypto';
@@ -20,6 +21,7 @@ import {
 } from 'node:http';
 import Module, { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import type { InvocationContext } from '@azure/functions';
 import { CronExpressionParser } from 'cron-parser';
 
 interface Binding {
@@ -44,6 +46,8 @@ export interface HttpFunction {
   readonly methods: readonly string[];
   readonly handler: Callback;
   readonly match: (path: string) => Record<string, string> | undefined;
+  /** `match` for a path already split by `pathSegments`, so that a request's path is split once, not per route. */
+  readonly matchSegments: (segments: readonly string[]) => Record<string, string> | undefined;
   readonly literalSegments: number;
 }
 
@@ -80,13 +84,14 @@ export function installCoreModule(): Registry {
       );
       if (trigger?.type === 'httpTrigger') {
         const route = trigger.route ?? metadata.name;
-        const { match, literalSegments } = compileRoute(route);
+        const { match, matchSegments, literalSegments } = compileRoute(route);
         registry.http.push({
           name: metadata.name,
           route,
           methods: (trigger.methods ?? ['GET', 'POST']).map((m) => m.toUpperCase()),
           handler,
           match,
+          matchSegments,
           literalSegments,
         });
         // Azure Functions route precedence: routes with more literal segments win over parameters.
@@ -121,6 +126,7 @@ export function installCoreModule(): Registry {
  */
 export function compileRoute(template: string): {
   match: (path: string) => Record<string, string> | undefined;
+  matchSegments: (segments: readonly string[]) => Record<string, string> | undefined;
   literalSegments: number;
 } {
   // Compiled once: a literal (lower-cased) or a parameter per segment.
@@ -134,9 +140,9 @@ export function compileRoute(template: string): {
         : { literal: part.toLowerCase(), name: '', catchAll: false, optional: false };
     });
   const literalSegments = parts.filter((p) => p.literal !== undefined).length;
-  const match = (path: string): Record<string, string> | undefined => {
-    const segs = path.replace(/^\/+|\/+$/g, '').split('/');
-    if (segs.length > parts.length && !parts.some((p) => p.catchAll)) return undefined;
+  const hasCatchAll = parts.some((p) => p.catchAll);
+  const matchSegments = (segs: readonly string[]): Record<string, string> | undefined => {
+    if (segs.length > parts.length && !hasCatchAll) return undefined;
     const params: Record<string, string> = {};
     for (let i = 0; i < parts.length; i++) {
       const part = parts[i]!;
@@ -159,7 +165,12 @@ export function compileRoute(template: string): {
     }
     return segs.length <= parts.length ? params : undefined;
   };
-  return { match, literalSegments };
+  return { match: (path) => matchSegments(pathSegments(path)), matchSegments, literalSegments };
+}
+
+/** A path's segments for route matching: without leading and trailing slashes, split at each other one. */
+export function pathSegments(path: string): string[] {
+  return path.replace(/^\/+|\/+$/g, '').split('/');
 }
 
 function safeDecode(s: string): string | undefined {
@@ -227,7 +238,7 @@ function readBody(req: IncomingMessage): Promise<Buffer | undefined | 'too large
 /** Runs the appStart hooks, then serves the HTTP functions and schedules the timers. */
 export async function startFunctionsHost(options: HostOptions): Promise<RunningHost> {
   // The library is a CommonJS bundle whose classes Node's ESM named-export detection does not see.
-  const { HttpResponse, InvocationContext } = createRequire(import.meta.url)(
+  const { HttpResponse } = createRequire(import.meta.url)(
     '@azure/functions',
   ) as typeof import('@azure/functions');
   const log = options.log ?? ((line: string) => console.log(line));
@@ -235,21 +246,16 @@ export async function startFunctionsHost(options: HostOptions): Promise<RunningH
     await hook({ hookData: {}, functionAppDirectory: process.cwd() });
   }
 
-  const contextFor = (functionName: string) =>
-    new InvocationContext({
-      invocationId: randomUUID(),
-      functionName,
-      logHandler: (level, ...args) => log(`[${functionName}] ${level}: ${args.map(String).join(' ')}`),
-    });
+  const contextFor = (functionName: string) => new LocalInvocationContext(functionName, log);
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const target = req.url ?? '/';
     const method = (req.method ?? 'GET').toUpperCase();
-    const path = routePath(target);
+    const segments = pathSegments(routePath(target));
     let hit: { f: HttpFunction; params: Record<string, string> } | undefined;
     for (const f of options.registry.http) {
       if (!f.methods.includes(method)) continue;
-      const params = f.match(path);
+      const params = f.matchSegments(segments);
       if (params) {
         hit = { f, params };
         break;
@@ -423,6 +429,79 @@ function writePlainReply(res: ServerResponse, result: unknown): boolean {
     headers['content-type'] = 'text/plain;charset=UTF-8';
   res.writeHead(typeof r.status === 'number' ? r.status : 200, headers).end(body);
   return true;
+}
+
+/**
+ * The `context` a handler gets, with the members of @azure/functions' `InvocationContext` (a fresh
+ * invocation id, the function's name, log methods by level, extra inputs and outputs, options): built per
+ * invocation as a plain object rather than through the library's constructor, which allocates its extra
+ * inputs, outputs and options for every request whether the handler uses them or not.
+ */
+export class LocalInvocationContext implements InvocationContext {
+  readonly invocationId = randomUUID();
+  retryContext?: InvocationContext['retryContext'];
+  traceContext?: InvocationContext['traceContext'];
+  triggerMetadata?: InvocationContext['triggerMetadata'];
+  #extraInputs: InvocationContext['extraInputs'] | undefined;
+  #extraOutputs: InvocationContext['extraOutputs'] | undefined;
+
+  constructor(
+    readonly functionName: string,
+    private readonly write: (line: string) => void,
+  ) {}
+
+  get options(): InvocationContext['options'] {
+    return { trigger: { name: 'unknown', type: 'unknown' }, extraInputs: [], extraOutputs: [] };
+  }
+
+  get extraInputs(): InvocationContext['extraInputs'] {
+    this.#extraInputs ??= keyedValues();
+    return this.#extraInputs;
+  }
+
+  get extraOutputs(): InvocationContext['extraOutputs'] {
+    this.#extraOutputs ??= keyedValues();
+    return this.#extraOutputs;
+  }
+
+  log(...args: unknown[]): void {
+    this.emit('information', args);
+  }
+
+  trace(...args: unknown[]): void {
+    this.emit('trace', args);
+  }
+
+  debug(...args: unknown[]): void {
+    this.emit('debug', args);
+  }
+
+  info(...args: unknown[]): void {
+    this.emit('information', args);
+  }
+
+  warn(...args: unknown[]): void {
+    this.emit('warning', args);
+  }
+
+  error(...args: unknown[]): void {
+    this.emit('error', args);
+  }
+
+  private emit(level: string, args: unknown[]): void {
+    this.write(`[${this.functionName}] ${level}: ${args.map(String).join(' ')}`);
+  }
+}
+
+/** Extra inputs or outputs by binding name, as the library keeps them. */
+function keyedValues(): InvocationContext['extraInputs'] & InvocationContext['extraOutputs'] {
+  const values = new Map<string, unknown>();
+  const nameOf = (binding: string | { name: string }) =>
+    typeof binding === 'string' ? binding : binding.name;
+  return {
+    get: (binding: string | { name: string }) => values.get(nameOf(binding)),
+    set: (binding: string | { name: string }, value: unknown) => void values.set(nameOf(binding), value),
+  } as InvocationContext['extraInputs'] & InvocationContext['extraOutputs'];
 }
 
 /**

@@ -48,6 +48,7 @@ export interface TokenRequest {
   readonly sourceAddress?: string;
 }
 
+/** RFC 6749 §5.1 answer. */
 export interface TokenResponse {
   readonly token_type: 'Bearer';
   readonly access_token: string;
@@ -55,10 +56,23 @@ export interface TokenResponse {
   readonly scope: string;
 }
 
+/** A token vended to an appliance; `tokenResponse` gives its RFC 6749 §5.1 answer. */
+export interface Vended {
+  /** The token source's object: the same one for every answer until the token is refreshed. */
+  readonly token: { readonly accessToken: string; readonly expiresOn: Date };
+  /** Whole seconds the token has left. */
+  readonly expiresIn: number;
+  readonly scope: string;
+}
+
+export function tokenResponse(v: Vended): TokenResponse {
+  return { token_type: 'Bearer', access_token: v.token.accessToken, expires_in: v.expiresIn, scope: v.scope };
+}
+
 /** Codes Entra gives when the home app has no (or no longer a) service principal in the tenant (FACTS.md §3). */
 const CONSENT_MISSING = new Set(['7000229', '700016']);
 
-export async function issueToken(deps: VendDeps, req: TokenRequest): Promise<TokenResponse> {
+export async function issueToken(deps: VendDeps, req: TokenRequest): Promise<Vended> {
   const { appliance } = await authenticate(deps, req);
 
   const grantType = req.form.get('grant_type');
@@ -125,9 +139,8 @@ export async function issueToken(deps: VendDeps, req: TokenRequest): Promise<Tok
   }
   deps.recordUsage?.(appliance.clientId, tenantId);
   return {
-    token_type: 'Bearer',
-    access_token: token.accessToken,
-    expires_in: Math.max(0, Math.floor((token.expiresOn.getTime() - deps.now().getTime()) / 1000)),
+    token,
+    expiresIn: Math.max(0, Math.floor((token.expiresOn.getTime() - deps.now().getTime()) / 1000)),
     scope,
   };
 }

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { compileRoute, LocalHeaders, LocalHttpRequest, routePath } from '../../local/functions-host.js';
+import {
+  compileRoute,
+  LocalHeaders,
+  LocalHttpRequest,
+  LocalInvocationContext,
+  routePath,
+} from '../../local/functions-host.js';
 
 describe('local Functions host route templates', () => {
   it('matches literals case-insensitively and decodes parameters', () => {
@@ -81,5 +87,22 @@ describe('local Functions host request', () => {
     );
     expect(r.url).toBe('http://localhost:7071/api/tenants?status=active&top=5');
     expect(r.query.get('top')).toBe('5');
+  });
+});
+
+describe('local Functions host invocation context', () => {
+  it('has a fresh invocation id per invocation, the function name, leveled logs and extra inputs/outputs', () => {
+    const lines: string[] = [];
+    const a = new LocalInvocationContext('token', (l) => lines.push(l));
+    const b = new LocalInvocationContext('token', (l) => lines.push(l));
+    expect(a.invocationId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(a.invocationId).not.toBe(b.invocationId);
+    a.log('x', 1);
+    a.warn('w');
+    a.error('e');
+    expect(lines).toEqual(['[token] information: x 1', '[token] warning: w', '[token] error: e']);
+    a.extraOutputs.set('out', 5);
+    expect(a.extraOutputs.get('out')).toBe(5);
+    expect(a.options.trigger).toEqual({ name: 'unknown', type: 'unknown' });
   });
 });
