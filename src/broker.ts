@@ -41,6 +41,7 @@ import { createTenantStore, type TenantStore } from './tenants/tenant-store.js';
 import { proveConsent, REPLICATION_CODES } from './consent/proof.js';
 import { createTokenCache, type TokenCache } from './tokens/token-cache.js';
 import { createAuthThrottle, type AuthThrottle } from './vending/auth-throttle.js';
+import { createVerifiedCredentials, type VerifiedCredentials } from './vending/verified-credentials.js';
 import { createJtiStore, type JtiStore } from './vending/jti-store.js';
 
 /** Microsoft Graph's application id (FACTS.md §5.1). */
@@ -79,6 +80,8 @@ export interface Broker {
   readonly tokens: TokenCache;
   readonly jtis: JtiStore;
   readonly throttle: AuthThrottle;
+  /** Basic credentials verified before, in memory (src/vending/verified-credentials.ts). */
+  readonly verified: VerifiedCredentials;
   /** Token counts per appliance, flushed in the background. */
   readonly usage: UsageRecorder;
   readonly recordUsage: (clientId: string, tenantId: string) => void;
@@ -191,6 +194,7 @@ export async function createBroker(config: Config): Promise<Broker> {
     tokens,
     jtis: createJtiStore(tables),
     throttle: createAuthThrottle(),
+    verified: createVerifiedCredentials(),
     usage,
     recordUsage: (clientId, tenantId) => usage.record(clientId, tenantId),
     audiences: [`${config.publicUrl}/oauth2/token`, config.publicUrl],

@@ -58,16 +58,31 @@ export async function verifyClientSecret(
   secret: string,
   now: Date,
 ): Promise<boolean> {
-  if (secret.length === 0 || secret.length > 256) return false;
+  return (await matchClientSecret(keys, appliance, secret, now)) !== undefined;
+}
+
+/**
+ * Until when `secret` stays valid (ms since the epoch; Infinity for a secret without end), or undefined when
+ * it matches no verifier valid at `now`. Every verifier is compared, in constant time each.
+ */
+export async function matchClientSecret(
+  keys: BrokerKeys,
+  appliance: Appliance,
+  secret: string,
+  now: Date,
+): Promise<number | undefined> {
+  if (secret.length === 0 || secret.length > 256) return undefined;
   const candidate = Buffer.from(await secretVerifier(keys, secret));
-  let ok = false;
+  let validUntil: number | undefined;
   for (const v of appliance.secrets) {
-    if (v.validUntil !== null && Date.parse(v.validUntil) <= now.getTime()) continue;
+    const until = v.validUntil === null ? Infinity : Date.parse(v.validUntil);
+    if (until <= now.getTime()) continue;
     const stored = Buffer.from(v.verifier);
     // Compare every verifier (no early exit) so the time taken does not tell which one matched.
-    if (stored.length === candidate.length && timingSafeEqual(stored, candidate)) ok = true;
+    if (stored.length === candidate.length && timingSafeEqual(stored, candidate))
+      validUntil = Math.max(validUntil ?? 0, until);
   }
-  return ok;
+  return validUntil;
 }
 
 export async function registerAppliance(

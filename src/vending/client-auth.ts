@@ -9,10 +9,11 @@
 import { createLocalJWKSet, decodeJwt, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import type { ApplianceDirectory } from '../appliances/appliance-directory.js';
 import type { Appliance } from '../appliances/appliance-store.js';
-import { ASSERTION_ALGORITHMS, verifyClientSecret } from '../appliances/registry.js';
+import { ASSERTION_ALGORITHMS, matchClientSecret } from '../appliances/registry.js';
 import type { BrokerKeys } from '../keys/broker-keys.js';
 import { InvalidClient, InvalidRequest } from './errors.js';
 import type { JtiStore } from './jti-store.js';
+import type { VerifiedCredentials } from './verified-credentials.js';
 import { GUID } from '../ids.js';
 
 export const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -27,6 +28,8 @@ export interface ClientAuthDeps {
   /** `${BROKER_PUBLIC_URL}/oauth2/token` and the issuer `BROKER_PUBLIC_URL`: the accepted assertion audiences. */
   readonly audiences: readonly string[];
   readonly now: () => Date;
+  /** Basic credentials verified before, so that a repeated request skips the keyed hash (warm path). */
+  readonly verified?: VerifiedCredentials;
 }
 
 export interface AuthenticatedClient {
@@ -56,13 +59,15 @@ export async function authenticateClient(
     const claimed = form.get('client_id');
     if (claimed !== undefined && claimed !== clientId)
       throw new InvalidRequest('client_id does not match the authenticated client.');
-    return { appliance: await bySecret(deps, clientId, secret, true), method: 'client_secret_basic' };
+    const { appliance, validUntil } = await bySecret(deps, clientId, secret, true);
+    deps.verified?.remember(authorization, { clientIdAsSent: clientId, appliance, validUntil });
+    return { appliance, method: 'client_secret_basic' };
   }
   if (post) {
     const clientId = form.get('client_id');
     if (!clientId) throw new InvalidRequest('client_id is required with client_secret.');
     return {
-      appliance: await bySecret(deps, clientId, form.get('client_secret')!, false),
+      appliance: (await bySecret(deps, clientId, form.get('client_secret')!, false)).appliance,
       method: 'client_secret_post',
     };
   }
@@ -90,14 +95,40 @@ async function bySecret(
   clientId: string,
   secret: string,
   basic: boolean,
-): Promise<Appliance> {
+): Promise<{ appliance: Appliance; validUntil: number }> {
   const appliance = GUID.test(clientId) ? await deps.directory.appliance(clientId.toLowerCase()) : undefined;
   // One answer for unknown client, wrong method, revoked and wrong secret: nothing to probe for.
   if (!appliance || appliance.status !== 'active' || appliance.authMethod !== 'client_secret')
     throw new InvalidClient(undefined, basic);
-  if (!(await verifyClientSecret(deps.keys, appliance, secret, deps.now())))
-    throw new InvalidClient(undefined, basic);
-  return appliance;
+  const validUntil = await matchClientSecret(deps.keys, appliance, secret, deps.now());
+  if (validUntil === undefined) throw new InvalidClient(undefined, basic);
+  return { appliance, validUntil };
+}
+
+/**
+ * The client of a request whose exact Basic credentials this instance verified before and that would pass
+ * the full check again (src/vending/verified-credentials.ts); undefined sends the request the full way.
+ */
+export async function rememberedClient(
+  deps: ClientAuthDeps,
+  authorization: string | null,
+  form: ReadonlyMap<string, string>,
+): Promise<AuthenticatedClient | undefined> {
+  if (authorization === null || deps.verified === undefined) return undefined;
+  const known = deps.verified.get(authorization);
+  if (known === undefined) return undefined;
+  // Requests that break a rule of authenticateClient (a second method, another client_id) go the full way
+  // and get its answer.
+  if (form.has('client_secret') || form.has('client_assertion') || form.has('client_assertion_type'))
+    return undefined;
+  const claimed = form.get('client_id');
+  if (claimed !== undefined && claimed !== known.clientIdAsSent) return undefined;
+  const current = await deps.directory.appliance(known.appliance.clientId);
+  if (current !== known.appliance || deps.now().getTime() >= known.validUntil) {
+    deps.verified.forget(authorization);
+    return undefined;
+  }
+  return { appliance: current, method: 'client_secret_basic' };
 }
 
 async function byAssertion(deps: ClientAuthDeps, form: ReadonlyMap<string, string>): Promise<Appliance> {

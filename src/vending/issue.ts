@@ -10,7 +10,7 @@ import type { BrokerMetrics } from '../adapters/telemetry/port.js';
 import type { ApplianceDirectory } from '../appliances/appliance-directory.js';
 import type { Profiles } from '../profiles/profiles.js';
 import type { AuthThrottle } from './auth-throttle.js';
-import { authenticateClient, claimedClientId, type ClientAuthDeps } from './client-auth.js';
+import { authenticateClient, claimedClientId, rememberedClient, type ClientAuthDeps } from './client-auth.js';
 import {
   InvalidClient,
   InvalidGrant,
@@ -146,6 +146,13 @@ export async function issueToken(deps: VendDeps, req: TokenRequest): Promise<Ven
 }
 
 async function authenticate(deps: VendDeps, req: TokenRequest) {
+  // Warm path: Basic credentials verified before, for an unchanged appliance (no keyed hash again).
+  const remembered = await rememberedClient(deps, req.authorization, req.form);
+  if (remembered) {
+    const wait = deps.throttle?.blockedFor(remembered.appliance.clientId, req.sourceAddress) ?? 0;
+    if (wait > 0) throw new TooManyFailedAuthentications(wait);
+    return remembered;
+  }
   if (!deps.throttle) return authenticateClient(deps, req.authorization, req.form);
   const claimed = claimedClientId(req.authorization, req.form);
   const wait = deps.throttle.blockedFor(claimed, req.sourceAddress);

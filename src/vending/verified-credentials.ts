@@ -1,0 +1,42 @@
+/**
+ * Basic credentials this instance has already verified, so that the token endpoint's warm path does not
+ * recompute the keyed hash of the same client secret on every request (it was the largest piece of the
+ * broker's own work per token, bench/). Held in this process's memory only — never written to a table, a log
+ * or an error — and bounded.
+ *
+ * An entry vouches for a request only while it would still pass the full check: the directory must answer
+ * with the very appliance record the secret was verified against (a rotation, revocation, re-binding or any
+ * other change loads a new record, and a revocation seen through the change journal removes it), and the
+ * matched secret must still be within its validity (a rotated-out secret's grace period ends on time).
+ * @module
+ */
+import type { Appliance } from '../appliances/appliance-store.js';
+
+export interface VerifiedCredential {
+  /** The client id as sent in the credentials (before case folding), for the `client_id` consistency rule. */
+  readonly clientIdAsSent: string;
+  /** The appliance record the secret was verified against. */
+  readonly appliance: Appliance;
+  /** When the matched secret stops being valid (ms since the epoch; Infinity for the current secret). */
+  readonly validUntil: number;
+}
+
+export interface VerifiedCredentials {
+  get(authorization: string): VerifiedCredential | undefined;
+  remember(authorization: string, credential: VerifiedCredential): void;
+  forget(authorization: string): void;
+}
+
+/** At most `maxEntries` (default 100,000: a PBX fleet with a secret each, plus rotations); oldest out first. */
+export function createVerifiedCredentials(maxEntries = 100_000): VerifiedCredentials {
+  const entries = new Map<string, VerifiedCredential>();
+  return {
+    get: (authorization) => entries.get(authorization),
+    remember(authorization, credential) {
+      entries.delete(authorization);
+      entries.set(authorization, credential);
+      if (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
+    },
+    forget: (authorization) => void entries.delete(authorization),
+  };
+}
