@@ -170,7 +170,11 @@ export function compileRoute(template: string): {
 
 /** A path's segments for route matching: without leading and trailing slashes, split at each other one. */
 export function pathSegments(path: string): string[] {
-  return path.replace(/^\/+|\/+$/g, '').split('/');
+  let from = 0;
+  let to = path.length;
+  while (from < to && path.charCodeAt(from) === 0x2f) from++;
+  while (to > from && path.charCodeAt(to - 1) === 0x2f) to--;
+  return path.slice(from, to).split('/');
 }
 
 function safeDecode(s: string): string | undefined {
@@ -421,15 +425,22 @@ function writePlainReply(res: ServerResponse, result: unknown): boolean {
     return false;
   const body = r.body;
   if (body !== undefined && typeof body !== 'string' && !(body instanceof Uint8Array)) return false;
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries((r.headers as Record<string, unknown> | undefined) ?? {}))
-    headers[k.toLowerCase()] = String(v);
+  const given = r.headers as Record<string, unknown> | undefined;
+  // A frozen headers object (a handler's constant) cannot change: normalize it once.
+  let headers = given !== undefined && Object.isFrozen(given) ? normalizedFrozen.get(given) : undefined;
+  if (headers === undefined) {
+    headers = {};
+    for (const [k, v] of Object.entries(given ?? {})) headers[k.toLowerCase()] = String(v);
+    if (given !== undefined && Object.isFrozen(given)) normalizedFrozen.set(given, headers);
+  }
   // The library's HttpResponse labels a string body text/plain when the handler did not say.
   if (typeof body === 'string' && headers['content-type'] === undefined)
-    headers['content-type'] = 'text/plain;charset=UTF-8';
+    headers = { ...headers, 'content-type': 'text/plain;charset=UTF-8' };
   res.writeHead(typeof r.status === 'number' ? r.status : 200, headers).end(body);
   return true;
 }
+
+const normalizedFrozen = new WeakMap<object, Record<string, string>>();
 
 /**
  * The `context` a handler gets, with the members of @azure/functions' `InvocationContext` (a fresh

@@ -15,6 +15,7 @@ import type { Appliance, ApplianceStore } from './appliance-store.js';
 import type { ChangeJournal } from './change-journal.js';
 
 export const FRESH_MS = 30_000;
+const TOUCH_GRANULARITY_MS = 1_000;
 export const MAX_AGE_MS = 60_000;
 export const JOURNAL_POLL_MS = 10_000;
 /** The journal counts as read only if read this recently. */
@@ -91,6 +92,8 @@ export function createApplianceDirectory(
 interface Entry<T> {
   value: T | undefined;
   at: number;
+  /** When `touch` last moved it to the most recently used end. */
+  touchedAt?: number;
   refreshing?: Promise<T | undefined>;
 }
 
@@ -155,7 +158,11 @@ class RevalidatingCache<T> {
   }
 
   private touch(id: string, entry: Entry<T>): void {
-    // Map keeps insertion order: re-inserting makes this the most recently used.
+    // Map keeps insertion order: re-inserting makes this the most recently used. At most once a second per
+    // entry: the order of eviction stays right to the second, and the warm path skips the re-insert.
+    const t = this.now();
+    if (entry.touchedAt !== undefined && t - entry.touchedAt < TOUCH_GRANULARITY_MS) return;
+    entry.touchedAt = t;
     this.entries.delete(id);
     this.entries.set(id, entry);
   }

@@ -14,7 +14,8 @@ export async function readForm(
   options: { allowEmpty?: boolean } = {},
 ): Promise<Map<string, string>> {
   const text = await request.text();
-  if (Buffer.byteLength(text) > MAX_BODY_BYTES)
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: only a long text needs counting.
+  if (text.length > MAX_BODY_BYTES / 3 && Buffer.byteLength(text) > MAX_BODY_BYTES)
     throw new InvalidRequest(`The request body must be at most ${MAX_BODY_BYTES} bytes.`);
   if (options.allowEmpty && text.trim() === '') return new Map();
   const type = request.headers.get('content-type') ?? '';
