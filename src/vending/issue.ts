@@ -165,8 +165,24 @@ async function authenticate(deps: VendDeps, req: TokenRequest) {
   }
 }
 
+/** Scopes already resolved, per vendor profiles and appliance profile list (a record's own array): the warm path's lookup. */
+const resolvedScopes = new WeakMap<Profiles, WeakMap<readonly string[], Map<string, string>>>();
+
 /** RFC 6749 §3.3 / FACTS.md §2: one resource's `.default` scope, one the appliance's profiles allow. */
 function resolveScope(profiles: Profiles, allowed: readonly string[], raw: string | undefined): string {
+  let byList = resolvedScopes.get(profiles);
+  if (byList === undefined) resolvedScopes.set(profiles, (byList = new WeakMap()));
+  const known = raw === undefined ? undefined : byList.get(allowed)?.get(raw);
+  if (known !== undefined) return known;
+  const scope = resolveScopeFully(profiles, allowed, raw);
+  let forList = byList.get(allowed);
+  if (forList === undefined) byList.set(allowed, (forList = new Map()));
+  // Bounded per list: a client cycling through spellings of a scope cannot grow it without end.
+  if (forList.size < 16) forList.set(raw!, scope);
+  return scope;
+}
+
+function resolveScopeFully(profiles: Profiles, allowed: readonly string[], raw: string | undefined): string {
   if (raw === undefined || raw.trim() === '')
     throw new InvalidScope(
       'scope is required: a resource .default scope such as https://outlook.office365.com/.default.',
