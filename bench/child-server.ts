@@ -13,6 +13,13 @@ export interface ChildServer {
   readonly ready: RegExpExecArray;
   /** Resident set size of the child process, in MiB (Linux /proc). */
   rssMb(): Promise<number>;
+  /**
+   * RSS in MiB after a full garbage collection in the child: it must run with bench/gc-on-signal.ts
+   * preloaded, which collects on SIGUSR2 and prints `GC DONE`.
+   */
+  rssMbAfterGc(): Promise<number>;
+  /** The V8 heap in use after the last `rssMbAfterGc`, MiB (what the process retains, without allocator slack). */
+  heapMbAfterGc(): number;
   /** CPU time (user + system) the child has used so far, in seconds (Linux /proc). */
   cpuSeconds(): Promise<number>;
   /** The child's last lines of output (stdout and stderr). */
@@ -73,14 +80,36 @@ export async function startChildServer(options: ChildOptions): Promise<ChildServ
     };
   });
 
+  let heapMb = NaN;
+  const rssMb = async () => {
+    const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
+    const kb = Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? NaN);
+    return kb / 1024;
+  };
   return {
     pid: child.pid!,
     ready,
-    rssMb: async () => {
-      const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
-      const kb = Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? NaN);
-      return kb / 1024;
+    rssMb,
+    rssMbAfterGc: async () => {
+      const done = new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`${options.script}: no GC DONE within 30 s`)),
+          30_000,
+        );
+        onLine = (line) => {
+          const m = /^GC DONE heapUsed=(\d+) external=(\d+)/.exec(line);
+          if (!m) return;
+          heapMb = (Number(m[1]) + Number(m[2])) / 1048576;
+          clearTimeout(timer);
+          onLine = undefined;
+          resolve();
+        };
+      });
+      child.kill('SIGUSR2');
+      await done;
+      return rssMb();
     },
+    heapMbAfterGc: () => heapMb,
     cpuSeconds: () => processCpuSeconds(child.pid!),
     tail,
     stop: async () => {

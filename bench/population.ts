@@ -19,11 +19,13 @@ import type { World } from '../simulators/common/world.js';
 import { ConsentBrowser } from '../test/helpers/consent-browser.js';
 
 export const EXCHANGE_SCOPE = 'https://outlook.office365.com/.default';
+export const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
 const SCOPE_OF_RESOURCE: Readonly<Record<string, string>> = {
   [EXCHANGE_APP_ID]: EXCHANGE_SCOPE,
-  [GRAPH_APP_ID]: 'https://graph.microsoft.com/.default',
+  [GRAPH_APP_ID]: GRAPH_SCOPE,
 };
-export const BENCH_PROFILES = ['exchange-imap'] as const;
+/** IMAP for the measured token; Graph mail for a second cached token per appliance (the memory figure). */
+export const BENCH_PROFILES = ['exchange-imap', 'graph-mail'] as const;
 
 export type ConsentPath = 'consent-flow' | 'store';
 
@@ -176,14 +178,19 @@ export async function populate(
   });
 }
 
-export const TOKEN_FORM = `grant_type=client_credentials&scope=${encodeURIComponent(EXCHANGE_SCOPE)}`;
+const tokenForm = (scope: string) => `grant_type=client_credentials&scope=${encodeURIComponent(scope)}`;
+export const TOKEN_FORM = tokenForm(EXCHANGE_SCOPE);
 
 /** One token request (client_secret_basic); the answer's body, or an error naming the status. */
-export async function requestToken(brokerUrl: string, authorization: string): Promise<string> {
+export async function requestToken(
+  brokerUrl: string,
+  authorization: string,
+  scope = EXCHANGE_SCOPE,
+): Promise<string> {
   const res = await fetch(`${brokerUrl}/oauth2/token`, {
     method: 'POST',
     headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
-    body: TOKEN_FORM,
+    body: tokenForm(scope),
   });
   const text = await res.text();
   if (res.status !== 200) throw new Error(`token request: ${res.status} ${text}`);
@@ -192,7 +199,11 @@ export async function requestToken(brokerUrl: string, authorization: string): Pr
   return text;
 }
 
-/** Warms the token cache: one token request per appliance. */
-export async function warm(brokerUrl: string, appliances: readonly BenchAppliance[]): Promise<void> {
-  await inParallel(appliances, 16, (a) => requestToken(brokerUrl, a.authorization));
+/** Warms the token cache: one token request per appliance for `scope`. */
+export async function warm(
+  brokerUrl: string,
+  appliances: readonly BenchAppliance[],
+  scope = EXCHANGE_SCOPE,
+): Promise<void> {
+  await inParallel(appliances, 16, (a) => requestToken(brokerUrl, a.authorization, scope));
 }
