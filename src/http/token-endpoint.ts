@@ -19,19 +19,23 @@ const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
 const TOKEN_HEADERS = Object.freeze({ 'content-type': 'application/json; charset=utf-8', ...NO_STORE });
 
 /**
- * Each access token as a JSON string, escaped once per token rather than on every answer: escaping a
- * 1-2 KB JWT is most of the warm path's own work (bench/). Keyed by the token source's object, so an entry
- * goes with the token it was made for.
+ * Whether each access token can go into the JSON answer as it is (a JWT: base64url segments and dots, nothing
+ * JSON must escape), decided once per token rather than escaping 1-2 KB on every answer — that was most of
+ * the warm path's own work (bench/). A token that would need escaping (never seen from Entra) gets its
+ * escaped form kept instead. Keyed by the token source's object, so an entry goes with its token.
  */
-const tokenJson = new WeakMap<object, string>();
+const tokenJson = new WeakMap<object, string | true>();
+const JSON_SAFE = /^[\w.~+/=-]*$/;
 
 /** The RFC 6749 §5.1 body, exactly JSON.stringify(tokenResponse(v)). */
 export function tokenResponseBody(v: Vended): string {
-  let accessToken = tokenJson.get(v.token);
-  if (accessToken === undefined) {
-    accessToken = JSON.stringify(v.token.accessToken);
-    tokenJson.set(v.token, accessToken);
+  let known = tokenJson.get(v.token);
+  if (known === undefined) {
+    known = JSON_SAFE.test(v.token.accessToken) ? true : JSON.stringify(v.token.accessToken);
+    tokenJson.set(v.token, known);
   }
+  // Concatenating the token text (rather than keeping an escaped copy) costs no memory per cached token.
+  const accessToken = known === true ? `"${v.token.accessToken}"` : known;
   return `{"token_type":"Bearer","access_token":${accessToken},"expires_in":${v.expiresIn},"scope":${JSON.stringify(v.scope)}}`;
 }
 
