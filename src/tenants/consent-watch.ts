@@ -57,9 +57,15 @@ export async function recheckConsents(
     const page = await deps.tenants.list({ top: 200, continuationToken });
     for (const tenant of page.items) {
       if (!RECHECKED.has(tenant.status)) continue;
-      // An expired credential of the tenant's own app (src/credentials/expiry.ts) is fixed by a new one, not by
-      // a proof that may still pass until Entra stops accepting it.
-      if (tenant.status === 'error' && tenant.lastError?.code === 'credential_expired') continue;
+      // In error, only a tenant proven once is re-proven here: one whose consent was never proven failed its
+      // verification (src/consent/flow.ts) and needs a new consent; and an expired credential of the tenant's
+      // own app (src/credentials/expiry.ts) is fixed by a new one, not by a proof that may pass until Entra
+      // stops accepting it.
+      if (
+        tenant.status === 'error' &&
+        (tenant.servicePrincipalId === null || tenant.lastError?.code === 'credential_expired')
+      )
+        continue;
       if (!inWindow(recheckSlot(tenant.tenantId, periodMs), from, to, periodMs)) continue;
       checked++;
       await applyProof(deps, tenant, await proveConsent(deps, tenant.tenantId, tenant.profiles), {

@@ -3,6 +3,7 @@
  * appliance refused with that cause; consent granted again → `active`. The timer's spreading is checked too.
  * @module
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createBroker, type Broker } from '../../src/broker.js';
 import { loadConfig } from '../../src/config.js';
@@ -135,5 +136,38 @@ describe('revocation detection', () => {
     expect(after.filter((a) => a === 'consent.restored').length).toBe(
       before.filter((a) => a === 'consent.restored').length + 1,
     );
+  });
+
+  it('leaves a tenant in error whose consent was never proven (failed verification) to a new consent', async () => {
+    const b = await broker.instance();
+    const tenantId = randomUUID();
+    await b.tenants.save({
+      tenantId,
+      status: 'error',
+      displayName: 'Never Proven Ltd',
+      verifiedDomains: [],
+      customerRefs: ['NEVER-1'],
+      consentedAt: new Date().toISOString(),
+      grantedRoles: {},
+      missingRoles: {},
+      lastTokenAt: null,
+      lastError: {
+        code: 'verification_timeout',
+        message: 'The consent could not be confirmed with Microsoft Entra ID within 24 hours.',
+        at: new Date().toISOString(),
+        remediation: 'An administrator must consent again.',
+      },
+      servicePrincipalId: null,
+      consentedBy: null,
+      profiles: ['exchange-imap'],
+      verification: null,
+    });
+    const slot = recheckSlot(tenantId);
+    const at = Math.ceil(Date.now() / RECHECK_PERIOD_MS) * RECHECK_PERIOD_MS + slot + 1;
+    expect(await recheckConsents({ ...b, now: () => new Date(at) }, new Date(at - 1))).toBe(0);
+    expect(await b.tenants.get(tenantId)).toMatchObject({
+      status: 'error',
+      lastError: { code: 'verification_timeout' },
+    });
   });
 });
