@@ -201,7 +201,7 @@ export async function createBroker(config: Config): Promise<Broker> {
     onboardings: createOnboardingStore(tables),
     states: createStateStore(tables),
     audit,
-    keys: createBrokerKeys(secrets),
+    keys: createBrokerKeys(secrets, async () => (await rawAppliances.list({ top: 1 })).items.length > 0),
     settings: {
       publicUrl: config.publicUrl,
       entraAuthorityHost: config.entraAuthorityHost,

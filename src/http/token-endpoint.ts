@@ -7,6 +7,7 @@
  * @module
  */
 import { SecretStoreUnavailable } from '../adapters/keyvault/port.js';
+import { BrokerKeyMissing } from '../keys/broker-keys.js';
 import { StorageUnavailable } from '../adapters/tables/port.js';
 import type { Profiles } from '../profiles/profiles.js';
 import { OAuthError, TemporarilyUnavailable } from '../vending/errors.js';
@@ -66,6 +67,14 @@ function toOAuthError(err: unknown, log: Logger): OAuthError {
     return new TemporarilyUnavailable(
       'The broker cannot reach its storage right now; retry after the given time.',
       err.retryAfterSeconds,
+    );
+  }
+  if (err instanceof BrokerKeyMissing) {
+    // An operator's problem, named in the log (the message holds no secret); the appliance may retry.
+    log.error(`token endpoint: ${err.message}`);
+    return new TemporarilyUnavailable(
+      'The broker cannot verify client credentials right now; retry after the given time.',
+      60,
     );
   }
   // Only the error's class: its message could carry request data.

@@ -14,11 +14,30 @@ export interface BrokerKeys {
   derive(purpose: string, data: string): Promise<string>;
 }
 
-export function createBrokerKeys(secrets: SecretStore): BrokerKeys {
+/**
+ * The key is missing from Key Vault although the broker has used one: a new key would silently invalidate
+ * every appliance's client secret (their verifiers are keyed hashes under it), so the broker refuses to make
+ * one and the operator recovers the deleted secret instead (docs/operations.md "Backup and restore").
+ */
+export class BrokerKeyMissing extends Error {
+  constructor() {
+    super(
+      `The Key Vault secret ${BROKER_KEY_SECRET_NAME} is missing while appliances are registered: recover it (az keyvault secret recover --name ${BROKER_KEY_SECRET_NAME}) or restore its backup; a new key would invalidate every appliance secret.`,
+    );
+    this.name = 'BrokerKeyMissing';
+  }
+}
+
+/**
+ * `anyAppliance` tells whether an appliance is registered (whose secret verifier would depend on the key):
+ * the key is created only while none is.
+ */
+export function createBrokerKeys(secrets: SecretStore, anyAppliance: () => Promise<boolean>): BrokerKeys {
   let key: Promise<Buffer> | undefined;
   const load = async (): Promise<Buffer> => {
     const existing = await secrets.get(BROKER_KEY_SECRET_NAME);
     if (existing) return Buffer.from(existing.value, 'base64url');
+    if (await anyAppliance()) throw new BrokerKeyMissing();
     await secrets.set(BROKER_KEY_SECRET_NAME, randomBytes(32).toString('base64url'), {
       contentType: 'broker-hmac-key',
     });
