@@ -1,0 +1,73 @@
+/**
+ * Usage aggregation (src/appliances/usage.ts) against Azurite: counts reach the appliance row at every
+ * periodic flush, but a `tokens.issued` audit entry per appliance only once its counts are an hour old — and
+ * at once on an explicit flush or at shutdown, so nothing counted goes unaudited.
+ * @module
+ */
+import { randomUUID } from 'node:crypto';
+import { describe, expect, inject, it } from 'vitest';
+import { createDataTablesStorage } from '../../src/adapters/tables/data-tables.js';
+import { createApplianceStore } from '../../src/appliances/appliance-store.js';
+import { createUsageRecorder } from '../../src/appliances/usage.js';
+import { createAuditLog } from '../../src/audit/audit-log.js';
+import { createTenantStore } from '../../src/tenants/tenant-store.js';
+
+const storage = () =>
+  createDataTablesStorage({ kind: 'connectionString', connectionString: inject('tablesConnectionString') });
+
+async function until(check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error('condition not met within 5 s');
+}
+
+describe('usage recorder', () => {
+  it('writes counts every flush, audits them at most hourly, and audits the rest at stop', async () => {
+    const tables = storage();
+    const appliances = createApplianceStore(tables);
+    const audit = createAuditLog(tables);
+    const clientId = randomUUID();
+    const tenantId = randomUUID();
+    await appliances.create({
+      clientId,
+      customerRef: 'USAGE-1',
+      tenantId,
+      profiles: ['exchange-imap'],
+      authMethod: 'client_secret',
+      secrets: [],
+      jwks: [],
+      status: 'active',
+      createdAt: new Date().toISOString(),
+      createdBy: 'test',
+      revokedAt: null,
+      lastSeenAt: null,
+      tokenCount: 0,
+    });
+    let now = Date.now();
+    const usage = createUsageRecorder(
+      { appliances, tenants: createTenantStore(tables), audit },
+      { intervalMs: 50, now: () => now },
+    );
+    const issued = async () =>
+      (await audit.list({ tenantId, top: 100 })).items.filter((e) => e.action === 'tokens.issued');
+    const count = async () => (await appliances.get(clientId))?.tokenCount ?? 0;
+
+    for (let i = 0; i < 3; i++) usage.record(clientId, tenantId);
+    await until(async () => (await count()) === 3);
+    await new Promise((r) => setTimeout(r, 150)); // a few more periodic flushes
+    expect(await issued()).toEqual([]);
+
+    now += 3_600_000;
+    for (let i = 0; i < 2; i++) usage.record(clientId, tenantId);
+    await until(async () => (await issued()).length === 1);
+    expect(await count()).toBe(5);
+    expect((await issued())[0]!.details).toMatchObject({ clientId, count: 5 });
+
+    usage.record(clientId, tenantId);
+    await usage.stop();
+    expect(await count()).toBe(6);
+    expect((await issued()).map((e) => e.details.count)).toEqual([5, 1]);
+  });
+});
