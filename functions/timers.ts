@@ -4,6 +4,7 @@ import { app } from '@azure/functions';
 import { reverifyPendingConsents } from '../src/consent/flow.js';
 import { recheckConsents } from '../src/tenants/consent-watch.js';
 import { flagExpiringCredentials } from '../src/credentials/expiry.js';
+import { purgeExpiredRows } from '../src/maintenance/purge.js';
 import { broker, correlated } from './runtime.js';
 
 // Every 15 s: consents Entra accepted but could not show yet are re-checked with backoff (src/consent/flow.ts).
@@ -34,5 +35,18 @@ app.timer('flagExpiringCredentials', {
     const flagged = await flagExpiringCredentials({ ...b, homeAppCredential: b.config.homeAppCredential });
     if (flagged.homeApp || flagged.tenants.length)
       context.warn(`credentials expiring: home app ${flagged.homeApp}, tenants ${flagged.tenants.length}`);
+  },
+});
+
+// Daily at 04:30 UTC: rows that no longer guard anything (expired consent states, used-state markers, jti rows,
+// old change-journal entries) are deleted, so those tables do not grow for ever (src/maintenance/purge.ts).
+app.timer('purgeExpiredRows', {
+  schedule: '0 30 4 * * *',
+  handler: async (_timer, context) => {
+    const b = await broker();
+    const purged = await purgeExpiredRows(b);
+    context.log(
+      `purged ${purged.states} state(s), ${purged.used} used-state marker(s), ${purged.assertions} jti row(s), ${purged.changes} journal entries`,
+    );
   },
 });

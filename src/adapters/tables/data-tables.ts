@@ -157,6 +157,10 @@ async function queryPage(client: TableClient, q: Query): Promise<Page> {
     if (!/^[A-Za-z_][A-Za-z0-9_]{0,254}$/.test(column)) throw new RangeError(`invalid column name ${column}`);
     clauses.push(`${column} eq ${odataLiteral(value)}`);
   }
+  for (const [column, value] of Object.entries(q.lessThan ?? {})) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,254}$/.test(column)) throw new RangeError(`invalid column name ${column}`);
+    clauses.push(`${column === 'rowKey' ? 'RowKey' : column} lt ${odataLiteral(value)}`);
+  }
   const filter = clauses.length ? clauses.join(' and ') : undefined;
   let pages;
   try {

@@ -29,6 +29,11 @@ export interface Query {
   readonly where?: Readonly<Record<string, string | number | boolean>>;
   /** Only rows whose row key sorts at or after this one. */
   readonly rowKeyFrom?: string;
+  /**
+   * Columns that must sort before these values (string comparison: ISO times compare as times). `rowKey`
+   * names the row key.
+   */
+  readonly lessThan?: Readonly<Record<string, string>>;
   /** Page size, 1..1000. */
   readonly top: number;
   readonly continuationToken?: string;
