@@ -11,8 +11,6 @@ export interface ChildServer {
   readonly pid: number;
   /** The first match of `ready` in the child's output. */
   readonly ready: RegExpExecArray;
-  /** Resident set size of the child process, in MiB (Linux /proc). */
-  rssMb(): Promise<number>;
   /**
    * RSS in MiB after a full garbage collection in the child: it must run with bench/gc-on-signal.ts
    * preloaded, which collects on SIGUSR2 and prints `GC DONE`.
@@ -89,7 +87,6 @@ export async function startChildServer(options: ChildOptions): Promise<ChildServ
   return {
     pid: child.pid!,
     ready,
-    rssMb,
     rssMbAfterGc: async () => {
       const done = new Promise<void>((resolve, reject) => {
         const timer = setTimeout(

@@ -45,8 +45,7 @@ export interface HttpFunction {
   readonly route: string;
   readonly methods: readonly string[];
   readonly handler: Callback;
-  readonly match: (path: string) => Record<string, string> | undefined;
-  /** `match` for a path already split by `pathSegments`, so that a request's path is split once, not per route. */
+  /** Matches a path already split by `pathSegments`, so that a request's path is split once, not per route. */
   readonly matchSegments: (segments: readonly string[]) => Record<string, string> | undefined;
   readonly literalSegments: number;
 }
@@ -84,13 +83,12 @@ export function installCoreModule(): Registry {
       );
       if (trigger?.type === 'httpTrigger') {
         const route = trigger.route ?? metadata.name;
-        const { match, matchSegments, literalSegments } = compileRoute(route);
+        const { matchSegments, literalSegments } = compileRoute(route);
         registry.http.push({
           name: metadata.name,
           route,
           methods: (trigger.methods ?? ['GET', 'POST']).map((m) => m.toUpperCase()),
           handler,
-          match,
           matchSegments,
           literalSegments,
         });

@@ -51,16 +51,6 @@ export async function secretVerifier(keys: BrokerKeys, secret: string): Promise<
   return keys.derive(SECRET_PURPOSE, secret);
 }
 
-/** Whether `secret` matches a verifier still valid at `now`; constant-time per comparison. */
-export async function verifyClientSecret(
-  keys: BrokerKeys,
-  appliance: Appliance,
-  secret: string,
-  now: Date,
-): Promise<boolean> {
-  return (await matchClientSecret(keys, appliance, secret, now)) !== undefined;
-}
-
 /**
  * Until when `secret` stays valid (ms since the epoch; Infinity for a secret without end), or undefined when
  * it matches no verifier valid at `now`. Every verifier is compared, in constant time each.

@@ -363,12 +363,7 @@ async function recordConsent(
     const tenant: TenantRecord = {
       ...base,
       status: 'error',
-      lastError: {
-        code: proof.code,
-        message: proof.message,
-        at: now.toISOString(),
-        remediation: remediationFor(proof.code),
-      },
+      lastError: lastErrorFor(proof.code, proof.message, now),
     };
     await deps.tenants.save(tenant);
     await markFailed(deps, onboarding, proof.code, proof.message, tenantId);
@@ -568,7 +563,7 @@ async function reverifyOne(deps: ConsentDeps, tenant: TenantRecord): Promise<voi
       ...tenant,
       status: 'error',
       verification: null,
-      lastError: { code, message, at: now.toISOString(), remediation: remediationFor(code) },
+      lastError: lastErrorFor(code, message, now),
     });
     if (onboarding) await markFailed(deps, onboarding, code, message, tenant.tenantId);
     await deps.audit.write({
@@ -655,6 +650,15 @@ async function auditRejected(
     actor,
     details: { onboardingId: onboarding.id, customerRef: onboarding.customerRef, reason },
   });
+}
+
+/** A tenant's `lastError` for an Entra code (or the broker's own), with its remediation. */
+export function lastErrorFor(
+  code: string,
+  message: string,
+  at: Date,
+): NonNullable<TenantRecord['lastError']> {
+  return { code, message, at: at.toISOString(), remediation: remediationFor(code) };
 }
 
 /** What an admin can do about an Entra refusal, in plain words (FACTS.md §3). */

@@ -8,7 +8,7 @@
  */
 import type { SecretStore } from '../adapters/keyvault/port.js';
 import type { AuditLog } from '../audit/audit-log.js';
-import { nextCheckDelaySeconds, provenTenant, remediationFor } from '../consent/flow.js';
+import { lastErrorFor, nextCheckDelaySeconds, provenTenant } from '../consent/flow.js';
 import { proveConsent, REPLICATION_CODES, type ProofDeps } from '../consent/proof.js';
 import {
   parseTenantAppCredential,
@@ -20,9 +20,8 @@ import { tenantAppCredentialName } from '../tenants/offboard.js';
 import type { TenantRecord, TenantStore } from '../tenants/tenant-store.js';
 import { readJsonObject } from './json-body.js';
 import { badRequest, notFound } from './problem.js';
-import { strictQuery, tenantView } from './support-api.js';
+import { strictQuery, tenantIdParam, tenantView } from './support-api.js';
 import { jsonReply, type HttpReply, type HttpRequestLike } from './types.js';
-import { GUID } from '../ids.js';
 
 export interface AppCredentialDeps extends ProofDeps {
   readonly secrets: SecretStore;
@@ -33,19 +32,13 @@ export interface AppCredentialDeps extends ProofDeps {
   readonly now: () => Date;
 }
 
-function tenantIdOf(request: HttpRequestLike): string {
-  const tenantId = request.params.tenantId ?? '';
-  if (!GUID.test(tenantId)) throw badRequest('tenantId must be a GUID.');
-  return tenantId.toLowerCase();
-}
-
 export async function putAppCredential(
   deps: AppCredentialDeps,
   request: HttpRequestLike,
   staff: StaffPrincipal,
 ): Promise<HttpReply> {
   strictQuery(request, []);
-  const tenantId = tenantIdOf(request);
+  const tenantId = tenantIdParam(request);
   const body = await readJsonObject(request, ['clientId', 'clientSecret', 'certificate', 'expiresOn']);
   let credential;
   try {
@@ -91,7 +84,7 @@ export async function deleteAppCredential(
   staff: StaffPrincipal,
 ): Promise<HttpReply> {
   strictQuery(request, []);
-  const tenantId = tenantIdOf(request);
+  const tenantId = tenantIdParam(request);
   const tenant = await deps.tenants.get(tenantId);
   if (!tenant) throw notFound(`No tenant ${tenantId} is known to the broker.`);
   await deps.secrets.delete(tenantAppCredentialName(tenantId));
@@ -132,12 +125,7 @@ async function reprove(
     next = {
       ...tenant,
       status: 'error',
-      lastError: {
-        code: proof.code,
-        message: proof.message,
-        at: now.toISOString(),
-        remediation: remediationFor(proof.code),
-      },
+      lastError: lastErrorFor(proof.code, proof.message, now),
     };
   } else if (proof.code === 'entra_unavailable') return tenant;
   else if (whenConsentMissing === 'revoked' && REPLICATION_CODES.has(proof.code.replace(/^AADSTS/, ''))) {
@@ -145,12 +133,7 @@ async function reprove(
       ...tenant,
       status: 'revoked',
       verification: null,
-      lastError: {
-        code: proof.code,
-        message: proof.message,
-        at: now.toISOString(),
-        remediation: remediationFor(proof.code),
-      },
+      lastError: lastErrorFor(proof.code, proof.message, now),
     };
   } else {
     next = {

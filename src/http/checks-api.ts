@@ -23,18 +23,11 @@ import type { StaffPrincipal } from '../support/staff-auth.js';
 import type { TenantStore } from '../tenants/tenant-store.js';
 import { readJsonObject } from './json-body.js';
 import { badRequest, notFound, Problem, serviceUnavailable } from './problem.js';
-import { strictQuery } from './support-api.js';
+import { strictQuery, tenantIdParam } from './support-api.js';
 import { jsonReply, type HttpReply, type HttpRequestLike } from './types.js';
-import { GUID } from '../ids.js';
 
 /** The longest `mailboxes` query value read: 100 addresses of at most 254 characters and their commas. */
 const MAX_MAILBOXES_QUERY = MAX_SCRIPT_MAILBOXES * 255;
-
-function tenantIdOf(request: HttpRequestLike): string {
-  const tenantId = request.params.tenantId ?? '';
-  if (!GUID.test(tenantId)) throw badRequest('tenantId must be a GUID.');
-  return tenantId.toLowerCase();
-}
 
 /**
  * `POST /api/tenants/{tenantId}/check`. Broker.Read is enough (functions/checks.ts): the check changes nothing
@@ -47,7 +40,7 @@ export async function postTenantCheck(
   staff: StaffPrincipal,
 ): Promise<HttpReply> {
   strictQuery(request, []);
-  const tenantId = tenantIdOf(request);
+  const tenantId = tenantIdParam(request);
   const body = await readJsonObject(request, ['mailboxes'], { emptyIsObject: true });
   let mailboxes: readonly string[] = [];
   if (body.mailboxes !== undefined) {
@@ -83,7 +76,7 @@ export async function getExchangeSetupScript(
   request: HttpRequestLike,
 ): Promise<HttpReply> {
   const q = strictQuery(request, ['mailboxes']);
-  const tenantId = tenantIdOf(request);
+  const tenantId = tenantIdParam(request);
   const raw = q.get('mailboxes') ?? '';
   if (raw.length > MAX_MAILBOXES_QUERY)
     throw badRequest(`mailboxes may list at most ${MAX_SCRIPT_MAILBOXES} addresses.`);

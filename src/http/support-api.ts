@@ -123,6 +123,13 @@ export function strictQuery(request: HttpRequestLike, allowed: readonly string[]
   return out;
 }
 
+/** The `{tenantId}` of a route, lower-cased; 400 when it is not a GUID. */
+export function tenantIdParam(request: HttpRequestLike): string {
+  const tenantId = request.params.tenantId ?? '';
+  if (!GUID.test(tenantId)) throw badRequest('tenantId must be a GUID.');
+  return tenantId.toLowerCase();
+}
+
 export function parseTop(value: string | undefined, fallback = 50, max = 100): number {
   if (value === undefined) return fallback;
   if (!/^\d{1,4}$/.test(value) || Number(value) < 1 || Number(value) > max)
@@ -175,10 +182,9 @@ export async function listTenants(deps: SupportDeps, request: HttpRequestLike): 
 /** `GET /api/tenants/{tenantId}` */
 export async function getTenant(deps: SupportDeps, request: HttpRequestLike): Promise<HttpReply> {
   strictQuery(request, []);
-  const tenantId = request.params.tenantId ?? '';
-  if (!GUID.test(tenantId)) throw badRequest('tenantId must be a GUID.');
+  const tenantId = tenantIdParam(request);
   const tenant = await deps.tenants.get(tenantId);
-  if (!tenant) throw notFound(`No tenant ${tenantId.toLowerCase()} is known to the broker.`);
+  if (!tenant) throw notFound(`No tenant ${tenantId} is known to the broker.`);
   const appliances = await deps.appliances.list({ tenantId: tenant.tenantId, top: 100 });
   return jsonReply(
     200,
@@ -229,10 +235,9 @@ export async function deleteTenant(
   staff: StaffPrincipal,
 ): Promise<HttpReply> {
   strictQuery(request, []);
-  const tenantId = request.params.tenantId ?? '';
-  if (!GUID.test(tenantId)) throw badRequest('tenantId must be a GUID.');
+  const tenantId = tenantIdParam(request);
   const tenant = await deps.tenants.get(tenantId);
-  if (!tenant) throw notFound(`No tenant ${tenantId.toLowerCase()} is known to the broker.`);
+  if (!tenant) throw notFound(`No tenant ${tenantId} is known to the broker.`);
   const tombstone =
     tenant.status === 'offboarded'
       ? tenant

@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { AuditActor, AuditLog } from '../audit/audit-log.js';
-import { provenTenant, remediationFor } from '../consent/flow.js';
+import { lastErrorFor, provenTenant } from '../consent/flow.js';
 import { proveConsent, REPLICATION_CODES, type ProofDeps, type ProofResult } from '../consent/proof.js';
 import type { TenantRecord, TenantStore } from './tenant-store.js';
 
@@ -88,7 +88,7 @@ export async function applyProof(
   proof: ProofResult,
   actor: AuditActor,
 ): Promise<TenantRecord> {
-  const now = deps.now().toISOString();
+  const now = deps.now();
   let next: TenantRecord | undefined;
   let action: string | undefined;
   if (proof.kind === 'proven') {
@@ -104,12 +104,7 @@ export async function applyProof(
     next = {
       ...tenant,
       status: 'revoked',
-      lastError: {
-        code: proof.code,
-        message: 'The consent was removed in the tenant.',
-        at: now,
-        remediation: remediationFor(proof.code),
-      },
+      lastError: lastErrorFor(proof.code, 'The consent was removed in the tenant.', now),
     };
     action = 'consent.revoked';
   } else if (proof.kind === 'refused') {
@@ -118,12 +113,7 @@ export async function applyProof(
     next = {
       ...tenant,
       status: 'error',
-      lastError: {
-        code: proof.code,
-        message: proof.message,
-        at: now,
-        remediation: remediationFor(proof.code),
-      },
+      lastError: lastErrorFor(proof.code, proof.message, now),
     };
     action = 'consent.unusable';
   } else return tenant; // Entra unavailable: nothing learned.
