@@ -23,6 +23,8 @@ declare module 'vitest' {
     controlUrl: string;
     tablesConnectionString: string;
     caBundlePath: string;
+    /** The sandbox CA's folder (loadOrCreateSandboxTls): for a test's own HTTPS server that the broker trusts. */
+    sandboxTlsDir: string;
     sandbox: SandboxIdentities;
   }
 }
@@ -50,6 +52,7 @@ export async function setup(project: TestProject): Promise<void> {
   project.provide('controlUrl', sims.urls.control);
   project.provide('tablesConnectionString', azurite.connectionString);
   project.provide('caBundlePath', process.env.NODE_EXTRA_CA_CERTS);
+  project.provide('sandboxTlsDir', join(dir, 'tls'));
   project.provide('sandbox', sandbox);
 }
 

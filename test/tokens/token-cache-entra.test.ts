@@ -178,11 +178,27 @@ describe('token cache on MSAL against the Entra simulator', () => {
     cache = createTokenCache({ entra, now: () => Date.now() + offset });
     const first = await cache.get(tenantId, EXO);
 
-    await fault({ kind: 'reset', pathContains: tokenPath(tenantId), count: 1 });
+    // Two resets: the adapter sends a request that met a reset on a reused keep-alive connection once more.
+    await fault({ kind: 'reset', pathContains: tokenPath(tenantId), count: 2 });
     offset = first.expiresOn.getTime() - Date.now() - 7 * MIN;
     expect(await cache.get(tenantId, EXO)).toBe(first);
     expect(await calls[1]!.ended).toMatchObject({ name: 'EntraUnavailable' });
     expect(await cache.get(tenantId, EXO)).toBe(first);
+    expect(calls).toHaveLength(2);
+  });
+
+  it('a request that meets a reset on a reused keep-alive connection is sent once more, on a new one', async () => {
+    const tenantId = await consentedTenant('stale connection');
+    const { entra, calls } = countedEntra();
+    let offset = 0;
+    cache = createTokenCache({ entra, now: () => Date.now() + offset });
+    const first = await cache.get(tenantId, EXO);
+
+    await fault({ kind: 'reset', pathContains: tokenPath(tenantId), count: 1 });
+    offset = first.expiresOn.getTime() - Date.now() - 7 * MIN;
+    expect(await cache.get(tenantId, EXO)).toBe(first);
+    // Without the second attempt this refresh ends in EntraUnavailable (the test above, with one reset).
+    expect(await calls[1]!.ended).toBe('token');
     expect(calls).toHaveLength(2);
   });
 
