@@ -141,14 +141,18 @@ export function compileRoute(template: string): {
   const hasCatchAll = parts.some((p) => p.catchAll);
   const matchSegments = (segs: readonly string[]): Record<string, string> | undefined => {
     if (segs.length > parts.length && !hasCatchAll) return undefined;
+    // Literals first, without allocating: most routes tried for a request fail on their first segment.
+    for (let i = 0; i < parts.length; i++) {
+      const literal = parts[i]!.literal;
+      if (literal === undefined) continue;
+      const seg = segs[i];
+      if (seg === undefined || (seg !== literal && literal !== seg.toLowerCase())) return undefined;
+    }
     const params: Record<string, string> = {};
     for (let i = 0; i < parts.length; i++) {
       const part = parts[i]!;
       const seg = segs[i];
-      if (part.literal !== undefined) {
-        if (seg === undefined || part.literal !== seg.toLowerCase()) return undefined;
-        continue;
-      }
+      if (part.literal !== undefined) continue; // checked above
       if (part.catchAll) {
         params[part.name] = segs.slice(i).map(safeDecode).join('/');
         return params;
@@ -447,7 +451,7 @@ const normalizedFrozen = new WeakMap<object, Record<string, string>>();
  * inputs, outputs and options for every request whether the handler uses them or not.
  */
 export class LocalInvocationContext implements InvocationContext {
-  readonly invocationId = randomUUID();
+  #invocationId: string | undefined;
   retryContext?: InvocationContext['retryContext'];
   traceContext?: InvocationContext['traceContext'];
   triggerMetadata?: InvocationContext['triggerMetadata'];
@@ -458,6 +462,12 @@ export class LocalInvocationContext implements InvocationContext {
     readonly functionName: string,
     private readonly write: (line: string) => void,
   ) {}
+
+  /** A fresh id per invocation, made when first read (most token requests never read it). */
+  get invocationId(): string {
+    this.#invocationId ??= randomUUID();
+    return this.#invocationId;
+  }
 
   get options(): InvocationContext['options'] {
     return { trigger: { name: 'unknown', type: 'unknown' }, extraInputs: [], extraOutputs: [] };
