@@ -6,6 +6,7 @@
  * @module
  */
 import type { JWK } from 'jose';
+import { updateRows } from '../adapters/tables/bulk-update.js';
 import { RowChanged, type StoredRow, type TableStorage } from '../adapters/tables/port.js';
 
 export type ApplianceAuthMethod = 'client_secret' | 'private_key_jwt';
@@ -46,6 +47,14 @@ export interface ApplianceStore {
   /** Replaces it if unchanged since read (etag); throws RowChanged otherwise. */
   update(appliance: Appliance): Promise<Appliance>;
   list(query: { tenantId?: string; top: number; continuationToken?: string }): Promise<AppliancePage>;
+  /**
+   * Adds counted tokens to each appliance's `tokenCount` and moves its `lastSeenAt` forward (never back), in
+   * few requests (src/adapters/tables/bulk-update.ts); these columns only, so no other change is undone.
+   * Returns the client ids whose counts could not be written. An appliance that is gone is skipped.
+   */
+  addUsage(
+    usage: ReadonlyMap<string, { readonly count: number; readonly last: number }>,
+  ): Promise<Set<string>>;
 }
 
 const PARTITION = 'appliance';
@@ -64,6 +73,17 @@ export function createApplianceStore(storage: TableStorage): ApplianceStore {
       if (!a.etag) throw new RowChanged();
       const { etag } = await table.replace(toRow(a), a.etag);
       return { ...a, etag };
+    },
+    addUsage(usage) {
+      return updateRows(table, PARTITION, [...usage.keys()], ['lastSeenAt', 'tokenCount'], (row) => {
+        const u = usage.get(row.rowKey)!;
+        const seen = typeof row.lastSeenAt === 'string' ? Date.parse(row.lastSeenAt) : 0;
+        const count = typeof row.tokenCount === 'number' ? row.tokenCount : 0;
+        return {
+          lastSeenAt: new Date(Math.max(u.last, Number.isNaN(seen) ? 0 : seen)).toISOString(),
+          tokenCount: count + u.count,
+        };
+      });
     },
     async list({ tenantId, top, continuationToken }) {
       const page = await table.query({

@@ -4,6 +4,7 @@
  * writes them; the support API reads them.
  * @module
  */
+import { updateRows } from '../adapters/tables/bulk-update.js';
 import { RowChanged, type StoredRow, type Table, type TableStorage } from '../adapters/tables/port.js';
 
 export type TenantStatus =
@@ -72,6 +73,11 @@ export interface TenantStore {
   save(record: TenantRecord): Promise<void>;
   /** Replaces the record only if unchanged since it was read (its etag); throws RowChanged otherwise. */
   replace(record: TenantRecord): Promise<void>;
+  /**
+   * Moves each tenant's `lastTokenAt` forward to the given time (ms), never back, in few requests
+   * (src/adapters/tables/bulk-update.ts), that column only. Returns the tenant ids it could not write.
+   */
+  advanceLastTokenAt(lastByTenant: ReadonlyMap<string, number>): Promise<Set<string>>;
 }
 
 export interface TenantQuery {
@@ -142,6 +148,17 @@ export function createTenantStore(storage: TableStorage): TenantStore {
       const before = await table.get(PARTITION, record.tenantId.toLowerCase());
       await table.upsert(toRow(record));
       await syncIndex(table, before ? fromRow(before) : undefined, record);
+    },
+    async advanceLastTokenAt(lastByTenant) {
+      const byKey = new Map<string, number>();
+      for (const [id, last] of lastByTenant)
+        byKey.set(id.toLowerCase(), Math.max(last, byKey.get(id.toLowerCase()) ?? 0));
+      const failed = await updateRows(table, PARTITION, [...byKey.keys()], ['lastTokenAt'], (row) => {
+        const last = byKey.get(row.rowKey)!;
+        const had = typeof row.lastTokenAt === 'string' ? Date.parse(row.lastTokenAt) : NaN;
+        return had >= last ? undefined : { lastTokenAt: new Date(last).toISOString() };
+      });
+      return new Set([...lastByTenant.keys()].filter((id) => failed.has(id.toLowerCase())));
     },
     async replace(record) {
       if (!record.etag) throw new RowChanged();

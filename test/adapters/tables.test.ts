@@ -62,6 +62,55 @@ describe('Table Storage adapter (@azure/data-tables against Azurite)', () => {
     expect(second.etag).not.toBe(first.etag);
   });
 
+  it('mergeBatch merges only the given columns of many rows in one transaction, all or nothing', async () => {
+    const table = storage().table(tableName());
+    const etags: string[] = [];
+    for (let i = 0; i < 3; i++)
+      etags.push((await table.insert({ partitionKey: 'p', rowKey: `r${i}`, name: `n${i}`, count: i })).etag);
+    await table.mergeBatch(
+      'p',
+      etags.map((etag, i) => ({ rowKey: `r${i}`, values: { count: i + 10 }, etag })),
+    );
+    for (let i = 0; i < 3; i++)
+      expect(await table.get('p', `r${i}`)).toMatchObject({ name: `n${i}`, count: i + 10 });
+
+    // One stale etag: nothing of the batch is written.
+    const fresh = await Promise.all([0, 1].map(async (i) => (await table.get('p', `r${i}`))!.etag));
+    await expect(
+      table.mergeBatch('p', [
+        { rowKey: 'r0', values: { count: 100 }, etag: fresh[0]! },
+        { rowKey: 'r1', values: { count: 101 }, etag: etags[1]! },
+      ]),
+    ).rejects.toBeInstanceOf(RowChanged);
+    expect((await table.get('p', 'r0'))?.count).toBe(10);
+    // A row that is gone fails the batch the same way.
+    await table.delete('p', 'r2');
+    await expect(
+      table.mergeBatch('p', [{ rowKey: 'r2', values: { count: 1 }, etag: fresh[0]! }]),
+    ).rejects.toBeInstanceOf(RowChanged);
+    await expect(
+      table.mergeBatch(
+        'p',
+        Array.from({ length: 101 }, (_, i) => ({ rowKey: `x${i}`, values: { count: 1 }, etag: '*' })),
+      ),
+    ).rejects.toBeInstanceOf(RangeError);
+  });
+
+  it('query with select returns the keys, the etag and the named columns only', async () => {
+    const table = storage().table(tableName());
+    await table.insert({ partitionKey: 'p', rowKey: 'a', name: 'Contoso', count: 3, secretish: 'x' });
+    const page = await table.query({ partitionKey: 'p', select: ['count'], top: 10 });
+    expect(page.rows).toHaveLength(1);
+    const row = page.rows[0]!;
+    expect(row).toMatchObject({ partitionKey: 'p', rowKey: 'a', count: 3 });
+    expect(row.etag).toMatch(/^W\/"/);
+    expect(row.name).toBeUndefined();
+    expect(row.secretish).toBeUndefined();
+    await expect(table.query({ partitionKey: 'p', select: ['bad name'], top: 10 })).rejects.toBeInstanceOf(
+      RangeError,
+    );
+  });
+
   it('pages in key order with continuation tokens, filters by column, and refuses a forged token', async () => {
     const table = storage().table(tableName());
     for (let i = 0; i < 5; i++)

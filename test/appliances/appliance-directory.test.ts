@@ -19,6 +19,7 @@ function stores() {
     },
     update: async (a) => (rows.set(a.clientId, a), a),
     list: async () => ({ items: [...rows.values()] }),
+    addUsage: async () => new Set(),
   };
   const tenants = { get: async () => undefined } as unknown as TenantStore;
   return { rows, appliances, tenants, reads: () => reads };

@@ -9,6 +9,7 @@ import type { TokenCredential } from '@azure/core-auth';
 import type { TableStorageConfig } from '../../config.js';
 import {
   InvalidContinuationToken,
+  MAX_BATCH,
   RowChanged,
   RowExists,
   RowMissing,
@@ -145,6 +146,26 @@ function createTable(client: TableClient): Table {
         }
       }),
     query: (q) => run(() => queryPage(client, q)),
+    mergeBatch: async (pk, changes) => {
+      if (changes.length === 0) return;
+      if (changes.length > MAX_BATCH) throw new RangeError(`at most ${MAX_BATCH} changes per batch`);
+      try {
+        await run(() =>
+          client.submitTransaction(
+            changes.map((c) => [
+              'update',
+              toEntity({ ...c.values, partitionKey: pk, rowKey: c.rowKey }),
+              'Merge',
+              { etag: c.etag },
+            ]),
+          ),
+        );
+      } catch (err) {
+        // A failed operation fails the transaction: 412 (etag) or 404 (row gone) for one of its rows.
+        if (err instanceof RowMissing) throw new RowChanged();
+        throw err;
+      }
+    },
   };
 }
 
@@ -162,12 +183,20 @@ async function queryPage(client: TableClient, q: Query): Promise<Page> {
     clauses.push(`${column === 'rowKey' ? 'RowKey' : column} lt ${odataLiteral(value)}`);
   }
   const filter = clauses.length ? clauses.join(' and ') : undefined;
+  for (const column of q.select ?? [])
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,254}$/.test(column)) throw new RangeError(`invalid column name ${column}`);
+  // With $select the service returns only what is named: the keys are named too.
+  const select = q.select ? ['PartitionKey', 'RowKey', ...q.select] : undefined;
   let pages;
   try {
-    pages = client.listEntities<Record<string, unknown>>({ queryOptions: filter ? { filter } : {} }).byPage({
-      maxPageSize: q.top,
-      continuationToken: q.continuationToken,
-    });
+    pages = client
+      .listEntities<Record<string, unknown>>({
+        queryOptions: { ...(filter ? { filter } : {}), ...(select ? { select } : {}) },
+      })
+      .byPage({
+        maxPageSize: q.top,
+        continuationToken: q.continuationToken,
+      });
   } catch {
     throw new InvalidContinuationToken();
   }

@@ -34,10 +34,22 @@ export interface Query {
    * names the row key.
    */
   readonly lessThan?: Readonly<Record<string, string>>;
+  /** Only these columns (besides the keys and the etag); all when absent. */
+  readonly select?: readonly string[];
   /** Page size, 1..1000. */
   readonly top: number;
   readonly continuationToken?: string;
 }
+
+/** Columns to merge into one existing row, if it still has `etag`. */
+export interface RowChange {
+  readonly rowKey: string;
+  readonly values: Readonly<Record<string, Cell>>;
+  readonly etag: string;
+}
+
+/** Most changes one `mergeBatch` takes: an entity group transaction holds at most 100 operations. */
+export const MAX_BATCH = 100;
 
 export interface Table {
   /** Inserts the row; throws RowExists when one with the same keys exists (atomic on the service). */
@@ -51,6 +63,11 @@ export interface Table {
   delete(partitionKey: string, rowKey: string, etag?: string): Promise<boolean>;
   /** Rows in key order (partition key, then row key): a stable order for paging. */
   query(query: Query): Promise<Page>;
+  /**
+   * Merges the given columns into up to MAX_BATCH rows of one partition in one request, all or nothing: if
+   * any row no longer has its etag (or is gone), nothing is written and RowChanged is thrown.
+   */
+  mergeBatch(partitionKey: string, changes: readonly RowChange[]): Promise<void>;
 }
 
 export interface TableStorage {
