@@ -13,7 +13,8 @@
  * Memory: the broker runs with bench/gc-on-signal.ts preloaded, so that RSS and the V8 heap are read after a
  * full GC. A cached token's cost is measured as the growth when each appliance gets a second token (Microsoft
  * Graph) once everything else per tenant is in memory; the growth of the first warm-up (per tenant: token,
- * directory entries, verified credentials, MSAL client) is printed too.
+ * directory entries, verified credentials, MSAL client) is printed too. Both are read after the throughput
+ * runs (the first warm-up's baseline before them): a forced full GC slows the broker for a while after it.
  *
  * Process model: the bench process runs the load generator, the simulators and a counting proxy in front
  * of Azurite; each server under test runs alone in a child Node process (the broker exactly as under
