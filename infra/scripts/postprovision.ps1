@@ -28,8 +28,15 @@ if ($hasUri -ne 'true') {
 # 2. credential in Key Vault (attributes only; retried while the role assignment propagates)
 function Get-SecretExpiry {
   for ($attempt = 1; $attempt -le 10; $attempt++) {
-    $out = az keyvault secret show --vault-name $vault --name $secretName --query 'attributes.expires' -o tsv 2>&1
-    if ($LASTEXITCODE -eq 0) { if ($out) { return "$out" } else { return 'never' } }
+    # A secret backing a Key Vault certificate has managed = true: renewed by the certificate's policy (see .sh).
+    $out = az keyvault secret show --vault-name $vault --name $secretName `
+      --query "join('|', [to_string(managed), to_string(attributes.expires)])" -o tsv 2>&1
+    if ($LASTEXITCODE -eq 0) {
+      $managed, $expires = "$out".Trim().Split('|', 2)
+      if ($managed -eq 'true') { return 'certificate' }
+      if (-not $expires -or $expires -eq 'null' -or $expires -eq 'None') { return 'never' }
+      return $expires
+    }
     $text = "$out"
     if ($text -match 'SecretNotFound|was not found') { return 'missing' }
     if ($text -match 'Forbidden|not authorized') {
@@ -43,6 +50,13 @@ function Get-SecretExpiry {
 }
 
 $expiry = Get-SecretExpiry
+if ($expiry -eq 'certificate') {
+  Write-Host "Key Vault ${vault}: $secretName is a Key Vault certificate, renewed by its own policy; no client secret added"
+  if ($env:BROKER_ROTATE_HOME_APP_CREDENTIAL -eq 'true') {
+    Write-Warning 'BROKER_ROTATE_HOME_APP_CREDENTIAL rotates a client secret only: renew the certificate in Key Vault and add it to the app registration (docs/operations.md)'
+  }
+  exit 0
+}
 $needsSecret = ($env:BROKER_ROTATE_HOME_APP_CREDENTIAL -eq 'true') -or ($expiry -eq 'missing')
 if (-not $needsSecret -and $expiry -ne 'never') {
   $ends = [DateTimeOffset]::Parse($expiry)

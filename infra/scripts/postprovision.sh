@@ -40,13 +40,20 @@ fi
 
 # ---- 2. credential in Key Vault ------------------------------------------------------------------------------
 # Reads only the secret's attributes, never its value. A role assignment made by the deployment may take a few
-# minutes to reach Key Vault: "Forbidden" is retried, "not found" means there is no credential yet.
+# minutes to reach Key Vault: "Forbidden" is retried, "not found" means there is no credential yet. A secret
+# that backs a Key Vault certificate has `managed` true ("If this is a secret backing a certificate, then
+# managed will be true": SecretProperties, @azure/keyvault-secrets reference); Key Vault renews it by the
+# certificate's own policy and refuses to have it set, so it is reported as "certificate" and left alone.
 secret_expiry() {
-  local attempt out
+  local attempt out managed expires
   for attempt in 1 2 3 4 5 6 7 8 9 10; do
     if out=$(az keyvault secret show --vault-name "$KEY_VAULT_NAME" --name "$HOME_APP_CREDENTIAL_NAME" \
-      --query "attributes.expires" -o tsv 2>&1); then
-      printf '%s' "${out:-never}"
+      --query "join('|', [to_string(managed), to_string(attributes.expires)])" -o tsv 2>&1); then
+      managed=${out%%|*}
+      expires=${out#*|}
+      if [ "$managed" = "true" ]; then printf 'certificate'; return 0; fi
+      case "$expires" in "" | null | None) expires=never ;; esac
+      printf '%s' "$expires"
       return 0
     fi
     case "$out" in
@@ -62,6 +69,13 @@ secret_expiry() {
 }
 
 expiry=$(secret_expiry)
+if [ "$expiry" = "certificate" ]; then
+  echo "Key Vault $KEY_VAULT_NAME: $HOME_APP_CREDENTIAL_NAME is a Key Vault certificate, renewed by its own policy; no client secret added"
+  if [ "${BROKER_ROTATE_HOME_APP_CREDENTIAL:-false}" = "true" ]; then
+    echo "BROKER_ROTATE_HOME_APP_CREDENTIAL rotates a client secret only: renew the certificate in Key Vault and add it to the app registration (docs/operations.md)" >&2
+  fi
+  exit 0
+fi
 needs_secret=false
 if [ "${BROKER_ROTATE_HOME_APP_CREDENTIAL:-false}" = "true" ] || [ "$expiry" = "missing" ]; then
   needs_secret=true

@@ -24,7 +24,7 @@ case "$1 $2 $3" in
   "ad app show") cat "$state/has-uri" ;;
   "ad app update") echo true >"$state/has-uri" ;;
   "keyvault secret show")
-    if [ -f "$state/expires" ]; then cat "$state/expires"; else echo "ERROR: (SecretNotFound) A secret with (name/id) x was not found in this key vault." >&2; exit 3; fi ;;
+    if [ -f "$state/expires" ]; then printf '%s|%s\\n' "$(cat "$state/managed" 2>/dev/null || echo null)" "$(cat "$state/expires")"; else echo "ERROR: (SecretNotFound) A secret with (name/id) x was not found in this key vault." >&2; exit 3; fi ;;
   "ad app credential")
     case "$4" in
       reset) echo "WARNING: The output includes credentials that you must protect." >&2; printf '%s\\n' "$FAKE_SECRET" ;;
@@ -116,5 +116,23 @@ describe('postprovision.sh', () => {
       BROKER_ROTATE_HOME_APP_CREDENTIAL: 'true',
     });
     expect(rotate.calls.some((c) => c.startsWith('ad app credential reset'))).toBe(true);
+  });
+
+  it('leaves a credential that is a Key Vault certificate alone, even near its end or when asked to rotate', async () => {
+    const soon = new Date(Date.now() + 10 * 86_400_000).toISOString();
+    for (const extra of [{}, { BROKER_ROTATE_HOME_APP_CREDENTIAL: 'true' }]) {
+      const state = await freshState(true, soon);
+      await writeFile(join(state, 'managed'), 'true\n');
+      const { output, calls } = await runHook(state, extra);
+      expect(calls.filter((c) => /^(ad app credential reset|keyvault secret set)/.test(c))).toEqual([]);
+      expect(output).toContain('is a Key Vault certificate');
+    }
+  });
+
+  it('treats a secret without an expiry as valid', async () => {
+    const state = await freshState(true, 'null');
+    const { output, calls } = await runHook(state);
+    expect(calls.filter((c) => /^(ad app credential reset|keyvault secret set)/.test(c))).toEqual([]);
+    expect(output).toContain('expires: never');
   });
 });
