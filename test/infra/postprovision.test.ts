@@ -120,7 +120,8 @@ describe('postprovision.sh', () => {
 
   it('leaves a credential that is a Key Vault certificate alone, even near its end or when asked to rotate', async () => {
     const soon = new Date(Date.now() + 10 * 86_400_000).toISOString();
-    for (const extra of [{}, { BROKER_ROTATE_HOME_APP_CREDENTIAL: 'true' }]) {
+    const runs: Record<string, string>[] = [{}, { BROKER_ROTATE_HOME_APP_CREDENTIAL: 'true' }];
+    for (const extra of runs) {
       const state = await freshState(true, soon);
       await writeFile(join(state, 'managed'), 'true\n');
       const { output, calls } = await runHook(state, extra);
