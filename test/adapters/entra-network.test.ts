@@ -15,7 +15,7 @@ import { EntraRefused, EntraUnavailable } from '../../src/adapters/entra/port.js
 const TENANT = 'b8a4e1f0-3c2d-4e5f-9a8b-7c6d5e4f3a2b';
 const EXO = 'https://outlook.office365.com/.default';
 
-type Behaviour = 'huge' | 'hang' | 'text' | 'ok';
+type Behaviour = 'huge' | 'hang' | 'text' | 'cut' | 'ok';
 let behaviour: Behaviour = 'ok';
 let tokenRequests = 0;
 let server: Server;
@@ -40,6 +40,13 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     }
     tokenRequests += 1;
     if (behaviour === 'hang') return; // never answers
+    if (behaviour === 'cut') {
+      // Headers and part of the body, then the connection is gone.
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '4000' });
+      res.write('{"token_type":"Bearer","access_token":"eyJ');
+      setTimeout(() => res.socket?.destroy(), 20);
+      return;
+    }
     if (behaviour === 'text') {
       res.setHeader('content-type', 'text/html');
       res.end('<html>maintenance</html>');
@@ -108,6 +115,13 @@ describe('the Entra adapter’s HTTP client', () => {
     expect(err).toBeInstanceOf(EntraUnavailable);
     expect((err as Error).message).toBe('Entra ID unreachable: TimeoutError');
     expect((err as EntraUnavailable).retryAfterSeconds).toBe(5);
+  });
+
+  it('treats an answer cut off mid-body as Entra unreachable, not as an answer', async () => {
+    behaviour = 'cut';
+    const err = await failure(tokens().acquireAppToken(TENANT, EXO));
+    expect(err).toBeInstanceOf(EntraUnavailable);
+    expect((err as Error).message).toMatch(/^Entra ID unreachable: (ECONNRESET|aborted)$/);
   });
 
   it('refuses an answer that is not JSON', async () => {

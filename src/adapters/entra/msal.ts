@@ -244,7 +244,13 @@ function exchange(
           text: Buffer.concat(chunks, length).toString('utf8'),
         }),
       );
-      res.on('error', (err) => finish(err instanceof TransportError ? err : new TransportError(err.name)));
+      res.on('error', (err: NodeJS.ErrnoException) =>
+        finish(err instanceof TransportError ? err : new TransportError(err.code ?? err.name)),
+      );
+      // The connection closed before the answer was complete (no 'end'): not an answer.
+      res.on('close', () => {
+        if (!res.complete) finish(new TransportError('ECONNRESET'));
+      });
     });
     req.end(payload);
   });
