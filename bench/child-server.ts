@@ -32,6 +32,11 @@ export interface ChildOptions {
   readonly nodeOptions?: readonly string[];
   readonly ready: RegExp;
   readonly timeoutMs?: number;
+  /**
+   * How long `stop` waits after SIGTERM before SIGKILL. Default 15 s; a process writing a CPU profile of a
+   * long run (`--cpu-prof`, 10,000 tenants) needs longer, or it is killed before the profile is written.
+   */
+  readonly stopTimeoutMs?: number;
 }
 
 export async function startChildServer(options: ChildOptions): Promise<ChildServer> {
@@ -113,7 +118,7 @@ export async function startChildServer(options: ChildOptions): Promise<ChildServ
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      const timer = setTimeout(() => child.kill('SIGKILL'), options.stopTimeoutMs ?? 15_000);
       await exited;
       clearTimeout(timer);
     },

@@ -253,6 +253,7 @@ async function inner(options: BenchOptions, dir: string): Promise<void> {
       ],
       ready: /\[host\] serving/,
       timeoutMs: 60_000,
+      ...(options.profile ? { stopTimeoutMs: 180_000 } : {}),
     });
     log(
       `[${elapsed()}] sandbox up: Azurite (via counting proxy :${proxy.port}), Entra/Graph/Key Vault simulators, broker pid ${broker.pid} on ${brokerUrl}`,
