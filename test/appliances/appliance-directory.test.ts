@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { createApplianceDirectory } from '../../src/appliances/appliance-directory.js';
 import type { Appliance, ApplianceStore } from '../../src/appliances/appliance-store.js';
 import type { TenantStore } from '../../src/tenants/tenant-store.js';
+import { applianceRecord } from '../helpers/appliances.js';
 
 function stores() {
   const rows = new Map<string, Appliance>();
@@ -25,21 +26,8 @@ function stores() {
   return { rows, appliances, tenants, reads: () => reads };
 }
 
-const appliance = (status: 'active' | 'revoked'): Appliance => ({
-  clientId: 'c1',
-  customerRef: 'x',
-  tenantId: 't',
-  profiles: [],
-  authMethod: 'client_secret',
-  secrets: [],
-  jwks: [],
-  status,
-  createdAt: '',
-  createdBy: '',
-  revokedAt: null,
-  lastSeenAt: null,
-  tokenCount: 0,
-});
+const appliance = (status: 'active' | 'revoked'): Appliance =>
+  applianceRecord({ clientId: 'c1', customerRef: 'x', tenantId: 't', profiles: [], status });
 
 describe('appliance directory', () => {
   it('answers from memory for 30 s, refreshes behind the request until 60 s, and never serves older data', async () => {

@@ -3,31 +3,17 @@
  * appliances with the same profile list share one frozen array (the directory holds thousands of them).
  * @module
  */
-import { randomUUID } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
 import { createDataTablesStorage } from '../../src/adapters/tables/data-tables.js';
-import { createApplianceStore, type Appliance } from '../../src/appliances/appliance-store.js';
+import { createApplianceStore } from '../../src/appliances/appliance-store.js';
+import { applianceRecord } from '../helpers/appliances.js';
 
 const store = () =>
   createApplianceStore(
     createDataTablesStorage({ kind: 'connectionString', connectionString: inject('tablesConnectionString') }),
   );
 
-const appliance = (profiles: string[]): Appliance => ({
-  clientId: randomUUID(),
-  customerRef: 'STORE-1',
-  tenantId: null,
-  profiles,
-  authMethod: 'client_secret',
-  secrets: [],
-  jwks: [],
-  status: 'active',
-  createdAt: new Date().toISOString(),
-  createdBy: 'test',
-  revokedAt: null,
-  lastSeenAt: null,
-  tokenCount: 0,
-});
+const appliance = (profiles: string[]) => applianceRecord({ customerRef: 'STORE-1', profiles });
 
 describe('appliance store', () => {
   it('reads appliances back, sharing one frozen profile list between appliances with the same list', async () => {

@@ -11,6 +11,7 @@ import { createApplianceStore } from '../../src/appliances/appliance-store.js';
 import { createUsageRecorder } from '../../src/appliances/usage.js';
 import { createAuditLog } from '../../src/audit/audit-log.js';
 import { createTenantStore } from '../../src/tenants/tenant-store.js';
+import { applianceRecord } from '../helpers/appliances.js';
 
 const storage = () =>
   createDataTablesStorage({ kind: 'connectionString', connectionString: inject('tablesConnectionString') });
@@ -30,21 +31,7 @@ describe('usage recorder', () => {
     const audit = createAuditLog(tables);
     const clientId = randomUUID();
     const tenantId = randomUUID();
-    await appliances.create({
-      clientId,
-      customerRef: 'USAGE-1',
-      tenantId,
-      profiles: ['exchange-imap'],
-      authMethod: 'client_secret',
-      secrets: [],
-      jwks: [],
-      status: 'active',
-      createdAt: new Date().toISOString(),
-      createdBy: 'test',
-      revokedAt: null,
-      lastSeenAt: null,
-      tokenCount: 0,
-    });
+    await appliances.create(applianceRecord({ clientId, customerRef: 'USAGE-1', tenantId }));
     let now = Date.now();
     const usage = createUsageRecorder(
       { appliances, tenants: createTenantStore(tables), audit },
