@@ -32,6 +32,8 @@ export interface ChildOptions {
   readonly nodeOptions?: readonly string[];
   readonly ready: RegExp;
   readonly timeoutMs?: number;
+  /** Run it on this CPU only (`taskset -c`, which execs Node: the pid is Node's). */
+  readonly cpu?: string;
   /**
    * How long `stop` waits after SIGTERM before SIGKILL. Default 15 s; a process writing a CPU profile of a
    * long run (`--cpu-prof`, 10,000 tenants) needs longer, or it is killed before the profile is written.
@@ -40,9 +42,10 @@ export interface ChildOptions {
 }
 
 export async function startChildServer(options: ChildOptions): Promise<ChildServer> {
+  const argv = [...(options.nodeOptions ?? []), options.script, ...(options.args ?? [])];
   const child: ChildProcess = spawn(
-    process.execPath,
-    [...(options.nodeOptions ?? []), options.script, ...(options.args ?? [])],
+    options.cpu !== undefined ? 'taskset' : process.execPath,
+    options.cpu !== undefined ? ['-c', options.cpu, process.execPath, ...argv] : argv,
     { env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const lines: string[] = [];
