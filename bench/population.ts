@@ -13,7 +13,7 @@
  * @module
  */
 import { createDataTablesStorage } from '../src/adapters/tables/data-tables.js';
-import { createTenantStore, type TenantStore } from '../src/tenants/tenant-store.js';
+import { createTenantStore, newTenantRecord, type TenantStore } from '../src/tenants/tenant-store.js';
 import { DIRECTORY_ROLES, EXCHANGE_APP_ID, GRAPH_APP_ID } from '../simulators/common/well-known.js';
 import type { World } from '../simulators/common/world.js';
 import { ConsentBrowser } from '../test/helpers/consent-browser.js';
@@ -125,20 +125,16 @@ async function consentThroughStore(
     if (scope) grantedRoles[scope] = [...roles].sort();
   }
   await store.save({
-    tenantId: t.id,
+    ...newTenantRecord(t.id),
     status: 'active',
     displayName: tenant.displayName,
     verifiedDomains: tenant.domains.map((d) => d.name),
     customerRefs: [`BENCH-${index}`],
     consentedAt: new Date().toISOString(),
     grantedRoles,
-    missingRoles: {},
-    lastTokenAt: null,
-    lastError: null,
     servicePrincipalId: sp.objectId,
     consentedBy: { objectId: t.admin, displayName: `Bench Admin ${index}` },
     profiles: [...BENCH_PROFILES],
-    verification: null,
   });
   return t.id;
 }

@@ -17,7 +17,7 @@ import {
 } from '../credentials/tenant-app.js';
 import type { StaffPrincipal } from '../support/staff-auth.js';
 import { tenantAppCredentialName } from '../tenants/offboard.js';
-import type { TenantRecord, TenantStore } from '../tenants/tenant-store.js';
+import { newTenantRecord, type TenantRecord, type TenantStore } from '../tenants/tenant-store.js';
 import { readJsonObject } from './json-body.js';
 import { badRequest, notFound } from './problem.js';
 import { strictQuery, tenantIdParam, tenantView } from './support-api.js';
@@ -52,23 +52,7 @@ export async function putAppCredential(
   const appCredential = { clientId: credential.clientId, expiresOn: credential.expiresOn.toISOString() };
   const base: TenantRecord = existing
     ? { ...existing, appCredential }
-    : {
-        tenantId,
-        status: 'pending_verification',
-        displayName: null,
-        verifiedDomains: [],
-        customerRefs: [],
-        consentedAt: null,
-        grantedRoles: {},
-        missingRoles: {},
-        lastTokenAt: null,
-        lastError: null,
-        servicePrincipalId: null,
-        consentedBy: null,
-        profiles: [...deps.profiles.profiles.keys()],
-        verification: null,
-        appCredential,
-      };
+    : { ...newTenantRecord(tenantId), profiles: [...deps.profiles.profiles.keys()], appCredential };
   await deps.tenants.save(base);
   forget(deps, tenantId);
   const actor = { kind: 'staff' as const, id: staff.objectId, name: staff.displayName };

@@ -8,27 +8,18 @@ import { describe, expect, inject, it } from 'vitest';
 import { createBroker } from '../../src/broker.js';
 import { loadConfig } from '../../src/config.js';
 import { flagExpiringCredentials } from '../../src/credentials/expiry.js';
-import type { TenantRecord } from '../../src/tenants/tenant-store.js';
+import { newTenantRecord, type TenantRecord } from '../../src/tenants/tenant-store.js';
 import { sandboxSettings } from '../integration/broker-host.js';
 
 const DAY = 86_400_000;
 
 function tenant(expiresOn: Date): TenantRecord {
   return {
-    tenantId: randomUUID(),
+    ...newTenantRecord(randomUUID()),
     status: 'active',
     displayName: 'Own App',
-    verifiedDomains: [],
     customerRefs: ['X'],
-    consentedAt: null,
-    grantedRoles: {},
-    missingRoles: {},
-    lastTokenAt: null,
-    lastError: null,
-    servicePrincipalId: null,
-    consentedBy: null,
     profiles: ['exchange-imap'],
-    verification: null,
     appCredential: { clientId: randomUUID(), expiresOn: expiresOn.toISOString() },
   };
 }

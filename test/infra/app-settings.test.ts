@@ -5,34 +5,8 @@
  * @module
  */
 import { describe, expect, it } from 'vitest';
+import { IDENTITY_BY_SECRET, SETTINGS } from '../helpers/settings.js';
 import { appSettingNames, readBicep, readRepoFile } from './bicep.js';
-
-/**
- * The settings of SPEC.md "Settings" (`../shared/SPEC.md`, not present on the CI machine, hence a copy), one
- * name per table cell (`BROKER_STORAGE` or `BROKER_STORAGE__tableServiceUri` are two settings), plus those the
- * README's table adds: BROKER_VENDOR_NAME and AZURE_CLIENT_ID, and APPLICATIONINSIGHTS_CONNECTION_STRING, which
- * src/config.ts reads for telemetry.
- */
-const SETTINGS = [
-  'BROKER_PUBLIC_URL',
-  'HOME_APP_CLIENT_ID',
-  'HOME_APP_CLIENT_SECRET',
-  'HOME_APP_CREDENTIAL_NAME',
-  'ENTRA_AUTHORITY_HOST',
-  'GRAPH_ENDPOINT',
-  'KEY_VAULT_URL',
-  'BROKER_STORAGE',
-  'BROKER_STORAGE__tableServiceUri',
-  'VENDOR_TENANT_ID',
-  'SUPPORT_API_AUDIENCE',
-  'PORT',
-  'BROKER_PROFILES_FILE',
-  'BROKER_STATE_TTL_S',
-  'NODE_EXTRA_CA_CERTS',
-  'BROKER_VENDOR_NAME',
-  'AZURE_CLIENT_ID',
-  'APPLICATIONINSIGHTS_CONNECTION_STRING',
-] as const;
 
 /** Settings deliberately not app settings in Azure (the comment above `appSettings` in function-app.bicep says the same). */
 const NOT_IN_AZURE: Readonly<Record<string, string>> = {
@@ -43,12 +17,6 @@ const NOT_IN_AZURE: Readonly<Record<string, string>> = {
     'secret: read from Key Vault through HOME_APP_CREDENTIAL_NAME (or a Key Vault reference)',
   BROKER_STORAGE: 'secret: a connection string with an account key; storage is reached by identity instead',
 };
-
-/**
- * Settings src/config.ts reads that are not in SETTINGS: the broker's own identity by client secret, the
- * standard @azure/identity names, only where no managed identity exists (README "Settings").
- */
-const IDENTITY_BY_SECRET = ['AZURE_TENANT_ID', 'AZURE_CLIENT_SECRET', 'AZURE_AUTHORITY_HOST'];
 
 const bicepSettings = appSettingNames(readBicep('infra/app/function-app.bicep'));
 const sample = JSON.parse(readRepoFile('local.settings.sample.json')) as { Values: Record<string, string> };

@@ -12,29 +12,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../local/free-port.js';
+import { IDENTITY_BY_SECRET, SETTINGS } from '../helpers/settings.js';
 
-const SETTINGS = [
-  'BROKER_PUBLIC_URL',
-  'HOME_APP_CLIENT_ID',
-  'HOME_APP_CLIENT_SECRET',
-  'HOME_APP_CREDENTIAL_NAME',
-  'ENTRA_AUTHORITY_HOST',
-  'GRAPH_ENDPOINT',
-  'KEY_VAULT_URL',
-  'BROKER_STORAGE',
-  'BROKER_STORAGE__tableServiceUri',
-  'VENDOR_TENANT_ID',
-  'SUPPORT_API_AUDIENCE',
-  'BROKER_PROFILES_FILE',
-  'BROKER_STATE_TTL_S',
-  'AZURE_CLIENT_ID',
-  'AZURE_TENANT_ID',
-  'AZURE_CLIENT_SECRET',
-];
+/** Every setting that would point the sandbox at a real service (PORT and NODE_EXTRA_CA_CERTS are the test's own). */
+const CLEARED = [...SETTINGS, ...IDENTITY_BY_SECRET].filter(
+  (s) => s !== 'PORT' && s !== 'NODE_EXTRA_CA_CERTS',
+);
 
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const s of SETTINGS) delete env[s];
+  for (const s of CLEARED) delete env[s];
   return { ...env, ...extra };
 }
 

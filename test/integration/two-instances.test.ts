@@ -11,6 +11,7 @@ import { InvalidClient } from '../../src/vending/errors.js';
 import { issueToken } from '../../src/vending/issue.js';
 import { consentHomeApp, newTenant } from '../helpers/sim-control.js';
 import { sandboxSettings } from './broker-host.js';
+import { newTenantRecord } from '../../src/tenants/tenant-store.js';
 
 describe('two instances', () => {
   it("see each other's revocations through the change journal", async () => {
@@ -22,21 +23,13 @@ describe('two instances', () => {
     await consentHomeApp(tenantId);
     const scope = 'https://outlook.office365.com/.default';
     await a.tenants.save({
-      tenantId,
+      ...newTenantRecord(tenantId),
       status: 'active',
       displayName: 'Two Instances Ltd',
-      verifiedDomains: [],
       customerRefs: ['TWO'],
       consentedAt: new Date().toISOString(),
       grantedRoles: { [scope]: ['IMAP.AccessAsApp'] },
-      missingRoles: {},
-      lastTokenAt: null,
-      lastError: null,
-      servicePrincipalId: null,
-      consentedBy: null,
       profiles: ['exchange-imap'],
-      verification: null,
-      appCredential: null,
     });
     const { registerAppliance } = await import('../../src/appliances/registry.js');
     const { appliance, clientSecret } = await registerAppliance(

@@ -11,6 +11,7 @@ import { recheckConsents, recheckSlot, RECHECK_PERIOD_MS } from '../../src/tenan
 import { consentedTenant, type ConsentedTenant } from '../helpers/consented-tenant.js';
 import { control } from '../helpers/sim-control.js';
 import { startTestBroker, type TestBroker } from '../integration/broker-host.js';
+import { newTenantRecord } from '../../src/tenants/tenant-store.js';
 
 let broker: TestBroker;
 let staff: string;
@@ -142,25 +143,18 @@ describe('revocation detection', () => {
     const b = await broker.instance();
     const tenantId = randomUUID();
     await b.tenants.save({
-      tenantId,
+      ...newTenantRecord(tenantId),
       status: 'error',
       displayName: 'Never Proven Ltd',
-      verifiedDomains: [],
       customerRefs: ['NEVER-1'],
       consentedAt: new Date().toISOString(),
-      grantedRoles: {},
-      missingRoles: {},
-      lastTokenAt: null,
       lastError: {
         code: 'verification_timeout',
         message: 'The consent could not be confirmed with Microsoft Entra ID within 24 hours.',
         at: new Date().toISOString(),
         remediation: 'An administrator must consent again.',
       },
-      servicePrincipalId: null,
-      consentedBy: null,
       profiles: ['exchange-imap'],
-      verification: null,
     });
     const slot = recheckSlot(tenantId);
     const at = Math.ceil(Date.now() / RECHECK_PERIOD_MS) * RECHECK_PERIOD_MS + slot + 1;

@@ -1,0 +1,34 @@
+/** The broker's settings, for the tests that check or clear them. @module */
+
+/**
+ * The settings of SPEC.md "Settings" (`../shared/SPEC.md`, not present on the CI machine, hence a copy), one
+ * name per table cell (`BROKER_STORAGE` or `BROKER_STORAGE__tableServiceUri` are two settings), plus those the
+ * README's table adds: BROKER_VENDOR_NAME and AZURE_CLIENT_ID, and APPLICATIONINSIGHTS_CONNECTION_STRING, which
+ * src/config.ts reads for telemetry.
+ */
+export const SETTINGS = [
+  'BROKER_PUBLIC_URL',
+  'HOME_APP_CLIENT_ID',
+  'HOME_APP_CLIENT_SECRET',
+  'HOME_APP_CREDENTIAL_NAME',
+  'ENTRA_AUTHORITY_HOST',
+  'GRAPH_ENDPOINT',
+  'KEY_VAULT_URL',
+  'BROKER_STORAGE',
+  'BROKER_STORAGE__tableServiceUri',
+  'VENDOR_TENANT_ID',
+  'SUPPORT_API_AUDIENCE',
+  'PORT',
+  'BROKER_PROFILES_FILE',
+  'BROKER_STATE_TTL_S',
+  'NODE_EXTRA_CA_CERTS',
+  'BROKER_VENDOR_NAME',
+  'AZURE_CLIENT_ID',
+  'APPLICATIONINSIGHTS_CONNECTION_STRING',
+] as const;
+
+/**
+ * Settings src/config.ts reads that are not in SETTINGS: the broker's own identity by client secret, the
+ * standard @azure/identity names, only where no managed identity exists (README "Settings").
+ */
+export const IDENTITY_BY_SECRET = ['AZURE_TENANT_ID', 'AZURE_CLIENT_SECRET', 'AZURE_AUTHORITY_HOST'];
