@@ -10,13 +10,25 @@ import { loadConfigFromEnvironment } from '../src/config.js';
 import { stopAzureMonitor } from '../src/adapters/telemetry/azure-monitor.js';
 
 let instance: Promise<Broker> | undefined;
+let created: Broker | undefined;
 
 export function broker(): Promise<Broker> {
-  instance ??= createBroker(loadConfigFromEnvironment()).catch((err: unknown) => {
-    instance = undefined;
-    throw err;
-  });
+  instance ??= createBroker(loadConfigFromEnvironment()).then(
+    (b) => (created = b),
+    (err: unknown) => {
+      instance = undefined;
+      throw err;
+    },
+  );
   return instance;
+}
+
+/**
+ * Runs `use` with the broker: at once once it is created (the token endpoint's warm path then waits on no
+ * promise of its own for it), else when it is.
+ */
+export function withBroker<T>(use: (b: Broker) => T | Promise<T>): Promise<T> {
+  return created !== undefined ? Promise.resolve(use(created)) : broker().then(use);
 }
 
 app.hook.appStart(async () => {

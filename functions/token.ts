@@ -2,7 +2,7 @@
 import './telemetry.js';
 import { app } from '@azure/functions';
 import { authorizationServerMetadata, handleTokenRequest } from '../src/http/token-endpoint.js';
-import { broker } from './runtime.js';
+import { broker, withBroker } from './runtime.js';
 
 for (const [name, route] of [
   ['token', 'oauth2/token'],
@@ -12,7 +12,7 @@ for (const [name, route] of [
     methods: ['POST'],
     route,
     authLevel: 'anonymous',
-    handler: async (request, context) => handleTokenRequest(await broker(), request, context),
+    handler: (request, context) => withBroker((b) => handleTokenRequest(b, request, context)),
   });
 }
 

@@ -356,17 +356,20 @@ export async function startFunctionsHost(options: HostOptions): Promise<RunningH
  * Calls a function as the worker does: `preInvocation` hooks first, which may replace the handler
  * (`functionCallback`) or its inputs, then the handler with the inputs.
  */
-async function invoke(
+function invoke(
   registry: Registry,
   handler: Callback,
   inputs: unknown[],
   invocationContext: unknown,
-): Promise<unknown> {
+): unknown {
   const hooks = registry.hooks.get('preInvocation');
+  // Without hooks, the handler's own result as it is (a promise is not wrapped in another one).
   if (!hooks?.length) return handler(...inputs);
-  const core = { hookData: {}, invocationContext, inputs, functionCallback: handler };
-  for (const hook of hooks) await hook(core);
-  return core.functionCallback(...core.inputs);
+  return (async () => {
+    const core = { hookData: {}, invocationContext, inputs, functionCallback: handler };
+    for (const hook of hooks) await hook(core);
+    return core.functionCallback(...core.inputs);
+  })();
 }
 
 function scheduleTimer(

@@ -25,9 +25,18 @@ const JOURNAL_OVERLAP_MS = 30_000;
 /** A change drops an entry loaded before it (plus this margin for clocks that differ between instances). */
 const CLOCK_SKEW_MS = 5_000;
 
+/** What `peek` answers when the entry would need a read before use. */
+export const NOT_CACHED: unique symbol = Symbol('not cached');
+
 export interface ApplianceDirectory {
   appliance(clientId: string): Promise<Appliance | undefined>;
   tenant(tenantId: string): Promise<TenantRecord | undefined>;
+  /**
+   * The warm path without a promise: what `appliance` / `tenant` would answer at once from memory (including
+   * a remembered "no such entry"), or NOT_CACHED when they would have to read first.
+   */
+  peekAppliance(clientId: string): Appliance | undefined | typeof NOT_CACHED;
+  peekTenant(tenantId: string): TenantRecord | undefined | typeof NOT_CACHED;
   /** Forget a cached entry now (this instance), e.g. after a change made here. */
   invalidate(kind: 'appliance' | 'tenant', id: string): void;
 }
@@ -84,6 +93,14 @@ export function createApplianceDirectory(
       startPolling();
       return tenants.get(id);
     },
+    peekAppliance: (id) => {
+      startPolling();
+      return appliances.peek(id);
+    },
+    peekTenant: (id) => {
+      startPolling();
+      return tenants.peek(id);
+    },
     invalidate: (kind, id) => (kind === 'appliance' ? appliances : tenants).delete(id),
     pollJournal,
   };
@@ -107,25 +124,33 @@ class RevalidatingCache<T> {
     private readonly trusted: () => boolean = () => false,
   ) {}
 
-  get(id: string): Promise<T | undefined> {
+  /** The entry's value if it can be used without a read first (as `get` would answer at once), else NOT_CACHED. */
+  peek(id: string): T | undefined | typeof NOT_CACHED {
     const entry = this.entries.get(id);
-    if (entry && entry.at !== -Infinity && this.trusted()) {
+    if (entry === undefined || entry.at === -Infinity) return NOT_CACHED;
+    if (this.trusted()) {
       this.touch(id, entry);
-      return Promise.resolve(entry.value);
+      return entry.value;
     }
-    const age = entry ? this.now() - entry.at : Infinity;
-    if (entry && age < FRESH_MS) {
+    const age = this.now() - entry.at;
+    if (age < FRESH_MS) {
       this.touch(id, entry);
-      return Promise.resolve(entry.value);
+      return entry.value;
     }
-    if (entry && age < MAX_AGE_MS) {
+    if (age < MAX_AGE_MS) {
       this.touch(id, entry);
       // Refresh behind the request; a failed refresh leaves the entry to age into a blocking read.
       this.refresh(id, entry).catch(() => undefined);
-      return Promise.resolve(entry.value);
+      return entry.value;
     }
+    return NOT_CACHED;
+  }
+
+  get(id: string): Promise<T | undefined> {
+    const known = this.peek(id);
+    if (known !== NOT_CACHED) return Promise.resolve(known);
     // Concurrent misses share the one read through a placeholder entry that is always too old to use.
-    let blocking = entry;
+    let blocking = this.entries.get(id);
     if (!blocking) {
       blocking = { value: undefined, at: -Infinity };
       this.set(id, blocking);

@@ -13,13 +13,20 @@ export async function readForm(
   request: HttpRequestLike,
   options: { allowEmpty?: boolean } = {},
 ): Promise<Map<string, string>> {
-  const text = await request.text();
+  return parseForm(await request.text(), request.headers.get('content-type'), options);
+}
+
+/** `readForm` on a body already read, with the request's Content-Type. */
+export function parseForm(
+  text: string,
+  contentType: string | null,
+  options: { allowEmpty?: boolean } = {},
+): Map<string, string> {
   // A UTF-16 code unit is at most 3 UTF-8 bytes: only a long text needs counting.
   if (text.length > MAX_BODY_BYTES / 3 && Buffer.byteLength(text) > MAX_BODY_BYTES)
     throw new InvalidRequest(`The request body must be at most ${MAX_BODY_BYTES} bytes.`);
   if (options.allowEmpty && text.trim() === '') return new Map();
-  const type = request.headers.get('content-type') ?? '';
-  if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) {
+  if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(contentType ?? '')) {
     throw new InvalidRequest('The request body must be application/x-www-form-urlencoded (RFC 6749 §4.4.2).');
   }
   const form = new Map<string, string>();

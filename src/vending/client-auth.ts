@@ -7,7 +7,7 @@
  * @module
  */
 import { createLocalJWKSet, decodeJwt, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
-import type { ApplianceDirectory } from '../appliances/appliance-directory.js';
+import { NOT_CACHED, type ApplianceDirectory } from '../appliances/appliance-directory.js';
 import type { Appliance } from '../appliances/appliance-store.js';
 import { ASSERTION_ALGORITHMS, matchClientSecret } from '../appliances/registry.js';
 import type { BrokerKeys } from '../keys/broker-keys.js';
@@ -107,13 +107,16 @@ async function bySecret(
 
 /**
  * The client of a request whose exact Basic credentials this instance verified before and that would pass
- * the full check again (src/vending/verified-credentials.ts); undefined sends the request the full way.
+ * the full check again (src/vending/verified-credentials.ts), answered from memory without a promise;
+ * undefined sends the request the full way (also when the directory would have to read the appliance first:
+ * a record read again is a new one, which the full check verifies and remembers).
  */
-export async function rememberedClient(
+export function rememberedClient(
   deps: ClientAuthDeps,
   authorization: string | null,
   form: ReadonlyMap<string, string>,
-): Promise<AuthenticatedClient | undefined> {
+  nowMs = deps.now().getTime(),
+): AuthenticatedClient | undefined {
   if (authorization === null || deps.verified === undefined) return undefined;
   const known = deps.verified.get(authorization);
   if (known === undefined) return undefined;
@@ -123,8 +126,9 @@ export async function rememberedClient(
     return undefined;
   const claimed = form.get('client_id');
   if (claimed !== undefined && claimed !== known.clientIdAsSent) return undefined;
-  const current = await deps.directory.appliance(known.appliance.clientId);
-  if (current !== known.appliance || deps.now().getTime() >= known.validUntil) {
+  const current = deps.directory.peekAppliance(known.appliance.clientId);
+  if (current === NOT_CACHED) return undefined;
+  if (current !== known.appliance || nowMs >= known.validUntil) {
     deps.verified.forget(authorization);
     return undefined;
   }

@@ -7,8 +7,11 @@
  */
 import { EntraRefused } from '../adapters/entra/port.js';
 import type { BrokerMetrics } from '../adapters/telemetry/port.js';
-import type { ApplianceDirectory } from '../appliances/appliance-directory.js';
+import { NOT_CACHED, type ApplianceDirectory } from '../appliances/appliance-directory.js';
+import type { Appliance } from '../appliances/appliance-store.js';
 import type { Profiles } from '../profiles/profiles.js';
+import type { TenantRecord } from '../tenants/tenant-store.js';
+import type { VendedToken } from '../tokens/token-cache.js';
 import type { AuthThrottle } from './auth-throttle.js';
 import { authenticateClient, claimedClientId, rememberedClient, type ClientAuthDeps } from './client-auth.js';
 import {
@@ -24,7 +27,9 @@ import {
 
 /** Where tokens come from: the in-memory token cache in front of Entra ID (src/tokens). */
 export interface TokenSource {
-  get(tenantId: string, scope: string): Promise<{ readonly accessToken: string; readonly expiresOn: Date }>;
+  get(tenantId: string, scope: string): Promise<VendedToken>;
+  /** The token if it is in memory and vendable now, without a promise (the warm path). */
+  peek?(tenantId: string, scope: string): VendedToken | undefined;
 }
 
 export interface VendDeps extends ClientAuthDeps {
@@ -59,7 +64,7 @@ export interface TokenResponse {
 /** A token vended to an appliance; `tokenResponse` gives its RFC 6749 §5.1 answer. */
 export interface Vended {
   /** The token source's object: the same one for every answer until the token is refreshed. */
-  readonly token: { readonly accessToken: string; readonly expiresOn: Date };
+  readonly token: VendedToken;
   /** Whole seconds the token has left. */
   readonly expiresIn: number;
   readonly scope: string;
@@ -72,9 +77,66 @@ export function tokenResponse(v: Vended): TokenResponse {
 /** Codes Entra gives when the home app has no (or no longer a) service principal in the tenant (FACTS.md §3). */
 const CONSENT_MISSING = new Set(['7000229', '700016']);
 
+/**
+ * The warm path (issue 5 item 4: "served from memory with no I/O at all"), without a promise: the answer when
+ * the client's Basic credentials were verified before (src/vending/verified-credentials.ts), its appliance,
+ * tenant and token are in memory and every check passes — the very checks `issueToken` makes, on the same
+ * values. Undefined otherwise (a refusal included): then `issueToken` answers, with the refusal's reason.
+ */
+export function vendFromMemory(deps: VendDeps, req: TokenRequest): Vended | undefined {
+  if (deps.tokens.peek === undefined) return undefined;
+  const nowMs = deps.now().getTime();
+  const remembered = rememberedClient(deps, req.authorization, req.form, nowMs);
+  if (remembered === undefined) return undefined;
+  const { appliance } = remembered;
+  if ((deps.throttle?.blockedFor(appliance.clientId, req.sourceAddress) ?? 0) > 0) return undefined;
+  let scope: string;
+  let tenantId: string;
+  try {
+    ({ scope, tenantId } = checkGrant(deps, req, appliance));
+    const tenant = deps.directory.peekTenant(tenantId);
+    if (tenant === NOT_CACHED) return undefined;
+    checkTenant(req, tenantId, tenant, scope);
+  } catch {
+    return undefined;
+  }
+  const token = deps.tokens.peek(tenantId, scope);
+  return token === undefined ? undefined : vended(deps, appliance.clientId, tenantId, token, scope, nowMs);
+}
+
 export async function issueToken(deps: VendDeps, req: TokenRequest): Promise<Vended> {
   const { appliance } = await authenticate(deps, req);
+  const { scope, tenantId } = checkGrant(deps, req, appliance);
+  checkTenant(req, tenantId, await deps.directory.tenant(tenantId), scope);
 
+  let token;
+  try {
+    token = await deps.tokens.get(tenantId, scope);
+  } catch (err) {
+    if (err instanceof EntraRefused) {
+      const cause =
+        err.aadsts && CONSENT_MISSING.has(err.aadsts)
+          ? 'the consent is missing in the tenant'
+          : 'Microsoft Entra ID refused the token';
+      throw new InvalidGrant(`${cause} (AADSTS${err.aadsts ?? '?'}) for tenant ${tenantId}.`);
+    }
+    if (isTokenUnavailable(err)) {
+      throw new TemporarilyUnavailable(
+        'Microsoft Entra ID is unavailable and no valid token is cached; retry after the given time.',
+        err.retryAfterSeconds,
+      );
+    }
+    throw err;
+  }
+  return vended(deps, appliance.clientId, tenantId, token, scope, deps.now().getTime());
+}
+
+/** After client authentication: the grant type, the scope against the appliance's profiles, a bound tenant. */
+function checkGrant(
+  deps: Pick<VendDeps, 'profiles'>,
+  req: TokenRequest,
+  appliance: Appliance,
+): { scope: string; tenantId: string } {
   const grantType = req.form.get('grant_type');
   if (!grantType) throw new InvalidRequest('grant_type is required.');
   if (grantType !== 'client_credentials') throw new UnsupportedGrantType();
@@ -87,7 +149,16 @@ export async function issueToken(deps: VendDeps, req: TokenRequest): Promise<Ven
       'This appliance is not bound to a tenant yet: an administrator of the customer tenant must complete the consent (POST /appliance/onboardings).',
     );
   }
-  const tenant = await deps.directory.tenant(tenantId);
+  return { scope, tenantId };
+}
+
+/** The bound tenant: the path's tenant names it, its consent is proven and in force, and grants the scope. */
+function checkTenant(
+  req: TokenRequest,
+  tenantId: string,
+  tenant: TenantRecord | undefined,
+  scope: string,
+): void {
   if (req.pathTenant !== undefined) assertPathTenant(req.pathTenant, tenantId, tenant?.verifiedDomains ?? []);
   if (!tenant)
     throw new InvalidGrant(
@@ -117,37 +188,23 @@ export async function issueToken(deps: VendDeps, req: TokenRequest): Promise<Ven
       `Tenant ${tenantId} has granted no permission for ${scope}: an administrator must consent to it.`,
     );
   }
+}
 
-  let token;
-  try {
-    token = await deps.tokens.get(tenantId, scope);
-  } catch (err) {
-    if (err instanceof EntraRefused) {
-      const cause =
-        err.aadsts && CONSENT_MISSING.has(err.aadsts)
-          ? 'the consent is missing in the tenant'
-          : 'Microsoft Entra ID refused the token';
-      throw new InvalidGrant(`${cause} (AADSTS${err.aadsts ?? '?'}) for tenant ${tenantId}.`);
-    }
-    if (isTokenUnavailable(err)) {
-      throw new TemporarilyUnavailable(
-        'Microsoft Entra ID is unavailable and no valid token is cached; retry after the given time.',
-        err.retryAfterSeconds,
-      );
-    }
-    throw err;
-  }
-  deps.recordUsage?.(appliance.clientId, tenantId);
-  return {
-    token,
-    expiresIn: Math.max(0, Math.floor((token.expiresOn.getTime() - deps.now().getTime()) / 1000)),
-    scope,
-  };
+function vended(
+  deps: Pick<VendDeps, 'recordUsage'>,
+  clientId: string,
+  tenantId: string,
+  token: VendedToken,
+  scope: string,
+  nowMs: number,
+): Vended {
+  deps.recordUsage?.(clientId, tenantId);
+  return { token, expiresIn: Math.max(0, Math.floor((token.expiresOn.getTime() - nowMs) / 1000)), scope };
 }
 
 async function authenticate(deps: VendDeps, req: TokenRequest) {
-  // Warm path: Basic credentials verified before, for an unchanged appliance (no keyed hash again).
-  const remembered = await rememberedClient(deps, req.authorization, req.form);
+  // Basic credentials verified before, for an unchanged appliance (no keyed hash again).
+  const remembered = rememberedClient(deps, req.authorization, req.form);
   if (remembered) {
     const wait = deps.throttle?.blockedFor(remembered.appliance.clientId, req.sourceAddress) ?? 0;
     if (wait > 0) throw new TooManyFailedAuthentications(wait);

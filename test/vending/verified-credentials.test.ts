@@ -7,6 +7,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { NOT_CACHED } from '../../src/appliances/appliance-directory.js';
 import type { Appliance } from '../../src/appliances/appliance-store.js';
 import { authenticateClient, rememberedClient, type ClientAuthDeps } from '../../src/vending/client-auth.js';
 import { InvalidClient } from '../../src/vending/errors.js';
@@ -47,10 +48,13 @@ function setup(initial: Appliance) {
   let record: Appliance | undefined = initial;
   let now = Date.parse('2026-11-24T12:00:00Z');
   let hashes = 0;
+  let cached = true;
   const deps: ClientAuthDeps = {
     directory: {
       appliance: (id) => Promise.resolve(id === CLIENT ? record : undefined),
       tenant: () => Promise.resolve(undefined),
+      peekAppliance: (id) => (!cached ? NOT_CACHED : id === CLIENT ? record : undefined),
+      peekTenant: () => undefined,
       invalidate: () => undefined,
     },
     keys: {
@@ -72,6 +76,8 @@ function setup(initial: Appliance) {
     form,
     hashes: () => hashes,
     setRecord: (a: Appliance | undefined) => (record = a),
+    /** Whether the directory has the appliance in memory (else it would read it first). */
+    setCached: (inMemory: boolean) => (cached = inMemory),
     advance: (ms: number) => (now += ms),
   };
 }
@@ -79,26 +85,36 @@ function setup(initial: Appliance) {
 describe('remembered Basic credentials', () => {
   it('skip the keyed hash for the same header and the same appliance record', async () => {
     const t = setup(appliance([{ secret: 's1', validUntil: null }]));
-    expect(await rememberedClient(t.deps, basic('s1'), t.form)).toBeUndefined();
+    expect(rememberedClient(t.deps, basic('s1'), t.form)).toBeUndefined();
     await authenticateClient(t.deps, basic('s1'), t.form);
     expect(t.hashes()).toBe(1);
-    const again = await rememberedClient(t.deps, basic('s1'), t.form);
+    const again = rememberedClient(t.deps, basic('s1'), t.form);
     expect(again).toMatchObject({ method: 'client_secret_basic', appliance: { clientId: CLIENT } });
     expect(t.hashes()).toBe(1);
     // A wrong secret for the same client is never remembered: it is another header.
-    expect(await rememberedClient(t.deps, basic('s2'), t.form)).toBeUndefined();
+    expect(rememberedClient(t.deps, basic('s2'), t.form)).toBeUndefined();
     await expect(authenticateClient(t.deps, basic('s2'), t.form)).rejects.toBeInstanceOf(InvalidClient);
-    expect(await rememberedClient(t.deps, basic('s2'), t.form)).toBeUndefined();
+    expect(rememberedClient(t.deps, basic('s2'), t.form)).toBeUndefined();
   });
 
   it('no longer count once the appliance record changes (rotation, revocation)', async () => {
     const t = setup(appliance([{ secret: 's1', validUntil: null }]));
     await authenticateClient(t.deps, basic('s1'), t.form);
     t.setRecord(appliance([{ secret: 's1', validUntil: null }], 'revoked'));
-    expect(await rememberedClient(t.deps, basic('s1'), t.form)).toBeUndefined();
+    expect(rememberedClient(t.deps, basic('s1'), t.form)).toBeUndefined();
     await expect(authenticateClient(t.deps, basic('s1'), t.form)).rejects.toBeInstanceOf(InvalidClient);
     t.setRecord(undefined);
-    expect(await rememberedClient(t.deps, basic('s1'), t.form)).toBeUndefined();
+    expect(rememberedClient(t.deps, basic('s1'), t.form)).toBeUndefined();
+  });
+
+  it('answer only from memory: an appliance the directory would read first goes the full way', async () => {
+    const t = setup(appliance([{ secret: 's1', validUntil: null }]));
+    await authenticateClient(t.deps, basic('s1'), t.form);
+    t.setCached(false);
+    expect(rememberedClient(t.deps, basic('s1'), t.form)).toBeUndefined();
+    t.setCached(true);
+    expect(rememberedClient(t.deps, basic('s1'), t.form)).toBeDefined();
+    expect(t.hashes()).toBe(1);
   });
 
   it("end with a rotated-out secret's grace period", async () => {
@@ -110,9 +126,9 @@ describe('remembered Basic credentials', () => {
       ]),
     );
     await authenticateClient(t.deps, basic('old'), t.form);
-    expect(await rememberedClient(t.deps, basic('old'), t.form)).toBeDefined();
+    expect(rememberedClient(t.deps, basic('old'), t.form)).toBeDefined();
     t.advance(60_000);
-    expect(await rememberedClient(t.deps, basic('old'), t.form)).toBeUndefined();
+    expect(rememberedClient(t.deps, basic('old'), t.form)).toBeUndefined();
     await expect(authenticateClient(t.deps, basic('old'), t.form)).rejects.toBeInstanceOf(InvalidClient);
   });
 
@@ -120,11 +136,11 @@ describe('remembered Basic credentials', () => {
     const t = setup(appliance([{ secret: 's1', validUntil: null }]));
     await authenticateClient(t.deps, basic('s1'), t.form);
     const withPost = new Map([...t.form, ['client_secret', 's1']]);
-    expect(await rememberedClient(t.deps, basic('s1'), withPost)).toBeUndefined();
+    expect(rememberedClient(t.deps, basic('s1'), withPost)).toBeUndefined();
     const otherId = new Map([...t.form, ['client_id', '00000000-0000-0000-0000-000000000000']]);
-    expect(await rememberedClient(t.deps, basic('s1'), otherId)).toBeUndefined();
+    expect(rememberedClient(t.deps, basic('s1'), otherId)).toBeUndefined();
     const sameId = new Map([...t.form, ['client_id', CLIENT]]);
-    expect(await rememberedClient(t.deps, basic('s1'), sameId)).toBeDefined();
+    expect(rememberedClient(t.deps, basic('s1'), sameId)).toBeDefined();
   });
 
   it('are bounded: the oldest is dropped first', () => {
