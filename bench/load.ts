@@ -22,8 +22,10 @@ export interface LoadOptions {
   readonly connections: number;
   readonly durationSeconds: number;
   readonly warmupSeconds: number;
-  /** Called between the warm-up and the measured run (e.g. to read counters). */
+  /** Called before each measured run (round) of this target, after the warm-up (e.g. to read counters)… */
   readonly beforeMeasure?: () => void | Promise<void>;
+  /** …and after it. */
+  readonly afterMeasure?: () => void | Promise<void>;
   /** CPU seconds used so far by the server under test, to tell which side limits the rate. */
   readonly serverCpuSeconds?: () => Promise<number>;
 }
@@ -41,39 +43,100 @@ export interface LoadResult {
   readonly p90Ms: number;
   readonly p99Ms: number;
   readonly maxMs: number;
-  /** autocannon's own summary, whole milliseconds, for comparison. */
+  /** autocannon's own summary, whole milliseconds, for comparison (the highest of the rounds). */
   readonly autocannonP50Ms: number;
   readonly autocannonP99Ms: number;
   /** CPU time per answered request of the server under test and of this process (the load generator), µs. */
   readonly serverCpuUsPerRequest: number;
   readonly loadCpuUsPerRequest: number;
+  /** In how many interleaved rounds the duration was spent (`measureInterleaved`). */
+  readonly rounds: number;
 }
 
 export async function measure(options: LoadOptions): Promise<LoadResult> {
-  if (options.warmupSeconds > 0) await run(options, options.warmupSeconds);
-  await options.beforeMeasure?.();
-  const serverBefore = (await options.serverCpuSeconds?.()) ?? NaN;
-  const loadBefore = process.cpuUsage();
-  const result = await run(options, options.durationSeconds);
-  const load = process.cpuUsage(loadBefore);
-  const serverSeconds = ((await options.serverCpuSeconds?.()) ?? NaN) - serverBefore;
-  const answered = result.ok + result.non2xx;
-  return {
-    ...result,
-    serverCpuUsPerRequest: (serverSeconds * 1e6) / answered,
-    loadCpuUsPerRequest: (load.user + load.system) / answered,
-  };
+  return (await measureInterleaved([options], 1))[0]!;
 }
 
+/**
+ * Several targets measured in turns: after each target's warm-up, `rounds` rounds in which every target runs
+ * for its `durationSeconds / rounds` (the order turning by one each round); each figure sums its target's
+ * rounds. On a shared machine the speed of the same server drifts by a third within minutes (a bare
+ * node:http server measured 41,600–59,200 req/s in four consecutive 8 s runs); taking turns exposes every
+ * target to the same drift, so that their ratios are not decided by which one ran during a slow minute.
+ */
+export async function measureInterleaved(
+  targets: readonly LoadOptions[],
+  rounds: number,
+): Promise<LoadResult[]> {
+  for (const t of targets) if (t.warmupSeconds > 0) await run(t, t.warmupSeconds, new Latencies());
+  const totals = targets.map(() => ({
+    ok: 0,
+    non2xx: 0,
+    errors: 0,
+    timeouts: 0,
+    duration: 0,
+    serverSeconds: 0,
+    loadMicros: 0,
+    acP50: [] as number[],
+    acP99: [] as number[],
+    latencies: new Latencies(),
+  }));
+  for (let round = 0; round < rounds; round++) {
+    for (let k = 0; k < targets.length; k++) {
+      const i = (round + k) % targets.length;
+      const t = targets[i]!;
+      const sum = totals[i]!;
+      await t.beforeMeasure?.();
+      const serverBefore = (await t.serverCpuSeconds?.()) ?? NaN;
+      const loadBefore = process.cpuUsage();
+      const r = await run(t, Math.max(1, Math.round(t.durationSeconds / rounds)), sum.latencies);
+      const load = process.cpuUsage(loadBefore);
+      sum.serverSeconds += ((await t.serverCpuSeconds?.()) ?? NaN) - serverBefore;
+      await t.afterMeasure?.();
+      sum.loadMicros += load.user + load.system;
+      sum.ok += r['2xx'];
+      sum.non2xx += r.non2xx;
+      sum.errors += r.errors;
+      sum.timeouts += r.timeouts;
+      sum.duration += r.duration;
+      sum.acP50.push(r.latency.p50);
+      sum.acP99.push(r.latency.p99);
+    }
+  }
+  return targets.map((t, i) => {
+    const sum = totals[i]!;
+    const answered = sum.ok + sum.non2xx;
+    return {
+      title: t.title,
+      rps: sum.ok / sum.duration,
+      ok: sum.ok,
+      non2xx: sum.non2xx,
+      errors: sum.errors,
+      timeouts: sum.timeouts,
+      durationSeconds: sum.duration,
+      p50Ms: sum.latencies.percentile(0.5),
+      p90Ms: sum.latencies.percentile(0.9),
+      p99Ms: sum.latencies.percentile(0.99),
+      maxMs: sum.latencies.percentile(1),
+      autocannonP50Ms: Math.max(...sum.acP50),
+      autocannonP99Ms: Math.max(...sum.acP99),
+      serverCpuUsPerRequest: (sum.serverSeconds * 1e6) / answered,
+      loadCpuUsPerRequest: sum.loadMicros / answered,
+      rounds,
+    };
+  });
+}
+
+/** One autocannon run; 2xx response times go into `latencies`. */
 async function run(
   options: LoadOptions,
   durationSeconds: number,
-): Promise<Omit<LoadResult, 'serverCpuUsPerRequest' | 'loadCpuUsPerRequest'>> {
+  latencies: Latencies,
+): Promise<autocannon.Result> {
   const all = options.requests.map((r) => ({ method: 'POST' as const, ...r }));
   if (all.length === 0) throw new Error('no requests to send');
   let next = 0;
-  const latencies = new Latencies();
-  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+  return new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
       {
         url: options.url,
@@ -93,22 +156,6 @@ async function run(
       if (statusCode >= 200 && statusCode < 300) latencies.add(responseTime);
     });
   });
-  const ok = result['2xx'];
-  return {
-    title: options.title,
-    rps: ok / result.duration,
-    ok,
-    non2xx: result.non2xx,
-    errors: result.errors,
-    timeouts: result.timeouts,
-    durationSeconds: result.duration,
-    p50Ms: latencies.percentile(0.5),
-    p90Ms: latencies.percentile(0.9),
-    p99Ms: latencies.percentile(0.99),
-    maxMs: latencies.percentile(1),
-    autocannonP50Ms: result.latency.p50,
-    autocannonP99Ms: result.latency.p99,
-  };
 }
 
 /** Response times in ms, kept in a growing Float64Array (bounded by the run: duration × rate). */

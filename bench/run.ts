@@ -26,8 +26,9 @@
  * itself again as a child with the CA trusted (as local/start.ts does for the broker); the broker and the
  * other servers inherit that.
  *
- * Options: --tenants N (default 10), --connections C (50), --duration S (10), --warmup S (2), --no-pin (see
- * `pinning`),
+ * Options: --tenants N (default 10), --connections C (50), --duration S (10), --warmup S (2), --rounds R (5:
+ * the targets take turns, R rounds of S/R seconds each, bench/load.ts measureInterleaved; 1 = one after
+ * another), --no-pin (see `pinning`),
  * --consent flow|store (default: flow up to 100 tenants, store above), --profile (the broker writes a V8
  * CPU profile of the run into bench/.profiles/), --direct (also measure src/'s token endpoint behind bare
  * node:http, bench/direct-host.ts, to tell the broker's own cost from the hosting adapter's).
@@ -49,7 +50,7 @@ import { seedSandbox } from '../simulators/sandbox.js';
 import { startChildServer, type ChildServer } from './child-server.js';
 import { startCountingProxy, type CountingProxy } from './counting-proxy.js';
 import { countEntraTokenRequests } from './entra-counter.js';
-import { measure, type LoadRequest, type LoadResult } from './load.js';
+import { measureInterleaved, type LoadOptions, type LoadRequest, type LoadResult } from './load.js';
 import {
   basic,
   EXCHANGE_SCOPE,
@@ -76,6 +77,8 @@ export interface BenchOptions {
   readonly direct: boolean;
   /** Pin the load generator and the server under test to separate CPUs (default on; `--no-pin`). */
   readonly pin: boolean;
+  /** The targets take turns in this many rounds of duration/rounds each (bench/load.ts measureInterleaved). */
+  readonly rounds: number;
 }
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
@@ -96,10 +99,16 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   const consent = value('consent');
   if (consent !== undefined && consent !== 'flow' && consent !== 'store')
     throw new Error('--consent must be "flow" or "store"');
+  const durationSeconds = int('duration', 10, 1);
+  const rounds = int('rounds', 5, 1);
+  if (rounds > durationSeconds)
+    throw new Error(
+      `--rounds (${rounds}) must not exceed --duration (${durationSeconds}): a round lasts ≥ 1 s`,
+    );
   return {
     tenants,
     connections: int('connections', 50, 1),
-    durationSeconds: int('duration', 10, 1),
+    durationSeconds,
     warmupSeconds: int('warmup', 2, 0),
     consent:
       consent === 'flow'
@@ -112,6 +121,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     profile: argv.includes('--profile'),
     direct: argv.includes('--direct'),
     pin: !argv.includes('--no-pin'),
+    rounds,
   };
 }
 
@@ -234,7 +244,7 @@ async function inner(options: BenchOptions, dir: string): Promise<void> {
   };
 
   log(
-    `Consent Broker benchmark: ${options.tenants} tenant(s), ${options.connections} connections, ${options.durationSeconds} s per target (+${options.warmupSeconds} s unrecorded warm-up), pipelining 1, loopback, ${process.env.BENCH_PINNING ?? 'not pinned'}`,
+    `Consent Broker benchmark: ${options.tenants} tenant(s), ${options.connections} connections, ${options.durationSeconds} s per target in ${options.rounds} interleaved round(s) (+${options.warmupSeconds} s unrecorded warm-up), pipelining 1, loopback, ${process.env.BENCH_PINNING ?? 'not pinned'}`,
   );
   try {
     // ---------------------------------------------------------------- the sandbox and the broker
@@ -338,13 +348,14 @@ async function inner(options: BenchOptions, dir: string): Promise<void> {
     const sample = await requestToken(brokerUrl, appliances[0]!.authorization);
     const bodyBytes = Buffer.byteLength(sample);
 
-    // ---------------------------------------------------------------- (a) baseline
+    // ---------------------------------------------------------------- the servers under test
     const common = {
       connections: options.connections,
       durationSeconds: options.durationSeconds,
       warmupSeconds: options.warmupSeconds,
     };
     const formHeaders = { 'content-type': 'application/x-www-form-urlencoded' };
+    // (a) the floor
     const baselineServer = await startChildServer({
       cpu: process.env.BENCH_SERVER_CPU,
       script: join(root, 'dist/bench/baseline-server.js'),
@@ -359,23 +370,23 @@ async function inner(options: BenchOptions, dir: string): Promise<void> {
     log(
       `[${elapsed()}] (a) baseline: bare node:http, fixed token JSON of ${Buffer.byteLength(baselineBody)} bytes (broker's answer: ${bodyBytes} bytes)`,
     );
-    const baseline = await measure({
-      ...common,
-      title: 'baseline',
-      url: baselineUrl,
-      serverCpuSeconds: () => baselineServer.cpuSeconds(),
-      requests: [
-        {
-          path: '/oauth2/token',
-          headers: { ...formHeaders, authorization: appliances[0]!.authorization },
-          body: TOKEN_FORM,
-        },
-      ],
-    });
-    await baselineServer.stop();
-    log(describeLoad(baseline));
+    const loads: LoadOptions[] = [
+      {
+        ...common,
+        title: 'baseline',
+        url: baselineUrl,
+        serverCpuSeconds: () => baselineServer.cpuSeconds(),
+        requests: [
+          {
+            path: '/oauth2/token',
+            headers: { ...formHeaders, authorization: appliances[0]!.authorization },
+            body: TOKEN_FORM,
+          },
+        ],
+      },
+    ];
 
-    // ---------------------------------------------------------------- (b) vend, warm path
+    // (b) the broker's warm path; Entra and Table Storage counted during its measured rounds only
     log(
       `[${elapsed()}] (b) vend: POST /oauth2/token, client_secret_basic, round-robin over ${appliances.length} appliance(s)`,
     );
@@ -384,10 +395,13 @@ async function inner(options: BenchOptions, dir: string): Promise<void> {
       headers: { ...formHeaders, authorization: a.authorization },
       body: TOKEN_FORM,
     }));
+    let entraTokenRequests = 0;
+    let storageOps = 0;
+    const storageByKind = new Map<string, number>();
     let entraAtStart = 0;
     let storageAtStart = 0;
     const storageKindsAtStart = new Map<string, number>();
-    const vend = await measure({
+    loads.push({
       ...common,
       title: 'vend',
       url: `http://127.0.0.1:${port}`,
@@ -398,35 +412,29 @@ async function inner(options: BenchOptions, dir: string): Promise<void> {
         storageAtStart = proxy!.count();
         for (const [k, v] of proxy!.breakdown()) storageKindsAtStart.set(k, v);
       },
+      afterMeasure: () => {
+        entraTokenRequests += entra.total() - entraAtStart;
+        storageOps += proxy!.count() - storageAtStart;
+        for (const [k, v] of proxy!.breakdown())
+          storageByKind.set(k, (storageByKind.get(k) ?? 0) + v - (storageKindsAtStart.get(k) ?? 0));
+      },
     });
-    const entraTokenRequests = entra.total() - entraAtStart;
-    const storageOps = proxy.count() - storageAtStart;
-    const storageKinds = [...proxy.breakdown()]
-      .map(([k, v]) => [k, v - (storageKindsAtStart.get(k) ?? 0)] as const)
-      .filter(([, v]) => v > 0)
-      .map(([k, v]) => `${k}: ${v}`);
-    const storageOpsPerVend = vend.ok > 0 ? storageOps / vend.ok : NaN;
-    log(describeLoad(vend));
-    log(
-      `          during the measured run: ${entraTokenRequests} Entra token request(s); ${storageOps} Table Storage operation(s)${storageKinds.length ? ` (${storageKinds.join(', ')})` : ''} = ${fmt(storageOpsPerVend, 5)} per vend`,
-    );
 
     // With many tenants, the same broker is also measured over its first 10 appliances only, in this run: the
     // p50 target compares spreading the load over all tenants with a 10-tenant load, without the drift between
     // separate runs on a shared machine.
-    let vendTen: LoadResult | undefined;
     if (appliances.length > 10) {
-      vendTen = await measure({
+      log(`[${elapsed()}] (b') vend-10: the same broker, round-robin over its first 10 appliances only`);
+      loads.push({
         ...common,
         title: 'vend-10',
         url: `http://127.0.0.1:${port}`,
         serverCpuSeconds: () => broker!.cpuSeconds(),
         requests: vendRequests.slice(0, 10),
       });
-      log(describeLoad(vendTen));
     }
 
-    // ---------------------------------------------------------------- (c) peer: oidc-provider
+    // (c) the peer: oidc-provider
     const peerId = 'bench-peer-client';
     const peerSecret = randomBytes(32).toString('base64url');
     const peerServer = await startChildServer({
@@ -451,18 +459,15 @@ async function inner(options: BenchOptions, dir: string): Promise<void> {
     log(
       `[${elapsed()}] (c) peer: oidc-provider, client_credentials + client_secret_basic, in-memory adapter; its answer: ${peerCheckBody.replace(/"access_token":"[^"]+"/, '"access_token":"…"')}`,
     );
-    const peer = await measure({
+    loads.push({
       ...common,
       title: 'peer',
       url: peerUrl,
       serverCpuSeconds: () => peerServer.cpuSeconds(),
       requests: [{ path: '/token', headers: peerHeaders, body: TOKEN_FORM }],
     });
-    await peerServer.stop();
-    log(describeLoad(peer));
 
-    // ---------------------------------------------------------------- diagnosis: no Functions adapter
-    let direct: LoadResult | undefined;
+    // diagnosis: the token endpoint without the Functions adapter
     if (options.direct) {
       const directPort = await freePort();
       const directServer = await startChildServer({
@@ -479,16 +484,33 @@ async function inner(options: BenchOptions, dir: string): Promise<void> {
       log(
         `[${elapsed()}] (diagnosis) vend-direct: src/'s handleTokenRequest behind bare node:http (bench/direct-host.ts), its own warmed cache`,
       );
-      direct = await measure({
+      loads.push({
         ...common,
         title: 'direct',
         url: directUrl,
         requests: vendRequests,
         serverCpuSeconds: () => directServer.cpuSeconds(),
       });
-      await directServer.stop();
-      log(describeLoad(direct));
     }
+
+    // ---------------------------------------------------------------- the measured runs, in turns
+    log(
+      `[${elapsed()}] measuring ${loads.map((t) => t.title).join(', ')}: ${options.warmupSeconds} s unrecorded warm-up each, then ${options.rounds} round(s) of ${fmt(options.durationSeconds / options.rounds, 1)} s each in turn`,
+    );
+    const results = await measureInterleaved(loads, options.rounds);
+    const byTitle = (title: string) => results.find((r) => r.title === title);
+    const baseline = byTitle('baseline')!;
+    const vend = byTitle('vend')!;
+    const vendTen = byTitle('vend-10');
+    const peer = byTitle('peer')!;
+    const direct = byTitle('direct');
+    await Promise.all([baselineServer.stop(), peerServer.stop()]);
+    for (const r of results) log(describeLoad(r));
+    const storageKinds = [...storageByKind].filter(([, v]) => v > 0).map(([k, v]) => `${k}: ${v}`);
+    const storageOpsPerVend = vend.ok > 0 ? storageOps / vend.ok : NaN;
+    log(
+      `          during the measured vend rounds: ${entraTokenRequests} Entra token request(s); ${storageOps} Table Storage operation(s)${storageKinds.length ? ` (${storageKinds.join(', ')})` : ''} = ${fmt(storageOpsPerVend, 5)} per vend`,
+    );
 
     // ---------------------------------------------------------------- memory, after the load runs
     // Read after the throughput runs, not before: a forced full GC changes how the collector treats the
