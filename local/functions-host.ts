@@ -14,7 +14,6 @@
 import { randomUUID } from 'node:crypto';
 import {
   createServer,
-  type IncomingHttpHeaders,
   type IncomingMessage,
   type Server,
   type ServerResponse,
@@ -219,6 +218,38 @@ export function routePath(target: string): string {
   }
 }
 
+interface RouteHit {
+  readonly f: HttpFunction;
+  readonly params: Readonly<Record<string, string>>;
+}
+
+/**
+ * Which function serves a method and request target. Requests repeat a few targets (every PBX posts to
+ * `/oauth2/token`), so the answers for targets that matched are kept — at most 1,000, emptied when full, so
+ * that made-up paths cost a match each and no memory — with their parameters frozen, as they are shared.
+ */
+class RouteTable {
+  private readonly known = new Map<string, RouteHit>();
+  constructor(private readonly functions: readonly HttpFunction[]) {}
+
+  match(method: string, target: string): RouteHit | undefined {
+    const key = `${method} ${target}`;
+    const known = this.known.get(key);
+    if (known !== undefined) return known;
+    const segments = pathSegments(routePath(target));
+    for (const f of this.functions) {
+      if (!f.methods.includes(method)) continue;
+      const params = f.matchSegments(segments);
+      if (!params) continue;
+      const hit = { f, params: Object.freeze(params) };
+      if (this.known.size >= 1000) this.known.clear();
+      this.known.set(key, hit);
+      return hit;
+    }
+    return undefined;
+  }
+}
+
 /** The request body, read without an async iterator; 'too large' past the host's limit. */
 function readBody(req: IncomingMessage): Promise<Buffer | undefined | 'too large'> {
   return new Promise((resolve, reject) => {
@@ -253,20 +284,12 @@ export async function startFunctionsHost(options: HostOptions): Promise<RunningH
   }
 
   const contextFor = (functionName: string) => new LocalInvocationContext(functionName, log);
+  const routes = new RouteTable(options.registry.http);
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const target = req.url ?? '/';
     const method = (req.method ?? 'GET').toUpperCase();
-    const segments = pathSegments(routePath(target));
-    let hit: { f: HttpFunction; params: Record<string, string> } | undefined;
-    for (const f of options.registry.http) {
-      if (!f.methods.includes(method)) continue;
-      const params = f.matchSegments(segments);
-      if (params) {
-        hit = { f, params };
-        break;
-      }
-    }
+    const hit = routes.match(method, target);
     if (!hit) {
       // The Functions host answers 404 with an empty body both for an unknown route and for a method the
       // route was not registered with.
@@ -283,7 +306,7 @@ export async function startFunctionsHost(options: HostOptions): Promise<RunningH
       method,
       `http://${req.headers.host ?? 'localhost'}${target}`,
       // As the platform's front end does: the caller's address appended to X-Forwarded-For.
-      new LocalHeaders(req.headers, req.socket.remoteAddress ?? 'unknown'),
+      new LocalHeaders(req.rawHeaders, req.socket.remoteAddress ?? 'unknown'),
       hit.params,
       bytes,
     );
@@ -527,17 +550,56 @@ function keyedValues(): InvocationContext['extraInputs'] & InvocationContext['ex
 }
 
 /**
- * The headers of a request as a web `Headers`, read straight from Node's parsed headers: `get` and `has` (all
- * the broker's handlers use) look up the lower-cased name; any other member builds a real `Headers` once and
- * answers from it. Node has already joined repeated headers with ", " (and kept the first of those it does
- * not join, such as Authorization), as the current host did when it built a `Headers` per request.
- * X-Forwarded-For gets the caller's address appended, as the platform's front end does.
+ * Lines that Node's `IncomingMessage.headers` keeps only the first of when repeated; others are joined with
+ * ", " (Cookie with "; "), Set-Cookie kept apart (nodejs/node:lib/_http_incoming.js `matchKnownFields`).
+ */
+const FIRST_LINE_ONLY = new Set([
+  'content-type',
+  'content-length',
+  'user-agent',
+  'referer',
+  'host',
+  'authorization',
+  'proxy-authorization',
+  'if-modified-since',
+  'if-unmodified-since',
+  'from',
+  'location',
+  'max-forwards',
+  'retry-after',
+  'etag',
+  'last-modified',
+  'server',
+  'age',
+  'expires',
+]);
+
+/** One header's value from Node's raw header lines, exactly as `IncomingMessage.headers` gives it; null if absent. */
+export function rawHeaderValue(rawHeaders: readonly string[], key: string): string | null {
+  let value: string | null = null;
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    if (name.length !== key.length || name.toLowerCase() !== key) continue;
+    if (value === null) value = rawHeaders[i + 1]!;
+    else if (FIRST_LINE_ONLY.has(key)) break;
+    else value += (key === 'cookie' ? '; ' : ', ') + rawHeaders[i + 1]!;
+  }
+  return value;
+}
+
+/**
+ * The headers of a request as a web `Headers`, read straight from Node's raw header lines (`rawHeaders`):
+ * `get` and `has` (all the broker's handlers use) look up the lower-cased name without Node building its
+ * `headers` object; any other member builds a real `Headers` once and answers from it. Repeated headers are
+ * combined as Node's `headers` combines them (joined with ", ", or the first kept for those it does not join,
+ * such as Authorization), as the current host did when it built a `Headers` per request. X-Forwarded-For gets
+ * the caller's address appended, as the platform's front end does.
  */
 export class LocalHeaders implements Headers {
   #real: Headers | undefined;
 
   constructor(
-    private readonly raw: IncomingHttpHeaders,
+    private readonly raw: readonly string[],
     private readonly remoteAddress: string,
   ) {}
 
@@ -545,9 +607,7 @@ export class LocalHeaders implements Headers {
     if (this.#real) return this.#real.get(name);
     const key = name.toLowerCase();
     if (key === 'x-forwarded-for') return this.forwardedFor();
-    const value = this.raw[key];
-    if (value === undefined) return null;
-    return Array.isArray(value) ? value.join(', ') : value;
+    return rawHeaderValue(this.raw, key);
   }
 
   has(name: string): boolean {
@@ -591,18 +651,21 @@ export class LocalHeaders implements Headers {
   }
 
   private forwardedFor(): string {
-    const sent = this.raw['x-forwarded-for'];
-    const prior = Array.isArray(sent) ? sent.join(', ') : sent;
+    const prior = rawHeaderValue(this.raw, 'x-forwarded-for');
     return prior ? `${prior}, ${this.remoteAddress}` : this.remoteAddress;
   }
 
   private real(): Headers {
     if (!this.#real) {
       const headers = new Headers();
-      for (const [k, v] of Object.entries(this.raw)) {
-        if (v === undefined || k === 'x-forwarded-for') continue;
-        if (Array.isArray(v)) for (const one of v) headers.append(k, one);
-        else headers.append(k, v);
+      const names = new Set<string>();
+      for (let i = 0; i < this.raw.length; i += 2) names.add(this.raw[i]!.toLowerCase());
+      for (const name of names) {
+        if (name === 'x-forwarded-for') continue;
+        if (name === 'set-cookie') {
+          for (let i = 0; i + 1 < this.raw.length; i += 2)
+            if (this.raw[i]!.toLowerCase() === name) headers.append(name, this.raw[i + 1]!);
+        } else headers.append(name, rawHeaderValue(this.raw, name)!);
       }
       headers.set('x-forwarded-for', this.forwardedFor());
       this.#real = headers;

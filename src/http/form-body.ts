@@ -16,6 +16,10 @@ export async function readForm(
   return parseForm(await request.text(), request.headers.get('content-type'), options);
 }
 
+export function isFormContentType(contentType: string | null): boolean {
+  return /^application\/x-www-form-urlencoded\s*(;|$)/i.test(contentType ?? '');
+}
+
 /** `readForm` on a body already read, with the request's Content-Type. */
 export function parseForm(
   text: string,
@@ -26,7 +30,7 @@ export function parseForm(
   if (text.length > MAX_BODY_BYTES / 3 && Buffer.byteLength(text) > MAX_BODY_BYTES)
     throw new InvalidRequest(`The request body must be at most ${MAX_BODY_BYTES} bytes.`);
   if (options.allowEmpty && text.trim() === '') return new Map();
-  if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(contentType ?? '')) {
+  if (!isFormContentType(contentType)) {
     throw new InvalidRequest('The request body must be application/x-www-form-urlencoded (RFC 6749 §4.4.2).');
   }
   const form = new Map<string, string>();
