@@ -431,6 +431,29 @@ describe('bounded memory (issue 5 item 4: "Memory is bounded")', () => {
     for (const t of ['aaaaaaaa', 'cccccccc', 'dddddddd']) expect(cache.peek(t, EXO)).toBeDefined();
   });
 
+  it('moves an entry in the LRU order at most once per 10 s (hits in between leave the order as it is)', async () => {
+    cache.close();
+    cache = createTokenCache({ entra, maxEntries: 3 });
+    const [a, b, c, d, e] = ['a', 'b', 'c', 'd', 'e'].map((ch) => ch.repeat(8)) as [
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
+    for (const t of [a, b, c]) await warmUp(t);
+    for (const t of [a, b, c]) expect(cache.peek(t, EXO)).toBeDefined(); // oldest to newest: a, b, c
+    vi.advanceTimersByTime(1_000);
+    expect(cache.peek(a, EXO)).toBeDefined(); // a moved 1 s ago: stays the oldest
+    await warmUp(d);
+    expect(cache.peek(a, EXO)).toBeUndefined();
+    vi.advanceTimersByTime(10_000);
+    expect(cache.peek(b, EXO)).toBeDefined(); // 11 s since b moved: now the newest (c, d, b)
+    await warmUp(e);
+    expect(cache.peek(c, EXO)).toBeUndefined();
+    for (const t of [b, d, e]) expect(cache.peek(t, EXO)).toBeDefined();
+  });
+
   it('eviction detaches what is in flight: its answer still reaches its callers but is not stored', async () => {
     cache.close();
     cache = createTokenCache({ entra, maxEntries: 1 });
