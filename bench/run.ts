@@ -398,6 +398,8 @@ async function inner(options: BenchOptions, dir: string): Promise<void> {
     let entraTokenRequests = 0;
     let storageOps = 0;
     const storageByKind = new Map<string, number>();
+    const entraByKind = new Map<string, number>();
+    let entraKindsAtStart: ReadonlyMap<string, number> = new Map();
     let entraAtStart = 0;
     let storageAtStart = 0;
     const storageKindsAtStart = new Map<string, number>();
@@ -409,11 +411,14 @@ async function inner(options: BenchOptions, dir: string): Promise<void> {
       requests: vendRequests,
       beforeMeasure: () => {
         entraAtStart = entra.total();
+        entraKindsAtStart = entra.byTenantAndScope();
         storageAtStart = proxy!.count();
         for (const [k, v] of proxy!.breakdown()) storageKindsAtStart.set(k, v);
       },
       afterMeasure: () => {
         entraTokenRequests += entra.total() - entraAtStart;
+        for (const [k, v] of entra.byTenantAndScope())
+          entraByKind.set(k, (entraByKind.get(k) ?? 0) + v - (entraKindsAtStart.get(k) ?? 0));
         storageOps += proxy!.count() - storageAtStart;
         for (const [k, v] of proxy!.breakdown())
           storageByKind.set(k, (storageByKind.get(k) ?? 0) + v - (storageKindsAtStart.get(k) ?? 0));
@@ -508,9 +513,28 @@ async function inner(options: BenchOptions, dir: string): Promise<void> {
     for (const r of results) log(describeLoad(r));
     const storageKinds = [...storageByKind].filter(([, v]) => v > 0).map(([k, v]) => `${k}: ${v}`);
     const storageOpsPerVend = vend.ok > 0 ? storageOps / vend.ok : NaN;
+    const vendTenants = new Set(appliances.map((a) => a.tenantId.toLowerCase()));
+    const entraKinds = [...entraByKind]
+      .filter(([, v]) => v > 0)
+      .map(([k, v]) => {
+        const [tenant, scope] = k.split(' ');
+        return `${vendTenants.has(tenant!) ? 'vended' : tenant === cold.tenantId.toLowerCase() ? 'cold' : 'other'} tenant ${tenant}, ${scope}: ${v}`;
+      });
     log(
-      `          during the measured vend rounds: ${entraTokenRequests} Entra token request(s); ${storageOps} Table Storage operation(s)${storageKinds.length ? ` (${storageKinds.join(', ')})` : ''} = ${fmt(storageOpsPerVend, 5)} per vend`,
+      `          during the measured vend rounds: ${entraTokenRequests} Entra token request(s)${entraKinds.length ? ` (${entraKinds.join('; ')})` : ''}; ${storageOps} Table Storage operation(s)${storageKinds.length ? ` (${storageKinds.join(', ')})` : ''} = ${fmt(storageOpsPerVend, 5)} per vend`,
     );
+
+    if (entraTokenRequests > 0) {
+      // Background work (consent re-checks, re-verification of pending consents) can fall in a vend round.
+      const background = broker
+        .tail()
+        .split('\n')
+        .filter((l) => /re-?check|re-?verif|consent|timer/i.test(l));
+      if (background.length)
+        log(
+          `          the broker's recent background work:\n            ${background.join('\n            ')}`,
+        );
+    }
 
     // ---------------------------------------------------------------- memory, after the load runs
     // Read after the throughput runs, not before: a forced full GC changes how the collector treats the
