@@ -38,8 +38,20 @@ export interface ApplianceDirectory {
    */
   peekAppliance(clientId: string): Appliance | undefined | typeof NOT_CACHED;
   peekTenant(tenantId: string): TenantRecord | undefined | typeof NOT_CACHED;
+  /**
+   * The entry kept now for an id, held so that the warm path can check it again without a lookup (over
+   * 10,000 appliances each lookup is a few cache misses): its `peek` answers as `peekAppliance` /
+   * `peekTenant` would while the entry is kept, and NOT_CACHED once it was replaced, dropped or evicted.
+   * Undefined if nothing is kept for the id.
+   */
+  holdAppliance(clientId: string): DirectoryHold<Appliance> | undefined;
+  holdTenant(tenantId: string): DirectoryHold<TenantRecord> | undefined;
   /** Forget a cached entry now (this instance), e.g. after a change made here. */
   invalidate(kind: 'appliance' | 'tenant', id: string): void;
+}
+
+export interface DirectoryHold<T> {
+  peek(): T | undefined | typeof NOT_CACHED;
 }
 
 export function createApplianceDirectory(
@@ -102,17 +114,39 @@ export function createApplianceDirectory(
       startPolling();
       return tenants.peek(id);
     },
+    holdAppliance: (id) => {
+      startPolling();
+      return appliances.hold(id);
+    },
+    holdTenant: (id) => {
+      startPolling();
+      return tenants.hold(id);
+    },
     invalidate: (kind, id) => (kind === 'appliance' ? appliances : tenants).delete(id),
     pollJournal,
   };
 }
 
 interface Entry<T> {
+  readonly id: string;
   value: T | undefined;
   at: number;
   /** When `touch` last moved it to the most recently used end. */
   touchedAt?: number;
   refreshing?: Promise<T | undefined>;
+  /** Set when it stops being the entry kept for its id (replaced, deleted or evicted): holds then miss. */
+  dropped?: boolean;
+}
+
+class Hold<T> implements DirectoryHold<T> {
+  constructor(
+    private readonly cache: RevalidatingCache<T>,
+    private readonly entry: Entry<T>,
+  ) {}
+
+  peek(): T | undefined | typeof NOT_CACHED {
+    return this.entry.dropped ? NOT_CACHED : this.cache.use(this.entry);
+  }
 }
 
 class RevalidatingCache<T> {
@@ -128,20 +162,30 @@ class RevalidatingCache<T> {
   /** The entry's value if it can be used without a read first (as `get` would answer at once), else NOT_CACHED. */
   peek(id: string): T | undefined | typeof NOT_CACHED {
     const entry = this.entries.get(id);
-    if (entry === undefined || entry.at === -Infinity) return NOT_CACHED;
+    return entry === undefined ? NOT_CACHED : this.use(entry);
+  }
+
+  hold(id: string): DirectoryHold<T> | undefined {
+    const entry = this.entries.get(id);
+    return entry === undefined ? undefined : new Hold(this, entry);
+  }
+
+  /** `peek` for an entry kept now. */
+  use(entry: Entry<T>): T | undefined | typeof NOT_CACHED {
+    if (entry.at === -Infinity) return NOT_CACHED;
     if (this.trusted()) {
-      this.touch(id, entry);
+      this.touch(entry);
       return entry.value;
     }
     const age = this.now() - entry.at;
     if (age < FRESH_MS) {
-      this.touch(id, entry);
+      this.touch(entry);
       return entry.value;
     }
     if (age < MAX_AGE_MS) {
-      this.touch(id, entry);
+      this.touch(entry);
       // Refresh behind the request; a failed refresh leaves the entry to age into a blocking read.
-      this.refresh(id, entry).catch(() => undefined);
+      this.refresh(entry).catch(() => undefined);
       return entry.value;
     }
     return NOT_CACHED;
@@ -153,26 +197,32 @@ class RevalidatingCache<T> {
     // Concurrent misses share the one read through a placeholder entry that is always too old to use.
     let blocking = this.entries.get(id);
     if (!blocking) {
-      blocking = { value: undefined, at: -Infinity };
-      this.set(id, blocking);
+      blocking = { id, value: undefined, at: -Infinity };
+      this.set(blocking);
     }
-    return this.refresh(id, blocking);
+    return this.refresh(blocking);
   }
 
   delete(id: string): void {
-    this.entries.delete(id);
+    const entry = this.entries.get(id);
+    if (entry) this.drop(entry);
   }
 
   /** Drops the entry unless it was loaded after `time` (then it already reflects that change). */
   deleteIfLoadedBefore(id: string, time: number): void {
     const entry = this.entries.get(id);
-    if (entry && entry.at <= time) this.entries.delete(id);
+    if (entry && entry.at <= time) this.drop(entry);
   }
 
-  private refresh(id: string, entry: Entry<T>): Promise<T | undefined> {
-    entry.refreshing ??= this.load(id).then(
+  private drop(entry: Entry<T>): void {
+    entry.dropped = true;
+    this.entries.delete(entry.id);
+  }
+
+  private refresh(entry: Entry<T>): Promise<T | undefined> {
+    entry.refreshing ??= this.load(entry.id).then(
       (value) => {
-        this.set(id, { value, at: this.now() });
+        this.set({ id: entry.id, value, at: this.now() });
         return value;
       },
       (err: unknown) => {
@@ -183,20 +233,22 @@ class RevalidatingCache<T> {
     return entry.refreshing;
   }
 
-  private touch(id: string, entry: Entry<T>): void {
+  private touch(entry: Entry<T>): void {
     // Map keeps insertion order: re-inserting makes this the most recently used. At most once per
     // TOUCH_GRANULARITY_MS per entry: the order of eviction stays right to within that time, and the warm
     // path mostly skips the re-insert (a delete and a set, cache misses over many appliances).
     const t = this.now();
     if (entry.touchedAt !== undefined && t - entry.touchedAt < TOUCH_GRANULARITY_MS) return;
     entry.touchedAt = t;
-    this.entries.delete(id);
-    this.entries.set(id, entry);
+    this.entries.delete(entry.id);
+    this.entries.set(entry.id, entry);
   }
 
-  private set(id: string, entry: Entry<T>): void {
-    this.entries.delete(id);
-    this.entries.set(id, entry);
-    while (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value!);
+  /** Keeps `entry` for its id, dropping the one kept before (if another) and the least recently used past the bound. */
+  private set(entry: Entry<T>): void {
+    const before = this.entries.get(entry.id);
+    if (before !== undefined && before !== entry) this.drop(before);
+    this.entries.set(entry.id, entry);
+    while (this.entries.size > this.max) this.drop(this.entries.values().next().value!);
   }
 }

@@ -13,7 +13,7 @@ import { ASSERTION_ALGORITHMS, matchClientSecret } from '../appliances/registry.
 import type { BrokerKeys } from '../keys/broker-keys.js';
 import { InvalidClient, InvalidRequest } from './errors.js';
 import type { JtiStore } from './jti-store.js';
-import type { VerifiedCredentials } from './verified-credentials.js';
+import type { VerifiedCredential, VerifiedCredentials } from './verified-credentials.js';
 import { GUID } from '../ids.js';
 
 export const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -35,6 +35,8 @@ export interface ClientAuthDeps {
 export interface AuthenticatedClient {
   readonly appliance: Appliance;
   readonly method: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+  /** The remembered credentials that vouched for it (warm path only). */
+  readonly remembered?: VerifiedCredential;
 }
 
 export async function authenticateClient(
@@ -60,7 +62,12 @@ export async function authenticateClient(
     if (claimed !== undefined && claimed !== clientId)
       throw new InvalidRequest('client_id does not match the authenticated client.');
     const { appliance, validUntil } = await bySecret(deps, clientId, secret, true);
-    deps.verified?.remember(authorization, { clientIdAsSent: clientId, appliance, validUntil });
+    deps.verified?.remember(authorization, {
+      clientIdAsSent: clientId,
+      appliance,
+      validUntil,
+      held: deps.directory.holdAppliance(appliance.clientId),
+    });
     return { appliance, method: 'client_secret_basic' };
   }
   if (post) {
@@ -126,13 +133,14 @@ export function rememberedClient(
     return undefined;
   const claimed = form.get('client_id');
   if (claimed !== undefined && claimed !== known.clientIdAsSent) return undefined;
-  const current = deps.directory.peekAppliance(known.appliance.clientId);
+  const current =
+    known.held !== undefined ? known.held.peek() : deps.directory.peekAppliance(known.appliance.clientId);
   if (current === NOT_CACHED) return undefined;
   if (current !== known.appliance || nowMs >= known.validUntil) {
     deps.verified.forget(authorization);
     return undefined;
   }
-  return { appliance: current, method: 'client_secret_basic' };
+  return { appliance: current, method: 'client_secret_basic', remembered: known };
 }
 
 async function byAssertion(deps: ClientAuthDeps, form: ReadonlyMap<string, string>): Promise<Appliance> {

@@ -88,14 +88,23 @@ export function vendFromMemory(deps: VendDeps, req: TokenRequest): Vended | unde
   const nowMs = deps.now().getTime();
   const remembered = rememberedClient(deps, req.authorization, req.form, nowMs);
   if (remembered === undefined) return undefined;
-  const { appliance } = remembered;
+  const { appliance, remembered: verified } = remembered;
   if ((deps.throttle?.blockedFor(appliance.clientId, req.sourceAddress) ?? 0) > 0) return undefined;
   let scope: string;
   let tenantId: string;
   try {
     ({ scope, tenantId } = checkGrant(deps, req, appliance));
-    const tenant = deps.directory.peekTenant(tenantId);
-    if (tenant === NOT_CACHED) return undefined;
+    // The tenant's directory entry is held with the credentials after first use: no lookup per request.
+    let tenant = verified?.tenant?.peek();
+    if (tenant === undefined && verified?.tenant === undefined) {
+      tenant = deps.directory.peekTenant(tenantId);
+      if (verified !== undefined && tenant !== NOT_CACHED)
+        verified.tenant = deps.directory.holdTenant(tenantId);
+    }
+    if (tenant === NOT_CACHED) {
+      if (verified !== undefined) verified.tenant = undefined;
+      return undefined;
+    }
     checkTenant(req, tenantId, tenant, scope);
   } catch {
     return undefined;

@@ -10,7 +10,9 @@
  * matched secret must still be within its validity (a rotated-out secret's grace period ends on time).
  * @module
  */
+import type { DirectoryHold } from '../appliances/appliance-directory.js';
 import type { Appliance } from '../appliances/appliance-store.js';
+import type { TenantRecord } from '../tenants/tenant-store.js';
 
 export interface VerifiedCredential {
   /** The client id as sent in the credentials (before case folding), for the `client_id` consistency rule. */
@@ -19,6 +21,10 @@ export interface VerifiedCredential {
   readonly appliance: Appliance;
   /** When the matched secret stops being valid (ms since the epoch; Infinity for the current secret). */
   readonly validUntil: number;
+  /** The directory's entry of that appliance, held to check it again without a lookup. */
+  readonly held?: DirectoryHold<Appliance> | undefined;
+  /** The directory's entry of its tenant, held by the warm path once it used it (src/vending/issue.ts). */
+  tenant?: DirectoryHold<TenantRecord> | undefined;
 }
 
 export interface VerifiedCredentials {

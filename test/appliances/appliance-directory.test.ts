@@ -4,7 +4,7 @@
  * @module
  */
 import { describe, expect, it } from 'vitest';
-import { createApplianceDirectory } from '../../src/appliances/appliance-directory.js';
+import { createApplianceDirectory, NOT_CACHED } from '../../src/appliances/appliance-directory.js';
 import type { Appliance, ApplianceStore } from '../../src/appliances/appliance-store.js';
 import type { TenantStore } from '../../src/tenants/tenant-store.js';
 import { applianceRecord } from '../helpers/appliances.js';
@@ -136,5 +136,60 @@ describe('appliance directory journal paging', () => {
     await dir.pollJournal();
     expect((await dir.appliance('c1'))?.status).toBe('active');
     expect(s.reads()).toBe(1);
+  });
+});
+
+describe('appliance directory holds (the warm path checks a held entry without a lookup)', () => {
+  it('answer as peek does while the entry is kept, and NOT_CACHED once it is replaced, dropped or evicted', async () => {
+    let t = 0;
+    const s = stores();
+    s.rows.set('c1', appliance('active'));
+    s.rows.set('c2', appliance('active'));
+    const dir = createApplianceDirectory(s, { now: () => t, maxEntries: 2 });
+    expect(dir.holdAppliance('c1')).toBeUndefined(); // nothing kept yet
+    const first = await dir.appliance('c1');
+    const hold = dir.holdAppliance('c1')!;
+    expect(hold.peek()).toBe(first);
+    expect(hold.peek()).toBe(dir.peekAppliance('c1'));
+
+    // Refreshed behind a request (30–60 s old): the new record is another entry; the old hold misses.
+    s.rows.set('c1', appliance('revoked'));
+    t = 45_000;
+    expect(hold.peek()).toBe(first); // stale: still served, refresh started
+    await new Promise((r) => setImmediate(r));
+    expect(hold.peek()).toBe(NOT_CACHED);
+    const second = dir.holdAppliance('c1')!;
+    expect((second.peek() as Appliance).status).toBe('revoked');
+
+    // Dropped here (a change made on this instance).
+    dir.invalidate('appliance', 'c1');
+    expect(second.peek()).toBe(NOT_CACHED);
+
+    // Evicted: two entries at most, least recently used out first.
+    await dir.appliance('c1');
+    const third = dir.holdAppliance('c1')!;
+    await dir.appliance('c2');
+    await dir.appliance('c3'); // unknown ids are remembered too: c1 is evicted
+    expect(third.peek()).toBe(NOT_CACHED);
+    expect(dir.peekAppliance('c1')).toBe(NOT_CACHED);
+  });
+
+  it('miss once the change journal names the entry', async () => {
+    const t = 100_000;
+    const s = stores();
+    s.rows.set('c1', appliance('active'));
+    const changes: { kind: 'appliance'; id: string; at: string }[] = [];
+    const journal = {
+      record: async () => undefined,
+      read: async (since: string) => changes.filter((c) => c.at >= since),
+    };
+    const dir = createApplianceDirectory(s, { now: () => t, journal, pollMs: 3_600_000 });
+    await dir.appliance('c1');
+    await dir.pollJournal();
+    const hold = dir.holdAppliance('c1')!;
+    expect((hold.peek() as Appliance).status).toBe('active');
+    changes.push({ kind: 'appliance', id: 'c1', at: new Date(t).toISOString() });
+    await dir.pollJournal();
+    expect(hold.peek()).toBe(NOT_CACHED);
   });
 });

@@ -55,6 +55,9 @@ export function vendSetup(profiles: Profiles) {
       tenant: (id) => Promise.resolve(id === TENANT ? state.tenant : undefined),
       peekAppliance: (id) => (id === appliance.clientId ? state.appliance : undefined),
       peekTenant: (id) => (!state.tenantCached ? NOT_CACHED : id === TENANT ? state.tenant : undefined),
+      // Holds that always see the current state (the real directory's holds: test/appliances/).
+      holdAppliance: (id) => ({ peek: () => deps.directory.peekAppliance(id) }),
+      holdTenant: (id) => ({ peek: () => deps.directory.peekTenant(id) }),
       invalidate: () => undefined,
     },
     keys: {

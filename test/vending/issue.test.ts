@@ -7,7 +7,10 @@
  * @module
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createApplianceDirectory } from '../../src/appliances/appliance-directory.js';
+import type { ApplianceStore } from '../../src/appliances/appliance-store.js';
 import { loadProfiles, type Profiles } from '../../src/profiles/profiles.js';
+import type { TenantStore } from '../../src/tenants/tenant-store.js';
 import {
   InvalidGrant,
   InvalidRequest,
@@ -114,4 +117,32 @@ describe('the warm path (vendFromMemory)', () => {
       expect(s.state.usage).toHaveLength(1);
     });
   }
+});
+
+describe('the warm path over the real directory', () => {
+  it('holds the tenant after first use, and sees a change to it at once (invalidated here)', async () => {
+    const s = vendSetup(profiles);
+    const rows = { appliance: s.state.appliance!, tenant: s.state.tenant! };
+    const directory = createApplianceDirectory({
+      appliances: { get: async () => rows.appliance } as unknown as ApplianceStore,
+      tenants: { get: async () => rows.tenant } as unknown as TenantStore,
+    });
+    const deps = { ...s.deps, directory };
+    await issueToken(deps, s.request());
+    expect(vendFromMemory(deps, s.request())?.scope).toBe(EXCHANGE); // holds the tenant now
+    expect(vendFromMemory(deps, s.request())?.scope).toBe(EXCHANGE); // through the hold
+
+    rows.tenant = { ...rows.tenant, status: 'revoked' };
+    directory.invalidate('tenant', rows.tenant.tenantId);
+    expect(vendFromMemory(deps, s.request())).toBeUndefined();
+    await expect(issueToken(deps, s.request())).rejects.toBeInstanceOf(InvalidGrant);
+    expect(vendFromMemory(deps, s.request())).toBeUndefined(); // held again, and revoked
+
+    rows.tenant = { ...rows.tenant, status: 'active' };
+    directory.invalidate('tenant', rows.tenant.tenantId);
+    expect(vendFromMemory(deps, s.request())).toBeUndefined(); // its entry is gone: the full way reads it
+    expect((await issueToken(deps, s.request())).scope).toBe(EXCHANGE);
+    expect(vendFromMemory(deps, s.request())?.scope).toBe(EXCHANGE);
+    expect(s.state.hashes).toBe(1); // the appliance never changed: its credentials stayed verified
+  });
 });

@@ -55,6 +55,8 @@ function setup(initial: Appliance) {
       tenant: () => Promise.resolve(undefined),
       peekAppliance: (id) => (!cached ? NOT_CACHED : id === CLIENT ? record : undefined),
       peekTenant: () => undefined,
+      holdAppliance: (id) => ({ peek: () => deps.directory.peekAppliance(id) }),
+      holdTenant: () => undefined,
       invalidate: () => undefined,
     },
     keys: {
