@@ -97,31 +97,20 @@ export function createApplianceDirectory(
     timer.unref();
     void pollJournal().catch(() => undefined);
   };
+  /** Every read of the directory starts the journal polling (once). */
+  const polled =
+    <R>(read: (id: string) => R) =>
+    (id: string): R => {
+      startPolling();
+      return read(id);
+    };
   return {
-    appliance: (id) => {
-      startPolling();
-      return appliances.get(id);
-    },
-    tenant: (id) => {
-      startPolling();
-      return tenants.get(id);
-    },
-    peekAppliance: (id) => {
-      startPolling();
-      return appliances.peek(id);
-    },
-    peekTenant: (id) => {
-      startPolling();
-      return tenants.peek(id);
-    },
-    holdAppliance: (id) => {
-      startPolling();
-      return appliances.hold(id);
-    },
-    holdTenant: (id) => {
-      startPolling();
-      return tenants.hold(id);
-    },
+    appliance: polled((id) => appliances.get(id)),
+    tenant: polled((id) => tenants.get(id)),
+    peekAppliance: polled((id) => appliances.peek(id)),
+    peekTenant: polled((id) => tenants.peek(id)),
+    holdAppliance: polled((id) => appliances.hold(id)),
+    holdTenant: polled((id) => tenants.hold(id)),
     invalidate: (kind, id) => (kind === 'appliance' ? appliances : tenants).delete(id),
     pollJournal,
   };
