@@ -12,7 +12,13 @@
  * @module
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import Module, { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import type { InvocationContext } from '@azure/functions';
@@ -301,7 +307,7 @@ export async function startFunctionsHost(options: HostOptions): Promise<RunningH
       method,
       `http://${req.headers.host ?? 'localhost'}${target}`,
       // As the platform's front end does: the caller's address appended to X-Forwarded-For.
-      new LocalHeaders(req.rawHeaders, req.socket.remoteAddress ?? 'unknown'),
+      new LocalHeaders(req.headers, req.socket.remoteAddress ?? 'unknown'),
       hit.params,
       bytes,
     );
@@ -545,56 +551,17 @@ function keyedValues(): InvocationContext['extraInputs'] & InvocationContext['ex
 }
 
 /**
- * Lines that Node's `IncomingMessage.headers` keeps only the first of when repeated; others are joined with
- * ", " (Cookie with "; "), Set-Cookie kept apart (nodejs/node:lib/_http_incoming.js `matchKnownFields`).
- */
-const FIRST_LINE_ONLY = new Set([
-  'content-type',
-  'content-length',
-  'user-agent',
-  'referer',
-  'host',
-  'authorization',
-  'proxy-authorization',
-  'if-modified-since',
-  'if-unmodified-since',
-  'from',
-  'location',
-  'max-forwards',
-  'retry-after',
-  'etag',
-  'last-modified',
-  'server',
-  'age',
-  'expires',
-]);
-
-/** One header's value from Node's raw header lines, exactly as `IncomingMessage.headers` gives it; null if absent. */
-export function rawHeaderValue(rawHeaders: readonly string[], key: string): string | null {
-  let value: string | null = null;
-  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i]!;
-    if (name.length !== key.length || name.toLowerCase() !== key) continue;
-    if (value === null) value = rawHeaders[i + 1]!;
-    else if (FIRST_LINE_ONLY.has(key)) break;
-    else value += (key === 'cookie' ? '; ' : ', ') + rawHeaders[i + 1]!;
-  }
-  return value;
-}
-
-/**
- * The headers of a request as a web `Headers`, read straight from Node's raw header lines (`rawHeaders`):
- * `get` and `has` (all the broker's handlers use) look up the lower-cased name without Node building its
- * `headers` object; any other member builds a real `Headers` once and answers from it. Repeated headers are
- * combined as Node's `headers` combines them (joined with ", ", or the first kept for those it does not join,
- * such as Authorization), as the current host did when it built a `Headers` per request. X-Forwarded-For gets
- * the caller's address appended, as the platform's front end does.
+ * The headers of a request as a web `Headers`, read straight from Node's parsed headers: `get` and `has` (all
+ * the broker's handlers use) look up the lower-cased name; any other member builds a real `Headers` once and
+ * answers from it. Node has already joined repeated headers with ", " (and kept the first of those it does
+ * not join, such as Authorization), as the current host did when it built a `Headers` per request.
+ * X-Forwarded-For gets the caller's address appended, as the platform's front end does.
  */
 export class LocalHeaders implements Headers {
   #real: Headers | undefined;
 
   constructor(
-    private readonly raw: readonly string[],
+    private readonly raw: IncomingHttpHeaders,
     private readonly remoteAddress: string,
   ) {}
 
@@ -602,7 +569,9 @@ export class LocalHeaders implements Headers {
     if (this.#real) return this.#real.get(name);
     const key = name.toLowerCase();
     if (key === 'x-forwarded-for') return this.forwardedFor();
-    return rawHeaderValue(this.raw, key);
+    const value = this.raw[key];
+    if (value === undefined) return null;
+    return Array.isArray(value) ? value.join(', ') : value;
   }
 
   has(name: string): boolean {
@@ -646,21 +615,18 @@ export class LocalHeaders implements Headers {
   }
 
   private forwardedFor(): string {
-    const prior = rawHeaderValue(this.raw, 'x-forwarded-for');
+    const sent = this.raw['x-forwarded-for'];
+    const prior = Array.isArray(sent) ? sent.join(', ') : sent;
     return prior ? `${prior}, ${this.remoteAddress}` : this.remoteAddress;
   }
 
   private real(): Headers {
     if (!this.#real) {
       const headers = new Headers();
-      const names = new Set<string>();
-      for (let i = 0; i < this.raw.length; i += 2) names.add(this.raw[i]!.toLowerCase());
-      for (const name of names) {
-        if (name === 'x-forwarded-for') continue;
-        if (name === 'set-cookie') {
-          for (let i = 0; i + 1 < this.raw.length; i += 2)
-            if (this.raw[i]!.toLowerCase() === name) headers.append(name, this.raw[i + 1]!);
-        } else headers.append(name, rawHeaderValue(this.raw, name)!);
+      for (const [k, v] of Object.entries(this.raw)) {
+        if (v === undefined || k === 'x-forwarded-for') continue;
+        if (Array.isArray(v)) for (const one of v) headers.append(k, one);
+        else headers.append(k, v);
       }
       headers.set('x-forwarded-for', this.forwardedFor());
       this.#real = headers;
