@@ -48,7 +48,7 @@ export function tokenResponseBody(v: Vended): string {
 
 /**
  * Token request bodies parsed before: a PBX sends the same few bytes with every request, and parsing them
- * was a tenth of the warm path's own work (bench/). Only bodies without a credential in them (a
+ * was about a sixth of the warm path's own JavaScript (bench/). Only bodies without a credential in them (a
  * client_secret_post secret or an assertion stays in memory no longer than its request); at most 256,
  * emptied when full, so that a stream of made-up bodies costs a parse each and no memory.
  */
