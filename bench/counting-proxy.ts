@@ -10,8 +10,6 @@ import type { AddressInfo } from 'node:net';
 
 export interface CountingProxy {
   readonly port: number;
-  /** Requests forwarded since start. */
-  count(): number;
   /** Requests forwarded since start, by `METHOD table` (e.g. `GET appliances`). */
   breakdown(): ReadonlyMap<string, number>;
   close(): Promise<void>;
@@ -23,10 +21,8 @@ export async function startCountingProxy(
 ): Promise<CountingProxy> {
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const byKind = new Map<string, number>();
-  let total = 0;
 
   const forward = (req: IncomingMessage, res: ServerResponse) => {
-    total += 1;
     const kind = `${req.method ?? '?'} ${tableOf(req.url ?? '/')}`;
     byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
     const upstream = request(
@@ -58,7 +54,6 @@ export async function startCountingProxy(
   });
   return {
     port: (server.address() as AddressInfo).port,
-    count: () => total,
     breakdown: () => new Map(byKind),
     close: async () => {
       server.closeAllConnections();

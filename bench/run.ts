@@ -141,6 +141,23 @@ function pinning(options: BenchOptions): { loadCpu: string; serverCpu: string } 
   return { loadCpu: '0', serverCpu: '1' };
 }
 
+/**
+ * Counts by kind (`read` gives the running totals) summed over the measured rounds of one target only:
+ * `start` and `stop` around each round.
+ */
+function inRounds(read: () => ReadonlyMap<string, number>) {
+  const total = new Map<string, number>();
+  let atStart: ReadonlyMap<string, number> = new Map();
+  return {
+    start: () => void (atStart = read()),
+    stop: () => {
+      for (const [k, v] of read()) total.set(k, (total.get(k) ?? 0) + v - (atStart.get(k) ?? 0));
+    },
+    byKind: () => [...total].filter(([, v]) => v > 0),
+    sum: () => [...total.values()].reduce((a, b) => a + b, 0),
+  };
+}
+
 /** The outer process: makes the CA, then runs the bench in a child that trusts it; removes the temp folder. */
 async function outer(): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), 'consent-broker-bench-'));
@@ -395,14 +412,8 @@ async function inner(options: BenchOptions, dir: string): Promise<void> {
       headers: { ...formHeaders, authorization: a.authorization },
       body: TOKEN_FORM,
     }));
-    let entraTokenRequests = 0;
-    let storageOps = 0;
-    const storageByKind = new Map<string, number>();
-    const entraByKind = new Map<string, number>();
-    let entraKindsAtStart: ReadonlyMap<string, number> = new Map();
-    let entraAtStart = 0;
-    let storageAtStart = 0;
-    const storageKindsAtStart = new Map<string, number>();
+    const entraInRounds = inRounds(() => entra.byTenantAndScope());
+    const storageInRounds = inRounds(() => proxy!.breakdown());
     loads.push({
       ...common,
       title: 'vend',
@@ -410,18 +421,12 @@ async function inner(options: BenchOptions, dir: string): Promise<void> {
       serverCpuSeconds: () => broker!.cpuSeconds(),
       requests: vendRequests,
       beforeMeasure: () => {
-        entraAtStart = entra.total();
-        entraKindsAtStart = entra.byTenantAndScope();
-        storageAtStart = proxy!.count();
-        for (const [k, v] of proxy!.breakdown()) storageKindsAtStart.set(k, v);
+        entraInRounds.start();
+        storageInRounds.start();
       },
       afterMeasure: () => {
-        entraTokenRequests += entra.total() - entraAtStart;
-        for (const [k, v] of entra.byTenantAndScope())
-          entraByKind.set(k, (entraByKind.get(k) ?? 0) + v - (entraKindsAtStart.get(k) ?? 0));
-        storageOps += proxy!.count() - storageAtStart;
-        for (const [k, v] of proxy!.breakdown())
-          storageByKind.set(k, (storageByKind.get(k) ?? 0) + v - (storageKindsAtStart.get(k) ?? 0));
+        entraInRounds.stop();
+        storageInRounds.stop();
       },
     });
 
@@ -511,15 +516,15 @@ async function inner(options: BenchOptions, dir: string): Promise<void> {
     const direct = byTitle('direct');
     await Promise.all([baselineServer.stop(), peerServer.stop()]);
     for (const r of results) log(describeLoad(r));
-    const storageKinds = [...storageByKind].filter(([, v]) => v > 0).map(([k, v]) => `${k}: ${v}`);
+    const entraTokenRequests = entraInRounds.sum();
+    const storageOps = storageInRounds.sum();
+    const storageKinds = storageInRounds.byKind().map(([k, v]) => `${k}: ${v}`);
     const storageOpsPerVend = vend.ok > 0 ? storageOps / vend.ok : NaN;
     const vendTenants = new Set(appliances.map((a) => a.tenantId.toLowerCase()));
-    const entraKinds = [...entraByKind]
-      .filter(([, v]) => v > 0)
-      .map(([k, v]) => {
-        const [tenant, scope] = k.split(' ');
-        return `${vendTenants.has(tenant!) ? 'vended' : tenant === cold.tenantId.toLowerCase() ? 'cold' : 'other'} tenant ${tenant}, ${scope}: ${v}`;
-      });
+    const entraKinds = entraInRounds.byKind().map(([k, v]) => {
+      const [tenant, scope] = k.split(' ');
+      return `${vendTenants.has(tenant!) ? 'vended' : tenant === cold.tenantId.toLowerCase() ? 'cold' : 'other'} tenant ${tenant}, ${scope}: ${v}`;
+    });
     log(
       `          during the measured vend rounds: ${entraTokenRequests} Entra token request(s)${entraKinds.length ? ` (${entraKinds.join('; ')})` : ''}; ${storageOps} Table Storage operation(s)${storageKinds.length ? ` (${storageKinds.join(', ')})` : ''} = ${fmt(storageOpsPerVend, 5)} per vend`,
     );

@@ -35,8 +35,11 @@ export interface ClientAuthDeps {
 export interface AuthenticatedClient {
   readonly appliance: Appliance;
   readonly method: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
-  /** The remembered credentials that vouched for it (warm path only). */
-  readonly remembered?: VerifiedCredential;
+}
+
+/** A client vouched for by credentials this instance remembered (`rememberedClient`). */
+export interface RememberedClient extends AuthenticatedClient {
+  readonly remembered: VerifiedCredential;
 }
 
 export async function authenticateClient(
@@ -123,7 +126,7 @@ export function rememberedClient(
   authorization: string | null,
   form: ReadonlyMap<string, string>,
   nowMs = deps.now().getTime(),
-): AuthenticatedClient | undefined {
+): RememberedClient | undefined {
   if (authorization === null || deps.verified === undefined) return undefined;
   const known = deps.verified.get(authorization);
   if (known === undefined) return undefined;

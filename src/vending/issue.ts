@@ -95,16 +95,13 @@ export function vendFromMemory(deps: VendDeps, req: TokenRequest): Vended | unde
   try {
     ({ scope, tenantId } = checkGrant(deps, req, appliance));
     // The tenant's directory entry is held with the credentials after first use: no lookup per request.
-    let tenant = verified?.tenant?.peek();
-    if (tenant === undefined && verified?.tenant === undefined) {
-      tenant = deps.directory.peekTenant(tenantId);
-      if (verified !== undefined && tenant !== NOT_CACHED)
-        verified.tenant = deps.directory.holdTenant(tenantId);
-    }
+    const held = verified.tenant;
+    const tenant = held !== undefined ? held.peek() : deps.directory.peekTenant(tenantId);
     if (tenant === NOT_CACHED) {
-      if (verified !== undefined) verified.tenant = undefined;
+      verified.tenant = undefined;
       return undefined;
     }
+    if (held === undefined) verified.tenant = deps.directory.holdTenant(tenantId);
     checkTenant(req, tenantId, tenant, scope);
   } catch {
     return undefined;

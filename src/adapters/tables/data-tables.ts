@@ -169,22 +169,26 @@ function createTable(client: TableClient): Table {
   };
 }
 
+/** A column name the query may name: an identifier (it goes into the OData filter as it is). */
+function assertColumn(column: string): void {
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,254}$/.test(column)) throw new RangeError(`invalid column name ${column}`);
+}
+
 async function queryPage(client: TableClient, q: Query): Promise<Page> {
   if (!Number.isInteger(q.top) || q.top < 1 || q.top > 1000) throw new RangeError('top must be 1..1000');
   const clauses: string[] = [];
   if (q.partitionKey !== undefined) clauses.push(`PartitionKey eq ${odataLiteral(q.partitionKey)}`);
   if (q.rowKeyFrom !== undefined) clauses.push(`RowKey ge ${odataLiteral(q.rowKeyFrom)}`);
   for (const [column, value] of Object.entries(q.where ?? {})) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]{0,254}$/.test(column)) throw new RangeError(`invalid column name ${column}`);
+    assertColumn(column);
     clauses.push(`${column} eq ${odataLiteral(value)}`);
   }
   for (const [column, value] of Object.entries(q.lessThan ?? {})) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]{0,254}$/.test(column)) throw new RangeError(`invalid column name ${column}`);
+    assertColumn(column);
     clauses.push(`${column === 'rowKey' ? 'RowKey' : column} lt ${odataLiteral(value)}`);
   }
   const filter = clauses.length ? clauses.join(' and ') : undefined;
-  for (const column of q.select ?? [])
-    if (!/^[A-Za-z_][A-Za-z0-9_]{0,254}$/.test(column)) throw new RangeError(`invalid column name ${column}`);
+  for (const column of q.select ?? []) assertColumn(column);
   // With $select the service returns only what is named: the keys are named too.
   const select = q.select ? ['PartitionKey', 'RowKey', ...q.select] : undefined;
   let pages;
