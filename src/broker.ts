@@ -85,6 +85,7 @@ export interface Broker {
   /** Token counts per appliance, flushed in the background. */
   readonly usage: UsageRecorder;
   readonly recordUsage: (clientId: string, tenantId: string) => void;
+  readonly usageCounter: (clientId: string, tenantId: string) => () => void;
   /** Accepted `aud` of client assertions: the token endpoint URL and the issuer (SPEC.md). */
   readonly audiences: readonly string[];
   readonly staffAuth: StaffAuthenticator;
@@ -197,6 +198,7 @@ export async function createBroker(config: Config): Promise<Broker> {
     verified: createVerifiedCredentials(),
     usage,
     recordUsage: (clientId, tenantId) => usage.record(clientId, tenantId),
+    usageCounter: (clientId, tenantId) => usage.counter(clientId, tenantId),
     audiences: [`${config.publicUrl}/oauth2/token`, config.publicUrl],
     onboardings: createOnboardingStore(tables),
     states: createStateStore(tables),

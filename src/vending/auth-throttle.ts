@@ -70,6 +70,8 @@ class WindowCounter {
   }
 
   blockedFor(key: string, limit: number): number {
+    // Nothing counted (the usual case): no lookup, which over many clients is a cache miss per request.
+    if (this.windows.size === 0) return 0;
     const w = this.windows.get(key);
     if (!w || w.count < limit) return 0;
     const left = w.start + this.windowMs - this.now();

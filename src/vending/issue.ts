@@ -11,7 +11,8 @@ import { NOT_CACHED, type ApplianceDirectory } from '../appliances/appliance-dir
 import type { Appliance } from '../appliances/appliance-store.js';
 import type { Profiles } from '../profiles/profiles.js';
 import type { TenantRecord } from '../tenants/tenant-store.js';
-import type { VendedToken } from '../tokens/token-cache.js';
+import type { TokenHold, VendedToken } from '../tokens/token-cache.js';
+import type { VerifiedCredential } from './verified-credentials.js';
 import type { AuthThrottle } from './auth-throttle.js';
 import { authenticateClient, claimedClientId, rememberedClient, type ClientAuthDeps } from './client-auth.js';
 import {
@@ -30,6 +31,8 @@ export interface TokenSource {
   get(tenantId: string, scope: string): Promise<VendedToken>;
   /** The token if it is in memory and vendable now, without a promise (the warm path). */
   peek?(tenantId: string, scope: string): VendedToken | undefined;
+  /** The entry of (tenantId, scope), held to `peek` it again without a lookup. */
+  hold?(tenantId: string, scope: string): TokenHold | undefined;
 }
 
 export interface VendDeps extends ClientAuthDeps {
@@ -38,6 +41,8 @@ export interface VendDeps extends ClientAuthDeps {
   readonly tokens: TokenSource;
   /** Counts a vended token for an appliance (aggregated, flushed in the background). */
   readonly recordUsage?: (clientId: string, tenantId: string) => void;
+  /** `recordUsage` for one appliance, kept by the warm path with its credentials. */
+  readonly usageCounter?: (clientId: string, tenantId: string) => () => void;
   /** Slows down repeated failed client authentication per client id and source address. */
   readonly throttle?: AuthThrottle;
   /** Counts tokens vended and error answers (src/http/token-endpoint.ts). */
@@ -90,24 +95,59 @@ export function vendFromMemory(deps: VendDeps, req: TokenRequest): Vended | unde
   if (remembered === undefined) return undefined;
   const { appliance, remembered: verified } = remembered;
   if ((deps.throttle?.blockedFor(appliance.clientId, req.sourceAddress) ?? 0) > 0) return undefined;
+  // The same body and path as last time, for the same appliance and tenant records: the checks passed on
+  // exactly these values, so they pass again; only the token's own validity is looked at.
+  const warm = verified.warm;
+  if (
+    warm !== undefined &&
+    warm.form === req.form &&
+    warm.pathTenant === req.pathTenant &&
+    warm.tenantHold.peek() === warm.tenant
+  ) {
+    const token = warm.token.peek();
+    if (token !== undefined) {
+      warm.count();
+      return answer(token, warm.scope, nowMs);
+    }
+  }
+  verified.warm = undefined;
   let scope: string;
   let tenantId: string;
+  let tenant: TenantRecord | undefined;
   try {
     ({ scope, tenantId } = checkGrant(deps, req, appliance));
-    // The tenant's directory entry is held with the credentials after first use: no lookup per request.
-    const held = verified.tenant;
-    const tenant = held !== undefined ? held.peek() : deps.directory.peekTenant(tenantId);
-    if (tenant === NOT_CACHED) {
-      verified.tenant = undefined;
-      return undefined;
-    }
-    if (held === undefined) verified.tenant = deps.directory.holdTenant(tenantId);
+    const peeked = deps.directory.peekTenant(tenantId);
+    if (peeked === NOT_CACHED) return undefined;
+    tenant = peeked;
     checkTenant(req, tenantId, tenant, scope);
   } catch {
     return undefined;
   }
   const token = deps.tokens.peek(tenantId, scope);
-  return token === undefined ? undefined : vended(deps, appliance.clientId, tenantId, token, scope, nowMs);
+  if (token === undefined) return undefined;
+  remember(deps, verified, req, { tenantId, tenant: tenant!, scope });
+  return vended(deps, appliance.clientId, tenantId, token, scope, nowMs);
+}
+
+/** Keeps the outcome of passed checks with the credentials, when the tenant's directory entry can be held. */
+function remember(
+  deps: VendDeps,
+  verified: VerifiedCredential,
+  req: TokenRequest,
+  passed: { tenantId: string; tenant: TenantRecord; scope: string },
+): void {
+  const { tenantId, scope } = passed;
+  const tenantHold = deps.directory.holdTenant(tenantId);
+  if (tenantHold === undefined) return;
+  const clientId = verified.appliance.clientId;
+  verified.warm = {
+    form: req.form,
+    pathTenant: req.pathTenant,
+    tenantHold,
+    token: deps.tokens.hold?.(tenantId, scope) ?? { peek: () => deps.tokens.peek?.(tenantId, scope) },
+    count: deps.usageCounter?.(clientId, tenantId) ?? (() => deps.recordUsage?.(clientId, tenantId)),
+    ...passed,
+  };
 }
 
 export async function issueToken(deps: VendDeps, req: TokenRequest): Promise<Vended> {
@@ -205,6 +245,10 @@ function vended(
   nowMs: number,
 ): Vended {
   deps.recordUsage?.(clientId, tenantId);
+  return answer(token, scope, nowMs);
+}
+
+function answer(token: VendedToken, scope: string, nowMs: number): Vended {
   return { token, expiresIn: Math.max(0, Math.floor((token.expiresOn.getTime() - nowMs) / 1000)), scope };
 }
 

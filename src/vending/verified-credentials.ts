@@ -13,6 +13,7 @@
 import type { DirectoryHold } from '../appliances/appliance-directory.js';
 import type { Appliance } from '../appliances/appliance-store.js';
 import type { TenantRecord } from '../tenants/tenant-store.js';
+import type { TokenHold } from '../tokens/token-cache.js';
 
 export interface VerifiedCredential {
   /** The client id as sent in the credentials (before case folding), for the `client_id` consistency rule. */
@@ -23,8 +24,29 @@ export interface VerifiedCredential {
   readonly validUntil: number;
   /** The directory's entry of that appliance, held to check it again without a lookup. */
   readonly held?: DirectoryHold<Appliance> | undefined;
-  /** The directory's entry of its tenant, held by the warm path once it used it (src/vending/issue.ts). */
-  tenant?: DirectoryHold<TenantRecord> | undefined;
+  /** What the warm path last answered these credentials with (src/vending/issue.ts `vendFromMemory`). */
+  warm?: WarmVend | undefined;
+}
+
+/**
+ * The outcome of the warm path's checks for one request body and path, with the entries they read held, so
+ * that the next request with the same body (the very parsed form, src/http/token-endpoint.ts) and path is
+ * answered by comparing identities instead of running the checks and lookups again: over 10,000 appliances
+ * each lookup and each record read is a cache miss (bench/). Valid while the held tenant entry answers with
+ * the very record the checks passed on; the appliance is the one `rememberedClient` vouches for.
+ */
+export interface WarmVend {
+  readonly form: ReadonlyMap<string, string>;
+  readonly pathTenant: string | undefined;
+  /** The directory's entry of the bound tenant, and the record the checks passed on. */
+  readonly tenantHold: DirectoryHold<TenantRecord>;
+  readonly tenant: TenantRecord;
+  readonly tenantId: string;
+  readonly scope: string;
+  /** The token cache's entry of (tenantId, scope): its `peek` answers as the cache's `peek` would. */
+  readonly token: TokenHold;
+  /** Counts a token of this appliance for the usage records (src/appliances/usage.ts `counter`). */
+  readonly count: () => void;
 }
 
 export interface VerifiedCredentials {

@@ -58,3 +58,44 @@ describe('usage recorder', () => {
     expect((await issued()).map((e) => e.details.count)).toEqual([5, 1]);
   });
 });
+
+describe('usage counter (the warm path keeps one per appliance)', () => {
+  it('counts across flushes, and loses nothing when a flush fails and its counts go back to pending', async () => {
+    const tables = storage();
+    const appliances = createApplianceStore(tables);
+    const clientId = randomUUID();
+    const tenantId = randomUUID();
+    await appliances.create(applianceRecord({ clientId, customerRef: 'USAGE-2', tenantId }));
+    let failNext = false;
+    let duringFlush = (): void => undefined;
+    const flaky = {
+      ...appliances,
+      addUsage: (batch: Parameters<typeof appliances.addUsage>[0]) => {
+        if (!failNext) return appliances.addUsage(batch);
+        failNext = false;
+        duringFlush(); // a token vended while the flush is out
+        return Promise.reject(new Error('storage down'));
+      },
+    };
+    const usage = createUsageRecorder(
+      { appliances: flaky, tenants: createTenantStore(tables), audit: createAuditLog(tables) },
+      { intervalMs: 3_600_000 },
+    );
+    const tokens = async () => (await appliances.get(clientId))?.tokenCount ?? 0;
+    const counted = usage.counter(clientId, tenantId);
+    duringFlush = counted;
+
+    for (let i = 0; i < 3; i++) counted();
+    await usage.flush();
+    expect(await tokens()).toBe(3);
+
+    counted(); // a new entry after the flush took the last one
+    failNext = true;
+    await usage.flush(); // counts 1 more while out, then fails: its 1 goes back to pending, with that one
+    counted(); // into the same entry the counter held since the flush
+    counted();
+    usage.record(clientId, tenantId);
+    await usage.stop();
+    expect(await tokens()).toBe(8);
+  });
+});

@@ -75,15 +75,24 @@ export function vendSetup(profiles: Profiles) {
       get: () =>
         Promise.resolve(state.token ?? { accessToken: 'eyJ0.fresh.sig', expiresOn: new Date(now + 3e6) }),
       peek: () => state.token,
+      hold: () => ({ peek: () => state.token }),
     },
     recordUsage: (clientId) => void state.usage.push(clientId),
+    usageCounter: (clientId) => () => void state.usage.push(clientId),
     throttle: createAuthThrottle(DEFAULT_THROTTLE_LIMITS, () => now),
   };
-  const request = (form: Record<string, string> = {}, extra: Partial<TokenRequest> = {}): TokenRequest => ({
-    authorization: `Basic ${Buffer.from(`${appliance.clientId}:s3cret`).toString('base64')}`,
-    form: new Map(Object.entries({ grant_type: 'client_credentials', scope: EXCHANGE, ...form })),
-    sourceAddress: '203.0.113.7',
-    ...extra,
-  });
+  // The same parameters give the same parsed form, as the token endpoint's memo of bodies does.
+  const forms = new Map<string, ReadonlyMap<string, string>>();
+  const request = (form: Record<string, string> = {}, extra: Partial<TokenRequest> = {}): TokenRequest => {
+    const params = { grant_type: 'client_credentials', scope: EXCHANGE, ...form };
+    const key = JSON.stringify(params);
+    if (!forms.has(key)) forms.set(key, new Map(Object.entries(params)));
+    return {
+      authorization: `Basic ${Buffer.from(`${appliance.clientId}:s3cret`).toString('base64')}`,
+      form: forms.get(key)!,
+      sourceAddress: '203.0.113.7',
+      ...extra,
+    };
+  };
   return { appliance, state, deps, request };
 }

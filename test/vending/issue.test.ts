@@ -20,7 +20,8 @@ import {
   UnsupportedGrantType,
 } from '../../src/vending/errors.js';
 import { issueToken, vendFromMemory, type TokenRequest } from '../../src/vending/issue.js';
-import { EXCHANGE, vendSetup } from '../helpers/vend-deps.js';
+import { createTokenCache } from '../../src/tokens/token-cache.js';
+import { EXCHANGE, TENANT, vendSetup } from '../helpers/vend-deps.js';
 
 let profiles: Profiles;
 beforeAll(async () => {
@@ -111,10 +112,12 @@ describe('the warm path (vendFromMemory)', () => {
     it(`never answers for ${what}: the full path refuses`, async () => {
       const s = setup();
       await issueToken(s.deps, s.request()); // credentials, tenant and token all in memory
+      // The warm path has answered this body before: it kept what the checks passed on.
+      expect(vendFromMemory(s.deps, s.request())?.scope).toBe(EXCHANGE);
       const req = make(s);
       expect(vendFromMemory(s.deps, req)).toBeUndefined();
       await expect(issueToken(s.deps, req)).rejects.toBeInstanceOf(refusal);
-      expect(s.state.usage).toHaveLength(1);
+      expect(s.state.usage).toHaveLength(2);
     });
   }
 });
@@ -144,5 +147,57 @@ describe('the warm path over the real directory', () => {
     expect((await issueToken(deps, s.request())).scope).toBe(EXCHANGE);
     expect(vendFromMemory(deps, s.request())?.scope).toBe(EXCHANGE);
     expect(s.state.hashes).toBe(1); // the appliance never changed: its credentials stayed verified
+  });
+});
+
+describe('the warm path with the token cache and usage counter it holds', () => {
+  it('answers a repeated body through what it kept, and gives way once the token entry is dropped', async () => {
+    const s = vendSetup(profiles);
+    let fetched = 0;
+    const tokens = createTokenCache({
+      entra: {
+        acquireAppToken: async (tenantId) => ({
+          accessToken: `eyJ0.${++fetched}.sig`,
+          expiresOn: new Date(Date.now() + 3_600_000),
+          roles: ['IMAP.AccessAsApp'],
+          servicePrincipalId: 'sp',
+          tenantId,
+        }),
+      },
+    });
+    const counted: string[] = [];
+    const deps = {
+      ...s.deps,
+      now: () => new Date(),
+      tokens,
+      usageCounter: (clientId: string) => () => void counted.push(`counter ${clientId}`),
+      recordUsage: (clientId: string) => void counted.push(`record ${clientId}`),
+    };
+    const id = s.appliance.clientId;
+    const req = s.request();
+    expect((await issueToken(deps, req)).token.accessToken).toBe('eyJ0.1.sig');
+    for (let i = 0; i < 3; i++) expect(vendFromMemory(deps, req)?.token.accessToken).toBe('eyJ0.1.sig');
+    // The first warm answer ran the checks and kept their outcome; the next two compared identities only.
+    expect(counted).toEqual([`record ${id}`, `record ${id}`, `counter ${id}`, `counter ${id}`]);
+    expect(tokens.stats()).toMatchObject({ entraRequests: 1, hits: 3 });
+
+    tokens.forgetTenant(TENANT); // the held entry is dropped: the warm path gives way, the full one fetches
+    expect(vendFromMemory(deps, req)).toBeUndefined();
+    expect((await issueToken(deps, req)).token.accessToken).toBe('eyJ0.2.sig');
+    expect(vendFromMemory(deps, req)?.token.accessToken).toBe('eyJ0.2.sig');
+    expect(vendFromMemory(deps, req)?.token.accessToken).toBe('eyJ0.2.sig');
+    expect(counted.slice(4)).toEqual([`record ${id}`, `record ${id}`, `counter ${id}`]);
+    tokens.close();
+  });
+
+  it('checks again when the same body comes with another tenant in the path', async () => {
+    const s = vendSetup(profiles);
+    await issueToken(s.deps, s.request());
+    expect(vendFromMemory(s.deps, s.request())?.scope).toBe(EXCHANGE);
+    const other = s.request({}, { pathTenant: 'fabrikam.example' });
+    expect(other.form).toBe(s.request().form);
+    expect(vendFromMemory(s.deps, other)).toBeUndefined();
+    await expect(issueToken(s.deps, other)).rejects.toBeInstanceOf(UnauthorizedClient);
+    expect(vendFromMemory(s.deps, s.request({}, { pathTenant: 'contoso.example' }))?.scope).toBe(EXCHANGE);
   });
 });
