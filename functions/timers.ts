@@ -2,7 +2,7 @@
 import './telemetry.js';
 import { app } from '@azure/functions';
 import { reverifyPendingConsents } from '../src/consent/flow.js';
-import { recheckConsents } from '../src/tenants/consent-watch.js';
+import { RECHECK_EVERY_MS, recheckConsents } from '../src/tenants/consent-watch.js';
 import { flagExpiringCredentials } from '../src/credentials/expiry.js';
 import { purgeExpiredRows } from '../src/maintenance/purge.js';
 import { broker, correlated } from './runtime.js';
@@ -16,13 +16,13 @@ app.timer('reverifyPendingConsents', {
   },
 });
 
-// Every 5 minutes: the tenants whose slot in the 6-hour cycle falls in the last 5 minutes are re-proven, so a
+// Every 5 minutes (RECHECK_EVERY_MS): the tenants whose slot in the 6-hour cycle falls in the last 5 minutes are re-proven, so a
 // consent removed in a customer tenant is noticed within about 6 hours without a burst (src/tenants/consent-watch.ts).
 app.timer('recheckConsents', {
   schedule: '0 */5 * * * *',
   handler: async (_timer, context) => {
     const b = correlated(await broker(), context);
-    const checked = await recheckConsents(b, new Date(b.now().getTime() - 5 * 60_000));
+    const checked = await recheckConsents(b, new Date(b.now().getTime() - RECHECK_EVERY_MS));
     if (checked > 0) context.log(`re-checked the consent of ${checked} tenant(s)`);
   },
 });

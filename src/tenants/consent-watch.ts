@@ -16,6 +16,11 @@ import { proveConsent, REPLICATION_CODES, type ProofDeps, type ProofResult } fro
 import type { TenantRecord, TenantStore } from './tenant-store.js';
 
 export const RECHECK_PERIOD_MS = 6 * 3_600_000;
+/**
+ * How often the timer runs: at second 0 of every fifth minute of the clock (its schedule in functions/timers.ts),
+ * each run taking the window since the one before.
+ */
+export const RECHECK_EVERY_MS = 5 * 60_000;
 /** Statuses of tenants whose consent was proven once; pending_verification has its own timer, offboarded none. */
 const RECHECKED = new Set(['active', 'degraded', 'revoked', 'error']);
 
