@@ -111,22 +111,20 @@ export function vendFromMemory(deps: VendDeps, req: TokenRequest): Vended | unde
     }
   }
   verified.warm = undefined;
-  let scope: string;
-  let tenantId: string;
-  let tenant: TenantRecord | undefined;
+  let passed: { tenantId: string; tenant: TenantRecord; scope: string };
   try {
-    ({ scope, tenantId } = checkGrant(deps, req, appliance));
-    const peeked = deps.directory.peekTenant(tenantId);
-    if (peeked === NOT_CACHED) return undefined;
-    tenant = peeked;
+    const { scope, tenantId } = checkGrant(deps, req, appliance);
+    const tenant = deps.directory.peekTenant(tenantId);
+    if (tenant === NOT_CACHED) return undefined;
     checkTenant(req, tenantId, tenant, scope);
+    passed = { tenantId, tenant, scope };
   } catch {
     return undefined;
   }
-  const token = deps.tokens.peek(tenantId, scope);
+  const token = deps.tokens.peek(passed.tenantId, passed.scope);
   if (token === undefined) return undefined;
-  remember(deps, verified, req, { tenantId, tenant: tenant!, scope });
-  return vended(deps, appliance.clientId, tenantId, token, scope, nowMs);
+  remember(deps, verified, req, passed);
+  return vended(deps, appliance.clientId, passed.tenantId, token, passed.scope, nowMs);
 }
 
 /** Keeps the outcome of passed checks with the credentials, when the tenant's directory entry can be held. */
@@ -204,7 +202,7 @@ function checkTenant(
   tenantId: string,
   tenant: TenantRecord | undefined,
   scope: string,
-): void {
+): asserts tenant is TenantRecord {
   if (req.pathTenant !== undefined) assertPathTenant(req.pathTenant, tenantId, tenant?.verifiedDomains ?? []);
   if (!tenant)
     throw new InvalidGrant(
