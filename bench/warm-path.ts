@@ -24,6 +24,7 @@ import { createTokenCache } from '../src/tokens/token-cache.js';
 import { createAuthThrottle } from '../src/vending/auth-throttle.js';
 import { issueToken, vendFromMemory, type TokenRequest, type VendDeps } from '../src/vending/issue.js';
 import { createVerifiedCredentials } from '../src/vending/verified-credentials.js';
+import { basic } from './population.js';
 
 const EXCHANGE = 'https://outlook.office365.com/.default';
 /** The size of an Entra access token in the sandbox (bench/run.ts measures with the same). */
@@ -77,7 +78,7 @@ async function populate(size: number): Promise<Population> {
       verifiedDomains: [`tenant${i}.example`],
       grantedRoles: { [EXCHANGE]: ['IMAP.AccessAsApp'] },
     });
-    headers.push(Buffer.from(`Basic ${Buffer.from(`${appliance.clientId}:${secret}`).toString('base64')}`));
+    headers.push(Buffer.from(basic(appliance.clientId, secret)));
   }
   // In-memory stand-ins for the stores: only what the directory and the usage recorder call. A read gives a
   // new object, as a table read does.

@@ -30,9 +30,9 @@ import {
 export interface TokenSource {
   get(tenantId: string, scope: string): Promise<VendedToken>;
   /** The token if it is in memory and vendable now, without a promise (the warm path). */
-  peek?(tenantId: string, scope: string): VendedToken | undefined;
+  peek(tenantId: string, scope: string): VendedToken | undefined;
   /** The entry of (tenantId, scope), held to `peek` it again without a lookup. */
-  hold?(tenantId: string, scope: string): TokenHold | undefined;
+  hold(tenantId: string, scope: string): TokenHold | undefined;
 }
 
 export interface VendDeps extends ClientAuthDeps {
@@ -40,9 +40,9 @@ export interface VendDeps extends ClientAuthDeps {
   readonly profiles: Profiles;
   readonly tokens: TokenSource;
   /** Counts a vended token for an appliance (aggregated, flushed in the background). */
-  readonly recordUsage?: (clientId: string, tenantId: string) => void;
+  readonly recordUsage: (clientId: string, tenantId: string) => void;
   /** `recordUsage` for one appliance, kept by the warm path with its credentials. */
-  readonly usageCounter?: (clientId: string, tenantId: string) => () => void;
+  readonly usageCounter: (clientId: string, tenantId: string) => () => void;
   /** Slows down repeated failed client authentication per client id and source address. */
   readonly throttle?: AuthThrottle;
   /** Counts tokens vended and error answers (src/http/token-endpoint.ts). */
@@ -89,7 +89,6 @@ const CONSENT_MISSING = new Set(['7000229', '700016']);
  * values. Undefined otherwise (a refusal included): then `issueToken` answers, with the refusal's reason.
  */
 export function vendFromMemory(deps: VendDeps, req: TokenRequest): Vended | undefined {
-  if (deps.tokens.peek === undefined) return undefined;
   const nowMs = deps.now().getTime();
   const remembered = rememberedClient(deps, req.authorization, req.form, nowMs);
   if (remembered === undefined) return undefined;
@@ -127,24 +126,25 @@ export function vendFromMemory(deps: VendDeps, req: TokenRequest): Vended | unde
   return vended(deps, appliance.clientId, passed.tenantId, token, passed.scope, nowMs);
 }
 
-/** Keeps the outcome of passed checks with the credentials, when the tenant's directory entry can be held. */
+/** Keeps the outcome of passed checks with the credentials, when the entries they read can be held. */
 function remember(
   deps: VendDeps,
   verified: VerifiedCredential,
   req: TokenRequest,
   passed: { tenantId: string; tenant: TenantRecord; scope: string },
 ): void {
-  const { tenantId, scope } = passed;
+  const { tenantId, tenant, scope } = passed;
   const tenantHold = deps.directory.holdTenant(tenantId);
-  if (tenantHold === undefined) return;
-  const clientId = verified.appliance.clientId;
+  const token = deps.tokens.hold(tenantId, scope);
+  if (tenantHold === undefined || token === undefined) return;
   verified.warm = {
     form: req.form,
     pathTenant: req.pathTenant,
     tenantHold,
-    token: deps.tokens.hold?.(tenantId, scope) ?? { peek: () => deps.tokens.peek?.(tenantId, scope) },
-    count: deps.usageCounter?.(clientId, tenantId) ?? (() => deps.recordUsage?.(clientId, tenantId)),
-    ...passed,
+    tenant,
+    scope,
+    token,
+    count: deps.usageCounter(verified.appliance.clientId, tenantId),
   };
 }
 
@@ -242,7 +242,7 @@ function vended(
   scope: string,
   nowMs: number,
 ): Vended {
-  deps.recordUsage?.(clientId, tenantId);
+  deps.recordUsage(clientId, tenantId);
   return answer(token, scope, nowMs);
 }
 

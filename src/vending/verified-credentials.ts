@@ -41,7 +41,6 @@ export interface WarmVend {
   /** The directory's entry of the bound tenant, and the record the checks passed on. */
   readonly tenantHold: DirectoryHold<TenantRecord>;
   readonly tenant: TenantRecord;
-  readonly tenantId: string;
   readonly scope: string;
   /** The token cache's entry of (tenantId, scope): its `peek` answers as the cache's `peek` would. */
   readonly token: TokenHold;
