@@ -7,9 +7,10 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
+import { createServer as createTcpServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadOrCreateSandboxTls } from '../../simulators/common/ca.js';
-import { createMsalEntraTokens } from '../../src/adapters/entra/msal.js';
+import { APP_TOKEN_DEADLINE_MS, createMsalEntraTokens } from '../../src/adapters/entra/msal.js';
 import { EntraRefused, EntraUnavailable } from '../../src/adapters/entra/port.js';
 
 const TENANT = 'b8a4e1f0-3c2d-4e5f-9a8b-7c6d5e4f3a2b';
@@ -116,6 +117,47 @@ describe('the Entra adapter’s HTTP client', () => {
     expect((err as Error).message).toBe('Entra ID unreachable: TimeoutError');
     expect((err as EntraUnavailable).retryAfterSeconds).toBe(5);
   });
+
+  it('settles within its 4 s deadline, all requests together, when Entra accepts connections and never answers (issue 15 item 7)', async () => {
+    // A hanging Entra: TCP accepted, no TLS handshake, no answer, for the metadata request as for the token one.
+    const sockets = new Set<Socket>();
+    const hanging = createTcpServer((socket) => sockets.add(socket.on('error', () => undefined)));
+    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+    const { port } = hanging.address() as { port: number };
+    try {
+      const client = createMsalEntraTokens({
+        authorityHost: `https://127.0.0.1:${port}`,
+        clientId: '3b8e6d0a-57c4-4f0e-8d2b-a1c9e4f7b250',
+        credential: { kind: 'secret', secret: 'not-a-real-secret' },
+      });
+      const started = performance.now();
+      const err = await failure(client.acquireAppToken(TENANT, EXO));
+      const elapsed = performance.now() - started;
+      expect(err).toBeInstanceOf(EntraUnavailable);
+      expect((err as EntraUnavailable).retryAfterSeconds).toBe(5);
+      expect(elapsed).toBeGreaterThanOrEqual(APP_TOKEN_DEADLINE_MS - 50);
+      expect(elapsed).toBeLessThan(APP_TOKEN_DEADLINE_MS + 500);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => hanging.close(resolve));
+    }
+  }, 20_000);
+
+  it('gives the token request only what the metadata request left of the deadline', async () => {
+    behaviour = 'hang'; // metadata answers at once, the token request never
+    const started = performance.now();
+    const err = await failure(
+      createMsalEntraTokens({
+        authorityHost: origin,
+        clientId: '3b8e6d0a-57c4-4f0e-8d2b-a1c9e4f7b250',
+        credential: { kind: 'secret', secret: 'not-a-real-secret' },
+        timeoutMs: 10_000,
+        deadlineMs: 1_000,
+      }).acquireAppToken(TENANT, EXO),
+    );
+    expect(err).toBeInstanceOf(EntraUnavailable);
+    expect(performance.now() - started).toBeLessThan(1_500);
+  }, 20_000);
 
   it('treats an answer cut off mid-body as Entra unreachable, not as an answer', async () => {
     behaviour = 'cut';

@@ -20,6 +20,11 @@
  *   it into a bare `openid_config_error`).
  * - every HTTP request to Entra is measured there (`BrokerMetrics.entraRequest`: duration, outcome, the
  *   AADSTS number of a refusal), so that the figures are those of Entra, not of MSAL's own cache.
+ * - one `acquireAppToken` settles within `deadlineMs` (4 s), all its HTTP requests together (authority
+ *   metadata, then the token): each request is given only the time left (`AcquireDeadline`). The token
+ *   endpoint answers a cold request 503 + Retry-After strictly within 5 s (issue 15 item 7), and the token
+ *   cache's own 5 s wait left nothing for the rest of the request (measured: 5.009 s against an Entra that
+ *   accepts connections and never answers).
  * @module
  */
 import {
@@ -31,6 +36,7 @@ import {
   type NetworkRequestOptions,
   type NetworkResponse,
 } from '@azure/msal-node';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { decodeJwt } from 'jose';
@@ -70,6 +76,11 @@ export interface MsalEntraConfig {
   readonly maxTenants?: number;
   /** Per-request timeout. Default 10 s. */
   readonly timeoutMs?: number;
+  /**
+   * Time one `acquireAppToken` may take, all its requests to Entra together. Default 4 s
+   * (`APP_TOKEN_DEADLINE_MS`).
+   */
+  readonly deadlineMs?: number;
   /** Where each HTTP request to Entra is reported (duration, outcome, AADSTS code); none by default. */
   readonly metrics?: Pick<BrokerMetrics, 'entraRequest'>;
 }
@@ -78,6 +89,17 @@ export interface MsalEntraConfig {
 const DEFAULT_THROTTLE_SECONDS = 60;
 /** Retry-After for network failures and 5xx without the header: a short, fixed pause. */
 const DEFAULT_UNAVAILABLE_SECONDS = 5;
+/**
+ * Issue 15 item 7: a cold token request gets 503 + Retry-After strictly within 5 s. This leaves 1 s of that for
+ * what the endpoint does around the Entra request (client authentication, the tenant, the answer) on a busy
+ * instance. Entra answers a token request in well under a second when it is well.
+ */
+export const APP_TOKEN_DEADLINE_MS = 4_000;
+/**
+ * The deadline (a `performance.now()` time) of the `acquireAppToken` under way, seen by `EntraNetwork` in the
+ * requests MSAL sends on its behalf: MSAL's network interface carries no per-call options.
+ */
+const acquireDeadline = new AsyncLocalStorage<number>();
 const METADATA_FAILURES = new Set(['endpoints_resolution_error', 'openid_config_error']);
 /** A tenant as a path segment: GUID or domain name (also `organizations` / `common`). */
 export const TENANT_PATTERN = /^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/;
@@ -182,6 +204,7 @@ function exchange(
       reject(new TransportError('UnsupportedProtocol'));
       return;
     }
+    const sentAt = performance.now();
     const payload = body === undefined ? undefined : Buffer.from(body, 'utf8');
     const send = secure ? httpsRequest : httpRequest;
     let settled = false;
@@ -209,7 +232,9 @@ function exchange(
       if (retryOnStale && req.reusedSocket && err.code === 'ECONNRESET') {
         settled = true;
         clearTimeout(timer);
-        exchange(agents, method, url, headers, body, timeoutMs, false).then(resolve, reject);
+        // The second try gets what is left of the first one's time, not a deadline of its own.
+        const left = Math.max(0, timeoutMs - (performance.now() - sentAt));
+        exchange(agents, method, url, headers, body, left, false).then(resolve, reject);
         return;
       }
       finish(err instanceof TransportError ? err : new TransportError(err.code ?? err.name));
@@ -294,6 +319,12 @@ export class EntraNetwork implements INetworkModule {
       if (method === 'GET') this.lastGetFailure = e;
       throw new PortErrorCarrier(e);
     };
+    // Within an acquireAppToken, a request gets no more than the time its deadline leaves.
+    const deadline = acquireDeadline.getStore();
+    const limit = Math.min(
+      timeout ?? this.timeoutMs,
+      deadline === undefined ? Infinity : Math.max(0, deadline - started),
+    );
     let response: RawResponse;
     try {
       response = await exchange(
@@ -302,7 +333,7 @@ export class EntraNetwork implements INetworkModule {
         url,
         options?.headers,
         method === 'POST' ? (options?.body ?? '') : undefined,
-        timeout ?? this.timeoutMs,
+        limit,
       );
     } catch (err) {
       if (err instanceof TransportError && err.code === 'ResponseTooLarge')
@@ -470,6 +501,7 @@ export function createTenantClients(config: MsalEntraConfig): (tenantId: string)
 
 export function createMsalEntraTokens(config: MsalEntraConfig): EntraTokens {
   const clientFor = createTenantClients(config);
+  const deadlineMs = config.deadlineMs ?? APP_TOKEN_DEADLINE_MS;
 
   return {
     async acquireAppToken(tenantId: string, scope: string, options?: AcquireOptions): Promise<AppToken> {
@@ -478,10 +510,9 @@ export function createMsalEntraTokens(config: MsalEntraConfig): EntraTokens {
       const client = clientFor(tenantId);
       let result;
       try {
-        result = await client.app.acquireTokenByClientCredential({
-          scopes: [scope],
-          skipCache: options?.fresh === true,
-        });
+        result = await acquireDeadline.run(performance.now() + deadlineMs, () =>
+          client.app.acquireTokenByClientCredential({ scopes: [scope], skipCache: options?.fresh === true }),
+        );
       } catch (err) {
         throw fromMsalError(err, client.network);
       }
