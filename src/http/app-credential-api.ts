@@ -19,7 +19,7 @@ import type { StaffPrincipal } from '../support/staff-auth.js';
 import { tenantAppCredentialName } from '../tenants/offboard.js';
 import { newTenantRecord, type TenantRecord, type TenantStore } from '../tenants/tenant-store.js';
 import { readJsonObject } from './json-body.js';
-import { badRequest, notFound } from './problem.js';
+import { badRequest, notFound, Problem } from './problem.js';
 import { strictQuery, tenantIdParam, tenantView } from './support-api.js';
 import { jsonReply, type HttpReply, type HttpRequestLike } from './types.js';
 
@@ -47,8 +47,11 @@ export async function putAppCredential(
     if (err instanceof TenantAppCredentialInvalid) throw badRequest(err.message);
     throw err;
   }
-  await storeTenantAppCredential(deps.secrets, tenantId, credential);
   const existing = await deps.tenants.get(tenantId);
+  // Only a new consent by the tenant's admin brings an offboarded tenant back (src/consent/flow.ts): checked
+  // before anything is stored, so the refusal changes nothing.
+  if (existing?.status === 'offboarded') throw offboarded(tenantId);
+  await storeTenantAppCredential(deps.secrets, tenantId, credential);
   const appCredential = { clientId: credential.clientId, expiresOn: credential.expiresOn.toISOString() };
   const base: TenantRecord = existing
     ? { ...existing, appCredential }
@@ -71,6 +74,7 @@ export async function deleteAppCredential(
   const tenantId = tenantIdParam(request);
   const tenant = await deps.tenants.get(tenantId);
   if (!tenant) throw notFound(`No tenant ${tenantId} is known to the broker.`);
+  if (tenant.status === 'offboarded') throw offboarded(tenantId);
   await deps.secrets.delete(tenantAppCredentialName(tenantId));
   await deps.tenants.replace({ ...tenant, appCredential: null });
   forget(deps, tenantId);
@@ -82,6 +86,15 @@ export async function deleteAppCredential(
   });
   return jsonReply(200, tenantView(await reprove(deps, tenantId, 'revoked')), {
     'cache-control': 'no-store',
+  });
+}
+
+/** 409: a support call never moves an offboarded tenant (SPEC.md `DELETE /api/tenants/{tenantId}`). */
+function offboarded(tenantId: string): Problem {
+  return new Problem({
+    status: 409,
+    title: 'Conflict',
+    detail: `Tenant ${tenantId} is offboarded: only a new consent by an administrator of the tenant makes it active again; its app credential can be set after that.`,
   });
 }
 
@@ -101,6 +114,8 @@ async function reprove(
   whenConsentMissing: 'pending' | 'revoked',
 ): Promise<TenantRecord> {
   const tenant = (await deps.tenants.get(tenantId))!;
+  // Offboarded meanwhile (a concurrent DELETE /api/tenants/{tenantId}): leave the tombstone as it is.
+  if (tenant.status === 'offboarded') return tenant;
   const now = deps.now();
   const proof = await proveConsent(deps, tenantId, tenant.profiles);
   let next: TenantRecord;

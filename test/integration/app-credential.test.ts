@@ -154,3 +154,21 @@ describe('bring your own app', () => {
     expect(res.status).toBe(403);
   });
 });
+
+describe('an offboarded tenant (issue 14 item 5)', () => {
+  it('refuses PUT and DELETE of the app credential with 409 and leaves the tenant offboarded', async () => {
+    const c = await customerWithOwnApp();
+    const body = { clientId: c.appId, clientSecret: c.secret, expiresOn: inAYear() };
+    expect((await api('PUT', `/api/tenants/${c.tenantId}/app-credential`, body)).status).toBe(200);
+    expect((await api('DELETE', `/api/tenants/${c.tenantId}`)).body).toMatchObject({ status: 'offboarded' });
+
+    const put = await api('PUT', `/api/tenants/${c.tenantId}/app-credential`, body);
+    expect(put.status).toBe(409);
+    expect(put.body).toMatchObject({ type: 'about:blank', status: 409 });
+    expect(String(put.body?.detail)).toContain('offboarded');
+    expect(put.text).not.toContain(c.secret);
+    const del = await api('DELETE', `/api/tenants/${c.tenantId}/app-credential`);
+    expect(del.status).toBe(409);
+    expect((await api('GET', `/api/tenants/${c.tenantId}`)).body).toMatchObject({ status: 'offboarded' });
+  });
+});
