@@ -11,6 +11,8 @@ export type ConsentFailureReason =
   | 'stateInvalid'
   | 'stateExpired'
   | 'stateReplayed'
+  | 'otherBrowser'
+  | 'onboardingTaken'
   | 'badParameters'
   | 'consentDenied'
   | 'consentError'
@@ -26,6 +28,8 @@ const STATUS: Record<ConsentFailureReason, number> = {
   stateInvalid: 400,
   stateExpired: 400,
   stateReplayed: 409,
+  otherBrowser: 400,
+  onboardingTaken: 409,
   badParameters: 400,
   consentDenied: 403,
   consentError: 400,

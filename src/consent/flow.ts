@@ -14,6 +14,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { EntraUnavailable } from '../adapters/entra/port.js';
+import { RowChanged } from '../adapters/tables/port.js';
 
 import type { ApplianceStore } from '../appliances/appliance-store.js';
 import type { AuditActor, AuditLog } from '../audit/audit-log.js';
@@ -24,7 +25,7 @@ import { canGrantConsent } from './admin-roles.js';
 import { ConsentFailure } from './errors.js';
 import { effectiveStatus, type Onboarding, type OnboardingStore } from './onboarding-store.js';
 import { proveConsent, type ProofDeps, type ProofResult } from './proof.js';
-import { StateRejected, type StateStore } from './state-store.js';
+import { newBrowserKey, STATE_PATTERN, StateRejected, type StateStore } from './state-store.js';
 import { GUID } from '../ids.js';
 
 /** What the flow needs of the admin's OpenID Connect sign-in (src/adapters/entra). */
@@ -118,12 +119,23 @@ export async function landing(deps: ConsentDeps, code: string): Promise<Landing>
   };
 }
 
-/** `GET /connect/{code}/go`: the admin-consent URL with a fresh state bound to the onboarding. */
-export async function startConsent(deps: ConsentDeps, code: string): Promise<string> {
+/**
+ * `GET /connect/{code}/go`: the admin-consent URL with a fresh state bound to the onboarding and to this
+ * browser. `presentedKey` is the browser's key if it already has one (another consent started in another
+ * tab keeps working); otherwise a new one is made. The caller gives the returned key to the browser (a
+ * cookie): every later step of this consent is accepted only with it (RFC 9700 §4.7).
+ */
+export async function startConsent(
+  deps: ConsentDeps,
+  code: string,
+  presentedKey?: string,
+): Promise<{ location: string; browserKey: string }> {
   const { onboarding, profiles } = await landing(deps, code);
+  const browserKey = presentedKey && STATE_PATTERN.test(presentedKey) ? presentedKey : newBrowserKey();
   const state = await deps.states.issue(
     { purpose: 'consent', onboardingId: onboarding.id, tenantId: null, silent: false },
     deps.settings.stateTtlSeconds,
+    browserKey,
   );
   // v2 admin consent (FACTS.md §1.1): `organizations`, never `common`; a `/.default` scope consents to every
   // permission the app registration asks for, whichever resource it names.
@@ -132,7 +144,7 @@ export async function startConsent(deps: ConsentDeps, code: string): Promise<str
   url.searchParams.set('scope', profiles[0]?.resource.scope ?? 'https://graph.microsoft.com/.default');
   url.searchParams.set('redirect_uri', `${deps.settings.publicUrl}/consent/callback`);
   url.searchParams.set('state', state);
-  return url.toString();
+  return { location: url.toString(), browserKey };
 }
 
 // ------------------------------------------------------------------------------------ consent callback
@@ -142,7 +154,11 @@ export async function startConsent(deps: ConsentDeps, code: string): Promise<str
  * next (the sign-in of the admin); every refusal is a ConsentFailure and records nothing, except that a valid
  * state with an Entra error marks its onboarding failed.
  */
-export async function consentCallback(deps: ConsentDeps, query: URLSearchParams): Promise<string> {
+export async function consentCallback(
+  deps: ConsentDeps,
+  query: URLSearchParams,
+  browserKeys: readonly string[],
+): Promise<string> {
   const q = callbackParams(query, [
     'tenant',
     'admin_consent',
@@ -153,11 +169,16 @@ export async function consentCallback(deps: ConsentDeps, query: URLSearchParams)
     'error_subcode',
     'error_uri',
   ]);
-  const binding = await useState(deps, q.get('state'), 'consent');
+  const binding = await useState(deps, q.get('state'), 'consent', browserKeys);
   const onboarding = await deps.onboardings.get(binding.onboardingId);
   if (!onboarding) throw new ConsentFailure('stateInvalid');
+  assertOpen(deps, onboarding, null);
 
   const error = q.get('error');
+  if (error !== undefined && onboarding.tenantId !== null) {
+    // Already on its way for a tenant (e.g. being proven): another attempt's error does not fail it.
+    throw new ConsentFailure('consentError', supportCodeOf(error, q.get('error_description')));
+  }
   if (error !== undefined) {
     const aadsts = /AADSTS(\d+)/.exec(q.get('error_description') ?? '')?.[1];
     const supportCode = aadsts ? `AADSTS${aadsts}` : error.replace(/[^A-Za-z0-9_]/g, '').slice(0, 64);
@@ -183,7 +204,8 @@ export async function consentCallback(deps: ConsentDeps, query: URLSearchParams)
   const tenant = q.get('tenant') ?? '';
   if (!GUID.test(tenant) || (q.get('admin_consent') ?? '').toLowerCase() !== 'true')
     throw new ConsentFailure('badParameters');
-  return signInUrl(deps, onboarding.id, tenant.toLowerCase(), true);
+  assertOpen(deps, onboarding, tenant.toLowerCase());
+  return signInUrl(deps, onboarding.id, tenant.toLowerCase(), true, binding.browserKey);
 }
 
 async function signInUrl(
@@ -191,10 +213,12 @@ async function signInUrl(
   onboardingId: string,
   tenantId: string,
   silent: boolean,
+  browserKey: string,
 ): Promise<string> {
   const state = await deps.states.issue(
     { purpose: 'signin', onboardingId, tenantId, silent },
     deps.settings.stateTtlSeconds,
+    browserKey,
   );
   const { verifier, nonce } = await pkceFor(deps, state);
   try {
@@ -245,7 +269,11 @@ export type ConsentOutcome =
 export type SigninResult = { readonly redirect: string } | { readonly outcome: ConsentOutcome };
 
 /** `GET /consent/signin`: the admin's sign-in; on success the consent is proven and recorded. */
-export async function signinCallback(deps: ConsentDeps, query: URLSearchParams): Promise<SigninResult> {
+export async function signinCallback(
+  deps: ConsentDeps,
+  query: URLSearchParams,
+  browserKeys: readonly string[],
+): Promise<SigninResult> {
   const q = callbackParams(query, [
     'code',
     'state',
@@ -257,15 +285,16 @@ export async function signinCallback(deps: ConsentDeps, query: URLSearchParams):
     'client_info',
   ]);
   const state = q.get('state');
-  const binding = await useState(deps, state, 'signin');
+  const binding = await useState(deps, state, 'signin', browserKeys);
   const tenantId = binding.tenantId;
   const onboarding = await deps.onboardings.get(binding.onboardingId);
   if (!onboarding || !tenantId) throw new ConsentFailure('stateInvalid');
+  assertOpen(deps, onboarding, tenantId);
 
   const error = q.get('error');
   if (error !== undefined) {
     if (binding.silent && INTERACTION_ERRORS.has(error))
-      return { redirect: await signInUrl(deps, onboarding.id, tenantId, false) };
+      return { redirect: await signInUrl(deps, onboarding.id, tenantId, false, binding.browserKey) };
     const aadsts = /AADSTS(\d+)/.exec(q.get('error_description') ?? '')?.[1];
     const supportCode = aadsts ? `AADSTS${aadsts}` : error.replace(/[^A-Za-z0-9_]/g, '').slice(0, 64);
     await auditRejected(deps, tenantId, onboarding, { kind: 'anonymous', id: 'sign-in' }, supportCode);
@@ -388,13 +417,13 @@ async function recordConsent(
       },
     };
     await deps.tenants.save(tenant);
-    await bindAppliance(deps, onboarding, tenantId, actor);
-    const updated = await deps.onboardings.update({
+    const updated = await claim(deps, {
       ...onboarding,
       tenantId,
       progress: 'pending_verification',
       error: null,
     });
+    // The appliance is bound only once the consent is proven (reverifyOne).
     await deps.audit.write({
       action: 'consent.accepted',
       tenantId,
@@ -411,8 +440,7 @@ async function recordConsent(
 
   const tenant = provenTenant(base, proof);
   await deps.tenants.save(tenant);
-  await bindAppliance(deps, onboarding, tenantId, actor);
-  const updated = await deps.onboardings.update({
+  const updated = await claim(deps, {
     ...onboarding,
     status: 'consented',
     tenantId,
@@ -421,6 +449,7 @@ async function recordConsent(
     missingRoles: proof.missingRoles,
     error: null,
   });
+  await bindAppliance(deps, onboarding, tenantId, actor);
   await deps.audit.write({
     action: 'consent.granted',
     tenantId,
@@ -437,6 +466,19 @@ async function recordConsent(
     tenant,
     onboarding: updated,
   };
+}
+
+/**
+ * Records where an onboarding got to, if it is unchanged since this consent read it (etag): a consent for
+ * another tenant that got there first (another tab, another state) wins, and this one records no binding.
+ */
+async function claim(deps: ConsentDeps, onboarding: Onboarding): Promise<Onboarding> {
+  try {
+    return await deps.onboardings.update(onboarding);
+  } catch (err) {
+    if (err instanceof RowChanged) throw new ConsentFailure('onboardingTaken');
+    throw err;
+  }
 }
 
 /**
@@ -531,6 +573,7 @@ async function reverifyOne(deps: ConsentDeps, tenant: TenantRecord): Promise<voi
     // Conditional: if another instance finished first, its write wins and this one stops here.
     await deps.tenants.replace(provenTenant(tenant, proof));
     if (onboarding && onboarding.status !== 'consented') {
+      await bindAppliance(deps, onboarding, tenant.tenantId, system);
       await deps.onboardings.update({
         ...onboarding,
         status: 'consented',
@@ -603,22 +646,43 @@ function callbackParams(query: URLSearchParams, known: readonly string[]): Map<s
   return out;
 }
 
-async function useState(deps: ConsentDeps, state: string | undefined, purpose: 'consent' | 'signin') {
+async function useState(
+  deps: ConsentDeps,
+  state: string | undefined,
+  purpose: 'consent' | 'signin',
+  browserKeys: readonly string[],
+) {
   if (!state) throw new ConsentFailure('stateInvalid');
   try {
-    return await deps.states.consume(state, purpose);
+    return await deps.states.consume(state, purpose, browserKeys);
   } catch (err) {
-    if (err instanceof StateRejected) {
-      throw new ConsentFailure(
-        err.problem === 'expired'
-          ? 'stateExpired'
-          : err.problem === 'replayed'
-            ? 'stateReplayed'
-            : 'stateInvalid',
-      );
-    }
+    if (err instanceof StateRejected) throw new ConsentFailure(STATE_FAILURES[err.problem]);
     throw err;
   }
+}
+
+const STATE_FAILURES = {
+  unknown: 'stateInvalid',
+  expired: 'stateExpired',
+  replayed: 'stateReplayed',
+  otherBrowser: 'otherBrowser',
+} as const;
+
+/**
+ * An onboarding a consent may still complete for `tenantId` (null: not known yet): not consented, not
+ * expired, and not already on its way for another tenant — a second state cannot re-point it.
+ */
+function assertOpen(deps: ConsentDeps, onboarding: Onboarding, tenantId: string | null): void {
+  const status = effectiveStatus(onboarding, deps.now());
+  if (status === 'consented') throw new ConsentFailure('linkUsed');
+  if (status === 'expired') throw new ConsentFailure('linkExpired');
+  if (tenantId !== null && onboarding.tenantId !== null && onboarding.tenantId !== tenantId)
+    throw new ConsentFailure('onboardingTaken');
+}
+
+function supportCodeOf(error: string, description: string | undefined): string {
+  const aadsts = /AADSTS(\d+)/.exec(description ?? '')?.[1];
+  return aadsts ? `AADSTS${aadsts}` : error.replace(/[^A-Za-z0-9_]/g, '').slice(0, 64);
 }
 
 async function markFailed(

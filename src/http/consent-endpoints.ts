@@ -59,15 +59,45 @@ async function asPage(deps: ConsentHttpDeps, log: Logger, step: Step): Promise<H
   }
 }
 
-function redirect(location: string): HttpReply {
+function redirect(location: string, extra: Record<string, string> = {}): HttpReply {
   // The consent URLs carry codes and states: no caching, no Referer to the next site.
   return {
     status: 302,
-    headers: { location, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' },
+    headers: { location, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer', ...extra },
   };
 }
 
 const query = (request: HttpRequestLike) => new URL(request.url).searchParams;
+
+/**
+ * The cookie that binds a consent to the browser that started it (RFC 9700 §4.7, src/consent/state-store.ts).
+ * Over https it is a `__Host-` cookie (Secure, Path=/, no Domain: no other host, not even a subdomain, can
+ * set or overwrite it; RFC 6265bis §4.1.3.2); browsers refuse that prefix without Secure, so on an http
+ * `BROKER_PUBLIC_URL` (only localhost is allowed, src/config.ts) it is a plain host-only cookie. HttpOnly
+ * (no script reads it), SameSite=Lax: sent on the top-level GET redirects from Microsoft back to
+ * `/consent/callback` and `/consent/signin`, never on cross-site subrequests or posts.
+ */
+export function consentCookieName(publicUrl: string): string {
+  return publicUrl.startsWith('https:') ? '__Host-consent-browser' : 'consent-browser';
+}
+
+function consentCookie(deps: ConsentHttpDeps, key: string): string {
+  const secure = deps.settings.publicUrl.startsWith('https:') ? '; Secure' : '';
+  return `${consentCookieName(deps.settings.publicUrl)}=${key}; Path=/; Max-Age=${deps.settings.stateTtlSeconds}; HttpOnly; SameSite=Lax${secure}`;
+}
+
+/** The values the request's Cookie header(s) carry under the consent cookie's name (a few at most). */
+function browserKeys(deps: ConsentHttpDeps, request: HttpRequestLike): string[] {
+  const name = consentCookieName(deps.settings.publicUrl);
+  const header = request.headers.get('cookie') ?? '';
+  if (header.length > 8_192) return [];
+  const keys: string[] = [];
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) keys.push(part.slice(eq + 1).trim());
+  }
+  return keys.slice(0, 4);
+}
 
 /** `GET /connect/{code}` */
 export function connectLanding(
@@ -93,7 +123,11 @@ export function connectLanding(
 
 /** `GET /connect/{code}/go` */
 export function connectGo(deps: ConsentHttpDeps, request: HttpRequestLike, log: Logger): Promise<HttpReply> {
-  return asPage(deps, log, async () => redirect(await startConsent(deps, request.params.code ?? '')));
+  return asPage(deps, log, async () => {
+    const [presented] = browserKeys(deps, request);
+    const { location, browserKey } = await startConsent(deps, request.params.code ?? '', presented);
+    return redirect(location, { 'set-cookie': consentCookie(deps, browserKey) });
+  });
 }
 
 /** `GET /consent/callback` */
@@ -102,7 +136,9 @@ export function consentCallbackEndpoint(
   request: HttpRequestLike,
   log: Logger,
 ): Promise<HttpReply> {
-  return asPage(deps, log, async () => redirect(await consentCallback(deps, query(request))));
+  return asPage(deps, log, async () =>
+    redirect(await consentCallback(deps, query(request), browserKeys(deps, request))),
+  );
 }
 
 /** `GET /consent/signin` */
@@ -112,7 +148,7 @@ export function signinEndpoint(
   log: Logger,
 ): Promise<HttpReply> {
   return asPage(deps, log, async () => {
-    const result = await signinCallback(deps, query(request));
+    const result = await signinCallback(deps, query(request), browserKeys(deps, request));
     if ('redirect' in result) return redirect(result.redirect);
     return pageReply(resultPage(deps, result.outcome));
   });

@@ -56,6 +56,12 @@ export class ConsentBrowser {
     return { url: target, status: res.status, headers: res.headers, body: await res.text() };
   }
 
+  /** The Cookie header this browser would send to `url` (the broker's public URL mapped as for requests). */
+  cookieHeader(url: string): string {
+    const real = url.startsWith(this.publicUrl) ? this.brokerUrl + url.slice(this.publicUrl.length) : url;
+    return [...(this.cookies.get(new URL(real).origin) ?? [])].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+
   private async request(url: string, init: RequestInit): Promise<Response> {
     const real = url.startsWith(this.publicUrl) ? this.brokerUrl + url.slice(this.publicUrl.length) : url;
     this.visited.push(url);

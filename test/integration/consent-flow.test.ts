@@ -66,6 +66,16 @@ async function toMicrosoft(browser: ConsentBrowser, consentUrl: string): Promise
   return consentPage;
 }
 
+/** `GET /connect/{code}/go` without following it: the state it issued and the cookie that binds it. */
+async function go(code: string): Promise<{ state: string; cookie: string }> {
+  const res = await fetch(`${broker.url}/connect/${code}/go`, { redirect: 'manual' });
+  expect(res.status).toBe(302);
+  return {
+    state: new URL(res.headers.get('location')!).searchParams.get('state')!,
+    cookie: res.headers.get('set-cookie')!.split(';')[0]!,
+  };
+}
+
 const tenantView = (id: string) => api<Record<string, unknown>>(`/api/tenants/${id}`);
 const onboardingView = (id: string) => api<Record<string, unknown>>(`/api/onboardings/${id}`);
 
@@ -110,7 +120,9 @@ describe('customer consent', () => {
     // The link is used now: 410, and the callback cannot be replayed.
     expect((await browser.open(o.consentUrl)).status).toBe(410);
     const callback = browser.visited.find((u) => u.includes('/consent/callback?'))!;
-    expect((await new ConsentBrowser(broker.url).open(callback)).status).toBe(409);
+    expect((await browser.open(callback)).status).toBe(409);
+    // In another browser it is refused before it is even looked at as a replay.
+    expect((await new ConsentBrowser(broker.url).open(callback)).status).toBe(400);
   });
 
   it("fails the onboarding with Microsoft's code when the admin declines (AADSTS65004)", async () => {
@@ -139,8 +151,10 @@ describe('customer consent', () => {
     const browser = new ConsentBrowser(broker.url);
     await browser.open(o.consentUrl);
     // Instead of consenting, the attacker takes the state and types the victim's tenant into the callback.
-    const go = await fetch(`${broker.url}/connect/${o.code}/go`, { redirect: 'manual' });
-    const state = new URL(go.headers.get('location')!).searchParams.get('state')!;
+    await browser.open(`${o.consentUrl}/go`);
+    const state = new URL(browser.visited.find((u) => u.includes('adminconsent'))!).searchParams.get(
+      'state',
+    )!;
     const signInPage = await browser.open(
       `http://localhost:7071/consent/callback?admin_consent=True&tenant=${victim.id}&state=${state}`,
     );
@@ -238,15 +252,18 @@ describe('customer consent', () => {
     });
     const callback = approved.headers.get('location')!.replace('http://localhost:7071', broker.url);
     const cookie = approved.headers.get('set-cookie')!.split(';')[0]!;
+    const ours = browser.cookieHeader(broker.url);
     const answers = await Promise.all(
-      Array.from({ length: 10 }, () => fetch(callback, { redirect: 'manual' })),
+      Array.from({ length: 10 }, () => fetch(callback, { redirect: 'manual', headers: { cookie: ours } })),
     );
     expect(answers.map((r) => r.status).sort()).toEqual([302, 409, 409, 409, 409, 409, 409, 409, 409, 409]);
     const signIn = answers.find((r) => r.status === 302)!.headers.get('location')!;
     const code = await fetch(signIn, { redirect: 'manual', headers: { cookie } });
     const signinCallback = code.headers.get('location')!.replace('http://localhost:7071', broker.url);
     const finals = await Promise.all(
-      Array.from({ length: 10 }, () => fetch(signinCallback, { redirect: 'manual' })),
+      Array.from({ length: 10 }, () =>
+        fetch(signinCallback, { redirect: 'manual', headers: { cookie: ours } }),
+      ),
     );
     expect(finals.map((r) => r.status).sort()).toEqual([200, 409, 409, 409, 409, 409, 409, 409, 409, 409]);
     const audit = createAuditLog(
@@ -325,11 +342,10 @@ describe('customer consent', () => {
 
   it('refuses a non-GUID tenant with a valid state (400)', async () => {
     const o = await onboarding('BADTENANT-1');
-    const go = await fetch(`${broker.url}/connect/${o.code}/go`, { redirect: 'manual' });
-    const state = new URL(go.headers.get('location')!).searchParams.get('state')!;
+    const { state, cookie } = await go(o.code);
     const res = await fetch(
       `${broker.url}/consent/callback?admin_consent=True&tenant=contoso.example&state=${state}`,
-      { redirect: 'manual' },
+      { redirect: 'manual', headers: { cookie } },
     );
     expect(res.status).toBe(400);
     expect((await onboardingView(o.id)).body).toMatchObject({ status: 'pending' });
@@ -337,11 +353,10 @@ describe('customer consent', () => {
 
   it('refuses a callback naming a tenant id Microsoft does not know (AADSTS90002) with a 400 page, not a 500', async () => {
     const o = await onboarding('BADTENANT-2');
-    const go = await fetch(`${broker.url}/connect/${o.code}/go`, { redirect: 'manual' });
-    const state = new URL(go.headers.get('location')!).searchParams.get('state')!;
+    const { state, cookie } = await go(o.code);
     const res = await fetch(
       `${broker.url}/consent/callback?admin_consent=True&tenant=0b1c2d3e-4f50-4617-8a9b-c0d1e2f3a4b5&state=${state}`,
-      { redirect: 'manual' },
+      { redirect: 'manual', headers: { cookie } },
     );
     expect(res.status).toBe(400);
     expect(await res.text()).toContain('AADSTS90002');

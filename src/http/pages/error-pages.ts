@@ -118,6 +118,21 @@ const ENTRIES: Readonly<Record<ErrorReason, Entry>> = {
       'If you saw a result page before, that result stands. Otherwise, open the consent link you received again.',
     ...code(d),
   }),
+  otherBrowser: (d) => ({
+    status: 400,
+    heading: 'Start again from your link',
+    explanation: `This answer from Microsoft belongs to a consent request that was started in another browser, or this browser no longer has the request's cookie (for example, because cookies were cleared or blocked). For your protection, a consent is completed only in the browser that started it. ${NOTHING_RECORDED}`,
+    whatToDo:
+      'Open the consent link you received in this browser, with cookies allowed for this site, and select "Continue to Microsoft". If someone sent you this address directly instead of a consent link, do not go on.',
+    ...code(d),
+  }),
+  onboardingTaken: (d, vendor) => ({
+    status: 409,
+    heading: 'This consent link belongs to another organization',
+    explanation: `This consent link has already been used for another organization, or was completed meanwhile. A link connects one organization only. ${NOTHING_RECORDED}`,
+    whatToDo: `Ask ${vendor} for a new consent link for your organization.`,
+    ...code(d),
+  }),
   badParameters: (d) => ({
     status: 400,
     heading: 'This address is not valid',
