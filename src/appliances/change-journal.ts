@@ -56,15 +56,23 @@ export function createChangeJournal(
   };
 }
 
-/** The appliance store, recording every change in the journal after it is written. */
+/**
+ * The appliance store, recording every change in the journal before it is written and again after (issue 14).
+ * Before: a journal entry that cannot be written fails the change, which is then not made, so a retry does it
+ * all again; a change can never be in the table without its entry. After: an instance that read the row
+ * between the two sees the second entry. A failure of either is the caller's (503), and a retry that finds
+ * the change made journals it again (`revokeAppliance`). A new appliance is announced only before: no
+ * instance can hold a copy of an id before it is handed out.
+ */
 export function journaledApplianceStore(store: ApplianceStore, journal: ChangeJournal): ApplianceStore {
   return {
     ...store,
     async create(a) {
-      await store.create(a);
       await journal.record('appliance', a.clientId);
+      await store.create(a);
     },
     async update(a) {
+      await journal.record('appliance', a.clientId);
       const updated = await store.update(a);
       await journal.record('appliance', a.clientId);
       return updated;
@@ -72,15 +80,17 @@ export function journaledApplianceStore(store: ApplianceStore, journal: ChangeJo
   };
 }
 
-/** The tenant store, recording every change in the journal after it is written. */
+/** The tenant store, recording every change in the journal before it is written and again after (as above). */
 export function journaledTenantStore(store: TenantStore, journal: ChangeJournal): TenantStore {
   return {
     ...store,
     async save(t) {
+      await journal.record('tenant', t.tenantId.toLowerCase());
       await store.save(t);
       await journal.record('tenant', t.tenantId.toLowerCase());
     },
     async replace(t) {
+      await journal.record('tenant', t.tenantId.toLowerCase());
       await store.replace(t);
       await journal.record('tenant', t.tenantId.toLowerCase());
     },

@@ -134,7 +134,9 @@ export async function revokeAppliance(
   appliance: Appliance,
   actor: AuditActor,
 ): Promise<Appliance> {
-  if (appliance.status === 'revoked') return appliance;
+  // A retry of a revocation whose journal entry may have failed (issue 14): the unchanged record is written
+  // again, so the journaled store announces it again and every instance drops its copy.
+  if (appliance.status === 'revoked') return deps.appliances.update(appliance);
   const updated = await deps.appliances.update({
     ...appliance,
     status: 'revoked',

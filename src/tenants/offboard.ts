@@ -35,10 +35,11 @@ export async function offboardTenant(
   do {
     const page = await deps.appliances.list({ tenantId: tenant.tenantId, top: 100, continuationToken });
     for (const appliance of page.items) {
-      if (appliance.status === 'revoked') continue;
+      // Already revoked ones too: revokeAppliance announces them again in the change journal (issue 14).
+      const wasRevoked = appliance.status === 'revoked';
       await revokeAppliance(deps, appliance, actor);
       deps.directory.invalidate('appliance', appliance.clientId);
-      revoked++;
+      if (!wasRevoked) revoked++;
     }
     continuationToken = page.continuationToken;
   } while (continuationToken);
