@@ -209,9 +209,16 @@ class RevalidatingCache<T> {
   }
 
   private refresh(entry: Entry<T>): Promise<T | undefined> {
-    entry.refreshing ??= this.load(entry.id).then(
+    if (entry.refreshing) return entry.refreshing;
+    // Stamped with the time the read started (issue 14): a change journaled while the read was in flight may
+    // not be in what it read, and the journal drops entries loaded before a change, so such a read must count
+    // as loaded before it.
+    const startedAt = this.now();
+    entry.refreshing = this.load(entry.id).then(
       (value) => {
-        this.set({ id: entry.id, value, at: this.now() });
+        // Dropped while the read was in flight (named by the journal, changed here, or evicted): what was
+        // read may predate that change, so it answers the callers waiting for it but is not kept.
+        if (!entry.dropped) this.set({ id: entry.id, value, at: startedAt });
         return value;
       },
       (err: unknown) => {

@@ -193,3 +193,40 @@ describe('appliance directory holds (the warm path checks a held entry without a
     expect(hold.peek()).toBe(NOT_CACHED);
   });
 });
+
+describe('appliance directory reads in flight during a change (issue 14)', () => {
+  it('counts an entry as loaded when its read started: a change journaled while the read was in flight drops it', async () => {
+    let t = 100_000;
+    const s = stores();
+    s.rows.set('c1', appliance('active'));
+    let release: () => void = () => undefined;
+    const slow: ApplianceStore = {
+      ...s.appliances,
+      get: (id) => {
+        const row = s.rows.get(id); // what the read sees when it starts
+        return new Promise((r) => (release = () => r(row)));
+      },
+    };
+    const changes: { kind: 'appliance'; id: string; at: string }[] = [];
+    const journal = {
+      record: async () => undefined,
+      read: async (since: string) => changes.filter((c) => c.at >= since),
+    };
+    const dir = createApplianceDirectory(
+      { appliances: slow, tenants: s.tenants },
+      { now: () => t, journal, pollMs: 3_600_000 },
+    );
+    await dir.pollJournal();
+    const first = dir.appliance('c1'); // the read starts before the revocation
+    s.rows.set('c1', appliance('revoked'));
+    changes.push({ kind: 'appliance', id: 'c1', at: new Date(t).toISOString() });
+    t += 20_000;
+    await dir.pollJournal(); // the change is read while the read is still in flight
+    release();
+    expect((await first)?.status).toBe('active'); // it answers the request that waited for it
+    await dir.pollJournal();
+    const next = dir.appliance('c1');
+    release();
+    expect((await next)?.status).toBe('revoked');
+  });
+});
