@@ -13,7 +13,12 @@ import { ASSERTION_ALGORITHMS, matchClientSecret } from '../appliances/registry.
 import type { BrokerKeys } from '../keys/broker-keys.js';
 import { InvalidClient, InvalidRequest } from './errors.js';
 import type { JtiStore } from './jti-store.js';
-import type { VerifiedCredential, VerifiedCredentials } from './verified-credentials.js';
+import {
+  canonicalBasic,
+  credentialKey,
+  type VerifiedCredential,
+  type VerifiedCredentials,
+} from './verified-credentials.js';
 import { GUID } from '../ids.js';
 
 export const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -65,12 +70,14 @@ export async function authenticateClient(
     if (claimed !== undefined && claimed !== clientId)
       throw new InvalidRequest('client_id does not match the authenticated client.');
     const { appliance, validUntil } = await bySecret(deps, clientId, secret, true);
-    deps.verified?.remember(authorization, {
-      clientIdAsSent: clientId,
-      appliance,
-      validUntil,
-      held: deps.directory.holdAppliance(appliance.clientId),
-    });
+    const canonical = deps.verified && canonicalBasic(clientId, secret);
+    if (canonical !== undefined)
+      deps.verified?.remember(credentialKey(canonical), {
+        clientId: clientId.toLowerCase(),
+        appliance,
+        validUntil,
+        held: deps.directory.holdAppliance(appliance.clientId),
+      });
     return { appliance, method: 'client_secret_basic' };
   }
   if (post) {
@@ -115,11 +122,14 @@ async function bySecret(
   return { appliance, validUntil };
 }
 
+/** The longest Basic value `parseBasic` accepts: "Basic " and 2,048 characters of base64. */
+const MAX_BASIC = 6 + 2048;
+
 /**
- * The client of a request whose exact Basic credentials this instance verified before and that would pass
- * the full check again (src/vending/verified-credentials.ts), answered from memory without a promise;
- * undefined sends the request the full way (also when the directory would have to read the appliance first:
- * a record read again is a new one, which the full check verifies and remembers).
+ * The client of a request whose Basic credentials this instance verified before, in whatever spelling, and
+ * that would pass the full check again (src/vending/verified-credentials.ts), answered from memory without
+ * a promise; undefined sends the request the full way (also when the directory would have to read the
+ * appliance first: a record read again is a new one, which the full check verifies and remembers).
  */
 export function rememberedClient(
   deps: ClientAuthDeps,
@@ -128,22 +138,52 @@ export function rememberedClient(
   nowMs = deps.now().getTime(),
 ): RememberedClient | undefined {
   if (authorization === null || deps.verified === undefined) return undefined;
-  const known = deps.verified.get(authorization);
-  if (known === undefined) return undefined;
+  const found = findVerified(deps.verified, authorization);
+  if (found === undefined) return undefined;
+  const { key, known, clientIdAsSent } = found;
   // Requests that break a rule of authenticateClient (a second method, another client_id) go the full way
   // and get its answer.
   if (form.has('client_secret') || form.has('client_assertion') || form.has('client_assertion_type'))
     return undefined;
   const claimed = form.get('client_id');
-  if (claimed !== undefined && claimed !== known.clientIdAsSent) return undefined;
+  if (claimed !== undefined && claimed !== clientIdAsSent) return undefined;
   const current =
     known.held !== undefined ? known.held.peek() : deps.directory.peekAppliance(known.appliance.clientId);
   if (current === NOT_CACHED) return undefined;
   if (current !== known.appliance || nowMs >= known.validUntil) {
-    deps.verified.forget(authorization);
+    deps.verified.forget(key);
     return undefined;
   }
   return { appliance: current, method: 'client_secret_basic', remembered: known };
+}
+
+/** The entry of a Basic header's credentials, by its canonical spelling; the client id as the header spells it. */
+function findVerified(
+  verified: VerifiedCredentials,
+  authorization: string,
+): { key: string; known: VerifiedCredential; clientIdAsSent: string } | undefined {
+  if (authorization.length > MAX_BASIC) return undefined;
+  // The canonical spelling (what PBXs send): one SHA-256 of the header's base64 text, no parsing.
+  const sent = authorization.startsWith('Basic ') ? authorization.slice(6) : undefined;
+  if (sent !== undefined) {
+    const key = credentialKey(sent);
+    const known = verified.get(key);
+    if (known !== undefined) return { key, known, clientIdAsSent: known.clientId };
+  }
+  // Any other spelling of the same credentials finds the same entry through their canonical spelling.
+  if (!/^basic /i.test(authorization.trim())) return undefined;
+  let parsed: { clientId: string; secret: string };
+  try {
+    parsed = parseBasic(authorization);
+  } catch (err) {
+    if (err instanceof InvalidClient) return undefined; // malformed: the full way refuses it
+    throw err;
+  }
+  const canonical = canonicalBasic(parsed.clientId, parsed.secret);
+  if (canonical === undefined || canonical === sent) return undefined;
+  const key = credentialKey(canonical);
+  const known = verified.get(key);
+  return known === undefined ? undefined : { key, known, clientIdAsSent: parsed.clientId };
 }
 
 async function byAssertion(deps: ClientAuthDeps, form: ReadonlyMap<string, string>): Promise<Appliance> {

@@ -8,16 +8,29 @@
  * with the very appliance record the secret was verified against (a rotation, revocation, re-binding or any
  * other change loads a new record, and a revocation seen through the change journal removes it), and the
  * matched secret must still be within its validity (a rotated-out secret's grace period ends on time).
+ *
+ * Keyed by the credentials, not by the header that carried them (issue 14 item 4): one client id and secret
+ * have many `Authorization` spellings (the scheme's case, base64 padding and unused bits, percent-encoding,
+ * the client id's case), and keyed by the raw header one valid secret sent in 10,000 spellings took 10,000
+ * entries. The key is the SHA-256 of the credentials' one canonical spelling (`canonicalBasic`), so the
+ * memory holds no secret in a form that could be read back, and at most one entry per valid secret. A
+ * request in the canonical spelling — what a PBX, curl -u or a test script sends for a broker-issued secret
+ * and a lower-case client id — is looked up by one SHA-256 of its header's base64 text; any other spelling
+ * is parsed and its canonical spelling hashed (`rememberedClient`, src/vending/client-auth.ts).
  * @module
  */
+import { hash } from 'node:crypto';
 import type { DirectoryHold } from '../appliances/appliance-directory.js';
 import type { Appliance } from '../appliances/appliance-store.js';
 import type { TenantRecord } from '../tenants/tenant-store.js';
 import type { TokenHold } from '../tokens/token-cache.js';
 
 export interface VerifiedCredential {
-  /** The client id as sent in the credentials (before case folding), for the `client_id` consistency rule. */
-  readonly clientIdAsSent: string;
+  /**
+   * The client id of the credentials, lower-cased as in the key: the client id as sent by a request in the
+   * canonical spelling, for the `client_id` consistency rule.
+   */
+  readonly clientId: string;
   /** The appliance record the secret was verified against. */
   readonly appliance: Appliance;
   /** When the matched secret stops being valid (ms since the epoch; Infinity for the current secret). */
@@ -49,21 +62,49 @@ export interface WarmVend {
 }
 
 export interface VerifiedCredentials {
-  get(authorization: string): VerifiedCredential | undefined;
-  remember(authorization: string, credential: VerifiedCredential): void;
-  forget(authorization: string): void;
+  /** `key` is `credentialKey` of the credentials' canonical spelling. */
+  get(key: string): VerifiedCredential | undefined;
+  remember(key: string, credential: VerifiedCredential): void;
+  forget(key: string): void;
+  /** Entries held now (for tests: at most `maxEntries`, and one per valid secret whatever its spellings). */
+  size(): number;
+}
+
+/**
+ * The base64 text of the canonical `Authorization: Basic` value of a client id and secret (RFC 6749 §2.3.1:
+ * each form-urlencoded, here with encodeURIComponent, joined by a colon, UTF-8, base64 with padding), the
+ * client id lower-cased (the directory's lookup folds it too). encodeURIComponent leaves a broker-issued
+ * secret (`cbs_` and base64url) and a lower-case GUID as they are, and encodes a colon, so one text names one
+ * (client id, secret). Undefined for text encodeURIComponent refuses (a lone surrogate).
+ */
+export function canonicalBasic(clientId: string, secret: string): string | undefined {
+  try {
+    return Buffer.from(
+      `${encodeURIComponent(clientId.toLowerCase())}:${encodeURIComponent(secret)}`,
+      'utf8',
+    ).toString('base64');
+  } catch (err) {
+    if (err instanceof URIError) return undefined;
+    throw err;
+  }
+}
+
+/** The map key of a canonical spelling: its SHA-256 (binary string output: the cheapest to make and hash). */
+export function credentialKey(canonical: string): string {
+  return hash('sha256', canonical, 'binary');
 }
 
 /** At most `maxEntries` (default 100,000: a PBX fleet with a secret each, plus rotations); oldest out first. */
 export function createVerifiedCredentials(maxEntries = 100_000): VerifiedCredentials {
   const entries = new Map<string, VerifiedCredential>();
   return {
-    get: (authorization) => entries.get(authorization),
-    remember(authorization, credential) {
-      entries.delete(authorization);
-      entries.set(authorization, credential);
+    get: (key) => entries.get(key),
+    remember(key, credential) {
+      entries.delete(key);
+      entries.set(key, credential);
       if (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
     },
-    forget: (authorization) => void entries.delete(authorization),
+    forget: (key) => void entries.delete(key),
+    size: () => entries.size,
   };
 }

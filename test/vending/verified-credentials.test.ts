@@ -148,9 +148,32 @@ describe('remembered Basic credentials', () => {
   it('are bounded: the oldest is dropped first', () => {
     const memory = createVerifiedCredentials(2);
     const a = appliance([]);
-    memory.remember('a', { clientIdAsSent: CLIENT, appliance: a, validUntil: Infinity });
-    memory.remember('b', { clientIdAsSent: CLIENT, appliance: a, validUntil: Infinity });
-    memory.remember('c', { clientIdAsSent: CLIENT, appliance: a, validUntil: Infinity });
+    memory.remember('a', { clientId: CLIENT, appliance: a, validUntil: Infinity });
+    memory.remember('b', { clientId: CLIENT, appliance: a, validUntil: Infinity });
+    memory.remember('c', { clientId: CLIENT, appliance: a, validUntil: Infinity });
     expect([memory.get('a'), memory.get('b'), memory.get('c')].map(Boolean)).toEqual([false, true, true]);
+  });
+
+  it('keep one entry and one keyed hash for a valid secret sent in 10,000 header spellings', async () => {
+    const t = setup(appliance([{ secret: 's1', validUntil: null }]));
+    const pct = (c: string) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`;
+    // Scheme case, percent-encoding and case of the client id's characters, padding: all one credential.
+    const spelling = (i: number) => {
+      const id = [...CLIENT]
+        .map((c, j) => ((i >> j) & 1 ? ((i >> (j + 1)) & 1 ? pct(c) : c.toUpperCase()) : c))
+        .join('');
+      const b64 = Buffer.from(`${id}:${i & 1 ? pct('s') + '1' : 's1'}`).toString('base64');
+      return `${['Basic', 'basic', 'BASIC'][i % 3]} ${i % 5 === 0 ? b64.replace(/=+$/, '') : b64}`;
+    };
+    for (let i = 0; i < 10_000; i++) {
+      const authorization = spelling(i);
+      if (!rememberedClient(t.deps, authorization, t.form))
+        await authenticateClient(t.deps, authorization, t.form);
+    }
+    expect(t.deps.verified!.size()).toBe(1);
+    expect(t.hashes()).toBe(1);
+    expect(rememberedClient(t.deps, spelling(9_999), t.form)).toMatchObject({
+      appliance: { clientId: CLIENT },
+    });
   });
 });
