@@ -5,6 +5,7 @@
  * header and hands it back to the adapter (FACTS.md §14, SPEC.md "Customers").
  * @module
  */
+import { randomUUID } from 'node:crypto';
 import { describe, expect, inject, it, beforeAll } from 'vitest';
 import { selfSignedCertificate } from '../helpers/certificates.js';
 import { control, newTenant } from '../helpers/sim-control.js';
@@ -346,6 +347,32 @@ describe('createMsalAdminSignIn against the Entra simulator', () => {
     });
     expect(user.directoryRoleIds).toEqual([GLOBAL_ADMIN]);
   });
+
+  it('keeps at most 500 tenants of MSAL clients by default: callbacks naming 500 random tenants evict the first', async () => {
+    let metadata = 0;
+    const counted = createMsalAdminSignIn({
+      authorityHost: inject('entraUrl'),
+      clientId: app.appId,
+      credential: { kind: 'secret', secret: app.secret },
+      metrics: { entraRequest: (s) => void (s.request === 'metadata' && metadata++) },
+    });
+    const url = (tenantId: string) =>
+      counted.authorizationUrl({
+        tenantId,
+        redirectUri: REDIRECT,
+        state: 's',
+        nonce: 'n',
+        codeChallenge: newPkcePair().challenge,
+      });
+    await url(tenant);
+    const once = metadata;
+    await url(tenant);
+    expect(metadata).toBe(once); // its client, with the tenant's metadata, is kept
+    for (let i = 0; i < 500; i++) await url(randomUUID()).catch(() => undefined);
+    const before = metadata;
+    await url(tenant);
+    expect(metadata).toBeGreaterThan(before); // a new client: the first one was dropped
+  }, 60_000);
 
   it('derives S256 challenges per RFC 7636 §4.2 and refuses malformed verifiers', () => {
     expect(codeChallengeFor('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk')).toBe(

@@ -48,7 +48,12 @@ export interface MsalAdminSignInConfig {
   /** The home app. Its manifest should set groupMembershipClaims (for `wids`) and the `acct` optional claim. */
   readonly clientId: string;
   readonly credential: EntraCredential;
-  /** Tenants whose MSAL client and key set are kept (least recently used dropped). Default 500. */
+  /**
+   * Tenants whose MSAL client and key set are kept (least recently used dropped). Default 500: sign-ins are
+   * rare and anonymous callbacks can name any tenant id, so the bound is small (a dropped client only
+   * re-reads its tenant's metadata at the next sign-in); the app-token adapter's 20,000 (msal.ts) is for
+   * the tenants tokens are vended for.
+   */
   readonly maxTenants?: number;
   /** Per-request timeout, also for the key set. Default 10 s. */
   readonly timeoutMs?: number;
@@ -118,7 +123,8 @@ export function createMsalAdminSignIn(config: MsalAdminSignInConfig): AdminSignI
   const host = config.authorityHost.replace(/\/+$/, '');
   const timeoutMs = config.timeoutMs ?? 10_000;
   const maxTenants = config.maxTenants ?? 500;
-  const clientFor = createTenantClients(config);
+  // The bound passed on: createTenantClients' own default is the app-token adapter's 20,000 (issue 14).
+  const clientFor = createTenantClients({ ...config, maxTenants });
   const keySets = new Map<string, JWTVerifyGetKey>();
 
   function checkTenant(tenantId: string): void {
