@@ -4,7 +4,10 @@
  * `{id, consentUrl, expiresAt}`; `GET /appliance/onboardings/{id}` lets the appliance poll it and learn its
  * tenant id and granted roles once an admin has consented. The GET carries the credential in the
  * Authorization header: `Basic` for a client secret, or `Bearer <client assertion>` for private_key_jwt.
- * Errors are problem+json; failed client authentication is 401 with WWW-Authenticate.
+ * Both authenticate as the token endpoint does, behind the same failed-authentication throttle
+ * (src/vending/authenticate.ts): a made-up client id costs a directory read only until its source is
+ * blocked. Errors are problem+json; failed client authentication is 401 with WWW-Authenticate, a blocked
+ * source or (client id, source) 429 with Retry-After.
  * @module
  */
 import { createOnboarding, type ConsentSettings } from '../consent/flow.js';
@@ -12,20 +15,28 @@ import type { OnboardingStore } from '../consent/onboarding-store.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { SecretStoreUnavailable } from '../adapters/keyvault/port.js';
 import { StorageUnavailable } from '../adapters/tables/port.js';
-import { authenticateClient, JWT_BEARER, type ClientAuthDeps } from '../vending/client-auth.js';
+import { authenticate, type ThrottledAuthDeps } from '../vending/authenticate.js';
+import { JWT_BEARER } from '../vending/client-auth.js';
 import { OAuthError } from '../vending/errors.js';
 import { readForm } from './form-body.js';
+import { sourceAddress } from './token-endpoint.js';
 import { onboardingView } from './onboardings-api.js';
 import { notFound, Problem, problemReply, serviceUnavailable, toProblem } from './problem.js';
 import type { Logger } from './logger.js';
 import { jsonReply, type HttpReply, type HttpRequestLike } from './types.js';
 import { GUID } from '../ids.js';
 
-export interface ApplianceOnboardingDeps extends ClientAuthDeps {
+export interface ApplianceOnboardingDeps extends ThrottledAuthDeps {
   readonly settings: ConsentSettings;
   readonly onboardings: OnboardingStore;
   readonly audit: AuditLog;
 }
+
+const TITLES: Readonly<Record<number, string>> = {
+  401: 'Unauthorized',
+  429: 'Too Many Requests',
+  503: 'Service Unavailable',
+};
 
 async function asAppliance(log: Logger, step: () => Promise<HttpReply>): Promise<HttpReply> {
   try {
@@ -35,11 +46,15 @@ async function asAppliance(log: Logger, step: () => Promise<HttpReply>): Promise
       return problemReply(
         new Problem({
           status: err.status === 500 ? 500 : err.status,
-          title: err.status === 401 ? 'Unauthorized' : 'Bad Request',
+          title: TITLES[err.status] ?? 'Bad Request',
           detail: err.description,
           extensions: { error: err.code },
-          headers:
-            err.status === 401 ? { 'www-authenticate': 'Basic realm="consent-broker", charset="UTF-8"' } : {},
+          headers: {
+            ...err.headers,
+            ...(err.status === 401
+              ? { 'www-authenticate': 'Basic realm="consent-broker", charset="UTF-8"' }
+              : {}),
+          },
         }),
       );
     }
@@ -66,7 +81,11 @@ export function postApplianceOnboarding(
 ): Promise<HttpReply> {
   return asAppliance(log, async () => {
     const form = await readForm(request, { allowEmpty: true });
-    const { appliance } = await authenticateClient(deps, request.headers.get('authorization'), form);
+    const { appliance } = await authenticate(deps, {
+      authorization: request.headers.get('authorization'),
+      form,
+      sourceAddress: sourceAddress(request),
+    });
     const { onboarding, consentUrl } = await createOnboarding(
       deps,
       { customerRef: appliance.customerRef, applianceId: appliance.clientId, profiles: appliance.profiles },
@@ -92,16 +111,19 @@ export function getApplianceOnboarding(
   return asAppliance(log, async () => {
     const authorization = request.headers.get('authorization');
     const bearer = authorization ? /^Bearer +(\S+)$/i.exec(authorization.trim())?.[1] : undefined;
-    const { appliance } = bearer
-      ? await authenticateClient(
-          deps,
-          null,
-          new Map([
-            ['client_assertion_type', JWT_BEARER],
-            ['client_assertion', bearer],
-          ]),
-        )
-      : await authenticateClient(deps, authorization, new Map());
+    const { appliance } = await authenticate(
+      deps,
+      bearer
+        ? {
+            authorization: null,
+            form: new Map([
+              ['client_assertion_type', JWT_BEARER],
+              ['client_assertion', bearer],
+            ]),
+            sourceAddress: sourceAddress(request),
+          }
+        : { authorization, form: new Map(), sourceAddress: sourceAddress(request) },
+    );
     const id = request.params.id ?? '';
     const onboarding = GUID.test(id) ? await deps.onboardings.get(id.toLowerCase()) : undefined;
     // Another appliance's onboarding is answered like a missing one.

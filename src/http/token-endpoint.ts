@@ -146,10 +146,37 @@ export function authorizationServerMetadata(deps: { publicUrl: string; profiles:
 
 /**
  * The caller's address: the last X-Forwarded-For entry, which the platform's front end appends (a client can
- * forge the earlier ones, not that one). The local host adds it from the socket the same way.
+ * forge the earlier ones, not that one). The local host adds it from the socket the same way. Azure's front
+ * ends may write it as `ip:port` (`203.0.113.7:50123`, `[2001:db8::1]:50123`), and the port differs per
+ * connection, so it is stripped: else each new connection would be a new throttle key (issue 14). An
+ * IPv4-mapped IPv6 address (`::ffff:203.0.113.7`, a dual-stack socket) is its IPv4 address.
  */
 export function sourceAddress(request: HttpRequestLike): string | undefined {
   const forwarded = request.headers.get('x-forwarded-for');
   const last = forwarded?.split(',').pop()?.trim();
-  return last ? last.slice(0, 64) : undefined;
+  return last ? withoutPort(last).slice(0, 64) : undefined;
+}
+
+/**
+ * `ip:port` → `ip` for IPv4 and bracketed IPv6 (RFC 3986 §3.2.2 brackets an IPv6 literal so that a port can
+ * follow); a bare IPv6 address (two or more colons, no brackets) has no port and is kept whole. String
+ * scans rather than regular expressions: this runs on every token request.
+ */
+function withoutPort(entry: string): string {
+  const colon = entry.indexOf(':');
+  if (colon < 0) return entry; // IPv4 without a port (the usual case)
+  if (entry.charCodeAt(0) === 0x5b /* [ */) {
+    const end = entry.indexOf(']');
+    const rest = end > 0 ? entry.slice(end + 1) : '';
+    if (end > 0 && (rest === '' || /^:\d{1,5}$/.test(rest)))
+      return unmapped(entry.slice(1, end).toLowerCase());
+    return entry.toLowerCase();
+  }
+  if (entry.indexOf(':', colon + 1) < 0) return entry.slice(0, colon); // IPv4:port
+  return unmapped(entry.toLowerCase());
+}
+
+/** An IPv4-mapped IPv6 address (RFC 4291 §2.5.5.2, `::ffff:a.b.c.d`) is its IPv4 address. */
+function unmapped(ipv6: string): string {
+  return ipv6.startsWith('::ffff:') && ipv6.includes('.') ? ipv6.slice(7) : ipv6;
 }

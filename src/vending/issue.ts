@@ -14,13 +14,12 @@ import type { TenantRecord } from '../tenants/tenant-store.js';
 import type { TokenHold, VendedToken } from '../tokens/token-cache.js';
 import type { VerifiedCredential } from './verified-credentials.js';
 import type { AuthThrottle } from './auth-throttle.js';
-import { authenticateClient, claimedClientId, rememberedClient, type ClientAuthDeps } from './client-auth.js';
+import { authenticate } from './authenticate.js';
+import { rememberedClient, type ClientAuthDeps } from './client-auth.js';
 import {
-  InvalidClient,
   InvalidGrant,
   InvalidRequest,
   InvalidScope,
-  TooManyFailedAuthentications,
   TemporarilyUnavailable,
   UnauthorizedClient,
   UnsupportedGrantType,
@@ -43,7 +42,7 @@ export interface VendDeps extends ClientAuthDeps {
   readonly recordUsage: (clientId: string, tenantId: string) => void;
   /** `recordUsage` for one appliance, kept by the warm path with its credentials. */
   readonly usageCounter: (clientId: string, tenantId: string) => () => void;
-  /** Slows down repeated failed client authentication per client id and source address. */
+  /** Slows down repeated failed client authentication per source address and (client id, source). */
   readonly throttle?: AuthThrottle;
   /** Counts tokens vended and error answers (src/http/token-endpoint.ts). */
   readonly metrics?: Pick<BrokerMetrics, 'tokenVended' | 'tokenError'>;
@@ -248,26 +247,6 @@ function vended(
 
 function answer(token: VendedToken, scope: string, nowMs: number): Vended {
   return { token, expiresIn: Math.max(0, Math.floor((token.expiresOn.getTime() - nowMs) / 1000)), scope };
-}
-
-async function authenticate(deps: VendDeps, req: TokenRequest) {
-  // Basic credentials verified before, for an unchanged appliance (no keyed hash again).
-  const remembered = rememberedClient(deps, req.authorization, req.form);
-  if (remembered) {
-    const wait = deps.throttle?.blockedFor(remembered.appliance.clientId, req.sourceAddress) ?? 0;
-    if (wait > 0) throw new TooManyFailedAuthentications(wait);
-    return remembered;
-  }
-  if (!deps.throttle) return authenticateClient(deps, req.authorization, req.form);
-  const claimed = claimedClientId(req.authorization, req.form);
-  const wait = deps.throttle.blockedFor(claimed, req.sourceAddress);
-  if (wait > 0) throw new TooManyFailedAuthentications(wait);
-  try {
-    return await authenticateClient(deps, req.authorization, req.form);
-  } catch (err) {
-    if (err instanceof InvalidClient) deps.throttle.failure(claimed, req.sourceAddress);
-    throw err;
-  }
 }
 
 /** Scopes already resolved, per vendor profiles and appliance profile list (a record's own array): the warm path's lookup. */

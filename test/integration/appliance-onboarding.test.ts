@@ -3,6 +3,8 @@
  * consent link, an admin consents, the appliance polls, learns its tenant and roles, and gets tokens.
  * @module
  */
+import { randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConsentBrowser } from '../helpers/consent-browser.js';
 import { control, newTenant } from '../helpers/sim-control.js';
@@ -128,4 +130,49 @@ describe('appliance onboarding', () => {
       ).status,
     ).toBe(404);
   });
+
+  it('throttles failed authentication as the token endpoint does: made-up client ids from one address get 429', async () => {
+    const made = () => basic({ clientId: randomUUID(), clientSecret: 'guess' });
+    const statuses: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const path = i % 2 ? `/appliance/onboardings/${randomUUID()}` : '/appliance/onboardings';
+      statuses.push((await from('127.0.0.3', i % 2 ? 'GET' : 'POST', path, made())).status);
+    }
+    expect(statuses).toEqual(Array<number>(30).fill(401));
+    const blocked = await from('127.0.0.3', 'POST', '/appliance/onboardings', made());
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
+    expect(blocked.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+    expect(JSON.parse(blocked.body)).toMatchObject({ status: 429, error: 'temporarily_unavailable' });
+    // Another address, and its appliance, are not affected.
+    const pbx = await register();
+    const created = await fetch(`${broker.url}/appliance/onboardings`, {
+      method: 'POST',
+      headers: { authorization: basic(pbx) },
+    });
+    expect(created.status).toBe(201);
+  });
 });
+
+/** A request from another loopback address (Linux routes all of 127.0.0.0/8 to lo). */
+function from(
+  localAddress: string,
+  method: 'GET' | 'POST',
+  path: string,
+  authorization: string,
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      new URL(path, broker.url),
+      { method, localAddress, headers: { authorization } },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}

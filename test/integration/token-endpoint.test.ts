@@ -4,6 +4,7 @@
  * @module
  */
 import { execFile } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { exportJWK, generateKeyPair, SignJWT, decodeJwt, type CryptoKey } from 'jose';
@@ -68,6 +69,33 @@ async function token(
 }
 
 const cc = { grant_type: 'client_credentials', scope: EXO };
+
+/** A token request from another loopback address (Linux routes all of 127.0.0.0/8 to lo). */
+function tokenFrom(
+  localAddress: string,
+  form: Record<string, string>,
+  authorization: string,
+): Promise<{ status: number; body: string }> {
+  const url = new URL('/oauth2/token', broker.url);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      url,
+      {
+        method: 'POST',
+        localAddress,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization },
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on('error', reject);
+    req.end(new URLSearchParams(form).toString());
+  });
+}
 
 describe('token endpoint: success', () => {
   it("vends the bound tenant's Exchange token with client_secret_basic (RFC 6749 §5.1, no-store)", async () => {
@@ -357,6 +385,24 @@ describe('token endpoint: abuse and usage', () => {
     expect(blocked.status).toBe(429);
     expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(statuses[10]).toBe(429);
+  });
+
+  it('serves the right secret while the client id is attacked from another address: failures count per (client id, source)', async () => {
+    const c = await register({
+      customerRef: 'PBX-ATTACKED',
+      tenantId: tenant.tenantId,
+      profiles: ['exchange-imap'],
+      auth: { method: 'client_secret' },
+    });
+    // The attacker connects from 127.0.0.2 (the local host appends the socket's address to X-Forwarded-For).
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++)
+      statuses.push((await tokenFrom('127.0.0.2', cc, basic(c.clientId, `guess-${i}`))).status);
+    expect(statuses).toEqual([...Array<number>(10).fill(401), 429, 429]);
+    const pbx = await token(cc, { authorization: basic(c.clientId, c.clientSecret) });
+    expect(pbx).toMatchObject({ status: 200, body: { token_type: 'Bearer' } });
+    // At the attacker's own address the client id stays blocked, the right secret included (no oracle).
+    expect((await tokenFrom('127.0.0.2', cc, basic(c.clientId, c.clientSecret))).status).toBe(429);
   });
 
   it('counts tokens per appliance without a write per request, and shows them after a flush', async () => {
