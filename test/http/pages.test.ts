@@ -370,7 +370,7 @@ describe('error pages', () => {
   });
 
   it('the catalogue covers every reason', () => {
-    expect(ERROR_REASONS).toHaveLength(14);
+    expect(ERROR_REASONS).toHaveLength(16);
   });
 
   it('consentDenied: the admin cancelled; AADSTS65004 kept for support', () => {

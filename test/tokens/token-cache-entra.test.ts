@@ -160,7 +160,8 @@ describe('token cache on MSAL against the Entra simulator', () => {
     const elapsed = Date.now() - started;
     expect(err).toBeInstanceOf(TokenUnavailable);
     expect((err as TokenUnavailable).retryAfterSeconds).toBe(5);
-    expect(elapsed).toBeGreaterThanOrEqual(4_900);
+    // The adapter gives one request 4 s in all (APP_TOKEN_DEADLINE_MS), leaving a margin under 5 s.
+    expect(elapsed).toBeGreaterThanOrEqual(3_900);
     expect(elapsed).toBeLessThan(6_500);
 
     const fast = Date.now();
