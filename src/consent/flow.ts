@@ -177,11 +177,10 @@ export async function consentCallback(
   const error = q.get('error');
   if (error !== undefined && onboarding.tenantId !== null) {
     // Already on its way for a tenant (e.g. being proven): another attempt's error does not fail it.
-    throw new ConsentFailure('consentError', supportCodeOf(error, q.get('error_description')));
+    throw new ConsentFailure('consentError', entraError(error, q.get('error_description')).supportCode);
   }
   if (error !== undefined) {
-    const aadsts = /AADSTS(\d+)/.exec(q.get('error_description') ?? '')?.[1];
-    const supportCode = aadsts ? `AADSTS${aadsts}` : error.replace(/[^A-Za-z0-9_]/g, '').slice(0, 64);
+    const { aadsts, supportCode } = entraError(error, q.get('error_description'));
     // FACTS.md §1.1 / §1.2: a declined consent is AADSTS65004 (v2) or permission_denied (v1).
     const denied = aadsts === '65004' || error === 'permission_denied' || error === 'access_denied';
     await markFailed(
@@ -295,8 +294,7 @@ export async function signinCallback(
   if (error !== undefined) {
     if (binding.silent && INTERACTION_ERRORS.has(error))
       return { redirect: await signInUrl(deps, onboarding.id, tenantId, false, binding.browserKey) };
-    const aadsts = /AADSTS(\d+)/.exec(q.get('error_description') ?? '')?.[1];
-    const supportCode = aadsts ? `AADSTS${aadsts}` : error.replace(/[^A-Za-z0-9_]/g, '').slice(0, 64);
+    const { aadsts, supportCode } = entraError(error, q.get('error_description'));
     await auditRejected(deps, tenantId, onboarding, { kind: 'anonymous', id: 'sign-in' }, supportCode);
     // AADSTS50020: an account of another tenant that is not a guest of this one (FACTS.md §3).
     throw new ConsentFailure(aadsts === '50020' ? 'notAMember' : 'consentError', supportCode);
@@ -680,9 +678,16 @@ function assertOpen(deps: ConsentDeps, onboarding: Onboarding, tenantId: string 
     throw new ConsentFailure('onboardingTaken');
 }
 
-function supportCodeOf(error: string, description: string | undefined): string {
+/** An Entra error redirect's AADSTS number (from its description) and the code kept for support. */
+function entraError(
+  error: string,
+  description: string | undefined,
+): { aadsts: string | undefined; supportCode: string } {
   const aadsts = /AADSTS(\d+)/.exec(description ?? '')?.[1];
-  return aadsts ? `AADSTS${aadsts}` : error.replace(/[^A-Za-z0-9_]/g, '').slice(0, 64);
+  return {
+    aadsts,
+    supportCode: aadsts ? `AADSTS${aadsts}` : error.replace(/[^A-Za-z0-9_]/g, '').slice(0, 64),
+  };
 }
 
 async function markFailed(
