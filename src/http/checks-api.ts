@@ -12,6 +12,7 @@ import type { Directory } from '../adapters/graph/port.js';
 import type { Profiles } from '../profiles/profiles.js';
 import { checkTenant, tenantProfiles, UnknownTenant, type CheckDeps } from '../support/checks.js';
 import {
+  exchangeAppOf,
   exchangeNeeds,
   exchangeSetupScript,
   isExternalFailure,
@@ -96,9 +97,10 @@ export async function getExchangeSetupScript(
       detail: `Tenant ${tenantId} is ${tenant.status}: its enterprise application is gone, so there is nothing to register in Exchange Online. It must consent again first.`,
     });
 
-  const appId = deps.settings.homeAppClientId;
+  // The app the broker uses for this tenant: its own where it brought one (exchangeAppOf).
+  const app = exchangeAppOf(tenant, deps.settings.homeAppClientId);
   const [sp, org] = await Promise.all([
-    resolveServicePrincipal(deps.graph, tenant, appId),
+    resolveServicePrincipal(deps.graph, tenant, app.appId),
     deps.graph.organization(tenantId).catch((err: unknown) => {
       // The name and initial domain only improve the script; the recorded domains serve without them.
       if (isExternalFailure(err)) return undefined;
@@ -114,7 +116,9 @@ export async function getExchangeSetupScript(
     throw new Problem({
       status: 409,
       title: 'Conflict',
-      detail: `The vendor's enterprise application does not exist in tenant ${tenantId}: it must consent again first.`,
+      detail: app.ownApp
+        ? `The tenant's own application (app id ${app.appId}) has no enterprise application in tenant ${tenantId}: an administrator of the tenant must grant it admin consent first.`
+        : `The vendor's enterprise application does not exist in tenant ${tenantId}: it must consent again first.`,
     });
   }
   const script = exchangeSetupScript(
@@ -125,9 +129,9 @@ export async function getExchangeSetupScript(
         tenantId,
         org?.verifiedDomains ?? tenant.verifiedDomains.map((name) => ({ name })),
       ),
-      appId,
+      appId: app.appId,
       servicePrincipalId: sp.id,
-      servicePrincipalName: sp.displayName ?? 'the vendor application',
+      servicePrincipalName: sp.displayName ?? app.label,
       mailboxes: parsed.addresses,
       needs: exchangeNeeds(tenantProfiles(deps.profiles, tenant)),
     },

@@ -9,6 +9,11 @@
  *   mailboxes     optional Graph probes: reachable, no such mailbox, or access denied (and by what)
  *   exchange      for IMAP/POP/SMTP, the Exchange PowerShell with the tenant's real values
  *
+ * Everything is checked with the app the broker uses for the tenant: its own app where it brought one
+ * (`appCredential`, src/credentials/tenant-app.ts routes its tokens there), else the home app. The Exchange
+ * values name that app's client id and the object id of that app's enterprise application in the tenant
+ * (src/support/exchange-setup.ts `exchangeAppOf`), and a missing consent points to that app's admin consent.
+ *
  * A failing dependency fails only the checks that need it. The check records what it saw, as the background
  * re-check does (src/tenants/consent-watch.ts): consent removed → `revoked` at once; consent proven on a revoked
  * tenant → `active` (or `degraded`); Entra ID or Graph unreachable → nothing changes.
@@ -32,12 +37,14 @@ import { applyProof } from '../tenants/consent-watch.js';
 import type { TenantRecord, TenantStatus, TenantStore } from '../tenants/tenant-store.js';
 import { CONSENT_MISSING_CODES, explainEntraRefusal } from './entra-codes.js';
 import {
+  exchangeAppOf,
   exchangeNeeds,
   exchangeSetupCommands,
   isExternalFailure,
   mailboxAccessCommands,
   organizationFor,
   resolveServicePrincipal,
+  type ExchangeApp,
   type ExchangeSetupValues,
   type ResolvedServicePrincipal,
 } from './exchange-setup.js';
@@ -142,10 +149,12 @@ export async function checkTenant(
   );
   const roles = roleFindings(deps.profiles, profiles, proof, outcomes);
   const anyConsentRefusal = refusalCodes.some((c) => c !== undefined && CONSENT_MISSING_CODES.has(c));
+  const app = exchangeAppOf(tenant, deps.settings.homeAppClientId);
 
-  // One fresh consent link for every remediation that needs it (SPEC.md `POST /api/onboardings`).
+  // One fresh consent link for every remediation that needs it (SPEC.md `POST /api/onboardings`). A consent
+  // link is for the home app: a tenant on its own app is pointed to that app's admin consent instead.
   const reconsent =
-    request.consentLinks && (anyConsentRefusal || roles.some((f) => f.missing?.length))
+    !app.ownApp && request.consentLinks && (anyConsentRefusal || roles.some((f) => f.missing?.length))
       ? await createOnboarding(
           deps,
           {
@@ -156,7 +165,9 @@ export async function checkTenant(
           request.actor,
         )
       : undefined;
-  const consentUrl = reconsent?.consentUrl ?? null;
+  const consentUrl = app.ownApp
+    ? ownAppConsentUrl(deps.settings.entraAuthorityHost, id, app.appId)
+    : (reconsent?.consentUrl ?? null);
 
   const graphResource = [...resources.values()].find((r) => r.appId === GRAPH_APP_ID);
   const graphOutcome = graphResource ? outcomes.get(graphResource.scope) : undefined;
@@ -171,7 +182,7 @@ export async function checkTenant(
       ? resolveServicePrincipal(
           deps.graph,
           { tenantId: id, servicePrincipalId: anyToken?.servicePrincipalId ?? tenant.servicePrincipalId },
-          deps.settings.homeAppClientId,
+          app.appId,
         )
       : Promise.resolve<ResolvedServicePrincipal>({ found: false, reason: 'not_consented' }),
   ]);
@@ -184,9 +195,9 @@ export async function checkTenant(
           id,
           org?.verifiedDomains ?? tenant.verifiedDomains.map((name) => ({ name })),
         ),
-        appId: deps.settings.homeAppClientId,
+        appId: app.appId,
         servicePrincipalId: servicePrincipal.id,
-        servicePrincipalName: servicePrincipal.displayName ?? 'the vendor application',
+        servicePrincipalName: servicePrincipal.displayName ?? app.label,
         mailboxes: request.mailboxes,
         needs,
       }
@@ -201,7 +212,9 @@ export async function checkTenant(
     ...roles.map((f) => roleCheck(f, consentUrl)),
     orgCheck.check,
     ...mailboxChecks,
-    ...(needs.mailboxAccess ? [exchangeCheck(needs.protocols, servicePrincipal, setup, consentUrl)] : []),
+    ...(needs.mailboxAccess
+      ? [exchangeCheck(needs.protocols, app, servicePrincipal, setup, consentUrl)]
+      : []),
   ];
 
   const status = await recordOutcome(deps, tenant, proof, request.actor);
@@ -219,6 +232,17 @@ export async function checkTenant(
     },
   });
   return { tenantId: id, checkedAt: checkedAt.toISOString(), status, checks };
+}
+
+/**
+ * Tenant-wide admin consent to a tenant's own app: "https://login.microsoftonline.com/{tenant-id}/adminconsent?
+ * client_id={client-id}" (E-GRANT, "Construct the URL for granting tenant-wide admin consent",
+ * https://learn.microsoft.com/entra/identity/enterprise-apps/grant-admin-consent), on the broker's authority host.
+ */
+export function ownAppConsentUrl(authorityHost: string, tenantId: string, clientId: string): string {
+  const url = new URL(`${authorityHost.replace(/\/+$/, '')}/${encodeURIComponent(tenantId)}/adminconsent`);
+  url.searchParams.set('client_id', clientId);
+  return url.toString();
 }
 
 /** The tenant's profiles as configured now (all of them for a tenant that recorded none). */
@@ -510,11 +534,15 @@ async function mailboxCheck(
 
 function exchangeCheck(
   protocols: readonly string[],
+  app: ExchangeApp,
   sp: ResolvedServicePrincipal,
   setup: ExchangeSetupValues | undefined,
   consentUrl: string | null,
 ): Check {
   const name = 'exchange-setup';
+  const whose = app.ownApp
+    ? `The tenant's own application (app id ${app.appId})`
+    : "The vendor's application";
   if (!sp.found || !setup)
     return {
       name,
@@ -522,7 +550,7 @@ function exchangeCheck(
       detail:
         !sp.found && sp.reason === 'unreadable'
           ? "The enterprise application's object id could not be read (Microsoft Graph unavailable, none recorded)."
-          : `The vendor's enterprise application does not exist in this tenant, so it cannot be registered in Exchange Online for ${protocols.join('/')}.`,
+          : `${whose} has no enterprise application in this tenant, so it cannot be registered in Exchange Online for ${protocols.join('/')}.`,
       remediation:
         !sp.found && sp.reason === 'unreadable'
           ? 'Try the check again shortly.'

@@ -2,9 +2,11 @@
  * The Exchange Online PowerShell a customer's Exchange administrator runs so that the vendor's app can open
  * mailboxes over IMAP, POP and SMTP (SPEC.md `GET /api/tenants/{tenantId}/exchange-setup.ps1`; FACTS.md §6.2):
  * IMAP/POP/SMTP are gated not by the Entra consent alone but by an Exchange service principal and a mailbox
- * permission (FACTS.md §13). Filled in with the tenant's real values: the home app's app id, and the object id of
- * its *enterprise application* (service principal) in the tenant, read from Graph, never the app registration's
- * (FACTS.md §6.2 step 3, §13). Every value is written with {@link psQuote}, though callers validate them too.
+ * permission (FACTS.md §13). Filled in with the tenant's real values: the app id of the app the broker uses for the
+ * tenant ({@link exchangeAppOf}: the tenant's own app where it brought one, else the home app), and the object id of
+ * that same app's *enterprise application* (service principal) in the tenant, read from Graph, never the app
+ * registration's (FACTS.md §6.2 step 3, §13). Every value is written with {@link psQuote}, though callers validate
+ * them too.
  * @module
  */
 import { EntraRefused, EntraUnavailable } from '../adapters/entra/port.js';
@@ -66,9 +68,9 @@ export interface ExchangeSetupValues {
   readonly tenantName: string | null;
   /** `Connect-ExchangeOnline -Organization`: the initial `*.onmicrosoft.com` domain, another verified one, or the id. */
   readonly organization: string;
-  /** The home app's application (client) id. */
+  /** The application (client) id of the app the broker uses for the tenant ({@link exchangeAppOf}). */
   readonly appId: string;
-  /** The object id of the home app's enterprise application (service principal) in the tenant. */
+  /** The object id of that same app's enterprise application (service principal) in the tenant. */
   readonly servicePrincipalId: string;
   readonly servicePrincipalName: string;
   readonly mailboxes: readonly string[];
@@ -98,7 +100,8 @@ export function exchangeSetupCommands(v: ExchangeSetupValues, options: { script?
     '#    Once per computer, if the module is missing: Install-Module -Name ExchangeOnlineManagement',
     `Connect-ExchangeOnline -Organization ${psQuote(v.organization)}`,
     '',
-    "# 2. Register the vendor's enterprise application as an Exchange service principal (FACTS.md §6.2 step 3).",
+    "# 2. Register the app's enterprise application as an Exchange service principal (FACTS.md §6.2 step 3).",
+    '#    -AppId and -ObjectId are those of the same enterprise application, the one the PBX tokens come from.',
     "#    -ObjectId is the Enterprise application (service principal) object id, not the App registration's;",
     '#    -ServiceId is deprecated (FACTS.md §13). Skipped when it is registered already.',
     `if (-not (Get-ServicePrincipal | Where-Object { $_.AppId -eq ${psQuote(v.appId)} })) {`,
@@ -203,7 +206,7 @@ export function exchangeSetupScript(
     '#',
     `# What it does: registers the enterprise application ${psCommentText(v.servicePrincipalName, 120)}`,
     `# (app id ${v.appId}, object id ${v.servicePrincipalId}) as an Exchange Online service principal, so that`,
-    `# the vendor's app ${what}, and grants it these mailboxes:`,
+    `# the app ${what}, and grants it these mailboxes:`,
     ...(v.mailboxes.length ? v.mailboxes.map((m) => `#   ${psCommentText(m)}`) : ['#   (none given)']),
     '# Run it as an Exchange administrator. Run it with -LimitToListedMailboxes to also limit the app to them.',
     '',
@@ -212,6 +215,34 @@ export function exchangeSetupScript(
 }
 
 // ----------------------------------------------------------------------------------------- the values
+
+/** The app the broker signs in as for a tenant, which Exchange Online must know. */
+export interface ExchangeApp {
+  readonly appId: string;
+  /** The tenant's own app registration ("bring your own app"), not the vendor's home app. */
+  readonly ownApp: boolean;
+  /** For words and for a service principal without a display name. */
+  readonly label: string;
+}
+
+/**
+ * The tenant's own app where it brought one (src/credentials/tenant-app.ts routes its tokens there), else the home
+ * app. Exchange's New-ServicePrincipal takes the `-AppId` and the `-ObjectId` of the *same* enterprise application:
+ * "The tenant admin can find the service principal identifiers referenced above in your AAD application's
+ * enterprise application instance on the tenant" (X-OAUTH, "Register service principals in Exchange",
+ * https://learn.microsoft.com/exchange/client-developer/legacy-protocols/how-to-authenticate-an-imap-pop-smtp-application-by-using-oauth).
+ * The home app's id with the tenant app's object id registers nothing that the tokens the broker vends (the
+ * tenant app's, `appid` = its client id) are checked against, and IMAP/POP/SMTP then fail to authenticate.
+ */
+export function exchangeAppOf(
+  tenant: Pick<TenantRecord, 'appCredential'>,
+  homeAppClientId: string,
+): ExchangeApp {
+  const own = tenant.appCredential?.clientId;
+  return own
+    ? { appId: own, ownApp: true, label: "the tenant's own application" }
+    : { appId: homeAppClientId, ownApp: false, label: 'the vendor application' };
+}
 
 /** Where the service principal's object id came from. */
 export type ServicePrincipalSource = 'graph' | 'tenant-record';
@@ -227,9 +258,10 @@ export type ResolvedServicePrincipal =
   | { readonly found: false; readonly reason: 'not_consented' | 'unreadable' };
 
 /**
- * The home app's enterprise application in the tenant: read from Graph (an app may read its own service
- * principal without any permission, FACTS.md §7); when Graph cannot answer, the id recorded from the `oid` of
- * the tenant's app-only tokens (SPEC.md). Graph answering "none" means the consent is gone.
+ * The enterprise application of `appId` (the app the broker uses for the tenant, {@link exchangeAppOf}) in the
+ * tenant: read from Graph with that app's own token (an app may read its own service principal without any
+ * permission, FACTS.md §7); when Graph cannot answer, the id recorded from the `oid` of the tenant's app-only
+ * tokens (SPEC.md), which are that same app's. Graph answering "none" means the consent is gone.
  */
 export async function resolveServicePrincipal(
   graph: Pick<Directory, 'servicePrincipalByAppId'>,
