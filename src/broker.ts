@@ -1,7 +1,8 @@
 /**
  * The composition root: wires the production adapters into the domain from a Config. Creating a broker
- * does no network I/O, so a dependency that is down at start does not keep the broker from starting; each
- * request meets the outage and answers 503 instead.
+ * needs no dependency to be up, so one that is down at start does not keep the broker from starting; each
+ * request meets the outage and answers 503 instead. Its one network read is bounded and refuses only a home
+ * app credential in Key Vault that can never work (assertHomeAppCredentialUsable, src/credentials/home-app.ts).
  * @module
  */
 import { createMsalEntraTokens } from './adapters/entra/msal.js';
@@ -29,7 +30,11 @@ import {
 import { countingConsentOutcomes, createAuditLog, type AuditLog } from './audit/audit-log.js';
 import { createOnboardingStore, type OnboardingStore } from './consent/onboarding-store.js';
 import { createStateStore, type StateStore } from './consent/state-store.js';
-import { createHomeAppAdminSignIn, createHomeAppEntraTokens } from './credentials/home-app.js';
+import {
+  assertHomeAppCredentialUsable,
+  createHomeAppAdminSignIn,
+  createHomeAppEntraTokens,
+} from './credentials/home-app.js';
 import { createTenantRoutingEntra } from './credentials/tenant-app.js';
 import { checkHomeAppCredentialExpiry } from './credentials/expiry.js';
 import { createBrokerKeys, type BrokerKeys } from './keys/broker-keys.js';
@@ -107,6 +112,9 @@ export async function createBroker(config: Config): Promise<Broker> {
     retry: { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 2_000 },
     operationTimeoutMs: 10_000,
   });
+  // A PKCS#12 (Key Vault's default for certificates) or broken PEM home app credential stops the start here,
+  // naming HOME_APP_CREDENTIAL_NAME and the fix; a missing one or a Key Vault outage does not.
+  await assertHomeAppCredentialUsable(config.homeAppCredential, secrets);
   const staffAuth = createStaffAuthenticator({
     authorityHost: config.entraAuthorityHost,
     vendorTenantId: config.vendorTenantId,

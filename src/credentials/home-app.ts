@@ -1,8 +1,20 @@
 /**
  * The home app's credential (SPEC.md "home app"): a client secret given in HOME_APP_CLIENT_SECRET, or a Key
  * Vault secret named by HOME_APP_CREDENTIAL_NAME holding either a client secret or a certificate as PEM with
- * its private key (content type `application/x-pem-file`, FACTS.md §8.4). Read on first use, not at start,
- * so that a Key Vault outage at start does not stop the broker.
+ * its private key (content type `application/x-pem-file`, FACTS.md §8.4). Read on first use, so that a Key
+ * Vault outage at start does not stop the broker; at start it is read once, briefly, only to refuse a
+ * credential that can never work ({@link assertHomeAppCredentialUsable}).
+ *
+ * A Key Vault *certificate* is read through its backing secret of the same name, whose content type is the
+ * certificate policy's `secretProperties.contentType`: `application/x-pkcs12` (PFX, base64) or
+ * `application/x-pem-file` (the PKCS#8 key and the certificates as PEM). PKCS#12 is what Key Vault assumes when
+ * the policy names none: "Set to Pkcs12 when Cer contains your raw PKCS#12/PFX bytes, or to Pem when Cer contains
+ * your ASCII PEM-encoded bytes. If not specified, Pkcs12 is assumed"
+ * (https://learn.microsoft.com/dotnet/api/azure.security.keyvault.certificates.certificatepolicy.contenttype; the
+ * two values as `CertificateContentType` of @azure/keyvault-certificates,
+ * https://learn.microsoft.com/javascript/api/@azure/keyvault-certificates/certificatecontenttype). Node has no
+ * PKCS#12 reader (node:crypto reads PEM and DER keys and X.509 certificates only), so a PKCS#12 credential is
+ * refused with the fix, instead of being sent to Entra as if it were a client secret (AADSTS7000215).
  * @module
  */
 import type { EntraCredential, MsalEntraConfig } from '../adapters/entra/msal.js';
@@ -12,12 +24,25 @@ import type { SecretStore } from '../adapters/keyvault/port.js';
 import type { HomeAppCredentialSource } from '../config.js';
 import { parseCertificatePem } from './pem.js';
 
+/**
+ * Why the credential cannot be used: `missing` and `expired` may be mended in Key Vault while the broker runs;
+ * `format` (PKCS#12, or PEM without its key or certificate) is a credential that can never work as it is.
+ */
+export type HomeAppCredentialProblem = 'missing' | 'expired' | 'format';
+
 export class HomeAppCredentialInvalid extends Error {
-  constructor(reason: string) {
+  constructor(
+    reason: string,
+    readonly problem: HomeAppCredentialProblem = 'format',
+  ) {
     super(`The home app credential cannot be used: ${reason}`);
     this.name = 'HomeAppCredentialInvalid';
   }
 }
+
+/** Key Vault's content types of a certificate's backing secret (see the module comment). */
+export const PKCS12_CONTENT_TYPE = 'application/x-pkcs12';
+export const PEM_CONTENT_TYPE = 'application/x-pem-file';
 
 /** A credential as read, with the Key Vault version it came from (`setting` for HOME_APP_CLIENT_SECRET). */
 export interface LoadedCredential {
@@ -44,14 +69,21 @@ export async function loadHomeAppCredential(
   if (!stored)
     throw new HomeAppCredentialInvalid(
       `Key Vault has no secret named "${source.name}" (HOME_APP_CREDENTIAL_NAME)`,
+      'missing',
     );
   if (stored.expiresOn && stored.expiresOn.getTime() <= Date.now()) {
     throw new HomeAppCredentialInvalid(
       `the Key Vault secret "${source.name}" expired on ${stored.expiresOn.toISOString()}`,
+      'expired',
     );
   }
-  const pem =
-    stored.contentType === 'application/x-pem-file' || stored.value.includes('-----BEGIN CERTIFICATE-----');
+  const contentType = mediaType(stored.contentType);
+  if (
+    contentType === PKCS12_CONTENT_TYPE ||
+    (contentType !== PEM_CONTENT_TYPE && looksLikePkcs12(stored.value))
+  )
+    throw new HomeAppCredentialInvalid(pkcs12Refusal(source.name, contentType === PKCS12_CONTENT_TYPE));
+  const pem = contentType === PEM_CONTENT_TYPE || stored.value.includes('-----BEGIN CERTIFICATE-----');
   const { credential, certificateEnds } = pem
     ? certificateCredential(stored.value, source.name)
     : {
@@ -64,6 +96,38 @@ export async function loadHomeAppCredential(
   return { credential, version: stored.version, ...(expiresOn ? { expiresOn } : {}) };
 }
 
+/** `application/x-pkcs12; charset=…` → `application/x-pkcs12`; undefined when none is recorded. */
+function mediaType(contentType: string | undefined): string | undefined {
+  const type = contentType?.split(';')[0]?.trim().toLowerCase();
+  return type || undefined;
+}
+
+/**
+ * A PFX given as a secret without its content type (e.g. `az keyvault secret set --file cert.pfx
+ * --encoding base64`): base64 of a DER SEQUENCE whose first element is `version INTEGER 3` (RFC 7292 §4,
+ * `PFX ::= SEQUENCE { version INTEGER {v3(3)}(v3,...), authSafe ContentInfo, macData MacData OPTIONAL }`).
+ * A client secret Entra issues is not shaped like that.
+ */
+export function looksLikePkcs12(value: string): boolean {
+  const text = value.trim();
+  if (text.length < 16 || !/^[A-Za-z0-9+/\r\n]+={0,2}$/.test(text)) return false;
+  const der = Buffer.from(text, 'base64');
+  if (der[0] !== 0x30 || der[1] === undefined) return false;
+  const at = der[1] & 0x80 ? 2 + (der[1] & 0x7f) : 2;
+  return der[at] === 0x02 && der[at + 1] === 0x01 && der[at + 2] === 0x03;
+}
+
+function pkcs12Refusal(name: string, typed: boolean): string {
+  return (
+    `the Key Vault secret "${name}" named by HOME_APP_CREDENTIAL_NAME holds a PKCS#12 (PFX) certificate` +
+    `${typed ? ` (content type ${PKCS12_CONTENT_TYPE}, Key Vault's default for certificates)` : ''}, which the broker does not read. ` +
+    `Import the certificate with content type ${PEM_CONTENT_TYPE} (its certificate policy's secretProperties.contentType, ` +
+    `e.g. az keyvault certificate import --vault-name <vault> --name ${name} --file home-app.pem ` +
+    `--policy '{"secretProperties":{"contentType":"${PEM_CONTENT_TYPE}"}}'), or store the PEM private key (PKCS#8) and ` +
+    `certificate as a secret with content type ${PEM_CONTENT_TYPE}, and restart the broker.`
+  );
+}
+
 function certificateCredential(
   pem: string,
   name: string,
@@ -71,11 +135,13 @@ function certificateCredential(
   const parsed = parseCertificatePem(pem);
   if (parsed === 'missing-blocks') {
     throw new HomeAppCredentialInvalid(
-      `the Key Vault secret "${name}" is PEM but lacks a PKCS#8 private key or a certificate`,
+      `the Key Vault secret "${name}" (HOME_APP_CREDENTIAL_NAME) is PEM but lacks a PKCS#8 private key ("BEGIN PRIVATE KEY") or a certificate; Key Vault exports both with content type ${PEM_CONTENT_TYPE}`,
     );
   }
   if (parsed === 'unparsable-certificate') {
-    throw new HomeAppCredentialInvalid(`the certificate in the Key Vault secret "${name}" cannot be parsed`);
+    throw new HomeAppCredentialInvalid(
+      `the certificate in the Key Vault secret "${name}" (HOME_APP_CREDENTIAL_NAME) cannot be parsed`,
+    );
   }
   return {
     credential: {
@@ -86,6 +152,35 @@ function certificateCredential(
     },
     certificateEnds: parsed.validTo,
   };
+}
+
+/** How long the start waits for Key Vault to answer before it leaves the credential to its first use. */
+export const START_CHECK_TIMEOUT_MS = 5_000;
+
+/**
+ * At start: refuses a home app credential that can never work as it is (`format`: PKCS#12, or PEM without its
+ * key or certificate), naming HOME_APP_CREDENTIAL_NAME and the fix, so that the operator sees it at once rather
+ * than as Entra's AADSTS7000215 on the first consent. Anything else — a missing or expired secret, Key Vault
+ * down, refusing or slower than `timeoutMs` — does not stop the start: the credential is read again on first
+ * use and `/api/health` reports it.
+ */
+export async function assertHomeAppCredentialUsable(
+  source: HomeAppCredentialSource,
+  secrets: SecretStore,
+  options: { readonly timeoutMs?: number } = {},
+): Promise<void> {
+  if (source.kind !== 'keyVault') return;
+  const read = loadHomeAppCredential(source, secrets).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), options.timeoutMs ?? START_CHECK_TIMEOUT_MS);
+    timer.unref();
+  });
+  const outcome = await Promise.race([read, timeout]).finally(() => clearTimeout(timer));
+  if (outcome instanceof HomeAppCredentialInvalid && outcome.problem === 'format') throw outcome;
 }
 
 /**
