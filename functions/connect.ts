@@ -4,21 +4,23 @@ import { app } from '@azure/functions';
 import {
   connectGo,
   connectLanding,
+  confirmEndpoint,
   consentCallbackEndpoint,
   signinEndpoint,
 } from '../src/http/consent-endpoints.js';
 import { broker, correlated } from './runtime.js';
 
 const routes = [
-  ['connectLanding', 'connect/{code}', connectLanding],
-  ['connectGo', 'connect/{code}/go', connectGo],
-  ['consentCallback', 'consent/callback', consentCallbackEndpoint],
-  ['consentSignin', 'consent/signin', signinEndpoint],
+  ['connectLanding', 'GET', 'connect/{code}', connectLanding],
+  ['connectGo', 'GET', 'connect/{code}/go', connectGo],
+  ['consentCallback', 'GET', 'consent/callback', consentCallbackEndpoint],
+  ['consentSignin', 'GET', 'consent/signin', signinEndpoint],
+  ['consentConfirm', 'POST', 'consent/confirm', confirmEndpoint],
 ] as const;
 
-for (const [name, route, endpoint] of routes) {
+for (const [name, method, route, endpoint] of routes) {
   app.http(name, {
-    methods: ['GET'],
+    methods: [method],
     route,
     authLevel: 'anonymous',
     handler: async (request, context) => endpoint(correlated(await broker(), context), request, context),

@@ -7,6 +7,8 @@
  *                          with OpenID Connect at the tenant the callback names (code + PKCE + nonce)
  *   signinCallback(q)      redeems the code; goes on only for a member of that very tenant holding a role that
  *                          can grant the consent; proves the consent with app-only tokens; records the tenant
+ *   confirmAppliance(f)    an onboarding that would bind an appliance binds it only when the admin, in the
+ *                          same browser, confirms a page naming it (a form post whose CSRF token is a state)
  *
  * The callback's `tenant` is never evidence (FACTS.md §1.1): only the ID token of the admin who just consented
  * binds the consent to the tenant, and only an app-only token proves what was granted.
@@ -16,7 +18,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { EntraUnavailable } from '../adapters/entra/port.js';
 import { RowChanged } from '../adapters/tables/port.js';
 
-import type { ApplianceStore } from '../appliances/appliance-store.js';
+import type { Appliance, ApplianceStore } from '../appliances/appliance-store.js';
 import type { AuditActor, AuditLog } from '../audit/audit-log.js';
 import type { BrokerKeys } from '../keys/broker-keys.js';
 import type { Profile, Profiles } from '../profiles/profiles.js';
@@ -263,7 +265,16 @@ export type ConsentOutcome =
       readonly tenant: TenantRecord;
       readonly onboarding: Onboarding;
     }
-  | { readonly kind: 'verifying'; readonly tenant: TenantRecord; readonly onboarding: Onboarding };
+  | { readonly kind: 'verifying'; readonly tenant: TenantRecord; readonly onboarding: Onboarding }
+  | {
+      /** The consent is recorded; binding the onboarding's appliance waits for the admin to confirm it. */
+      readonly kind: 'confirm';
+      readonly tenant: TenantRecord;
+      readonly onboarding: Onboarding;
+      readonly appliance: Pick<Appliance, 'clientId' | 'customerRef'>;
+      /** The CSRF token of the confirmation form: a single-use state bound to this browser. */
+      readonly confirmState: string;
+    };
 
 export type SigninResult = { readonly redirect: string } | { readonly outcome: ConsentOutcome };
 
@@ -352,7 +363,7 @@ export async function signinCallback(
   }
 
   const proof = await proveConsent(deps, tenantId, onboarding.profiles);
-  return { outcome: await recordConsent(deps, onboarding, tenantId, admin, proof) };
+  return { outcome: await recordConsent(deps, onboarding, tenantId, admin, proof, binding.browserKey) };
 }
 
 async function recordConsent(
@@ -361,6 +372,7 @@ async function recordConsent(
   tenantId: string,
   admin: SignedInAdmin,
   proof: ProofResult,
+  browserKey: string,
 ): Promise<ConsentOutcome> {
   const now = deps.now();
   const existing = await deps.tenants.get(tenantId);
@@ -403,6 +415,8 @@ async function recordConsent(
     throw new ConsentFailure('consentError', proof.code);
   }
 
+  // An appliance this consent would bind waits for the admin's confirmation (confirmAppliance).
+  const toBind = await applianceToBind(deps, onboarding, tenantId, actor);
   if (proof.kind === 'unprovable') {
     const tenant: TenantRecord = {
       ...base,
@@ -417,11 +431,12 @@ async function recordConsent(
     await deps.tenants.save(tenant);
     const updated = await claim(deps, {
       ...onboarding,
+      status: 'pending',
       tenantId,
-      progress: 'pending_verification',
+      progress: toBind ? 'awaiting_confirmation' : 'pending_verification',
       error: null,
     });
-    // The appliance is bound only once the consent is proven (reverifyOne).
+    // The appliance is bound only once the consent is proven and confirmed (reverifyOne, confirmAppliance).
     await deps.audit.write({
       action: 'consent.accepted',
       tenantId,
@@ -433,11 +448,25 @@ async function recordConsent(
         reason: proof.code,
       },
     });
+    if (toBind) return confirmation(deps, tenant, updated, toBind, admin, browserKey);
     return { kind: 'verifying', tenant, onboarding: updated };
   }
 
   const tenant = provenTenant(base, proof);
   await deps.tenants.save(tenant);
+  if (toBind) {
+    const updated = await claim(deps, {
+      ...onboarding,
+      status: 'pending',
+      tenantId,
+      progress: 'awaiting_confirmation',
+      grantedRoles: proof.grantedRoles,
+      missingRoles: proof.missingRoles,
+      error: null,
+    });
+    await auditGranted(deps, tenantId, actor, onboarding, proof);
+    return confirmation(deps, tenant, updated, toBind, admin, browserKey);
+  }
   const updated = await claim(deps, {
     ...onboarding,
     status: 'consented',
@@ -447,7 +476,20 @@ async function recordConsent(
     missingRoles: proof.missingRoles,
     error: null,
   });
-  await bindAppliance(deps, onboarding, tenantId, actor);
+  await auditGranted(deps, tenantId, actor, onboarding, proof);
+  return { kind: grantedKind(tenant), tenant, onboarding: updated };
+}
+
+const grantedKind = (tenant: TenantRecord) =>
+  Object.keys(tenant.missingRoles).length ? ('incomplete' as const) : ('granted' as const);
+
+async function auditGranted(
+  deps: ConsentDeps,
+  tenantId: string,
+  actor: AuditActor,
+  onboarding: Onboarding,
+  proof: Extract<ProofResult, { kind: 'proven' }>,
+): Promise<void> {
   await deps.audit.write({
     action: 'consent.granted',
     tenantId,
@@ -459,11 +501,102 @@ async function recordConsent(
       missingRoles: proof.missingRoles,
     },
   });
+}
+
+/** The confirmation page's outcome: a fresh single-use state, bound to this browser, as its CSRF token. */
+async function confirmation(
+  deps: ConsentDeps,
+  tenant: TenantRecord,
+  onboarding: Onboarding,
+  appliance: Appliance,
+  admin: SignedInAdmin,
+  browserKey: string,
+): Promise<ConsentOutcome> {
+  const confirmState = await deps.states.issue(
+    {
+      purpose: 'confirm',
+      onboardingId: onboarding.id,
+      tenantId: tenant.tenantId,
+      silent: false,
+      admin: { objectId: admin.objectId, displayName: admin.displayName },
+    },
+    deps.settings.stateTtlSeconds,
+    browserKey,
+  );
   return {
-    kind: Object.keys(proof.missingRoles).length ? 'incomplete' : 'granted',
+    kind: 'confirm',
     tenant,
-    onboarding: updated,
+    onboarding,
+    appliance: { clientId: appliance.clientId, customerRef: appliance.customerRef },
+    confirmState,
   };
+}
+
+// ------------------------------------------------------------------------------------- confirmation
+
+/**
+ * `POST /consent/confirm`: the admin confirms, on a page naming the appliance and its customer reference,
+ * that the consent they just gave binds that appliance to their tenant. The form's `state` is the CSRF
+ * token: single-use, short-lived, and accepted only with the key of the browser that signed in (so a page
+ * of another site cannot post it, and nobody else's browser can). The onboarding must still be waiting for
+ * this very tenant. A proven consent then completes the onboarding and binds the appliance; one still being
+ * proven binds it when the background check proves it (reverifyOne).
+ */
+export async function confirmAppliance(
+  deps: ConsentDeps,
+  form: ReadonlyMap<string, string>,
+  browserKeys: readonly string[],
+): Promise<ConsentOutcome> {
+  const binding = await useState(deps, form.get('state'), 'confirm', browserKeys);
+  const { tenantId, admin } = binding;
+  const onboarding = await deps.onboardings.get(binding.onboardingId);
+  if (!onboarding || !tenantId || !admin) throw new ConsentFailure('stateInvalid');
+  assertOpen(deps, onboarding, tenantId);
+  if (onboarding.tenantId !== tenantId || onboarding.progress !== 'awaiting_confirmation')
+    throw new ConsentFailure('onboardingTaken');
+  const tenant = await deps.tenants.get(tenantId);
+  if (
+    !tenant ||
+    (tenant.status !== 'active' && tenant.status !== 'degraded' && tenant.status !== 'pending_verification')
+  )
+    throw new ConsentFailure('consentError', tenant?.lastError?.code);
+
+  const actor: AuditActor = { kind: 'admin', id: admin.objectId, name: admin.displayName };
+  const confirmedBy = { ...admin, at: deps.now().toISOString() };
+  if (tenant.status === 'pending_verification') {
+    const updated = await claim(deps, { ...onboarding, progress: 'pending_verification', confirmedBy });
+    await auditConfirmed(deps, tenantId, actor, onboarding);
+    return { kind: 'verifying', tenant, onboarding: updated };
+  }
+  const updated = await claim(deps, {
+    ...onboarding,
+    status: 'consented',
+    progress: null,
+    grantedRoles: tenant.grantedRoles,
+    missingRoles: tenant.missingRoles,
+    confirmedBy,
+  });
+  await auditConfirmed(deps, tenantId, actor, onboarding);
+  await bindAppliance(deps, updated, tenantId, actor);
+  return { kind: grantedKind(tenant), tenant, onboarding: updated };
+}
+
+async function auditConfirmed(
+  deps: ConsentDeps,
+  tenantId: string,
+  actor: AuditActor,
+  onboarding: Onboarding,
+): Promise<void> {
+  await deps.audit.write({
+    action: 'appliance.confirmed',
+    tenantId,
+    actor,
+    details: {
+      onboardingId: onboarding.id,
+      customerRef: onboarding.customerRef,
+      clientId: onboarding.applianceId,
+    },
+  });
 }
 
 /**
@@ -480,19 +613,19 @@ async function claim(deps: ConsentDeps, onboarding: Onboarding): Promise<Onboard
 }
 
 /**
- * An onboarding started by an appliance binds that appliance to the tenant whose admin just consented (SPEC.md
- * "appliance": exactly one bound tenant). An appliance already bound to another tenant is not moved: that
- * takes support staff, and the refusal is audited.
+ * The appliance an onboarding would bind to the tenant whose admin consented (SPEC.md "appliance": exactly
+ * one bound tenant): active and bound to no tenant yet. An appliance already bound to another tenant is not
+ * moved (that takes support staff), and the refusal is audited.
  */
-async function bindAppliance(
+async function applianceToBind(
   deps: ConsentDeps,
   onboarding: Onboarding,
   tenantId: string,
   actor: AuditActor,
-): Promise<void> {
-  if (!onboarding.applianceId || !deps.appliances) return;
+): Promise<Appliance | undefined> {
+  if (!onboarding.applianceId || !deps.appliances) return undefined;
   const appliance = await deps.appliances.get(onboarding.applianceId);
-  if (!appliance || appliance.status !== 'active' || appliance.tenantId === tenantId) return;
+  if (!appliance || appliance.status !== 'active' || appliance.tenantId === tenantId) return undefined;
   if (appliance.tenantId !== null) {
     await deps.audit.write({
       action: 'appliance.bind_refused',
@@ -504,8 +637,20 @@ async function bindAppliance(
         onboardingId: onboarding.id,
       },
     });
-    return;
+    return undefined;
   }
+  return appliance;
+}
+
+/** Binds the onboarding's appliance to the tenant, once the admin confirmed it (confirmAppliance). */
+async function bindAppliance(
+  deps: ConsentDeps,
+  onboarding: Onboarding,
+  tenantId: string,
+  actor: AuditActor,
+): Promise<void> {
+  const appliance = await applianceToBind(deps, onboarding, tenantId, actor);
+  if (!appliance || !deps.appliances) return;
   await deps.appliances.update({ ...appliance, tenantId });
   deps.directory?.invalidate('appliance', appliance.clientId);
   await deps.audit.write({
@@ -570,7 +715,8 @@ async function reverifyOne(deps: ConsentDeps, tenant: TenantRecord): Promise<voi
   if (proof.kind === 'proven') {
     // Conditional: if another instance finished first, its write wins and this one stops here.
     await deps.tenants.replace(provenTenant(tenant, proof));
-    if (onboarding && onboarding.status !== 'consented') {
+    // An appliance's onboarding waits for its admin's confirmation (confirmAppliance completes it then).
+    if (onboarding && onboarding.status !== 'consented' && onboarding.progress !== 'awaiting_confirmation') {
       await bindAppliance(deps, onboarding, tenant.tenantId, system);
       await deps.onboardings.update({
         ...onboarding,
@@ -647,7 +793,7 @@ function callbackParams(query: URLSearchParams, known: readonly string[]): Map<s
 async function useState(
   deps: ConsentDeps,
   state: string | undefined,
-  purpose: 'consent' | 'signin',
+  purpose: 'consent' | 'signin' | 'confirm',
   browserKeys: readonly string[],
 ) {
   if (!state) throw new ConsentFailure('stateInvalid');
@@ -770,6 +916,7 @@ export async function createOnboarding(
     grantedRoles: null,
     missingRoles: null,
     error: null,
+    confirmedBy: null,
   };
   await deps.onboardings.create(onboarding, code);
   await deps.audit.write({

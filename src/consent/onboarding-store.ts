@@ -10,6 +10,14 @@ import { RowChanged, RowExists, type StoredRow, type TableStorage } from '../ada
 
 export type OnboardingStatus = 'pending' | 'consented' | 'failed' | 'expired';
 
+export type OnboardingProgress = 'awaiting_confirmation' | 'pending_verification';
+
+export interface ConfirmedBy {
+  readonly objectId: string;
+  readonly displayName: string;
+  readonly at: string;
+}
+
 export interface OnboardingError {
   /** e.g. `AADSTS65004`, `consent_required` or `not_an_admin`. */
   readonly code: string;
@@ -28,8 +36,14 @@ export interface Onboarding {
   readonly expiresAt: string;
   readonly createdBy: string;
   readonly tenantId: string | null;
-  /** While a consent Entra accepted is being proven (directory replication): `pending_verification`. */
-  readonly progress: 'pending_verification' | null;
+  /**
+   * Where a pending onboarding stands: `awaiting_confirmation` once its consent is proven (or accepted) but
+   * the admin has not yet confirmed the appliance it binds; `pending_verification` while a consent Entra
+   * accepted is being proven (directory replication).
+   */
+  readonly progress: OnboardingProgress | null;
+  /** The admin who confirmed binding the onboarding's appliance to the tenant (issue 14 item 1). */
+  readonly confirmedBy: ConfirmedBy | null;
   readonly grantedRoles: Readonly<Record<string, readonly string[]>> | null;
   readonly missingRoles: Readonly<Record<string, readonly string[]>> | null;
   readonly error: OnboardingError | null;
@@ -44,6 +58,8 @@ export interface OnboardingStore {
   /** Replaces the onboarding if unchanged since it was read (etag); throws RowChanged otherwise. */
   update(onboarding: Onboarding): Promise<Onboarding>;
 }
+
+const PROGRESS: readonly OnboardingProgress[] = ['awaiting_confirmation', 'pending_verification'];
 
 export function hashCode(code: string): string {
   return createHash('sha256').update(code).digest('base64url');
@@ -102,6 +118,7 @@ function toColumns(o: Onboarding) {
     grantedRoles: o.grantedRoles ? JSON.stringify(o.grantedRoles) : null,
     missingRoles: o.missingRoles ? JSON.stringify(o.missingRoles) : null,
     error: o.error ? JSON.stringify(o.error) : null,
+    confirmedBy: o.confirmedBy ? JSON.stringify(o.confirmedBy) : null,
   };
 }
 
@@ -121,10 +138,11 @@ function fromRow(row: StoredRow): Onboarding {
     expiresAt: text('expiresAt') ?? '',
     createdBy: text('createdBy') ?? '',
     tenantId: text('tenantId'),
-    progress: text('progress') === 'pending_verification' ? 'pending_verification' : null,
+    progress: PROGRESS.find((p) => p === text('progress')) ?? null,
     grantedRoles: json('grantedRoles'),
     missingRoles: json('missingRoles'),
     error: json('error'),
+    confirmedBy: json('confirmedBy'),
     etag: row.etag,
   };
 }

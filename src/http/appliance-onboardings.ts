@@ -129,19 +129,22 @@ export function getApplianceOnboarding(
     // Another appliance's onboarding is answered like a missing one.
     if (!onboarding || onboarding.applianceId !== appliance.clientId)
       throw notFound('No such onboarding for this appliance.');
-    const {
-      id: oid,
-      status,
-      expiresAt,
-      tenantId,
-      progress,
-      grantedRoles,
-      missingRoles,
-      error,
-    } = onboardingView(onboarding, deps.now());
+    const view = onboardingView(onboarding, deps.now());
+    // The tenant and its roles only once its admin confirmed this appliance (issue 14 item 1): an admin
+    // who consented through someone else's link and did not confirm discloses nothing to that appliance.
+    const disclosed = onboarding.status === 'consented' || onboarding.confirmedBy !== null;
     return jsonReply(
       200,
-      { id: oid, status, expiresAt, tenantId, progress, grantedRoles, missingRoles, error },
+      {
+        id: view.id,
+        status: view.status,
+        expiresAt: view.expiresAt,
+        tenantId: disclosed ? view.tenantId : null,
+        progress: view.progress,
+        grantedRoles: disclosed ? view.grantedRoles : null,
+        missingRoles: disclosed ? view.missingRoles : null,
+        error: view.error,
+      },
       { 'cache-control': 'no-store' },
     );
   });

@@ -1,6 +1,6 @@
 /**
  * The customer's browser routes (SPEC.md "Customers"): `GET /connect/{code}`, `GET /connect/{code}/go`,
- * `GET /consent/callback`, `GET /consent/signin`. Each calls the framework-free flow (src/consent/flow.ts) and
+ * `GET /consent/callback`, `GET /consent/signin`, `POST /consent/confirm`. Each calls the framework-free flow (src/consent/flow.ts) and
  * renders its outcome as a page or a redirect; every failure is a page with the right status, never a stack
  * trace or unescaped input.
  * @module
@@ -10,6 +10,7 @@ import { SecretStoreUnavailable } from '../adapters/keyvault/port.js';
 import { StorageUnavailable } from '../adapters/tables/port.js';
 import { ConsentFailure } from '../consent/errors.js';
 import {
+  confirmAppliance,
   consentCallback,
   landing,
   signinCallback,
@@ -19,7 +20,8 @@ import {
 } from '../consent/flow.js';
 import { BROKER_PROFILE } from '../consent/proof.js';
 import type { Logger } from './logger.js';
-import { consentResultPage, errorPageFor, landingPage, pageReply } from './pages/index.js';
+import { parseForm } from './form-body.js';
+import { confirmPage, consentResultPage, errorPageFor, landingPage, pageReply } from './pages/index.js';
 import type { HttpReply, HttpRequestLike } from './types.js';
 
 export interface ConsentHttpDeps extends ConsentDeps {
@@ -154,8 +156,48 @@ export function signinEndpoint(
   });
 }
 
+/** Where the confirmation page posts. */
+const CONFIRM_PATH = '/consent/confirm';
+
+/**
+ * `POST /consent/confirm`: the admin confirms the appliance the consent binds. Besides the form's state (bound
+ * to this browser's cookie, which SameSite=Lax keeps off cross-site posts), a browser's `Origin` other than
+ * the broker's own is refused outright (defence in depth against login CSRF, RFC 6749 §10.12).
+ */
+export function confirmEndpoint(
+  deps: ConsentHttpDeps,
+  request: HttpRequestLike,
+  log: Logger,
+): Promise<HttpReply> {
+  return asPage(deps, log, async () => {
+    // A page sent with `Referrer-Policy: no-referrer` posts with `Origin: null` (Fetch §3.2.5 "serializing a
+    // request origin"): that, or no Origin at all, leaves the decision to the browser-bound state.
+    const origin = request.headers.get('origin');
+    if (origin !== null && origin !== 'null' && origin !== new URL(deps.settings.publicUrl).origin)
+      throw new ConsentFailure('otherBrowser');
+    let form: Map<string, string>;
+    try {
+      form = parseForm(await request.text(), request.headers.get('content-type'));
+    } catch {
+      throw new ConsentFailure('badParameters');
+    }
+    const outcome = await confirmAppliance(deps, form, browserKeys(deps, request));
+    return pageReply(resultPage(deps, outcome));
+  });
+}
+
 function resultPage(deps: ConsentHttpDeps, outcome: ConsentOutcome) {
   const { tenant } = outcome;
+  if (outcome.kind === 'confirm') {
+    return confirmPage({
+      vendorName: deps.vendorName,
+      tenantName: tenant.displayName,
+      tenantId: tenant.tenantId,
+      appliance: outcome.appliance,
+      action: CONFIRM_PATH,
+      state: outcome.confirmState,
+    });
+  }
   const granted = Object.entries(tenant.grantedRoles).map(([scope, roles]) => ({
     resource: deps.profiles.resourceForScope(scope)?.displayName ?? scope,
     roles,

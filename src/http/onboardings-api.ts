@@ -94,6 +94,7 @@ export function onboardingView(o: Onboarding, now: Date) {
     expiresAt: o.expiresAt,
     tenantId: o.tenantId,
     progress: o.progress,
+    confirmedBy: o.confirmedBy,
     grantedRoles: o.grantedRoles,
     missingRoles: o.missingRoles,
     error: o.error,

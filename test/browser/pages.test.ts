@@ -10,6 +10,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
+  confirmPage,
   consentResultPage,
   ERROR_REASONS,
   errorPageFor,
@@ -76,6 +77,14 @@ function pageAt(path: string): Page | undefined {
     });
   if (path === '/connect/k3y/go')
     return { status: 200, title: 'Microsoft (stand-in)', body: html`<p>ok</p>` };
+  if (path === '/confirm')
+    return confirmPage({
+      ...tenant,
+      appliance: { clientId: '6f1c1b52-0000-4000-8000-000000000001', customerRef: 'SITE-7 <b>' },
+      action: '/consent/confirm',
+      state: 'S'.repeat(43),
+    });
+  if (path === '/consent/confirm') return { status: 200, title: 'Posted', body: html`<p>ok</p>` };
   const result = /^\/result\/(\w+)$/.exec(path)?.[1];
   if (result && result in results) return consentResultPage(results[result as ConsentResultInput['outcome']]);
   const reason = /^\/error\/(\w+)$/.exec(path)?.[1];
@@ -89,6 +98,7 @@ function pageAt(path: string): Page | undefined {
 
 const pagePaths = [
   '/connect/k3y',
+  '/confirm',
   ...Object.keys(results).map((o) => `/result/${o}`),
   ...ERROR_REASONS.map((r) => `/error/${r}`),
 ];
@@ -100,12 +110,15 @@ describe.skipIf(missing !== undefined)(title('consent pages in Chromium'), () =>
   let server: Server;
   let base: string;
   let browser: TestBrowser;
-  const requests: { path: string; headers: IncomingHttpHeaders }[] = [];
+  const requests: { path: string; method?: string; headers: IncomingHttpHeaders; body: string }[] = [];
 
   beforeAll(async () => {
     server = createServer((req, res) => {
       const path = new URL(req.url ?? '/', 'http://x').pathname;
-      requests.push({ path, headers: req.headers });
+      const entry = { path, method: req.method, headers: req.headers, body: '' };
+      requests.push(entry);
+      req.setEncoding('utf8');
+      req.on('data', (chunk: string) => (entry.body += chunk));
       const page = pageAt(path);
       const reply: HttpReply = page
         ? pageReply(page)
@@ -166,8 +179,31 @@ describe.skipIf(missing !== undefined)(title('consent pages in Chromium'), () =>
     expect(go?.headers.referer).toBeUndefined();
   });
 
+  it('confirmation page: "Connect this appliance" is reached by Tab and posts its state to /consent/confirm', async () => {
+    const { page, cspViolations } = await browser.newPage();
+    await page.goto(`${base}/confirm`);
+    expect(await page.locator('dd').first().textContent()).toBe('SITE-7 <b>');
+    let focused = '';
+    for (let i = 0; i < 10 && focused !== 'Connect this appliance'; i++) {
+      await page.keyboard.press('Tab');
+      focused = (await computedColours(page, ':focus').catch(() => ({ text: '' }))).text;
+    }
+    expect(focused).toBe('Connect this appliance');
+    expect((await computedColours(page, ':focus')).outlineStyle).toBe('solid');
+    await saveScreenshot(page, 'confirm');
+    await Promise.all([page.waitForURL(`${base}/consent/confirm`), page.keyboard.press('Enter')]);
+    const posted = requests.filter((r) => r.path === '/consent/confirm').at(-1);
+    expect(posted?.method).toBe('POST');
+    // No-referrer pages post with `Origin: null`: /consent/confirm must not refuse that (Fetch §3.2.5).
+    expect(posted?.headers.origin).toBe('null');
+    expect(posted?.headers.referer).toBeUndefined();
+    expect(posted?.body).toBe(`state=${'S'.repeat(43)}`);
+    expect(await cspViolations()).toEqual([]);
+  });
+
   it.each([
     ['/connect/k3y', ['main p', 'dd', 'code', 'h1', 'h2', '.note', 'a.button']],
+    ['/confirm', ['main p', '.status p', 'dd', 'code', 'button.button']],
     ['/result/granted', ['main p', '.status p', 'dd', 'code']],
     ['/result/verifying', ['main p', '.status p']],
     ['/result/incomplete', ['.status p', 'code', 'a.button']],

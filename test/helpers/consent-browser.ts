@@ -41,7 +41,7 @@ export class ConsentBrowser {
   async submit(page: Visit, fields: Record<string, string>): Promise<Visit> {
     const action = /<form method="post" action="([^"]+)"/.exec(page.body)?.[1];
     if (!action) throw new Error(`no form on ${page.url}: ${page.body.slice(0, 300)}`);
-    const hidden = [...page.body.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map(
+    const hidden = [...page.body.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"\s*\/?>/g)].map(
       ([, k, v]) => [k!, unescapeHtml(v!)] as [string, string],
     );
     const target = new URL(unescapeHtml(action), page.url).toString();

@@ -121,7 +121,10 @@ describe('OpenAPI document', () => {
 
   it('names every route of SPEC.md "HTTP surface", each once, with a unique operationId', () => {
     const ops = operations();
-    expect(ops.map((o) => o.key).sort()).toEqual([...SPEC_ROUTES, 'GET /assets/broker.css'].sort());
+    // Beyond SPEC.md: the stylesheet, and the appliance confirmation of issue 14 item 1.
+    expect(ops.map((o) => o.key).sort()).toEqual(
+      [...SPEC_ROUTES, 'GET /assets/broker.css', 'POST /consent/confirm'].sort(),
+    );
     const ids = ops.map((o) => o.op.operationId);
     expect(new Set(ids).size).toBe(ids.length);
   });

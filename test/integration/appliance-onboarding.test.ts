@@ -74,6 +74,9 @@ describe('appliance onboarding', () => {
       decision: 'approve',
     });
     expect(result.status).toBe(200);
+    // The admin confirms the appliance the page names (test/integration/appliance-confirmation.test.ts).
+    expect(result.body).toContain(pbx.clientId);
+    expect((await browser.submit(result, {})).status).toBe(200);
 
     expect(await poll()).toMatchObject({
       status: 'consented',

@@ -332,6 +332,7 @@ describe('customer consent', () => {
         grantedRoles: null,
         missingRoles: null,
         error: null,
+        confirmedBy: null,
       },
       code,
     );

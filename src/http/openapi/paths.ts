@@ -188,6 +188,34 @@ const customers: Record<string, PathItem> = {
       },
     },
   },
+  '/consent/confirm': {
+    post: {
+      operationId: 'consentConfirm',
+      tags: ['customers'],
+      summary: 'The admin confirms the appliance a consent binds',
+      description:
+        "Posted by the page `/consent/signin` shows when the onboarding is tied to an appliance: it names the appliance and the customer reference it was registered with. The form's `state` is single-use and accepted only from the browser that signed in (its consent cookie); a foreign `Origin` is refused. Only then is the appliance bound to the tenant (or, while the consent is still being proven, once it is).",
+      security: anonymous,
+      requestBody: {
+        required: true,
+        content: {
+          'application/x-www-form-urlencoded': {
+            schema: {
+              type: 'object',
+              required: ['state'],
+              properties: {
+                state: { type: 'string', description: 'The state the confirmation page carries.' },
+              },
+            },
+          },
+        },
+      },
+      responses: {
+        '200': page('The result: connected, connected with missing permissions, or being verified.'),
+        ...stateErrors,
+      },
+    },
+  },
   '/assets/broker.css': {
     get: {
       operationId: 'assetsBrokerCss',

@@ -231,6 +231,7 @@ export function componentSchemas(options: SchemaOptions = {}): Record<string, Sc
         'expiresAt',
         'tenantId',
         'progress',
+        'confirmedBy',
         'grantedRoles',
         'missingRoles',
         'error',
@@ -246,9 +247,16 @@ export function componentSchemas(options: SchemaOptions = {}): Record<string, Sc
         tenantId: orNull(guid),
         progress: {
           type: ['string', 'null'],
-          enum: ['pending_verification', null],
-          description: 'While a consent Microsoft accepted is being proven (directory replication).',
+          enum: ['awaiting_confirmation', 'pending_verification', null],
+          description:
+            '`awaiting_confirmation`: consented, waiting for the admin to confirm the appliance it binds; `pending_verification`: a consent Microsoft accepted is being proven (directory replication).',
         },
+        confirmedBy: orNull({
+          type: 'object',
+          description: 'The admin who confirmed binding the appliance.',
+          required: ['objectId', 'displayName', 'at'],
+          properties: { objectId: guid, displayName: { type: 'string' }, at: dateTime },
+        }),
         grantedRoles: orNull(rolesBy('resource scope')),
         missingRoles: orNull(rolesBy('profile name')),
         error: orNull(ref('OnboardingError')),
@@ -270,7 +278,8 @@ export function componentSchemas(options: SchemaOptions = {}): Record<string, Sc
     },
     ApplianceOnboarding: {
       type: 'object',
-      description: 'What the appliance sees of its own onboarding; once `consented`, its tenant and roles.',
+      description:
+        'What the appliance sees of its own onboarding; its tenant and roles only once the admin has confirmed the appliance (`consented`, or being proven after confirmation).',
       required: [
         'id',
         'status',
@@ -286,7 +295,10 @@ export function componentSchemas(options: SchemaOptions = {}): Record<string, Sc
         status: ref('OnboardingStatus'),
         expiresAt: dateTime,
         tenantId: orNull(guid),
-        progress: { type: ['string', 'null'], enum: ['pending_verification', null] },
+        progress: {
+          type: ['string', 'null'],
+          enum: ['awaiting_confirmation', 'pending_verification', null],
+        },
         grantedRoles: orNull(rolesBy('resource scope')),
         missingRoles: orNull(rolesBy('profile name')),
         error: orNull(ref('OnboardingError')),

@@ -15,6 +15,7 @@ export {
   type ApproverRole,
 } from '../../consent/admin-roles.js';
 export { landingPage, type LandingPageInput } from './landing-page.js';
+export { confirmPage, type ConfirmPageInput } from './confirm-page.js';
 export { consentResultPage, type ConsentOutcome, type ConsentResultInput } from './result-page.js';
 export {
   ERROR_REASONS,

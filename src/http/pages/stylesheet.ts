@@ -115,6 +115,10 @@ a:focus-visible {
   border-radius: 6px;
   text-decoration: none;
 }
+button.button {
+  font-family: inherit;
+  cursor: pointer;
+}
 .button:hover {
   color: #ffffff;
   background: var(--accent-dark);
