@@ -17,6 +17,9 @@ export const SANDBOX_IDS = {
   fabrikamTenantId: 'f4b1e8c3-2d7a-4e5f-8a9b-0c1d2e3f4a5b',
 } as const;
 
+/** The home app's delegated Microsoft Graph scopes (infra/app/home-app.bicep, `type: 'Scope'`). */
+export const HOME_APP_DELEGATED_SCOPES = ['openid', 'profile', 'offline_access'] as const;
+
 /** The home app's API roles (SPEC.md: vendor support). */
 export const BROKER_ROLES = [
   { id: '0b8e1f9c-3c1a-4d6e-9f2a-51c7e8d3b401', value: 'Broker.Read' },
@@ -63,6 +66,10 @@ export function seedSandbox(world: World, options: { publicUrl: string }): Sandb
         'Organization.Read.All',
       ],
     },
+    // The delegated scopes of the admin's sign-in, as infra/app/home-app.bicep lists them: MSAL always asks for
+    // `openid profile offline_access`, and Entra answers a silent sign-in asking for a scope the admin's
+    // consent did not cover with consent_required (AADSTS65001).
+    requiredScopes: { [GRAPH_APP_ID]: [...HOME_APP_DELEGATED_SCOPES] },
   });
   const homeSecret = randomBytes(30).toString('base64url');
   world.addSecret(homeApp, homeSecret);
@@ -141,6 +148,9 @@ export function sandboxIdentities(world: World, options: { publicUrl: string }):
     // Worlds saved before the admin sign-in existed lack these manifest settings.
     homeApp.groupMembershipClaims ??= 'DirectoryRole';
     homeApp.idTokenOptionalClaims ??= ['acct'];
+    // Worlds saved before delegated permissions were modelled: the registration as infra/ declares it. Tenants
+    // consented before then have no delegated grant, so their admin's next sign-in asks once, interactively.
+    homeApp.requiredScopes ??= { [GRAPH_APP_ID]: [...HOME_APP_DELEGATED_SCOPES] };
   }
   return identitiesOf(world);
 }

@@ -78,8 +78,10 @@ resource app 'Microsoft.Graph/applications@v1.0' = {
   // Application permissions (type Role) for every role of every default profile
   // (src/profiles/default-profiles.json `profiles[].roles[]`) and the broker's own `brokerRoles`
   // (Organization.Read.All); ids from FACTS.md §5.2/§5.3. test/infra/home-app.test.ts checks this list against the
-  // profiles file. The delegated `openid` and `profile` scopes are listed so that the admin's consent covers the
-  // OpenID Connect sign-in that follows it (ids: Microsoft Graph's published delegated permissions).
+  // profiles file. The delegated `openid`, `profile` and `offline_access` scopes are listed so that the admin's
+  // consent covers the OpenID Connect sign-in that follows it: MSAL always asks for all three, and Entra answers a
+  // silent sign-in asking for a scope nobody consented to with consent_required (AADSTS65001) — issue 15 item 4.
+  // Ids: microsoftgraph/microsoft-graph-docs-contrib:concepts/includes/permissions-ids.md (Delegated).
   requiredResourceAccess: [
     {
       resourceAppId: exchangeOnlineAppId
@@ -100,6 +102,7 @@ resource app 'Microsoft.Graph/applications@v1.0' = {
         { id: '498476ce-e0fe-48b0-b801-37ba7e2685c6', type: 'Role' } // Organization.Read.All (brokerRoles)
         { id: '37f7f235-527c-4136-accd-4a02d197296e', type: 'Scope' } // openid (delegated)
         { id: '14dad69e-099b-42c9-810b-d002981feec1', type: 'Scope' } // profile (delegated)
+        { id: '7427e0e9-2fba-42fe-b0c0-848c9e6a8182', type: 'Scope' } // offline_access (delegated)
       ]
     }
   ]

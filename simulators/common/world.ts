@@ -45,6 +45,13 @@ export interface SimApp {
   appRoles: SimAppRole[];
   /** Application permissions it asks for, by resource app id: role values. */
   requiredRoles: Record<string, string[]>;
+  /**
+   * Delegated permissions it asks for (`requiredResourceAccess` entries of type `Scope`), by resource app id:
+   * scope values, e.g. Microsoft Graph's `openid`, `profile`, `offline_access`. Admin consent grants exactly
+   * these for every user of the tenant. Absent: the registration's delegated permissions are not modelled and
+   * the authorize endpoint does not ask for consent to scopes (apps of tests that do not care about them).
+   */
+  requiredScopes?: Record<string, string[]>;
   /** Manifest accessTokenAcceptedVersion for tokens issued *for* this app's API (1 or 2). */
   accessTokenVersion: 1 | 2;
   /** Manifest `groupMembershipClaims`: 'DirectoryRole' or 'All' puts `wids` in its tokens (FACTS.md §14). */
@@ -64,6 +71,19 @@ export interface SimServicePrincipal {
   /** Until this time (ms since epoch) Entra behaves as if the SP had not replicated: AADSTS700016. */
   readyAt: number;
   createdAt: number;
+  /** Delegated permission grants (Graph `oAuth2PermissionGrant`); absent in worlds saved before they existed. */
+  delegatedGrants?: SimDelegatedGrant[];
+}
+
+/**
+ * A delegated permission grant (Graph `oAuth2PermissionGrant`): `AllPrincipals` from an admin's consent for the
+ * whole tenant, `Principal` from one user's own consent (`principalId`, the user's object id).
+ */
+export interface SimDelegatedGrant {
+  readonly consentType: 'AllPrincipals' | 'Principal';
+  readonly principalId?: string;
+  readonly resourceAppId: string;
+  scopes: string[];
 }
 
 export interface SimUser {
@@ -248,6 +268,7 @@ export class World {
       identifierUris: init.identifierUris ?? [],
       appRoles: init.appRoles ?? [],
       requiredRoles: init.requiredRoles ?? {},
+      ...(init.requiredScopes ? { requiredScopes: init.requiredScopes } : {}),
       accessTokenVersion: init.accessTokenVersion ?? 1,
       ...(init.groupMembershipClaims ? { groupMembershipClaims: init.groupMembershipClaims } : {}),
       ...(init.idTokenOptionalClaims ? { idTokenOptionalClaims: [...init.idTokenOptionalClaims] } : {}),
@@ -265,11 +286,49 @@ export class World {
     return secret;
   }
 
-  /** Admin consent: creates (or updates) the app's service principal with these application permissions. */
+  /**
+   * Admin consent: creates (or updates) the app's service principal with these application permissions, and
+   * grants the registration's delegated permissions (`requiredScopes`) for all users of the tenant.
+   */
   grantConsent(
     tenant: SimTenant,
     app: SimApp,
     roles: Record<string, string[]>,
+    replicationDelayMs: number,
+  ): SimServicePrincipal {
+    const sp = this.servicePrincipalFor(tenant, app, replicationDelayMs);
+    for (const [resourceAppId, values] of Object.entries(roles)) {
+      sp.grantedRoles[resourceAppId] = [...new Set([...(sp.grantedRoles[resourceAppId] ?? []), ...values])];
+    }
+    for (const [resourceAppId, scopes] of Object.entries(app.requiredScopes ?? {}))
+      addDelegatedGrant(sp, { consentType: 'AllPrincipals', resourceAppId, scopes });
+    return sp;
+  }
+
+  /**
+   * A user's own consent on the sign-in page: the service principal (created without application permissions
+   * if the app had none here) gets a `Principal` grant of these delegated scopes, by resource app id.
+   */
+  grantUserConsent(
+    tenant: SimTenant,
+    app: SimApp,
+    userObjectId: string,
+    scopes: Record<string, string[]>,
+  ): SimServicePrincipal {
+    const sp = this.servicePrincipalFor(tenant, app, 0);
+    for (const [resourceAppId, values] of Object.entries(scopes))
+      addDelegatedGrant(sp, {
+        consentType: 'Principal',
+        principalId: userObjectId,
+        resourceAppId,
+        scopes: values,
+      });
+    return sp;
+  }
+
+  private servicePrincipalFor(
+    tenant: SimTenant,
+    app: SimApp,
     replicationDelayMs: number,
   ): SimServicePrincipal {
     let sp = tenant.servicePrincipals.find((s) => s.appId === app.appId);
@@ -285,9 +344,6 @@ export class World {
         createdAt: now,
       };
       tenant.servicePrincipals.push(sp);
-    }
-    for (const [resourceAppId, values] of Object.entries(roles)) {
-      sp.grantedRoles[resourceAppId] = [...new Set([...(sp.grantedRoles[resourceAppId] ?? []), ...values])];
     }
     return sp;
   }
@@ -351,3 +407,16 @@ export interface WorldSnapshot {
 }
 
 export class WorldConflict extends Error {}
+
+/** Adds scopes to the service principal's grant of that kind (one per consent type, principal and resource). */
+function addDelegatedGrant(sp: SimServicePrincipal, grant: SimDelegatedGrant): void {
+  const grants = (sp.delegatedGrants ??= []);
+  const same = grants.find(
+    (g) =>
+      g.consentType === grant.consentType &&
+      g.principalId === grant.principalId &&
+      g.resourceAppId === grant.resourceAppId,
+  );
+  if (same) same.scopes = [...new Set([...same.scopes, ...grant.scopes])];
+  else grants.push({ ...grant, scopes: [...new Set(grant.scopes)] });
+}

@@ -15,7 +15,8 @@
  */
 import type { SimContext } from '../context.js';
 import { parseForm, type SimRequest, type SimResponse, type SimRoute } from '../common/server.js';
-import type { SimApp, SimTenant, SimUser } from '../common/world.js';
+import { GRAPH_APP_ID } from '../common/well-known.js';
+import type { SimApp, SimServicePrincipal, SimTenant, SimUser } from '../common/world.js';
 import { EntraError, describe, escapeHtml, htmlErrorPage, newTrailer } from './errors.js';
 import {
   issueCode,
@@ -303,6 +304,62 @@ function codeRedirect(
   return respond(r, [['code', code]], headers);
 }
 
+/**
+ * The delegated permissions a request asks for, by resource app id: the OpenID Connect scopes are Microsoft
+ * Graph's delegated permissions (openid, profile, email, offline_access: FACTS.md §14), `{resource}/{value}`
+ * names one of the resource's, and `{resource}/.default` stands for those the registration lists for it.
+ */
+function requestedScopes(ctx: SimContext, r: AuthorizeRequest): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  const add = (resourceAppId: string, value: string): void => {
+    const list = (out[resourceAppId] ??= []);
+    if (!list.some((v) => v.toLowerCase() === value.toLowerCase())) list.push(value);
+  };
+  for (const s of r.scopes) {
+    if (OIDC_SCOPES.has(s.toLowerCase())) {
+      add(GRAPH_APP_ID, s.toLowerCase());
+      continue;
+    }
+    const slash = s.lastIndexOf('/');
+    // validateProtocol has checked that the resource exists.
+    const resource = ctx.world.findResource(s.slice(0, slash));
+    if (!resource) continue;
+    const value = s.slice(slash + 1);
+    if (value.toLowerCase() === '.default')
+      for (const v of r.app.requiredScopes?.[resource.appId] ?? []) add(resource.appId, v);
+    else add(resource.appId, value);
+  }
+  return out;
+}
+
+/**
+ * The requested delegated scopes that no grant covers for this user: neither the admin's consent for the
+ * tenant (`AllPrincipals`) nor the user's own (`Principal`). Empty for an app whose delegated permissions are
+ * not modelled (`requiredScopes` absent, world.ts).
+ */
+function scopesLackingConsent(
+  ctx: SimContext,
+  r: AuthorizeRequest,
+  sp: SimServicePrincipal,
+  user: SimUser | undefined,
+): string[] {
+  if (r.app.requiredScopes === undefined) return [];
+  const lacking: string[] = [];
+  for (const [resourceAppId, values] of Object.entries(requestedScopes(ctx, r))) {
+    const granted = new Set(
+      (sp.delegatedGrants ?? [])
+        .filter(
+          (g) =>
+            g.resourceAppId === resourceAppId &&
+            (g.consentType === 'AllPrincipals' || (user !== undefined && g.principalId === user.objectId)),
+        )
+        .flatMap((g) => g.scopes.map((v) => v.toLowerCase())),
+    );
+    for (const v of values) if (!granted.has(v.toLowerCase())) lacking.push(v);
+  }
+  return lacking;
+}
+
 /** Why a session cannot sign in silently, as the redirect error prompt=none gets. */
 function silentProblem(
   ctx: SimContext,
@@ -332,13 +389,18 @@ function silentProblem(
       16000,
       `User account '${session.homeUpn}' from identity provider 'https://sts.windows.net/${session.homeTenantId}/' does not exist in tenant '${tenant?.displayName ?? r.tenantPath}' and cannot access the application '${r.app.appId}'(${r.app.displayName}) in that tenant. This account needs to be added as an external user in the tenant first. Sign out and sign in again with a different Azure Active Directory user account.`,
     );
-  if (!ctx.world.servicePrincipal(tenant, r.app.appId))
+  const notConsented = `The user or administrator has not consented to use the application with ID '${r.app.appId}' named '${r.app.displayName}'. Send an interactive authorization request for this user and resource.`;
+  const sp = ctx.world.servicePrincipal(tenant, r.app.appId);
+  if (!sp)
     // E-ERR 65001 DelegationDoesNotExist: consent needs the interactive page (auth-code doc: interaction_required).
-    return new RedirectError(
-      'interaction_required',
-      65001,
-      `The user or administrator has not consented to use the application with ID '${r.app.appId}' named '${r.app.displayName}'. Send an interactive authorization request for this user and resource.`,
-    );
+    return new RedirectError('interaction_required', 65001, notConsented);
+  if (scopesLackingConsent(ctx, r, sp, user).length > 0)
+    // Issue 15 item 4: a delegated scope the app's registration (hence the admin's consent) lacks, e.g. the
+    // `offline_access` MSAL always adds, is consented to nowhere: prompt=none gets `consent_required` with
+    // AADSTS65001 (E-ERR 65001 DelegationDoesNotExist; OpenID Connect Core §3.1.2.6 consent_required; the
+    // redirect `error=consent_required&error_description=AADSTS65001%3a+The+user…` as apps meet it, e.g. the
+    // callback tests of public Entra clients: **third-party only**). Without prompt=none the sign-in page asks.
+    return new RedirectError('consent_required', 65001, notConsented);
   return { tenant, user };
 }
 
@@ -354,7 +416,9 @@ function signInPage(ctx: SimContext, req: SimRequest, r: AuthorizeRequest): SimR
         `<label><input type="radio" name="account" value="${escapeHtml(u.userPrincipalName)}"> ${escapeHtml(u.displayName)} (${escapeHtml(u.userPrincipalName)})${u.guest ? ' — guest' : ''}</label><br>`,
     )
     .join('\n');
-  const needsConsent = r.tenant !== undefined && !ctx.world.servicePrincipal(r.tenant, r.app.appId);
+  const sp = r.tenant ? ctx.world.servicePrincipal(r.tenant, r.app.appId) : undefined;
+  const needsConsent =
+    r.tenant !== undefined && (!sp || scopesLackingConsent(ctx, r, sp, undefined).length > 0);
   const body = `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Sign in to your account</title></head>
 <body>
@@ -438,9 +502,10 @@ function signIn(ctx: SimContext, req: SimRequest): SimResponse {
     const page = htmlErrorPage(userUnauthorized(r, upn, person, tenant));
     return { ...page, headers: { ...page.headers, ...cookie } };
   }
-  // The page asked for consent to sign-in and profile when the app had no service principal here; accepting
-  // creates it with no application permissions, as a user's consent to a multitenant app does.
-  if (!ctx.world.servicePrincipal(tenant, r.app.appId)) ctx.world.grantConsent(tenant, r.app, {}, 0);
+  // The page asked for consent to what the request names where no grant covered it; accepting is the user's own
+  // consent to those delegated scopes, and creates the service principal (with no application permissions)
+  // where the app had none here, as a user's consent to a multitenant app does.
+  ctx.world.grantUserConsent(tenant, r.app, user.objectId, requestedScopes(ctx, r));
   return codeRedirect(ctx, r, tenant, user, cookie);
 }
 

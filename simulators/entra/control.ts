@@ -2,8 +2,10 @@
  * The Entra part of the control surface, for tests and the sandbox:
  *
  *   POST /_sim/apps                                    {displayName, homeTenantId, appId?, multitenant?, redirectUris?,
- *                                                       identifierUris?, appRoles?, requiredRoles?, accessTokenVersion?,
- *                                                       groupMembershipClaims?, idTokenOptionalClaims?}
+ *                                                       identifierUris?, appRoles?, requiredRoles?, requiredScopes?,
+ *                                                       accessTokenVersion?, groupMembershipClaims?, idTokenOptionalClaims?}
+ *                                                      requiredScopes: delegated permissions by resource app id, e.g.
+ *                                                       {"00000003-…": ["openid", "profile"]}; absent: not modelled
  *   POST /_sim/apps/{appId}/secrets                    {value?, lifetimeSeconds?} → {keyId, value, expiresAt}
  *   DELETE /_sim/apps/{appId}/secrets/{keyId}
  *   POST /_sim/apps/{appId}/certificates               {certificatePem} → {keyId, thumbprintSha256, thumbprintSha1, expiresAt}
@@ -107,6 +109,7 @@ function publicApp(app: SimApp): Record<string, unknown> {
     identifierUris: app.identifierUris,
     appRoles: app.appRoles,
     requiredRoles: app.requiredRoles,
+    ...(app.requiredScopes ? { requiredScopes: app.requiredScopes } : {}),
     accessTokenVersion: app.accessTokenVersion,
     groupMembershipClaims: app.groupMembershipClaims ?? 'None',
     idTokenOptionalClaims: app.idTokenOptionalClaims ?? [],
@@ -170,6 +173,7 @@ export function entraControlRoutesFor(ctx: SimContext): SimRoute[] {
           return { id: str(o, 'id') ?? randomUUID(), value: reqStr(o, 'value') };
         }),
         requiredRoles: roleMap(b, 'requiredRoles'),
+        requiredScopes: roleMap(b, 'requiredScopes'),
         accessTokenVersion: version as 1 | 2 | undefined,
         groupMembershipClaims: groupClaims as SimApp['groupMembershipClaims'],
         idTokenOptionalClaims: strs(b, 'idTokenOptionalClaims'),

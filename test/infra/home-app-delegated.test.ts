@@ -1,0 +1,53 @@
+/**
+ * The home app's delegated permissions (issue 15 item 4): @azure/msal-node always asks for `openid profile
+ * offline_access` in the admin's sign-in, so the registration must list all three Microsoft Graph delegated
+ * scopes, or real Entra answers the silent sign-in after the admin's consent with consent_required
+ * (AADSTS65001). The sandbox's simulated home app lists the same ones, so the simulator behaves as the deployment.
+ * @module
+ */
+import { describe, expect, it } from 'vitest';
+import { block, readBicep, resources, stringVars } from './bicep.js';
+import { World } from '../../simulators/common/world.js';
+import { GRAPH_APP_ID } from '../../simulators/common/well-known.js';
+import { SANDBOX_IDS, seedSandbox } from '../../simulators/sandbox.js';
+
+/** Microsoft Graph's delegated permission ids (microsoftgraph/microsoft-graph-docs-contrib:concepts/includes/permissions-ids.md). */
+const GRAPH_DELEGATED: Record<string, string> = {
+  '37f7f235-527c-4136-accd-4a02d197296e': 'openid',
+  '14dad69e-099b-42c9-810b-d002981feec1': 'profile',
+  '7427e0e9-2fba-42fe-b0c0-848c9e6a8182': 'offline_access',
+};
+
+const bicep = readBicep('infra/app/home-app.bicep');
+const app = resources(bicep, 'Microsoft.Graph/applications').get('app')!;
+
+/** Names of the `type: 'Scope'` entries requested from Microsoft Graph. */
+function delegatedGraphScopes(): string[] {
+  const vars = stringVars(bicep);
+  const section = block(app, 'requiredResourceAccess: [');
+  const graph = section
+    .split(/resourceAppId:\s*/)
+    .slice(1)
+    .find((chunk) => {
+      const ref = /^(\w+|'[^']+')/.exec(chunk)![1]!;
+      return (ref.startsWith("'") ? ref.slice(1, -1) : vars.get(ref)) === GRAPH_APP_ID;
+    });
+  if (!graph) throw new Error('no Microsoft Graph entry in requiredResourceAccess');
+  return [...graph.matchAll(/\{\s*id:\s*'([0-9a-f-]{36})',\s*type:\s*'Scope'\s*\}/g)].map(
+    (m) => GRAPH_DELEGATED[m[1]!] ?? `unknown ${m[1]}`,
+  );
+}
+
+describe('home app delegated permissions', () => {
+  it('declares the delegated openid, profile and offline_access scopes of Microsoft Graph in home-app.bicep', () => {
+    expect(delegatedGraphScopes().sort()).toEqual(['offline_access', 'openid', 'profile']);
+  });
+
+  it('gives the sandbox home app the same delegated scopes as home-app.bicep', () => {
+    const world = new World();
+    seedSandbox(world, { publicUrl: 'http://localhost:7071' });
+    const home = world.apps.get(SANDBOX_IDS.homeAppId)!;
+    expect(Object.keys(home.requiredScopes ?? {})).toEqual([GRAPH_APP_ID]);
+    expect([...(home.requiredScopes?.[GRAPH_APP_ID] ?? [])].sort()).toEqual(delegatedGraphScopes().sort());
+  });
+});
