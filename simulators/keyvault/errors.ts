@@ -89,6 +89,20 @@ export function deletedButRecoverable(name: string): KeyVaultError {
   );
 }
 
+/**
+ * 409 on a PUT (or another recover) while a recovery is still in progress: inner `ObjectIsBeingRecovered`, message
+ * as the live service answered a PUT (hashicorp/terraform-provider-azurerm#12285; also right after the .NET SDK's
+ * recover operation had completed, Azure/azure-sdk-for-net#31581). The answer to a second recover: **unverified**.
+ */
+export function beingRecovered(name: string): KeyVaultError {
+  return new KeyVaultError(
+    409,
+    'Conflict',
+    `Secret ${name} is currently being recovered and cannot be re-created; retry later.`,
+    'ObjectIsBeingRecovered',
+  );
+}
+
 /** 409 while a delete is still in progress: inner `ObjectIsBeingDeleted` (same .NET sample); message **unverified**. */
 export function beingDeleted(name: string): KeyVaultError {
   return new KeyVaultError(

@@ -3,6 +3,10 @@
  * `@azure/keyvault-secrets` 4.12.0 calls it (FACTS.md §8). Each request goes through the same steps:
  * challenge authentication (401 + WWW-Authenticate), `api-version` (required, no server default), access
  * policy (403), name validation (400), then the operation on the World's vault (`world.vault`).
+ *
+ * By default the vault is the one infra/ deploys: soft delete with purge protection, so a deleted secret can only
+ * be recovered (asynchronously, `recoveryDelayMs`) or wait out its 90 days, a purge answers 403, and setting the
+ * name again answers 409 ObjectIsDeletedButRecoverable (`configureVault` turns purge protection off).
  * @module
  */
 import type { SimContext } from '../context.js';
@@ -32,6 +36,7 @@ export {
   ALL_SECRET_PERMISSIONS,
   configureVault,
   createVaultState,
+  DEFAULT_RECOVERY_DELAY_MS,
   seedVaultSecret,
   type SecretPermission,
   type SimVault,

@@ -8,6 +8,7 @@ import type { World } from '../common/world.js';
 import {
   badParameter,
   beingDeleted,
+  beingRecovered,
   deletedButRecoverable,
   deletedSecretNotFound,
   invalidName,
@@ -17,7 +18,9 @@ import {
 } from './errors.js';
 import {
   addVersion,
+  DEFAULT_RECOVERY_DELAY_MS,
   type SimDeletedVaultSecret,
+  type SimRecoveringVaultSecret,
   type SimVault,
   type SimVaultSecret,
   type SimVaultSecretVersion,
@@ -49,12 +52,32 @@ function nowSeconds(world: World): number {
   return Math.floor(world.now() / 1000);
 }
 
-/** Removes deleted secrets whose retention ended (Key Vault purges them itself at scheduledPurgeDate). */
+/**
+ * Removes deleted secrets whose retention ended (Key Vault purges them itself at scheduledPurgeDate), and
+ * makes live the secrets whose recovery has completed.
+ */
 export function sweep(world: World): void {
   const now = nowSeconds(world);
   for (const [key, d] of Object.entries(world.vault.deleted)) {
     if (d.scheduledPurgeDate <= now) delete world.vault.deleted[key];
   }
+  const recovering = recoveringOf(world);
+  for (const [key, r] of Object.entries(recovering)) {
+    if (r.completesAt > world.now()) continue;
+    delete recovering[key];
+    world.vault.secrets[key] = r.secret;
+  }
+}
+
+/** Secrets being recovered (a World persisted before recovery was modelled has none). */
+function recoveringOf(world: World): Record<string, SimRecoveringVaultSecret> {
+  return (world.vault.recovering ??= {});
+}
+
+/** The recovery in progress for `name`, if any. */
+function beingRecoveredNow(world: World, name: string): SimRecoveringVaultSecret | undefined {
+  const r = recoveringOf(world)[name.toLowerCase()];
+  return r && r.completesAt > world.now() ? r : undefined;
 }
 
 /** DeletionRecoveryLevel values (KV-NPM `KnownDeletionRecoveryLevel`). */
@@ -197,6 +220,7 @@ function parseProperties(b: Json): Properties {
 /** PUT /secrets/{name}: a new version each time (the SDK's setSecret doc comment). */
 export function setSecret(op: OpContext, name: string, body: string): Json {
   const { world } = op;
+  if (beingRecoveredNow(world, name)) throw beingRecovered(name);
   if (completedDeletion(world, name)) throw deletedButRecoverable(name);
   const b = parseBody(body);
   if (typeof b.value !== 'string') throw badParameter('The secret value is required.'); // message unverified
@@ -259,20 +283,36 @@ export function getDeletedSecret(op: OpContext, name: string): Json {
   return deletedBundle(op, d);
 }
 
-/** POST /deletedsecrets/{name}/recover: back to live with all its versions. */
+/**
+ * POST /deletedsecrets/{name}/recover → 200 with the SecretBundle of the latest version, no value ("200 OK: A
+ * Secret bundle of the original secret", https://learn.microsoft.com/rest/api/keyvault/secrets/recover-deleted-secret;
+ * the SDK expects exactly 200, `npm:@azure/keyvault-secrets@4.12.0:dist/esm/api/operations.js`
+ * `_recoverDeletedSecretDeserialize`). The answer comes before the recovery is done: "Azure Key Vault will return
+ * a SecretProperties immediately but may take time to actually recover the deleted secret"
+ * (https://learn.microsoft.com/dotnet/api/azure.security.keyvault.secrets.recoverdeletedsecretoperation.value).
+ * Until then GET /secrets/{name} answers 404 (the SDK's recover poller polls it until it stops answering 404,
+ * `dist/esm/lro/recover/operation.js`) and a PUT 409 ObjectIsBeingRecovered; after `recoveryDelayMs` the secret
+ * is live again with all its versions.
+ */
 export function recoverDeletedSecret(op: OpContext, name: string): Json {
   const { world } = op;
+  if (beingRecoveredNow(world, name)) throw beingRecovered(name);
   const d = completedDeletion(world, name);
   if (!d) throw deletedSecretNotFound(name);
   const key = name.toLowerCase();
   delete world.vault.deleted[key];
-  world.vault.secrets[key] = d.secret;
+  const delay = world.vault.recoveryDelayMs ?? DEFAULT_RECOVERY_DELAY_MS;
+  if (delay > 0) recoveringOf(world)[key] = { secret: d.secret, completesAt: world.now() + delay };
+  else world.vault.secrets[key] = d.secret;
   return bundle(op, d.secret, d.secret.versions.at(-1)!, false);
 }
 
 /**
  * DELETE /deletedsecrets/{name} → 204 (FACTS.md §8.1). With purge protection on, purge is refused until the
- * retention ends (soft-delete-overview; status 403 and message **unverified**).
+ * retention ends: "When purge protection is on, a vault or an object in the deleted state cannot be purged until
+ * the retention period has passed" (https://learn.microsoft.com/azure/key-vault/general/soft-delete-overview).
+ * Status 403, code Forbidden and message as the live service answered (microsoft/AzureTRE#1951,
+ * Azure/sap-automation#200).
  */
 export function purgeDeletedSecret(op: OpContext, name: string): void {
   const { world } = op;
@@ -282,7 +322,7 @@ export function purgeDeletedSecret(op: OpContext, name: string): void {
     throw new KeyVaultError(
       403,
       'Forbidden',
-      'Operation "purge" is not allowed because purge protection is enabled for this vault. Key Vault service will automatically purge it after the retention period has passed.',
+      `Operation "purge" is not allowed because purge protection is enabled for this vault. Key Vault service will automatically purge it after the retention period has passed.\r\nVault: ${world.vault.name};location=${world.vault.location}`,
     );
   }
   delete world.vault.deleted[name.toLowerCase()];

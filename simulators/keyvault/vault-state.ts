@@ -66,6 +66,19 @@ export interface SimDeletedVaultSecret {
   readonly completesAt: number;
 }
 
+/**
+ * A deleted secret being recovered. Key Vault answers the recover call at once and recovers in the background
+ * ("Azure Key Vault will return a SecretProperties immediately but may take time to actually recover the deleted
+ * secret if soft-delete is enabled":
+ * https://learn.microsoft.com/dotnet/api/azure.security.keyvault.secrets.recoverdeletedsecretoperation.value);
+ * meanwhile the name is neither live nor deleted.
+ */
+export interface SimRecoveringVaultSecret {
+  readonly secret: SimVaultSecret;
+  /** Time (ms) at which the secret is live again. */
+  readonly completesAt: number;
+}
+
 export interface SimVault {
   /** Vault name, used in error messages (`{name};location={location}`). */
   name: string;
@@ -75,24 +88,41 @@ export interface SimVault {
   accessPolicies: SimVaultAccessPolicy[];
   /** Soft delete on (the default for every vault since 2020; FACTS.md §8.4). */
   softDelete: boolean;
-  /** Purge protection: deleted secrets can only wait out their retention. */
+  /**
+   * Purge protection: deleted secrets can only be recovered or wait out their retention. On by default, as the
+   * deployed vault has it (infra/app/keyvault.bicep `enablePurgeProtection: true`): "When purge protection is on,
+   * a vault or an object in the deleted state cannot be purged until the retention period has passed"
+   * (https://learn.microsoft.com/azure/key-vault/general/soft-delete-overview#purge-protection).
+   */
   purgeProtection: boolean;
   /** Retention of deleted secrets, 7–90 days (default 90). */
   recoverableDays: number;
   /** How long a delete stays "in progress" (ms); Key Vault deletes asynchronously. Default 0. */
   deletionDelayMs: number;
+  /**
+   * How long a recovery stays in progress (ms): Key Vault recovers asynchronously (SimRecoveringVaultSecret).
+   * Default `DEFAULT_RECOVERY_DELAY_MS`: short, but long enough that a client which does not wait sees it.
+   */
+  recoveryDelayMs: number;
   /** Live secrets by lowercased name. */
   secrets: Record<string, SimVaultSecret>;
   /** Soft-deleted secrets by lowercased name. */
   deleted: Record<string, SimDeletedVaultSecret>;
+  /** Secrets being recovered, by lowercased name (absent in a World persisted before recovery was modelled). */
+  recovering?: Record<string, SimRecoveringVaultSecret>;
 }
+
+/** Default `recoveryDelayMs`. */
+export const DEFAULT_RECOVERY_DELAY_MS = 150;
+
+type VaultSettings = Partial<Omit<SimVault, 'secrets' | 'deleted' | 'recovering'>>;
 
 /**
  * A fresh vault. Without options it is the sandbox vendor's vault: in the vendor tenant, and readable and
  * writable by the broker's own identity (which stands for its managed identity), as an operator would set
  * up the production vault.
  */
-export function createVaultState(init: Partial<Omit<SimVault, 'secrets' | 'deleted'>> = {}): SimVault {
+export function createVaultState(init: VaultSettings = {}): SimVault {
   const tenantId = (init.tenantId ?? SANDBOX_IDS.vendorTenantId).toLowerCase();
   return {
     name: init.name ?? 'consent-broker-vault',
@@ -102,21 +132,20 @@ export function createVaultState(init: Partial<Omit<SimVault, 'secrets' | 'delet
       { tenantId, applicationId: SANDBOX_IDS.brokerIdentityAppId, permissions: [...ALL_SECRET_PERMISSIONS] },
     ],
     softDelete: init.softDelete ?? true,
-    purgeProtection: init.purgeProtection ?? false,
+    purgeProtection: init.purgeProtection ?? true,
     recoverableDays: init.recoverableDays ?? 90,
     deletionDelayMs: init.deletionDelayMs ?? 0,
+    recoveryDelayMs: init.recoveryDelayMs ?? DEFAULT_RECOVERY_DELAY_MS,
     secrets: {},
     deleted: {},
+    recovering: {},
   };
 }
 
 /** Changes the vault's settings (tenant, access policies, soft delete …); secrets are kept. */
-export function configureVault(
-  world: { vault: SimVault },
-  settings: Partial<Omit<SimVault, 'secrets' | 'deleted'>>,
-): SimVault {
-  const { secrets, deleted } = world.vault;
-  world.vault = { ...createVaultState({ ...world.vault, ...settings }), secrets, deleted };
+export function configureVault(world: { vault: SimVault }, settings: VaultSettings): SimVault {
+  const { secrets, deleted, recovering = {} } = world.vault;
+  world.vault = { ...createVaultState({ ...world.vault, ...settings }), secrets, deleted, recovering };
   return world.vault;
 }
 
@@ -126,8 +155,8 @@ export function newVersionId(): string {
 
 /**
  * Adds a new version of a secret, as a PUT would. Used by the simulator's set operation and by launchers
- * (e.g. to place the home app's client secret in the sandbox vault at start). A name in deleted state is
- * purged first when seeding, so that a restart with a persisted World can seed again.
+ * (e.g. to place the home app's client secret in the sandbox vault at start). A name in deleted state (or being
+ * recovered) is dropped first when seeding, so that a restart with a persisted World can seed again.
  */
 export function seedVaultSecret(
   world: { vault: SimVault; now: () => number },
@@ -136,6 +165,7 @@ export function seedVaultSecret(
   contentType?: string,
 ): SimVaultSecretVersion {
   delete world.vault.deleted[name.toLowerCase()];
+  delete world.vault.recovering?.[name.toLowerCase()];
   return addVersion(world.vault, name, { value, contentType }, Math.floor(world.now() / 1000));
 }
 

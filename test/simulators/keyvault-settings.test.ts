@@ -1,7 +1,8 @@
 /**
  * Vault settings the shared sandbox vault does not use, on a private Key Vault simulator with its own World
- * (same sandbox CA, so the worker trusts it): purge protection, soft delete off, an asynchronous delete, an
- * access policy by object id, `seedVaultSecret` — each seen on the wire and through the SecretStore adapter.
+ * (same sandbox CA, so the worker trusts it): purge protection off (and on again), soft delete off, an
+ * asynchronous delete, an access policy by object id, `seedVaultSecret` — each seen on the wire and through the
+ * SecretStore adapter.
  * @module
  */
 import { dirname, join } from 'node:path';
@@ -15,6 +16,7 @@ import { World, type SimApp, type SimTenant } from '../../simulators/common/worl
 import {
   ALL_SECRET_PERMISSIONS,
   configureVault,
+  DEFAULT_RECOVERY_DELAY_MS,
   keyVaultErrorBody,
   keyVaultRoutes,
   seedVaultSecret,
@@ -72,6 +74,8 @@ beforeAll(async () => {
   configureVault(world, {
     tenantId: TENANT,
     name: 'private-vault',
+    // Purgeable, unlike the default (as deployed): the delete-and-purge paths of the adapter are tested here.
+    purgeProtection: false,
     accessPolicies: [{ tenantId: TENANT, objectId: sp.objectId, permissions: [...ALL_SECRET_PERMISSIONS] }],
   });
   const tls = await loadOrCreateSandboxTls(join(dirname(inject('caBundlePath')), 'tls'));
@@ -137,7 +141,7 @@ describe('Key Vault simulator settings', () => {
   });
 
   it('with an asynchronous delete: 409 ObjectIsBeingDeleted meanwhile, and the adapter waits before purging', async () => {
-    configureVault(world, { deletionDelayMs: 300 });
+    configureVault(world, { deletionDelayMs: 300, recoveryDelayMs: 0 });
     try {
       await raw('PUT', '/secrets/slow', { value: 'v' });
       expect((await raw('DELETE', '/secrets/slow')).status).toBe(200);
@@ -154,7 +158,7 @@ describe('Key Vault simulator settings', () => {
       expect((await raw('GET', '/deletedsecrets/slow')).status).toBe(404);
       expect((await raw('PUT', '/secrets/slow', { value: 'x' })).status).toBe(200);
     } finally {
-      configureVault(world, { deletionDelayMs: 0 });
+      configureVault(world, { deletionDelayMs: 0, recoveryDelayMs: DEFAULT_RECOVERY_DELAY_MS });
     }
   });
 

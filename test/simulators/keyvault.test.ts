@@ -160,7 +160,8 @@ describe('Key Vault simulator: secrets and versions (FACTS.md §8.1, §8.2)', ()
         created: expect.any(Number),
         updated: expect.any(Number),
         recoverableDays: 90,
-        recoveryLevel: 'Recoverable+Purgeable',
+        // Purge protection, as deployed (infra/app/keyvault.bicep): recoverable, never purgeable early.
+        recoveryLevel: 'Recoverable',
       },
     });
     const b2 = (await (await kv('PUT', `/secrets/${name}`, { body: { value: 'two' } })).json()) as Bundle;
@@ -257,7 +258,7 @@ describe('Key Vault simulator: secrets and versions (FACTS.md §8.1, §8.2)', ()
 });
 
 describe('Key Vault simulator: soft delete, recover, purge', () => {
-  it('soft-deletes, refuses the name with 409, recovers, deletes again and purges (204)', async () => {
+  it('soft-deletes, refuses the name with 409, recovers, deletes again and refuses the purge (403)', async () => {
     const name = uniqueName('lifecycle');
     await kv('PUT', `/secrets/${name}`, { body: { value: 'keep-me' } });
 
@@ -267,7 +268,7 @@ describe('Key Vault simulator: soft delete, recover, purge', () => {
     expect(deleted.value).toBeUndefined();
     expect(deleted.recoveryId).toBe(`${vault()}/deletedsecrets/${name}`);
     expect(deleted.scheduledPurgeDate! - deleted.deletedDate!).toBe(90 * 86_400);
-    expect(deleted.attributes).toMatchObject({ recoveryLevel: 'Recoverable+Purgeable', recoverableDays: 90 });
+    expect(deleted.attributes).toMatchObject({ recoveryLevel: 'Recoverable', recoverableDays: 90 });
 
     expect((await kv('GET', `/secrets/${name}/`)).status).toBe(404);
     const conflict = await kv('PUT', `/secrets/${name}`, { body: { value: 'again' } });
@@ -290,18 +291,23 @@ describe('Key Vault simulator: soft delete, recover, purge', () => {
 
     const recover = await kv('POST', `/deletedsecrets/${name}/recover`);
     expect(recover.status).toBe(200);
+    // The recovery completes asynchronously (test/simulators/keyvault-purge-protection.test.ts).
+    await expect
+      .poll(async () => (await kv('GET', `/secrets/${name}/`)).status, { timeout: 5_000, interval: 50 })
+      .toBe(200);
     expect(((await (await kv('GET', `/secrets/${name}/`)).json()) as Bundle).value).toBe('keep-me');
 
     expect((await kv('DELETE', `/secrets/${name}`)).status).toBe(200);
+    // Purge protection: the purge is refused, the secret stays recoverable (purge itself: keyvault-settings.test.ts).
     const purge = await kv('DELETE', `/deletedsecrets/${name}`);
-    expect(purge.status).toBe(204);
-    expect(await purge.text()).toBe('');
-    const gone = await kv('GET', `/deletedsecrets/${name}`);
+    expect(purge.status).toBe(403);
+    expect((await kv('GET', `/deletedsecrets/${name}`)).status).toBe(200);
+    const gone = await kv('GET', `/deletedsecrets/${uniqueName('never-deleted')}`);
     expect(gone.status).toBe(404);
-    expect(await gone.json()).toEqual({
-      error: { code: 'SecretNotFound', message: `Deleted Secret not found: ${name}` },
+    expect(((await gone.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+      code: 'SecretNotFound',
+      message: expect.stringMatching(/^Deleted Secret not found: never-deleted-/),
     });
-    expect((await kv('PUT', `/secrets/${name}`, { body: { value: 'new life' } })).status).toBe(200);
   });
 
   it('answers 404 SecretNotFound when deleting a secret that does not exist', async () => {

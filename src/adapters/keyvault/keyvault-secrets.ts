@@ -1,6 +1,7 @@
 /**
- * `SecretStore` on Azure Key Vault with `@azure/keyvault-secrets` (the only file that imports it). SDK
- * results become port types here; SDK errors become `SecretStoreUnavailable` (network, timeout, 5xx, 429)
+ * `SecretStore` on Azure Key Vault with `@azure/keyvault-secrets` (the only file that imports it). A set of a
+ * name in deleted state recovers it first, so that callers need not know about soft delete and purge protection.
+ * SDK results become port types here; SDK errors become `SecretStoreUnavailable` (network, timeout, 5xx, 429)
  * or `SecretStoreRefused` (anything else), built from status and code only: an SDK `RestError` carries the
  * request, whose body holds the secret value on a set, so it is never passed on as a `cause`.
  * @module
@@ -29,6 +30,13 @@ export interface KeyVaultSecretStoreConfig {
   readonly operationTimeoutMs?: number;
   /** How often a delete polls for completion (SDK default 2 s). */
   readonly deletePollIntervalMs?: number;
+  /** How often a recovery polls for completion (default 1 s; the SDK's is 2 s). */
+  readonly recoverPollIntervalMs?: number;
+  /**
+   * Bound on a set that has to recover a deleted secret first (the recover call, waiting for the recovery, and
+   * the set). Past it the store counts as unavailable; the recovery goes on in Key Vault. Default 60 s.
+   */
+  readonly recoveryTimeoutMs?: number;
 }
 
 /**
@@ -47,6 +55,20 @@ const KEY_VAULT_DNS_SUFFIXES = [
 /** Used when a failure carries no Retry-After. */
 const DEFAULT_RETRY_AFTER_SECONDS = 5;
 
+/**
+ * Key Vault's inner error codes for a name that comes back (Key Vault error bodies, `innererror.code`):
+ * - `ObjectIsDeletedButRecoverable`: the name is in deleted state (soft delete); with purge protection it stays so
+ *   for the whole retention (7–90 days), since "a key vault object cannot be created in a given vault if that key
+ *   vault contains an object with the same name and which is in a deleted state"
+ *   (https://learn.microsoft.com/azure/key-vault/general/soft-delete-overview, "Soft-delete retention period").
+ * - `ObjectIsBeingRecovered`: a recovery is still in progress; Key Vault answers it to a set even right after the
+ *   recover poller has seen the secret again (Azure/azure-sdk-for-net#31581), so a set retries it briefly.
+ */
+const DELETED_BUT_RECOVERABLE = 'ObjectIsDeletedButRecoverable';
+const BEING_RECOVERED = 'ObjectIsBeingRecovered';
+/** Pause between sets answered ObjectIsBeingRecovered (doubling, at most 2 s). */
+const BEING_RECOVERED_FIRST_PAUSE_MS = 100;
+
 export function createKeyVaultSecretStore(config: KeyVaultSecretStoreConfig): SecretStore {
   const host = new URL(config.vaultUrl).hostname.toLowerCase();
   const options: SecretClientOptions = {
@@ -60,6 +82,56 @@ export function createKeyVaultSecretStore(config: KeyVaultSecretStoreConfig): Se
   const client = new SecretClient(config.vaultUrl, config.credential, options);
   const timeoutMs = config.operationTimeoutMs ?? 30_000;
   const call = <T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> => fn(AbortSignal.timeout(timeoutMs));
+  const recoveryTimeoutMs = config.recoveryTimeoutMs ?? 60_000;
+
+  /**
+   * Recovers the deleted secret `name` (unless another caller's recovery is already under way), waits until the
+   * recovery has completed, and then runs `put`, retrying it while Key Vault still answers ObjectIsBeingRecovered.
+   * Errors are the SDK's; the caller maps them.
+   */
+  const recoverThenSet = async <T>(
+    name: string,
+    startRecovery: boolean,
+    put: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> => {
+    const abortSignal = AbortSignal.timeout(recoveryTimeoutMs);
+    if (startRecovery) {
+      try {
+        // The poller reads the secret first (done if it is live), else POSTs /deletedsecrets/{name}/recover and
+        // then reads the secret until it stops answering 404
+        // (npm:@azure/keyvault-secrets@4.12.0:dist/esm/lro/recover/operation.js).
+        const poller = await client.beginRecoverDeletedSecret(name, {
+          abortSignal,
+          intervalInMs: config.recoverPollIntervalMs ?? 1_000,
+        });
+        await poller.pollUntilDone({ abortSignal });
+      } catch (err) {
+        // Another instance got there first: its recovery is in progress (409 ObjectIsBeingRecovered) or done
+        // (404: no longer deleted). The set decides.
+        const status = statusOf(err);
+        if (!(status === 404 || (status === 409 && codeOf(err) === BEING_RECOVERED)))
+          throw toPortError(err, 'recover', name);
+      }
+    }
+    for (let pause = BEING_RECOVERED_FIRST_PAUSE_MS; ; pause = Math.min(pause * 2, 2_000)) {
+      try {
+        return await put(AbortSignal.any([abortSignal, AbortSignal.timeout(timeoutMs)]));
+      } catch (err) {
+        if (!(statusOf(err) === 409 && codeOf(err) === BEING_RECOVERED)) throw err;
+      }
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(resolve, pause);
+        abortSignal.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(timer);
+            reject(abortSignal.reason as Error);
+          },
+          { once: true },
+        );
+      });
+    }
+  };
 
   return {
     async get(name) {
@@ -73,15 +145,24 @@ export function createKeyVaultSecretStore(config: KeyVaultSecretStoreConfig): Se
     },
 
     async set(name, value, setOptions: SetSecretOptions = {}) {
+      const put = (signal: AbortSignal) =>
+        client.setSecret(name, value, {
+          abortSignal: signal,
+          ...(setOptions.contentType !== undefined ? { contentType: setOptions.contentType } : {}),
+          ...(setOptions.expiresOn !== undefined ? { expiresOn: setOptions.expiresOn } : {}),
+          ...(setOptions.tags !== undefined ? { tags: { ...setOptions.tags } } : {}),
+        });
       try {
-        const secret = await call((abortSignal) =>
-          client.setSecret(name, value, {
-            abortSignal,
-            ...(setOptions.contentType !== undefined ? { contentType: setOptions.contentType } : {}),
-            ...(setOptions.expiresOn !== undefined ? { expiresOn: setOptions.expiresOn } : {}),
-            ...(setOptions.tags !== undefined ? { tags: { ...setOptions.tags } } : {}),
-          }),
-        );
+        let secret;
+        try {
+          secret = await call(put);
+        } catch (err) {
+          const code = statusOf(err) === 409 ? codeOf(err) : undefined;
+          if (code !== DELETED_BUT_RECOVERABLE && code !== BEING_RECOVERED) throw err;
+          // The name was deleted (an offboarded tenant, a removed app credential, a deleted broker key) and,
+          // with purge protection, cannot be purged: recover it, then set the new value as its next version.
+          secret = await recoverThenSet(name, code === DELETED_BUT_RECOVERABLE, put);
+        }
         const version = secret.properties.version;
         if (!version)
           throw new SecretStoreRefused(

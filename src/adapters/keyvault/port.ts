@@ -27,7 +27,12 @@ export interface SecretStore {
    * Throws `SecretStoreUnavailable` when the store cannot answer now, `SecretStoreRefused` otherwise.
    */
   get(name: string): Promise<StoredSecret | undefined>;
-  /** Stores `value` as a new version of `name` and returns that version's id. */
+  /**
+   * Stores `value` as a new version of `name` and returns that version's id. A name that was deleted and is still
+   * recoverable (soft delete; with purge protection for the whole retention) is recovered first and then gets
+   * `value` as its new latest version; its older versions come back with it. Throws `SecretStoreUnavailable` when
+   * the recovery does not complete in time (it goes on in the store: a later set finds the name live).
+   */
   set(name: string, value: string, options?: SetSecretOptions): Promise<string>;
   /**
    * Removes `name` for good: deletes it, waits until the deletion has completed, and purges it when the store
