@@ -6,7 +6,10 @@
  * seconds, and the storage cost follows the number of changes, not of appliances. Whenever the journal has not
  * been read successfully for 45 s (or without one), entries age instead: younger than 30 s used as is, 30–60 s
  * used while one background read refreshes them, older than 60 s read again before use — so the 60 s bound
- * holds either way. Unknown client ids are remembered too, so that made-up ids do not become a flood of reads.
+ * holds either way. Even with a healthy journal an entry is trusted for at most 15 min after its read began:
+ * then it is read again behind the request, and before use after 15.5 min, so a change whose journal entry
+ * was lost (a failed write that no retry repeated; the journal keeps entries for an hour) is still seen.
+ * Unknown client ids are remembered too, so that made-up ids do not become a flood of reads.
  * Bounded: least recently used entries go.
  * @module
  */
@@ -19,6 +22,12 @@ export const FRESH_MS = 30_000;
 const TOUCH_GRANULARITY_MS = 10_000;
 export const MAX_AGE_MS = 60_000;
 export const JOURNAL_POLL_MS = 10_000;
+/**
+ * How long an entry the journal has not named is trusted without being read again (issue 14 item 2): far
+ * below the journal's retention, so a lost journal entry costs at most this long, and few reads (10,000
+ * appliances in use: 11 reads a second).
+ */
+export const TRUSTED_FRESH_MS = 15 * 60_000;
 /** The journal counts as read only if read this recently. */
 const JOURNAL_HEALTHY_MS = 45_000;
 /** Changes are re-read this far back, for rows written late or by an instance whose clock is behind. */
@@ -162,16 +171,15 @@ class RevalidatingCache<T> {
   /** `peek` for an entry kept now. */
   use(entry: Entry<T>): T | undefined | typeof NOT_CACHED {
     if (entry.at === -Infinity) return NOT_CACHED;
-    if (this.trusted()) {
-      this.touch(entry);
-      return entry.value;
-    }
+    // Trusted (journal read lately): fresh for 15 min; otherwise for 30 s. Either way, then refreshed behind
+    // the request for another 30 s, then read before use.
+    const fresh = this.trusted() ? TRUSTED_FRESH_MS : FRESH_MS;
     const age = this.now() - entry.at;
-    if (age < FRESH_MS) {
+    if (age < fresh) {
       this.touch(entry);
       return entry.value;
     }
-    if (age < MAX_AGE_MS) {
+    if (age < fresh + (MAX_AGE_MS - FRESH_MS)) {
       this.touch(entry);
       // Refresh behind the request; a failed refresh leaves the entry to age into a blocking read.
       this.refresh(entry).catch(() => undefined);

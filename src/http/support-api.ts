@@ -238,9 +238,12 @@ export async function deleteTenant(
   const tenantId = tenantIdParam(request);
   const tenant = await deps.tenants.get(tenantId);
   if (!tenant) throw notFound(`No tenant ${tenantId} is known to the broker.`);
-  const tombstone =
-    tenant.status === 'offboarded'
-      ? tenant
-      : await offboardTenant(deps, tenant, { kind: 'staff', id: staff.objectId, name: staff.displayName });
+  // An offboarded tenant is offboarded again, not skipped: a retry after a failure part-way (a journal entry
+  // not written, a secret not deleted) completes it, and announces every change again (issue 14 item 2).
+  const tombstone = await offboardTenant(deps, tenant, {
+    kind: 'staff',
+    id: staff.objectId,
+    name: staff.displayName,
+  });
   return jsonReply(200, tenantView(tombstone), { 'cache-control': 'no-store' });
 }

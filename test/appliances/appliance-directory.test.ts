@@ -99,6 +99,34 @@ describe('appliance directory with a change journal', () => {
     expect(s.reads()).toBe(2);
   });
 
+  it('trusts an entry the journal never names for 15 min at most: a lost journal entry is seen by then', async () => {
+    let t = 0;
+    const s = stores();
+    s.rows.set('c1', appliance('active'));
+    const journal = { record: async () => undefined, read: async () => [] };
+    const dir = createApplianceDirectory(s, { now: () => t, journal, pollMs: 3_600_000 });
+    await dir.pollJournal();
+    await dir.appliance('c1');
+    // Revoked by another instance whose journal write failed and was never repeated.
+    s.rows.set('c1', appliance('revoked'));
+    for (t = 60_000; t < 15 * 60_000; t += 60_000) {
+      await dir.pollJournal();
+      expect(dir.peekAppliance('c1')).toMatchObject({ status: 'active' });
+    }
+    expect(s.reads()).toBe(1);
+    t = 15 * 60_000;
+    await dir.pollJournal();
+    // Served once more while a read behind the request refreshes it; then the revocation shows.
+    expect(dir.peekAppliance('c1')).toMatchObject({ status: 'active' });
+    await new Promise((r) => setImmediate(r));
+    expect(s.reads()).toBe(2);
+    expect(dir.peekAppliance('c1')).toMatchObject({ status: 'revoked' });
+    // Unused past 15.5 min: read before use.
+    t += 15 * 60_000 + 31_000;
+    await dir.pollJournal();
+    expect(dir.peekAppliance('c1')).toBe(NOT_CACHED);
+  });
+
   it('falls back to ageing entries when the journal cannot be read', async () => {
     let t = 0;
     const s = stores();

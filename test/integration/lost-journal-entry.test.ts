@@ -18,6 +18,7 @@ import { registerAppliance } from '../../src/appliances/registry.js';
 import { createBroker, type Broker } from '../../src/broker.js';
 import { loadConfig } from '../../src/config.js';
 import { deleteAppliance, postApplianceSecret } from '../../src/http/appliances-api.js';
+import { deleteTenant } from '../../src/http/support-api.js';
 import type { HttpRequestLike } from '../../src/http/types.js';
 import { createTenantStore, newTenantRecord } from '../../src/tenants/tenant-store.js';
 import { InvalidClient } from '../../src/vending/errors.js';
@@ -31,7 +32,14 @@ const system = { kind: 'system' as const, id: 'test' };
 
 /** Our own port, passed through, except that inserts into the journal table fail while `failing` is set. */
 function journalInsertFaults(storage: TableStorage) {
-  const state = { failing: false };
+  /** `failing`: every journal insert fails; `failAfter`: that many more succeed, then every one fails. */
+  const state: { failing: boolean; failAfter?: number } = { failing: false };
+  const fails = () => {
+    if (state.failAfter === undefined) return state.failing;
+    if (state.failAfter === 0) return true;
+    state.failAfter--;
+    return false;
+  };
   const wrapped: TableStorage = {
     ping: () => storage.ping(),
     table(name) {
@@ -39,7 +47,7 @@ function journalInsertFaults(storage: TableStorage) {
       if (name !== 'changes') return table;
       return {
         ...table,
-        insert: (row) => (state.failing ? Promise.reject(new StorageUnavailable(5)) : table.insert(row)),
+        insert: (row) => (fails() ? Promise.reject(new StorageUnavailable(5)) : table.insert(row)),
       };
     },
   };
@@ -90,7 +98,7 @@ async function twoInstances(name: string) {
     text: async () => '',
   };
   const poll = () => (b.directory as unknown as { pollJournal(): Promise<void> }).pollJournal();
-  return { a, b, deps, faults, appliance, tokenRequest, request, poll };
+  return { a, b, deps, faults, appliance, tokenRequest, request, poll, tenantId };
 }
 
 describe('a change whose journal entry could not be written', () => {
@@ -109,6 +117,33 @@ describe('a change whose journal entry could not be written', () => {
 
     await poll(); // B's next journal read: every 10 s
     await expect(issueToken(b, tokenRequest())).rejects.toBeInstanceOf(InvalidClient);
+  });
+
+  it('an offboarding retried after its last journal write failed announces the tenant and its appliances again', async () => {
+    const { a, deps, faults, appliance, request, tenantId } = await twoInstances('Lost Offboarding Ltd');
+    const since = new Date(Date.now() - 1_000).toISOString();
+    const offboard: HttpRequestLike = {
+      ...request,
+      url: `http://localhost:7071/api/tenants/${tenantId}`,
+      params: { tenantId },
+    };
+    // The appliance's revocation (before + after) and the tombstone's entry before it are written; the
+    // tombstone's entry after it is not: the tenant is offboarded, the request answers 503.
+    faults.state.failAfter = 3;
+    await expect(deleteTenant(deps, offboard, staff)).rejects.toBeInstanceOf(StorageUnavailable);
+    faults.state.failAfter = undefined;
+    expect((await a.tenants.get(tenantId))?.status).toBe('offboarded');
+    const journal = createChangeJournal(a.tables);
+    const count = async (kind: 'tenant' | 'appliance', id: string) =>
+      (await journal.read(since, 1000)).filter((c) => c.kind === kind && c.id === id).length;
+    const [tenantBefore, applianceBefore] = [
+      await count('tenant', tenantId),
+      await count('appliance', appliance.clientId),
+    ];
+
+    expect((await deleteTenant(deps, offboard, staff)).status).toBe(200); // the staff retry
+    expect(await count('tenant', tenantId)).toBeGreaterThan(tenantBefore);
+    expect(await count('appliance', appliance.clientId)).toBeGreaterThan(applianceBefore);
   });
 
   it('a rotation whose journal write fails is not made: the stored secrets are unchanged', async () => {
