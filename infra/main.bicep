@@ -103,12 +103,24 @@ module storage 'app/storage.bicep' = {
   }
 }
 
+// The vault's name is unique per incarnation of the environment, not only per environment: after `azd down` the
+// vault stays soft-deleted with purge protection for its 90 days, nobody can purge it, and its name stays taken
+// ("You cannot reuse the name of a key vault that has been soft-deleted until the retention period has passed":
+// https://learn.microsoft.com/azure/key-vault/general/soft-delete-overview). The suffix therefore hashes the
+// app identity's principal id as well: stable while the resource group lives (every `azd provision` updates the
+// same vault), new once `azd down` has deleted the identity with the group, so the next `azd up` creates a new
+// vault instead of failing on the deleted one. `createMode: 'recover'` cannot do this in Bicep: it fails when no
+// deleted vault exists and 'default' fails when one does, and a template cannot look deleted vaults up
+// (infra/README.md, "Redeploy after azd down"). A module parameter may be a runtime value (the principal id); the
+// name is then fixed when the module's deployment starts.
+var vaultName = 'kv-broker-${take(uniqueString(resourceToken, identity.properties.principalId), 12)}'
+
 module vault 'app/keyvault.bicep' = {
   name: 'keyvault'
   params: {
     location: location
     tags: tags
-    name: 'kv-broker-${take(resourceToken, 12)}'
+    name: vaultName
   }
 }
 
