@@ -14,7 +14,9 @@ import { EntraError, oauthErrorResponse } from './errors.js';
 const MULTI_TENANT_ALIASES = new Set(['common', 'organizations']);
 
 export function tenantNotFound(name: string): EntraError {
-  // E-ERR 90002 InvalidTenantName. Metadata endpoints answer `invalid_tenant`; the text is the live one.
+  // E-ERR 90002 InvalidTenantName. Metadata endpoints answer 400 `invalid_tenant`; the text and body are the live
+  // ones (an openid-configuration answer quoted in james-gould/azure-keyvault-emulator#324; MSAL for Python treats
+  // any 4xx there as "Nonexist tenant": AzureAD/microsoft-authentication-library-for-python:msal/authority.py).
   return new EntraError(
     400,
     'invalid_tenant',

@@ -363,4 +363,38 @@ describe('customer consent', () => {
     expect(await res.text()).toContain('AADSTS90002');
     expect((await onboardingView(o.id)).body).toMatchObject({ status: 'pending' });
   });
+
+  it('refuses a tenant Microsoft does not know with the 400 page where MSAL knows the endpoints itself, as in production (issue 15 item 8)', async () => {
+    // On login.microsoftonline.com MSAL takes the authority's endpoints from its built-in table and asks the
+    // network nothing (msal-common AuthorityMetadata.mjs EndpointMetadata): the simulator's host gets the same.
+    const { Authority } = await import('@azure/msal-common/node');
+    type Lookup = (this: { hostnameAndPort: string }) => unknown;
+    const proto = Authority.prototype as unknown as { getEndpointMetadataFromHardcodedValues: Lookup };
+    const original = proto.getEndpointMetadataFromHardcodedValues;
+    const host = new URL(inject('entraUrl')).host;
+    proto.getEndpointMetadataFromHardcodedValues = function (this: { hostnameAndPort: string }) {
+      if (this.hostnameAndPort !== host) return original.call(this);
+      return {
+        token_endpoint: `https://${host}/{tenantid}/oauth2/v2.0/token`,
+        jwks_uri: `https://${host}/{tenantid}/discovery/v2.0/keys`,
+        issuer: `https://${host}/{tenantid}/v2.0`,
+        authorization_endpoint: `https://${host}/{tenantid}/oauth2/v2.0/authorize`,
+        end_session_endpoint: `https://${host}/{tenantid}/oauth2/v2.0/logout`,
+      };
+    };
+    try {
+      const o = await onboarding('BADTENANT-3');
+      const { state, cookie } = await go(o.code);
+      const res = await fetch(
+        `${broker.url}/consent/callback?admin_consent=True&tenant=${randomUUID()}&state=${state}`,
+        { redirect: 'manual', headers: { cookie } },
+      );
+      expect(res.headers.get('location')).toBeNull();
+      expect(res.status).toBe(400);
+      expect(await res.text()).toContain('AADSTS90002');
+      expect((await onboardingView(o.id)).body).toMatchObject({ status: 'pending' });
+    } finally {
+      proto.getEndpointMetadataFromHardcodedValues = original;
+    }
+  });
 });

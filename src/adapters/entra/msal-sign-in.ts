@@ -15,6 +15,17 @@
  *   published keys (`{authority}/discovery/v2.0/keys`, FACTS.md §4.3).
  * - Because `offline_access` is always asked for, Entra returns a refresh token that MSAL caches with the
  *   account: the account is removed from MSAL's cache at once, so no admin's tokens stay in memory.
+ * - `authorizationUrl` first checks that Entra knows the tenant, by reading its OpenID configuration
+ *   (`{authority host}/{tenant}/v2.0/.well-known/openid-configuration`). For login.microsoftonline.com and the
+ *   national clouds MSAL builds the URL from its built-in endpoint table without any request
+ *   (`npm:@azure/msal-common@16.17.0:dist/authority/AuthorityMetadata.mjs` EndpointMetadata, used by
+ *   `Authority.mjs` updateEndpointMetadataFromLocalSources before the network), so without this check a forged
+ *   callback naming a tenant Microsoft does not know sends the browser on to Microsoft's error page instead of
+ *   the broker's AADSTS90002 page (issue 15 item 8). Entra answers an unknown tenant there with 400
+ *   `invalid_tenant` and AADSTS90002 (the body as in james-gould/azure-keyvault-emulator#324; MSAL for Python,
+ *   AzureAD/microsoft-authentication-library-for-python:msal/authority.py `tenant_discovery`: "Nonexist tenant
+ *   would hit this path", any 4xx). Known tenants are remembered for `TENANT_CHECK_TTL_MS` (at most
+ *   `maxTenants` of them); unknown ones are not, so a tenant created since is found at once.
  * @module
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -32,6 +43,7 @@ import {
   fromMsalError,
   type EntraCredential,
   type MsalEntraConfig,
+  type TenantClient,
 } from './msal.js';
 import { EntraRefused, EntraUnavailable } from './port.js';
 import {
@@ -66,7 +78,35 @@ const SCOPES = ['openid', 'profile'];
 /** Clock skew allowed on `exp` / `nbf`: 5 minutes, the usual figure for Entra tokens (**unverified** as Microsoft's). */
 const CLOCK_TOLERANCE_SECONDS = 300;
 const DEFAULT_UNAVAILABLE_SECONDS = 5;
+/** How long a tenant Entra knows is remembered: tenants are seldom deleted, and a sign-in follows a consent. */
+export const TENANT_CHECK_TTL_MS = 10 * 60_000;
 const GUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
+
+/**
+ * The answer to `GET {authority}/v2.0/.well-known/openid-configuration`, in the port's words: a configuration
+ * naming an authorization endpoint means the tenant exists; a 4xx is Entra refusing the tenant (AADSTS90002
+ * for one it does not know).
+ */
+function tenantCheckResult(status: number, body: unknown): SignInRefused | undefined {
+  const doc = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
+  if (status >= 200 && status < 300) {
+    if (typeof doc.authorization_endpoint === 'string' && typeof doc.issuer === 'string') return undefined;
+    return new SignInRefused(
+      'invalid_response',
+      undefined,
+      'Entra ID answered the tenant OpenID configuration without an authorization endpoint',
+    );
+  }
+  const codes = Array.isArray(doc.error_codes) ? doc.error_codes : [];
+  const line =
+    typeof doc.error_description === 'string' ? (doc.error_description.split(/\r?\n/)[0] ?? '') : '';
+  const aadsts = typeof codes[0] === 'number' ? String(codes[0]) : /^AADSTS(\d+)/.exec(line)?.[1];
+  return new SignInRefused(
+    typeof doc.error === 'string' ? doc.error : `http_${status}`,
+    aadsts,
+    line || `Entra ID refused the tenant (HTTP ${status})`,
+  );
+}
 
 /** Entra's refusal (or a local MSAL refusal) in the port's words; outages stay EntraUnavailable. */
 function toSignInError(err: Error): Error {
@@ -126,10 +166,45 @@ export function createMsalAdminSignIn(config: MsalAdminSignInConfig): AdminSignI
   // The bound passed on: createTenantClients' own default is the app-token adapter's 20,000 (issue 14).
   const clientFor = createTenantClients({ ...config, maxTenants });
   const keySets = new Map<string, JWTVerifyGetKey>();
+  /** Tenants Entra has said it knows: lower-case name → when that was learnt (ms); least recently used first. */
+  const knownTenants = new Map<string, number>();
 
   function checkTenant(tenantId: string): void {
     if (!TENANT_PATTERN.test(tenantId))
       throw new SignInRefused('invalid_tenant', undefined, 'Tenant must be a GUID or a domain name');
+  }
+
+  /**
+   * Resolves when Entra knows the tenant (its OpenID configuration is there), rejects with `SignInRefused` when
+   * Entra refuses it (AADSTS90002: unknown tenant) and with `EntraUnavailable` on a timeout, 429 or 5xx.
+   */
+  async function assertTenantExists(tenantId: string, client: TenantClient): Promise<void> {
+    const key = tenantId.toLowerCase();
+    const learnt = knownTenants.get(key);
+    if (learnt !== undefined) {
+      knownTenants.delete(key);
+      if (Date.now() - learnt < TENANT_CHECK_TTL_MS) {
+        knownTenants.set(key, learnt); // most recently used last
+        return;
+      }
+    }
+    let response: { status: number; body: unknown };
+    try {
+      // The sign-in client's own network: the same timeouts, Retry-After handling and metrics ('metadata').
+      response = await client.network.sendGetRequestAsync<unknown>(
+        `${host}/${encodeURIComponent(key)}/v2.0/.well-known/openid-configuration`,
+      );
+    } catch (err) {
+      throw toSignInError(fromMsalError(err, client.network));
+    }
+    const refused = tenantCheckResult(response.status, response.body);
+    if (refused) throw refused;
+    knownTenants.set(key, Date.now());
+    while (knownTenants.size > maxTenants) {
+      const oldest = knownTenants.keys().next().value;
+      if (oldest === undefined) break;
+      knownTenants.delete(oldest);
+    }
   }
 
   /** The tenant's published signing keys; jose caches them and refetches for an unknown `kid`. */
@@ -182,6 +257,8 @@ export function createMsalAdminSignIn(config: MsalAdminSignInConfig): AdminSignI
     async authorizationUrl(request: AuthorizationUrlRequest): Promise<string> {
       checkTenant(request.tenantId);
       const client = clientFor(request.tenantId);
+      // Before the browser is sent on: MSAL itself asks Entra nothing on Microsoft's hosts (module comment).
+      await assertTenantExists(request.tenantId, client);
       try {
         return await client.app.getAuthCodeUrl({
           scopes: SCOPES,

@@ -51,9 +51,11 @@ export interface SignedInUser {
 export interface AdminSignIn {
   /**
    * The URL of `/{tenantId}/oauth2/v2.0/authorize` to send the browser to.
-   * Guarantees: response_type=code, response_mode=query, code_challenge_method=S256, the given state and nonce.
-   * Rejects with `EntraUnavailable` when the tenant's metadata cannot be read, `SignInRefused` when Entra
-   * refuses it (unknown tenant: AADSTS90002).
+   * Guarantees: response_type=code, response_mode=query, code_challenge_method=S256, the given state and nonce;
+   * only for a tenant Entra has just said it knows (its OpenID configuration was read, on every authority host,
+   * also where MSAL itself needs none), so that the browser is never sent to Microsoft's error page.
+   * Rejects with `EntraUnavailable` when the tenant's metadata cannot be read (timeout, 429, 5xx),
+   * `SignInRefused` when Entra refuses it (unknown tenant: `aadsts` "90002").
    */
   authorizationUrl(request: AuthorizationUrlRequest): Promise<string>;
   /**
