@@ -63,12 +63,11 @@ export async function recheckConsents(
     for (const tenant of page.items) {
       if (!RECHECKED.has(tenant.status)) continue;
       // In error, only a tenant proven once is re-proven here: one whose consent was never proven failed its
-      // verification (src/consent/flow.ts) and needs a new consent; and an expired credential of the tenant's
-      // own app (src/credentials/expiry.ts) is fixed by a new one, not by a proof that may pass until Entra
-      // stops accepting it.
+      // verification (src/consent/flow.ts) and needs a new consent; and one whose own credential expired
+      // waits for a new one (awaitsNewCredential).
       if (
         tenant.status === 'error' &&
-        (tenant.servicePrincipalId === null || tenant.lastError?.code === 'credential_expired')
+        (tenant.servicePrincipalId === null || awaitsNewCredential(tenant, deps.now()))
       )
         continue;
       if (!inWindow(recheckSlot(tenant.tenantId, periodMs), from, to, periodMs)) continue;
@@ -84,7 +83,23 @@ export async function recheckConsents(
 }
 
 /**
- * Records what a fresh proof says about a tenant whose consent was proven before. An outage changes nothing.
+ * A tenant whose own app credential ("bring your own app") has expired: only a new credential (`PUT
+ * …/app-credential`, src/http/app-credential-api.ts) makes it usable again, never a proof, which may pass for
+ * a while after the expiry (Entra's own clock, cached tokens) and would re-activate a tenant whose tokens
+ * are about to fail. The one rule for the timer, a support check and a re-proof (issue 14 item 5).
+ */
+export function awaitsNewCredential(tenant: TenantRecord, now: Date): boolean {
+  const credential = tenant.appCredential;
+  return (
+    tenant.status === 'error' &&
+    (tenant.lastError?.code === 'credential_expired' ||
+      (!!credential && Date.parse(credential.expiresOn) <= now.getTime()))
+  );
+}
+
+/**
+ * Records what a fresh proof says about a tenant whose consent was proven before. An outage changes nothing,
+ * and so does a proof of a tenant that awaits a new credential of its own, except a consent found removed.
  * Returns the tenant as it now stands.
  */
 export async function applyProof(
@@ -96,6 +111,7 @@ export async function applyProof(
   const now = deps.now();
   let next: TenantRecord | undefined;
   let action: string | undefined;
+  if (proof.kind !== 'unprovable' && awaitsNewCredential(tenant, now)) return tenant;
   if (proof.kind === 'proven') {
     next = provenTenant(tenant, proof);
     if (tenant.status === 'revoked' || tenant.status === 'error') action = 'consent.restored';
