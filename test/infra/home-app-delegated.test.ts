@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { block, readBicep, resources, stringVars } from './bicep.js';
 import { World } from '../../simulators/common/world.js';
 import { GRAPH_APP_ID } from '../../simulators/common/well-known.js';
-import { SANDBOX_IDS, seedSandbox } from '../../simulators/sandbox.js';
+import { SANDBOX_IDS, sandboxIdentities, seedSandbox } from '../../simulators/sandbox.js';
 
 /** Microsoft Graph's delegated permission ids (microsoftgraph/microsoft-graph-docs-contrib:concepts/includes/permissions-ids.md). */
 const GRAPH_DELEGATED: Record<string, string> = {
@@ -48,6 +48,18 @@ describe('home app delegated permissions', () => {
     seedSandbox(world, { publicUrl: 'http://localhost:7071' });
     const home = world.apps.get(SANDBOX_IDS.homeAppId)!;
     expect(Object.keys(home.requiredScopes ?? {})).toEqual([GRAPH_APP_ID]);
+    expect([...(home.requiredScopes?.[GRAPH_APP_ID] ?? [])].sort()).toEqual(delegatedGraphScopes().sort());
+  });
+
+  it('gives them to the home app of a sandbox world saved before delegated permissions were modelled', () => {
+    const saved = new World();
+    seedSandbox(saved, { publicUrl: 'http://localhost:7071' });
+    const snapshot = JSON.parse(JSON.stringify(saved.snapshot())) as ReturnType<World['snapshot']>;
+    for (const a of snapshot.apps) delete (a as { requiredScopes?: unknown }).requiredScopes;
+    const world = new World();
+    world.restore(snapshot);
+    sandboxIdentities(world, { publicUrl: 'http://localhost:7071' });
+    const home = world.apps.get(SANDBOX_IDS.homeAppId)!;
     expect([...(home.requiredScopes?.[GRAPH_APP_ID] ?? [])].sort()).toEqual(delegatedGraphScopes().sort());
   });
 });
