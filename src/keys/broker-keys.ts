@@ -15,9 +15,10 @@ export interface BrokerKeys {
 }
 
 /**
- * The key is missing from Key Vault although the broker has used one: a new key would silently invalidate
- * every appliance's client secret (their verifiers are keyed hashes under it), so the broker refuses to make
- * one and the operator recovers the deleted secret instead (docs/operations.md "Backup and restore").
+ * The key is missing from Key Vault, and not recoverable as a deleted secret either, although the broker has used
+ * one: a new key would silently invalidate every appliance's client secret (their verifiers are keyed hashes under
+ * it), so the broker refuses to make one and the operator restores the secret instead (docs/operations.md
+ * "Backup and restore").
  */
 export class BrokerKeyMissing extends Error {
   constructor() {
@@ -35,7 +36,9 @@ export class BrokerKeyMissing extends Error {
 export function createBrokerKeys(secrets: SecretStore, anyAppliance: () => Promise<boolean>): BrokerKeys {
   let key: Promise<Buffer> | undefined;
   const load = async (): Promise<Buffer> => {
-    const existing = await secrets.get(BROKER_KEY_SECRET_NAME);
+    // A deleted key comes back as it was (the vault keeps deleted secrets recoverable for its retention): every
+    // appliance secret verifier depends on it, so it is recovered rather than ever replaced.
+    const existing = await secrets.get(BROKER_KEY_SECRET_NAME, { recoverDeleted: true });
     if (existing) return Buffer.from(existing.value, 'base64url');
     if (await anyAppliance()) throw new BrokerKeyMissing();
     await secrets.set(BROKER_KEY_SECRET_NAME, randomBytes(32).toString('base64url'), {

@@ -1,9 +1,10 @@
 /**
  * The broker's HMAC key (`broker-hmac-key`, src/keys/broker-keys.ts) coming back after a delete, on a private
  * Key Vault simulator with its own World (so the shared vault's key, which every other test broker uses, is left
- * alone) set up as deployed: soft delete with purge protection (the default). With no appliance registered the
- * broker makes a new key; the name is in deleted state and cannot be purged, so the set must recover it first
- * instead of failing with 409 ObjectIsDeletedButRecoverable. Real `@azure/keyvault-secrets` SDK, real sockets.
+ * alone) set up as deployed: soft delete with purge protection (the default). The deleted key cannot be purged,
+ * so a new key under its name would meet 409 ObjectIsDeletedButRecoverable; and with appliances registered a new
+ * key would invalidate their secrets. The broker recovers the deleted key and goes on with it, whether appliances
+ * are registered or not. Real `@azure/keyvault-secrets` SDK, real sockets.
  * @module
  */
 import { dirname, join } from 'node:path';
@@ -84,25 +85,33 @@ afterAll(async () => {
 });
 
 describe('broker key after a delete, on a vault with purge protection', () => {
-  it('is made anew by a broker with no appliance: the deleted key is recovered, then replaced', async () => {
-    expect(world.vault).toMatchObject({ softDelete: true, purgeProtection: true });
-    const noAppliance = () => Promise.resolve(false);
-    const before = await createBrokerKeys(store(), noAppliance).derive('pkce', 'state-1');
-    const original = world.vault.secrets[BROKER_KEY_SECRET_NAME]!.versions.at(-1)!.value;
-
+  /** Derives once with a fresh broker (a new instance), so that the key is loaded from the vault. */
+  const derive = (anyAppliance: boolean) =>
+    createBrokerKeys(store(), () => Promise.resolve(anyAppliance)).derive('pkce', 'state-1');
+  const deleteKey = async () => {
     // Someone deletes the key (an operator's clean-up, a script); with purge protection it stays in deleted state.
     await store().delete(BROKER_KEY_SECRET_NAME);
     expect(world.vault.deleted[BROKER_KEY_SECRET_NAME]).toBeDefined();
+    expect(world.vault.secrets[BROKER_KEY_SECRET_NAME]).toBeUndefined();
+  };
 
-    const after = await createBrokerKeys(store(), noAppliance).derive('pkce', 'state-1');
-    expect(after).toMatch(/^[\w-]{43}$/);
-    expect(after).not.toBe(before);
-    const secret = world.vault.secrets[BROKER_KEY_SECRET_NAME]!;
-    expect(secret.versions.map((v) => v.value)).toEqual([original, expect.not.stringMatching(original)]);
+  it('is recovered, not replaced, while appliances depend on it (their secret verifiers stay valid)', async () => {
+    expect(world.vault).toMatchObject({ softDelete: true, purgeProtection: true });
+    const before = await derive(false);
+    await deleteKey();
+
+    expect(await derive(true)).toBe(before);
     expect(world.vault.deleted[BROKER_KEY_SECRET_NAME]).toBeUndefined();
-    // Every instance now derives with the new key.
-    expect(await createBrokerKeys(store(), () => Promise.resolve(true)).derive('pkce', 'state-1')).toBe(
-      after,
-    );
+    expect(world.vault.secrets[BROKER_KEY_SECRET_NAME]!.versions).toHaveLength(1);
+  });
+
+  it('is recovered as well by a broker with no appliance, instead of a new key that the deleted name blocks', async () => {
+    const before = await derive(false);
+    await deleteKey();
+
+    expect(await derive(false)).toBe(before);
+    expect(world.vault.secrets[BROKER_KEY_SECRET_NAME]!.versions).toHaveLength(1);
+    // Every instance derives with it.
+    expect(await derive(true)).toBe(before);
   });
 });

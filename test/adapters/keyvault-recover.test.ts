@@ -104,6 +104,19 @@ describe('Key Vault SecretStore on a vault with purge protection', () => {
     expect(['from a', 'from b']).toContain((await store().get(name))?.value);
   });
 
+  it('gets a deleted secret back only when asked to recover it (recoverDeleted)', async () => {
+    const secrets = store();
+    const name = uniqueName('key-like');
+    const version = await secrets.set(name, 'keep me');
+    await secrets.delete(name);
+    expect(await secrets.get(name)).toBeUndefined();
+    expect((await kv('GET', `/deletedsecrets/${name}`)).status).toBe(200);
+
+    expect(await secrets.get(name, { recoverDeleted: true })).toMatchObject({ value: 'keep me', version });
+    expect((await kv('GET', `/deletedsecrets/${name}`)).status).toBe(404);
+    expect(await secrets.get(uniqueName('never-set'), { recoverDeleted: true })).toBeUndefined();
+  });
+
   it('still refuses what recovery cannot fix, e.g. a bad name (400 BadParameter)', async () => {
     const err = await store()
       .set('not_valid', 'x')

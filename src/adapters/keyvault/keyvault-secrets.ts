@@ -66,8 +66,25 @@ const DEFAULT_RETRY_AFTER_SECONDS = 5;
  */
 const DELETED_BUT_RECOVERABLE = 'ObjectIsDeletedButRecoverable';
 const BEING_RECOVERED = 'ObjectIsBeingRecovered';
-/** Pause between sets answered ObjectIsBeingRecovered (doubling, at most 2 s). */
+/** Pause between tries while a recovery is in progress (doubling, at most 2 s). */
 const BEING_RECOVERED_FIRST_PAUSE_MS = 100;
+const nextPause = (ms: number): number => Math.min(ms * 2, 2_000);
+
+/** Waits `ms`, or rejects with the signal's reason once it aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason as Error);
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason as Error);
+      },
+      { once: true },
+    );
+  });
+}
 
 export function createKeyVaultSecretStore(config: KeyVaultSecretStoreConfig): SecretStore {
   const host = new URL(config.vaultUrl).hostname.toLowerCase();
@@ -85,57 +102,68 @@ export function createKeyVaultSecretStore(config: KeyVaultSecretStoreConfig): Se
   const recoveryTimeoutMs = config.recoveryTimeoutMs ?? 60_000;
 
   /**
-   * Recovers the deleted secret `name` (unless another caller's recovery is already under way), waits until the
-   * recovery has completed, and then runs `put`, retrying it while Key Vault still answers ObjectIsBeingRecovered.
-   * Errors are the SDK's; the caller maps them.
+   * Recovers the deleted secret `name` and waits until the recovery has completed; false when there is no
+   * deleted secret of that name (never deleted, purged, or recovered by someone else meanwhile). When another
+   * instance's recovery is already under way (409 ObjectIsBeingRecovered), waits for that one.
    */
+  const recover = async (name: string, abortSignal: AbortSignal): Promise<boolean> => {
+    try {
+      // The poller reads the secret first (done if it is live), else POSTs /deletedsecrets/{name}/recover and
+      // then reads the secret until it stops answering 404
+      // (npm:@azure/keyvault-secrets@4.12.0:dist/esm/lro/recover/operation.js).
+      const poller = await client.beginRecoverDeletedSecret(name, {
+        abortSignal,
+        intervalInMs: config.recoverPollIntervalMs ?? 1_000,
+      });
+      await poller.pollUntilDone({ abortSignal });
+      return true;
+    } catch (err) {
+      const status = statusOf(err);
+      if (status === 404) return false;
+      if (!(status === 409 && codeOf(err) === BEING_RECOVERED)) throw toPortError(err, 'recover', name);
+    }
+    for (let pause = BEING_RECOVERED_FIRST_PAUSE_MS; ; pause = nextPause(pause)) {
+      try {
+        await client.getSecret(name, {
+          abortSignal: AbortSignal.any([abortSignal, AbortSignal.timeout(timeoutMs)]),
+        });
+        return true;
+      } catch (err) {
+        if (statusOf(err) !== 404) throw toPortError(err, 'recover', name);
+      }
+      await sleep(pause, abortSignal);
+    }
+  };
+
+  /** `put`, after recovering `name` when `startRecovery`, retried while Key Vault answers ObjectIsBeingRecovered. */
   const recoverThenSet = async <T>(
     name: string,
     startRecovery: boolean,
     put: (signal: AbortSignal) => Promise<T>,
   ): Promise<T> => {
     const abortSignal = AbortSignal.timeout(recoveryTimeoutMs);
-    if (startRecovery) {
-      try {
-        // The poller reads the secret first (done if it is live), else POSTs /deletedsecrets/{name}/recover and
-        // then reads the secret until it stops answering 404
-        // (npm:@azure/keyvault-secrets@4.12.0:dist/esm/lro/recover/operation.js).
-        const poller = await client.beginRecoverDeletedSecret(name, {
-          abortSignal,
-          intervalInMs: config.recoverPollIntervalMs ?? 1_000,
-        });
-        await poller.pollUntilDone({ abortSignal });
-      } catch (err) {
-        // Another instance got there first: its recovery is in progress (409 ObjectIsBeingRecovered) or done
-        // (404: no longer deleted). The set decides.
-        const status = statusOf(err);
-        if (!(status === 404 || (status === 409 && codeOf(err) === BEING_RECOVERED)))
-          throw toPortError(err, 'recover', name);
-      }
-    }
-    for (let pause = BEING_RECOVERED_FIRST_PAUSE_MS; ; pause = Math.min(pause * 2, 2_000)) {
+    if (startRecovery) await recover(name, abortSignal);
+    for (let pause = BEING_RECOVERED_FIRST_PAUSE_MS; ; pause = nextPause(pause)) {
       try {
         return await put(AbortSignal.any([abortSignal, AbortSignal.timeout(timeoutMs)]));
       } catch (err) {
         if (!(statusOf(err) === 409 && codeOf(err) === BEING_RECOVERED)) throw err;
       }
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(resolve, pause);
-        abortSignal.addEventListener(
-          'abort',
-          () => {
-            clearTimeout(timer);
-            reject(abortSignal.reason as Error);
-          },
-          { once: true },
-        );
-      });
+      await sleep(pause, abortSignal);
     }
   };
 
   return {
-    async get(name) {
+    async get(name, getOptions = {}) {
       try {
+        const secret = await call((abortSignal) => client.getSecret(name, { abortSignal }));
+        return toStoredSecret(name, secret.value, secret.properties);
+      } catch (err) {
+        if (statusOf(err) !== 404) throw toPortError(err, 'get', name);
+        if (!getOptions.recoverDeleted) return undefined;
+      }
+      try {
+        if (!(await recover(name, AbortSignal.timeout(recoveryTimeoutMs)))) return undefined;
         const secret = await call((abortSignal) => client.getSecret(name, { abortSignal }));
         return toStoredSecret(name, secret.value, secret.properties);
       } catch (err) {

@@ -14,6 +14,11 @@ export interface StoredSecret {
   readonly updatedOn: Date;
 }
 
+export interface GetSecretOptions {
+  /** Recover `name` when it is in deleted state, instead of answering undefined. */
+  readonly recoverDeleted?: boolean;
+}
+
 export interface SetSecretOptions {
   readonly contentType?: string;
   /** Informational expiry (Key Vault does not enforce it on reads; about-secrets.md). */
@@ -24,9 +29,11 @@ export interface SetSecretOptions {
 export interface SecretStore {
   /**
    * The current version of `name`, or undefined when no such secret exists (never set, or deleted).
+   * With `recoverDeleted`, a deleted secret that is still recoverable is recovered (waiting for the recovery)
+   * and returned: for a secret that must never be replaced by a new value, such as the broker key.
    * Throws `SecretStoreUnavailable` when the store cannot answer now, `SecretStoreRefused` otherwise.
    */
-  get(name: string): Promise<StoredSecret | undefined>;
+  get(name: string, options?: GetSecretOptions): Promise<StoredSecret | undefined>;
   /**
    * Stores `value` as a new version of `name` and returns that version's id. A name that was deleted and is still
    * recoverable (soft delete; with purge protection for the whole retention) is recovered first and then gets
