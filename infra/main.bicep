@@ -53,6 +53,10 @@ param profilesFile string = ''
 @maxValue(86400)
 param stateTtlSeconds int = 900
 
+@description('Name of the Key Vault (azd: BROKER_KEY_VAULT_NAME). Empty: kv-broker-<hash of the environment and the app identity>, new after every azd down (infra/README.md, "Redeploy after azd down"). Set it to keep a vault that already exists under another name, e.g. one deployed with the earlier naming: a new vault would mean a new broker key, and every appliance secret would stop working.')
+@maxLength(24)
+param keyVaultName string = ''
+
 @description('Object id of the person or pipeline running the deployment (azd: AZURE_PRINCIPAL_ID). It gets Key Vault Secrets Officer on the vault so that the postprovision hook can store the home app credential. Empty: no such assignment.')
 param principalId string = ''
 
@@ -113,7 +117,8 @@ module storage 'app/storage.bicep' = {
 // deleted vault exists and 'default' fails when one does, and a template cannot look deleted vaults up
 // (infra/README.md, "Redeploy after azd down"). A module parameter may be a runtime value (the principal id); the
 // name is then fixed when the module's deployment starts.
-var vaultName = 'kv-broker-${take(uniqueString(resourceToken, identity.properties.principalId), 12)}'
+// `keyVaultName` pins an existing vault instead (README: an environment deployed before this naming).
+var vaultName = empty(keyVaultName) ? 'kv-broker-${take(uniqueString(resourceToken, identity.properties.principalId), 12)}' : keyVaultName
 
 module vault 'app/keyvault.bicep' = {
   name: 'keyvault'

@@ -13,11 +13,15 @@ const main = readBicep('infra/main.bicep');
 const vaultModule = block(main, "module vault 'app/keyvault.bicep' = {");
 const vaultBicep = readBicep('infra/app/keyvault.bicep');
 
-/** The expression the vault module gets as `name`, with a `var` it names resolved. */
+/**
+ * The expression the vault module gets as `name` when no existing vault is pinned: a `var` it names is resolved,
+ * and of `empty(keyVaultName) ? <computed> : keyVaultName` the computed branch is taken.
+ */
 function vaultNameExpression(): string {
   const value = propertyValue(block(vaultModule, 'params: {'), 'name');
-  const variable = new RegExp(`^var ${value} = (.+)$`, 'm').exec(main)?.[1];
-  return (variable ?? value).trim();
+  const expression = (new RegExp(`^var ${value} = (.+)$`, 'm').exec(main)?.[1] ?? value).trim();
+  const pinned = /^empty\(keyVaultName\) \? (.+) : keyVaultName$/.exec(expression);
+  return pinned ? pinned[1]! : expression;
 }
 
 describe('Key Vault name across azd down / azd up (infra/main.bicep)', () => {
@@ -48,6 +52,14 @@ describe('Key Vault name across azd down / azd up (infra/main.bicep)', () => {
     expect(vaultBicep).not.toMatch(/createMode:\s*'recover'/);
     const kv = resources(vaultBicep, 'Microsoft.KeyVault/vaults').get('vault')!;
     expect(propertyValue(kv, 'enablePurgeProtection')).toBe('true');
+  });
+
+  it('can be pinned to an existing vault (a deployment made before this naming), empty by default', () => {
+    expect(main).toMatch(/^@maxLength\(24\)\nparam keyVaultName string = ''$/m);
+    const params = JSON.parse(readRepoFile('infra/main.parameters.json')) as {
+      parameters: Record<string, { value: string }>;
+    };
+    expect(params.parameters.keyVaultName?.value).toBe('${BROKER_KEY_VAULT_NAME=}');
   });
 
   it('is documented in infra/README.md', () => {
