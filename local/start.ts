@@ -39,6 +39,7 @@ async function main(): Promise<void> {
     env.PORT ??= '7071';
     env.BROKER_PUBLIC_URL ??= `http://localhost:${env.PORT}`;
 
+    outsideEntraSettings();
     const needCloud = ['ENTRA_AUTHORITY_HOST', 'GRAPH_ENDPOINT', 'KEY_VAULT_URL'].some((n) => !has(n));
     if (needCloud) {
       const tls = await loadOrCreateSandboxTls(join(dataDir, 'sandbox', 'tls'));
@@ -64,11 +65,14 @@ async function main(): Promise<void> {
       if (!has('KEY_VAULT_URL')) {
         env.KEY_VAULT_URL = sims.urls.keyVault;
         standIns.push(`Key Vault simulator     ${sims.urls.keyVault}`);
-        // The broker reaches the vault as its own identity (a managed identity in Azure).
+        // The broker reaches the vault as its own identity (a managed identity in Azure), which the embedded
+        // Entra ID issues whatever ENTRA_AUTHORITY_HOST names: the embedded vault trusts only it (issue 15
+        // item 1: an outside Entra does not know the sandbox's broker identity, and its tokens are not
+        // the embedded vault's to accept).
         env.AZURE_TENANT_ID ??= ids.brokerIdentity.tenantId;
         env.AZURE_CLIENT_ID ??= ids.brokerIdentity.clientId;
         env.AZURE_CLIENT_SECRET ??= ids.brokerIdentity.clientSecret;
-        env.AZURE_AUTHORITY_HOST ??= env.ENTRA_AUTHORITY_HOST;
+        env.AZURE_AUTHORITY_HOST ??= sims.urls.entra;
       }
       if (!has('HOME_APP_CLIENT_ID')) env.HOME_APP_CLIENT_ID = ids.homeApp.clientId;
       if (!has('HOME_APP_CLIENT_SECRET') && !has('HOME_APP_CREDENTIAL_NAME')) {
@@ -146,6 +150,29 @@ async function main(): Promise<void> {
   });
   if (sims)
     console.log(`  Staff token for the support API: npm run staff-token   (details in README "Sandbox")\n`);
+}
+
+/**
+ * Entra ID and Graph come as a pair, embedded or outside (an outside Entra's tokens mean nothing to the
+ * embedded Graph, and the other way round); with an outside Entra, the home app and the vendor tenant are that
+ * Entra's, so the embedded ones cannot stand in. Refuses a half-set pair with the settings to add (README
+ * "Sandbox against an outside Entra ID").
+ */
+function outsideEntraSettings(): void {
+  const pair = ['ENTRA_AUTHORITY_HOST', 'GRAPH_ENDPOINT'];
+  const given = pair.filter(has);
+  if (given.length === 1)
+    throw new Error(
+      `${given[0]} is set but ${pair.find((n) => !has(n))} is not: set both (an outside Entra ID and its Graph), or neither (the embedded ones).`,
+    );
+  if (given.length === 0) return;
+  const missing = ['HOME_APP_CLIENT_ID', 'VENDOR_TENANT_ID'].filter((n) => !has(n));
+  if (!has('HOME_APP_CLIENT_SECRET') && !has('HOME_APP_CREDENTIAL_NAME'))
+    missing.push('HOME_APP_CLIENT_SECRET (or HOME_APP_CREDENTIAL_NAME)');
+  if (missing.length)
+    throw new Error(
+      `With an outside Entra ID (ENTRA_AUTHORITY_HOST), set its home app and vendor tenant too: ${missing.join(', ')}.`,
+    );
 }
 
 main().catch((err: unknown) => {

@@ -10,9 +10,11 @@ import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../local/free-port.js';
+import { ConsentBrowser } from '../helpers/consent-browser.js';
 import { IDENTITY_BY_SECRET, SETTINGS } from '../helpers/settings.js';
+import { control, newTenant } from '../helpers/sim-control.js';
 
 /** Every setting that would point the sandbox at a real service (PORT and NODE_EXTRA_CA_CERTS are the test's own). */
 const CLEARED = [...SETTINGS, ...IDENTITY_BY_SECRET].filter(
@@ -218,4 +220,136 @@ describe('npm start (as a newcomer runs it)', () => {
       `If ${join(dataDir, 'azurite')} is damaged, remove it to start with empty tables.`,
     );
   });
+});
+
+/**
+ * Issue 15 item 1: the stand-ins are independent. The test run's own simulators (started by
+ * test/global-setup.ts in another process, with their own CA, tenants and keys) play the vendor's outside
+ * Entra ID and Graph; `npm start` embeds only Key Vault and Table Storage. Before the fix the broker asked the
+ * outside Entra for its Key Vault token with the sandbox's own identity, and every consent and every
+ * `POST /api/appliances` answered 500.
+ */
+describe('npm start against an outside Entra ID and Graph', () => {
+  it(
+    'runs the whole consent flow and vends a token, with the embedded vault and Azurite',
+    { timeout: 120_000 },
+    async () => {
+      const dataDir = await mkdtemp(join(tmpdir(), 'broker-start-'));
+      dirs.push(dataDir);
+      const port = await freePort();
+      const outside = inject('sandbox');
+      // What a vendor sets to try the broker against its development tenant (README "Sandbox").
+      const child = spawn(process.execPath, ['dist/local/start.js'], {
+        env: cleanEnv({
+          PORT: String(port),
+          BROKER_DATA_DIR: dataDir,
+          BROKER_PUBLIC_URL: 'http://localhost:7071',
+          ENTRA_AUTHORITY_HOST: inject('entraUrl'),
+          GRAPH_ENDPOINT: inject('graphUrl'),
+          HOME_APP_CLIENT_ID: outside.homeApp.clientId,
+          HOME_APP_CLIENT_SECRET: outside.homeApp.clientSecret,
+          VENDOR_TENANT_ID: outside.vendorTenantId,
+        }),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const output = collect(child);
+      try {
+        await waitForHealthy(port, child);
+        expect(output()).toContain('Key Vault simulator');
+        expect(output()).not.toContain('Entra ID simulator');
+        const broker = `http://127.0.0.1:${port}`;
+        const staff = await (
+          await fetch(`${inject('controlUrl')}/_sim/staff-token`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ user: outside.staff.admin }),
+          })
+        ).json();
+        const api = async (method: string, path: string, body?: unknown) => {
+          const res = await fetch(`${broker}${path}`, {
+            method,
+            headers: {
+              authorization: `Bearer ${(staff as { access_token: string }).access_token}`,
+              'content-type': 'application/json',
+            },
+            body: body === undefined ? undefined : JSON.stringify(body),
+          });
+          return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+        };
+
+        const tenantId = await newTenant('Outside Cloud GmbH', ['outsidecloud.example']);
+        await control('POST', `/_sim/tenants/${tenantId}/users`, {
+          userPrincipalName: 'admin@outsidecloud.example',
+          directoryRoles: ['62e90394-69f5-4237-9190-012177145e10'],
+        });
+        const onboarding = await api('POST', '/api/onboardings', {
+          customerRef: 'OUTSIDE-1',
+          profiles: ['exchange-imap'],
+        });
+        expect(onboarding.status, output()).toBe(201);
+        const browser = new ConsentBrowser(broker);
+        const done = await browser.submit(await browser.open(`${String(onboarding.body.consentUrl)}/go`), {
+          user: 'admin@outsidecloud.example',
+          decision: 'approve',
+        });
+        expect(done.status, done.body).toBe(200);
+        expect(done.body).toContain('Your organization is connected');
+
+        const pbx = await api('POST', '/api/appliances', {
+          customerRef: 'OUTSIDE-1',
+          tenantId,
+          profiles: ['exchange-imap'],
+          auth: { method: 'client_secret' },
+        });
+        expect(pbx.status, output()).toBe(201);
+        const { clientId, clientSecret } = pbx.body as { clientId: string; clientSecret: string };
+        const token = await fetch(`${broker}/oauth2/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({
+            grant_type: 'client_credentials',
+            client_id: clientId,
+            client_secret: clientSecret,
+            scope: 'https://outlook.office365.com/.default',
+          }).toString(),
+        });
+        expect(token.status, output()).toBe(200);
+        // Issued by the outside Entra: its issuer names the outside tenant.
+        const claims = JSON.parse(
+          Buffer.from(
+            ((await token.json()) as { access_token: string }).access_token.split('.')[1]!,
+            'base64url',
+          ).toString(),
+        ) as { tid: string };
+        expect(claims.tid).toBe(tenantId);
+      } finally {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGINT');
+        await exited;
+      }
+    },
+  );
+
+  it(
+    'refuses an outside Entra without its Graph, or without its home app, naming the settings',
+    { timeout: 60_000 },
+    async () => {
+      const dataDir = await mkdtemp(join(tmpdir(), 'broker-start-'));
+      dirs.push(dataDir);
+      const base = { PORT: String(await freePort()), BROKER_DATA_DIR: dataDir };
+      const half = await runNode(['dist/local/start.js'], {
+        ...base,
+        ENTRA_AUTHORITY_HOST: inject('entraUrl'),
+      });
+      expect(half.code).not.toBe(0);
+      expect(half.output).toContain('ENTRA_AUTHORITY_HOST is set but GRAPH_ENDPOINT is not');
+      const noApp = await runNode(['dist/local/start.js'], {
+        ...base,
+        ENTRA_AUTHORITY_HOST: inject('entraUrl'),
+        GRAPH_ENDPOINT: inject('graphUrl'),
+      });
+      expect(noApp.code).not.toBe(0);
+      expect(noApp.output).toContain('HOME_APP_CLIENT_ID, VENDOR_TENANT_ID, HOME_APP_CLIENT_SECRET');
+    },
+  );
 });
