@@ -4,7 +4,8 @@
  * `appid`, `appidacr`), v2.0 format where the resource's `accessTokenAcceptedVersion` is 2 (`iss`
  * {authority}/{tid}/v2.0, `aud` the app id GUID, `azp`, `azpacr`). `roles` holds the application
  * permissions granted to the client's service principal for that resource, and is absent when none are
- * (E-CC: a token without `roles` is possible and proves nothing).
+ * (E-CC: a token without `roles` is possible and proves nothing). Right after a consent that replicates in
+ * parts (world.ts `SimRoleReplication`), roles not replicated yet are left out, and `oid` too when asked.
  * @module
  */
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -38,13 +39,17 @@ export interface IssuedAppToken {
 export async function issueAppToken(keys: TokenKeys, req: AppTokenRequest): Promise<IssuedAppToken> {
   const iat = Math.floor(req.nowMs / 1000);
   const lifetime = req.lifetimeSeconds ?? 3600 + Math.floor(Math.random() * 1800);
-  const roles = req.servicePrincipal.grantedRoles[req.resource.appId] ?? [];
+  // A consent replicating in parts (world.ts SimRoleReplication): roles, and maybe `oid`, not in tokens yet.
+  const pending = req.servicePrincipal.pendingRoles;
+  const replicating = pending !== undefined && req.nowMs < pending.readyAt ? pending : undefined;
+  const late = new Set(replicating?.roles[req.resource.appId] ?? []);
+  const roles = (req.servicePrincipal.grantedRoles[req.resource.appId] ?? []).filter((r) => !late.has(r));
   const common = {
     iat,
     nbf: iat,
     exp: iat + lifetime,
     idtyp: 'app',
-    oid: req.servicePrincipal.objectId,
+    ...(replicating?.withoutOid ? {} : { oid: req.servicePrincipal.objectId }),
     sub: req.servicePrincipal.objectId,
     tid: req.tenant.id,
     uti: randomBytes(16).toString('base64url'),

@@ -73,6 +73,32 @@ export interface SimServicePrincipal {
   createdAt: number;
   /** Delegated permission grants (Graph `oAuth2PermissionGrant`); absent in worlds saved before they existed. */
   delegatedGrants?: SimDelegatedGrant[];
+  /** App role assignments of a consent that have not replicated yet (SimRoleReplication); absent: none. */
+  pendingRoles?: SimPendingRoles;
+}
+
+/**
+ * Roles granted by a consent that tokens do not carry yet: until `readyAt` (ms since epoch) the app-only tokens of
+ * this service principal omit these role values (by resource app id) and, with `withoutOid`, the `oid` claim.
+ */
+export interface SimPendingRoles {
+  readonly readyAt: number;
+  readonly roles: Record<string, string[]>;
+  readonly withoutOid: boolean;
+}
+
+/**
+ * How a tenant's consents replicate in parts: the service principal first, its app role assignments `delayMs`
+ * later (only the values in `roles`, when given; all of the consent's otherwise), and meanwhile, with
+ * `withoutOid`, tokens without `oid`. Seen on real Entra: a token fetched right after admin consent "some times
+ * does not contain the permissions required" (microsoftgraph/microsoft-graph-docs#10907; #4765: "my permission
+ * scopes are not reflected … If I add retry logic and try 3 to 4 times it works"), and Microsoft's ARO-RP treats a
+ * token without `oid` as "an indicator of AAD propagation delay" (FACTS.md §3). Microsoft documents no duration.
+ */
+export interface SimRoleReplication {
+  readonly delayMs: number;
+  readonly roles?: readonly string[];
+  readonly withoutOid?: boolean;
 }
 
 /**
@@ -123,6 +149,8 @@ export interface SimTenant {
   hasExchangeOnline: boolean;
   /** How long a consent given on the admin-consent page stays unprovable (AADSTS700016); default 0. */
   consentReplicationDelayMs?: number;
+  /** How the roles of a consent given on the admin-consent page arrive after its service principal; default at once. */
+  roleReplication?: SimRoleReplication;
   /** Lifetime of authorization codes issued for this tenant; default 600 s (v2-oauth2-auth-code-flow: "about 10 minutes"). */
   authCodeLifetimeSeconds?: number;
 }
@@ -288,17 +316,32 @@ export class World {
 
   /**
    * Admin consent: creates (or updates) the app's service principal with these application permissions, and
-   * grants the registration's delegated permissions (`requiredScopes`) for all users of the tenant.
+   * grants the registration's delegated permissions (`requiredScopes`) for all users of the tenant. With
+   * `roleReplication`, the roles reach tokens only `delayMs` after the service principal does.
    */
   grantConsent(
     tenant: SimTenant,
     app: SimApp,
     roles: Record<string, string[]>,
     replicationDelayMs: number,
+    roleReplication?: SimRoleReplication,
   ): SimServicePrincipal {
     const sp = this.servicePrincipalFor(tenant, app, replicationDelayMs);
     for (const [resourceAppId, values] of Object.entries(roles)) {
       sp.grantedRoles[resourceAppId] = [...new Set([...(sp.grantedRoles[resourceAppId] ?? []), ...values])];
+    }
+    if (roleReplication && roleReplication.delayMs > 0) {
+      const late = roleReplication.roles ? new Set(roleReplication.roles) : undefined;
+      const pending: Record<string, string[]> = {};
+      for (const [resourceAppId, values] of Object.entries(roles)) {
+        const delayed = late ? values.filter((v) => late.has(v)) : values;
+        if (delayed.length) pending[resourceAppId] = delayed;
+      }
+      sp.pendingRoles = {
+        readyAt: Math.max(sp.readyAt, this.now()) + roleReplication.delayMs,
+        roles: pending,
+        withoutOid: roleReplication.withoutOid === true,
+      };
     }
     for (const [resourceAppId, scopes] of Object.entries(app.requiredScopes ?? {}))
       addDelegatedGrant(sp, { consentType: 'AllPrincipals', resourceAppId, scopes });

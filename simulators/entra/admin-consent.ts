@@ -297,7 +297,13 @@ function decideFor(
     // showing the "Need admin approval" page, is **unverified**; a Cloud Application Administrator asked for
     // Microsoft Graph app roles (E-GRANT) gets the same answer here, also **unverified**.
     return errorRedirect(c, 'access_denied', 90094, 'The grant requires admin permission.');
-  ctx.world.grantConsent(tenant, c.app, c.app.requiredRoles, tenant.consentReplicationDelayMs ?? 0);
+  ctx.world.grantConsent(
+    tenant,
+    c.app,
+    c.app.requiredRoles,
+    tenant.consentReplicationDelayMs ?? 0,
+    tenant.roleReplication,
+  );
   if (c.version === 1)
     // E-CC: `?tenant=…&state=…&admin_consent=True`.
     return redirect({ ...c, state: undefined }, [

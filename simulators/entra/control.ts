@@ -11,6 +11,10 @@
  *   POST /_sim/apps/{appId}/certificates               {certificatePem} → {keyId, thumbprintSha256, thumbprintSha1, expiresAt}
  *   PUT  /_sim/tenants/{tenant}/consent-replication-delay  {delayMs}: consents given on the admin-consent page
  *                                                       stay unprovable (AADSTS700016) this long
+ *   PUT  /_sim/tenants/{tenant}/role-replication-delay {delayMs, roles?, withoutOid?}: the app roles of consents
+ *                                                       given on the admin-consent page reach tokens delayMs after
+ *                                                       the service principal (only `roles`, if named); meanwhile
+ *                                                       tokens lack them, and `oid` too with withoutOid (0: off)
  *   PUT  /_sim/tenants/{tenant}/auth-code-lifetime     {seconds}: lifetime of authorization codes issued for the
  *                                                       tenant (default 600; 0 makes codes expire at once: AADSTS70008)
  *   POST /_sim/staff-token                             {user?, roles?, version?, audience?, expiresInSeconds?,
@@ -217,6 +221,24 @@ export function entraControlRoutesFor(ctx: SimContext): SimRoute[] {
       if (delayMs === undefined || delayMs < 0) throw new BadRequest('delayMs must be a number >= 0');
       tenant.consentReplicationDelayMs = delayMs;
       return json(200, { tenantId: tenant.id, consentReplicationDelayMs: delayMs });
+    }),
+    // Replication in parts (world.ts SimRoleReplication; microsoftgraph/microsoft-graph-docs#10907, #4765).
+    route('PUT', '/_sim/tenants/{tenant}/role-replication-delay', (p, b) => {
+      const tenant = tenantOf(p.tenant);
+      const delayMs = num(b, 'delayMs');
+      if (delayMs === undefined || delayMs < 0) throw new BadRequest('delayMs must be a number >= 0');
+      const roles = strs(b, 'roles');
+      const withoutOid = b.withoutOid;
+      if (withoutOid !== undefined && typeof withoutOid !== 'boolean')
+        throw new BadRequest('withoutOid must be a boolean');
+      const roleReplication = {
+        delayMs,
+        ...(roles ? { roles } : {}),
+        ...(withoutOid ? { withoutOid: true } : {}),
+      };
+      if (delayMs === 0) delete tenant.roleReplication;
+      else tenant.roleReplication = roleReplication;
+      return json(200, { tenantId: tenant.id, roleReplication });
     }),
     route('PUT', '/_sim/tenants/{tenant}/auth-code-lifetime', (p, b) => {
       const tenant = tenantOf(p.tenant);
