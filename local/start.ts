@@ -66,8 +66,8 @@ async function main(): Promise<void> {
         env.KEY_VAULT_URL = sims.urls.keyVault;
         standIns.push(`Key Vault simulator     ${sims.urls.keyVault}`);
         // The broker reaches the vault as its own identity (a managed identity in Azure), which the embedded
-        // Entra ID issues whatever ENTRA_AUTHORITY_HOST names: the embedded vault trusts only it (issue 15
-        // item 1: an outside Entra does not know the sandbox's broker identity, and its tokens are not
+        // Entra ID issues whatever ENTRA_AUTHORITY_HOST names: the embedded vault trusts only it (an
+        // outside Entra does not know the sandbox's broker identity, and its tokens are not
         // the embedded vault's to accept).
         env.AZURE_TENANT_ID ??= ids.brokerIdentity.tenantId;
         env.AZURE_CLIENT_ID ??= ids.brokerIdentity.clientId;

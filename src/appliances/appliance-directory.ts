@@ -1,5 +1,5 @@
 /**
- * Appliances and tenants as the token endpoint needs them, from memory: the warm path does no I/O (issue 5).
+ * Appliances and tenants as the token endpoint needs them, from memory: the warm path does no I/O.
  *
  * With a change journal (src/appliances/change-journal.ts), which every instance reads every 10 s, a cached
  * entry stays valid until the journal names it: a revocation written anywhere reaches every instance within
@@ -23,7 +23,7 @@ const TOUCH_GRANULARITY_MS = 10_000;
 export const MAX_AGE_MS = 60_000;
 export const JOURNAL_POLL_MS = 10_000;
 /**
- * How long an entry the journal has not named is trusted without being read again (issue 14 item 2): far
+ * How long an entry the journal has not named is trusted without being read again: far
  * below the journal's retention, so a lost journal entry costs at most this long, and few reads (10,000
  * appliances in use: 11 reads a second).
  */
@@ -218,7 +218,7 @@ class RevalidatingCache<T> {
 
   private refresh(entry: Entry<T>): Promise<T | undefined> {
     if (entry.refreshing) return entry.refreshing;
-    // Stamped with the time the read started (issue 14): a change journaled while the read was in flight may
+    // Stamped with the time the read started: a change journaled while the read was in flight may
     // not be in what it read, and the journal drops entries loaded before a change, so such a read must count
     // as loaded before it.
     const startedAt = this.now();

@@ -1,6 +1,6 @@
 /**
  * A journal of changes to appliances and tenants, so that every instance can drop its cached copies within
- * seconds of a change made anywhere, without re-reading every cached entry (issue 5: revocation everywhere
+ * seconds of a change made anywhere, without re-reading every cached entry (SPEC.md: revocation everywhere
  * within 60 s; the warm path without I/O). Every write through a journaled store adds a row (table `changes`,
  * partition `change`, row key time-ordered); each instance reads the rows after its cursor every few seconds.
  * Storage cost follows the number of changes, not the number of appliances.
@@ -57,7 +57,7 @@ export function createChangeJournal(
 }
 
 /**
- * The appliance store, recording every change in the journal before it is written and again after (issue 14).
+ * The appliance store, recording every change in the journal before it is written and again after.
  * Before: a journal entry that cannot be written fails the change, which is then not made, so a retry does it
  * all again; a change can never be in the table without its entry. After: an instance that read the row
  * between the two sees the second entry. A failure of either is the caller's (503), and a retry that finds

@@ -13,7 +13,7 @@ import type { Appliance, ApplianceStore, SecretVerifier } from './appliance-stor
 
 /** How long a rotated-out secret keeps working, so that a PBX can be reconfigured without an outage. */
 export const SECRET_ROTATION_GRACE_SECONDS = 24 * 3_600;
-/** Algorithms accepted for private_key_jwt (issue 5): RS256, PS256, ES256. */
+/** Algorithms accepted for private_key_jwt: RS256, PS256, ES256. */
 export const ASSERTION_ALGORITHMS = ['RS256', 'PS256', 'ES256'] as const;
 const MAX_KEYS = 5;
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];
@@ -134,7 +134,7 @@ export async function revokeAppliance(
   appliance: Appliance,
   actor: AuditActor,
 ): Promise<Appliance> {
-  // A retry of a revocation whose journal entry may have failed (issue 14): the unchanged record is written
+  // A retry of a revocation whose journal entry may have failed: the unchanged record is written
   // again, so the journaled store announces it again and every instance drops its copy.
   if (appliance.status === 'revoked') return deps.appliances.update(appliance);
   const updated = await deps.appliances.update({

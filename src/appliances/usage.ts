@@ -1,5 +1,5 @@
 /**
- * Appliance usage (issue 5, "Usage"): each vended token is counted in memory — no storage write per request —
+ * Appliance usage (SPEC.md `lastSeenAt`, `tokenCount`): each vended token is counted in memory — no storage write per request —
  * and the counts are flushed periodically: the appliance's `lastSeenAt` and `tokenCount` and the tenant's
  * `lastTokenAt` every minute, and one aggregated audit entry per appliance (`tokens.issued`) at most once an
  * hour — a minute's entry per appliance would make 14 million audit rows a day for 10,000 busy PBXs — and at

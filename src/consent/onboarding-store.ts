@@ -42,7 +42,7 @@ export interface Onboarding {
    * accepted is being proven (directory replication).
    */
   readonly progress: OnboardingProgress | null;
-  /** The admin who confirmed binding the onboarding's appliance to the tenant (issue 14 item 1). */
+  /** The admin who confirmed binding the onboarding's appliance to the tenant. */
   readonly confirmedBy: ConfirmedBy | null;
   readonly grantedRoles: Readonly<Record<string, readonly string[]>> | null;
   readonly missingRoles: Readonly<Record<string, readonly string[]>> | null;

@@ -1,6 +1,6 @@
 /**
  * Credentials expire — a client secret after at most 24 months — and nothing may break silently when they do
- * (issue 6). A daily timer flags every credential the broker holds that ends within 30 days: the home app's
+ *. A daily timer flags every credential the broker holds that ends within 30 days: the home app's
  * (its Key Vault secret's expiry, or its certificate's end) in the audit log and in `/api/health`, and each
  * tenant's own app credential ("bring your own app") on the tenant (`degraded`, or `error` once expired, with a
  * remediation) and in the audit log.

@@ -130,7 +130,7 @@ export function getApplianceOnboarding(
     if (!onboarding || onboarding.applianceId !== appliance.clientId)
       throw notFound('No such onboarding for this appliance.');
     const view = onboardingView(onboarding, deps.now());
-    // The tenant and its roles only once its admin confirmed this appliance (issue 14 item 1): an admin
+    // The tenant and its roles only once its admin confirmed this appliance: an admin
     // who consented through someone else's link and did not confirm discloses nothing to that appliance.
     const disclosed = onboarding.status === 'consented' || onboarding.confirmedBy !== null;
     return jsonReply(

@@ -239,7 +239,7 @@ export async function deleteTenant(
   const tenant = await deps.tenants.get(tenantId);
   if (!tenant) throw notFound(`No tenant ${tenantId} is known to the broker.`);
   // An offboarded tenant is offboarded again, not skipped: a retry after a failure part-way (a journal entry
-  // not written, a secret not deleted) completes it, and announces every change again (issue 14 item 2).
+  // not written, a secret not deleted) completes it, and announces every change again.
   const tombstone = await offboardTenant(deps, tenant, {
     kind: 'staff',
     id: staff.objectId,

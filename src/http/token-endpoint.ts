@@ -148,7 +148,7 @@ export function authorizationServerMetadata(deps: { publicUrl: string; profiles:
  * The caller's address: the last X-Forwarded-For entry, which the platform's front end appends (a client can
  * forge the earlier ones, not that one). The local host adds it from the socket the same way. Azure's front
  * ends may write it as `ip:port` (`203.0.113.7:50123`, `[2001:db8::1]:50123`), and the port differs per
- * connection, so it is stripped: else each new connection would be a new throttle key (issue 14). An
+ * connection, so it is stripped: else each new connection would be a new throttle key. An
  * IPv4-mapped IPv6 address (`::ffff:203.0.113.7`, a dual-stack socket) is its IPv4 address.
  */
 export function sourceAddress(request: HttpRequestLike): string | undefined {

@@ -1,5 +1,5 @@
 /**
- * Revocation detection (issue 6): consent can be removed in the customer's tenant at any time (deleting the
+ * Revocation detection: consent can be removed in the customer's tenant at any time (deleting the
  * enterprise application), and Microsoft tells nobody. A timer re-proves each tenant about every six hours,
  * spread over that period — each tenant has a fixed slot derived from its id, and each run takes the tenants
  * whose slots fall in its window — so Entra sees a steady trickle, not a burst. Consent gone (AADSTS7000229 /
@@ -86,7 +86,7 @@ export async function recheckConsents(
  * A tenant whose own app credential ("bring your own app") has expired: only a new credential (`PUT
  * …/app-credential`, src/http/app-credential-api.ts) makes it usable again, never a proof, which may pass for
  * a while after the expiry (Entra's own clock, cached tokens) and would re-activate a tenant whose tokens
- * are about to fail. The one rule for the timer, a support check and a re-proof (issue 14 item 5).
+ * are about to fail. The one rule for the timer, a support check and a re-proof.
  */
 export function awaitsNewCredential(tenant: TenantRecord, now: Date): boolean {
   const credential = tenant.appCredential;

@@ -35,7 +35,7 @@ export async function offboardTenant(
   do {
     const page = await deps.appliances.list({ tenantId: tenant.tenantId, top: 100, continuationToken });
     for (const appliance of page.items) {
-      // Already revoked ones too: revokeAppliance announces them again in the change journal (issue 14).
+      // Already revoked ones too: revokeAppliance announces them again in the change journal.
       const wasRevoked = appliance.status === 'revoked';
       await revokeAppliance(deps, appliance, actor);
       deps.directory.invalidate('appliance', appliance.clientId);

@@ -21,7 +21,7 @@
  *   (`npm:@azure/msal-common@16.17.0:dist/authority/AuthorityMetadata.mjs` EndpointMetadata, used by
  *   `Authority.mjs` updateEndpointMetadataFromLocalSources before the network), so without this check a forged
  *   callback naming a tenant Microsoft does not know sends the browser on to Microsoft's error page instead of
- *   the broker's AADSTS90002 page (issue 15 item 8). Entra answers an unknown tenant there with 400
+ *   the broker's AADSTS90002 page. Entra answers an unknown tenant there with 400
  *   `invalid_tenant` and AADSTS90002 (the body as in james-gould/azure-keyvault-emulator#324; MSAL for Python,
  *   AzureAD/microsoft-authentication-library-for-python:msal/authority.py `tenant_discovery`: "Nonexist tenant
  *   would hit this path", any 4xx). Known tenants are remembered for `TENANT_CHECK_TTL_MS` (at most
@@ -163,7 +163,7 @@ export function createMsalAdminSignIn(config: MsalAdminSignInConfig): AdminSignI
   const host = config.authorityHost.replace(/\/+$/, '');
   const timeoutMs = config.timeoutMs ?? 10_000;
   const maxTenants = config.maxTenants ?? 500;
-  // The bound passed on: createTenantClients' own default is the app-token adapter's 20,000 (issue 14).
+  // The bound passed on: createTenantClients' own default is the app-token adapter's 20,000.
   const clientFor = createTenantClients({ ...config, maxTenants });
   const keySets = new Map<string, JWTVerifyGetKey>();
   /** Tenants Entra has said it knows: lower-case name → when that was learnt (ms); least recently used first. */

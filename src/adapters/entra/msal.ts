@@ -22,7 +22,7 @@
  *   AADSTS number of a refusal), so that the figures are those of Entra, not of MSAL's own cache.
  * - one `acquireAppToken` settles within `deadlineMs` (4 s), all its HTTP requests together (authority
  *   metadata, then the token): each request is given only the time left (`AcquireDeadline`). The token
- *   endpoint answers a cold request 503 + Retry-After strictly within 5 s (issue 15 item 7), and the token
+ *   endpoint answers a cold request 503 + Retry-After strictly within 5 s, and the token
  *   cache's own 5 s wait left nothing for the rest of the request (measured: 5.009 s against an Entra that
  *   accepts connections and never answers).
  * @module
@@ -90,7 +90,7 @@ const DEFAULT_THROTTLE_SECONDS = 60;
 /** Retry-After for network failures and 5xx without the header: a short, fixed pause. */
 const DEFAULT_UNAVAILABLE_SECONDS = 5;
 /**
- * Issue 15 item 7: a cold token request gets 503 + Retry-After strictly within 5 s. This leaves 1 s of that for
+ * SPEC.md "Guarantees": a cold token request gets 503 + Retry-After strictly within 5 s. This leaves 1 s of that for
  * what the endpoint does around the Entra request (client authentication, the tenant, the answer) on a busy
  * instance. Entra answers a token request in well under a second when it is well.
  */

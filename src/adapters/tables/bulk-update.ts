@@ -1,6 +1,6 @@
 /**
  * Read-modify-write of many rows of one partition in few requests, on the Table port (no SDK here): what
- * the usage flush needs (issue 5 "Usage") to add a minute's counts to 10,000 appliance rows without 10,000
+ * the usage flush (src/appliances/usage.ts) needs to add a minute's counts to 10,000 appliance rows without 10,000
  * reads and 10,000 writes. Rows are read one by one when there are few keys, else by scanning the partition
  * (1,000 rows a request, only the columns needed); the changes are written as merges of up to 100 rows per
  * transaction, each conditional on the etag read. When another writer changed a row of a transaction in the
