@@ -19,6 +19,11 @@ import {
   type ConsentOutcome,
 } from '../consent/flow.js';
 import { BROKER_PROFILE } from '../consent/proof.js';
+import {
+  grantedForOnboarding,
+  homeAppRegistration,
+  registrationForOnboarding,
+} from '../profiles/registration.js';
 import type { Logger } from './logger.js';
 import { parseForm } from './form-body.js';
 import { confirmPage, consentResultPage, errorPageFor, landingPage, pageReply } from './pages/index.js';
@@ -110,12 +115,15 @@ export function connectLanding(
   return asPage(deps, log, async () => {
     const code = request.params.code ?? '';
     const { onboarding, profiles } = await landing(deps, code);
+    // `/.default` grants the whole registration (FACTS.md §1.1): the page lists all of it.
+    const registration = homeAppRegistration(deps.profiles);
     return pageReply(
       landingPage({
         vendorName: deps.vendorName,
         customerRef: onboarding.customerRef,
         profiles,
-        brokerRoles: deps.profiles.brokerRoles,
+        permissions: registrationForOnboarding(registration, profiles),
+        signInScopes: registration.signInScopes,
         goUrl: `/connect/${encodeURIComponent(code)}/go`,
         expiresAt: new Date(onboarding.expiresAt),
       }),
@@ -198,10 +206,9 @@ function resultPage(deps: ConsentHttpDeps, outcome: ConsentOutcome) {
       state: outcome.confirmState,
     });
   }
-  const granted = Object.entries(tenant.grantedRoles).map(([scope, roles]) => ({
-    resource: deps.profiles.resourceForScope(scope)?.displayName ?? scope,
-    roles,
-  }));
+  const registration = homeAppRegistration(deps.profiles);
+  const onboardingProfiles = outcome.onboarding.profiles.flatMap((name) => deps.profiles.get(name) ?? []);
+  const granted = grantedForOnboarding(registration, onboardingProfiles, tenant.grantedRoles);
   const missing = Object.entries(tenant.missingRoles).map(([profile, roles]) => ({
     profileTitle:
       profile === BROKER_PROFILE
@@ -216,6 +223,7 @@ function resultPage(deps: ConsentHttpDeps, outcome: ConsentOutcome) {
     tenantId: tenant.tenantId,
     verifiedDomains: tenant.verifiedDomains,
     granted: outcome.kind === 'verifying' ? [] : granted,
+    signInScopes: registration.signInScopes,
     missing: outcome.kind === 'verifying' ? [] : missing,
   });
 }

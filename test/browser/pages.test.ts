@@ -25,6 +25,11 @@ import {
 import type { HttpReply } from '../../src/http/types.js';
 import { loadProfiles } from '../../src/profiles/profiles.js';
 import {
+  grantedForOnboarding,
+  homeAppRegistration,
+  registrationForOnboarding,
+} from '../../src/profiles/registration.js';
+import {
   chromiumMissing,
   computedColours,
   contrastRatio,
@@ -38,6 +43,10 @@ const missing = chromiumMissing();
 if (missing) console.warn(`test/browser/pages.test.ts: ${missing}`);
 
 const profiles = await loadProfiles(undefined);
+const registration = homeAppRegistration(profiles);
+const asked = ['exchange-imap', 'exchange-smtp', 'graph-mail'].flatMap((n) => profiles.get(n) ?? []);
+const EXCHANGE = 'https://outlook.office365.com/.default';
+const GRAPH = 'https://graph.microsoft.com/.default';
 const tenant = {
   tenantName: 'Contoso',
   tenantId: 'c0a7f5d2-1e4b-4a8c-9d3e-6f2b7a1c8e90',
@@ -48,17 +57,26 @@ const results: Record<ConsentResultInput['outcome'], ConsentResultInput> = {
   granted: {
     ...tenant,
     outcome: 'granted',
-    granted: [
-      { resource: 'Office 365 Exchange Online', roles: ['IMAP.AccessAsApp', 'SMTP.SendAsApp'] },
-      { resource: 'Microsoft Graph', roles: ['Organization.Read.All'] },
-    ],
+    // The whole registration, as a consent to `/.default` grants it.
+    granted: grantedForOnboarding(
+      registration,
+      asked,
+      Object.fromEntries(
+        registration.applicationPermissions.map((g) => [g.resource.scope, g.roles.map((r) => r.value)]),
+      ),
+    ),
+    signInScopes: registration.signInScopes,
     missing: [],
   },
   verifying: { ...tenant, outcome: 'verifying', granted: [], missing: [] },
   incomplete: {
     ...tenant,
     outcome: 'incomplete',
-    granted: [{ resource: 'Office 365 Exchange Online', roles: ['IMAP.AccessAsApp'] }],
+    granted: grantedForOnboarding(registration, asked, {
+      [EXCHANGE]: ['IMAP.AccessAsApp'],
+      [GRAPH]: ['Mail.ReadWrite', 'Mail.Send', 'Organization.Read.All'],
+    }),
+    signInScopes: registration.signInScopes,
     missing: [{ profileTitle: 'Send email over SMTP', roles: ['SMTP.SendAsApp'] }],
     reconsentUrl: '/connect/n3w',
   },
@@ -70,8 +88,9 @@ function pageAt(path: string): Page | undefined {
     return landingPage({
       vendorName: 'Acme PBX',
       customerRef: `<script>alert(1)</script>"onmouseover=alert(2)`,
-      profiles: ['exchange-imap', 'exchange-smtp', 'graph-mail'].flatMap((n) => profiles.get(n) ?? []),
-      brokerRoles: profiles.brokerRoles,
+      profiles: asked,
+      permissions: registrationForOnboarding(registration, asked),
+      signInScopes: registration.signInScopes,
       goUrl: '/connect/k3y/go',
       expiresAt: new Date('2026-11-20T14:05:00Z'),
     });
@@ -202,11 +221,40 @@ describe.skipIf(missing !== undefined)(title('consent pages in Chromium'), () =>
   });
 
   it.each([
-    ['/connect/k3y', ['main p', 'dd', 'code', 'h1', 'h2', '.note', 'a.button']],
+    [
+      '/connect/k3y',
+      [
+        'main p',
+        'dd',
+        'code',
+        'h1',
+        'h2',
+        'h3',
+        '.note',
+        'a.button',
+        '.permissions li',
+        '.use-equipment',
+        '.use-service',
+        '.use-unused',
+      ],
+    ],
     ['/confirm', ['main p', '.status p', 'dd', 'code', 'button.button']],
-    ['/result/granted', ['main p', '.status p', 'dd', 'code']],
+    [
+      '/result/granted',
+      [
+        'main p',
+        '.status p',
+        'dd',
+        'code',
+        'h3',
+        '.permissions li',
+        '.use-equipment',
+        '.use-service',
+        '.use-unused',
+      ],
+    ],
     ['/result/verifying', ['main p', '.status p']],
-    ['/result/incomplete', ['.status p', 'code', 'a.button']],
+    ['/result/incomplete', ['.status p', 'code', 'a.button', '.use-equipment']],
     ['/error/consentError', ['main p', '.status p', '.note', 'code']],
   ])('%s: text contrast is at least 4.5:1 (WCAG 2.2 1.4.3)', async (path, selectors) => {
     const { page } = await browser.newPage();

@@ -23,9 +23,16 @@ import {
   type LandingPageInput,
   type Page,
 } from '../../src/http/pages/index.js';
-import { loadProfiles, type Profile, type Profiles } from '../../src/profiles/profiles.js';
+import { loadProfiles, parseProfiles, type Profile, type Profiles } from '../../src/profiles/profiles.js';
+import {
+  grantedForOnboarding,
+  homeAppRegistration,
+  registrationForOnboarding,
+  type PermissionGroup,
+} from '../../src/profiles/registration.js';
 
 const profiles: Profiles = await loadProfiles(undefined);
+const registration = homeAppRegistration(profiles);
 const profile = (name: string): Profile => {
   const p = profiles.get(name);
   if (!p) throw new Error(`no default profile ${name}`);
@@ -39,16 +46,24 @@ const norm = (markup: string | { toString(): string } | undefined): string =>
     .replace(/\s+/g, ' ')
     .replace(/> </g, '><');
 
-const landing = (over: Partial<LandingPageInput> = {}): Page =>
-  landingPage({
+const landing = (over: Partial<LandingPageInput> = {}): Page => {
+  const asked = over.profiles ?? [profile('exchange-imap'), profile('exchange-smtp'), profile('graph-mail')];
+  return landingPage({
     vendorName: 'Acme PBX',
     customerRef: 'site-0042',
-    profiles: [profile('exchange-imap'), profile('exchange-smtp'), profile('graph-mail')],
-    brokerRoles: profiles.brokerRoles,
+    profiles: asked,
+    permissions: registrationForOnboarding(registration, asked),
+    signInScopes: registration.signInScopes,
     goUrl: '/connect/k3y/go',
     expiresAt: new Date('2026-11-20T14:05:00Z'),
     ...over,
   });
+};
+
+/** A result page's granted list, as the endpoint builds it from a tenant's proven roles. */
+const grantedOf = (roles: Record<string, string[]>, asked: readonly Profile[]): PermissionGroup[] =>
+  grantedForOnboarding(registration, asked, roles);
+const EXCHANGE = 'https://outlook.office365.com/.default';
 
 /** Every page the module can produce, for checks that hold for all of them. */
 const allPages = (): [string, Page][] => [
@@ -61,7 +76,13 @@ const allPages = (): [string, Page][] => [
       tenantName: HOSTILE,
       tenantId: 'c0a7f5d2-1e4b-4a8c-9d3e-6f2b7a1c8e90',
       verifiedDomains: [HOSTILE],
-      granted: [{ resource: HOSTILE, roles: [HOSTILE] }],
+      granted: [
+        {
+          resourceAppId: undefined,
+          resourceName: HOSTILE,
+          permissions: [{ value: HOSTILE, description: HOSTILE, use: 'equipment' }],
+        },
+      ],
       missing: [],
     }),
   ],
@@ -177,12 +198,22 @@ describe('landing page (GET /connect/{code})', () => {
     expect(norm(body)).toContain('<h3>Office 365 Exchange Online</h3>');
     expect(norm(body)).toContain('<h3>Microsoft Graph</h3>');
     expect(norm(body)).toContain(
-      '<li>Sign in to mailboxes over IMAP as the application (only mailboxes your Exchange admin grants it) <code>IMAP.AccessAsApp</code></li>',
+      '<li> Sign in to mailboxes over IMAP as the application (only mailboxes your Exchange admin grants it) <code>IMAP.AccessAsApp</code> — <strong class="use-equipment">Used by your equipment</strong></li>',
     );
-    expect(norm(body)).toContain('<code>SMTP.SendAsApp</code>');
-    expect(norm(body)).toContain('<code>Mail.Send</code>');
+    expect(norm(body)).toContain('<code>SMTP.SendAsApp</code> — <strong class="use-equipment">');
+    expect(norm(body)).toContain('<code>Mail.Send</code> — <strong class="use-equipment">');
     // The broker's own role is listed too: the admin grants it as well.
-    expect(norm(body)).toContain('<code>Organization.Read.All</code>');
+    expect(norm(body)).toContain(
+      '<code>Organization.Read.All</code> — <span class="use-service">Used by this service</span>',
+    );
+    // So is every other role of the registration (`/.default`, FACTS.md §1.1), marked as not used.
+    expect(norm(body)).toContain(
+      '<code>POP.AccessAsApp</code> — <span class="use-unused">Not used by your equipment</span>',
+    );
+    expect(norm(body)).toContain('also holds permissions that your equipment does not use');
+    expect(norm(body)).toContain('<h3>Your sign-in</h3>');
+    expect(norm(body)).toContain('sign you in and read your basic profile, once, to confirm who consented');
+    expect(norm(body)).toContain('<code>offline_access</code>');
     expect(norm(body)).toContain('<li>Read and send mail through Microsoft Graph</li>');
     expect(norm(body)).toContain('<a class="button" href="/connect/k3y/go">Continue to Microsoft</a>');
     expect(norm(body)).toContain(
@@ -208,18 +239,44 @@ describe('landing page (GET /connect/{code})', () => {
     );
   });
 
-  it('Exchange-only request: Cloud Application and Application Administrators can approve too', () => {
-    const body = landing({ profiles: [profile('exchange-imap')], brokerRoles: [] }).body.toString();
+  it('a registration with only Exchange Online app roles: Cloud Application and Application Administrators can approve too', () => {
+    const exchangeOnly = parseProfiles(
+      {
+        resources: {
+          exchange: {
+            scope: EXCHANGE,
+            appId: '00000002-0000-0ff1-ce00-000000000000',
+            displayName: 'Office 365 Exchange Online',
+          },
+        },
+        profiles: [
+          {
+            name: 'exchange-imap',
+            title: 'IMAP',
+            resource: 'exchange',
+            roles: profile('exchange-imap').roles,
+          },
+        ],
+      },
+      'exchange-only.json',
+    );
+    const asked = [exchangeOnly.get('exchange-imap')!];
+    const body = landing({
+      profiles: asked,
+      permissions: registrationForOnboarding(homeAppRegistration(exchangeOnly), asked),
+    }).body.toString();
     expect(norm(body)).toContain('<li>Global Administrator</li>');
     expect(norm(body)).toContain('<li>Privileged Role Administrator</li>');
     expect(norm(body)).toContain('<li>Cloud Application Administrator</li>');
     expect(norm(body)).toContain('<li>Application Administrator</li>');
-    expect(norm(body)).not.toContain('Microsoft Graph');
+    expect(norm(body)).not.toContain('<h3>Microsoft Graph</h3>');
+    expect(norm(body)).not.toContain('also holds permissions that your equipment does not use');
   });
 
-  it('the default broker roles include a Graph app role, so even an Exchange-only onboarding needs GA/PRA', () => {
+  it('the default registration includes Graph app roles, so even an Exchange-only onboarding needs GA/PRA', () => {
     const body = landing({ profiles: [profile('exchange-imap')] }).body.toString();
     expect(norm(body)).not.toContain('<li>Cloud Application Administrator</li>');
+    expect(norm(body)).toContain('<h3>Microsoft Graph</h3>');
   });
 
   it('approverRolesFor derives the roles from the resources, with their wids template ids', () => {
@@ -245,7 +302,8 @@ describe('consent result page', () => {
     tenantName: 'Contoso',
     tenantId: 'c0a7f5d2-1e4b-4a8c-9d3e-6f2b7a1c8e90',
     verifiedDomains: ['contoso.example', 'contoso.onmicrosoft.com'],
-    granted: [{ resource: 'Office 365 Exchange Online', roles: ['IMAP.AccessAsApp', 'SMTP.SendAsApp'] }],
+    granted: grantedOf({ [EXCHANGE]: ['IMAP.AccessAsApp', 'SMTP.SendAsApp'] }, [profile('exchange-imap')]),
+    signInScopes: registration.signInScopes,
     missing: [],
   };
 
@@ -259,9 +317,37 @@ describe('consent result page', () => {
     expect(norm(body)).toContain('<code>c0a7f5d2-1e4b-4a8c-9d3e-6f2b7a1c8e90</code>');
     expect(norm(body)).toContain('contoso.example, contoso.onmicrosoft.com');
     expect(norm(body)).toContain('<h3>Office 365 Exchange Online</h3>');
-    expect(norm(body)).toContain('<li><code>SMTP.SendAsApp</code></li>');
+    // In plain words, marked with who uses each (the onboarding asked for IMAP only).
+    expect(norm(body)).toContain(
+      '<li> Sign in to mailboxes over IMAP as the application (only mailboxes your Exchange admin grants it) <code>IMAP.AccessAsApp</code> — <strong class="use-equipment">Used by your equipment</strong></li>',
+    );
+    expect(norm(body)).toContain(
+      '<code>SMTP.SendAsApp</code> — <span class="use-unused">Not used by your equipment</span></li>',
+    );
+    expect(norm(body)).toContain('<h3>Your sign-in</h3>');
+    expect(norm(body)).toContain('<code>openid</code>');
+    expect(norm(body)).toContain('For mail over IMAP, POP or SMTP');
     expect(norm(body)).toContain("Acme PBX's equipment can now connect");
     expect(norm(body)).not.toContain('Missing');
+  });
+
+  it('granted: a role the registration does not list is shown by its name; the mailbox note only for mail protocols the equipment uses', () => {
+    const body = consentResultPage({
+      ...base,
+      outcome: 'granted',
+      granted: grantedOf(
+        {
+          [EXCHANGE]: ['SMTP.SendAsApp', 'Exchange.ManageAsApp'],
+          'https://graph.microsoft.com/.default': [],
+        },
+        [profile('graph-mail')],
+      ),
+    }).body.toString();
+    expect(norm(body)).toContain(
+      '<li><code>Exchange.ManageAsApp</code> — <span class="use-unused">Not used by your equipment</span></li>',
+    );
+    expect(norm(body)).not.toContain('<h3>Microsoft Graph</h3>');
+    expect(norm(body)).not.toContain('For mail over IMAP, POP or SMTP');
   });
 
   it('incomplete: lists what is missing per profile, who must approve, and the new consent link', () => {

@@ -16,6 +16,7 @@ export {
 } from '../../consent/admin-roles.js';
 export { landingPage, type LandingPageInput } from './landing-page.js';
 export { confirmPage, type ConfirmPageInput } from './confirm-page.js';
+export { permissionGroups, signInScopeList, useLabel } from './permission-list.js';
 export { consentResultPage, type ConsentOutcome, type ConsentResultInput } from './result-page.js';
 export {
   ERROR_REASONS,

@@ -1,12 +1,16 @@
 /**
  * The consent landing page, `GET /connect/{code}` (SPEC.md "Customers"): who asks, for which customer,
- * what will be granted in plain words, who in the tenant can approve it, and the way on to Microsoft.
+ * what will be granted in plain words, who in the tenant can approve it, and the way on to Microsoft. What will be
+ * granted is the whole home app registration, since the consent asks for `/.default` (FACTS.md §1.1), with the
+ * permissions this onboarding's profiles use marked as such (issue 15 item 5).
  * @module
  */
-import type { BrokerRole, Profile, Resource } from '../../profiles/profiles.js';
+import type { Profile } from '../../profiles/profiles.js';
+import type { DelegatedScope, PermissionGroup } from '../../profiles/registration.js';
 import { approverRolesFor, GRAPH_APP_ID } from '../../consent/admin-roles.js';
 import type { Page } from './document.js';
 import { html, safeHref } from './html.js';
+import { permissionGroups, signInScopeList } from './permission-list.js';
 
 export interface LandingPageInput {
   readonly vendorName: string;
@@ -14,24 +18,28 @@ export interface LandingPageInput {
   readonly customerRef: string;
   /** The profiles the onboarding asks for. */
   readonly profiles: readonly Profile[];
-  /** Roles the broker itself needs in every tenant (Profiles.brokerRoles). */
-  readonly brokerRoles: readonly BrokerRole[];
+  /**
+   * Every application permission of the home app's registration, marked with how this onboarding uses it
+   * (src/profiles/registration.ts `registrationForOnboarding`): `/.default` grants them all (FACTS.md §1.1).
+   */
+  readonly permissions: readonly PermissionGroup[];
+  /** The registration's delegated scopes of the admin's sign-in (`HomeAppRegistration.signInScopes`). */
+  readonly signInScopes: readonly DelegatedScope[];
   /** `/connect/{code}/go`, absolute or as a path on this site. */
   readonly goUrl: string;
   readonly expiresAt: Date;
 }
 
-interface RequestedRole {
-  readonly value: string;
-  readonly description: string;
-}
-
 export function landingPage(input: LandingPageInput): Page {
   const { vendorName } = input;
-  const byResource = requestedByResource(input);
-  const approvers = approverRolesFor(byResource.keys());
-  const graphRequested = byResource.has(GRAPH_APP_ID);
+  const groups = input.permissions.filter((g) => g.permissions.length > 0);
+  // Who can approve follows what Microsoft will ask for: every resource of the registration, not only the
+  // onboarding's (FACTS.md §1.5).
+  const resourceAppIds = groups.flatMap((g) => (g.resourceAppId ? [g.resourceAppId] : []));
+  const approvers = approverRolesFor(resourceAppIds);
+  const graphRequested = resourceAppIds.some((id) => id.toLowerCase() === GRAPH_APP_ID);
   const titles = [...new Set(input.profiles.map((p) => p.title))];
+  const unused = groups.some((g) => g.permissions.some((p) => p.use === 'unused'));
 
   const body = html`<p class="lead">
       ${vendorName} asks you to connect its equipment to your organization's Microsoft 365. An administrator
@@ -48,23 +56,34 @@ export function landingPage(input: LandingPageInput): Page {
     <h2>What you are asked to approve</h2>
     ${
       titles.length > 0
-        ? html`<p>${vendorName}'s equipment will be able to:</p>
+        ? html`<p>${vendorName}'s equipment for this customer reference will be able to:</p>
             <ul>
               ${titles.map((t) => html`<li>${t}</li>`)}
             </ul>`
         : ''
     }
     <p>
-      For this, Microsoft will ask you to grant ${vendorName}'s app these application permissions. They are
-      granted for your whole organization, not for one person.
+      For this, Microsoft will ask you to grant ${vendorName}'s app all of the application permissions below.
+      They are granted for your whole organization, not for one person.
+      ${
+        unused
+          ? html`Microsoft grants every permission of the app at once, so the list also holds permissions that
+            your equipment does not use; the ones marked "Used by your equipment" are the ones it is set up
+            for.`
+          : ''
+      }
     </p>
-    ${[...byResource.values()].map(
-      ({ resource, roles }) =>
-        html`<h3>${resource.displayName}</h3>
-          <ul>
-            ${roles.map((r) => html`<li>${r.description} <code>${r.value}</code></li>`)}
-          </ul> `,
-    )}
+    ${permissionGroups(groups)}
+    ${
+      input.signInScopes.length > 0
+        ? html`<h3>Your sign-in</h3>
+            <p>
+              Microsoft also asks you to let this service sign you in and read your basic profile, once, to
+              confirm who consented. This is for your own account only:
+            </p>
+            ${signInScopeList(input.signInScopes)}`
+        : ''
+    }
     <h2>Who can approve</h2>
     <p>
       Sign in at Microsoft with an account of your organization that holds one of these administrator roles:
@@ -101,24 +120,6 @@ export function landingPage(input: LandingPageInput): Page {
       </li>
     </ul> `;
   return { status: 200, title: `Connect ${vendorName} to Microsoft 365`, body };
-}
-
-/** Requested roles grouped by resource (keyed by its app id), each role once, in the order first asked. */
-function requestedByResource(
-  input: LandingPageInput,
-): Map<string, { resource: Resource; roles: RequestedRole[] }> {
-  const groups = new Map<string, { resource: Resource; roles: RequestedRole[]; ids: Set<string> }>();
-  const add = (resource: Resource, role: { id: string; value: string; description: string }) => {
-    const key = resource.appId.toLowerCase();
-    let group = groups.get(key);
-    if (!group) groups.set(key, (group = { resource, roles: [], ids: new Set() }));
-    if (group.ids.has(role.id)) return;
-    group.ids.add(role.id);
-    group.roles.push({ value: role.value, description: role.description });
-  };
-  for (const profile of input.profiles) for (const role of profile.roles) add(profile.resource, role);
-  for (const role of input.brokerRoles) add(role.resource, role);
-  return new Map([...groups].map(([key, { resource, roles }]) => [key, { resource, roles }]));
 }
 
 const timeFormat = new Intl.DateTimeFormat('en-GB', {

@@ -6,8 +6,10 @@
  * @module
  */
 import { GLOBAL_ADMINISTRATOR, PRIVILEGED_ROLE_ADMINISTRATOR } from '../../consent/admin-roles.js';
+import type { DelegatedScope, PermissionGroup } from '../../profiles/registration.js';
 import type { Page } from './document.js';
 import { html, safeHref } from './html.js';
+import { permissionGroups, signInScopeList } from './permission-list.js';
 
 export type ConsentOutcome = 'granted' | 'verifying' | 'incomplete';
 
@@ -18,8 +20,13 @@ export interface ConsentResultInput {
   readonly tenantName?: string | null;
   readonly tenantId: string;
   readonly verifiedDomains?: readonly string[];
-  /** App roles proven granted, by resource (its display name). */
-  readonly granted: readonly { readonly resource: string; readonly roles: readonly string[] }[];
+  /**
+   * App roles proven granted, by resource, in plain words and marked with how this onboarding uses them
+   * (src/profiles/registration.ts `grantedForOnboarding`): the consent granted the whole registration.
+   */
+  readonly granted: readonly PermissionGroup[];
+  /** The delegated scopes of the admin's sign-in, which the consent granted too; listed when given. */
+  readonly signInScopes?: readonly DelegatedScope[];
   /** App roles a requested profile needs and the tenant has not granted. */
   readonly missing: readonly { readonly profileTitle: string; readonly roles: readonly string[] }[];
   /** A new consent link that asks for everything again. */
@@ -33,7 +40,7 @@ export function consentResultPage(input: ConsentResultInput): Page {
   const Vendor = input.vendorName ?? 'The vendor';
   const missing = input.missing.filter((m) => m.roles.length > 0);
   const outcome = input.outcome === 'granted' && missing.length > 0 ? 'incomplete' : input.outcome;
-  const granted = input.granted.filter((g) => g.roles.length > 0);
+  const granted = input.granted.filter((g) => g.permissions.length > 0);
 
   const tenant = html`<h2>Your organization</h2>
     <dl class="facts">
@@ -53,19 +60,31 @@ export function consentResultPage(input: ConsentResultInput): Page {
       }
     </dl>`;
 
+  const signIn = input.signInScopes ?? [];
   const grantedList =
     granted.length > 0
       ? html`<h2>Granted permissions</h2>
-          ${granted.map(
-            (g) =>
-              html`<h3>${g.resource}</h3>
-                <ul>
-                  ${g.roles.map((r) => html`<li><code>${r}</code></li>`)}
-                </ul> `,
-          )}`
+          <p>
+            Your organization granted ${vendor}'s app these application permissions. The ones marked "Used by
+            your equipment" are the ones ${vendor}'s equipment for this customer reference is set up for.
+          </p>
+          ${permissionGroups(granted)}
+          ${
+            signIn.length > 0
+              ? html`<h3>Your sign-in</h3>
+                  <p>
+                    You also let this service sign you in and read your basic profile, once, to confirm who
+                    consented:
+                  </p>
+                  ${signInScopeList(signIn)}`
+              : ''
+          }`
       : '';
 
-  const mailboxNote = granted.some((g) => g.roles.some((r) => /^(IMAP|POP|SMTP)\./i.test(r)))
+  // Only what this onboarding's equipment uses: the other mail protocols are granted with the registration.
+  const mailboxNote = granted.some((g) =>
+    g.permissions.some((p) => p.use === 'equipment' && /^(IMAP|POP|SMTP)\./i.test(p.value)),
+  )
     ? html`<p>
         For mail over IMAP, POP or SMTP, your Exchange administrator also chooses which mailboxes the app may
         use; ${vendor} will tell you which.

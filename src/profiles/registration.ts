@@ -1,0 +1,163 @@
+/**
+ * The home app registration's permissions as the broker knows them, i.e. what a customer's admin really grants.
+ * The admin-consent request names a `/.default` scope, and `/.default` consents to every permission the app
+ * registration lists, whichever resource the scope names (FACTS.md §1.1), not only the permissions of the
+ * onboarding's profiles. The broker's one source for that list is its profiles catalogue: every app role of every
+ * profile, plus the broker's own `brokerRoles`, plus the delegated scopes of the admin's sign-in. The registration
+ * is declared from the same catalogue (infra/app/home-app.bicep, checked by test/infra/home-app.test.ts; the
+ * sandbox's in simulators/sandbox.ts, checked by test/profiles/registration.test.ts). A vendor with its own
+ * profiles file lists the same permissions on its own registration.
+ * @module
+ */
+import { GRAPH_APP_ID } from '../consent/admin-roles.js';
+import type { AppRole, Profile, Profiles, Resource } from './profiles.js';
+
+/** A delegated permission (`type: 'Scope'`) of the registration. */
+export interface DelegatedScope {
+  readonly value: string;
+  /** Microsoft Graph's permission id (microsoftgraph/microsoft-graph-docs-contrib:concepts/includes/permissions-ids.md). */
+  readonly id: string;
+  /** What it allows, in plain words for the consent pages. */
+  readonly description: string;
+}
+
+/**
+ * The delegated Microsoft Graph scopes of the admin's sign-in after consent (FACTS.md §14). @azure/msal-node
+ * always asks for all three (src/adapters/entra/msal-sign-in.ts), so the registration lists all three, or Entra
+ * answers the silent sign-in with consent_required (AADSTS65001, issue 15 item 4). The refresh token that
+ * `offline_access` brings is dropped from MSAL's cache at once.
+ */
+export const SIGN_IN_SCOPES: readonly DelegatedScope[] = Object.freeze([
+  { value: 'openid', id: '37f7f235-527c-4136-accd-4a02d197296e', description: 'Sign you in' },
+  {
+    value: 'profile',
+    id: '14dad69e-099b-42c9-810b-d002981feec1',
+    description: 'Read your basic profile: your name and the id of your account',
+  },
+  {
+    value: 'offline_access',
+    id: '7427e0e9-2fba-42fe-b0c0-848c9e6a8182',
+    description:
+      'Keep that sign-in valid for later; this service discards it as soon as it knows who you are',
+  },
+]);
+
+/** An application permission (app role) of the registration. */
+export interface RegisteredRole extends AppRole {
+  /** Names of the catalogue's profiles that need it, in catalogue order. */
+  readonly profiles: readonly string[];
+  /** Whether the broker needs it itself (`brokerRoles`). */
+  readonly broker: boolean;
+}
+
+export interface HomeAppRegistration {
+  /** Application permissions by resource, each role once (by id), in catalogue order. */
+  readonly applicationPermissions: readonly {
+    readonly resource: Resource;
+    readonly roles: readonly RegisteredRole[];
+  }[];
+  /** Delegated permissions of the admin's sign-in, on `signInResourceAppId`. */
+  readonly signInScopes: readonly DelegatedScope[];
+  readonly signInResourceAppId: string;
+}
+
+/** The registration's permissions: the union of every profile of the catalogue and the broker's own roles. */
+export function homeAppRegistration(catalogue: Profiles): HomeAppRegistration {
+  const groups = new Map<string, { resource: Resource; roles: Map<string, RegisteredRole> }>();
+  const add = (resource: Resource, role: AppRole, use: { profile?: string; broker?: boolean }) => {
+    const key = resource.appId.toLowerCase();
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = { resource, roles: new Map() }));
+    const known = group.roles.get(role.id);
+    const profiles = known?.profiles ?? [];
+    group.roles.set(role.id, {
+      value: known?.value ?? role.value,
+      id: role.id,
+      description: known?.description ?? role.description,
+      profiles: use.profile && !profiles.includes(use.profile) ? [...profiles, use.profile] : profiles,
+      broker: (known?.broker ?? false) || use.broker === true,
+    });
+  };
+  for (const profile of catalogue.profiles.values())
+    for (const role of profile.roles) add(profile.resource, role, { profile: profile.name });
+  for (const role of catalogue.brokerRoles) add(role.resource, role, { broker: true });
+  return {
+    applicationPermissions: [...groups.values()].map(({ resource, roles }) => ({
+      resource,
+      roles: [...roles.values()],
+    })),
+    signInScopes: SIGN_IN_SCOPES,
+    signInResourceAppId: GRAPH_APP_ID,
+  };
+}
+
+/**
+ * Who uses a permission, for the one onboarding the page is about: its equipment (a profile of the onboarding
+ * needs it), this service (a broker role), or neither (granted with the registration, used by no profile of
+ * this onboarding).
+ */
+export type PermissionUse = 'equipment' | 'service' | 'unused';
+
+/** One application permission as the consent pages show it. */
+export interface PermissionLine {
+  readonly value: string;
+  /** Plain words; undefined for a granted role the registration does not list. */
+  readonly description: string | undefined;
+  readonly use: PermissionUse;
+}
+
+/** The application permissions of one resource, as the consent pages show them. */
+export interface PermissionGroup {
+  /** The resource's application id, or undefined for a resource the catalogue does not know. */
+  readonly resourceAppId: string | undefined;
+  readonly resourceName: string;
+  readonly permissions: readonly PermissionLine[];
+}
+
+const useOf = (role: RegisteredRole, used: ReadonlySet<string>): PermissionUse =>
+  role.profiles.some((p) => used.has(p)) ? 'equipment' : role.broker ? 'service' : 'unused';
+
+/** Every application permission of the registration, marked with how this onboarding's profiles use it. */
+export function registrationForOnboarding(
+  registration: HomeAppRegistration,
+  onboardingProfiles: readonly Profile[],
+): PermissionGroup[] {
+  const used = new Set(onboardingProfiles.map((p) => p.name));
+  return registration.applicationPermissions.map(({ resource, roles }) => ({
+    resourceAppId: resource.appId,
+    resourceName: resource.displayName,
+    permissions: roles.map((r) => ({ value: r.value, description: r.description, use: useOf(r, used) })),
+  }));
+}
+
+/**
+ * The app roles a tenant granted (by resource scope, as the consent proof records them) in the registration's
+ * words and marks: in registration order, then any role the registration does not list, by name.
+ */
+export function grantedForOnboarding(
+  registration: HomeAppRegistration,
+  onboardingProfiles: readonly Profile[],
+  grantedByScope: Readonly<Record<string, readonly string[]>>,
+): PermissionGroup[] {
+  const used = new Set(onboardingProfiles.map((p) => p.name));
+  const groups: PermissionGroup[] = [];
+  for (const [scope, values] of Object.entries(grantedByScope)) {
+    if (values.length === 0) continue;
+    const registered = registration.applicationPermissions.find(
+      (g) => g.resource.scope.toLowerCase() === scope.toLowerCase(),
+    );
+    const granted = new Set(values);
+    const known = (registered?.roles ?? []).filter((r) => granted.has(r.value));
+    const knownValues = new Set(known.map((r) => r.value));
+    const others = [...granted].filter((v) => !knownValues.has(v)).sort();
+    groups.push({
+      resourceAppId: registered?.resource.appId,
+      resourceName: registered?.resource.displayName ?? scope,
+      permissions: [
+        ...known.map((r) => ({ value: r.value, description: r.description, use: useOf(r, used) })),
+        ...others.map((value) => ({ value, description: undefined, use: 'unused' as const })),
+      ],
+    });
+  }
+  return groups;
+}
