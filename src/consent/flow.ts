@@ -362,7 +362,9 @@ export async function signinCallback(
     throw new ConsentFailure('notAnAdmin');
   }
 
-  const proof = await proveConsent(deps, tenantId, onboarding.profiles);
+  // The consent was given just now: tokens lacking its roles (or oid) are replication (proof.ts).
+  const now = deps.now();
+  const proof = await proveConsent(deps, tenantId, onboarding.profiles, { consentedAt: now, now });
   return { outcome: await recordConsent(deps, onboarding, tenantId, admin, proof, binding.browserKey) };
 }
 
@@ -707,7 +709,12 @@ export async function reverifyPendingConsents(deps: ConsentDeps): Promise<number
 async function reverifyOne(deps: ConsentDeps, tenant: TenantRecord): Promise<void> {
   const verification = tenant.verification!;
   const now = deps.now();
-  const proof = await proveConsent(deps, tenant.tenantId, tenant.profiles);
+  // Within REPLICATION_WINDOW_SECONDS of the consent, missing roles keep it pending (proof.ts); after it, a
+  // role still missing is real and the tenant is proven `degraded`.
+  const proof = await proveConsent(deps, tenant.tenantId, tenant.profiles, {
+    consentedAt: verification.since,
+    now,
+  });
   const onboarding = verification.onboardingId
     ? await deps.onboardings.get(verification.onboardingId)
     : undefined;

@@ -3,6 +3,12 @@
  * without `roles` proves nothing (FACTS.md §4.1), so the broker acquires a fresh app-only token for the
  * tenant for each resource the profiles use and reads the granted roles from it, then reads the organization's
  * name and verified domains from Graph. The token's `oid` is the home app's service principal in that tenant.
+ *
+ * A fresh consent replicates in parts: the service principal first, its app role assignments later, and for a
+ * while a token may lack some of the new roles, or `oid` (FACTS.md §3; microsoftgraph/microsoft-graph-docs#10907
+ * "Token does not contain permissions even after obtaining admin consent", #4765 "Admin Consent not reflected
+ * immediately"). Within REPLICATION_WINDOW_SECONDS of the consent such a token proves nothing yet: the proof is
+ * `unprovable` (tried again with backoff), not `proven` with roles missing (a `degraded` tenant).
  * @module
  */
 import { EntraRefused, EntraUnavailable, type EntraTokens } from '../adapters/entra/port.js';
@@ -15,6 +21,30 @@ import type { Profiles, Resource } from '../profiles/profiles.js';
  * (FACTS.md §3, "Replication delay after consent").
  */
 export const REPLICATION_CODES: ReadonlySet<string> = new Set(['700016', '7000229']);
+/**
+ * How long after a consent a token lacking some of the consent's roles (or `oid`) is taken for replication: one
+ * hour. Microsoft documents no figure (FACTS.md §3: "Exact duration: unverified"); the reports above speak of
+ * seconds to minutes, so an hour is a generous bound. After it, a role still missing is really missing.
+ */
+export const REPLICATION_WINDOW_SECONDS = 3_600;
+/** When a token without oid was issued in the window (src/adapters/entra/msal.ts): ARO-RP's propagation sign. */
+const INCOMPLETE_TOKEN = 'incomplete_token';
+/** When to try again while roles replicate; reverifyOne backs off from there (nextCheckDelaySeconds). */
+const REPLICATING_RETRY_SECONDS = 15;
+
+/** Whether `now` lies within REPLICATION_WINDOW_SECONDS of a consent given at `consentedAt`. */
+export function inReplicationWindow(consentedAt: Date | string | null | undefined, now: Date): boolean {
+  if (consentedAt === null || consentedAt === undefined) return false;
+  const at = typeof consentedAt === 'string' ? Date.parse(consentedAt) : consentedAt.getTime();
+  return Number.isFinite(at) && now.getTime() - at < REPLICATION_WINDOW_SECONDS * 1000;
+}
+
+/** The consent a proof is for, when it was just given: within the window, partial tokens are replication. */
+export interface ProofOptions {
+  readonly consentedAt: Date | string;
+  readonly now: Date;
+}
+
 /** The resource's own service principal is missing in the tenant, e.g. no Exchange Online (AADSTS500011). */
 const RESOURCE_NOT_PROVISIONED = '500011';
 
@@ -55,12 +85,18 @@ export type ProofResult =
   /** Entra refuses the home app in this tenant for another reason (e.g. disabled app, Conditional Access). */
   | { readonly kind: 'refused'; readonly code: string; readonly message: string };
 
-/** Proves what `tenantId` granted for the named profiles (unknown names are ignored: validated on input). */
+/**
+ * Proves what `tenantId` granted for the named profiles (unknown names are ignored: validated on input). With
+ * `options`, a consent given less than REPLICATION_WINDOW_SECONDS ago whose tokens lack roles or `oid` is
+ * `unprovable` (`roles_replicating`, `incomplete_token`) rather than proven incomplete or refused.
+ */
 export async function proveConsent(
   deps: ProofDeps,
   tenantId: string,
   profileNames: readonly string[],
+  options?: ProofOptions,
 ): Promise<ProofResult> {
+  const replicating = options !== undefined && inReplicationWindow(options.consentedAt, options.now);
   const profiles = profileNames.map((n) => deps.profiles.get(n)).filter((p) => p !== undefined);
   const resources = new Map<string, Resource>();
   for (const p of profiles) resources.set(p.resource.scope, p.resource);
@@ -91,6 +127,15 @@ export async function proveConsent(
           code,
           message: 'Entra ID does not show the consent yet (directory replication).',
           retryAfterSeconds: 30,
+        };
+      }
+      if (replicating && err.error === INCOMPLETE_TOKEN) {
+        // FACTS.md §3: ARO-RP takes a token without `oid` for "an indicator of AAD propagation delay".
+        return {
+          kind: 'unprovable',
+          code: INCOMPLETE_TOKEN,
+          message: 'Entra ID issued a token without the service principal yet (directory replication).',
+          retryAfterSeconds: REPLICATING_RETRY_SECONDS,
         };
       }
       if (err.aadsts === RESOURCE_NOT_PROVISIONED) {
@@ -124,6 +169,17 @@ export async function proveConsent(
     .filter((r) => !(grantedRoles[r.resource.scope] ?? []).includes(r.value))
     .map((r) => r.value);
   if (brokerMissing.length) missingRoles[BROKER_PROFILE] = brokerMissing;
+  if (replicating && Object.keys(missingRoles).length) {
+    // `/.default` consents to every permission of the registration at once (FACTS.md §1.1), so a role missing
+    // this soon after the consent has been granted and not replicated yet.
+    const missing = [...new Set(Object.values(missingRoles).flat())].sort();
+    return {
+      kind: 'unprovable',
+      code: 'roles_replicating',
+      message: `Entra ID does not show every granted role yet (directory replication): ${missing.join(', ')}.`,
+      retryAfterSeconds: REPLICATING_RETRY_SECONDS,
+    };
+  }
 
   let displayName: string | null = null;
   let verifiedDomains: string[] = [];
