@@ -26,6 +26,11 @@
  *   A refusal met by a background refresh does not drop the token still cached: it is a valid Microsoft token
  *   until it expires, and revocation is the tenant domain's call. It is reported through `onRefreshRefused`
  *   so the broker can mark the tenant and call `forgetTenant`.
+ * - Replication in parts (issue 15 item 6): right after a consent Entra may issue tokens that lack some of the
+ *   granted roles (src/consent/proof.ts, REPLICATION_WINDOW_SECONDS). A caller may say which roles a token for
+ *   (tenant, scope) should carry and until when a lack is replication (`TokenExpectation`); a token fetched
+ *   before then that lacks one is kept only `replicatingKeepSeconds` (60 s) and refreshed after half of that,
+ *   not for its full lifetime: the next token, once the roles have replicated, carries them.
  *
  * Memory bound: at most `maxEntries` (tenant, scope) entries (default 100,000), least recently used evicted
  * first. An entry costs its access token string (~1.5 KB for an Entra JWT, one byte per character) plus
@@ -61,9 +66,22 @@ export interface TokenCacheStats {
   readonly maxEntries: number;
 }
 
+/**
+ * What a token for (tenant, scope) should carry while the tenant's consent may still be replicating: the role
+ * values its profiles need there, and until when (ms, wall clock) a token lacking one is taken for replication.
+ */
+export interface TokenExpectation {
+  readonly roles: readonly string[];
+  readonly untilMs: number;
+}
+
 export interface TokenCache {
-  /** The Microsoft token for (tenantId, scope): from memory when it has ≥ minLifetime left, else from Entra. */
-  get(tenantId: string, scope: string): Promise<VendedToken>;
+  /**
+   * The Microsoft token for (tenantId, scope): from memory when it has ≥ minLifetime left, else from Entra.
+   * `expect`, when given, is kept for the entry's later fetches (background refreshes included); a token
+   * fetched before `expect.untilMs` that lacks one of `expect.roles` is kept only briefly.
+   */
+  get(tenantId: string, scope: string, expect?: TokenExpectation): Promise<VendedToken>;
   /** The warm path without a promise: the cached token if it has ≥ minLifetime left, else undefined. */
   peek(tenantId: string, scope: string): VendedToken | undefined;
   /**
@@ -91,6 +109,8 @@ export interface TokenCacheOptions {
   readonly unavailableDeadlineMs?: number;
   /** How long an Entra refusal is answered from memory. Default 5; 0 disables. */
   readonly refusalTtlSeconds?: number;
+  /** How long a token lacking an expected role is kept while its consent replicates. Default 60. */
+  readonly replicatingKeepSeconds?: number;
   /** Called when a background refresh is refused (e.g. AADSTS7000229: consent removed). Must not throw. */
   readonly onRefreshRefused?: (tenantId: string, scope: string, error: EntraRefused) => void;
   /** Wall clock in ms (token expiry is wall-clock time). Default `Date.now`. */
@@ -144,6 +164,8 @@ class Entry {
   backoffUntil = 0;
   refusal: EntraRefused | undefined = undefined;
   refusalUntil = 0;
+  /** The roles its tokens should carry while the consent replicates (the last caller's `expect`). */
+  expect: TokenExpectation | undefined = undefined;
   /** Evicted, forgotten or closed: whatever is still under way for it must not write back. */
   detached = false;
   /** When a hit last moved it to the newest end of the LRU list (ms). */
@@ -164,6 +186,7 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
   const refreshAheadMs = Math.max((options.refreshAheadSeconds ?? 600) * 1000, minLifetimeMs);
   const deadlineMs = options.unavailableDeadlineMs ?? 5_000;
   const refusalTtlMs = (options.refusalTtlSeconds ?? 5) * 1000;
+  const replicatingKeepMs = (options.replicatingKeepSeconds ?? 60) * 1000;
   const onRefreshRefused = options.onRefreshRefused;
   const now = options.now ?? (() => Date.now());
   if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError('maxEntries must be ≥ 1');
@@ -270,6 +293,13 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
     e.token = vended;
     e.vendUntil = expiresAt - minLifetimeMs;
     e.refreshAt = expiresAt - Math.min(refreshAheadMs, minLifetimeMs + (expiresAt - t - minLifetimeMs) / 2);
+    const want = e.expect;
+    if (want !== undefined && t < want.untilMs && !carriesAll(token.roles, want.roles)) {
+      // Issue 15 item 6: fetched while the consent replicates, without a role a profile needs. The roles may
+      // reach the next token within minutes: keep this one briefly, and refresh it on a hit after half of that.
+      e.vendUntil = Math.min(e.vendUntil, t + replicatingKeepMs);
+      e.refreshAt = Math.min(e.refreshAt, t + replicatingKeepMs / 2);
+    }
     e.resolved = Promise.resolve(vended);
     return vended;
   }
@@ -377,7 +407,7 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
     return promise;
   }
 
-  function cold(tenantId: string, scope: string): Promise<VendedToken> {
+  function cold(tenantId: string, scope: string, expect: TokenExpectation | undefined): Promise<VendedToken> {
     misses += 1;
     if (closed)
       return Promise.reject(new TokenUnavailable(DEFAULT_RETRY_AFTER_SECONDS, 'Token cache closed'));
@@ -385,6 +415,7 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
     let e = lookup(tenantId, scope);
     if (e === undefined) e = create(tenantId, scope);
     else touch(e, t);
+    if (expect !== undefined) e.expect = expect;
     if (e.refusal !== undefined && t < e.refusalUntil) return Promise.reject(e.refusal);
     // Backing off (Retry-After, or a request that outlived the deadline and is still out): answer at once.
     if (t < e.backoffUntil)
@@ -395,10 +426,10 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
   }
 
   return {
-    get(tenantId, scope) {
+    get(tenantId, scope, expect) {
       const e = warm(tenantId, scope);
       // `resolved` is set whenever `token` is.
-      return e !== undefined ? e.resolved! : cold(tenantId, scope);
+      return e !== undefined ? e.resolved! : cold(tenantId, scope, expect);
     },
 
     peek(tenantId, scope) {
@@ -435,6 +466,11 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
       }
     },
   };
+}
+
+function carriesAll(roles: readonly string[], wanted: readonly string[]): boolean {
+  for (const r of wanted) if (!roles.includes(r)) return false;
+  return true;
 }
 
 function ignoreRecorded(): void {

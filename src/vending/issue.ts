@@ -11,7 +11,8 @@ import { NOT_CACHED, type ApplianceDirectory } from '../appliances/appliance-dir
 import type { Appliance } from '../appliances/appliance-store.js';
 import type { Profiles } from '../profiles/profiles.js';
 import type { TenantRecord } from '../tenants/tenant-store.js';
-import type { TokenHold, VendedToken } from '../tokens/token-cache.js';
+import { REPLICATION_WINDOW_SECONDS } from '../consent/proof.js';
+import type { TokenExpectation, TokenHold, VendedToken } from '../tokens/token-cache.js';
 import type { VerifiedCredential } from './verified-credentials.js';
 import type { AuthThrottle } from './auth-throttle.js';
 import { authenticate } from './authenticate.js';
@@ -27,7 +28,8 @@ import {
 
 /** Where tokens come from: the in-memory token cache in front of Entra ID (src/tokens). */
 export interface TokenSource {
-  get(tenantId: string, scope: string): Promise<VendedToken>;
+  /** `expect`: the roles its tokens should carry while the consent replicates (see replicationExpectation). */
+  get(tenantId: string, scope: string, expect?: TokenExpectation): Promise<VendedToken>;
   /** The token if it is in memory and vendable now, without a promise (the warm path). */
   peek(tenantId: string, scope: string): VendedToken | undefined;
   /** The entry of (tenantId, scope), held to `peek` it again without a lookup. */
@@ -150,11 +152,16 @@ function remember(
 export async function issueToken(deps: VendDeps, req: TokenRequest): Promise<Vended> {
   const { appliance } = await authenticate(deps, req);
   const { scope, tenantId } = checkGrant(deps, req, appliance);
-  checkTenant(req, tenantId, await deps.directory.tenant(tenantId), scope);
+  const tenant = await deps.directory.tenant(tenantId);
+  checkTenant(req, tenantId, tenant, scope);
 
   let token;
   try {
-    token = await deps.tokens.get(tenantId, scope);
+    token = await deps.tokens.get(
+      tenantId,
+      scope,
+      replicationExpectation(deps.profiles, tenant, scope, deps.now().getTime()),
+    );
   } catch (err) {
     if (err instanceof EntraRefused) {
       const cause =
@@ -231,6 +238,30 @@ function checkTenant(
       `Tenant ${tenantId} has granted no permission for ${scope}: an administrator must consent to it.`,
     );
   }
+}
+
+/**
+ * Issue 15 item 6: within REPLICATION_WINDOW_SECONDS of the tenant's consent, the roles its profiles need on
+ * `scope` (less those its proof found missing), so that the token cache keeps a token lacking one only briefly
+ * (src/tokens/token-cache.ts). Undefined after the window, or when no profile of the tenant uses the scope.
+ */
+export function replicationExpectation(
+  profiles: Profiles,
+  tenant: TenantRecord,
+  scope: string,
+  nowMs: number,
+): TokenExpectation | undefined {
+  if (tenant.consentedAt === null) return undefined;
+  const untilMs = Date.parse(tenant.consentedAt) + REPLICATION_WINDOW_SECONDS * 1000;
+  if (!(nowMs < untilMs)) return undefined;
+  const roles = new Set<string>();
+  for (const name of tenant.profiles) {
+    const profile = profiles.get(name);
+    if (profile?.resource.scope !== scope) continue;
+    const missing = tenant.missingRoles[name] ?? [];
+    for (const role of profile.roles) if (!missing.includes(role.value)) roles.add(role.value);
+  }
+  return roles.size ? { roles: [...roles], untilMs } : undefined;
 }
 
 function vended(
