@@ -26,7 +26,7 @@
  *   A refusal met by a background refresh does not drop the token still cached: it is a valid Microsoft token
  *   until it expires, and revocation is the tenant domain's call. It is reported through `onRefreshRefused`
  *   so the broker can mark the tenant and call `forgetTenant`.
- * - Replication in parts (issue 15 item 6): right after a consent Entra may issue tokens that lack some of the
+ * - Replication in parts: right after a consent Entra may issue tokens that lack some of the
  *   granted roles (src/consent/proof.ts, REPLICATION_WINDOW_SECONDS). A caller may say which roles a token for
  *   (tenant, scope) should carry and until when a lack is replication (`TokenExpectation`); a token fetched
  *   before then that lacks one is kept only `replicatingKeepSeconds` (60 s) and refreshed after half of that,
@@ -295,7 +295,7 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
     e.refreshAt = expiresAt - Math.min(refreshAheadMs, minLifetimeMs + (expiresAt - t - minLifetimeMs) / 2);
     const want = e.expect;
     if (want !== undefined && t < want.untilMs && !carriesAll(token.roles, want.roles)) {
-      // Issue 15 item 6: fetched while the consent replicates, without a role a profile needs. The roles may
+      // Fetched while the consent replicates, without a role a profile needs. The roles may
       // reach the next token within minutes: keep this one briefly, and refresh it on a hit after half of that.
       e.vendUntil = Math.min(e.vendUntil, t + replicatingKeepMs);
       e.refreshAt = Math.min(e.refreshAt, t + replicatingKeepMs / 2);

@@ -241,7 +241,7 @@ function checkTenant(
 }
 
 /**
- * Issue 15 item 6: within REPLICATION_WINDOW_SECONDS of the tenant's consent, the roles its profiles need on
+ * Within REPLICATION_WINDOW_SECONDS of the tenant's consent, the roles its profiles need on
  * `scope` (less those its proof found missing), so that the token cache keeps a token lacking one only briefly
  * (src/tokens/token-cache.ts). Undefined after the window, or when no profile of the tenant uses the scope.
  */

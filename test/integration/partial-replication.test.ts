@@ -1,5 +1,5 @@
 /**
- * Issue 15 item 6, end to end over real sockets: a consent that replicates in parts. Right after admin consent
+ * End to end over real sockets: a consent that replicates in parts. Right after admin consent
  * Entra may issue app-only tokens that lack some of the new roles, or lack `oid` (FACTS.md §3;
  * microsoftgraph/microsoft-graph-docs#10907, #4765); the Entra simulator does so on request
  * (`PUT /_sim/tenants/{id}/role-replication-delay`). Within REPLICATION_WINDOW_SECONDS (src/consent/proof.ts)
@@ -89,7 +89,7 @@ async function reverify(tenantId: string, at: Date): Promise<number> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('a consent whose roles replicate after its service principal (issue 15 item 6)', () => {
+describe('a consent whose roles replicate after its service principal', () => {
   it('keeps the tenant pending_verification (not degraded) while roles replicate, and proves it active later', async () => {
     const c = await customer('Roles Trickle In', { delayMs: 2_000 });
     const o = await consent(c, 'TRICKLE-1');

@@ -1,5 +1,5 @@
 /**
- * Issue 15 item 6: a token fetched while a fresh consent replicates, lacking a role the tenant's profiles need,
+ * A token fetched while a fresh consent replicates, lacking a role the tenant's profiles need,
  * is not kept for its full lifetime (src/tokens/token-cache.ts `TokenExpectation`), and the token endpoint asks
  * for that only within the replication window (src/vending/issue.ts `replicationExpectation`). Against a small
  * fake of the `EntraTokens` port (our interface, not an SDK), with vitest's fake timers as the clock.
@@ -50,7 +50,7 @@ afterEach(() => {
 
 const inWindow = () => ({ roles: ['IMAP.AccessAsApp'], untilMs: Date.now() + 30 * MIN });
 
-describe('token cache: a token fetched while the consent replicates (issue 15 item 6)', () => {
+describe('token cache: a token fetched while the consent replicates', () => {
   it('keeps a token lacking an expected role for about a minute, then fetches one that carries it', async () => {
     entra.roles = [];
     const first = await cache.get(T1, EXO, inWindow());
