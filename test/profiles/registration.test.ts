@@ -1,0 +1,188 @@
+/**
+ * The broker's one source for "the home app registration's permissions" (src/profiles/registration.ts) agrees
+ * with the registration as deployed (infra/app/home-app.bicep) and as the sandbox seeds it
+ * (simulators/sandbox.ts): the same application permissions per resource, and the same delegated sign-in
+ * scopes. `/.default` grants exactly that list (FACTS.md §1.1), so the consent pages built from it say what
+ * the admin really grants (issue 15 item 5).
+ * @module
+ */
+import { describe, expect, it } from 'vitest';
+import { loadProfiles, parseProfiles } from '../../src/profiles/profiles.js';
+import {
+  grantedForOnboarding,
+  homeAppRegistration,
+  registrationForOnboarding,
+  SIGN_IN_SCOPES,
+} from '../../src/profiles/registration.js';
+import { World } from '../../simulators/common/world.js';
+import { FIRST_PARTY_RESOURCES, GRAPH_APP_ID } from '../../simulators/common/well-known.js';
+import { SANDBOX_IDS, seedSandbox } from '../../simulators/sandbox.js';
+import { block, readBicep, resources, stringVars } from '../infra/bicep.js';
+
+const catalogue = await loadProfiles(undefined);
+const registration = homeAppRegistration(catalogue);
+
+/** Role values by resource app id, sorted, from the broker's registration. */
+const brokerView = (): Record<string, string[]> =>
+  Object.fromEntries(
+    registration.applicationPermissions.map((g) => [g.resource.appId, g.roles.map((r) => r.value).sort()]),
+  );
+
+/** `requiredResourceAccess` of home-app.bicep: ids of `type` entries by resource app id. */
+function bicepAccess(type: 'Role' | 'Scope'): Record<string, string[]> {
+  const bicep = readBicep('infra/app/home-app.bicep');
+  const app = resources(bicep, 'Microsoft.Graph/applications').get('app')!;
+  const vars = stringVars(bicep);
+  const out: Record<string, string[]> = {};
+  for (const chunk of block(app, 'requiredResourceAccess: [')
+    .split(/resourceAppId:\s*/)
+    .slice(1)) {
+    const ref = /^(\w+|'[^']+')/.exec(chunk)![1]!;
+    const appId = ref.startsWith("'") ? ref.slice(1, -1) : vars.get(ref);
+    if (!appId) throw new Error(`unknown resourceAppId ${ref}`);
+    const pattern = new RegExp(`\\{\\s*id:\\s*'([0-9a-f-]{36})',\\s*type:\\s*'${type}'\\s*\\}`, 'g');
+    const ids = [...chunk.matchAll(pattern)].map((m) => m[1]!);
+    if (ids.length > 0) out[appId] = ids;
+  }
+  return out;
+}
+
+/** An app role id as the resource publishes it (the simulators' copy of Microsoft's, FACTS.md §5). */
+const roleValue = (appId: string, id: string): string =>
+  FIRST_PARTY_RESOURCES.find((r) => r.appId === appId)?.appRoles.find((r) => r.id === id)?.value ??
+  `unknown role ${id} of ${appId}`;
+
+describe("the home app registration's permissions (src/profiles/registration.ts)", () => {
+  it('are every role of every profile and the broker roles, each once, by resource, with their profiles', () => {
+    expect(brokerView()).toEqual({
+      '00000002-0000-0ff1-ce00-000000000000': [
+        'IMAP.AccessAsApp',
+        'POP.AccessAsApp',
+        'SMTP.SendAsApp',
+        'full_access_as_app',
+      ],
+      [GRAPH_APP_ID]: [
+        'Calendars.ReadWrite',
+        'Contacts.ReadWrite',
+        'Mail.ReadWrite',
+        'Mail.Send',
+        'Organization.Read.All',
+      ],
+    });
+    const graph = registration.applicationPermissions.find((g) => g.resource.appId === GRAPH_APP_ID)!;
+    expect(graph.roles.find((r) => r.value === 'Mail.Send')).toMatchObject({
+      profiles: ['graph-mail'],
+      broker: false,
+    });
+    expect(graph.roles.find((r) => r.value === 'Organization.Read.All')).toMatchObject({
+      profiles: [],
+      broker: true,
+    });
+    expect(registration.signInScopes.map((s) => s.value)).toEqual(['openid', 'profile', 'offline_access']);
+    expect(registration.signInResourceAppId).toBe(GRAPH_APP_ID);
+  });
+
+  it('are those home-app.bicep declares: the same app roles and the same delegated scopes', () => {
+    const roles = bicepAccess('Role');
+    expect(
+      Object.fromEntries(
+        Object.entries(roles).map(([appId, ids]) => [appId, ids.map((id) => roleValue(appId, id)).sort()]),
+      ),
+    ).toEqual(brokerView());
+    // Ids too, not only names: the bicep names a role by its id (FACTS.md §5.2, §5.3).
+    for (const g of registration.applicationPermissions)
+      expect([...(roles[g.resource.appId] ?? [])].sort()).toEqual(g.roles.map((r) => r.id).sort());
+    expect(bicepAccess('Scope')).toEqual({ [GRAPH_APP_ID]: SIGN_IN_SCOPES.map((s) => s.id) });
+  });
+
+  it('are those the sandbox home app registration lists (simulators/sandbox.ts)', () => {
+    const world = new World();
+    seedSandbox(world, { publicUrl: 'http://localhost:7071' });
+    const home = world.apps.get(SANDBOX_IDS.homeAppId)!;
+    expect(
+      Object.fromEntries(Object.entries(home.requiredRoles).map(([appId, v]) => [appId, [...v].sort()])),
+    ).toEqual(brokerView());
+    expect(home.requiredScopes).toEqual({ [GRAPH_APP_ID]: SIGN_IN_SCOPES.map((s) => s.value) });
+  });
+
+  it('count a role two profiles share once, keeping the first plain words and both profiles', () => {
+    const imap = { value: 'IMAP.AccessAsApp', id: '5e5addcd-3e8d-4e90-baf5-964efab2b20a' };
+    const shared = parseProfiles(
+      {
+        resources: {
+          exchange: {
+            scope: 'https://outlook.office365.com/.default',
+            appId: '00000002-0000-0ff1-ce00-000000000000',
+            displayName: 'Exchange',
+          },
+        },
+        profiles: [
+          { name: 'a', title: 'A', resource: 'exchange', roles: [{ ...imap, description: 'first words' }] },
+          { name: 'b', title: 'B', resource: 'exchange', roles: [{ ...imap, description: 'other words' }] },
+        ],
+      },
+      'shared.json',
+    );
+    const reg = homeAppRegistration(shared);
+    expect(reg.applicationPermissions).toHaveLength(1);
+    expect(reg.applicationPermissions[0]!.roles).toEqual([
+      { ...imap, description: 'first words', profiles: ['a', 'b'], broker: false },
+    ]);
+    expect(registrationForOnboarding(reg, [shared.get('b')!])[0]!.permissions).toEqual([
+      { value: 'IMAP.AccessAsApp', description: 'first words', use: 'equipment' },
+    ]);
+  });
+});
+
+describe('marking for one onboarding', () => {
+  const imap = catalogue.get('exchange-imap')!;
+
+  it("lists every application permission, marking the onboarding's own, the broker's, and the rest", () => {
+    const uses = registrationForOnboarding(registration, [imap]).flatMap((g) =>
+      g.permissions.map((p) => `${g.resourceName}: ${p.value}=${p.use}`),
+    );
+    expect(uses).toEqual([
+      'Office 365 Exchange Online: IMAP.AccessAsApp=equipment',
+      'Office 365 Exchange Online: POP.AccessAsApp=unused',
+      'Office 365 Exchange Online: SMTP.SendAsApp=unused',
+      'Office 365 Exchange Online: full_access_as_app=unused',
+      'Microsoft Graph: Mail.ReadWrite=unused',
+      'Microsoft Graph: Mail.Send=unused',
+      'Microsoft Graph: Calendars.ReadWrite=unused',
+      'Microsoft Graph: Contacts.ReadWrite=unused',
+      'Microsoft Graph: Organization.Read.All=service',
+    ]);
+  });
+
+  it('describes granted roles in registration order, then roles it does not list by name; skips empty resources', () => {
+    const groups = grantedForOnboarding(registration, [imap], {
+      'https://OUTLOOK.office365.com/.default': [
+        'SMTP.SendAsApp',
+        'Exchange.ManageAsApp',
+        'IMAP.AccessAsApp',
+      ],
+      'https://graph.microsoft.com/.default': [],
+      'https://unknown.example/.default': ['X.Y'],
+    });
+    expect(groups).toEqual([
+      {
+        resourceAppId: '00000002-0000-0ff1-ce00-000000000000',
+        resourceName: 'Office 365 Exchange Online',
+        permissions: [
+          { value: 'IMAP.AccessAsApp', description: imap.roles[0]!.description, use: 'equipment' },
+          {
+            value: 'SMTP.SendAsApp',
+            description: catalogue.get('exchange-smtp')!.roles[0]!.description,
+            use: 'unused',
+          },
+          { value: 'Exchange.ManageAsApp', description: undefined, use: 'unused' },
+        ],
+      },
+      {
+        resourceAppId: undefined,
+        resourceName: 'https://unknown.example/.default',
+        permissions: [{ value: 'X.Y', description: undefined, use: 'unused' }],
+      },
+    ]);
+  });
+});
