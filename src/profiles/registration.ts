@@ -24,7 +24,7 @@ export interface DelegatedScope {
 /**
  * The delegated Microsoft Graph scopes of the admin's sign-in after consent (FACTS.md §14). @azure/msal-node
  * always asks for all three (src/adapters/entra/msal-sign-in.ts), so the registration lists all three, or Entra
- * answers the silent sign-in with consent_required (AADSTS65001, issue 15 item 4). The refresh token that
+ * answers the silent sign-in with consent_required (AADSTS65001). The refresh token that
  * `offline_access` brings is dropped from MSAL's cache at once.
  */
 export const SIGN_IN_SCOPES: readonly DelegatedScope[] = Object.freeze([

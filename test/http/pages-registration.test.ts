@@ -1,5 +1,5 @@
 /**
- * The consent pages say what is really granted (issue 15 item 5). The admin-consent request names a `/.default`
+ * The consent pages say what is really granted. The admin-consent request names a `/.default`
  * scope, which grants every permission of the home app registration, not only the onboarding's profiles
  * (FACTS.md §1.1). So for an onboarding with one profile, the landing page and the result page served by the
  * broker must list every permission of the registration, as the sandbox seeds it (simulators/sandbox.ts, which

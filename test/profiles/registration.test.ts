@@ -3,7 +3,7 @@
  * with the registration as deployed (infra/app/home-app.bicep) and as the sandbox seeds it
  * (simulators/sandbox.ts): the same application permissions per resource, and the same delegated sign-in
  * scopes. `/.default` grants exactly that list (FACTS.md §1.1), so the consent pages built from it say what
- * the admin really grants (issue 15 item 5).
+ * the admin really grants.
  * @module
  */
 import { describe, expect, it } from 'vitest';

@@ -2,7 +2,7 @@
  * The consent landing page, `GET /connect/{code}` (SPEC.md "Customers"): who asks, for which customer,
  * what will be granted in plain words, who in the tenant can approve it, and the way on to Microsoft. What will be
  * granted is the whole home app registration, since the consent asks for `/.default` (FACTS.md §1.1), with the
- * permissions this onboarding's profiles use marked as such (issue 15 item 5).
+ * permissions this onboarding's profiles use marked as such (SPEC.md "Customers").
  * @module
  */
 import type { Profile } from '../../profiles/profiles.js';
