@@ -362,9 +362,18 @@ export async function signinCallback(
     throw new ConsentFailure('notAnAdmin');
   }
 
-  // The consent was given just now: tokens lacking its roles (or oid) are replication (proof.ts).
+  // The consent was given just now: tokens lacking its roles (or oid) are replication (proof.ts). Not for a
+  // tenant already in use, though: holding it `pending_verification` would refuse its working appliances
+  // their tokens while the new roles replicate; it is proven with what Entra shows now, as before.
   const now = deps.now();
-  const proof = await proveConsent(deps, tenantId, onboarding.profiles, { consentedAt: now, now });
+  const existing = await deps.tenants.get(tenantId);
+  const inUse = existing?.status === 'active' || existing?.status === 'degraded';
+  const proof = await proveConsent(
+    deps,
+    tenantId,
+    onboarding.profiles,
+    inUse ? undefined : { consentedAt: now, now },
+  );
   return { outcome: await recordConsent(deps, onboarding, tenantId, admin, proof, binding.browserKey) };
 }
 
