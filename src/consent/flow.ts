@@ -22,6 +22,7 @@ import type { Appliance, ApplianceStore } from '../appliances/appliance-store.js
 import type { AuditActor, AuditLog } from '../audit/audit-log.js';
 import type { BrokerKeys } from '../keys/broker-keys.js';
 import type { Profile, Profiles } from '../profiles/profiles.js';
+import { homeAppRegistration } from '../profiles/registration.js';
 import type { TenantRecord, TenantStore } from '../tenants/tenant-store.js';
 import { canGrantConsent } from './admin-roles.js';
 import { ConsentFailure } from './errors.js';
@@ -352,11 +353,11 @@ export async function signinCallback(
     await auditRejected(deps, tenantId, onboarding, actor, 'guest');
     throw new ConsentFailure('notAMember');
   }
-  const profiles = onboarding.profiles.map((n) => deps.profiles.get(n)).filter((p) => p !== undefined);
-  const resourceAppIds = [
-    ...profiles.map((p) => p.resource.appId),
-    ...deps.profiles.brokerRoles.map((r) => r.resource.appId),
-  ];
+  // `/.default` granted every permission of the registration, not only this onboarding's: the admin's role
+  // must be able to grant all of them (src/profiles/registration.ts).
+  const resourceAppIds = homeAppRegistration(deps.profiles).applicationPermissions.map(
+    (g) => g.resource.appId,
+  );
   if (!canGrantConsent(admin.directoryRoleIds, resourceAppIds)) {
     await auditRejected(deps, tenantId, onboarding, actor, 'not_an_admin');
     throw new ConsentFailure('notAnAdmin');
