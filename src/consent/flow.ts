@@ -16,6 +16,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { EntraUnavailable } from '../adapters/entra/port.js';
+import { SignInRefused } from '../adapters/entra/sign-in.js';
 import { RowChanged } from '../adapters/tables/port.js';
 
 import type { Appliance, ApplianceStore } from '../appliances/appliance-store.js';
@@ -238,10 +239,8 @@ async function signInUrl(
       throw new ConsentFailure('temporarilyUnavailable', undefined, err.retryAfterSeconds);
     // Entra refuses the tenant's authority, e.g. AADSTS90002 for a tenant id that does not exist: the
     // callback named a tenant that Microsoft does not know, so it cannot have come from a real consent.
-    if (err instanceof Error && err.name === 'SignInRefused') {
-      const aadsts = 'aadsts' in err && typeof err.aadsts === 'string' ? `AADSTS${err.aadsts}` : undefined;
-      throw new ConsentFailure('consentError', aadsts);
-    }
+    if (err instanceof SignInRefused)
+      throw new ConsentFailure('consentError', err.aadsts ? `AADSTS${err.aadsts}` : undefined);
     throw err;
   }
 }
@@ -327,11 +326,8 @@ export async function signinCallback(
   } catch (err) {
     if (err instanceof EntraUnavailable)
       throw new ConsentFailure('temporarilyUnavailable', undefined, err.retryAfterSeconds);
-    const aadsts =
-      err instanceof Error && 'aadsts' in err && typeof err.aadsts === 'string'
-        ? `AADSTS${err.aadsts}`
-        : undefined;
-    if (err instanceof Error && err.name === 'SignInRefused') {
+    if (err instanceof SignInRefused) {
+      const aadsts = err.aadsts ? `AADSTS${err.aadsts}` : undefined;
       await auditRejected(
         deps,
         tenantId,

@@ -5,9 +5,6 @@
  * trace or unescaped input.
  * @module
  */
-import { EntraUnavailable } from '../adapters/entra/port.js';
-import { SecretStoreUnavailable } from '../adapters/keyvault/port.js';
-import { StorageUnavailable } from '../adapters/tables/port.js';
 import { ConsentFailure } from '../consent/errors.js';
 import {
   confirmAppliance,
@@ -26,6 +23,7 @@ import {
 } from '../profiles/registration.js';
 import type { Logger } from './logger.js';
 import { parseForm } from './form-body.js';
+import { outageOf } from './outage.js';
 import { confirmPage, consentResultPage, errorPageFor, landingPage, pageReply } from './pages/index.js';
 import type { HttpReply, HttpRequestLike } from './types.js';
 
@@ -50,14 +48,11 @@ async function asPage(deps: ConsentHttpDeps, log: Logger, step: Step): Promise<H
         }),
       );
     }
-    if (
-      err instanceof StorageUnavailable ||
-      err instanceof SecretStoreUnavailable ||
-      err instanceof EntraUnavailable
-    ) {
-      log.warn(`consent page: ${err.name}`);
+    const outage = outageOf(err);
+    if (outage) {
+      log.warn(`consent page: ${outage.service} unavailable`);
       return pageReply(
-        errorPageFor('temporarilyUnavailable', { ...details, retryAfterSeconds: err.retryAfterSeconds }),
+        errorPageFor('temporarilyUnavailable', { ...details, retryAfterSeconds: outage.retryAfterSeconds }),
       );
     }
     // Only the error's class: a message could carry request data (a code, a state) into the logs.

@@ -4,7 +4,8 @@
  * HttpRequest satisfies HttpRequestLike.
  * @module
  */
-import { InvalidContinuationToken, StorageUnavailable } from '../adapters/tables/port.js';
+import { InvalidContinuationToken } from '../adapters/tables/port.js';
+import { outageOf } from './outage.js';
 import type { ApplianceStore } from '../appliances/appliance-store.js';
 import { offboardTenant, type OffboardDeps } from '../tenants/offboard.js';
 import {
@@ -104,8 +105,12 @@ async function authenticate(
 }
 
 function fromDomainError(err: unknown): Problem {
-  if (err instanceof StorageUnavailable)
-    return serviceUnavailable('Table Storage is unavailable; try again shortly.', err.retryAfterSeconds);
+  const outage = outageOf(err);
+  if (outage)
+    return serviceUnavailable(
+      `${outage.service} is unavailable; try again shortly.`,
+      outage.retryAfterSeconds,
+    );
   if (err instanceof InvalidContinuationToken)
     return badRequest('continuationToken is not one this API issued.');
   return toProblem(err);

@@ -6,9 +6,6 @@
  * vended token and the error code of a refusal (src/adapters/telemetry/port.ts).
  * @module
  */
-import { SecretStoreUnavailable } from '../adapters/keyvault/port.js';
-import { BrokerKeyMissing } from '../keys/broker-keys.js';
-import { StorageUnavailable } from '../adapters/tables/port.js';
 import type { Profiles } from '../profiles/profiles.js';
 import { OAuthError, TemporarilyUnavailable } from '../vending/errors.js';
 import { isFormContentType, parseForm } from './form-body.js';
@@ -20,6 +17,7 @@ import {
   type Vended,
 } from '../vending/issue.js';
 import type { Logger } from './logger.js';
+import { outageOf } from './outage.js';
 import type { HttpReply, HttpRequestLike } from './types.js';
 
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
@@ -96,18 +94,14 @@ export async function handleTokenRequest(
 
 function toOAuthError(err: unknown, log: Logger): OAuthError {
   if (err instanceof OAuthError) return err;
-  if (err instanceof StorageUnavailable || err instanceof SecretStoreUnavailable) {
+  const outage = outageOf(err);
+  if (outage) {
+    // An operator's problem, named in the log (BrokerKeyMissing's message holds no secret); the appliance
+    // may retry.
+    if (outage.operatorAction) log.error(`token endpoint: ${(err as Error).message}`);
     return new TemporarilyUnavailable(
-      'The broker cannot reach its storage right now; retry after the given time.',
-      err.retryAfterSeconds,
-    );
-  }
-  if (err instanceof BrokerKeyMissing) {
-    // An operator's problem, named in the log (the message holds no secret); the appliance may retry.
-    log.error(`token endpoint: ${err.message}`);
-    return new TemporarilyUnavailable(
-      'The broker cannot verify client credentials right now; retry after the given time.',
-      60,
+      `The broker cannot reach ${outage.service} right now; retry after the given time.`,
+      outage.retryAfterSeconds,
     );
   }
   // Only the error's class: its message could carry request data.

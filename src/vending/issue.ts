@@ -12,7 +12,12 @@ import type { Appliance } from '../appliances/appliance-store.js';
 import type { Profiles } from '../profiles/profiles.js';
 import type { TenantRecord } from '../tenants/tenant-store.js';
 import { REPLICATION_WINDOW_SECONDS } from '../consent/proof.js';
-import type { TokenExpectation, TokenHold, VendedToken } from '../tokens/token-cache.js';
+import {
+  TokenUnavailable,
+  type TokenExpectation,
+  type TokenHold,
+  type VendedToken,
+} from '../tokens/token-cache.js';
 import type { VerifiedCredential } from './verified-credentials.js';
 import type { AuthThrottle } from './auth-throttle.js';
 import { authenticate } from './authenticate.js';
@@ -170,7 +175,7 @@ export async function issueToken(deps: VendDeps, req: TokenRequest): Promise<Ven
           : 'Microsoft Entra ID refused the token';
       throw new InvalidGrant(`${cause} (AADSTS${err.aadsts ?? '?'}) for tenant ${tenantId}.`);
     }
-    if (isTokenUnavailable(err)) {
+    if (err instanceof TokenUnavailable) {
       throw new TemporarilyUnavailable(
         'Microsoft Entra ID is unavailable and no valid token is cached; retry after the given time.',
         err.retryAfterSeconds,
@@ -322,13 +327,5 @@ function assertPathTenant(pathTenant: string, tenantId: string, domains: readonl
   if (t === 'organizations' || t === tenantId || domains.some((d) => d.toLowerCase() === t)) return;
   throw new UnauthorizedClient(
     "This client may get tokens only for its own tenant; the path names another (use its tenant id, one of its verified domains, or 'organizations').",
-  );
-}
-
-function isTokenUnavailable(err: unknown): err is Error & { retryAfterSeconds: number } {
-  return (
-    err instanceof Error &&
-    err.name === 'TokenUnavailable' &&
-    typeof (err as { retryAfterSeconds?: unknown }).retryAfterSeconds === 'number'
   );
 }
