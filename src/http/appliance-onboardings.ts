@@ -13,12 +13,11 @@
 import { createOnboarding, type ConsentSettings } from '../consent/flow.js';
 import type { OnboardingStore } from '../consent/onboarding-store.js';
 import type { AuditLog } from '../audit/audit-log.js';
-import { SecretStoreUnavailable } from '../adapters/keyvault/port.js';
-import { StorageUnavailable } from '../adapters/tables/port.js';
 import { authenticate, type ThrottledAuthDeps } from '../vending/authenticate.js';
 import { JWT_BEARER } from '../vending/client-auth.js';
 import { OAuthError } from '../vending/errors.js';
 import { readForm } from './form-body.js';
+import { outageOf } from './outage.js';
 import { sourceAddress } from './token-endpoint.js';
 import { onboardingView } from './onboardings-api.js';
 import { notFound, Problem, problemReply, serviceUnavailable, toProblem } from './problem.js';
@@ -58,11 +57,12 @@ async function asAppliance(log: Logger, step: () => Promise<HttpReply>): Promise
         }),
       );
     }
-    if (err instanceof StorageUnavailable || err instanceof SecretStoreUnavailable) {
+    const outage = outageOf(err);
+    if (outage) {
       return problemReply(
         serviceUnavailable(
-          'The broker cannot reach its storage right now; retry shortly.',
-          err.retryAfterSeconds,
+          `The broker cannot reach ${outage.service} right now; retry shortly.`,
+          outage.retryAfterSeconds,
         ),
       );
     }
@@ -132,7 +132,11 @@ export function getApplianceOnboarding(
     const view = onboardingView(onboarding, deps.now());
     // The tenant and its roles only once its admin confirmed this appliance: an admin
     // who consented through someone else's link and did not confirm discloses nothing to that appliance.
-    const disclosed = onboarding.status === 'consented' || onboarding.confirmedBy !== null;
+    // Nor to an appliance bound to another tenant, whose onboarding another tenant's admin completed: it
+    // stays where it is (flow.ts applianceToBind) and learns nothing of that tenant.
+    const disclosed =
+      onboarding.confirmedBy !== null ||
+      (onboarding.tenantId !== null && appliance.tenantId === onboarding.tenantId);
     return jsonReply(
       200,
       {

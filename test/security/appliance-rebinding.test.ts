@@ -136,6 +136,13 @@ describe('a bound appliance is not re-bound by a new consent (T3)', () => {
 
       expect(await staffApi(`/api/appliances/${pbx.clientId}`)).toMatchObject({ tenantId: a.id });
       expect(await tokenTenant(pbx)).toBe(a.id);
+      // And polling the onboarding tells the appliance nothing of B.
+      const poll = await fetch(`${broker.url}/appliance/onboardings/${onboarding.id}`, {
+        headers: { authorization: basic(pbx) },
+      });
+      const seen = (await poll.json()) as Record<string, unknown>;
+      expect(seen).toMatchObject({ tenantId: null, grantedRoles: null, missingRoles: null });
+      expect(JSON.stringify(seen)).not.toContain(b.id);
       const audit = await staffApi<{
         items: { action: string; outcome: string; details: Record<string, unknown> }[];
       }>(`/api/audit?tenantId=${b.id}`);
