@@ -395,7 +395,7 @@ function silentProblem(
     // E-ERR 65001 DelegationDoesNotExist: consent needs the interactive page (auth-code doc: interaction_required).
     return new RedirectError('interaction_required', 65001, notConsented);
   if (scopesLackingConsent(ctx, r, sp, user).length > 0)
-    // Issue 15 item 4: a delegated scope the app's registration (hence the admin's consent) lacks, e.g. the
+    // A delegated scope the app's registration (hence the admin's consent) lacks, e.g. the
     // `offline_access` MSAL always adds, is consented to nowhere: prompt=none gets `consent_required` with
     // AADSTS65001 (E-ERR 65001 DelegationDoesNotExist; OpenID Connect Core §3.1.2.6 consent_required; the
     // redirect `error=consent_required&error_description=AADSTS65001%3a+The+user…` as apps meet it, e.g. the

@@ -1,6 +1,6 @@
 /**
  * The broker's cache of Microsoft app-only tokens, one per (tenant, resource scope), on the `EntraTokens`
- * port. It is what makes token vending cheap and safe (issue 5 item 4; SPEC.md "Guarantees": "The same token
+ * port. It is what makes token vending cheap and safe (SPEC.md "Guarantees": "The same token
  * for the same tenant and resource is fetched from Microsoft once, however many appliances ask at once, and
  * reused until near its expiry"):
  *
@@ -8,15 +8,15 @@
  *   when the token was stored, so a hit allocates nothing and does no I/O: two Map lookups, a clock read and,
  *   at most once per 10 s per entry, four pointer writes to mark it most recently used.
  * - Single flight: one Entra request at a time per (tenant, scope); every caller that misses meanwhile joins it.
- * - A token with less than `minLifetimeSeconds` (5 min) left is never vended (issue 5 item 4). A hit that
+ * - A token with less than `minLifetimeSeconds` (5 min) left is never vended (README, "Sandbox: a PBX gets tokens"). A hit that
  *   finds less than `refreshAheadSeconds` (10 min) left starts one background refresh with `fresh: true`
  *   (for a token issued for less than 15 minutes: halfway through its vendable life); callers keep the
  *   still-valid token meanwhile. Refresh is driven by hits, not timers: an idle tenant
  *   costs no Entra traffic (100,000 tenants refreshed by timers would be ~30 requests/s for nobody).
  * - Entra 429/5xx (`EntraUnavailable`): no request for that (tenant, scope) until its Retry-After has passed;
  *   a valid cached token is served meanwhile, otherwise `TokenUnavailable` (503 + Retry-After, SPEC.md).
- * - Entra hanging: a caller waits at most `unavailableDeadlineMs` (5 s, issue 5 item 4: "503 with
- *   Retry-After within 5 s — never a hang"). The request itself is left to the adapter's own timeout and is
+ * - Entra hanging: a caller waits at most `unavailableDeadlineMs` (5 s: 503 with Retry-After
+ *   within 5 s, never a hang; README, SPEC.md "Guarantees"). The request itself is left to the adapter's own timeout and is
  *   not repeated while it is outstanding; its token is kept if it still arrives.
  * - `EntraRefused` (AADSTS7000229 consent removed, 700016 not replicated, 7000215 bad credential…) reaches
  *   the caller unchanged so the endpoint can name the cause. It is remembered for `refusalTtlSeconds`
@@ -37,7 +37,7 @@
  * ~480 bytes on 64-bit Node (no pointer compression): the entry object ~140, the token's `Date` 96, the
  * resolved promise 48, the `VendedToken` ~45, boxed numbers ~50, the Map slot and the tenant id ~100.
  * test/tokens/token-cache-memory.test.ts measures ~2.0 KB per entry at 100,000 entries (~195 MB for a
- * full cache; issue 5 item 7 allows 4 KB). Evicting an entry detaches it: a request in flight for it still
+ * full cache; the budget in docs/decisions.md "Memory bounds" is 4 KB). Evicting an entry detaches it: a request in flight for it still
  * answers its callers but writes nothing back.
  *
  * No secret or token is put in any error message (SPEC.md Guarantees); this module logs nothing.
@@ -99,13 +99,13 @@ export interface TokenCache {
 
 export interface TokenCacheOptions {
   readonly entra: EntraTokens;
-  /** Bound on cached (tenant, scope) entries. Default 100,000 (issue 5 item 4: 100,000 tenants). */
+  /** Bound on cached (tenant, scope) entries. Default 100,000 (docs/decisions.md "Memory bounds"). */
   readonly maxEntries?: number;
-  /** Never vend a token with less left than this. Default 300 (issue 5 item 4: "less than 5 minutes"). */
+  /** Never vend a token with less left than this. Default 300: less than 5 minutes left is never vended. */
   readonly minLifetimeSeconds?: number;
   /** A hit with less left than this starts a background refresh. Default 600. */
   readonly refreshAheadSeconds?: number;
-  /** The longest a caller waits for Entra. Default 5,000 (issue 5 item 4). */
+  /** The longest a caller waits for Entra. Default 5,000 (SPEC.md "Guarantees"). */
   readonly unavailableDeadlineMs?: number;
   /** How long an Entra refusal is answered from memory. Default 5; 0 disables. */
   readonly refusalTtlSeconds?: number;
@@ -272,7 +272,7 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
   function warmEntry(e: Entry): Entry | undefined {
     if (e.detached || e.token === undefined) return undefined;
     const t = now();
-    // Issue 5 item 4: "A token with less than 5 minutes left is never vended".
+    // A token with less than 5 minutes left is never vended (README).
     if (t > e.vendUntil) return undefined;
     hits += 1;
     if (t >= e.refreshAt && e.flight === undefined && t >= e.backoffUntil && t >= e.refusalUntil)
@@ -332,7 +332,7 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
     if (current) e.flight = undefined;
     const t = now();
     if (token.expiresOn.getTime() - t < minLifetimeMs) {
-      // Entra issues 60–90 minute tokens; one this short is unusable (issue 5 item 4) and not worth a retry now.
+      // Entra issues 60–90 minute tokens; one this short is unusable and not worth a retry now.
       if (!e.detached && e.flight === undefined) e.backoffUntil = t + DEFAULT_RETRY_AFTER_SECONDS * 1000;
       throw new TokenUnavailable(
         DEFAULT_RETRY_AFTER_SECONDS,
@@ -364,7 +364,7 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
       if (background && !e.detached) onRefreshRefused?.(e.tenantId, e.scope, err);
       throw err; // unchanged: the endpoint names the cause (SPEC.md, token endpoint errors)
     }
-    // Issue 5 item 4: "Entra 429/5xx: back off, honouring Retry-After". Anything else the port lets out
+    // Entra's 429/5xx: back off, honouring Retry-After (docs/operations.md, Entra throttling). Anything else the port lets out
     // is not a refusal either; it gets a short pause rather than a 500.
     const retryAfter =
       err instanceof EntraUnavailable
@@ -383,7 +383,7 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
       reject = rej;
       timer = setTimeout(() => {
         if (e.waiter === waiter) e.waiter = undefined;
-        // Issue 5 item 4: "never a hang". Entra gets no second request for this key while the first is out.
+        // Never a hang (SPEC.md "Guarantees"). Entra gets no second request for this key while the first is out.
         if (!e.detached)
           e.backoffUntil = Math.max(e.backoffUntil, now() + DEFAULT_RETRY_AFTER_SECONDS * 1000);
         rej(new TokenUnavailable(DEFAULT_RETRY_AFTER_SECONDS, 'Microsoft Entra ID did not answer in time'));

@@ -1,11 +1,11 @@
 /**
- * Throttling of failed client authentication (issue 5, "Abuse"; issue 14 item 3): failures are counted in a
+ * Throttling of failed client authentication (docs/decisions.md "Abuse"): failures are counted in a
  * fixed one-minute window per source address and per (client id, source address); past the threshold the
  * key is blocked until the window ends, and every request from it gets 429 with Retry-After before any
  * credential is checked (so guessing is slowed, and a blocked key costs no keyed hash or storage read).
  *
  * Only failures are counted, and never per client id alone: client ids are not secret, so a count per client
- * id let anyone who sent ten wrong secrets a minute lock the real PBX out (issue 14). An attacker elsewhere
+ * id let anyone who sent ten wrong secrets a minute lock the real PBX out. An attacker elsewhere
  * blocks only its own source and its own (client id, source) pairs; the PBX at its own address is served.
  * Residual: a PBX that shares its address with the attacker (the same NAT, or the same IPv6 /64) is blocked
  * with it, and an attacker with many addresses guesses 10 secrets a minute per address (256-bit secrets).

@@ -2,9 +2,9 @@
  * Client authentication behind the failed-authentication throttle, for every route an appliance
  * authenticates on: the token endpoint (src/vending/issue.ts) and `POST` / `GET /appliance/onboardings`
  * (src/http/appliance-onboardings.ts), so that none of them lets a made-up client id cost a table read or a
- * keyed hash without being counted (issue 14 item 3).
+ * keyed hash without being counted.
  *
- * The order, and why (issue 14 item 3's design note):
+ * The order, and why:
  * 1. Credentials this instance verified before (src/vending/verified-credentials.ts) name their appliance.
  * 2. If the source address, or that client id at that source address, is blocked (src/vending/auth-throttle.ts),
  *    the answer is 429 + Retry-After before any credential is checked, valid or not. Checking the

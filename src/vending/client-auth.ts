@@ -22,7 +22,7 @@ import {
 import { GUID } from '../ids.js';
 
 export const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
-/** Issue 5 / RFC 7523 §3: an assertion may be valid for at most 5 minutes from now. */
+/** RFC 7523 §3: an assertion may be valid for at most 5 minutes from now. */
 const MAX_ASSERTION_LIFETIME_S = 300;
 const CLOCK_SKEW_S = 30;
 

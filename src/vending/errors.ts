@@ -76,7 +76,7 @@ export class TemporarilyUnavailable extends OAuthError {
   }
 }
 
-/** Too many failed client authentications from this client id or address (issue 5 "Abuse"): 429 + Retry-After. */
+/** Too many failed client authentications from this client id or address (docs/decisions.md "Abuse"): 429 + Retry-After. */
 export class TooManyFailedAuthentications extends OAuthError {
   constructor(retryAfterSeconds: number) {
     super(

@@ -89,7 +89,7 @@ export function tokenResponse(v: Vended): TokenResponse {
 const CONSENT_MISSING = new Set(['7000229', '700016']);
 
 /**
- * The warm path (issue 5 item 4: "served from memory with no I/O at all"), without a promise: the answer when
+ * The warm path (served from memory with no I/O at all, README "Sandbox: a PBX gets tokens"), without a promise: the answer when
  * the client's Basic credentials were verified before (src/vending/verified-credentials.ts), its appliance,
  * tenant and token are in memory and every check passes — the very checks `issueToken` makes, on the same
  * values. Undefined otherwise (a refusal included): then `issueToken` answers, with the refusal's reason.

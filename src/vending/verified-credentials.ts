@@ -9,7 +9,7 @@
  * other change loads a new record, and a revocation seen through the change journal removes it), and the
  * matched secret must still be within its validity (a rotated-out secret's grace period ends on time).
  *
- * Keyed by the credentials, not by the header that carried them (issue 14 item 4): one client id and secret
+ * Keyed by the credentials, not by the header that carried them: one client id and secret
  * have many `Authorization` spellings (the scheme's case, base64 padding and unused bits, percent-encoding,
  * the client id's case), and keyed by the raw header one valid secret sent in 10,000 spellings took 10,000
  * entries. The key is the SHA-256 of the credentials' one canonical spelling (`canonicalBasic`), so the
