@@ -1,5 +1,5 @@
 /**
- * The page an admin sees after consenting through a link tied to an appliance (issue 14 item 1): the
+ * The page an admin sees after consenting through a link tied to an appliance: the
  * consent is recorded, but the appliance is bound to the tenant only when the admin confirms that this is
  * their equipment. It names the appliance (its client id) and the customer reference it was registered with,
  * so an admin who was sent someone else's link sees a stranger's device and does not confirm. The form's one
