@@ -1,21 +1,13 @@
-/** The PBX's "Authorize" button (SPEC.md `POST /appliance/onboardings`, `GET /appliance/onboardings/{id}`). @module */
+/** The PBX's "Authorize" button (src/http/routes/appliances.ts); behaviour in src/http/appliance-onboardings.ts. @module */
 import './telemetry.js';
-import { app } from '@azure/functions';
 import { getApplianceOnboarding, postApplianceOnboarding } from '../src/http/appliance-onboardings.js';
+import { applianceOnboardingRoutes } from '../src/http/routes/appliances.js';
 import { broker, correlated } from './runtime.js';
+import { registerRoutes } from './routes.js';
 
-app.http('createApplianceOnboarding', {
-  methods: ['POST'],
-  route: 'appliance/onboardings',
-  authLevel: 'anonymous',
-  handler: async (request, context) =>
+registerRoutes(applianceOnboardingRoutes, {
+  createApplianceOnboarding: async (request, context) =>
     postApplianceOnboarding(correlated(await broker(), context), request, context),
-});
-
-app.http('getApplianceOnboarding', {
-  methods: ['GET'],
-  route: 'appliance/onboardings/{id}',
-  authLevel: 'anonymous',
-  handler: async (request, context) =>
+  getApplianceOnboarding: async (request, context) =>
     getApplianceOnboarding(correlated(await broker(), context), request, context),
 });

@@ -1,11 +1,7 @@
-/** `GET /assets/broker.css`: the consent pages' stylesheet (anonymous, long-cached). @module */
+/** `GET /assets/broker.css`: the consent pages' stylesheet (src/http/routes/customers.ts). @module */
 import './telemetry.js';
-import { app } from '@azure/functions';
 import { stylesheetReply } from '../src/http/pages/stylesheet.js';
+import { assetRoutes } from '../src/http/routes/customers.js';
+import { registerRoutes } from './routes.js';
 
-app.http('assetsBrokerCss', {
-  methods: ['GET'],
-  route: 'assets/broker.css',
-  authLevel: 'anonymous',
-  handler: () => stylesheetReply(),
-});
+registerRoutes(assetRoutes, { assetsBrokerCss: () => stylesheetReply() });

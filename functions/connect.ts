@@ -1,6 +1,6 @@
-/** The customer's browser routes of the consent flow (SPEC.md "Customers"); behaviour in src/http/consent-endpoints.ts. @module */
+/** The customer's browser routes of the consent flow (src/http/routes/customers.ts); behaviour in src/http/consent-endpoints.ts. @module */
 import './telemetry.js';
-import { app } from '@azure/functions';
+import type { HttpRequest, InvocationContext } from '@azure/functions';
 import {
   connectGo,
   connectLanding,
@@ -8,21 +8,18 @@ import {
   consentCallbackEndpoint,
   signinEndpoint,
 } from '../src/http/consent-endpoints.js';
+import { connectRoutes } from '../src/http/routes/customers.js';
 import { broker, correlated } from './runtime.js';
+import { registerRoutes } from './routes.js';
 
-const routes = [
-  ['connectLanding', 'GET', 'connect/{code}', connectLanding],
-  ['connectGo', 'GET', 'connect/{code}/go', connectGo],
-  ['consentCallback', 'GET', 'consent/callback', consentCallbackEndpoint],
-  ['consentSignin', 'GET', 'consent/signin', signinEndpoint],
-  ['consentConfirm', 'POST', 'consent/confirm', confirmEndpoint],
-] as const;
+type Endpoint = typeof connectLanding;
+const withBroker = (endpoint: Endpoint) => async (request: HttpRequest, context: InvocationContext) =>
+  endpoint(correlated(await broker(), context), request, context);
 
-for (const [name, method, route, endpoint] of routes) {
-  app.http(name, {
-    methods: [method],
-    route,
-    authLevel: 'anonymous',
-    handler: async (request, context) => endpoint(correlated(await broker(), context), request, context),
-  });
-}
+registerRoutes(connectRoutes, {
+  connectLanding: withBroker(connectLanding),
+  connectGo: withBroker(connectGo),
+  consentCallback: withBroker(consentCallbackEndpoint),
+  consentSignin: withBroker(signinEndpoint),
+  consentConfirm: withBroker(confirmEndpoint),
+});

@@ -1,12 +1,8 @@
-/** `GET /api/health`: anonymous liveness and dependency state (SPEC.md). @module */
+/** `GET /api/health`: anonymous liveness and dependency state (src/http/routes/operations.ts). @module */
 import './telemetry.js';
-import { app } from '@azure/functions';
 import { healthReply } from '../src/http/health-endpoint.js';
+import { healthRoutes } from '../src/http/routes/operations.js';
 import { broker } from './runtime.js';
+import { registerRoutes } from './routes.js';
 
-app.http('health', {
-  methods: ['GET'],
-  route: 'api/health',
-  authLevel: 'anonymous',
-  handler: async () => healthReply(await broker()),
-});
+registerRoutes(healthRoutes, { health: async () => healthReply(await broker()) });

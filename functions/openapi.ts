@@ -1,14 +1,12 @@
-/** `GET /api/openapi.json`: the OpenAPI 3.1 document (anonymous; see src/http/openapi.ts). @module */
+/** `GET /api/openapi.json`: the OpenAPI 3.1 document (src/http/routes/operations.ts, src/http/openapi.ts). @module */
 import './telemetry.js';
-import { app } from '@azure/functions';
 import { openApiReply } from '../src/http/openapi.js';
+import { openApiRoutes } from '../src/http/routes/operations.js';
 import { broker } from './runtime.js';
+import { registerRoutes } from './routes.js';
 
-app.http('openApi', {
-  methods: ['GET'],
-  route: 'api/openapi.json',
-  authLevel: 'anonymous',
-  handler: async () => {
+registerRoutes(openApiRoutes, {
+  openApi: async () => {
     const b = await broker();
     return openApiReply({
       publicUrl: b.config.publicUrl,

@@ -1,0 +1,142 @@
+/**
+ * The routes PBX appliances call (SPEC.md "Appliances"): the token endpoint, its Microsoft-shaped alias and
+ * the RFC 8414 metadata (functions/token.ts), and the "Authorize" button (functions/appliance-onboardings.ts).
+ * @module
+ */
+import { applianceProblems, noStore, oauthError, ok, tokenHeaders } from '../openapi/answers.js';
+import { headerRef, json, problemJson } from '../openapi/components.js';
+import { ref } from '../openapi/schemas.js';
+import type { RequestBody, Response } from '../openapi/types.js';
+import { family, type RouteSpec } from './types.js';
+
+const tokenRequestBody: RequestBody = {
+  required: true,
+  content: {
+    'application/x-www-form-urlencoded': {
+      schema: ref('TokenRequest'),
+      examples: {
+        clientSecretBasic: {
+          summary: 'client_secret_basic (credentials in the Authorization header)',
+          value: { grant_type: 'client_credentials', scope: 'https://outlook.office365.com/.default' },
+        },
+        clientSecretPost: {
+          summary: 'client_secret_post',
+          value: {
+            grant_type: 'client_credentials',
+            scope: 'https://graph.microsoft.com/.default',
+            client_id: '6f1c1b52-0000-4000-8000-000000000001',
+            client_secret: '…',
+          },
+        },
+        privateKeyJwt: {
+          summary: 'private_key_jwt (RFC 7523)',
+          value: {
+            grant_type: 'client_credentials',
+            scope: 'https://outlook.office365.com/.default',
+            client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+            client_assertion: 'eyJ…',
+          },
+        },
+      },
+    },
+  },
+};
+
+const tokenResponses: Readonly<Record<string, Response>> = {
+  '200': {
+    description: "The Microsoft access token for the appliance's bound tenant (RFC 6749 §5.1).",
+    headers: tokenHeaders,
+    content: json(ref('TokenResponse')),
+  },
+  '400': oauthError(
+    '`invalid_request`, `invalid_grant` (no consent, consent revoked or still being verified, offboarded; the description names the cause), `unauthorized_client` (e.g. the path names another tenant), `unsupported_grant_type`, `invalid_scope`.',
+  ),
+  '401': oauthError('`invalid_client`; with WWW-Authenticate when HTTP Basic was tried (RFC 6749 §5.2).', {
+    'WWW-Authenticate': headerRef('BasicChallenge'),
+  }),
+  '429': oauthError(
+    '`temporarily_unavailable`: too many failed client authentications from this client or address.',
+    { 'Retry-After': headerRef('RetryAfter') },
+  ),
+  '500': oauthError('`server_error`: nothing about internals.'),
+  '503': oauthError(
+    "`temporarily_unavailable`: Microsoft Entra ID or the broker's storage is unreachable and no valid token is cached.",
+    { 'Retry-After': headerRef('RetryAfter') },
+  ),
+};
+
+const tokenRoute = (route: string, summary: string, description: string): RouteSpec => ({
+  method: 'POST',
+  route,
+  access: 'appliance',
+  summary,
+  description,
+  requestBody: tokenRequestBody,
+  responses: tokenResponses,
+});
+
+export const tokenRoutes = family('appliances', {
+  token: tokenRoute(
+    'oauth2/token',
+    'Token endpoint (client credentials)',
+    "RFC 6749 §4.4 client-credentials grant: a Microsoft access token for the appliance's own bound tenant, served from cache until near its expiry.",
+  ),
+  tokenMicrosoftPath: tokenRoute(
+    '{tenant}/oauth2/v2.0/token',
+    'Token endpoint under Microsoft’s path shape',
+    'The same endpoint as `/oauth2/token`, so firmware written for `https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token` works by changing only the host.',
+  ),
+  authorizationServerMetadata: {
+    method: 'GET',
+    route: '.well-known/oauth-authorization-server',
+    access: 'anonymous',
+    summary: 'RFC 8414 authorization server metadata',
+    responses: {
+      '200': {
+        description: 'The metadata, built from the configuration.',
+        headers: { 'Cache-Control': { schema: { const: 'public, max-age=3600' } } },
+        content: json(ref('AuthorizationServerMetadata')),
+      },
+    },
+  },
+});
+
+export const applianceOnboardingRoutes = family('appliances', {
+  createApplianceOnboarding: {
+    method: 'POST',
+    route: 'appliance/onboardings',
+    access: 'appliance',
+    summary: 'The PBX’s "Authorize" button: an onboarding bound to the calling appliance',
+    description:
+      'Authenticated as at the token endpoint. The body may be empty (HTTP Basic) or carry client_secret_post / private_key_jwt parameters.',
+    requestBody: {
+      required: false,
+      content: { 'application/x-www-form-urlencoded': { schema: ref('ClientAuthenticationForm') } },
+    },
+    responses: {
+      '201': {
+        description: 'Created; open `consentUrl` in the customer admin’s browser and poll the onboarding.',
+        headers: { ...noStore, Location: headerRef('Location') },
+        content: json(ref('ApplianceOnboardingCreated')),
+      },
+      ...applianceProblems,
+    },
+  },
+  getApplianceOnboarding: {
+    method: 'GET',
+    route: 'appliance/onboardings/{id}',
+    access: 'appliance',
+    summary: 'Poll an onboarding of this appliance',
+    description:
+      "Once `consented`, the tenant id and granted roles, so the PBX fills them in by itself. Another appliance's onboarding is answered like a missing one (404).",
+    responses: {
+      '200': ok('The onboarding.', 'ApplianceOnboarding'),
+      ...applianceProblems,
+      '404': {
+        description: 'No such onboarding for this appliance.',
+        headers: noStore,
+        content: problemJson,
+      },
+    },
+  },
+});

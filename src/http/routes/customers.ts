@@ -1,0 +1,124 @@
+/**
+ * The customer admin's browser (SPEC.md "Customers"): the consent pages and redirects registered by
+ * functions/connect.ts and the stylesheet of functions/assets.ts. All anonymous: the admin signs in only at
+ * Microsoft.
+ * @module
+ */
+import { entraErrorParams, linkErrors, page, queryParam, redirect, stateErrors } from '../openapi/answers.js';
+import { family } from './types.js';
+
+export const connectRoutes = family('customers', {
+  connectLanding: {
+    method: 'GET',
+    route: 'connect/{code}',
+    access: 'anonymous',
+    summary: 'Consent landing page',
+    description:
+      'What will be granted in plain words, who in the tenant can approve it, and a "Continue to Microsoft" link.',
+    responses: { '200': page('The landing page.'), ...linkErrors },
+  },
+  connectGo: {
+    method: 'GET',
+    route: 'connect/{code}/go',
+    access: 'anonymous',
+    summary: "Go to Microsoft's admin consent",
+    description:
+      "Redirects to Entra ID's admin-consent endpoint for the home app with a fresh single-use `state` (lifetime `BROKER_STATE_TTL_S`) and `redirect_uri` = `{BROKER_PUBLIC_URL}/consent/callback`.",
+    responses: {
+      '302': redirect('To `{ENTRA_AUTHORITY_HOST}/organizations/v2.0/adminconsent?…`.'),
+      ...linkErrors,
+    },
+  },
+  consentCallback: {
+    method: 'GET',
+    route: 'consent/callback',
+    access: 'anonymous',
+    summary: 'Return from admin consent',
+    description:
+      'Checks `state`; the `tenant` parameter is not trusted: the admin is signed in with OpenID Connect next (authorization code with PKCE and a nonce) at that tenant, normally silently.',
+    query: [
+      queryParam('state', 'The state issued at /connect/{code}/go.', { type: 'string' }),
+      queryParam('tenant', 'The tenant Microsoft names (not trusted).', { type: 'string' }),
+      queryParam('admin_consent', '`True` when consent was granted.', { type: 'string' }),
+      queryParam('scope', 'From Microsoft.', { type: 'string' }),
+      ...entraErrorParams,
+    ],
+    responses: {
+      '302': redirect(
+        "To the tenant's `/{tenant}/oauth2/v2.0/authorize` endpoint (scope `openid profile`, `redirect_uri` = `{BROKER_PUBLIC_URL}/consent/signin`).",
+      ),
+      ...stateErrors,
+      '403': page('The consent was declined at Microsoft (AADSTS65004). Nothing is recorded.'),
+    },
+  },
+  consentSignin: {
+    method: 'GET',
+    route: 'consent/signin',
+    access: 'anonymous',
+    summary: 'Return from the admin sign-in; records the consent',
+    description:
+      'Goes on only when the ID token is valid, its `tid` is the tenant, and the user is a member holding a role that can grant tenant-wide admin consent. The consent is then proven with an app-only token and recorded; a consent that cannot be proven yet is kept as `pending_verification` and re-checked in the background.',
+    query: [
+      queryParam('state', 'The state of the sign-in request.', { type: 'string' }),
+      queryParam('code', 'The authorization code.', { type: 'string', maxLength: 4096 }),
+      queryParam('session_state', 'From Microsoft; ignored.', { type: 'string' }),
+      queryParam('client_info', 'From Microsoft; ignored.', { type: 'string' }),
+      ...entraErrorParams,
+    ],
+    responses: {
+      '200': page(
+        'The result: connected; connected with missing permissions and how to fix them; or received and being verified.',
+      ),
+      '302': redirect('The silent sign-in needs the admin: to an interactive sign-in at Microsoft.'),
+      ...stateErrors,
+      '403': page(
+        'The account is not an admin who can grant tenant-wide consent, is a guest or of another tenant, or signed in to another tenant. Nothing is recorded; the attempt is audited.',
+      ),
+    },
+  },
+  consentConfirm: {
+    method: 'POST',
+    route: 'consent/confirm',
+    access: 'anonymous',
+    summary: 'The admin confirms the appliance a consent binds',
+    description:
+      "Posted by the page `/consent/signin` shows when the onboarding is tied to an appliance: it names the appliance and the customer reference it was registered with. The form's `state` is single-use and accepted only from the browser that signed in (its consent cookie); a foreign `Origin` is refused. Only then is the appliance bound to the tenant (or, while the consent is still being proven, once it is).",
+    requestBody: {
+      required: true,
+      content: {
+        'application/x-www-form-urlencoded': {
+          schema: {
+            type: 'object',
+            required: ['state'],
+            properties: {
+              state: { type: 'string', description: 'The state the confirmation page carries.' },
+            },
+          },
+        },
+      },
+    },
+    responses: {
+      '200': page('The result: connected, connected with missing permissions, or being verified.'),
+      ...stateErrors,
+    },
+  },
+});
+
+export const assetRoutes = family('customers', {
+  assetsBrokerCss: {
+    method: 'GET',
+    route: 'assets/broker.css',
+    access: 'anonymous',
+    summary: "The pages' stylesheet",
+    responses: {
+      '200': {
+        description:
+          'The stylesheet; its URL in the pages carries a content hash, so it is cached for a year.',
+        headers: {
+          'Cache-Control': { schema: { const: 'public, max-age=31536000, immutable' } },
+        },
+        content: { 'text/css': { schema: { type: 'string' } } },
+      },
+    },
+  },
+});

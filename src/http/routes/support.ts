@@ -1,0 +1,181 @@
+/**
+ * The support API's onboarding, tenant, audit and check routes (SPEC.md "Vendor support"), registered by
+ * functions/onboardings.ts, functions/support-api.ts and functions/checks.ts behind `asStaff` with the
+ * role each declares. Reading needs Broker.Read, changing Broker.Admin.
+ * @module
+ */
+import { jsonBodyErrors, noStore, ok, queryParam, supportErrors } from '../openapi/answers.js';
+import { headerRef, json, parameterRef, problemJson, responseRef } from '../openapi/components.js';
+import { ref } from '../openapi/schemas.js';
+import { family } from './types.js';
+
+const ISSUE_6 = 'Added by issue 6 ("Vendor support").';
+
+export const onboardingRoutes = family('support', {
+  createOnboarding: {
+    method: 'POST',
+    route: 'api/onboardings',
+    access: 'Broker.Admin',
+    summary: 'Create a consent link for a customer',
+    requestBody: { required: true, content: json(ref('OnboardingRequest')) },
+    responses: {
+      '201': ok('Created; `code` and `consentUrl` are shown only here.', 'OnboardingCreated', {
+        Location: headerRef('Location'),
+      }),
+      ...supportErrors(jsonBodyErrors),
+    },
+  },
+  getOnboarding: {
+    method: 'GET',
+    route: 'api/onboardings/{id}',
+    access: 'Broker.Read',
+    summary: 'An onboarding and its state',
+    responses: {
+      '200': ok('The onboarding.', 'Onboarding'),
+      ...supportErrors({ '404': responseRef('NotFound') }),
+    },
+  },
+});
+
+export const tenantRoutes = family('support', {
+  listTenants: {
+    method: 'GET',
+    route: 'api/tenants',
+    access: 'Broker.Read',
+    summary: 'List tenants',
+    description: 'In tenant-id order, paged. Unknown query parameters are refused (400).',
+    query: [
+      queryParam('status', 'Only tenants in this status.', ref('TenantStatus')),
+      queryParam('customerRef', 'Only tenants consented for this customer reference.', {
+        type: 'string',
+        minLength: 1,
+        maxLength: 128,
+      }),
+      queryParam('domain', 'Only tenants with this verified domain.', { type: 'string', maxLength: 253 }),
+      parameterRef('Top'),
+      parameterRef('ContinuationToken'),
+    ],
+    responses: { '200': ok('A page of tenants.', 'TenantList'), ...supportErrors() },
+  },
+  getTenant: {
+    method: 'GET',
+    route: 'api/tenants/{tenantId}',
+    access: 'Broker.Read',
+    summary: 'A tenant, with its appliances',
+    responses: {
+      '200': ok('The tenant.', 'TenantDetail'),
+      ...supportErrors({ '404': responseRef('NotFound') }),
+    },
+  },
+  offboardTenant: {
+    method: 'DELETE',
+    route: 'api/tenants/{tenantId}',
+    access: 'Broker.Admin',
+    summary: 'Offboard a tenant',
+    description: `Revokes its appliances, deletes the secrets held for it, keeps the tenant as an \`offboarded\` tombstone and audits it; the tenant can be onboarded again later. Offboarding an offboarded tenant changes nothing. ${ISSUE_6}`,
+    responses: {
+      '200': ok('The tombstone.', 'Tenant'),
+      ...supportErrors({ '404': responseRef('NotFound') }),
+    },
+  },
+  setTenantAppCredential: {
+    method: 'PUT',
+    route: 'api/tenants/{tenantId}/app-credential',
+    access: 'Broker.Admin',
+    summary: "Use the customer's own app registration for this tenant",
+    description: `"Bring your own app": the credential goes to Key Vault and is never returned; the broker proves at once what the app may do in the tenant (a tenant not recorded yet is created as \`pending_verification\`). The tenant then shows \`appCredential: {clientId, expiresOn}\`. ${ISSUE_6}`,
+    requestBody: { required: true, content: json(ref('AppCredentialRequest')) },
+    responses: {
+      '200': ok('Stored; the tenant as it now is.', 'Tenant'),
+      ...supportErrors(jsonBodyErrors),
+    },
+  },
+  removeTenantAppCredential: {
+    method: 'DELETE',
+    route: 'api/tenants/{tenantId}/app-credential',
+    access: 'Broker.Admin',
+    summary: 'Go back to the home app for this tenant',
+    description: `Deletes the customer's credential from Key Vault; the home app's consent is proven again (\`revoked\` when it has none). ${ISSUE_6}`,
+    responses: {
+      '200': ok('The tenant as it now is.', 'Tenant'),
+      ...supportErrors({ '404': responseRef('NotFound') }),
+    },
+  },
+  listAudit: {
+    method: 'GET',
+    route: 'api/audit',
+    access: 'Broker.Read',
+    summary: 'Who did what when',
+    description:
+      "Entries of one tenant, or without `tenantId` the broker's own (e.g. onboardings created), oldest first, paged.",
+    query: [
+      queryParam('tenantId', 'The tenant.', {
+        type: 'string',
+        pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
+      }),
+      queryParam('since', 'RFC 3339 date-time, e.g. `2026-11-24T00:00:00Z`.', {
+        type: 'string',
+        format: 'date-time',
+      }),
+      queryParam('top', 'Page size.', { type: 'integer', minimum: 1, maximum: 1000, default: 100 }),
+      parameterRef('ContinuationToken'),
+    ],
+    responses: { '200': ok('A page of entries.', 'AuditList'), ...supportErrors() },
+  },
+});
+
+export const checkRoutes = family('support', {
+  checkTenant: {
+    method: 'POST',
+    route: 'api/tenants/{tenantId}/check',
+    // Broker.Read: a check records only what Microsoft already shows (src/http/checks-api.ts postTenantCheck).
+    access: 'Broker.Read',
+    summary: 'Run live checks on a tenant',
+    description: `A token per configured resource, granted roles against each profile, organization details, and optional mailbox probes through Graph; each check with \`ok\`, \`detail\` and a \`remediation\` an admin can follow. Finding the consent removed marks the tenant \`revoked\`; finding it granted again marks it \`active\`. Broker.Read is enough: a check records only what Microsoft already shows. Where a remediation needs a consent, a fresh consent link (an onboarding) is created only when the caller has Broker.Admin. Graph or Entra ID failing during a check makes that check fail; the others still run. The body may be empty. ${ISSUE_6}`,
+    requestBody: { required: false, content: json(ref('TenantCheckRequest')) },
+    responses: {
+      '200': ok('The checks.', 'TenantCheckResult'),
+      ...supportErrors({ '404': responseRef('NotFound'), ...jsonBodyErrors }),
+    },
+  },
+  exchangeSetupScript: {
+    method: 'GET',
+    route: 'api/tenants/{tenantId}/exchange-setup.ps1',
+    access: 'Broker.Read',
+    summary: 'The Exchange PowerShell for this tenant',
+    description: `Registers the Exchange service principal with the enterprise app's object id, grants the mailbox permission and optionally scopes the app to the listed mailboxes, filled in with this tenant's values. An invalid address is refused (400), never echoed into the script. ${ISSUE_6}`,
+    query: [
+      {
+        name: 'mailboxes',
+        in: 'query',
+        description: 'Comma-separated mailbox addresses (at most 100), e.g. `a@contoso.com,b@contoso.com`.',
+        style: 'form',
+        explode: false,
+        schema: { type: 'array', maxItems: 100, items: { type: 'string', format: 'email' } },
+      },
+    ],
+    responses: {
+      '200': {
+        description: 'The script, as a download.',
+        headers: {
+          ...noStore,
+          'Content-Disposition': {
+            description: '`attachment; filename="exchange-setup-{tenantId}.ps1"`.',
+            required: true,
+            schema: { type: 'string', pattern: '^attachment; filename="exchange-setup-[0-9a-f-]+\\.ps1"$' },
+          },
+        },
+        content: { 'text/plain': { schema: { type: 'string' } } },
+      },
+      ...supportErrors({
+        '404': responseRef('NotFound'),
+        '409': {
+          description:
+            "The tenant is revoked or offboarded, or the vendor's enterprise application does not exist in it: it must consent again first.",
+          headers: noStore,
+          content: problemJson,
+        },
+      }),
+    },
+  },
+});
