@@ -12,12 +12,7 @@ import type { Appliance } from '../appliances/appliance-store.js';
 import type { Profiles } from '../profiles/profiles.js';
 import type { TenantRecord } from '../tenants/tenant-store.js';
 import { REPLICATION_WINDOW_SECONDS } from '../consent/proof.js';
-import {
-  TokenUnavailable,
-  type TokenExpectation,
-  type TokenHold,
-  type VendedToken,
-} from '../tokens/token-cache.js';
+import type { TokenExpectation, TokenHold, VendedToken } from '../tokens/token-cache.js';
 import type { VerifiedCredential } from './verified-credentials.js';
 import type { AuthThrottle } from './auth-throttle.js';
 import { authenticate } from './authenticate.js';
@@ -26,7 +21,6 @@ import {
   InvalidGrant,
   InvalidRequest,
   InvalidScope,
-  TemporarilyUnavailable,
   UnauthorizedClient,
   UnsupportedGrantType,
 } from './errors.js';
@@ -175,12 +169,7 @@ export async function issueToken(deps: VendDeps, req: TokenRequest): Promise<Ven
           : 'Microsoft Entra ID refused the token';
       throw new InvalidGrant(`${cause} (AADSTS${err.aadsts ?? '?'}) for tenant ${tenantId}.`);
     }
-    if (err instanceof TokenUnavailable) {
-      throw new TemporarilyUnavailable(
-        'Microsoft Entra ID is unavailable and no valid token is cached; retry after the given time.',
-        err.retryAfterSeconds,
-      );
-    }
+    // TokenUnavailable (Entra down, nothing cached) goes on to the one outage map (src/http/outage.ts).
     throw err;
   }
   return vended(deps, appliance.clientId, tenantId, token, scope, deps.now().getTime());
