@@ -18,7 +18,7 @@ import { readJsonObject } from './json-body.js';
 import { badRequest, notFound } from './problem.js';
 import { checkContinuationToken, parseTop, strictQuery } from './support-api.js';
 import { jsonReply, type HttpReply, type HttpRequestLike } from './types.js';
-import { CUSTOMER_REF, GUID } from '../ids.js';
+import { CUSTOMER_REF, CUSTOMER_REF_MAX_LENGTH, GUID } from '../ids.js';
 
 const staffActor = (s: StaffPrincipal) => ({ kind: 'staff' as const, id: s.objectId, name: s.displayName });
 
@@ -36,7 +36,7 @@ export async function postAppliance(
   const body = await readJsonObject(request, ['customerRef', 'tenantId', 'profiles', 'auth']);
   const customerRef = typeof body.customerRef === 'string' ? body.customerRef.trim() : '';
   if (!CUSTOMER_REF.test(customerRef))
-    throw badRequest('customerRef is required: 1 to 128 printable characters.');
+    throw badRequest(`customerRef is required: 1 to ${CUSTOMER_REF_MAX_LENGTH} printable characters.`);
   let tenantId: string | null = null;
   if (body.tenantId !== undefined && body.tenantId !== null) {
     if (typeof body.tenantId !== 'string' || !GUID.test(body.tenantId))

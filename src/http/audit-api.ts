@@ -8,6 +8,7 @@ import { badRequest } from './problem.js';
 import { checkContinuationToken, parseTop, strictQuery } from './support-api.js';
 import { jsonReply, type HttpReply, type HttpRequestLike } from './types.js';
 import { GUID } from '../ids.js';
+import { AUDIT_PAGE_SIZE } from './routes/limits.js';
 
 export async function listAudit(deps: { audit: AuditLog }, request: HttpRequestLike): Promise<HttpReply> {
   const q = strictQuery(request, ['tenantId', 'since', 'top', 'continuationToken']);
@@ -30,7 +31,7 @@ export async function listAudit(deps: { audit: AuditLog }, request: HttpRequestL
   const page = await deps.audit.list({
     tenantId: tenantId?.toLowerCase() ?? null,
     since,
-    top: parseTop(q.get('top'), 100, 1000),
+    top: parseTop(q.get('top'), AUDIT_PAGE_SIZE.default, AUDIT_PAGE_SIZE.max),
     continuationToken,
   });
   return jsonReply(200, page, { 'cache-control': 'no-store' });

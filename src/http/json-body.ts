@@ -4,9 +4,8 @@
  * @module
  */
 import { badRequest, Problem } from './problem.js';
+import { MAX_JSON_BODY_BYTES as MAX_BYTES } from './routes/limits.js';
 import type { HttpRequestLike } from './types.js';
-
-const MAX_BYTES = 64 * 1024;
 
 export async function readJsonObject(
   request: HttpRequestLike,

@@ -12,7 +12,13 @@ import { readJsonObject } from './json-body.js';
 import { badRequest, notFound } from './problem.js';
 import { strictQuery } from './support-api.js';
 import { jsonReply, type HttpReply, type HttpRequestLike } from './types.js';
-import { CUSTOMER_REF, GUID } from '../ids.js';
+import {
+  APPLIANCE_REF,
+  APPLIANCE_REF_MAX_LENGTH,
+  CUSTOMER_REF,
+  CUSTOMER_REF_MAX_LENGTH,
+  GUID,
+} from '../ids.js';
 
 export interface OnboardingsDeps {
   readonly settings: ConsentSettings;
@@ -21,8 +27,6 @@ export interface OnboardingsDeps {
   readonly audit: AuditLog;
   readonly now: () => Date;
 }
-
-const APPLIANCE_ID = /^[A-Za-z0-9._-]{1,100}$/;
 
 export async function postOnboarding(
   deps: OnboardingsDeps,
@@ -33,12 +37,12 @@ export async function postOnboarding(
   const body = await readJsonObject(request, ['customerRef', 'applianceId', 'profiles']);
   const customerRef = typeof body.customerRef === 'string' ? body.customerRef.trim() : '';
   if (!CUSTOMER_REF.test(customerRef))
-    throw badRequest('customerRef is required: 1 to 128 printable characters.');
+    throw badRequest(`customerRef is required: 1 to ${CUSTOMER_REF_MAX_LENGTH} printable characters.`);
   let applianceId: string | null = null;
   if (body.applianceId !== undefined && body.applianceId !== null) {
-    if (typeof body.applianceId !== 'string' || !APPLIANCE_ID.test(body.applianceId)) {
+    if (typeof body.applianceId !== 'string' || !APPLIANCE_REF.test(body.applianceId)) {
       throw badRequest(
-        'applianceId must be an appliance client id (letters, digits, dot, dash, underscore; at most 100).',
+        `applianceId must be an appliance client id (letters, digits, dot, dash, underscore; at most ${APPLIANCE_REF_MAX_LENGTH}).`,
       );
     }
     applianceId = body.applianceId;

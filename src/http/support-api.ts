@@ -23,7 +23,15 @@ import {
 import type { Logger } from './logger.js';
 import { badRequest, notFound, Problem, problemReply, serviceUnavailable, toProblem } from './problem.js';
 import { jsonReply, type HttpReply, type HttpRequestLike } from './types.js';
-import { GUID } from '../ids.js';
+import {
+  CONTINUATION_TOKEN,
+  CONTINUATION_TOKEN_MAX_LENGTH,
+  CUSTOMER_REF,
+  CUSTOMER_REF_MAX_LENGTH,
+  DOMAIN_NAME,
+  GUID,
+} from '../ids.js';
+import { PAGE_SIZE } from './routes/limits.js';
 
 export interface SupportDeps {
   readonly staffAuth: StaffAuthenticator;
@@ -135,7 +143,11 @@ export function tenantIdParam(request: HttpRequestLike): string {
   return tenantId.toLowerCase();
 }
 
-export function parseTop(value: string | undefined, fallback = 50, max = 100): number {
+export function parseTop(
+  value: string | undefined,
+  fallback: number = PAGE_SIZE.default,
+  max: number = PAGE_SIZE.max,
+): number {
   if (value === undefined) return fallback;
   if (!/^\d{1,4}$/.test(value) || Number(value) < 1 || Number(value) > max)
     throw badRequest(`top must be a whole number from 1 to ${max}.`);
@@ -144,7 +156,10 @@ export function parseTop(value: string | undefined, fallback = 50, max = 100): n
 
 /** Refuses a continuation token that cannot be one this API issued (the SDK's tokens are base64). */
 export function checkContinuationToken(token: string | undefined): void {
-  if (token !== undefined && (token.length > 2048 || !/^[A-Za-z0-9+/=_-]+$/.test(token))) {
+  if (
+    token !== undefined &&
+    (token.length > CONTINUATION_TOKEN_MAX_LENGTH || !CONTINUATION_TOKEN.test(token))
+  ) {
     throw badRequest('continuationToken is not one this API issued.');
   }
 }
@@ -154,12 +169,9 @@ export async function listTenants(deps: SupportDeps, request: HttpRequestLike): 
   const q = strictQuery(request, ['status', 'customerRef', 'domain', 'top', 'continuationToken']);
   const customerRef = q.get('customerRef');
   const domain = q.get('domain');
-  if (customerRef !== undefined && (customerRef.length === 0 || customerRef.length > 128))
-    throw badRequest('customerRef must be 1 to 128 characters.');
-  if (
-    domain !== undefined &&
-    !/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i.test(domain)
-  )
+  if (customerRef !== undefined && !CUSTOMER_REF.test(customerRef))
+    throw badRequest(`customerRef must be 1 to ${CUSTOMER_REF_MAX_LENGTH} printable characters.`);
+  if (domain !== undefined && !DOMAIN_NAME.test(domain))
     throw badRequest('domain must be a DNS domain name.');
   if (customerRef !== undefined && domain !== undefined)
     throw badRequest('Filter by customerRef or by domain, not both.');

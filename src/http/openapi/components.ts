@@ -4,6 +4,8 @@
  * @module
  */
 import type { Header, MediaType, Parameter, Reference, Response, Schema, SecurityScheme } from './types.js';
+import { CONTINUATION_TOKEN_MAX_LENGTH, CONTINUATION_TOKEN_PATTERN, GUID_PATTERN } from '../../ids.js';
+import { MAX_JSON_BODY_BYTES, PAGE_SIZE } from '../routes/limits.js';
 import { ref } from './schemas.js';
 
 export const headerRef = (name: string): Reference => ({ $ref: `#/components/headers/${name}` });
@@ -73,7 +75,7 @@ export const responses: Record<string, Response> = {
     'WWW-Authenticate': headerRef('InsufficientScope'),
   }),
   NotFound: problem('No such resource.'),
-  ContentTooLarge: problem('The JSON body is larger than 64 KiB.'),
+  ContentTooLarge: problem(`The JSON body is larger than ${MAX_JSON_BODY_BYTES / 1024} KiB.`),
   UnsupportedMediaType: problem('The body is not `application/json`.'),
   ServiceUnavailable: problem(
     'A dependency (Table Storage, Key Vault, the identity provider) cannot be reached; retry after the given time.',
@@ -99,9 +101,13 @@ export const responses: Record<string, Response> = {
 
 const guidSchema: Schema = {
   type: 'string',
-  pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
+  pattern: GUID_PATTERN,
 };
-const continuationToken: Schema = { type: 'string', maxLength: 2048, pattern: '^[A-Za-z0-9+/=_-]+$' };
+const continuationToken: Schema = {
+  type: 'string',
+  maxLength: CONTINUATION_TOKEN_MAX_LENGTH,
+  pattern: CONTINUATION_TOKEN_PATTERN,
+};
 
 export const parameters: Record<string, Parameter> = {
   TenantId: {
@@ -129,7 +135,7 @@ export const parameters: Record<string, Parameter> = {
     name: 'top',
     in: 'query',
     description: 'Page size.',
-    schema: { type: 'integer', minimum: 1, maximum: 100, default: 50 },
+    schema: { type: 'integer', minimum: 1, maximum: PAGE_SIZE.max, default: PAGE_SIZE.default },
   },
   ContinuationToken: {
     name: 'continuationToken',

@@ -5,6 +5,14 @@
  * are closed, because the broker refuses unknown fields (src/http/json-body.ts).
  * @module
  */
+import {
+  APPLIANCE_REF_PATTERN,
+  CUSTOMER_REF_MAX_LENGTH,
+  CUSTOMER_REF_PATTERN,
+  GUID_PATTERN,
+  PROFILE_NAME_PATTERN,
+} from '../../ids.js';
+import { MAX_CHECK_MAILBOXES } from '../../support/mailbox-address.js';
 import type { Schema } from './types.js';
 
 /** `#/components/schemas/{name}` */
@@ -27,7 +35,7 @@ function withNull(schema: Schema): Schema {
 const guid: Schema = {
   type: 'string',
   format: 'uuid',
-  pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
+  pattern: GUID_PATTERN,
 };
 const dateTime: Schema = { type: 'string', format: 'date-time' };
 const strings: Schema = { type: 'array', items: { type: 'string' } };
@@ -40,8 +48,9 @@ const rolesBy = (key: string): Schema => ({
 const customerRef: Schema = {
   type: 'string',
   minLength: 1,
-  maxLength: 128,
-  description: "The vendor's own customer or site id: 1 to 128 printable characters.",
+  maxLength: CUSTOMER_REF_MAX_LENGTH,
+  pattern: CUSTOMER_REF_PATTERN,
+  description: `The vendor's own customer or site id: 1 to ${CUSTOMER_REF_MAX_LENGTH} printable characters (no control or format characters); leading and trailing white space is dropped.`,
 };
 const continuationToken: Schema = {
   type: 'string',
@@ -67,7 +76,7 @@ export interface SchemaOptions {
 export function componentSchemas(options: SchemaOptions = {}): Record<string, Schema> {
   const profileName: Schema = options.profileNames?.length
     ? { type: 'string', enum: [...options.profileNames] }
-    : { type: 'string', pattern: '^[a-z][a-z0-9-]{0,62}$' };
+    : { type: 'string', pattern: PROFILE_NAME_PATTERN };
   const profileList: Schema = { type: 'array', minItems: 1, uniqueItems: true, items: profileName };
 
   return {
@@ -187,7 +196,7 @@ export function componentSchemas(options: SchemaOptions = {}): Record<string, Sc
         customerRef,
         applianceId: {
           type: ['string', 'null'],
-          pattern: '^[A-Za-z0-9._-]{1,100}$',
+          pattern: APPLIANCE_REF_PATTERN,
           description: 'Binds the onboarding to this appliance: its tenant is set when the consent is done.',
         },
         profiles: { ...profileList, description: 'Profiles to ask consent for; all of them when absent.' },
@@ -404,7 +413,7 @@ export function componentSchemas(options: SchemaOptions = {}): Record<string, Sc
       properties: {
         mailboxes: {
           type: 'array',
-          maxItems: 20,
+          maxItems: MAX_CHECK_MAILBOXES,
           items: { type: 'string', format: 'email' },
           description: 'Mailboxes to probe through Microsoft Graph (at most 20).',
         },

@@ -6,6 +6,7 @@
 import { jsonBodyErrors, noStore, ok, queryParam, supportErrors } from '../openapi/answers.js';
 import { headerRef, json, parameterRef, responseRef } from '../openapi/components.js';
 import { ref } from '../openapi/schemas.js';
+import { GUID_PATTERN } from '../../ids.js';
 import { family } from './types.js';
 
 export const applianceRoutes = family('support', {
@@ -30,7 +31,7 @@ export const applianceRoutes = family('support', {
     query: [
       queryParam('tenantId', 'Only appliances bound to this tenant.', {
         type: 'string',
-        pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
+        pattern: GUID_PATTERN,
       }),
       parameterRef('Top'),
       parameterRef('ContinuationToken'),

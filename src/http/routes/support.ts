@@ -7,6 +7,15 @@
 import { jsonBodyErrors, noStore, ok, queryParam, supportErrors } from '../openapi/answers.js';
 import { headerRef, json, parameterRef, problemJson, responseRef } from '../openapi/components.js';
 import { ref } from '../openapi/schemas.js';
+import {
+  CUSTOMER_REF_MAX_LENGTH,
+  CUSTOMER_REF_PATTERN,
+  DOMAIN_NAME_MAX_LENGTH,
+  DOMAIN_NAME_PATTERN,
+  GUID_PATTERN,
+} from '../../ids.js';
+import { MAX_SCRIPT_MAILBOXES } from '../../support/mailbox-address.js';
+import { AUDIT_PAGE_SIZE } from './limits.js';
 import { family } from './types.js';
 
 const ISSUE_6 = 'Added by issue 6 ("Vendor support").';
@@ -49,9 +58,14 @@ export const tenantRoutes = family('support', {
       queryParam('customerRef', 'Only tenants consented for this customer reference.', {
         type: 'string',
         minLength: 1,
-        maxLength: 128,
+        maxLength: CUSTOMER_REF_MAX_LENGTH,
+        pattern: CUSTOMER_REF_PATTERN,
       }),
-      queryParam('domain', 'Only tenants with this verified domain.', { type: 'string', maxLength: 253 }),
+      queryParam('domain', 'Only tenants with this verified domain.', {
+        type: 'string',
+        maxLength: DOMAIN_NAME_MAX_LENGTH,
+        pattern: DOMAIN_NAME_PATTERN,
+      }),
       parameterRef('Top'),
       parameterRef('ContinuationToken'),
     ],
@@ -111,13 +125,18 @@ export const tenantRoutes = family('support', {
     query: [
       queryParam('tenantId', 'The tenant.', {
         type: 'string',
-        pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
+        pattern: GUID_PATTERN,
       }),
       queryParam('since', 'RFC 3339 date-time, e.g. `2026-11-24T00:00:00Z`.', {
         type: 'string',
         format: 'date-time',
       }),
-      queryParam('top', 'Page size.', { type: 'integer', minimum: 1, maximum: 1000, default: 100 }),
+      queryParam('top', 'Page size.', {
+        type: 'integer',
+        minimum: 1,
+        maximum: AUDIT_PAGE_SIZE.max,
+        default: AUDIT_PAGE_SIZE.default,
+      }),
       parameterRef('ContinuationToken'),
     ],
     responses: { '200': ok('A page of entries.', 'AuditList'), ...supportErrors() },
@@ -148,10 +167,14 @@ export const checkRoutes = family('support', {
       {
         name: 'mailboxes',
         in: 'query',
-        description: 'Comma-separated mailbox addresses (at most 100), e.g. `a@contoso.com,b@contoso.com`.',
+        description: `Comma-separated mailbox addresses (at most ${MAX_SCRIPT_MAILBOXES}), e.g. \`a@contoso.com,b@contoso.com\`.`,
         style: 'form',
         explode: false,
-        schema: { type: 'array', maxItems: 100, items: { type: 'string', format: 'email' } },
+        schema: {
+          type: 'array',
+          maxItems: MAX_SCRIPT_MAILBOXES,
+          items: { type: 'string', format: 'email' },
+        },
       },
     ],
     responses: {
