@@ -42,8 +42,9 @@ import { createHealthCheck, type DependencyProbe, type HealthReport } from './he
 import { loadProfiles, type Profiles } from './profiles/profiles.js';
 import { createStaffAuthenticator, type StaffAuthenticator } from './support/staff-auth.js';
 import { applyProof } from './tenants/consent-watch.js';
+import { REPLICATION_CODES } from './tenants/lifecycle.js';
 import { createTenantStore, type TenantStore } from './tenants/tenant-store.js';
-import { proveConsent, REPLICATION_CODES } from './consent/proof.js';
+import { proveConsent, type ProofResult } from './consent/proof.js';
 import { createTokenCache, type TokenCache } from './tokens/token-cache.js';
 import { createAuthThrottle, type AuthThrottle } from './vending/auth-throttle.js';
 import { createVerifiedCredentials, type VerifiedCredentials } from './vending/verified-credentials.js';
@@ -97,6 +98,8 @@ export interface Broker {
   readonly health: () => Promise<HealthReport>;
   /** Tokens vended, token cache, Entra requests, consent outcomes (docs/decisions.md "Observability"). */
   readonly metrics: BrokerMetrics;
+  /** A fresh proof of a tenant's consent (src/consent/proof.ts), for the re-check timer in src/tenants/. */
+  readonly proveTenant: (tenantId: string, profiles: readonly string[]) => Promise<ProofResult>;
 }
 
 export async function createBroker(config: Config): Promise<Broker> {
@@ -225,6 +228,7 @@ export async function createBroker(config: Config): Promise<Broker> {
     staffAuth,
     health,
     metrics,
+    proveTenant: (tenantId, tenantProfiles) => proveConsent(broker, tenantId, tenantProfiles),
   };
   return broker;
 }

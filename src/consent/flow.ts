@@ -24,6 +24,7 @@ import type { AuditActor, AuditLog } from '../audit/audit-log.js';
 import type { BrokerKeys } from '../keys/broker-keys.js';
 import type { Profile, Profiles } from '../profiles/profiles.js';
 import { homeAppRegistration } from '../profiles/registration.js';
+import { nextTenant } from '../tenants/lifecycle.js';
 import type { TenantRecord, TenantStore } from '../tenants/tenant-store.js';
 import { canGrantConsent } from './admin-roles.js';
 import { ConsentFailure } from './errors.js';
@@ -384,38 +385,30 @@ async function recordConsent(
 ): Promise<ConsentOutcome> {
   const now = deps.now();
   const existing = await deps.tenants.get(tenantId);
-  const customerRefs = [...new Set([...(existing?.customerRefs ?? []), onboarding.customerRef])];
-  const profiles = [...new Set([...(existing?.profiles ?? []), ...onboarding.profiles])];
   const consentedBy = { objectId: admin.objectId, displayName: admin.displayName };
   const actor: AuditActor = { kind: 'admin', id: admin.objectId, name: admin.displayName };
-  const base: TenantRecord = {
-    tenantId,
-    status: 'pending_verification',
-    displayName: existing?.displayName ?? null,
-    verifiedDomains: existing?.verifiedDomains ?? [],
-    customerRefs,
-    consentedAt: now.toISOString(),
-    grantedRoles: existing?.grantedRoles ?? {},
-    missingRoles: existing?.missingRoles ?? {},
-    lastTokenAt: existing?.lastTokenAt ?? null,
-    lastError: null,
-    servicePrincipalId: existing?.servicePrincipalId ?? null,
-    consentedBy,
-    profiles,
-    verification: null,
-    appCredential: existing?.appCredential ?? null,
-  };
+  // The tenant's record as the lifecycle has it after this consent (src/tenants/lifecycle.ts `consent-*`).
+  const { next: tenant, audit: action } = nextTenant(
+    existing,
+    {
+      kind: 'consent',
+      consent: {
+        tenantId,
+        onboardingId: onboarding.id,
+        customerRef: onboarding.customerRef,
+        profiles: onboarding.profiles,
+        consentedBy,
+      },
+      proof,
+    },
+    now,
+  );
 
   if (proof.kind === 'refused') {
-    const tenant: TenantRecord = {
-      ...base,
-      status: 'error',
-      lastError: lastErrorFor(proof.code, proof.message, now),
-    };
     await deps.tenants.save(tenant);
     await markFailed(deps, onboarding, proof.code, proof.message, tenantId);
     await deps.audit.write({
-      action: 'consent.unproven',
+      action,
       tenantId,
       actor,
       details: { onboardingId: onboarding.id, code: proof.code },
@@ -426,16 +419,6 @@ async function recordConsent(
   // An appliance this consent would bind waits for the admin's confirmation (confirmAppliance).
   const toBind = await applianceToBind(deps, onboarding, tenantId, actor);
   if (proof.kind === 'unprovable') {
-    const tenant: TenantRecord = {
-      ...base,
-      status: 'pending_verification',
-      verification: {
-        since: now.toISOString(),
-        attempts: 0,
-        nextCheckAt: new Date(now.getTime() + proof.retryAfterSeconds * 1000).toISOString(),
-        onboardingId: onboarding.id,
-      },
-    };
     await deps.tenants.save(tenant);
     const updated = await claim(deps, {
       ...onboarding,
@@ -446,7 +429,7 @@ async function recordConsent(
     });
     // The appliance is bound only once the consent is proven and confirmed (reverifyOne, confirmAppliance).
     await deps.audit.write({
-      action: 'consent.accepted',
+      action,
       tenantId,
       actor,
       details: {
@@ -460,7 +443,6 @@ async function recordConsent(
     return { kind: 'verifying', tenant, onboarding: updated };
   }
 
-  const tenant = provenTenant(base, proof);
   await deps.tenants.save(tenant);
   if (toBind) {
     const updated = await claim(deps, {
@@ -472,7 +454,7 @@ async function recordConsent(
       missingRoles: proof.missingRoles,
       error: null,
     });
-    await auditGranted(deps, tenantId, actor, onboarding, proof);
+    await auditGranted(deps, action, tenantId, actor, onboarding, proof);
     return confirmation(deps, tenant, updated, toBind, admin, browserKey);
   }
   const updated = await claim(deps, {
@@ -484,7 +466,7 @@ async function recordConsent(
     missingRoles: proof.missingRoles,
     error: null,
   });
-  await auditGranted(deps, tenantId, actor, onboarding, proof);
+  await auditGranted(deps, action, tenantId, actor, onboarding, proof);
   return { kind: grantedKind(tenant), tenant, onboarding: updated };
 }
 
@@ -493,13 +475,14 @@ const grantedKind = (tenant: TenantRecord) =>
 
 async function auditGranted(
   deps: ConsentDeps,
+  action: string,
   tenantId: string,
   actor: AuditActor,
   onboarding: Onboarding,
   proof: Extract<ProofResult, { kind: 'proven' }>,
 ): Promise<void> {
   await deps.audit.write({
-    action: 'consent.granted',
+    action,
     tenantId,
     actor,
     details: {
@@ -669,31 +652,7 @@ async function bindAppliance(
   });
 }
 
-export function provenTenant(
-  base: TenantRecord,
-  proof: Extract<ProofResult, { kind: 'proven' }>,
-): TenantRecord {
-  return {
-    ...base,
-    status: Object.keys(proof.missingRoles).length ? 'degraded' : 'active',
-    displayName: proof.displayName ?? base.displayName,
-    verifiedDomains: proof.verifiedDomains.length ? proof.verifiedDomains : base.verifiedDomains,
-    grantedRoles: proof.grantedRoles,
-    missingRoles: proof.missingRoles,
-    servicePrincipalId: proof.servicePrincipalId,
-    lastError: null,
-    verification: null,
-  };
-}
-
 // -------------------------------------------------------------------------- background verification
-
-/** Re-checks of a consent Entra accepted but could not show yet: 15 s, 30 s, 1 min … at most every 15 min. */
-export function nextCheckDelaySeconds(attempts: number): number {
-  return Math.min(15 * 2 ** attempts, 900);
-}
-/** After this long without proof the tenant is `error` and the admin is asked to consent again. */
-export const VERIFICATION_LIMIT_SECONDS = 24 * 3_600;
 
 /** The timer's work: prove every `pending_verification` tenant whose next check is due. Returns how many ran. */
 export async function reverifyPendingConsents(deps: ConsentDeps): Promise<number> {
@@ -725,9 +684,12 @@ async function reverifyOne(deps: ConsentDeps, tenant: TenantRecord): Promise<voi
     ? await deps.onboardings.get(verification.onboardingId)
     : undefined;
   const system: AuditActor = { kind: 'system', id: 'broker' };
-  if (proof.kind === 'proven') {
-    // Conditional: if another instance finished first, its write wins and this one stops here.
-    await deps.tenants.replace(provenTenant(tenant, proof));
+  // src/tenants/lifecycle.ts `verification-*`.
+  const change = nextTenant(tenant, { kind: 'verification', proof }, now);
+  const { next } = change;
+  // Conditional: if another instance finished first, its write wins and this one stops here.
+  await deps.tenants.replace(next);
+  if (change.rule === 'verification-proven') {
     // An appliance's onboarding waits for its admin's confirmation (confirmAppliance completes it then).
     if (onboarding && onboarding.status !== 'consented' && onboarding.progress !== 'awaiting_confirmation') {
       await bindAppliance(deps, onboarding, tenant.tenantId, system);
@@ -735,55 +697,33 @@ async function reverifyOne(deps: ConsentDeps, tenant: TenantRecord): Promise<voi
         ...onboarding,
         status: 'consented',
         progress: null,
-        grantedRoles: proof.grantedRoles,
-        missingRoles: proof.missingRoles,
+        grantedRoles: next.grantedRoles,
+        missingRoles: next.missingRoles,
         error: null,
       });
     }
     await deps.audit.write({
-      action: 'consent.verified',
+      action: change.audit,
       tenantId: tenant.tenantId,
       actor: system,
       details: {
         attempts: verification.attempts + 1,
-        grantedRoles: proof.grantedRoles,
-        missingRoles: proof.missingRoles,
+        grantedRoles: next.grantedRoles,
+        missingRoles: next.missingRoles,
       },
     });
     return;
   }
-  const elapsed = (now.getTime() - Date.parse(verification.since)) / 1000;
-  if (proof.kind === 'refused' || elapsed >= VERIFICATION_LIMIT_SECONDS) {
-    const code = proof.kind === 'refused' ? proof.code : 'verification_timeout';
-    const message =
-      proof.kind === 'refused'
-        ? proof.message
-        : 'The consent could not be confirmed with Microsoft Entra ID within 24 hours.';
-    await deps.tenants.replace({
-      ...tenant,
-      status: 'error',
-      verification: null,
-      lastError: lastErrorFor(code, message, now),
-    });
+  if (change.audit === 'consent.unproven' && next.lastError) {
+    const { code, message } = next.lastError;
     if (onboarding) await markFailed(deps, onboarding, code, message, tenant.tenantId);
     await deps.audit.write({
-      action: 'consent.unproven',
+      action: change.audit,
       tenantId: tenant.tenantId,
       actor: system,
       details: { code, attempts: verification.attempts + 1 },
     });
-    return;
   }
-  const attempts = verification.attempts + 1;
-  const delay = Math.max(nextCheckDelaySeconds(attempts), proof.retryAfterSeconds);
-  await deps.tenants.replace({
-    ...tenant,
-    verification: {
-      ...verification,
-      attempts,
-      nextCheckAt: new Date(now.getTime() + delay * 1000).toISOString(),
-    },
-  });
 }
 
 // ----------------------------------------------------------------------------------------------- shared
@@ -878,33 +818,6 @@ async function auditRejected(
     actor,
     details: { onboardingId: onboarding.id, customerRef: onboarding.customerRef, reason },
   });
-}
-
-/** A tenant's `lastError` for an Entra code (or the broker's own), with its remediation. */
-export function lastErrorFor(
-  code: string,
-  message: string,
-  at: Date,
-): NonNullable<TenantRecord['lastError']> {
-  return { code, message, at: at.toISOString(), remediation: remediationFor(code) };
-}
-
-/** What an admin can do about an Entra refusal, in plain words (FACTS.md §3). */
-export function remediationFor(code: string): string {
-  const n = code.replace(/^AADSTS/, '');
-  switch (n) {
-    case '7000112':
-      return 'The enterprise application is disabled in your tenant: enable it in Entra ID > Enterprise applications > Properties ("Enabled for users to sign in").';
-    case '53003':
-      return 'A Conditional Access policy blocks the application: exclude it from the policy, or allow it, then open the consent link again.';
-    case '700016':
-    case '7000229':
-      return 'The consent is not (or no longer) present in your tenant: open the consent link again and approve.';
-    case 'verification_timeout':
-      return 'Open the consent link again and approve; if it keeps failing, contact the vendor with this code.';
-    default:
-      return 'Open the consent link again; if it fails again, give the vendor this code.';
-  }
 }
 
 /** Creates an onboarding: a consent link for a customer (SPEC.md `POST /api/onboardings`). */

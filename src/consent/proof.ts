@@ -14,13 +14,9 @@
 import { EntraRefused, EntraUnavailable, type EntraTokens } from '../adapters/entra/port.js';
 import { GraphRefused, GraphUnavailable, type Directory } from '../adapters/graph/port.js';
 import type { Profiles, Resource } from '../profiles/profiles.js';
+// AADSTS700016 / 7000229: the consent not (yet) in the tenant; the lifecycle reads them the same way.
+import { REPLICATION_CODES } from '../tenants/lifecycle.js';
 
-/**
- * Codes Entra answers while a fresh consent has not reached every replica: app not found in the tenant
- * (AADSTS700016) or no service principal yet (AADSTS7000229). Microsoft's own ARO-RP retries on them
- * (FACTS.md §3, "Replication delay after consent").
- */
-export const REPLICATION_CODES: ReadonlySet<string> = new Set(['700016', '7000229']);
 /**
  * How long after a consent a token lacking some of the consent's roles (or `oid`) is taken for replication: one
  * hour. Microsoft documents no figure (FACTS.md §3: "Exact duration: unverified"); the reports above speak of

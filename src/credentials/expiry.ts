@@ -9,7 +9,8 @@
 import type { SecretStore } from '../adapters/keyvault/port.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { HomeAppCredentialSource } from '../config.js';
-import type { TenantRecord, TenantStore } from '../tenants/tenant-store.js';
+import { nextTenant } from '../tenants/lifecycle.js';
+import type { TenantStore } from '../tenants/tenant-store.js';
 import { loadHomeAppCredential } from './home-app.js';
 
 export const EXPIRY_WARNING_DAYS = 30;
@@ -75,32 +76,27 @@ export async function flagExpiringCredentials(
       if (left >= EXPIRY_WARNING_DAYS * DAY_MS) continue;
       flagged.push(tenant.tenantId);
       const expired = left <= 0;
-      const code = expired ? 'credential_expired' : 'credential_expiring';
-      if (tenant.lastError?.code === code && (tenant.status === 'degraded' || tenant.status === 'error'))
-        continue; // flagged already
-      const next: TenantRecord = {
-        ...tenant,
-        status: expired ? 'error' : tenant.status === 'active' ? 'degraded' : tenant.status,
-        lastError: {
-          code,
-          message: `The tenant's own app credential (client ${credential.clientId}) ${expired ? 'expired' : 'expires'} on ${credential.expiresOn}.`,
-          at: now.toISOString(),
-          remediation:
-            'Create a new client secret or certificate for that app registration in the customer tenant and store it with PUT /api/tenants/{tenantId}/app-credential.',
-        },
-      };
-      await deps.tenants.replace(next);
-      await deps.audit.write({
-        action: 'credential.expiring',
-        tenantId: tenant.tenantId,
-        actor: system,
-        details: {
-          credential: 'tenant-app',
-          clientId: credential.clientId,
-          expiresOn: credential.expiresOn,
-          expired,
-        },
-      });
+      // src/tenants/lifecycle.ts `expiry-*`: unchanged when flagged already.
+      const change = nextTenant(
+        tenant,
+        { kind: expired ? 'credential_expired' : 'credential_expiring' },
+        now,
+      );
+      if (change.next === 'unchanged') continue;
+      await deps.tenants.replace(change.next);
+      if (change.audit) {
+        await deps.audit.write({
+          action: change.audit,
+          tenantId: tenant.tenantId,
+          actor: system,
+          details: {
+            credential: 'tenant-app',
+            clientId: credential.clientId,
+            expiresOn: credential.expiresOn,
+            expired,
+          },
+        });
+      }
     }
     continuationToken = page.continuationToken;
   } while (continuationToken);

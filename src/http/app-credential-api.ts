@@ -8,14 +8,14 @@
  */
 import type { SecretStore } from '../adapters/keyvault/port.js';
 import type { AuditLog } from '../audit/audit-log.js';
-import { lastErrorFor, nextCheckDelaySeconds, provenTenant } from '../consent/flow.js';
-import { proveConsent, REPLICATION_CODES, type ProofDeps } from '../consent/proof.js';
+import { proveConsent, type ProofDeps } from '../consent/proof.js';
 import {
   parseTenantAppCredential,
   storeTenantAppCredential,
   TenantAppCredentialInvalid,
 } from '../credentials/tenant-app.js';
 import type { StaffPrincipal } from '../support/staff-auth.js';
+import { nextTenant } from '../tenants/lifecycle.js';
 import { tenantAppCredentialName } from '../tenants/offboard.js';
 import { newTenantRecord, type TenantRecord, type TenantStore } from '../tenants/tenant-store.js';
 import { readJsonObject } from './json-body.js';
@@ -104,9 +104,9 @@ function forget(deps: AppCredentialDeps, tenantId: string): void {
 }
 
 /**
- * Proves what the credential now in use may do and records it. Entra not (yet) knowing the app in the tenant
- * means, after a new credential, that the customer's consent may still replicate (`pending_verification`,
- * re-checked by the timer) and, after going back to the home app, that the home app has no consent (`revoked`).
+ * Proves what the credential now in use may do and records it (src/tenants/lifecycle.ts `credential-*`): after
+ * a new credential a consent Entra does not show yet is `pending_verification`, after going back to the home
+ * app it is `revoked`.
  */
 async function reprove(
   deps: AppCredentialDeps,
@@ -114,37 +114,14 @@ async function reprove(
   whenConsentMissing: 'pending' | 'revoked',
 ): Promise<TenantRecord> {
   const tenant = (await deps.tenants.get(tenantId))!;
-  // Offboarded meanwhile (a concurrent DELETE /api/tenants/{tenantId}): leave the tombstone as it is.
+  // Offboarded meanwhile (a concurrent DELETE /api/tenants/{tenantId}): the tombstone stays as it is
+  // (`credential-offboarded`), so it is not even proven.
   if (tenant.status === 'offboarded') return tenant;
   const now = deps.now();
   const proof = await proveConsent(deps, tenantId, tenant.profiles);
-  let next: TenantRecord;
-  if (proof.kind === 'proven') next = provenTenant(tenant, proof);
-  else if (proof.kind === 'refused') {
-    next = {
-      ...tenant,
-      status: 'error',
-      lastError: lastErrorFor(proof.code, proof.message, now),
-    };
-  } else if (proof.code === 'entra_unavailable') return tenant;
-  else if (whenConsentMissing === 'revoked' && REPLICATION_CODES.has(proof.code.replace(/^AADSTS/, ''))) {
-    next = {
-      ...tenant,
-      status: 'revoked',
-      verification: null,
-      lastError: lastErrorFor(proof.code, proof.message, now),
-    };
-  } else {
-    next = {
-      ...tenant,
-      status: 'pending_verification',
-      verification: {
-        since: now.toISOString(),
-        attempts: 0,
-        nextCheckAt: new Date(now.getTime() + nextCheckDelaySeconds(0) * 1000).toISOString(),
-      },
-    };
-  }
+  const kind = whenConsentMissing === 'pending' ? 'credential_set' : 'credential_removed';
+  const { next } = nextTenant(tenant, { kind, proof }, now);
+  if (next === 'unchanged') return tenant;
   await deps.tenants.replace(next);
   deps.directory.invalidate('tenant', tenantId);
   return next;

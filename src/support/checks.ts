@@ -34,6 +34,7 @@ import type { OnboardingStore } from '../consent/onboarding-store.js';
 import { BROKER_PROFILE, proveConsent, type ProofResult } from '../consent/proof.js';
 import type { Profile, Profiles, Resource } from '../profiles/profiles.js';
 import { applyProof } from '../tenants/consent-watch.js';
+import { RECHECKED_STATUSES } from '../tenants/lifecycle.js';
 import type { TenantRecord, TenantStatus, TenantStore } from '../tenants/tenant-store.js';
 import { CONSENT_MISSING_CODES, explainEntraRefusal } from './entra-codes.js';
 import {
@@ -576,14 +577,12 @@ function exchangeCheck(
 
 // ------------------------------------------------------------------------------------------- outcome
 
-/** Statuses a check may change; a tenant still being verified, or offboarded, is left to its own process. */
-const CHECKED_STATUSES: readonly TenantStatus[] = ['active', 'degraded', 'revoked', 'error'];
-
 /**
  * Records what the check saw exactly as the background re-check does (src/tenants/consent-watch.ts
- * `applyProof`: consent removed → `revoked`, proven again → `active`/`degraded`, tokens and cached copies
- * dropped, audited), conditionally on the record read; when another writer got there first, once more on a
- * fresh read.
+ * `applyProof`, the lifecycle's `recheck-*` rules: consent removed → `revoked`, proven again →
+ * `active`/`degraded`, tokens and cached copies dropped, audited), conditionally on the record read; when
+ * another writer got there first, once more on a fresh read. Only tenants in RECHECKED_STATUSES: one still
+ * being verified, or offboarded, is left to its own process.
  */
 async function recordOutcome(
   deps: CheckDeps,
@@ -592,7 +591,7 @@ async function recordOutcome(
   actor: AuditActor,
 ): Promise<TenantStatus> {
   let tenant: TenantRecord | undefined = first;
-  for (let attempt = 0; tenant && CHECKED_STATUSES.includes(tenant.status); attempt++) {
+  for (let attempt = 0; tenant && RECHECKED_STATUSES.includes(tenant.status); attempt++) {
     try {
       return (await applyProof(deps, tenant, proof, actor)).status;
     } catch (err) {

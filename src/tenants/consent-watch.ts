@@ -11,8 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { AuditActor, AuditLog } from '../audit/audit-log.js';
-import { lastErrorFor, provenTenant } from '../consent/flow.js';
-import { proveConsent, REPLICATION_CODES, type ProofDeps, type ProofResult } from '../consent/proof.js';
+import { awaitsNewCredential, nextTenant, RECHECKED_STATUSES, type TenantProof } from './lifecycle.js';
 import type { TenantRecord, TenantStore } from './tenant-store.js';
 
 export const RECHECK_PERIOD_MS = 6 * 3_600_000;
@@ -21,10 +20,9 @@ export const RECHECK_PERIOD_MS = 6 * 3_600_000;
  * each run taking the window since the one before.
  */
 export const RECHECK_EVERY_MS = 5 * 60_000;
-/** Statuses of tenants whose consent was proven once; pending_verification has its own timer, offboarded none. */
-const RECHECKED = new Set(['active', 'degraded', 'revoked', 'error']);
-
-export interface ConsentWatchDeps extends ProofDeps {
+export interface ConsentWatchDeps {
+  /** A fresh proof of the tenant's consent for its profiles (src/consent/proof.ts `proveConsent`). */
+  readonly proveTenant: (tenantId: string, profiles: readonly string[]) => Promise<TenantProof>;
   readonly tenants: TenantStore;
   readonly audit: AuditLog;
   readonly tokens: { forgetTenant(tenantId: string): void };
@@ -61,7 +59,7 @@ export async function recheckConsents(
   do {
     const page = await deps.tenants.list({ top: 200, continuationToken });
     for (const tenant of page.items) {
-      if (!RECHECKED.has(tenant.status)) continue;
+      if (!RECHECKED_STATUSES.includes(tenant.status)) continue;
       // In error, only a tenant proven once is re-proven here: one whose consent was never proven failed its
       // verification (src/consent/flow.ts) and needs a new consent; and one whose own credential expired
       // waits for a new one (awaitsNewCredential).
@@ -72,7 +70,7 @@ export async function recheckConsents(
         continue;
       if (!inWindow(recheckSlot(tenant.tenantId, periodMs), from, to, periodMs)) continue;
       checked++;
-      await applyProof(deps, tenant, await proveConsent(deps, tenant.tenantId, tenant.profiles), {
+      await applyProof(deps, tenant, await deps.proveTenant(tenant.tenantId, tenant.profiles), {
         kind: 'system',
         id: 'broker',
       });
@@ -83,61 +81,19 @@ export async function recheckConsents(
 }
 
 /**
- * A tenant whose own app credential ("bring your own app") has expired: only a new credential (`PUT
- * …/app-credential`, src/http/app-credential-api.ts) makes it usable again, never a proof, which may pass for
- * a while after the expiry (Entra's own clock, cached tokens) and would re-activate a tenant whose tokens
- * are about to fail. The one rule for the timer, a support check and a re-proof.
- */
-export function awaitsNewCredential(tenant: TenantRecord, now: Date): boolean {
-  const credential = tenant.appCredential;
-  return (
-    tenant.status === 'error' &&
-    (tenant.lastError?.code === 'credential_expired' ||
-      (!!credential && Date.parse(credential.expiresOn) <= now.getTime()))
-  );
-}
-
-/**
- * Records what a fresh proof says about a tenant whose consent was proven before. An outage changes nothing,
- * and so does a proof of a tenant that awaits a new credential of its own, except a consent found removed.
+ * Records what a fresh proof says about a tenant whose consent was proven before (src/tenants/lifecycle.ts
+ * `recheck-*`): written conditionally on the record read, its cached tokens and copies dropped, audited.
  * Returns the tenant as it now stands.
  */
 export async function applyProof(
-  deps: ConsentWatchDeps,
+  deps: Pick<ConsentWatchDeps, 'tenants' | 'audit' | 'tokens' | 'directory' | 'now'>,
   tenant: TenantRecord,
-  proof: ProofResult,
+  proof: TenantProof,
   actor: AuditActor,
 ): Promise<TenantRecord> {
-  const now = deps.now();
-  let next: TenantRecord | undefined;
-  let action: string | undefined;
-  if (proof.kind !== 'unprovable' && awaitsNewCredential(tenant, now)) return tenant;
-  if (proof.kind === 'proven') {
-    next = provenTenant(tenant, proof);
-    if (tenant.status === 'revoked' || tenant.status === 'error') action = 'consent.restored';
-    else if (
-      next.status === tenant.status &&
-      JSON.stringify(next.grantedRoles) === JSON.stringify(tenant.grantedRoles)
-    )
-      return tenant;
-  } else if (proof.kind === 'unprovable' && REPLICATION_CODES.has(proof.code.replace(/^AADSTS/, ''))) {
-    if (tenant.status === 'revoked') return tenant;
-    next = {
-      ...tenant,
-      status: 'revoked',
-      lastError: lastErrorFor(proof.code, 'The consent was removed in the tenant.', now),
-    };
-    action = 'consent.revoked';
-  } else if (proof.kind === 'refused') {
-    // The same refusal as last time: nothing new to record or audit.
-    if (tenant.status === 'error' && tenant.lastError?.code === proof.code) return tenant;
-    next = {
-      ...tenant,
-      status: 'error',
-      lastError: lastErrorFor(proof.code, proof.message, now),
-    };
-    action = 'consent.unusable';
-  } else return tenant; // Entra unavailable: nothing learned.
+  const change = nextTenant(tenant, { kind: 'recheck', proof }, deps.now());
+  if (change.next === 'unchanged') return tenant;
+  const { next, audit: action } = change;
   await deps.tenants.replace(next);
   deps.tokens.forgetTenant(tenant.tenantId);
   deps.directory.invalidate('tenant', tenant.tenantId);

@@ -62,26 +62,8 @@ export interface TenantPage {
   readonly continuationToken?: string;
 }
 
-/** A tenant the broker knows nothing of yet beyond its id: what a new record starts from. */
-export function newTenantRecord(tenantId: string): TenantRecord {
-  return {
-    tenantId,
-    status: 'pending_verification',
-    displayName: null,
-    verifiedDomains: [],
-    customerRefs: [],
-    consentedAt: null,
-    grantedRoles: {},
-    missingRoles: {},
-    lastTokenAt: null,
-    lastError: null,
-    servicePrincipalId: null,
-    consentedBy: null,
-    profiles: [],
-    verification: null,
-    appCredential: null,
-  };
-}
+// A blank record is the lifecycle's to make (its status is the one before any proof).
+export { newTenantRecord } from './lifecycle.js';
 
 export interface TenantStore {
   get(tenantId: string): Promise<TenantRecord | undefined>;
