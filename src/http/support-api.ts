@@ -7,7 +7,7 @@
 import { InvalidContinuationToken } from '../adapters/tables/port.js';
 import { outageOf } from './outage.js';
 import type { ApplianceStore } from '../appliances/appliance-store.js';
-import { offboardTenant, type OffboardDeps } from '../tenants/offboard.js';
+import { offboardTenant, type OffboardDeps } from '../offboarding/offboard-tenant.js';
 import {
   StaffAuthError,
   type StaffAuthenticator,
