@@ -1,8 +1,8 @@
 /**
- * The tenant lifecycle (src/tenants/lifecycle.ts), walked row by row: for each rule of TRANSITIONS one
- * example of its event on a record in one of its `from` statuses, which must apply that very rule, end in one
- * of its `to` statuses (or write nothing) and name its audit action. docs/tenant-lifecycle.md prints the
- * same table.
+ * The tenant lifecycle (src/tenants/lifecycle.ts), walked row by row: for each rule of TRANSITIONS
+ * (src/tenants/transitions.ts) one example of its event on a record in one of its `from` statuses, which must
+ * apply that very rule, end in one of its `to` statuses (or write nothing) and name its audit action.
+ * docs/tenant-lifecycle.md prints the same table.
  * @module
  */
 import { readFileSync } from 'node:fs';
