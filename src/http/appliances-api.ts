@@ -14,7 +14,7 @@ import {
   type RegistryDeps,
 } from '../appliances/registry.js';
 import type { StaffPrincipal } from '../support/staff-auth.js';
-import { readJsonObject } from './json-body.js';
+import { readJsonBody } from './json-body.js';
 import { badRequest, notFound } from './problem.js';
 import { checkContinuationToken, parseTop, strictQuery } from './support-api.js';
 import { jsonReply, type HttpReply, type HttpRequestLike } from './types.js';
@@ -33,32 +33,17 @@ export async function postAppliance(
   staff: StaffPrincipal,
 ): Promise<HttpReply> {
   strictQuery(request, []);
-  const body = await readJsonObject(request, ['customerRef', 'tenantId', 'profiles', 'auth']);
-  const customerRef = typeof body.customerRef === 'string' ? body.customerRef.trim() : '';
+  // Types, unknown fields (in `auth` too), the customerRef and tenant id formats, a non-empty list of distinct
+  // profile names, the auth method: the ApplianceRequest schema (src/http/routes/validation.ts). The keys of
+  // a JWK Set are checked by the registry (src/appliances/registry.ts).
+  const body = await readJsonBody(request, 'ApplianceRequest');
+  // The schema reads the reference as sent; what is kept is trimmed, and must still be one.
+  const customerRef = body.customerRef.trim();
   if (!CUSTOMER_REF.test(customerRef))
     throw badRequest(`customerRef is required: 1 to ${CUSTOMER_REF_MAX_LENGTH} printable characters.`);
-  let tenantId: string | null = null;
-  if (body.tenantId !== undefined && body.tenantId !== null) {
-    if (typeof body.tenantId !== 'string' || !GUID.test(body.tenantId))
-      throw badRequest('tenantId must be a tenant id (GUID).');
-    tenantId = body.tenantId.toLowerCase();
-  }
-  const profiles = body.profiles;
-  if (
-    !Array.isArray(profiles) ||
-    profiles.length === 0 ||
-    !profiles.every((p): p is string => typeof p === 'string') ||
-    new Set(profiles).size !== profiles.length
-  ) {
-    throw badRequest('profiles must be a non-empty array of distinct profile names.');
-  }
-  const auth = body.auth;
-  if (typeof auth !== 'object' || auth === null || Array.isArray(auth))
-    throw badRequest('auth must be {"method": "client_secret" | "private_key_jwt", "jwks"?: {...}}.');
-  const { method, jwks, ...rest } = auth as Record<string, unknown>;
-  if (Object.keys(rest).length) throw badRequest('auth may hold only method and jwks.');
-  if (method !== 'client_secret' && method !== 'private_key_jwt')
-    throw badRequest('auth.method must be "client_secret" or "private_key_jwt".');
+  const tenantId = body.tenantId?.toLowerCase() ?? null;
+  const profiles = [...body.profiles];
+  const { method, jwks } = body.auth;
   try {
     const { appliance, clientSecret } = await registerAppliance(
       deps,

@@ -22,7 +22,7 @@ import {
 import { MAX_CHECK_MAILBOXES, MAX_SCRIPT_MAILBOXES, parseMailboxList } from '../support/mailbox-address.js';
 import type { StaffPrincipal } from '../support/staff-auth.js';
 import type { TenantStore } from '../tenants/tenant-store.js';
-import { readJsonObject } from './json-body.js';
+import { readJsonBody } from './json-body.js';
 import { badRequest, notFound, Problem, serviceUnavailable } from './problem.js';
 import { strictQuery, tenantIdParam } from './support-api.js';
 import { jsonReply, type HttpReply, type HttpRequestLike } from './types.js';
@@ -42,10 +42,11 @@ export async function postTenantCheck(
 ): Promise<HttpReply> {
   strictQuery(request, []);
   const tenantId = tenantIdParam(request);
-  const body = await readJsonObject(request, ['mailboxes'], { emptyIsObject: true });
+  // An array of at most MAX_CHECK_MAILBOXES strings, no other field: the TenantCheckRequest schema
+  // (src/http/routes/validation.ts); each address is then parsed as the probes need it.
+  const body = await readJsonBody(request, 'TenantCheckRequest', { emptyIsObject: true });
   let mailboxes: readonly string[] = [];
   if (body.mailboxes !== undefined) {
-    if (!Array.isArray(body.mailboxes)) throw badRequest('mailboxes must be an array of email addresses.');
     const parsed = parseMailboxList(body.mailboxes, 'mailboxes', MAX_CHECK_MAILBOXES);
     if (!parsed.ok) throw badRequest(parsed.reason);
     mailboxes = parsed.addresses;

@@ -1,17 +1,22 @@
 /**
- * Reads a JSON request body strictly: `application/json`, at most 64 KiB, an object, and only the fields a
- * route names. Bad input is a 400 problem that names the field and never echoes a value.
+ * Reads a JSON request body strictly: `application/json`, at most 64 KiB (src/http/routes/limits.ts), then
+ * either checked against the route's schema (`readJsonBody`, src/http/routes/validation.ts) or, for a body
+ * without one, an object holding only the fields a route names (`readJsonObject`). Bad input is a 400 problem
+ * that names the field and never echoes a value.
  * @module
  */
 import { badRequest, Problem } from './problem.js';
 import { MAX_JSON_BODY_BYTES as MAX_BYTES } from './routes/limits.js';
+import { validateBody, type RequestBodies, type RequestBodyName } from './routes/validation.js';
 import type { HttpRequestLike } from './types.js';
 
-export async function readJsonObject(
-  request: HttpRequestLike,
-  allowed: readonly string[],
-  options: { emptyIsObject?: boolean } = {},
-): Promise<Record<string, unknown>> {
+interface ReadOptions {
+  /** An empty body reads as `{}` (a body that may be left out). */
+  readonly emptyIsObject?: boolean;
+}
+
+/** The body parsed as JSON: 413 past the size limit, 415 when not `application/json`, 400 when not JSON. */
+async function readJson(request: HttpRequestLike, options: ReadOptions): Promise<unknown> {
   const text = await request.text();
   if (Buffer.byteLength(text) > MAX_BYTES)
     throw new Problem({
@@ -28,12 +33,29 @@ export async function readJsonObject(
       detail: 'The body must be application/json.',
     });
   }
-  let value: unknown;
   try {
-    value = JSON.parse(text);
+    return JSON.parse(text) as unknown;
   } catch {
     throw badRequest('The body is not valid JSON.');
   }
+}
+
+/** The body, valid against the request schema `name` of the OpenAPI document. */
+export async function readJsonBody<N extends RequestBodyName>(
+  request: HttpRequestLike,
+  name: N,
+  options: ReadOptions = {},
+): Promise<RequestBodies[N]> {
+  return validateBody(name, await readJson(request, options));
+}
+
+/** The body as an object holding only `allowed` fields (for a body whose rules live elsewhere). */
+export async function readJsonObject(
+  request: HttpRequestLike,
+  allowed: readonly string[],
+  options: ReadOptions = {},
+): Promise<Record<string, unknown>> {
+  const value = await readJson(request, options);
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw badRequest('The body must be a JSON object.');
   const unknown = Object.keys(value).filter((k) => !allowed.includes(k));

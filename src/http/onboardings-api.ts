@@ -8,17 +8,11 @@ import { createOnboarding, type ConsentSettings } from '../consent/flow.js';
 import { effectiveStatus, type Onboarding, type OnboardingStore } from '../consent/onboarding-store.js';
 import type { Profiles } from '../profiles/profiles.js';
 import type { StaffPrincipal } from '../support/staff-auth.js';
-import { readJsonObject } from './json-body.js';
+import { readJsonBody } from './json-body.js';
 import { badRequest, notFound } from './problem.js';
 import { strictQuery } from './support-api.js';
 import { jsonReply, type HttpReply, type HttpRequestLike } from './types.js';
-import {
-  APPLIANCE_REF,
-  APPLIANCE_REF_MAX_LENGTH,
-  CUSTOMER_REF,
-  CUSTOMER_REF_MAX_LENGTH,
-  GUID,
-} from '../ids.js';
+import { CUSTOMER_REF, CUSTOMER_REF_MAX_LENGTH, GUID } from '../ids.js';
 
 export interface OnboardingsDeps {
   readonly settings: ConsentSettings;
@@ -34,36 +28,22 @@ export async function postOnboarding(
   staff: StaffPrincipal,
 ): Promise<HttpReply> {
   strictQuery(request, []);
-  const body = await readJsonObject(request, ['customerRef', 'applianceId', 'profiles']);
-  const customerRef = typeof body.customerRef === 'string' ? body.customerRef.trim() : '';
+  // Types, unknown fields, the customerRef and applianceId formats, a non-empty list of distinct profile
+  // names: the OnboardingRequest schema (src/http/routes/validation.ts).
+  const body = await readJsonBody(request, 'OnboardingRequest');
+  // The schema reads the reference as sent; what is kept is trimmed, and must still be one.
+  const customerRef = body.customerRef.trim();
   if (!CUSTOMER_REF.test(customerRef))
     throw badRequest(`customerRef is required: 1 to ${CUSTOMER_REF_MAX_LENGTH} printable characters.`);
-  let applianceId: string | null = null;
-  if (body.applianceId !== undefined && body.applianceId !== null) {
-    if (typeof body.applianceId !== 'string' || !APPLIANCE_REF.test(body.applianceId)) {
-      throw badRequest(
-        `applianceId must be an appliance client id (letters, digits, dot, dash, underscore; at most ${APPLIANCE_REF_MAX_LENGTH}).`,
-      );
-    }
-    applianceId = body.applianceId;
-  }
+  const applianceId = body.applianceId ?? null;
   let profiles = [...deps.profiles.profiles.keys()];
   if (body.profiles !== undefined) {
-    const names = body.profiles;
-    if (
-      !Array.isArray(names) ||
-      names.length === 0 ||
-      !names.every((n): n is string => typeof n === 'string')
-    ) {
-      throw badRequest('profiles must be a non-empty array of profile names.');
-    }
-    const unknown = names.filter((n) => !deps.profiles.get(n));
+    const unknown = body.profiles.filter((n) => !deps.profiles.get(n));
     if (unknown.length)
       throw badRequest(
         `Unknown profile${unknown.length > 1 ? 's' : ''}: ${unknown.map((n) => JSON.stringify(n.slice(0, 40))).join(', ')}; known: ${[...deps.profiles.profiles.keys()].join(', ')}.`,
       );
-    if (new Set(names).size !== names.length) throw badRequest('profiles must not name a profile twice.');
-    profiles = names;
+    profiles = [...body.profiles];
   }
   const { onboarding, code, consentUrl } = await createOnboarding(
     deps,

@@ -1,0 +1,92 @@
+/**
+ * Support API request bodies are checked against the schemas the OpenAPI document publishes
+ * (src/http/routes/validation.ts): what the schema refuses is refused with a 400 that names the field and
+ * gives the schema's rule, never the value; what it accepts comes back typed.
+ * @module
+ */
+import { describe, expect, it } from 'vitest';
+import { CUSTOMER_REF_PATTERN } from '../../src/ids.js';
+import { Problem } from '../../src/http/problem.js';
+import { validateBody } from '../../src/http/routes/validation.js';
+
+function refusal(run: () => unknown): { status: number; detail: string | undefined } {
+  try {
+    run();
+  } catch (err) {
+    if (err instanceof Problem) return { status: err.status, detail: err.detail };
+    throw err;
+  }
+  throw new Error('accepted');
+}
+
+const appliance = { customerRef: 'X', profiles: ['exchange-imap'], auth: { method: 'client_secret' } };
+
+describe('request bodies against their schemas', () => {
+  it('accepts a valid body as it is', () => {
+    expect(validateBody('OnboardingRequest', { customerRef: 'CONTOSO-HQ' })).toEqual({
+      customerRef: 'CONTOSO-HQ',
+    });
+    expect(validateBody('ApplianceRequest', appliance)).toEqual(appliance);
+    expect(validateBody('TenantCheckRequest', {})).toEqual({});
+  });
+
+  it.each([
+    ['OnboardingRequest', {}, 'customerRef is required.'],
+    [
+      'OnboardingRequest',
+      { customerRef: 'a\u0000b' },
+      `customerRef must match the pattern ${CUSTOMER_REF_PATTERN}.`,
+    ],
+    [
+      'OnboardingRequest',
+      { customerRef: 'x'.repeat(129) },
+      'customerRef must be at most 128 characters long.',
+    ],
+    ['OnboardingRequest', { customerRef: 7 }, 'customerRef must be a string.'],
+    [
+      'OnboardingRequest',
+      { customerRef: 'X', tenantId: 'c0a7f5d2-1e4b-4a8c-9d3e-6f2b7a1c8e90' },
+      'Unknown field: tenantId; allowed: customerRef, applianceId, profiles.',
+    ],
+    [
+      'OnboardingRequest',
+      { customerRef: 'X', applianceId: '../../etc' },
+      'applianceId must match the pattern',
+    ],
+    ['OnboardingRequest', { customerRef: 'X', profiles: [] }, 'profiles must list at least 1 item.'],
+    [
+      'OnboardingRequest',
+      { customerRef: 'X', profiles: ['a', 'a'] },
+      'profiles must not list the same item twice (items 0 and 1).',
+    ],
+    ['OnboardingRequest', { customerRef: 'X', profiles: ['Fax'] }, 'profiles.0 must match the pattern'],
+    ['OnboardingRequest', [], 'The body must be an object.'],
+    ['ApplianceRequest', { ...appliance, tenantId: 'nope' }, 'tenantId must match the pattern'],
+    [
+      'ApplianceRequest',
+      { ...appliance, auth: { method: 'mtls' } },
+      'auth.method must be one of "client_secret", "private_key_jwt".',
+    ],
+    [
+      'ApplianceRequest',
+      { ...appliance, auth: { method: 'client_secret', x: 1 } },
+      'Unknown field: auth.x; allowed: method, jwks.',
+    ],
+    ['ApplianceRequest', { customerRef: 'X', auth: { method: 'client_secret' } }, 'profiles is required.'],
+    ['TenantCheckRequest', { mailboxes: 'a@b.example' }, 'mailboxes must be an array.'],
+    [
+      'TenantCheckRequest',
+      { mailboxes: Array(21).fill('a@b.example') },
+      'mailboxes may list at most 20 items.',
+    ],
+  ] as const)('refuses %s %j: "%s"', (name, body, reason) => {
+    const { status, detail } = refusal(() => validateBody(name, body));
+    expect(status).toBe(400);
+    expect(detail).toContain(reason);
+  });
+
+  it('never echoes the value refused', () => {
+    const { detail } = refusal(() => validateBody('OnboardingRequest', { customerRef: 'secret\u0007value' }));
+    expect(detail).not.toContain('secret');
+  });
+});
