@@ -43,6 +43,7 @@ import { loadProfiles, type Profiles } from './profiles/profiles.js';
 import { createStaffAuthenticator, type StaffAuthenticator } from './support/staff-auth.js';
 import { applyProof } from './tenants/consent-watch.js';
 import { REPLICATION_CODES } from './tenants/lifecycle.js';
+import { RECHECKED_STATUSES } from './tenants/transitions.js';
 import { createTenantStore, type TenantStore } from './tenants/tenant-store.js';
 import { proveConsent, type ProofResult } from './consent/proof.js';
 import { createTokenCache, type TokenCache } from './tokens/token-cache.js';
@@ -178,9 +179,11 @@ export async function createBroker(config: Config): Promise<Broker> {
   ]);
   // A background refresh that Entra refuses because the consent is gone: re-prove the tenant now rather
   // than at its next scheduled check, so that its appliances learn the cause at once.
+  // Only a tenant the re-checks look at: an offboarded one (its refresh raced the offboarding) or one still
+  // being verified is left to its own process (src/tenants/transitions.ts).
   const reprove = async (tenantId: string) => {
     const tenant = await tenants.get(tenantId);
-    if (tenant)
+    if (tenant && RECHECKED_STATUSES.includes(tenant.status))
       await applyProof(broker, tenant, await proveConsent(broker, tenantId, tenant.profiles), {
         kind: 'system',
         id: 'broker',
