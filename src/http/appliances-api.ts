@@ -16,7 +16,9 @@ import {
 import type { StaffPrincipal } from '../support/staff-auth.js';
 import { readJsonBody } from './json-body.js';
 import { badRequest, notFound } from './problem.js';
-import { checkContinuationToken, parseTop, strictQuery } from './support-api.js';
+import { readQuery, strictQuery } from './routes/query.js';
+import { PAGE_SIZE } from './routes/limits.js';
+import { applianceRoutes } from './routes/support-appliances.js';
 import { jsonReply, type HttpReply, type HttpRequestLike } from './types.js';
 import { CUSTOMER_REF, CUSTOMER_REF_MAX_LENGTH, GUID } from '../ids.js';
 
@@ -65,14 +67,16 @@ export async function postAppliance(
 }
 
 export async function listAppliances(deps: RegistryDeps, request: HttpRequestLike): Promise<HttpReply> {
-  const q = strictQuery(request, ['tenantId', 'top', 'continuationToken']);
-  const tenantId = q.get('tenantId');
-  if (tenantId !== undefined && !GUID.test(tenantId)) throw badRequest('tenantId must be a GUID.');
-  const continuationToken = q.get('continuationToken');
-  checkContinuationToken(continuationToken);
+  // Names, the tenant id format, page size, continuation token: the declaration's query
+  // (src/http/routes/support-appliances.ts), checked by readQuery.
+  const { tenantId, top, continuationToken } = readQuery<{
+    tenantId?: string;
+    top?: number;
+    continuationToken?: string;
+  }>(applianceRoutes.listAppliances, request);
   const page = await deps.appliances.list({
     tenantId: tenantId?.toLowerCase(),
-    top: parseTop(q.get('top')),
+    top: top ?? PAGE_SIZE.default,
     continuationToken,
   });
   const items = page.items.map(applianceView);

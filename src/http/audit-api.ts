@@ -5,16 +5,23 @@
  */
 import type { AuditLog } from '../audit/audit-log.js';
 import { badRequest } from './problem.js';
-import { checkContinuationToken, parseTop, strictQuery } from './support-api.js';
+import { readQuery } from './routes/query.js';
+import { tenantRoutes } from './routes/support.js';
 import { jsonReply, type HttpReply, type HttpRequestLike } from './types.js';
-import { GUID } from '../ids.js';
 import { AUDIT_PAGE_SIZE } from './routes/limits.js';
 
 export async function listAudit(deps: { audit: AuditLog }, request: HttpRequestLike): Promise<HttpReply> {
-  const q = strictQuery(request, ['tenantId', 'since', 'top', 'continuationToken']);
-  const tenantId = q.get('tenantId');
-  if (tenantId !== undefined && !GUID.test(tenantId)) throw badRequest('tenantId must be a GUID.');
-  const sinceText = q.get('since');
+  // Names, the tenant id format, page size, continuation token: the declaration's query
+  // (src/http/routes/support.ts), checked by readQuery; `since` is parsed here (formats are not asserted).
+  const {
+    tenantId,
+    since: sinceText,
+    top,
+    continuationToken,
+  } = readQuery<{ tenantId?: string; since?: string; top?: number; continuationToken?: string }>(
+    tenantRoutes.listAudit,
+    request,
+  );
   let since: Date | undefined;
   if (sinceText !== undefined) {
     // RFC 3339 date-time, e.g. 2026-11-24T00:00:00Z.
@@ -26,12 +33,10 @@ export async function listAudit(deps: { audit: AuditLog }, request: HttpRequestL
     }
     since = new Date(sinceText);
   }
-  const continuationToken = q.get('continuationToken');
-  checkContinuationToken(continuationToken);
   const page = await deps.audit.list({
     tenantId: tenantId?.toLowerCase() ?? null,
     since,
-    top: parseTop(q.get('top'), AUDIT_PAGE_SIZE.default, AUDIT_PAGE_SIZE.max),
+    top: top ?? AUDIT_PAGE_SIZE.default,
     continuationToken,
   });
   return jsonReply(200, page, { 'cache-control': 'no-store' });

@@ -24,7 +24,8 @@ import type { StaffPrincipal } from '../support/staff-auth.js';
 import type { TenantStore } from '../tenants/tenant-store.js';
 import { readJsonBody } from './json-body.js';
 import { badRequest, notFound, Problem, serviceUnavailable } from './problem.js';
-import { strictQuery, tenantIdParam } from './support-api.js';
+import { strictQuery } from './routes/query.js';
+import { tenantIdParam } from './support-api.js';
 import { jsonReply, type HttpReply, type HttpRequestLike } from './types.js';
 
 /** The longest `mailboxes` query value read: 100 addresses of at most 254 characters and their commas. */

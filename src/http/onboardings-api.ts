@@ -10,7 +10,7 @@ import type { Profiles } from '../profiles/profiles.js';
 import type { StaffPrincipal } from '../support/staff-auth.js';
 import { readJsonBody } from './json-body.js';
 import { badRequest, notFound } from './problem.js';
-import { strictQuery } from './support-api.js';
+import { strictQuery } from './routes/query.js';
 import { jsonReply, type HttpReply, type HttpRequestLike } from './types.js';
 import { CUSTOMER_REF, CUSTOMER_REF_MAX_LENGTH, GUID } from '../ids.js';
 

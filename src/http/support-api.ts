@@ -14,24 +14,17 @@ import {
   type StaffPrincipal,
   type StaffRole,
 } from '../support/staff-auth.js';
-import {
-  TENANT_STATUSES,
-  type TenantRecord,
-  type TenantStatus,
-  type TenantStore,
-} from '../tenants/tenant-store.js';
+import type { TenantRecord, TenantStatus, TenantStore } from '../tenants/tenant-store.js';
 import type { Logger } from './logger.js';
 import { badRequest, notFound, Problem, problemReply, serviceUnavailable, toProblem } from './problem.js';
 import { jsonReply, type HttpReply, type HttpRequestLike } from './types.js';
-import {
-  CONTINUATION_TOKEN,
-  CONTINUATION_TOKEN_MAX_LENGTH,
-  CUSTOMER_REF,
-  CUSTOMER_REF_MAX_LENGTH,
-  DOMAIN_NAME,
-  GUID,
-} from '../ids.js';
 import { PAGE_SIZE } from './routes/limits.js';
+import { readQuery, strictQuery } from './routes/query.js';
+import { tenantRoutes } from './routes/support.js';
+import { GUID } from '../ids.js';
+
+/** The query helper the other *-api.ts files import from here (src/http/routes/query.ts). */
+export { strictQuery } from './routes/query.js';
 
 export interface SupportDeps {
   readonly staffAuth: StaffAuthenticator;
@@ -124,18 +117,6 @@ function fromDomainError(err: unknown): Problem {
   return toProblem(err);
 }
 
-/** Reads the query: only `allowed` names, each at most once. */
-export function strictQuery(request: HttpRequestLike, allowed: readonly string[]): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const [name, value] of new URL(request.url).searchParams) {
-    if (!allowed.includes(name))
-      throw badRequest(`Unknown query parameter "${name.slice(0, 40)}"; allowed: ${allowed.join(', ')}.`);
-    if (out.has(name)) throw badRequest(`Query parameter "${name}" is given more than once.`);
-    out.set(name, value);
-  }
-  return out;
-}
-
 /** The `{tenantId}` of a route, lower-cased; 400 when it is not a GUID. */
 export function tenantIdParam(request: HttpRequestLike): string {
   const tenantId = request.params.tenantId ?? '';
@@ -143,49 +124,24 @@ export function tenantIdParam(request: HttpRequestLike): string {
   return tenantId.toLowerCase();
 }
 
-export function parseTop(
-  value: string | undefined,
-  fallback: number = PAGE_SIZE.default,
-  max: number = PAGE_SIZE.max,
-): number {
-  if (value === undefined) return fallback;
-  if (!/^\d{1,4}$/.test(value) || Number(value) < 1 || Number(value) > max)
-    throw badRequest(`top must be a whole number from 1 to ${max}.`);
-  return Number(value);
-}
-
-/** Refuses a continuation token that cannot be one this API issued (the SDK's tokens are base64). */
-export function checkContinuationToken(token: string | undefined): void {
-  if (
-    token !== undefined &&
-    (token.length > CONTINUATION_TOKEN_MAX_LENGTH || !CONTINUATION_TOKEN.test(token))
-  ) {
-    throw badRequest('continuationToken is not one this API issued.');
-  }
-}
-
 /** `GET /api/tenants` */
 export async function listTenants(deps: SupportDeps, request: HttpRequestLike): Promise<HttpReply> {
-  const q = strictQuery(request, ['status', 'customerRef', 'domain', 'top', 'continuationToken']);
-  const customerRef = q.get('customerRef');
-  const domain = q.get('domain');
-  if (customerRef !== undefined && !CUSTOMER_REF.test(customerRef))
-    throw badRequest(`customerRef must be 1 to ${CUSTOMER_REF_MAX_LENGTH} printable characters.`);
-  if (domain !== undefined && !DOMAIN_NAME.test(domain))
-    throw badRequest('domain must be a DNS domain name.');
+  // Names, status, customerRef and domain formats, page size, continuation token: the declaration's query
+  // (src/http/routes/support.ts), checked by readQuery.
+  const { status, customerRef, domain, top, continuationToken } = readQuery<{
+    status?: TenantStatus;
+    customerRef?: string;
+    domain?: string;
+    top?: number;
+    continuationToken?: string;
+  }>(tenantRoutes.listTenants, request);
   if (customerRef !== undefined && domain !== undefined)
     throw badRequest('Filter by customerRef or by domain, not both.');
-  const status = q.get('status');
-  if (status !== undefined && !TENANT_STATUSES.includes(status as TenantStatus)) {
-    throw badRequest(`status must be one of ${TENANT_STATUSES.join(', ')}.`);
-  }
-  const continuationToken = q.get('continuationToken');
-  checkContinuationToken(continuationToken);
   const page = await deps.tenants.list({
-    status: status as TenantStatus | undefined,
+    status,
     ...(customerRef !== undefined ? { customerRef } : {}),
     ...(domain !== undefined ? { domain } : {}),
-    top: parseTop(q.get('top')),
+    top: top ?? PAGE_SIZE.default,
     continuationToken,
   });
   const items = page.items.map(tenantView);

@@ -13,6 +13,7 @@ import {
   PROFILE_NAME_PATTERN,
 } from '../../ids.js';
 import { MAX_CHECK_MAILBOXES } from '../../support/mailbox-address.js';
+import { TENANT_STATUSES } from '../../tenants/tenant-store.js';
 import type { Schema } from './types.js';
 
 /** `#/components/schemas/{name}` */
@@ -315,7 +316,7 @@ export function componentSchemas(options: SchemaOptions = {}): Record<string, Sc
     },
     TenantStatus: {
       type: 'string',
-      enum: ['pending_verification', 'active', 'degraded', 'revoked', 'error', 'offboarded'],
+      enum: TENANT_STATUSES,
     },
     TenantError: {
       type: 'object',

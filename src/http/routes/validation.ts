@@ -88,9 +88,14 @@ export function reasonOf(error: ErrorObject | undefined): string {
       return `${subject} must be one of ${(schema.enum ?? []).map((v) => JSON.stringify(v)).join(', ')}.`;
     case 'pattern':
       return `${subject} must match the pattern ${String(error.params.pattern)}.`;
+    case 'minimum':
+    case 'maximum':
+      return `${subject} must be ${bound(error.keyword)} ${String(error.params.limit)}.`;
     case 'minLength':
-    case 'maxLength':
-      return `${subject} must be ${bound(error.keyword)} ${String(error.params.limit)} characters long.`;
+    case 'maxLength': {
+      const limit = Number(error.params.limit);
+      return `${subject} must be ${bound(error.keyword)} ${limit} character${limit === 1 ? '' : 's'} long.`;
+    }
     case 'minItems': {
       const limit = Number(error.params.limit);
       return `${subject} must list at least ${limit} item${limit === 1 ? '' : 's'}.`;
