@@ -3,9 +3,13 @@
  * can do about it (FACTS.md §3). Branch on the AADSTS number, never on Entra's description text (E-ERR).
  * @module
  */
+import { REPLICATION_CODES } from '../tenants/transitions.js';
 
-/** The consent is not there: no enterprise application (AADSTS7000229) or app not found (AADSTS700016). */
-export const CONSENT_MISSING_CODES: ReadonlySet<string> = new Set(['7000229', '700016']);
+/**
+ * The consent is not there: no enterprise application (AADSTS7000229) or app not found (AADSTS700016); the
+ * same codes the tenant lifecycle reads as "not yet replicated, or removed" (src/tenants/transitions.ts).
+ */
+export const CONSENT_MISSING_CODES: ReadonlySet<string> = REPLICATION_CODES;
 
 export interface Explanation {
   readonly detail: string;

@@ -12,6 +12,7 @@ import type { Appliance } from '../appliances/appliance-store.js';
 import type { Profiles } from '../profiles/profiles.js';
 import type { TenantRecord } from '../tenants/tenant-store.js';
 import { REPLICATION_WINDOW_SECONDS } from '../consent/proof.js';
+import { REPLICATION_CODES } from '../tenants/transitions.js';
 import type { TokenExpectation, TokenHold, VendedToken } from '../tokens/token-cache.js';
 import type { VerifiedCredential } from './verified-credentials.js';
 import type { AuthThrottle } from './auth-throttle.js';
@@ -80,7 +81,7 @@ export function tokenResponse(v: Vended): TokenResponse {
 }
 
 /** Codes Entra gives when the home app has no (or no longer a) service principal in the tenant (FACTS.md §3). */
-const CONSENT_MISSING = new Set(['7000229', '700016']);
+const CONSENT_MISSING = REPLICATION_CODES;
 
 /**
  * The warm path (served from memory with no I/O at all, README "Sandbox: a PBX gets tokens"), without a promise: the answer when
