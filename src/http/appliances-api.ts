@@ -16,7 +16,7 @@ import {
 import type { StaffPrincipal } from '../support/staff-auth.js';
 import { readJsonBody } from './json-body.js';
 import { badRequest, notFound } from './problem.js';
-import { readQuery, strictQuery } from './routes/query.js';
+import { readQuery } from './routes/query.js';
 import { PAGE_SIZE } from './routes/limits.js';
 import { applianceRoutes } from './routes/support-appliances.js';
 import { jsonReply, type HttpReply, type HttpRequestLike } from './types.js';
@@ -34,7 +34,7 @@ export async function postAppliance(
   request: HttpRequestLike,
   staff: StaffPrincipal,
 ): Promise<HttpReply> {
-  strictQuery(request, []);
+  readQuery(applianceRoutes.createAppliance, request);
   // Types, unknown fields (in `auth` too), the customerRef and tenant id formats, a non-empty list of distinct
   // profile names, the auth method: the ApplianceRequest schema (src/http/routes/validation.ts). The keys of
   // a JWK Set are checked by the registry (src/appliances/registry.ts).
@@ -96,7 +96,7 @@ async function existing(deps: RegistryDeps, request: HttpRequestLike): Promise<A
 }
 
 export async function getAppliance(deps: RegistryDeps, request: HttpRequestLike): Promise<HttpReply> {
-  strictQuery(request, []);
+  readQuery(applianceRoutes.getAppliance, request);
   return jsonReply(200, applianceView(await existing(deps, request)), { 'cache-control': 'no-store' });
 }
 
@@ -105,7 +105,7 @@ export async function deleteAppliance(
   request: HttpRequestLike,
   staff: StaffPrincipal,
 ): Promise<HttpReply> {
-  strictQuery(request, []);
+  readQuery(applianceRoutes.revokeAppliance, request);
   const appliance = await existing(deps, request);
   await revokeAppliance(deps, appliance, staffActor(staff));
   deps.directory.invalidate('appliance', appliance.clientId);
@@ -117,7 +117,7 @@ export async function postApplianceSecret(
   request: HttpRequestLike,
   staff: StaffPrincipal,
 ): Promise<HttpReply> {
-  strictQuery(request, []);
+  readQuery(applianceRoutes.rotateApplianceSecret, request);
   const appliance = await existing(deps, request);
   try {
     return jsonReply(200, await rotateSecret(deps, appliance, staffActor(staff)), {

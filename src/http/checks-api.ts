@@ -24,12 +24,10 @@ import type { StaffPrincipal } from '../support/staff-auth.js';
 import type { TenantStore } from '../tenants/tenant-store.js';
 import { readJsonBody } from './json-body.js';
 import { badRequest, notFound, Problem, serviceUnavailable } from './problem.js';
-import { strictQuery } from './routes/query.js';
+import { readQuery } from './routes/query.js';
+import { checkRoutes } from './routes/support.js';
 import { tenantIdParam } from './support-api.js';
 import { jsonReply, type HttpReply, type HttpRequestLike } from './types.js';
-
-/** The longest `mailboxes` query value read: 100 addresses of at most 254 characters and their commas. */
-const MAX_MAILBOXES_QUERY = MAX_SCRIPT_MAILBOXES * 255;
 
 /**
  * `POST /api/tenants/{tenantId}/check`. Broker.Read is enough (functions/checks.ts): the check changes nothing
@@ -41,7 +39,7 @@ export async function postTenantCheck(
   request: HttpRequestLike,
   staff: StaffPrincipal,
 ): Promise<HttpReply> {
-  strictQuery(request, []);
+  readQuery(checkRoutes.checkTenant, request);
   const tenantId = tenantIdParam(request);
   // An array of at most MAX_CHECK_MAILBOXES strings, no other field: the TenantCheckRequest schema
   // (src/http/routes/validation.ts); each address is then parsed as the probes need it.
@@ -78,13 +76,12 @@ export async function getExchangeSetupScript(
   deps: ExchangeSetupDeps,
   request: HttpRequestLike,
 ): Promise<HttpReply> {
-  const q = strictQuery(request, ['mailboxes']);
+  // The name and at most MAX_SCRIPT_MAILBOXES comma-separated values: the declaration's query
+  // (src/http/routes/support.ts), checked by readQuery; each address is then parsed for the script.
+  const { mailboxes = [] } = readQuery<{ mailboxes?: string[] }>(checkRoutes.exchangeSetupScript, request);
   const tenantId = tenantIdParam(request);
-  const raw = q.get('mailboxes') ?? '';
-  if (raw.length > MAX_MAILBOXES_QUERY)
-    throw badRequest(`mailboxes may list at most ${MAX_SCRIPT_MAILBOXES} addresses.`);
   const parsed = parseMailboxList(
-    raw === '' ? [] : raw.split(',').map((m) => m.trim()),
+    mailboxes.map((m) => m.trim()),
     'mailboxes',
     MAX_SCRIPT_MAILBOXES,
   );

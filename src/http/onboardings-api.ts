@@ -10,7 +10,8 @@ import type { Profiles } from '../profiles/profiles.js';
 import type { StaffPrincipal } from '../support/staff-auth.js';
 import { readJsonBody } from './json-body.js';
 import { badRequest, notFound } from './problem.js';
-import { strictQuery } from './routes/query.js';
+import { readQuery } from './routes/query.js';
+import { onboardingRoutes } from './routes/support.js';
 import { jsonReply, type HttpReply, type HttpRequestLike } from './types.js';
 import { CUSTOMER_REF, CUSTOMER_REF_MAX_LENGTH, GUID } from '../ids.js';
 
@@ -27,7 +28,7 @@ export async function postOnboarding(
   request: HttpRequestLike,
   staff: StaffPrincipal,
 ): Promise<HttpReply> {
-  strictQuery(request, []);
+  readQuery(onboardingRoutes.createOnboarding, request);
   // Types, unknown fields, the customerRef and applianceId formats, a non-empty list of distinct profile
   // names: the OnboardingRequest schema (src/http/routes/validation.ts).
   const body = await readJsonBody(request, 'OnboardingRequest');
@@ -58,7 +59,7 @@ export async function postOnboarding(
 }
 
 export async function getOnboarding(deps: OnboardingsDeps, request: HttpRequestLike): Promise<HttpReply> {
-  strictQuery(request, []);
+  readQuery(onboardingRoutes.getOnboarding, request);
   const id = request.params.id ?? '';
   if (!GUID.test(id)) throw badRequest('id must be a GUID.');
   const onboarding = await deps.onboardings.get(id.toLowerCase());

@@ -19,7 +19,7 @@ import type { Logger } from './logger.js';
 import { badRequest, notFound, Problem, problemReply, serviceUnavailable, toProblem } from './problem.js';
 import { jsonReply, type HttpReply, type HttpRequestLike } from './types.js';
 import { PAGE_SIZE } from './routes/limits.js';
-import { readQuery, strictQuery } from './routes/query.js';
+import { readQuery } from './routes/query.js';
 import { tenantRoutes } from './routes/support.js';
 import { GUID } from '../ids.js';
 
@@ -154,7 +154,7 @@ export async function listTenants(deps: SupportDeps, request: HttpRequestLike): 
 
 /** `GET /api/tenants/{tenantId}` */
 export async function getTenant(deps: SupportDeps, request: HttpRequestLike): Promise<HttpReply> {
-  strictQuery(request, []);
+  readQuery(tenantRoutes.getTenant, request);
   const tenantId = tenantIdParam(request);
   const tenant = await deps.tenants.get(tenantId);
   if (!tenant) throw notFound(`No tenant ${tenantId} is known to the broker.`);
@@ -207,7 +207,7 @@ export async function deleteTenant(
   request: HttpRequestLike,
   staff: StaffPrincipal,
 ): Promise<HttpReply> {
-  strictQuery(request, []);
+  readQuery(tenantRoutes.offboardTenant, request);
   const tenantId = tenantIdParam(request);
   const tenant = await deps.tenants.get(tenantId);
   if (!tenant) throw notFound(`No tenant ${tenantId} is known to the broker.`);
