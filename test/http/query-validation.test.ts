@@ -47,13 +47,17 @@ describe('queries against their declared parameters', () => {
     [tenantRoutes.listTenants, 'top=ten', 'top must be an integer.'],
     [tenantRoutes.listTenants, 'status=gone', 'status must be one of "pending_verification", "active"'],
     [tenantRoutes.listTenants, 'customerRef=', 'customerRef must be at least 1 character long.'],
-    [tenantRoutes.listTenants, 'domain=not%20a%20domain', 'domain must match the pattern'],
-    [tenantRoutes.listTenants, 'continuationToken=%7B%7D', 'continuationToken must match the pattern'],
+    [tenantRoutes.listTenants, 'domain=not%20a%20domain', 'domain must be a DNS domain name.'],
+    [
+      tenantRoutes.listTenants,
+      'continuationToken=%7B%7D',
+      'continuationToken must be a continuation token this API issued.',
+    ],
     [tenantRoutes.listTenants, 'colour=red', 'Unknown query parameter "colour"'],
     [tenantRoutes.listTenants, 'top=1&top=2', 'Query parameter "top" is given more than once.'],
     [tenantRoutes.listAudit, 'top=1001', 'top must be at most 1000.'],
-    [tenantRoutes.listAudit, 'tenantId=nope', 'tenantId must match the pattern'],
-    [applianceRoutes.listAppliances, 'tenantId=nope', 'tenantId must match the pattern'],
+    [tenantRoutes.listAudit, 'tenantId=nope', 'tenantId must be a GUID.'],
+    [applianceRoutes.listAppliances, 'tenantId=nope', 'tenantId must be a GUID.'],
   ] as const)('%#: refuses ?%s: "%s"', (route, query, reason) => {
     expect(refusal(() => readQuery(route, request(query)))).toContain(reason);
   });

@@ -8,6 +8,16 @@
  * @module
  */
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import {
+  APPLIANCE_REF_MAX_LENGTH,
+  APPLIANCE_REF_PATTERN,
+  CONTINUATION_TOKEN_PATTERN,
+  CUSTOMER_REF_MAX_LENGTH,
+  CUSTOMER_REF_PATTERN,
+  DOMAIN_NAME_PATTERN,
+  GUID_PATTERN,
+  PROFILE_NAME_PATTERN,
+} from '../../ids.js';
 import { componentSchemas } from '../openapi/schemas.js';
 import type { Schema } from '../openapi/types.js';
 import { badRequest } from '../problem.js';
@@ -86,8 +96,11 @@ export function reasonOf(error: ErrorObject | undefined): string {
       return `${subject} must be ${article(String(error.params.type).split(',').join(' or '))}.`;
     case 'enum':
       return `${subject} must be one of ${(schema.enum ?? []).map((v) => JSON.stringify(v)).join(', ')}.`;
-    case 'pattern':
-      return `${subject} must match the pattern ${String(error.params.pattern)}.`;
+    case 'pattern': {
+      const pattern = String(error.params.pattern);
+      const words = PATTERN_WORDS.get(pattern);
+      return words ? `${subject} must be ${words}.` : `${subject} must match the pattern ${pattern}.`;
+    }
     case 'minimum':
     case 'maximum':
       return `${subject} must be ${bound(error.keyword)} ${String(error.params.limit)}.`;
@@ -114,3 +127,16 @@ export function reasonOf(error: ErrorObject | undefined): string {
 
 const bound = (keyword: string) => (keyword.startsWith('min') ? 'at least' : 'at most');
 const article = (type: string) => (/^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`);
+
+/** The formats of src/ids.ts in words, for a refusal; any other pattern is quoted as it is. */
+const PATTERN_WORDS: ReadonlyMap<string, string> = new Map([
+  [GUID_PATTERN, 'a GUID'],
+  [CUSTOMER_REF_PATTERN, `1 to ${CUSTOMER_REF_MAX_LENGTH} printable characters`],
+  [
+    APPLIANCE_REF_PATTERN,
+    `an appliance client id (letters, digits, dot, dash, underscore; at most ${APPLIANCE_REF_MAX_LENGTH})`,
+  ],
+  [PROFILE_NAME_PATTERN, 'a profile name (lower-case letters, digits and dashes, starting with a letter)'],
+  [DOMAIN_NAME_PATTERN, 'a DNS domain name'],
+  [CONTINUATION_TOKEN_PATTERN, 'a continuation token this API issued'],
+]);
