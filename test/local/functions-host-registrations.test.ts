@@ -8,7 +8,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { installCoreModule, startFunctionsHost, type RunningHost } from '../../local/functions-host.js';
 
 const registry = installCoreModule();
-const { app } = createRequire(import.meta.url)('@azure/functions') as typeof import('@azure/functions');
+const { app, HttpRequest } = createRequire(import.meta.url)(
+  '@azure/functions',
+) as typeof import('@azure/functions');
 
 const ticks: boolean[] = [];
 const wrapped: string[] = [];
@@ -32,7 +34,13 @@ app.http('echo', {
   handler: async (request, context) => ({
     status: 201,
     headers: { 'x-function': context.functionName },
-    jsonBody: { name: request.params.name, body: await request.text(), q: request.query.getAll('q') },
+    jsonBody: {
+      name: request.params.name,
+      body: await request.text(),
+      q: request.query.getAll('q'),
+      library: request instanceof HttpRequest,
+      forwardedFor: request.headers.get('x-forwarded-for'),
+    },
   }),
 });
 app.http('boom', {
@@ -51,11 +59,22 @@ describe('local Functions host', () => {
     host = await startFunctionsHost({ port: 0, registry, log: () => undefined });
     expect(started).toEqual(['appStart']);
 
-    const res = await fetch(`${host.url}/Echo/a%20b?q=1&q=2`, { method: 'POST', body: 'hello' });
+    const res = await fetch(`${host.url}/Echo/a%20b?q=1&q=2`, {
+      method: 'POST',
+      body: 'hello',
+      headers: { 'x-forwarded-for': '203.0.113.7' },
+    });
     expect(res.status).toBe(201);
     expect(res.headers.get('x-function')).toBe('echo');
     expect(wrapped).toContain('echo');
-    expect(await res.json()).toEqual({ name: 'a b', body: 'hello', q: ['1', '2'] });
+    // The library's own HttpRequest, the caller's address appended to X-Forwarded-For as Azure's front end does.
+    expect(await res.json()).toEqual({
+      name: 'a b',
+      body: 'hello',
+      q: ['1', '2'],
+      library: true,
+      forwardedFor: '203.0.113.7, 127.0.0.1',
+    });
 
     // Unknown route and unregistered method: 404 with an empty body, as on the Functions host.
     const missing = await fetch(`${host.url}/nothing`);

@@ -1,10 +1,12 @@
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import {
   compileRoute,
-  LocalHeaders,
-  LocalHttpRequest,
-  LocalInvocationContext,
-  routePath,
+  findRoute,
+  httpRequest,
+  invocationContext,
+  requestHeaders,
+  requestUrl,
 } from '../../local/functions-host.js';
 
 describe('local Functions host route templates', () => {
@@ -30,18 +32,34 @@ describe('local Functions host route templates', () => {
     expect(compileRoute('.well-known/oauth-authorization-server').literalSegments).toBe(2);
     expect(compileRoute('{tenant}/oauth2/v2.0/token').literalSegments).toBe(3);
   });
+
+  it('picks the first function whose route matches and that was registered with the method', () => {
+    const fn = (name: string, route: string, methods: string[]) => ({
+      name,
+      methods,
+      ...compileRoute(route),
+    });
+    const functions = [fn('health', 'api/health', ['GET']), fn('tenant', 'api/{id}', ['GET', 'DELETE'])];
+    expect(findRoute(functions, 'GET', '/api/health')?.f.name).toBe('health');
+    expect(findRoute(functions, 'DELETE', '/api/health')).toMatchObject({
+      f: { name: 'tenant' },
+      params: { id: 'health' },
+    });
+    expect(findRoute(functions, 'POST', '/api/x')).toBeUndefined();
+  });
 });
 
-describe('local Functions host request path', () => {
-  it('takes a plain path as sent and normalizes anything the URL parser would rewrite', () => {
-    expect(routePath('/oauth2/token')).toBe('/oauth2/token');
-    expect(routePath('/contoso.example/oauth2/v2.0/token?x=1')).toBe('/contoso.example/oauth2/v2.0/token');
-    expect(routePath('/api/tenants/../health')).toBe('/api/health');
-    expect(routePath('/api/%2e%2e/health')).toBe('/health');
-    expect(routePath('/.well-known/oauth-authorization-server')).toBe(
-      '/.well-known/oauth-authorization-server',
-    );
-    expect(routePath('/api/a b')).toBe('/api/a%20b');
+describe('local Functions host request URL', () => {
+  it('normalizes the request target as the WHATWG URL parser does', () => {
+    const path = (target: string) => requestUrl(target, 'localhost:7071')?.pathname;
+    expect(path('/oauth2/token')).toBe('/oauth2/token');
+    expect(path('/contoso.example/oauth2/v2.0/token?x=1')).toBe('/contoso.example/oauth2/v2.0/token');
+    expect(path('/api/tenants/../health')).toBe('/api/health');
+    expect(path('/api/%2e%2e/health')).toBe('/health');
+    expect(path('/.well-known/oauth-authorization-server')).toBe('/.well-known/oauth-authorization-server');
+    expect(path('/api/a b')).toBe('/api/a%20b');
+    expect(requestUrl('/x?a=1', undefined)?.href).toBe('http://localhost/x?a=1');
+    expect(requestUrl('/x', 'bad host')).toBeUndefined();
   });
 });
 
@@ -53,56 +71,80 @@ describe('local Functions host request headers', () => {
     'set-cookie': ['x=1', 'y=2'],
   };
 
-  it('answers get and has from the parsed headers, case-insensitively, with the caller appended to X-Forwarded-For', () => {
-    const h = new LocalHeaders(raw, '10.0.0.9');
-    expect(h.get('Authorization')).toBe('Basic abc');
-    expect(h.get('missing')).toBeNull();
-    expect(h.has('CONTENT-TYPE')).toBe(true);
-    expect(h.get('x-forwarded-for')).toBe('10.0.0.9');
-    expect(new LocalHeaders({ 'x-forwarded-for': '1.2.3.4' }, '10.0.0.9').get('X-Forwarded-For')).toBe(
+  it('passes one string per header, with the caller appended to X-Forwarded-For', () => {
+    expect(requestHeaders(raw, '10.0.0.9')).toEqual({
+      authorization: 'Basic abc',
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'a, b',
+      'set-cookie': 'x=1, y=2',
+      'x-forwarded-for': '10.0.0.9',
+    });
+    expect(requestHeaders({ 'x-forwarded-for': '1.2.3.4' }, '10.0.0.9')['x-forwarded-for']).toBe(
       '1.2.3.4, 10.0.0.9',
     );
-  });
-
-  it('behaves as a web Headers for every other member', () => {
-    const h = new LocalHeaders(raw, '10.0.0.9');
-    const seen: Record<string, string> = {};
-    h.forEach((v, k) => (seen[k] = v));
-    expect(seen).toMatchObject({ authorization: 'Basic abc', accept: 'a, b', 'x-forwarded-for': '10.0.0.9' });
-    expect(h.getSetCookie()).toEqual(['x=1', 'y=2']);
-    h.set('authorization', 'Bearer t');
-    expect(h.get('authorization')).toBe('Bearer t');
-    expect([...new Headers(h).keys()]).toContain('content-type');
   });
 });
 
 describe('local Functions host request', () => {
-  it('normalizes its url and query only when read', () => {
-    const r = new LocalHttpRequest(
-      'GET',
-      'http://localhost:7071/api/x/../tenants?status=active&top=5',
-      new Headers(),
-      {},
-      undefined,
-    );
-    expect(r.url).toBe('http://localhost:7071/api/tenants?status=active&top=5');
+  const { HttpRequest } = createRequire(import.meta.url)(
+    '@azure/functions',
+  ) as typeof import('@azure/functions');
+  const form = (body: string) =>
+    httpRequest({
+      method: 'POST',
+      url: new URL('http://localhost:7071/api/x/../tenants/t1?status=active&top=5'),
+      headers: requestHeaders({ 'content-type': 'application/x-www-form-urlencoded' }, '10.0.0.9'),
+      params: { tenantId: 't1' },
+      body: Buffer.from(body),
+    });
+
+  it("is the library's HttpRequest, with a web Headers, the query of its URL and the route's parameters", async () => {
+    const r = form('a=1&b=two');
+    expect(r).toBeInstanceOf(HttpRequest);
+    expect(r.url).toBe('http://localhost:7071/api/tenants/t1?status=active&top=5');
     expect(r.query.get('top')).toBe('5');
+    expect(r.params).toEqual({ tenantId: 't1' });
+    expect(r.headers).toBeInstanceOf(Headers);
+    expect(r.headers.get('Content-Type')).toBe('application/x-www-form-urlencoded');
+    expect(r.headers.get('x-forwarded-for')).toBe('10.0.0.9');
+    expect([...(await r.formData()).entries()]).toEqual([
+      ['a', '1'],
+      ['b', 'two'],
+    ]);
+    expect(r.bodyUsed).toBe(true);
+  });
+
+  it('has no body when none was sent', async () => {
+    const r = httpRequest({
+      method: 'GET',
+      url: new URL('http://localhost/api/health'),
+      headers: {},
+      params: {},
+      body: Buffer.alloc(0),
+    });
+    expect(r.body).toBeNull();
+    expect(await r.text()).toBe('');
   });
 });
 
 describe('local Functions host invocation context', () => {
-  it('has a fresh invocation id per invocation, the function name, leveled logs and extra inputs/outputs', () => {
+  const { InvocationContext } = createRequire(import.meta.url)(
+    '@azure/functions',
+  ) as typeof import('@azure/functions');
+
+  it("is the library's InvocationContext: a fresh invocation id, the function name, leveled logs", () => {
     const lines: string[] = [];
-    const a = new LocalInvocationContext('token', (l) => lines.push(l));
-    const b = new LocalInvocationContext('token', (l) => lines.push(l));
+    const a = invocationContext('token', (l) => lines.push(l));
+    const b = invocationContext('token', (l) => lines.push(l));
+    expect(a).toBeInstanceOf(InvocationContext);
     expect(a.invocationId).toMatch(/^[0-9a-f-]{36}$/);
     expect(a.invocationId).not.toBe(b.invocationId);
+    expect(a.functionName).toBe('token');
     a.log('x', 1);
     a.warn('w');
     a.error('e');
     expect(lines).toEqual(['[token] information: x 1', '[token] warning: w', '[token] error: e']);
     a.extraOutputs.set('out', 5);
     expect(a.extraOutputs.get('out')).toBe(5);
-    expect(a.options.trigger).toEqual({ name: 'unknown', type: 'unknown' });
   });
 });
