@@ -1,7 +1,7 @@
 /** Timers (run by the Functions host, and by the local host on the same schedules). @module */
 import './telemetry.js';
 import { app } from '@azure/functions';
-import { reverifyPendingConsents } from '../src/consent/flow.js';
+import { reverifyPendingConsents } from '../src/consent/verification.js';
 import { RECHECK_EVERY_MS, recheckConsents } from '../src/tenants/consent-watch.js';
 import { flagExpiringCredentials } from '../src/credentials/expiry.js';
 import { purgeExpiredRows } from '../src/maintenance/purge.js';

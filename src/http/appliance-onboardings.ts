@@ -10,7 +10,8 @@
  * source or (client id, source) 429 with Retry-After.
  * @module
  */
-import { createOnboarding, type ConsentSettings } from '../consent/flow.js';
+import { createOnboarding } from '../consent/onboardings.js';
+import type { ConsentSettings } from '../consent/types.js';
 import type { OnboardingStore } from '../consent/onboarding-store.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { authenticate, type ThrottledAuthDeps } from '../vending/authenticate.js';

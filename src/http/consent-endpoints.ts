@@ -6,15 +6,9 @@
  * @module
  */
 import { ConsentFailure } from '../consent/errors.js';
-import {
-  confirmAppliance,
-  consentCallback,
-  landing,
-  signinCallback,
-  startConsent,
-  type ConsentDeps,
-  type ConsentOutcome,
-} from '../consent/flow.js';
+import { consentCallback, landing, signinCallback, startConsent } from '../consent/flow.js';
+import { confirmAppliance } from '../consent/appliance-confirmation.js';
+import type { ConsentDeps, ConsentOutcome } from '../consent/types.js';
 import { BROKER_PROFILE } from '../consent/proof.js';
 import {
   grantedForOnboarding,

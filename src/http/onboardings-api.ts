@@ -4,7 +4,8 @@
  * @module
  */
 import type { AuditLog } from '../audit/audit-log.js';
-import { createOnboarding, type ConsentSettings } from '../consent/flow.js';
+import { createOnboarding } from '../consent/onboardings.js';
+import type { ConsentSettings } from '../consent/types.js';
 import { effectiveStatus, type Onboarding, type OnboardingStore } from '../consent/onboarding-store.js';
 import type { Profiles } from '../profiles/profiles.js';
 import type { StaffPrincipal } from '../support/staff-auth.js';

@@ -29,7 +29,8 @@ import {
 } from '../adapters/graph/port.js';
 import { RowChanged } from '../adapters/tables/port.js';
 import type { AuditActor, AuditLog } from '../audit/audit-log.js';
-import { createOnboarding, type ConsentSettings } from '../consent/flow.js';
+import { createOnboarding } from '../consent/onboardings.js';
+import type { ConsentSettings } from '../consent/types.js';
 import type { OnboardingStore } from '../consent/onboarding-store.js';
 import { BROKER_PROFILE, proveConsent, type ProofResult } from '../consent/proof.js';
 import type { Profile, Profiles, Resource } from '../profiles/profiles.js';

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createBroker } from '../../src/broker.js';
-import { reverifyPendingConsents } from '../../src/consent/flow.js';
+import { reverifyPendingConsents } from '../../src/consent/verification.js';
 import { ConsentBrowser, type Visit } from '../helpers/consent-browser.js';
 import { control, newTenant } from '../helpers/sim-control.js';
 import { sandboxSettings, startTestBroker, type TestBroker } from './broker-host.js';

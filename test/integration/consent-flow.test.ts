@@ -9,7 +9,8 @@ import { createDataTablesStorage } from '../../src/adapters/tables/data-tables.j
 import { createAuditLog } from '../../src/audit/audit-log.js';
 import { createBroker } from '../../src/broker.js';
 import { loadConfig } from '../../src/config.js';
-import { newConsentCode, reverifyPendingConsents } from '../../src/consent/flow.js';
+import { newConsentCode } from '../../src/consent/onboardings.js';
+import { reverifyPendingConsents } from '../../src/consent/verification.js';
 import { createOnboardingStore } from '../../src/consent/onboarding-store.js';
 import { ConsentBrowser, type Visit } from '../helpers/consent-browser.js';
 import { control, newTenant } from '../helpers/sim-control.js';

@@ -41,7 +41,7 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { registerAppliance } from '../../src/appliances/registry.js';
 import { createBroker, type Broker } from '../../src/broker.js';
 import { loadConfig } from '../../src/config.js';
-import { createOnboarding } from '../../src/consent/flow.js';
+import { createOnboarding } from '../../src/consent/onboardings.js';
 import { deleteAppCredential, putAppCredential } from '../../src/http/app-credential-api.js';
 import { postApplianceOnboarding } from '../../src/http/appliance-onboardings.js';
 import { connectGo, connectLanding, consentCallbackEndpoint } from '../../src/http/consent-endpoints.js';

@@ -12,7 +12,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBroker } from '../../src/broker.js';
 import { loadConfig } from '../../src/config.js';
-import { reverifyPendingConsents } from '../../src/consent/flow.js';
+import { reverifyPendingConsents } from '../../src/consent/verification.js';
 import { REPLICATION_WINDOW_SECONDS } from '../../src/consent/proof.js';
 import type { TenantStore } from '../../src/tenants/tenant-store.js';
 import { ConsentBrowser, type Visit } from '../helpers/consent-browser.js';

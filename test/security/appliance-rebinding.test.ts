@@ -7,7 +7,7 @@
  * @module
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reverifyPendingConsents } from '../../src/consent/flow.js';
+import { reverifyPendingConsents } from '../../src/consent/verification.js';
 import { ConsentBrowser } from '../helpers/consent-browser.js';
 import { control, newTenant } from '../helpers/sim-control.js';
 import { startTestBroker, type TestBroker } from '../integration/broker-host.js';

@@ -142,7 +142,7 @@ describe('secrets at rest and in logs (I3)', () => {
     const done = await browser.submit(page, {});
     expect(done.status).toBe(200);
     if (!done.body.includes('Your organization is connected')) {
-      const { reverifyPendingConsents } = await import('../../src/consent/flow.js');
+      const { reverifyPendingConsents } = await import('../../src/consent/verification.js');
       await reverifyPendingConsents({ ...(await instance()), now: () => new Date(Date.now() + 60_000) });
     }
     expect((await api(`GET`, `/api/appliances/${pbx.clientId}`)).body).toMatchObject({ tenantId });
