@@ -1,58 +1,24 @@
 /**
- * The wire shapes of the broker's answers and request bodies as JSON Schema 2020-12, read from the code that
- * produces them (src/http/*-api.ts, token-endpoint.ts, appliance-onboardings.ts, health-endpoint.ts). Answer
- * schemas leave `additionalProperties` open so that adding a field is not a breaking change; request bodies
- * are closed, because the broker refuses unknown fields (src/http/json-body.ts).
+ * The wire shapes of the broker's answers as JSON Schema 2020-12, read from the code that produces them
+ * (src/http/*-api.ts, token-endpoint.ts, appliance-onboardings.ts, health-endpoint.ts), and, from
+ * request-schemas.ts, its request bodies. Answer schemas leave `additionalProperties` open so that adding a
+ * field is not a breaking change; request bodies are closed, because the broker refuses unknown fields.
  * @module
  */
-import {
-  APPLIANCE_REF_PATTERN,
-  CUSTOMER_REF_MAX_LENGTH,
-  CUSTOMER_REF_PATTERN,
-  GUID_PATTERN,
-  PROFILE_NAME_PATTERN,
-} from '../../ids.js';
-import { MAX_CHECK_MAILBOXES } from '../../support/mailbox-address.js';
 import { TENANT_STATUSES } from '../../tenants/tenant-store.js';
+import { requestSchemas, type SchemaOptions } from './request-schemas.js';
+import { dateTime, guid, orNull, ref, strings } from './schema-parts.js';
 import type { Schema } from './types.js';
 
-/** `#/components/schemas/{name}` */
-export const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
+export { orNull, ref } from './schema-parts.js';
+export type { SchemaOptions } from './request-schemas.js';
 
-/** `schema`, or null (JSON Schema 2020-12 has no `nullable`). */
-export const orNull = (schema: Schema): Schema =>
-  schema.$ref !== undefined ? { anyOf: [schema, { type: 'null' }] } : withNull(schema);
-
-function withNull(schema: Schema): Schema {
-  const types = schema.type === undefined ? [] : Array.isArray(schema.type) ? schema.type : [schema.type];
-  if (types.length === 0) return { anyOf: [schema, { type: 'null' }] };
-  return {
-    ...schema,
-    type: [...types, 'null'],
-    ...(schema.enum ? { enum: [...schema.enum, null] } : {}),
-  };
-}
-
-const guid: Schema = {
-  type: 'string',
-  format: 'uuid',
-  pattern: GUID_PATTERN,
-};
-const dateTime: Schema = { type: 'string', format: 'date-time' };
-const strings: Schema = { type: 'array', items: { type: 'string' } };
 /** Role values by key (resource scope or profile name). */
 const rolesBy = (key: string): Schema => ({
   type: 'object',
   description: `App role values by ${key}.`,
   additionalProperties: strings,
 });
-const customerRef: Schema = {
-  type: 'string',
-  minLength: 1,
-  maxLength: CUSTOMER_REF_MAX_LENGTH,
-  pattern: CUSTOMER_REF_PATTERN,
-  description: `The vendor's own customer or site id: 1 to ${CUSTOMER_REF_MAX_LENGTH} printable characters (no control or format characters); leading and trailing white space is dropped.`,
-};
 const continuationToken: Schema = {
   type: 'string',
   description:
@@ -67,20 +33,9 @@ const listOf = (item: string, description: string): Schema => ({
   properties: { items: { type: 'array', items: ref(item) }, continuationToken },
 });
 
-export interface SchemaOptions {
-  /** Profile names the broker knows; when given, request bodies list them as an enum. */
-  readonly profileNames?: readonly string[];
-  /** Resource scopes the broker serves; when given, the token request lists them as examples. */
-  readonly scopes?: readonly string[];
-}
-
 export function componentSchemas(options: SchemaOptions = {}): Record<string, Schema> {
-  const profileName: Schema = options.profileNames?.length
-    ? { type: 'string', enum: [...options.profileNames] }
-    : { type: 'string', pattern: PROFILE_NAME_PATTERN };
-  const profileList: Schema = { type: 'array', minItems: 1, uniqueItems: true, items: profileName };
-
   return {
+    ...requestSchemas(options),
     Problem: {
       type: 'object',
       description:
@@ -125,38 +80,6 @@ export function componentSchemas(options: SchemaOptions = {}): Record<string, Sc
         error_uri: { type: 'string', format: 'uri' },
       },
     },
-    TokenRequest: {
-      type: 'object',
-      description:
-        'RFC 6749 §4.4.2 client-credentials request, form-encoded, each parameter at most once (§3.2). Exactly one client authentication: HTTP Basic (`clientSecretBasic`), or `client_id` + `client_secret` in the body (client_secret_post, §2.3.1), or `client_assertion_type` + `client_assertion` (private_key_jwt, RFC 7523 §2.2: a JWT signed with a key registered for the appliance, `iss` = `sub` = client id, `aud` = the token endpoint URL or the issuer, `exp` at most 5 minutes ahead, `jti` never used before). At most 16 KiB.',
-      required: ['grant_type', 'scope'],
-      properties: {
-        grant_type: { const: 'client_credentials' },
-        scope: {
-          type: 'string',
-          ...(options.scopes?.length ? { examples: [...options.scopes] } : {}),
-          description:
-            "One resource `.default` scope that the appliance's profiles allow, e.g. `https://outlook.office365.com/.default`.",
-        },
-        client_id: { type: 'string', description: 'Required with client_secret; optional otherwise.' },
-        client_secret: { type: 'string', writeOnly: true, description: 'client_secret_post.' },
-        client_assertion_type: { const: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' },
-        client_assertion: { type: 'string', writeOnly: true, description: 'private_key_jwt (RFC 7523).' },
-      },
-      additionalProperties: { type: 'string' },
-    },
-    ClientAuthenticationForm: {
-      type: 'object',
-      description:
-        'Client authentication in the body (client_secret_post or private_key_jwt), as at the token endpoint; the body may be empty when HTTP Basic is used.',
-      properties: {
-        client_id: { type: 'string' },
-        client_secret: { type: 'string', writeOnly: true },
-        client_assertion_type: { const: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' },
-        client_assertion: { type: 'string', writeOnly: true },
-      },
-      additionalProperties: { type: 'string' },
-    },
     TokenResponse: {
       type: 'object',
       description:
@@ -187,20 +110,6 @@ export function componentSchemas(options: SchemaOptions = {}): Record<string, Sc
         response_types_supported: strings,
         scopes_supported: strings,
         service_documentation: { type: 'string', format: 'uri' },
-      },
-    },
-    OnboardingRequest: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['customerRef'],
-      properties: {
-        customerRef,
-        applianceId: {
-          type: ['string', 'null'],
-          pattern: APPLIANCE_REF_PATTERN,
-          description: 'Binds the onboarding to this appliance: its tenant is set when the consent is done.',
-        },
-        profiles: { ...profileList, description: 'Profiles to ask consent for; all of them when absent.' },
       },
     },
     OnboardingCreated: {
@@ -408,18 +317,6 @@ export function componentSchemas(options: SchemaOptions = {}): Record<string, Sc
       ],
     },
     TenantList: listOf('Tenant', 'A page of tenants in tenant-id order.'),
-    TenantCheckRequest: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        mailboxes: {
-          type: 'array',
-          maxItems: MAX_CHECK_MAILBOXES,
-          items: { type: 'string', format: 'email' },
-          description: 'Mailboxes to probe through Microsoft Graph (at most 20).',
-        },
-      },
-    },
     TenantCheck: {
       type: 'object',
       required: ['name', 'ok', 'detail', 'remediation'],
@@ -442,55 +339,6 @@ export function componentSchemas(options: SchemaOptions = {}): Record<string, Sc
         checkedAt: dateTime,
         status: { ...ref('TenantStatus'), description: "The tenant's status after the check." },
         checks: { type: 'array', items: ref('TenantCheck') },
-      },
-    },
-    AppCredentialRequest: {
-      type: 'object',
-      description:
-        'A customer-owned app registration used instead of the home app ("bring your own app"). Exactly one of clientSecret or certificate (PEM with its private key). Stored in Key Vault; never returned.',
-      additionalProperties: false,
-      required: ['clientId', 'expiresOn'],
-      properties: {
-        clientId: guid,
-        clientSecret: { type: 'string', writeOnly: true },
-        certificate: { type: 'string', writeOnly: true, description: 'PEM: certificate and private key.' },
-        expiresOn: { ...dateTime, description: 'Must lie in the future.' },
-      },
-      oneOf: [{ required: ['clientSecret'] }, { required: ['certificate'] }],
-    },
-    Jwks: {
-      type: 'object',
-      description: 'A JWK Set (RFC 7517 §5), given inline (RFC 7591 §2); public keys only.',
-      required: ['keys'],
-      properties: {
-        keys: {
-          type: 'array',
-          minItems: 1,
-          items: { type: 'object', required: ['kty'], properties: { kty: { type: 'string' } } },
-        },
-      },
-    },
-    ApplianceRequest: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['customerRef', 'profiles', 'auth'],
-      properties: {
-        customerRef,
-        tenantId: {
-          ...orNull(guid),
-          description:
-            'Assigns the appliance to a tenant directly (audited); otherwise it is bound by its first completed onboarding.',
-        },
-        profiles: profileList,
-        auth: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['method'],
-          properties: {
-            method: { type: 'string', enum: ['client_secret', 'private_key_jwt'] },
-            jwks: { ...ref('Jwks'), description: 'Required with private_key_jwt.' },
-          },
-        },
       },
     },
     ApplianceCreated: {

@@ -1,0 +1,130 @@
+/**
+ * The request bodies of the broker as JSON Schema 2020-12: the token endpoint's form, and the support API's
+ * JSON bodies, which src/http/routes/validation.ts compiles to check requests with. Closed
+ * (`additionalProperties: false`) where the broker refuses unknown fields.
+ * @module
+ */
+import { APPLIANCE_REF_PATTERN } from '../../ids.js';
+import { MAX_CHECK_MAILBOXES } from '../../support/mailbox-address.js';
+import { customerRef, dateTime, guid, orNull, profileList as profiles, ref } from './schema-parts.js';
+import type { Schema } from './types.js';
+
+export interface SchemaOptions {
+  /** Profile names the broker knows; when given, request bodies list them as an enum. */
+  readonly profileNames?: readonly string[];
+  /** Resource scopes the broker serves; when given, the token request lists them as examples. */
+  readonly scopes?: readonly string[];
+}
+
+export function requestSchemas(options: SchemaOptions = {}): Record<string, Schema> {
+  const profileList = profiles(options.profileNames);
+  return {
+    TokenRequest: {
+      type: 'object',
+      description:
+        'RFC 6749 §4.4.2 client-credentials request, form-encoded, each parameter at most once (§3.2). Exactly one client authentication: HTTP Basic (`clientSecretBasic`), or `client_id` + `client_secret` in the body (client_secret_post, §2.3.1), or `client_assertion_type` + `client_assertion` (private_key_jwt, RFC 7523 §2.2: a JWT signed with a key registered for the appliance, `iss` = `sub` = client id, `aud` = the token endpoint URL or the issuer, `exp` at most 5 minutes ahead, `jti` never used before). At most 16 KiB.',
+      required: ['grant_type', 'scope'],
+      properties: {
+        grant_type: { const: 'client_credentials' },
+        scope: {
+          type: 'string',
+          ...(options.scopes?.length ? { examples: [...options.scopes] } : {}),
+          description:
+            "One resource `.default` scope that the appliance's profiles allow, e.g. `https://outlook.office365.com/.default`.",
+        },
+        client_id: { type: 'string', description: 'Required with client_secret; optional otherwise.' },
+        client_secret: { type: 'string', writeOnly: true, description: 'client_secret_post.' },
+        client_assertion_type: { const: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' },
+        client_assertion: { type: 'string', writeOnly: true, description: 'private_key_jwt (RFC 7523).' },
+      },
+      additionalProperties: { type: 'string' },
+    },
+    ClientAuthenticationForm: {
+      type: 'object',
+      description:
+        'Client authentication in the body (client_secret_post or private_key_jwt), as at the token endpoint; the body may be empty when HTTP Basic is used.',
+      properties: {
+        client_id: { type: 'string' },
+        client_secret: { type: 'string', writeOnly: true },
+        client_assertion_type: { const: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' },
+        client_assertion: { type: 'string', writeOnly: true },
+      },
+      additionalProperties: { type: 'string' },
+    },
+    OnboardingRequest: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['customerRef'],
+      properties: {
+        customerRef,
+        applianceId: {
+          type: ['string', 'null'],
+          pattern: APPLIANCE_REF_PATTERN,
+          description: 'Binds the onboarding to this appliance: its tenant is set when the consent is done.',
+        },
+        profiles: { ...profileList, description: 'Profiles to ask consent for; all of them when absent.' },
+      },
+    },
+    TenantCheckRequest: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        mailboxes: {
+          type: 'array',
+          maxItems: MAX_CHECK_MAILBOXES,
+          items: { type: 'string', format: 'email' },
+          description: 'Mailboxes to probe through Microsoft Graph (at most 20).',
+        },
+      },
+    },
+    AppCredentialRequest: {
+      type: 'object',
+      description:
+        'A customer-owned app registration used instead of the home app ("bring your own app"). Exactly one of clientSecret or certificate (PEM with its private key). Stored in Key Vault; never returned.',
+      additionalProperties: false,
+      required: ['clientId', 'expiresOn'],
+      properties: {
+        clientId: guid,
+        clientSecret: { type: 'string', writeOnly: true },
+        certificate: { type: 'string', writeOnly: true, description: 'PEM: certificate and private key.' },
+        expiresOn: { ...dateTime, description: 'Must lie in the future.' },
+      },
+      oneOf: [{ required: ['clientSecret'] }, { required: ['certificate'] }],
+    },
+    Jwks: {
+      type: 'object',
+      description: 'A JWK Set (RFC 7517 §5), given inline (RFC 7591 §2); public keys only.',
+      required: ['keys'],
+      properties: {
+        keys: {
+          type: 'array',
+          minItems: 1,
+          items: { type: 'object', required: ['kty'], properties: { kty: { type: 'string' } } },
+        },
+      },
+    },
+    ApplianceRequest: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['customerRef', 'profiles', 'auth'],
+      properties: {
+        customerRef,
+        tenantId: {
+          ...orNull(guid),
+          description:
+            'Assigns the appliance to a tenant directly (audited); otherwise it is bound by its first completed onboarding.',
+        },
+        profiles: profileList,
+        auth: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['method'],
+          properties: {
+            method: { type: 'string', enum: ['client_secret', 'private_key_jwt'] },
+            jwks: { ...ref('Jwks'), description: 'Required with private_key_jwt.' },
+          },
+        },
+      },
+    },
+  };
+}
