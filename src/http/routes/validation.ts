@@ -1,10 +1,10 @@
 /**
  * The support API's request bodies checked against the very schemas the OpenAPI document publishes
- * (src/http/openapi/schemas.ts), with ajv (JSON Schema 2020-12, the dialect of OpenAPI 3.1 §4.8.24). The
- * schemas are compiled once, at the first request that needs one (not at import: the token endpoint's cold
- * start pays nothing for them), without the configured profile names: whether a profile exists is the
- * handler's question, answered with the names it knows. A refusal is a 400 problem that names the field and
- * gives the schema's reason, never the value sent.
+ * (src/http/openapi/request-schemas.ts), with ajv (JSON Schema 2020-12, the dialect of OpenAPI 3.1
+ * §4.8.24). The schemas are compiled once, at the first request that needs one (not at import: the token
+ * endpoint's cold start pays nothing for them), without the configured profile names: whether a profile
+ * exists is the handler's question, answered with the names it knows. A refusal is a 400 problem that names
+ * the field and gives the schema's reason, never the value sent.
  * @module
  */
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
