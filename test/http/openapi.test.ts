@@ -18,7 +18,7 @@ const doc = openApiDocument({ publicUrl, profiles, vendorName: 'Example Telephon
 const onWire = () => JSON.parse(JSON.stringify(doc)) as Record<string, unknown>;
 const wire = onWire();
 
-/** SPEC.md "HTTP surface", route by route (issue 6's routes included). */
+/** SPEC.md "HTTP surface", route by route. */
 const SPEC_ROUTES = [
   'GET /connect/{code}',
   'GET /connect/{code}/go',
@@ -121,7 +121,7 @@ describe('OpenAPI document', () => {
 
   it('names every route of SPEC.md "HTTP surface", each once, with a unique operationId', () => {
     const ops = operations();
-    // Beyond SPEC.md: the stylesheet, and the appliance confirmation of issue 14 item 1.
+    // Beyond SPEC.md: the stylesheet, and the appliance confirmation (POST /consent/confirm).
     expect(ops.map((o) => o.key).sort()).toEqual(
       [...SPEC_ROUTES, 'GET /assets/broker.css', 'POST /consent/confirm'].sort(),
     );
@@ -139,18 +139,6 @@ describe('OpenAPI document', () => {
         .sort();
       const inPath = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]).sort();
       expect(declared, key).toEqual(inPath);
-    }
-  });
-
-  it('marks the routes issue 6 brings in their description', () => {
-    for (const key of [
-      'POST /api/tenants/{tenantId}/check',
-      'GET /api/tenants/{tenantId}/exchange-setup.ps1',
-      'PUT /api/tenants/{tenantId}/app-credential',
-      'DELETE /api/tenants/{tenantId}/app-credential',
-      'DELETE /api/tenants/{tenantId}',
-    ]) {
-      expect(operations().find((o) => o.key === key)?.op.description, key).toMatch(/issue 6/);
     }
   });
 

@@ -18,8 +18,6 @@ import { MAX_SCRIPT_MAILBOXES } from '../../support/mailbox-address.js';
 import { AUDIT_PAGE_SIZE } from './limits.js';
 import { family } from './types.js';
 
-const ISSUE_6 = 'Added by issue 6 ("Vendor support").';
-
 export const onboardingRoutes = family('support', {
   createOnboarding: {
     method: 'POST',
@@ -86,7 +84,7 @@ export const tenantRoutes = family('support', {
     route: 'api/tenants/{tenantId}',
     access: 'Broker.Admin',
     summary: 'Offboard a tenant',
-    description: `Revokes its appliances, deletes the secrets held for it, keeps the tenant as an \`offboarded\` tombstone and audits it; the tenant can be onboarded again later. Offboarding an offboarded tenant changes nothing. ${ISSUE_6}`,
+    description: `Revokes its appliances, deletes the secrets held for it, keeps the tenant as an \`offboarded\` tombstone and audits it; the tenant can be onboarded again later. Offboarding an offboarded tenant runs it again: it completes an attempt that failed part-way and announces the changes to every instance once more.`,
     responses: {
       '200': ok('The tombstone.', 'Tenant'),
       ...supportErrors({ '404': responseRef('NotFound') }),
@@ -97,7 +95,7 @@ export const tenantRoutes = family('support', {
     route: 'api/tenants/{tenantId}/app-credential',
     access: 'Broker.Admin',
     summary: "Use the customer's own app registration for this tenant",
-    description: `"Bring your own app": the credential goes to Key Vault and is never returned; the broker proves at once what the app may do in the tenant (a tenant not recorded yet is created as \`pending_verification\`). The tenant then shows \`appCredential: {clientId, expiresOn}\`. ${ISSUE_6}`,
+    description: `"Bring your own app": the credential goes to Key Vault and is never returned; the broker proves at once what the app may do in the tenant (a tenant not recorded yet is created as \`pending_verification\`). The tenant then shows \`appCredential: {clientId, expiresOn}\`.`,
     requestBody: { required: true, content: json(ref('AppCredentialRequest')) },
     responses: {
       '200': ok('Stored; the tenant as it now is.', 'Tenant'),
@@ -109,7 +107,7 @@ export const tenantRoutes = family('support', {
     route: 'api/tenants/{tenantId}/app-credential',
     access: 'Broker.Admin',
     summary: 'Go back to the home app for this tenant',
-    description: `Deletes the customer's credential from Key Vault; the home app's consent is proven again (\`revoked\` when it has none). ${ISSUE_6}`,
+    description: `Deletes the customer's credential from Key Vault; the home app's consent is proven again (\`revoked\` when it has none).`,
     responses: {
       '200': ok('The tenant as it now is.', 'Tenant'),
       ...supportErrors({ '404': responseRef('NotFound') }),
@@ -150,7 +148,7 @@ export const checkRoutes = family('support', {
     // Broker.Read: a check records only what Microsoft already shows (src/http/checks-api.ts postTenantCheck).
     access: 'Broker.Read',
     summary: 'Run live checks on a tenant',
-    description: `A token per configured resource, granted roles against each profile, organization details, and optional mailbox probes through Graph; each check with \`ok\`, \`detail\` and a \`remediation\` an admin can follow. Finding the consent removed marks the tenant \`revoked\`; finding it granted again marks it \`active\`. Broker.Read is enough: a check records only what Microsoft already shows. Where a remediation needs a consent, a fresh consent link (an onboarding) is created only when the caller has Broker.Admin. Graph or Entra ID failing during a check makes that check fail; the others still run. The body may be empty. ${ISSUE_6}`,
+    description: `A token per configured resource, granted roles against each profile, organization details, and optional mailbox probes through Graph; each check with \`ok\`, \`detail\` and a \`remediation\` an admin can follow. Finding the consent removed marks the tenant \`revoked\`; finding it granted again marks it \`active\`. Broker.Read is enough: a check records only what Microsoft already shows. Where a remediation needs a consent, a fresh consent link (an onboarding) is created only when the caller has Broker.Admin. Graph or Entra ID failing during a check makes that check fail; the others still run. The body may be empty.`,
     requestBody: { required: false, content: json(ref('TenantCheckRequest')) },
     responses: {
       '200': ok('The checks.', 'TenantCheckResult'),
@@ -162,7 +160,7 @@ export const checkRoutes = family('support', {
     route: 'api/tenants/{tenantId}/exchange-setup.ps1',
     access: 'Broker.Read',
     summary: 'The Exchange PowerShell for this tenant',
-    description: `Registers the Exchange service principal with the enterprise app's object id, grants the mailbox permission and optionally scopes the app to the listed mailboxes, filled in with this tenant's values. An invalid address is refused (400), never echoed into the script. ${ISSUE_6}`,
+    description: `Registers the Exchange service principal with the enterprise app's object id, grants the mailbox permission and optionally scopes the app to the listed mailboxes, filled in with this tenant's values. An invalid address is refused (400), never echoed into the script.`,
     query: [
       {
         name: 'mailboxes',
