@@ -115,9 +115,12 @@ export async function invoke(
 
 /**
  * The `@azure/functions` library the app registered through, for its `HttpRequest`, `HttpResponse` and
- * `InvocationContext` classes. Loaded with `require`: the library is a CommonJS bundle whose classes Node's
- * ESM named-export detection does not see.
+ * `InvocationContext` classes, loaded when first needed (after `installCoreModule`). Loaded with `require`: the
+ * library is a CommonJS bundle whose classes Node's ESM named-export detection does not see.
  */
 export function functionsLibrary(): typeof import('@azure/functions') {
-  return createRequire(import.meta.url)('@azure/functions') as typeof import('@azure/functions');
+  library ??= createRequire(import.meta.url)('@azure/functions') as typeof import('@azure/functions');
+  return library;
 }
+
+let library: typeof import('@azure/functions') | undefined;
