@@ -31,7 +31,8 @@ describe('support API authentication', () => {
     const res = await get('/api/tenants', await broker.staffToken({ version: 1 }));
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
-    expect(await res.json()).toEqual({ items: expect.any(Array) });
+    // Other test files share the tables: past a page of tenants the answer carries a continuationToken too.
+    expect(await res.json()).toMatchObject({ items: expect.any(Array) });
   });
 
   it('accepts a v2 token with Broker.Read (client id audience)', async () => {
