@@ -50,9 +50,8 @@ import { createTokenCache, type TokenCache } from './tokens/token-cache.js';
 import { createAuthThrottle, type AuthThrottle } from './vending/auth-throttle.js';
 import { createVerifiedCredentials, type VerifiedCredentials } from './vending/verified-credentials.js';
 import { createJtiStore, type JtiStore } from './vending/jti-store.js';
+import { GRAPH_APP_ID } from './ids.js';
 
-/** Microsoft Graph's application id (FACTS.md §5.1). */
-const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
 const DEFAULT_GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
 
 export interface Broker {

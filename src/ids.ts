@@ -37,3 +37,6 @@ export const CONTINUATION_TOKEN_MAX_LENGTH = 2048;
 /** A continuation token as Table Storage's SDK writes them: base64 or base64url. */
 export const CONTINUATION_TOKEN_PATTERN = '^[A-Za-z0-9+/=_-]+$';
 export const CONTINUATION_TOKEN = new RegExp(CONTINUATION_TOKEN_PATTERN, 'u');
+
+/** Microsoft Graph's application id (FACTS.md §5.1), the same in every cloud. */
+export const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';

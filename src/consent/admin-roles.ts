@@ -6,8 +6,9 @@
  * @module
  */
 
-/** Microsoft Graph's application id (FACTS.md §5.1). */
-export const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
+import { GRAPH_APP_ID } from '../ids.js';
+
+export { GRAPH_APP_ID };
 
 export interface ApproverRole {
   /** The role's name as the Entra admin center shows it. */

@@ -50,9 +50,8 @@ import {
   type ExchangeSetupValues,
   type ResolvedServicePrincipal,
 } from './exchange-setup.js';
+import { GRAPH_APP_ID } from '../ids.js';
 
-/** Microsoft Graph's application id (FACTS.md §5.1). */
-const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
 /** Application permissions that let the mailbox probe open an inbox (FACTS.md §6.4, §7). */
 const MAIL_READ_ROLES = ['Mail.ReadBasic', 'Mail.ReadBasic.All', 'Mail.Read', 'Mail.ReadWrite'];
 
