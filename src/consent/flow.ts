@@ -16,7 +16,6 @@
  * binds the consent to the tenant, and only an app-only token proves what was granted.
  * @module
  */
-import { EntraUnavailable } from '../adapters/entra/port.js';
 import { SignInRefused } from '../adapters/entra/sign-in.js';
 import type { AuditActor } from '../audit/audit-log.js';
 import type { Profile } from '../profiles/profiles.js';
@@ -179,8 +178,7 @@ async function signInUrl(
       prompt: silent ? 'none' : 'select_account',
     });
   } catch (err) {
-    if (err instanceof EntraUnavailable)
-      throw new ConsentFailure('temporarilyUnavailable', undefined, err.retryAfterSeconds);
+    // EntraUnavailable goes on to the one outage map (src/http/outage.ts): a 503 page with Retry-After.
     // Entra refuses the tenant's authority, e.g. AADSTS90002 for a tenant id that does not exist: the
     // callback named a tenant that Microsoft does not know, so it cannot have come from a real consent.
     if (err instanceof SignInRefused)
@@ -247,8 +245,6 @@ export async function signinCallback(
       nonce,
     });
   } catch (err) {
-    if (err instanceof EntraUnavailable)
-      throw new ConsentFailure('temporarilyUnavailable', undefined, err.retryAfterSeconds);
     if (err instanceof SignInRefused) {
       const aadsts = err.aadsts ? `AADSTS${err.aadsts}` : undefined;
       await auditRejected(
