@@ -13,7 +13,7 @@ import type { Profiles } from '../profiles/profiles.js';
 import type { TenantRecord } from '../tenants/tenant-store.js';
 import { REPLICATION_WINDOW_SECONDS } from '../consent/proof.js';
 import { REPLICATION_CODES } from '../tenants/transitions.js';
-import type { TokenExpectation, TokenHold, VendedToken } from '../tokens/token-cache.js';
+import type { TokenExpectation, TokenHold, VendedToken } from '../tokens/token-cache-contract.js';
 import type { VerifiedCredential } from './verified-credentials.js';
 import type { AuthThrottle } from './auth-throttle.js';
 import { authenticate } from './authenticate.js';

@@ -23,7 +23,7 @@ import { hash } from 'node:crypto';
 import type { DirectoryHold } from '../appliances/appliance-directory.js';
 import type { Appliance } from '../appliances/appliance-store.js';
 import type { TenantRecord } from '../tenants/tenant-store.js';
-import type { TokenHold } from '../tokens/token-cache.js';
+import type { TokenHold } from '../tokens/token-cache-contract.js';
 
 export interface VerifiedCredential {
   /**

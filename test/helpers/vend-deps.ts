@@ -9,7 +9,7 @@ import { NOT_CACHED } from '../../src/appliances/appliance-directory.js';
 import type { Appliance } from '../../src/appliances/appliance-store.js';
 import type { Profiles } from '../../src/profiles/profiles.js';
 import { newTenantRecord, type TenantRecord } from '../../src/tenants/tenant-store.js';
-import type { VendedToken } from '../../src/tokens/token-cache.js';
+import type { VendedToken } from '../../src/tokens/token-cache-contract.js';
 import { createAuthThrottle, DEFAULT_THROTTLE_LIMITS } from '../../src/vending/auth-throttle.js';
 import type { TokenRequest, VendDeps } from '../../src/vending/issue.js';
 import { createVerifiedCredentials } from '../../src/vending/verified-credentials.js';

@@ -10,7 +10,8 @@ import type { AcquireOptions, AppToken, EntraTokens } from '../../src/adapters/e
 import { REPLICATION_WINDOW_SECONDS } from '../../src/consent/proof.js';
 import { loadProfiles } from '../../src/profiles/profiles.js';
 import { newTenantRecord } from '../../src/tenants/tenant-store.js';
-import { createTokenCache, type TokenCache } from '../../src/tokens/token-cache.js';
+import { createTokenCache } from '../../src/tokens/token-cache.js';
+import type { TokenCache } from '../../src/tokens/token-cache-contract.js';
 import { replicationExpectation } from '../../src/vending/issue.js';
 
 const T1 = '11111111-1111-1111-1111-111111111111';
