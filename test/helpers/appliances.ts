@@ -20,3 +20,7 @@ export function applianceRecord(overrides: Partial<Appliance> = {}): Appliance {
     ...overrides,
   };
 }
+
+/** client_secret_basic (RFC 6749 §2.3.1): the client id and the form-encoded secret, base64. */
+export const basicAuth = (c: { readonly clientId: string; readonly clientSecret: string }) =>
+  `Basic ${Buffer.from(`${c.clientId}:${encodeURIComponent(c.clientSecret)}`).toString('base64')}`;

@@ -20,3 +20,18 @@ export async function newTenant(displayName: string, domains?: string[]): Promis
 export async function consentHomeApp(tenantId: string): Promise<void> {
   await control('POST', `/_sim/tenants/${tenantId}/consents`, { appId: inject('sandbox').homeApp.clientId });
 }
+
+/** Entra's Global Administrator directory role template id (FACTS.md, "Role template ids"). */
+export const GLOBAL_ADMIN = '62e90394-69f5-4237-9190-012177145e10';
+
+/** A new customer tenant whose `admin@<slug>.example` is a Global Administrator (slug: the name's letters). */
+export async function tenantWithAdmin(name: string): Promise<{ id: string; admin: string }> {
+  const slug = name.toLowerCase().replace(/[^a-z]/g, '');
+  const id = await newTenant(name, [`${slug}.example`]);
+  const admin = `admin@${slug}.example`;
+  await control('POST', `/_sim/tenants/${id}/users`, {
+    userPrincipalName: admin,
+    directoryRoles: [GLOBAL_ADMIN],
+  });
+  return { id, admin };
+}

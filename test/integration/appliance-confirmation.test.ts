@@ -10,10 +10,10 @@ import { loadConfig } from '../../src/config.js';
 import { createBroker } from '../../src/broker.js';
 import { reverifyPendingConsents } from '../../src/consent/verification.js';
 import { ConsentBrowser, type Visit } from '../helpers/consent-browser.js';
-import { control, newTenant } from '../helpers/sim-control.js';
+import { basicAuth } from '../helpers/appliances.js';
+import { control, tenantWithAdmin } from '../helpers/sim-control.js';
 import { sandboxSettings, startTestBroker, type TestBroker } from './broker-host.js';
 
-const GLOBAL_ADMIN = '62e90394-69f5-4237-9190-012177145e10';
 const SCOPE = 'https://outlook.office365.com/.default';
 let broker: TestBroker;
 let staff: string;
@@ -27,8 +27,7 @@ afterAll(async () => {
 });
 
 type Credential = { clientId: string; clientSecret: string };
-const basic = (c: Credential) =>
-  `Basic ${Buffer.from(`${c.clientId}:${encodeURIComponent(c.clientSecret)}`).toString('base64')}`;
+const basic = basicAuth;
 
 async function staffApi<T = Record<string, unknown>>(path: string, init: RequestInit = {}): Promise<T> {
   const res = await fetch(`${broker.url}${path}`, {
@@ -38,16 +37,7 @@ async function staffApi<T = Record<string, unknown>>(path: string, init: Request
   return (await res.json()) as T;
 }
 
-async function customer(name: string) {
-  const slug = name.toLowerCase().replace(/[^a-z]/g, '');
-  const id = await newTenant(name, [`${slug}.example`]);
-  const admin = `admin@${slug}.example`;
-  await control('POST', `/_sim/tenants/${id}/users`, {
-    userPrincipalName: admin,
-    directoryRoles: [GLOBAL_ADMIN],
-  });
-  return { id, admin };
-}
+const customer = tenantWithAdmin;
 
 async function appliance(customerRef: string): Promise<Credential> {
   return staffApi<Credential>('/api/appliances', {

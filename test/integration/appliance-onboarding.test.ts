@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConsentBrowser } from '../helpers/consent-browser.js';
 import { control, newTenant } from '../helpers/sim-control.js';
 import { startTestBroker, type TestBroker } from './broker-host.js';
+import { basicAuth } from '../helpers/appliances.js';
 
 let broker: TestBroker;
 let staff: string;
@@ -32,8 +33,7 @@ async function register(): Promise<{ clientId: string; clientSecret: string }> {
   });
   return (await res.json()) as { clientId: string; clientSecret: string };
 }
-const basic = (c: { clientId: string; clientSecret: string }) =>
-  `Basic ${Buffer.from(`${c.clientId}:${encodeURIComponent(c.clientSecret)}`).toString('base64')}`;
+const basic = basicAuth;
 
 describe('appliance onboarding', () => {
   it('binds the appliance to the tenant whose admin consents, and the appliance learns it by polling', async () => {

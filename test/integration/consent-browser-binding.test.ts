@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConsentBrowser } from '../helpers/consent-browser.js';
 import { control, newTenant } from '../helpers/sim-control.js';
 import { startTestBroker, type TestBroker } from './broker-host.js';
+import { basicAuth } from '../helpers/appliances.js';
 
 const GLOBAL_ADMIN = '62e90394-69f5-4237-9190-012177145e10';
 const SCOPE = 'https://outlook.office365.com/.default';
@@ -24,8 +25,7 @@ afterAll(async () => {
   await broker?.close();
 });
 
-const basic = (c: { clientId: string; clientSecret: string }) =>
-  `Basic ${Buffer.from(`${c.clientId}:${encodeURIComponent(c.clientSecret)}`).toString('base64')}`;
+const basic = basicAuth;
 
 async function staffApi<T>(path: string, init: RequestInit = {}): Promise<T> {
   const res = await fetch(`${broker.url}${path}`, {
