@@ -17,43 +17,35 @@
  * A failing dependency fails only the checks that need it. The check records what it saw, as the background
  * re-check does (src/tenants/consent-watch.ts): consent removed → `revoked` at once; consent proven on a revoked
  * tenant → `active` (or `degraded`); Entra ID or Graph unreachable → nothing changes.
+ * The checks themselves live by job: tokens and roles in src/support/checks-tokens.ts, organization and
+ * mailboxes in src/support/checks-graph.ts, the Exchange setup in src/support/checks-exchange.ts.
  * @module
  */
-import { EntraRefused, EntraUnavailable, type AppToken, type EntraTokens } from '../adapters/entra/port.js';
-import {
-  GraphRefused,
-  GraphUnavailable,
-  type Directory,
-  type MailboxProbe,
-  type Organization,
-} from '../adapters/graph/port.js';
+import { EntraRefused, EntraUnavailable, type EntraTokens } from '../adapters/entra/port.js';
+import type { Directory } from '../adapters/graph/port.js';
 import { RowChanged } from '../adapters/tables/port.js';
 import type { AuditActor, AuditLog } from '../audit/audit-log.js';
 import { createOnboarding } from '../consent/onboardings.js';
 import type { ConsentSettings } from '../consent/types.js';
 import type { OnboardingStore } from '../consent/onboarding-store.js';
-import { BROKER_PROFILE, proveConsent, type ProofResult } from '../consent/proof.js';
+import { proveConsent, type ProofResult } from '../consent/proof.js';
 import type { Profile, Profiles, Resource } from '../profiles/profiles.js';
 import { applyProof } from '../tenants/consent-watch.js';
 import { RECHECKED_STATUSES } from '../tenants/lifecycle.js';
 import type { TenantRecord, TenantStatus, TenantStore } from '../tenants/tenant-store.js';
-import { CONSENT_MISSING_CODES, explainEntraRefusal } from './entra-codes.js';
+import { exchangeCheck } from './checks-exchange.js';
+import { mailboxCheck, organizationCheck } from './checks-graph.js';
+import { roleCheck, roleFindings, tokenCheck, type TokenOutcome } from './checks-tokens.js';
+import { CONSENT_MISSING_CODES } from './entra-codes.js';
 import {
   exchangeAppOf,
   exchangeNeeds,
-  exchangeSetupCommands,
-  isExternalFailure,
-  mailboxAccessCommands,
   organizationFor,
   resolveServicePrincipal,
-  type ExchangeApp,
   type ExchangeSetupValues,
   type ResolvedServicePrincipal,
 } from './exchange-setup.js';
 import { GRAPH_APP_ID } from '../ids.js';
-
-/** Application permissions that let the mailbox probe open an inbox (FACTS.md §6.4, §7). */
-const MAIL_READ_ROLES = ['Mail.ReadBasic', 'Mail.ReadBasic.All', 'Mail.Read', 'Mail.ReadWrite'];
 
 export interface CheckDeps {
   readonly entra: EntraTokens;
@@ -92,10 +84,6 @@ export class UnknownTenant extends Error {
     this.name = new.target.name;
   }
 }
-
-type TokenOutcome =
-  | { readonly ok: true; readonly token: AppToken }
-  | { readonly ok: false; readonly error: EntraRefused | EntraUnavailable };
 
 /** Runs every check of `tenantId` now; `mailboxes` are validated addresses (src/support/mailbox-address.ts). */
 export async function checkTenant(
@@ -276,305 +264,6 @@ function memo<T>(fn: () => Promise<T>): () => Promise<T> {
   let p: Promise<T> | undefined;
   return () => (p ??= fn());
 }
-
-// --------------------------------------------------------------------------------------------- tokens
-
-function tokenCheck(resource: Resource, outcome: TokenOutcome, consentUrl: string | null): Check {
-  const name = `token:${resource.key}`;
-  if (outcome.ok) {
-    const roles = outcome.token.roles.length ? [...outcome.token.roles].sort().join(', ') : 'none';
-    return {
-      name,
-      ok: true,
-      detail: `Entra ID issued an app-only token for ${resource.displayName} (${resource.scope}); granted roles: ${roles}.`,
-      remediation: null,
-    };
-  }
-  if (outcome.error instanceof EntraUnavailable) {
-    return {
-      name,
-      ok: false,
-      detail: `Microsoft Entra ID could not be reached for a ${resource.displayName} token; nothing was concluded about the consent.`,
-      remediation: `Try the check again in ${outcome.error.retryAfterSeconds} seconds.`,
-    };
-  }
-  const code = outcome.error.aadsts ? `AADSTS${outcome.error.aadsts}` : outcome.error.error;
-  return { name, ok: false, ...explainEntraRefusal(code, resource.displayName, consentUrl) };
-}
-
-// ---------------------------------------------------------------------------------------------- roles
-
-interface RoleFinding {
-  readonly name: string;
-  readonly needed: readonly string[];
-  /** Missing role values; undefined when they could not be read (no token for a resource it needs). */
-  readonly missing: readonly string[] | undefined;
-  /** Granted roles of the profile's resource, for words. */
-  readonly granted?: { readonly resource: Resource; readonly roles: readonly string[] };
-}
-
-/**
- * Roles against each profile and the broker's own: proveConsent's answer when it proved the consent; otherwise,
- * for each profile whose resources did give a token, the same comparison on those tokens, so that one failing
- * resource does not hide the others.
- */
-function roleFindings(
-  all: Profiles,
-  profiles: readonly Profile[],
-  proof: ProofResult,
-  outcomes: ReadonlyMap<string, TokenOutcome>,
-): RoleFinding[] {
-  const targets = [
-    ...profiles.map((p) => ({
-      name: p.name,
-      resource: p.resource as Resource | undefined,
-      needs: p.roles.map((r) => ({ scope: p.resource.scope, value: r.value })),
-    })),
-    ...(all.brokerRoles.length
-      ? [
-          {
-            name: BROKER_PROFILE,
-            resource: undefined,
-            needs: all.brokerRoles.map((r) => ({ scope: r.resource.scope, value: r.value })),
-          },
-        ]
-      : []),
-  ];
-  const rolesOf = (scope: string): readonly string[] | undefined => {
-    if (proof.kind === 'proven') return proof.grantedRoles[scope] ?? [];
-    const o = outcomes.get(scope);
-    return o?.ok ? o.token.roles : undefined;
-  };
-  return targets.map(({ name, resource, needs }) => {
-    const needed = needs.map((n) => n.value);
-    const granted = resource ? rolesOf(resource.scope) : undefined;
-    const grantedFor = resource && granted ? { resource, roles: [...granted].sort() } : undefined;
-    if (proof.kind === 'proven')
-      return { name, needed, missing: proof.missingRoles[name] ?? [], granted: grantedFor };
-    if (needs.some((n) => rolesOf(n.scope) === undefined)) return { name, needed, missing: undefined };
-    return {
-      name,
-      needed,
-      missing: needs.filter((n) => !rolesOf(n.scope)!.includes(n.value)).map((n) => n.value),
-      granted: grantedFor,
-    };
-  });
-}
-
-function roleCheck(f: RoleFinding, consentUrl: string | null): Check {
-  const name = `roles:${f.name}`;
-  const what = f.name === BROKER_PROFILE ? 'The broker itself' : `Profile ${f.name}`;
-  if (f.missing === undefined)
-    return {
-      name,
-      ok: false,
-      detail: `The roles of ${what.charAt(0).toLowerCase()}${what.slice(1)} could not be read: there is no token for its resource (see the token checks).`,
-      remediation: 'Fix the failing token check first, then run the check again.',
-    };
-  if (!f.missing.length)
-    return {
-      name,
-      ok: true,
-      detail: `${what} has every role it needs: ${f.needed.join(', ')}.`,
-      remediation: null,
-    };
-  return {
-    name,
-    ok: false,
-    detail: `${what} is missing ${f.missing.join(', ')}${f.granted ? ` (granted for ${f.granted.resource.displayName}: ${f.granted.roles.join(', ') || 'none'})` : ''}.`,
-    remediation: consentUrl
-      ? `An administrator of the tenant (Global Administrator or Privileged Role Administrator, for Microsoft Graph roles) must open this consent link and approve: ${consentUrl}`
-      : 'An administrator of the tenant must consent again.',
-  };
-}
-
-// -------------------------------------------------------------------------------------- organization
-
-async function organizationCheck(
-  graphResource: Resource | undefined,
-  graphToken: AppToken | undefined,
-  organization: () => Promise<Organization>,
-  consentUrl: string | null,
-): Promise<{ check: Check; organization?: Organization }> {
-  const name = 'organization';
-  if (!graphResource)
-    return {
-      check: { name, ok: false, detail: 'No Microsoft Graph resource is configured.', remediation: null },
-    };
-  if (!graphToken)
-    return {
-      check: {
-        name,
-        ok: false,
-        detail: `Not read: there is no Microsoft Graph token (see token:${graphResource.key}).`,
-        remediation: 'Fix the Microsoft Graph token check first.',
-      },
-    };
-  if (!graphToken.roles.includes('Organization.Read.All'))
-    return {
-      check: {
-        name,
-        ok: false,
-        detail:
-          'Not read: the vendor application has not been granted Organization.Read.All in Microsoft Graph, which the broker needs to read the tenant name and verified domains.',
-        remediation: consentUrl
-          ? `A Global Administrator or Privileged Role Administrator must open this consent link and approve: ${consentUrl}`
-          : 'A Global Administrator or Privileged Role Administrator must consent again.',
-      },
-    };
-  try {
-    const org = await organization();
-    const domains = org.verifiedDomains.map((d) => d.name + (d.isDefault ? ' (default)' : ''));
-    return {
-      organization: org,
-      check: {
-        name,
-        ok: true,
-        detail: `${org.displayName}; verified domains: ${domains.join(', ') || 'none'}.`,
-        remediation: null,
-      },
-    };
-  } catch (err) {
-    if (!isExternalFailure(err)) throw err;
-    return { check: { name, ...graphFailure(err, 'the organization') } };
-  }
-}
-
-/** A Graph (or Graph token) failure as a failed check's detail and remediation. */
-function graphFailure(err: unknown, what: string): Pick<Check, 'ok' | 'detail' | 'remediation'> {
-  if (err instanceof GraphRefused)
-    return {
-      ok: false,
-      detail: `Microsoft Graph refused to read ${what}: ${err.status} ${err.code}.`,
-      remediation: 'Give the vendor this code if it persists.',
-    };
-  if (err instanceof EntraRefused)
-    return {
-      ok: false,
-      detail: `No Microsoft Graph token to read ${what}: Entra ID refused (${err.aadsts ? `AADSTS${err.aadsts}` : err.error}).`,
-      remediation: 'See the token checks.',
-    };
-  const retry =
-    err instanceof GraphUnavailable || err instanceof EntraUnavailable ? err.retryAfterSeconds : 5;
-  return {
-    ok: false,
-    detail: `Microsoft Graph (or Entra ID, for its token) could not be reached to read ${what}.`,
-    remediation: `Try the check again in ${retry} seconds.`,
-  };
-}
-
-// ------------------------------------------------------------------------------------------ mailboxes
-
-async function mailboxCheck(
-  deps: CheckDeps,
-  tenantId: string,
-  address: string,
-  graphToken: AppToken | undefined,
-  setup: ExchangeSetupValues | undefined,
-  consentUrl: string | null,
-): Promise<Check> {
-  const name = `mailbox:${address}`;
-  if (!graphToken)
-    return {
-      name,
-      ok: false,
-      detail: 'Not probed: there is no Microsoft Graph token (see the token checks).',
-      remediation: 'Fix the Microsoft Graph token check first.',
-    };
-  let result: MailboxProbe;
-  try {
-    result = await deps.graph.probeMailbox(tenantId, address);
-  } catch (err) {
-    if (!isExternalFailure(err)) throw err;
-    return { name, ...graphFailure(err, 'the mailbox') };
-  }
-  switch (result.result) {
-    case 'reachable':
-      return {
-        name,
-        ok: true,
-        detail: "Reachable: Microsoft Graph opened the inbox with the vendor application's token.",
-        remediation: null,
-      };
-    case 'not_found':
-      return {
-        name,
-        ok: false,
-        detail:
-          result.code === 'MailboxNotEnabledForRESTAPI'
-            ? `No such mailbox: the user exists but has no Exchange Online mailbox (${result.code}).`
-            : `No such mailbox: no user or mailbox with this address in the tenant (${result.code ?? 'not found'}).`,
-        remediation:
-          'Check the address (a typing error, or the mailbox lives in another tenant); a user needs an Exchange Online licence to have a mailbox.',
-      };
-    case 'access_denied': {
-      // Graph answers ErrorAccessDenied both without a Mail permission and for a mailbox that an application
-      // access policy or RBAC scope leaves out (FACTS.md §6.4); the token's roles tell which (port.ts).
-      if (!graphToken.roles.some((r) => MAIL_READ_ROLES.includes(r)))
-        return {
-          name,
-          ok: false,
-          detail: `Access denied: the vendor application has no Mail permission in Microsoft Graph (none of ${MAIL_READ_ROLES.join(', ')}), so Graph cannot open any mailbox. This says nothing about IMAP/POP/SMTP, which Exchange gates by mailbox permission.`,
-          remediation: consentUrl
-            ? `If the PBX uses Microsoft Graph for mail, the consent must include Mail.ReadWrite: open this consent link and approve: ${consentUrl}`
-            : 'If the PBX uses Microsoft Graph for mail, the consent must include Mail.ReadWrite (profile graph-mail).',
-        };
-      return {
-        name,
-        ok: false,
-        detail: `Access denied by Exchange Online (${result.code ?? 'ErrorAccessDenied'}): the application holds a Mail permission, so an application access policy or an RBAC for Applications scope leaves this mailbox out.`,
-        remediation: setup
-          ? `An Exchange administrator runs, in Exchange Online PowerShell:\n${mailboxAccessCommands(setup, address)}`
-          : 'An Exchange administrator must include this mailbox in the application access policy or RBAC scope of the vendor application.',
-      };
-    }
-  }
-}
-
-// ------------------------------------------------------------------------------------------- exchange
-
-function exchangeCheck(
-  protocols: readonly string[],
-  app: ExchangeApp,
-  sp: ResolvedServicePrincipal,
-  setup: ExchangeSetupValues | undefined,
-  consentUrl: string | null,
-): Check {
-  const name = 'exchange-setup';
-  const whose = app.ownApp
-    ? `The tenant's own application (app id ${app.appId})`
-    : "The vendor's application";
-  if (!sp.found || !setup)
-    return {
-      name,
-      ok: false,
-      detail:
-        !sp.found && sp.reason === 'unreadable'
-          ? "The enterprise application's object id could not be read (Microsoft Graph unavailable, none recorded)."
-          : `${whose} has no enterprise application in this tenant, so it cannot be registered in Exchange Online for ${protocols.join('/')}.`,
-      remediation:
-        !sp.found && sp.reason === 'unreadable'
-          ? 'Try the check again shortly.'
-          : consentUrl
-            ? `Consent first: open this consent link and approve: ${consentUrl}`
-            : 'Consent first, then run the check again.',
-    };
-  if (sp.accountEnabled === false)
-    return {
-      name,
-      ok: false,
-      detail: `The enterprise application (object id ${sp.id}) is disabled in this tenant.`,
-      remediation:
-        'In the Microsoft Entra admin center, open Enterprise applications, select the vendor\'s application, and under Properties set "Enabled for users to sign in?" to Yes.',
-    };
-  return {
-    name,
-    ok: true,
-    detail: `${protocols.join('/')} need the enterprise application (object id ${sp.id}, app id ${setup.appId}) registered as an Exchange Online service principal and a permission on each mailbox. Microsoft Graph cannot show either, so the PowerShell below is what to run once (and again for new mailboxes).`,
-    remediation: `An Exchange administrator runs, in PowerShell (or download it: GET /api/tenants/${setup.tenantId}/exchange-setup.ps1?mailboxes=…):\n${exchangeSetupCommands(setup)}`,
-  };
-}
-
 // ------------------------------------------------------------------------------------------- outcome
 
 /**
