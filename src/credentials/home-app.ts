@@ -17,7 +17,7 @@
  * refused with the fix, instead of being sent to Entra as if it were a client secret (AADSTS7000215).
  * @module
  */
-import type { EntraCredential, MsalEntraConfig } from '../adapters/entra/msal.js';
+import type { EntraCredential, MsalEntraConfig } from '../adapters/entra/tenant-clients.js';
 import { EntraRefused, type EntraTokens } from '../adapters/entra/port.js';
 import type { AdminSignIn } from '../adapters/entra/sign-in.js';
 import type { SecretStore } from '../adapters/keyvault/port.js';

@@ -7,7 +7,7 @@
  * Token acquisition routes per tenant: the tenant's own app when it has one, the home app otherwise.
  * @module
  */
-import type { EntraCredential, MsalEntraConfig } from '../adapters/entra/msal.js';
+import type { EntraCredential, MsalEntraConfig } from '../adapters/entra/tenant-clients.js';
 import type { EntraTokens } from '../adapters/entra/port.js';
 import type { SecretStore } from '../adapters/keyvault/port.js';
 import { tenantAppCredentialName } from '../tenants/offboard.js';

@@ -1,5 +1,5 @@
 /**
- * The MSAL adapter's own HTTP client (msal.ts `EntraNetwork`, `node:http(s)` with keep-alive) against a
+ * The MSAL adapter's own HTTP client (msal-network.ts `EntraNetwork`, `node:http(s)` with keep-alive) against a
  * server that answers the way Entra never should: too much, too late, not JSON. Real MSAL, real sockets,
  * HTTPS with the sandbox CA (MSAL refuses an http authority); the authority metadata is well-formed so that
  * MSAL goes on to the token request.
@@ -10,7 +10,8 @@ import { createServer, type Server } from 'node:https';
 import { createServer as createTcpServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadOrCreateSandboxTls } from '../../simulators/common/ca.js';
-import { APP_TOKEN_DEADLINE_MS, createMsalEntraTokens } from '../../src/adapters/entra/msal.js';
+import { APP_TOKEN_DEADLINE_MS } from '../../src/adapters/entra/acquire-deadline.js';
+import { createMsalEntraTokens } from '../../src/adapters/entra/msal.js';
 import { EntraRefused, EntraUnavailable } from '../../src/adapters/entra/port.js';
 
 const TENANT = 'b8a4e1f0-3c2d-4e5f-9a8b-7c6d5e4f3a2b';

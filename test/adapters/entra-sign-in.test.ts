@@ -10,7 +10,7 @@ import { describe, expect, inject, it, beforeAll } from 'vitest';
 import { selfSignedCertificate } from '../helpers/certificates.js';
 import { control, newTenant } from '../helpers/sim-control.js';
 import { createMsalAdminSignIn } from '../../src/adapters/entra/msal-sign-in.js';
-import type { EntraCredential } from '../../src/adapters/entra/msal.js';
+import type { EntraCredential } from '../../src/adapters/entra/tenant-clients.js';
 import { EntraUnavailable } from '../../src/adapters/entra/port.js';
 import {
   SignInRefused,

@@ -1,6 +1,6 @@
 /**
  * `AdminSignIn` on @azure/msal-node 7: the same per-tenant ConfidentialClientApplication, credential and
- * network client as the app-token adapter (msal.ts `createTenantClients`), so the same authority rules
+ * network client as the app-token adapter (tenant-clients.ts `createTenantClients`), so the same authority rules
  * apply (`knownAuthorities`, our fetch client keeping Retry-After).
  *
  * - `getAuthCodeUrl` builds the authorize URL (FACTS.md §14). MSAL always adds `openid profile
@@ -40,11 +40,11 @@ import {
 import {
   TENANT_PATTERN,
   createTenantClients,
-  fromMsalError,
   type EntraCredential,
   type MsalEntraConfig,
   type TenantClient,
-} from './msal.js';
+} from './tenant-clients.js';
+import { fromMsalError } from './msal-errors.js';
 import { EntraRefused, EntraUnavailable } from './port.js';
 import {
   SignInRefused,
@@ -69,7 +69,7 @@ export interface MsalAdminSignInConfig {
   readonly maxTenants?: number;
   /** Per-request timeout, also for the key set. Default 10 s. */
   readonly timeoutMs?: number;
-  /** Where each HTTP request to Entra is reported (msal.ts `EntraNetwork`); none by default. */
+  /** Where each HTTP request to Entra is reported (msal-network.ts `EntraNetwork`); none by default. */
   readonly metrics?: MsalEntraConfig['metrics'];
 }
 
