@@ -17,13 +17,13 @@ import { createApplianceDirectory } from '../src/appliances/appliance-directory.
 import type { Appliance, ApplianceStore } from '../src/appliances/appliance-store.js';
 import { createUsageRecorder } from '../src/appliances/usage.js';
 import type { AuditLog } from '../src/audit/audit-log.js';
-import { tokenResponseBody } from '../src/http/token-endpoint.js';
+import { tokenResponseBody } from '../src/vending/warm-path.js';
 import { loadProfiles } from '../src/profiles/profiles.js';
 import { newTenantRecord, type TenantRecord, type TenantStore } from '../src/tenants/tenant-store.js';
-import { createTokenCache } from '../src/tokens/token-cache.js';
+import { createTokenCache } from '../src/vending/token-cache.js';
 import { createAuthThrottle } from '../src/vending/auth-throttle.js';
 import { issueToken, vendFromMemory, type TokenRequest, type VendDeps } from '../src/vending/issue.js';
-import { createVerifiedCredentials } from '../src/vending/verified-credentials.js';
+import { createVerifiedCredentials } from '../src/vending/warm-path.js';
 import { basic } from './population.js';
 
 const EXCHANGE = 'https://outlook.office365.com/.default';

@@ -7,7 +7,7 @@
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
 import type { Broker } from '../src/broker.js';
 import type { RouteFamily } from '../src/http/routes/types.js';
-import { asStaff } from '../src/http/support-api.js';
+import { asStaff } from '../src/http/edge.js';
 import type { HttpReply } from '../src/http/types.js';
 import type { StaffPrincipal } from '../src/support/staff-auth.js';
 import { broker, correlated } from './runtime.js';

@@ -46,10 +46,10 @@ import { REPLICATION_CODES } from './tenants/lifecycle.js';
 import { RECHECKED_STATUSES } from './tenants/transitions.js';
 import { createTenantStore, type TenantStore } from './tenants/tenant-store.js';
 import { proveConsent, type ProofResult } from './consent/proof.js';
-import { createTokenCache } from './tokens/token-cache.js';
-import type { TokenCache } from './tokens/token-cache-contract.js';
+import { createTokenCache } from './vending/token-cache.js';
+import type { TokenCache } from './vending/token-cache-contract.js';
 import { createAuthThrottle, type AuthThrottle } from './vending/auth-throttle.js';
-import { createVerifiedCredentials, type VerifiedCredentials } from './vending/verified-credentials.js';
+import { createVerifiedCredentials, type VerifiedCredentials } from './vending/warm-path.js';
 import { createJtiStore, type JtiStore } from './vending/jti-store.js';
 import { GRAPH_APP_ID } from './ids.js';
 
@@ -87,7 +87,7 @@ export interface Broker {
   readonly tokens: TokenCache;
   readonly jtis: JtiStore;
   readonly throttle: AuthThrottle;
-  /** Basic credentials verified before, in memory (src/vending/verified-credentials.ts). */
+  /** Basic credentials verified before, in memory (src/vending/warm-path.ts). */
   readonly verified: VerifiedCredentials;
   /** Token counts per appliance, flushed in the background. */
   readonly usage: UsageRecorder;

@@ -26,6 +26,12 @@ export const APPLIANCE_REF = new RegExp(APPLIANCE_REF_PATTERN, 'u');
 export const PROFILE_NAME_PATTERN = '^[a-z][a-z0-9-]{0,62}$';
 export const PROFILE_NAME = new RegExp(PROFILE_NAME_PATTERN, 'u');
 
+/** A client secret value as Entra issues it: 8–1024 printable characters, no whitespace (not its id). */
+export const CLIENT_SECRET_VALUE_PATTERN = '^[^\\s\\p{Cc}]{8,1024}$';
+
+/** The longest PEM text of a certificate with its private key that `PUT …/app-credential` takes. */
+export const CERTIFICATE_PEM_MAX_LENGTH = 64 * 1024;
+
 /** The longest DNS domain name (RFC 1035 §2.3.4: 255 octets on the wire, 253 characters written). */
 export const DOMAIN_NAME_MAX_LENGTH = 253;
 /** A DNS domain name of letters, digits and hyphens (RFC 1035 §2.3.1), at least two labels. */

@@ -119,22 +119,8 @@ function toRow(a: Appliance) {
   };
 }
 
-/**
- * Profile lists by their stored text: appliances with the same list share one frozen array. A vendor has a
- * handful of lists for thousands of appliances, so this saves an array per appliance in the token endpoint's
- * directory, and keeps the per-list scope memo (src/vending/issue.ts) to a few keys instead of one per
- * appliance (bench, 10,000 appliances). Bounded: past 1,000 distinct lists, new ones are not shared.
- */
-const sharedProfileLists = new Map<string, readonly string[]>();
-const MAX_SHARED_PROFILE_LISTS = 1_000;
-
 function profileList(text: string | null): readonly string[] {
-  if (text === null) return [];
-  const known = sharedProfileLists.get(text);
-  if (known) return known;
-  const list = Object.freeze(JSON.parse(text) as string[]);
-  if (sharedProfileLists.size < MAX_SHARED_PROFILE_LISTS) sharedProfileLists.set(text, list);
-  return list;
+  return text === null ? [] : Object.freeze(JSON.parse(text) as string[]);
 }
 
 function fromRow(row: StoredRow): Appliance {

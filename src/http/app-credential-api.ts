@@ -14,13 +14,16 @@ import {
   storeTenantAppCredential,
   TenantAppCredentialInvalid,
 } from '../credentials/tenant-app.js';
-import type { StaffPrincipal } from '../support/staff-auth.js';
+import { staffActor, type StaffPrincipal } from '../support/staff-auth.js';
 import { nextTenant } from '../tenants/lifecycle.js';
 import { tenantAppCredentialName } from '../tenants/offboard.js';
 import { newTenantRecord, type TenantRecord, type TenantStore } from '../tenants/tenant-store.js';
-import { readJsonObject } from './json-body.js';
+import { readJsonBody } from './json-body.js';
 import { badRequest, notFound, Problem } from './problem.js';
-import { strictQuery, tenantIdParam, tenantView } from './support-api.js';
+import { readPath } from './routes/path-parameters.js';
+import { readQuery } from './routes/query.js';
+import { tenantRoutes } from './routes/support.js';
+import { tenantView } from './support-api.js';
 import { jsonReply, type HttpReply, type HttpRequestLike } from './types.js';
 
 export interface AppCredentialDeps extends ProofDeps {
@@ -37,9 +40,9 @@ export async function putAppCredential(
   request: HttpRequestLike,
   staff: StaffPrincipal,
 ): Promise<HttpReply> {
-  strictQuery(request, []);
-  const tenantId = tenantIdParam(request);
-  const body = await readJsonObject(request, ['clientId', 'clientSecret', 'certificate', 'expiresOn']);
+  readQuery(tenantRoutes.setTenantAppCredential, request);
+  const { tenantId } = readPath<{ tenantId: string }>(tenantRoutes.setTenantAppCredential, request);
+  const body = await readJsonBody(request, 'AppCredentialRequest');
   let credential;
   try {
     credential = parseTenantAppCredential(body, deps.now());
@@ -58,7 +61,7 @@ export async function putAppCredential(
     : { ...newTenantRecord(tenantId), profiles: [...deps.profiles.profiles.keys()], appCredential };
   await deps.tenants.save(base);
   forget(deps, tenantId);
-  const actor = { kind: 'staff' as const, id: staff.objectId, name: staff.displayName };
+  const actor = staffActor(staff);
   await deps.audit.write({ action: 'tenant.app_credential_set', tenantId, actor, details: appCredential });
   return jsonReply(200, tenantView(await reprove(deps, tenantId, 'pending')), {
     'cache-control': 'no-store',
@@ -70,8 +73,8 @@ export async function deleteAppCredential(
   request: HttpRequestLike,
   staff: StaffPrincipal,
 ): Promise<HttpReply> {
-  strictQuery(request, []);
-  const tenantId = tenantIdParam(request);
+  readQuery(tenantRoutes.removeTenantAppCredential, request);
+  const { tenantId } = readPath<{ tenantId: string }>(tenantRoutes.removeTenantAppCredential, request);
   const tenant = await deps.tenants.get(tenantId);
   if (!tenant) throw notFound(`No tenant ${tenantId} is known to the broker.`);
   if (tenant.status === 'offboarded') throw offboarded(tenantId);
@@ -81,7 +84,7 @@ export async function deleteAppCredential(
   await deps.audit.write({
     action: 'tenant.app_credential_removed',
     tenantId,
-    actor: { kind: 'staff', id: staff.objectId, name: staff.displayName },
+    actor: staffActor(staff),
     details: {},
   });
   return jsonReply(200, tenantView(await reprove(deps, tenantId, 'revoked')), {

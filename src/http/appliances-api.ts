@@ -13,16 +13,16 @@ import {
   rotateSecret,
   type RegistryDeps,
 } from '../appliances/registry.js';
-import type { StaffPrincipal } from '../support/staff-auth.js';
+import { staffActor, type StaffPrincipal } from '../support/staff-auth.js';
 import { readJsonBody } from './json-body.js';
 import { badRequest, notFound } from './problem.js';
+import { readPath } from './routes/path-parameters.js';
 import { readQuery } from './routes/query.js';
+import type { RouteDeclaration } from './routes/types.js';
 import { PAGE_SIZE } from './routes/limits.js';
 import { applianceRoutes } from './routes/support-appliances.js';
 import { jsonReply, type HttpReply, type HttpRequestLike } from './types.js';
-import { CUSTOMER_REF, CUSTOMER_REF_MAX_LENGTH, GUID } from '../ids.js';
-
-const staffActor = (s: StaffPrincipal) => ({ kind: 'staff' as const, id: s.objectId, name: s.displayName });
+import { CUSTOMER_REF, CUSTOMER_REF_MAX_LENGTH } from '../ids.js';
 
 /** The registry, plus this instance's cache of appliances: a change made here is seen here at once. */
 export interface AppliancesApiDeps extends RegistryDeps {
@@ -87,17 +87,22 @@ export async function listAppliances(deps: RegistryDeps, request: HttpRequestLik
   );
 }
 
-async function existing(deps: RegistryDeps, request: HttpRequestLike): Promise<Appliance> {
-  const clientId = request.params.clientId ?? '';
-  if (!GUID.test(clientId)) throw badRequest('clientId must be a GUID.');
-  const appliance = await deps.appliances.get(clientId.toLowerCase());
-  if (!appliance) throw notFound(`No appliance ${clientId.toLowerCase()}.`);
+async function existing(
+  deps: RegistryDeps,
+  route: RouteDeclaration,
+  request: HttpRequestLike,
+): Promise<Appliance> {
+  const { clientId } = readPath<{ clientId: string }>(route, request);
+  const appliance = await deps.appliances.get(clientId);
+  if (!appliance) throw notFound(`No appliance ${clientId}.`);
   return appliance;
 }
 
 export async function getAppliance(deps: RegistryDeps, request: HttpRequestLike): Promise<HttpReply> {
   readQuery(applianceRoutes.getAppliance, request);
-  return jsonReply(200, applianceView(await existing(deps, request)), { 'cache-control': 'no-store' });
+  return jsonReply(200, applianceView(await existing(deps, applianceRoutes.getAppliance, request)), {
+    'cache-control': 'no-store',
+  });
 }
 
 export async function deleteAppliance(
@@ -106,7 +111,7 @@ export async function deleteAppliance(
   staff: StaffPrincipal,
 ): Promise<HttpReply> {
   readQuery(applianceRoutes.revokeAppliance, request);
-  const appliance = await existing(deps, request);
+  const appliance = await existing(deps, applianceRoutes.revokeAppliance, request);
   await revokeAppliance(deps, appliance, staffActor(staff));
   deps.directory.invalidate('appliance', appliance.clientId);
   return { status: 204, headers: { 'cache-control': 'no-store' } };
@@ -118,7 +123,7 @@ export async function postApplianceSecret(
   staff: StaffPrincipal,
 ): Promise<HttpReply> {
   readQuery(applianceRoutes.rotateApplianceSecret, request);
-  const appliance = await existing(deps, request);
+  const appliance = await existing(deps, applianceRoutes.rotateApplianceSecret, request);
   try {
     return jsonReply(200, await rotateSecret(deps, appliance, staffActor(staff)), {
       'cache-control': 'no-store',

@@ -26,7 +26,7 @@ import { readJsonBody } from './json-body.js';
 import { badRequest, notFound, Problem, serviceUnavailable } from './problem.js';
 import { readQuery } from './routes/query.js';
 import { checkRoutes } from './routes/support.js';
-import { tenantIdParam } from './support-api.js';
+import { tenantIdParam } from './edge.js';
 import { jsonReply, type HttpReply, type HttpRequestLike } from './types.js';
 
 /**

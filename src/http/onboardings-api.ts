@@ -8,13 +8,14 @@ import { createOnboarding } from '../consent/onboardings.js';
 import type { ConsentSettings } from '../consent/types.js';
 import { effectiveStatus, type Onboarding, type OnboardingStore } from '../consent/onboarding-store.js';
 import type { Profiles } from '../profiles/profiles.js';
-import type { StaffPrincipal } from '../support/staff-auth.js';
+import { staffActor, type StaffPrincipal } from '../support/staff-auth.js';
 import { readJsonBody } from './json-body.js';
 import { badRequest, notFound } from './problem.js';
+import { readPath } from './routes/path-parameters.js';
 import { readQuery } from './routes/query.js';
 import { onboardingRoutes } from './routes/support.js';
 import { jsonReply, type HttpReply, type HttpRequestLike } from './types.js';
-import { CUSTOMER_REF, CUSTOMER_REF_MAX_LENGTH, GUID } from '../ids.js';
+import { CUSTOMER_REF, CUSTOMER_REF_MAX_LENGTH } from '../ids.js';
 
 export interface OnboardingsDeps {
   readonly settings: ConsentSettings;
@@ -50,7 +51,7 @@ export async function postOnboarding(
   const { onboarding, code, consentUrl } = await createOnboarding(
     deps,
     { customerRef, applianceId, profiles },
-    { kind: 'staff', id: staff.objectId, name: staff.displayName },
+    staffActor(staff),
   );
   return jsonReply(
     201,
@@ -61,10 +62,9 @@ export async function postOnboarding(
 
 export async function getOnboarding(deps: OnboardingsDeps, request: HttpRequestLike): Promise<HttpReply> {
   readQuery(onboardingRoutes.getOnboarding, request);
-  const id = request.params.id ?? '';
-  if (!GUID.test(id)) throw badRequest('id must be a GUID.');
-  const onboarding = await deps.onboardings.get(id.toLowerCase());
-  if (!onboarding) throw notFound(`No onboarding ${id.toLowerCase()}.`);
+  const { id } = readPath<{ id: string }>(onboardingRoutes.getOnboarding, request);
+  const onboarding = await deps.onboardings.get(id);
+  if (!onboarding) throw notFound(`No onboarding ${id}.`);
   return jsonReply(200, onboardingView(onboarding, deps.now()), { 'cache-control': 'no-store' });
 }
 

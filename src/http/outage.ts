@@ -11,7 +11,7 @@ import { GraphUnavailable } from '../adapters/graph/port.js';
 import { SecretStoreUnavailable } from '../adapters/keyvault/port.js';
 import { StorageUnavailable } from '../adapters/tables/port.js';
 import { BrokerKeyMissing } from '../keys/broker-keys.js';
-import { TokenUnavailable } from '../tokens/token-cache-contract.js';
+import { TokenUnavailable } from '../vending/token-cache-contract.js';
 
 export type OutsideService = 'Table Storage' | 'Key Vault' | 'Microsoft Entra ID' | 'Microsoft Graph';
 

@@ -9,13 +9,8 @@
 import type { Profiles } from '../profiles/profiles.js';
 import { OAuthError, TemporarilyUnavailable } from '../vending/errors.js';
 import { isFormContentType, parseForm } from './form-body.js';
-import {
-  issueToken,
-  vendFromMemory,
-  type TokenRequest,
-  type VendDeps,
-  type Vended,
-} from '../vending/issue.js';
+import { issueToken, vendFromMemory, type TokenRequest, type VendDeps } from '../vending/issue.js';
+import { tokenForm, tokenResponseBody } from '../vending/warm-path.js';
 import type { Logger } from './logger.js';
 import { outageOf } from './outage.js';
 import type { HttpReply, HttpRequestLike } from './types.js';
@@ -23,59 +18,16 @@ import type { HttpReply, HttpRequestLike } from './types.js';
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
 const TOKEN_HEADERS = Object.freeze({ 'content-type': 'application/json; charset=utf-8', ...NO_STORE });
 
-/**
- * Whether each access token can go into the JSON answer as it is (a JWT: base64url segments and dots, nothing
- * JSON must escape), decided once per token rather than escaping 1-2 KB on every answer — that was most of
- * the warm path's own work (bench/). A token that would need escaping (never seen from Entra) gets its
- * escaped form kept instead. Keyed by the token source's object, so an entry goes with its token.
- */
-const tokenJson = new WeakMap<object, string | true>();
-const JSON_SAFE = /^[\w.~+/=-]*$/;
-
-/** The RFC 6749 §5.1 body, exactly JSON.stringify(tokenResponse(v)). */
-export function tokenResponseBody(v: Vended): string {
-  let known = tokenJson.get(v.token);
-  if (known === undefined) {
-    known = JSON_SAFE.test(v.token.accessToken) ? true : JSON.stringify(v.token.accessToken);
-    tokenJson.set(v.token, known);
-  }
-  // Concatenating the token text (rather than keeping an escaped copy) costs no memory per cached token.
-  const accessToken = known === true ? `"${v.token.accessToken}"` : known;
-  return `{"token_type":"Bearer","access_token":${accessToken},"expires_in":${v.expiresIn},"scope":${JSON.stringify(v.scope)}}`;
-}
-
-/**
- * Token request bodies parsed before: a PBX sends the same few bytes with every request, and parsing them
- * was about a sixth of the warm path's own JavaScript (bench/). Only bodies without a credential in them (a
- * client_secret_post secret or an assertion stays in memory no longer than its request); at most 256,
- * emptied when full, so that a stream of made-up bodies costs a parse each and no memory.
- */
-const parsedForms = new Map<string, ReadonlyMap<string, string>>();
-const MAX_PARSED_FORMS = 256;
-
-/** How many bodies `tokenForm` keeps now (for tests: a body with a credential is never kept). */
-export function tokenBodiesInMemory(): number {
-  return parsedForms.size;
-}
-
-function tokenForm(text: string, contentType: string | null): ReadonlyMap<string, string> {
-  const known = parsedForms.get(text);
-  if (known !== undefined && isFormContentType(contentType)) return known;
-  const form = parseForm(text, contentType);
-  if (!form.has('client_secret') && !form.has('client_assertion') && text.length <= 1024) {
-    if (parsedForms.size >= MAX_PARSED_FORMS) parsedForms.clear();
-    parsedForms.set(text, form);
-  }
-  return form;
-}
-
 export async function handleTokenRequest(
   deps: VendDeps,
   request: HttpRequestLike,
   log: Logger,
 ): Promise<HttpReply> {
   try {
-    const form = tokenForm(await request.text(), request.headers.get('content-type'));
+    const contentType = request.headers.get('content-type');
+    const form = tokenForm(await request.text(), isFormContentType(contentType), (text) =>
+      parseForm(text, contentType),
+    );
     const req: TokenRequest = {
       authorization: request.headers.get('authorization'),
       form,

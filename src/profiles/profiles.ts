@@ -6,6 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import defaultProfiles from './default-profiles.json' with { type: 'json' };
+import { GUID, PROFILE_NAME } from '../ids.js';
 
 export interface Resource {
   /** The key the profiles file uses for it, e.g. `exchange`. */
@@ -55,9 +56,6 @@ export class ProfilesError extends Error {
   }
 }
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const NAME = /^[a-z][a-z0-9-]{0,62}$/;
-
 /** Loads the file at `path`, or the profiles that ship with the broker when `path` is undefined. */
 export async function loadProfiles(path: string | undefined): Promise<Profiles> {
   if (path === undefined) return parseProfiles(defaultProfiles, 'default-profiles.json (built in)');
@@ -91,7 +89,8 @@ export function parseProfiles(doc: unknown, source: string): Profiles {
   else {
     for (const [key, r] of Object.entries(doc.resources)) {
       const at = `resources.${key}`;
-      if (!NAME.test(key)) problems.push(`${at}: the key must be lower-case letters, digits and dashes`);
+      if (!PROFILE_NAME.test(key))
+        problems.push(`${at}: the key must be lower-case letters, digits and dashes`);
       if (!isObject(r)) {
         problems.push(`${at}: must be an object with scope, appId and displayName`);
         continue;
@@ -140,7 +139,8 @@ export function parseProfiles(doc: unknown, source: string): Profiles {
       const at = `profiles[${i}]${label}`;
       if (!isObject(p)) return problems.push(`${at}: must be an object`);
       const name = str(p.name);
-      if (!NAME.test(name)) problems.push(`${at}.name: must be lower-case letters, digits and dashes`);
+      if (!PROFILE_NAME.test(name))
+        problems.push(`${at}.name: must be lower-case letters, digits and dashes`);
       else if (profiles.has(name)) problems.push(`${at}.name: "${name}" is defined twice`);
       if (!str(p.title)) problems.push(`${at}.title: must be a non-empty string`);
       const resource = resourceOf(p.resource, `${at}.resource`);

@@ -8,6 +8,8 @@
  * @module
  */
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { EntraUnavailable } from '../adapters/entra/port.js';
+import type { AuditActor } from '../audit/audit-log.js';
 
 export type StaffRole = 'Broker.Read' | 'Broker.Admin';
 
@@ -27,7 +29,20 @@ export interface StaffAuthConfig {
   readonly clockToleranceSeconds?: number;
 }
 
-export type StaffAuthFailure = 'missing' | 'malformed' | 'invalid' | 'forbidden' | 'unavailable';
+/** Why a caller was refused. Keys that cannot be fetched are no refusal: `EntraUnavailable` (an outage). */
+export type StaffAuthFailure = 'missing' | 'malformed' | 'invalid' | 'forbidden';
+
+/** How long a caller waits when the identity provider's keys cannot be fetched. */
+const KEYS_RETRY_AFTER_SECONDS = 10;
+const keysUnavailable = (cause: unknown) =>
+  new EntraUnavailable(KEYS_RETRY_AFTER_SECONDS, 'The identity provider keys could not be fetched.', {
+    cause,
+  });
+
+/** The audit actor of a staff caller: the one way every support route names who did it. */
+export function staffActor(staff: StaffPrincipal): AuditActor {
+  return { kind: 'staff', id: staff.objectId, name: staff.displayName };
+}
 
 export class StaffAuthError extends Error {
   constructor(
@@ -108,7 +123,7 @@ export function createStaffAuthenticator(
   };
 }
 
-function fromJoseError(err: unknown): StaffAuthError {
+function fromJoseError(err: unknown): StaffAuthError | EntraUnavailable {
   if (err instanceof joseErrors.JWTExpired) return new StaffAuthError('invalid', 'The token has expired.');
   if (err instanceof joseErrors.JWTClaimValidationFailed) {
     const what = err.claim === 'nbf' ? 'is not valid yet' : `has an unexpected "${err.claim}" claim`;
@@ -120,10 +135,9 @@ function fromJoseError(err: unknown): StaffAuthError {
     err instanceof joseErrors.JWKSInvalid ||
     (err instanceof joseErrors.JOSEError && err.code === 'ERR_JOSE_GENERIC')
   ) {
-    return new StaffAuthError('unavailable', 'The identity provider keys could not be fetched.');
+    return keysUnavailable(err);
   }
-  if (err instanceof joseErrors.JWKSTimeout)
-    return new StaffAuthError('unavailable', 'The identity provider keys could not be fetched.');
+  if (err instanceof joseErrors.JWKSTimeout) return keysUnavailable(err);
   if (err instanceof joseErrors.JOSEError) {
     const reasons: Record<string, string> = {
       ERR_JWS_SIGNATURE_VERIFICATION_FAILED: 'The token signature is not valid.',
@@ -135,5 +149,5 @@ function fromJoseError(err: unknown): StaffAuthError {
     return new StaffAuthError('invalid', reasons[err.code] ?? 'The token is not valid.');
   }
   // fetch failures of the key set (network, TLS, 5xx) are an outage, not the caller's fault.
-  return new StaffAuthError('unavailable', 'The identity provider keys could not be fetched.');
+  return keysUnavailable(err);
 }

@@ -5,7 +5,7 @@
  * keyed hash without being counted.
  *
  * The order, and why:
- * 1. Credentials this instance verified before (src/vending/verified-credentials.ts) name their appliance.
+ * 1. Credentials this instance verified before (src/vending/warm-path.ts) name their appliance.
  * 2. If the source address, or that client id at that source address, is blocked (src/vending/auth-throttle.ts),
  *    the answer is 429 + Retry-After before any credential is checked, valid or not. Checking the
  *    credential of a blocked key and serving it when valid would be an oracle: the attacker at that key

@@ -18,7 +18,7 @@ import {
   credentialKey,
   type VerifiedCredential,
   type VerifiedCredentials,
-} from './verified-credentials.js';
+} from './warm-path.js';
 import { GUID } from '../ids.js';
 
 export const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -127,7 +127,7 @@ const MAX_BASIC = 6 + 2048;
 
 /**
  * The client of a request whose Basic credentials this instance verified before, in whatever spelling, and
- * that would pass the full check again (src/vending/verified-credentials.ts), answered from memory without
+ * that would pass the full check again (src/vending/warm-path.ts), answered from memory without
  * a promise; undefined sends the request the full way (also when the directory would have to read the
  * appliance first: a record read again is a new one, which the full check verifies and remembers).
  */

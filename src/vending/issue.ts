@@ -13,8 +13,8 @@ import type { Profiles } from '../profiles/profiles.js';
 import type { TenantRecord } from '../tenants/tenant-store.js';
 import { REPLICATION_WINDOW_SECONDS } from '../consent/proof.js';
 import { REPLICATION_CODES } from '../tenants/transitions.js';
-import type { TokenExpectation, TokenHold, VendedToken } from '../tokens/token-cache-contract.js';
-import type { VerifiedCredential } from './verified-credentials.js';
+import type { TokenExpectation, TokenHold, VendedToken } from './token-cache-contract.js';
+import { keepWarm, replayWarm, type VerifiedCredential } from './warm-path.js';
 import type { AuthThrottle } from './auth-throttle.js';
 import { authenticate } from './authenticate.js';
 import { rememberedClient, type ClientAuthDeps } from './client-auth.js';
@@ -83,128 +83,173 @@ export function tokenResponse(v: Vended): TokenResponse {
 /** Codes Entra gives when the home app has no (or no longer a) service principal in the tenant (FACTS.md §3). */
 const CONSENT_MISSING = REPLICATION_CODES;
 
+/** What the steps of one grant have found so far. */
+interface Grant {
+  readonly req: TokenRequest;
+  readonly nowMs: number;
+  appliance?: Appliance;
+  /** Set when the client was vouched for by credentials verified before (src/vending/warm-path.ts). */
+  remembered?: VerifiedCredential;
+  scope?: string;
+  tenantId?: string;
+  tenant?: TenantRecord;
+  token?: VendedToken;
+}
+
 /**
- * The warm path (served from memory with no I/O at all, README "Sandbox: a PBX gets tokens"), without a promise: the answer when
- * the client's Basic credentials were verified before (src/vending/verified-credentials.ts), its appliance,
- * tenant and token are in memory and every check passes — the very checks `issueToken` makes, on the same
- * values. Undefined otherwise (a refusal included): then `issueToken` answers, with the refusal's reason.
+ * One step of the grant. `fromMemory` does the step from what is in memory now, without a promise, and says
+ * `false` when it would have to wait for I/O; `run` does it whatever it takes. Both make the same checks on
+ * the same values and throw the same refusals.
+ */
+interface GrantStep {
+  readonly name: string;
+  readonly fromMemory: (deps: VendDeps, g: Grant) => boolean;
+  readonly run: (deps: VendDeps, g: Grant) => void | Promise<void>;
+}
+
+/** A step that never waits: its one form is both `fromMemory` and `run`. */
+function pure(name: string, check: (deps: VendDeps, g: Grant) => void): GrantStep {
+  return { name, fromMemory: (deps, g) => (check(deps, g), true), run: check };
+}
+
+/**
+ * The grant, in order (RFC 6749 §4.4, as node-oidc-provider's token action lists its steps). The warm path
+ * and the full grant run this one list; nothing else decides whether an appliance gets a token.
+ */
+export const GRANT_STEPS: readonly GrantStep[] = [
+  {
+    name: 'client authentication',
+    fromMemory(deps, g) {
+      const remembered = rememberedClient(deps, g.req.authorization, g.req.form, g.nowMs);
+      if (remembered === undefined) return false;
+      // A blocked (client id, source) gets its 429 from the full way.
+      if ((deps.throttle?.blockedFor(remembered.appliance.clientId, g.req.sourceAddress) ?? 0) > 0)
+        return false;
+      g.appliance = remembered.appliance;
+      g.remembered = remembered.remembered;
+      return true;
+    },
+    async run(deps, g) {
+      g.appliance = (await authenticate(deps, g.req)).appliance;
+    },
+  },
+  pure('grant type', (_deps, g) => {
+    const grantType = g.req.form.get('grant_type');
+    if (!grantType) throw new InvalidRequest('grant_type is required.');
+    if (grantType !== 'client_credentials') throw new UnsupportedGrantType();
+  }),
+  pure('scope allowed by the profiles', (deps, g) => {
+    g.scope = resolveScope(deps.profiles, g.appliance!.profiles, g.req.form.get('scope'));
+  }),
+  pure('bound tenant', (_deps, g) => {
+    const tenantId = g.appliance!.tenantId;
+    if (!tenantId) {
+      throw new InvalidGrant(
+        'This appliance is not bound to a tenant yet: an administrator of the customer tenant must complete the consent (POST /appliance/onboardings).',
+      );
+    }
+    g.tenantId = tenantId;
+  }),
+  {
+    name: 'tenant record',
+    fromMemory(deps, g) {
+      const tenant = deps.directory.peekTenant(g.tenantId!);
+      if (tenant === NOT_CACHED) return false;
+      if (tenant !== undefined) g.tenant = tenant;
+      return true;
+    },
+    async run(deps, g) {
+      const tenant = await deps.directory.tenant(g.tenantId!);
+      if (tenant !== undefined) g.tenant = tenant;
+    },
+  },
+  pure('tenant named by the path', (_deps, g) => {
+    if (g.req.pathTenant !== undefined)
+      assertPathTenant(g.req.pathTenant, g.tenantId!, g.tenant?.verifiedDomains ?? []);
+  }),
+  pure('consent in force', (_deps, g) => assertConsentInForce(g.tenantId!, g.tenant)),
+  pure('scope granted', (_deps, g) => {
+    if ((g.tenant!.grantedRoles[g.scope!] ?? []).length === 0) {
+      throw new InvalidGrant(
+        `Tenant ${g.tenantId} has granted no permission for ${g.scope}: an administrator must consent to it.`,
+      );
+    }
+  }),
+  {
+    name: 'Microsoft token',
+    fromMemory(deps, g) {
+      const token = deps.tokens.peek(g.tenantId!, g.scope!);
+      if (token === undefined) return false;
+      g.token = token;
+      return true;
+    },
+    async run(deps, g) {
+      const { tenantId, scope, tenant } = g as Required<Grant>;
+      try {
+        g.token = await deps.tokens.get(
+          tenantId,
+          scope,
+          replicationExpectation(deps.profiles, tenant, scope, deps.now().getTime()),
+        );
+      } catch (err) {
+        if (err instanceof EntraRefused) {
+          const cause =
+            err.aadsts && CONSENT_MISSING.has(err.aadsts)
+              ? 'the consent is missing in the tenant'
+              : 'Microsoft Entra ID refused the token';
+          throw new InvalidGrant(`${cause} (AADSTS${err.aadsts ?? '?'}) for tenant ${tenantId}.`);
+        }
+        // TokenUnavailable (Entra down, nothing cached) goes on to the one outage map (src/http/outage.ts).
+        throw err;
+      }
+    },
+  },
+];
+
+/**
+ * The warm path (src/vending/warm-path.ts), without a promise: the answer when every step of GRANT_STEPS can
+ * be done from memory and passes. Undefined otherwise (a refusal included): then `issueToken` answers, with
+ * the refusal's reason.
  */
 export function vendFromMemory(deps: VendDeps, req: TokenRequest): Vended | undefined {
-  const nowMs = deps.now().getTime();
-  const remembered = rememberedClient(deps, req.authorization, req.form, nowMs);
-  if (remembered === undefined) return undefined;
-  const { appliance, remembered: verified } = remembered;
-  if ((deps.throttle?.blockedFor(appliance.clientId, req.sourceAddress) ?? 0) > 0) return undefined;
-  // The same body and path as last time, for the same appliance and tenant records: the checks passed on
-  // exactly these values, so they pass again; only the token's own validity is looked at.
-  const warm = verified.warm;
-  if (
-    warm !== undefined &&
-    warm.form === req.form &&
-    warm.pathTenant === req.pathTenant &&
-    warm.tenantHold.peek() === warm.tenant
-  ) {
-    const token = warm.token.peek();
-    if (token !== undefined) {
-      warm.count();
-      return answer(token, warm.scope, nowMs);
-    }
-  }
-  verified.warm = undefined;
-  let passed: { tenantId: string; tenant: TenantRecord; scope: string };
+  const g: Grant = { req, nowMs: deps.now().getTime() };
+  const [authentication, ...checks] = GRANT_STEPS;
+  if (!authentication!.fromMemory(deps, g)) return undefined;
+  const verified = g.remembered!;
+  const replayed = replayWarm(verified, req.form, req.pathTenant);
+  if (replayed !== undefined) return answer(replayed.token, replayed.scope, g.nowMs);
   try {
-    const { scope, tenantId } = checkGrant(deps, req, appliance);
-    const tenant = deps.directory.peekTenant(tenantId);
-    if (tenant === NOT_CACHED) return undefined;
-    checkTenant(req, tenantId, tenant, scope);
-    passed = { tenantId, tenant, scope };
+    for (const step of checks) if (!step.fromMemory(deps, g)) return undefined;
   } catch {
     return undefined;
   }
-  const token = deps.tokens.peek(passed.tenantId, passed.scope);
-  if (token === undefined) return undefined;
-  remember(deps, verified, req, passed);
-  return vended(deps, appliance.clientId, passed.tenantId, token, passed.scope, nowMs);
-}
-
-/** Keeps the outcome of passed checks with the credentials, when the entries they read can be held. */
-function remember(
-  deps: VendDeps,
-  verified: VerifiedCredential,
-  req: TokenRequest,
-  passed: { tenantId: string; tenant: TenantRecord; scope: string },
-): void {
-  const { tenantId, tenant, scope } = passed;
-  const tenantHold = deps.directory.holdTenant(tenantId);
-  const token = deps.tokens.hold(tenantId, scope);
-  if (tenantHold === undefined || token === undefined) return;
-  verified.warm = {
-    form: req.form,
-    pathTenant: req.pathTenant,
-    tenantHold,
-    tenant,
-    scope,
-    token,
-    count: deps.usageCounter(verified.appliance.clientId, tenantId),
-  };
-}
-
-export async function issueToken(deps: VendDeps, req: TokenRequest): Promise<Vended> {
-  const { appliance } = await authenticate(deps, req);
-  const { scope, tenantId } = checkGrant(deps, req, appliance);
-  const tenant = await deps.directory.tenant(tenantId);
-  checkTenant(req, tenantId, tenant, scope);
-
-  let token;
-  try {
-    token = await deps.tokens.get(
-      tenantId,
+  const { tenantId, tenant, scope, appliance } = g as Required<Grant>;
+  keepWarm(
+    verified,
+    {
+      form: req.form,
+      pathTenant: req.pathTenant,
+      tenant,
       scope,
-      replicationExpectation(deps.profiles, tenant, scope, deps.now().getTime()),
-    );
-  } catch (err) {
-    if (err instanceof EntraRefused) {
-      const cause =
-        err.aadsts && CONSENT_MISSING.has(err.aadsts)
-          ? 'the consent is missing in the tenant'
-          : 'Microsoft Entra ID refused the token';
-      throw new InvalidGrant(`${cause} (AADSTS${err.aadsts ?? '?'}) for tenant ${tenantId}.`);
-    }
-    // TokenUnavailable (Entra down, nothing cached) goes on to the one outage map (src/http/outage.ts).
-    throw err;
-  }
-  return vended(deps, appliance.clientId, tenantId, token, scope, deps.now().getTime());
+      count: deps.usageCounter(appliance.clientId, tenantId),
+    },
+    { tenant: deps.directory.holdTenant(tenantId), token: deps.tokens.hold(tenantId, scope) },
+  );
+  return vended(deps, g);
 }
 
-/** After client authentication: the grant type, the scope against the appliance's profiles, a bound tenant. */
-function checkGrant(
-  deps: Pick<VendDeps, 'profiles'>,
-  req: TokenRequest,
-  appliance: Appliance,
-): { scope: string; tenantId: string } {
-  const grantType = req.form.get('grant_type');
-  if (!grantType) throw new InvalidRequest('grant_type is required.');
-  if (grantType !== 'client_credentials') throw new UnsupportedGrantType();
-
-  const scope = resolveScope(deps.profiles, appliance.profiles, req.form.get('scope'));
-
-  const tenantId = appliance.tenantId;
-  if (!tenantId) {
-    throw new InvalidGrant(
-      'This appliance is not bound to a tenant yet: an administrator of the customer tenant must complete the consent (POST /appliance/onboardings).',
-    );
-  }
-  return { scope, tenantId };
+/** The full grant: every step of GRANT_STEPS, waiting for the directory and Entra where it must. */
+export async function issueToken(deps: VendDeps, req: TokenRequest): Promise<Vended> {
+  const g: Grant = { req, nowMs: deps.now().getTime() };
+  for (const step of GRANT_STEPS) await step.run(deps, g);
+  return vended(deps, { ...g, nowMs: deps.now().getTime() });
 }
 
-/** The bound tenant: the path's tenant names it, its consent is proven and in force, and grants the scope. */
-function checkTenant(
-  req: TokenRequest,
+/** The bound tenant's consent is recorded, proven and in force. */
+function assertConsentInForce(
   tenantId: string,
   tenant: TenantRecord | undefined,
-  scope: string,
 ): asserts tenant is TenantRecord {
-  if (req.pathTenant !== undefined) assertPathTenant(req.pathTenant, tenantId, tenant?.verifiedDomains ?? []);
   if (!tenant)
     throw new InvalidGrant(
       `No consent is recorded for tenant ${tenantId}: an administrator of that tenant must consent first.`,
@@ -212,7 +257,7 @@ function checkTenant(
   switch (tenant.status) {
     case 'active':
     case 'degraded':
-      break;
+      return;
     case 'pending_verification':
       throw new InvalidGrant(
         `The consent of tenant ${tenantId} is still being verified with Microsoft; try again shortly.`,
@@ -228,17 +273,12 @@ function checkTenant(
         `The consent of tenant ${tenantId} cannot be used (${tenant.lastError?.code ?? 'error'}): ${tenant.lastError?.remediation ?? 'contact the vendor'}`,
       );
   }
-  if ((tenant.grantedRoles[scope] ?? []).length === 0) {
-    throw new InvalidGrant(
-      `Tenant ${tenantId} has granted no permission for ${scope}: an administrator must consent to it.`,
-    );
-  }
 }
 
 /**
  * Within REPLICATION_WINDOW_SECONDS of the tenant's consent, the roles its profiles need on
  * `scope` (less those its proof found missing), so that the token cache keeps a token lacking one only briefly
- * (src/tokens/token-cache.ts). Undefined after the window, or when no profile of the tenant uses the scope.
+ * (src/vending/token-cache.ts). Undefined after the window, or when no profile of the tenant uses the scope.
  */
 export function replicationExpectation(
   profiles: Profiles,
@@ -259,40 +299,18 @@ export function replicationExpectation(
   return roles.size ? { roles: [...roles], untilMs } : undefined;
 }
 
-function vended(
-  deps: Pick<VendDeps, 'recordUsage'>,
-  clientId: string,
-  tenantId: string,
-  token: VendedToken,
-  scope: string,
-  nowMs: number,
-): Vended {
-  deps.recordUsage(clientId, tenantId);
-  return answer(token, scope, nowMs);
+function vended(deps: Pick<VendDeps, 'recordUsage'>, g: Grant): Vended {
+  const { appliance, tenantId, token, scope } = g as Required<Grant>;
+  deps.recordUsage(appliance.clientId, tenantId);
+  return answer(token, scope, g.nowMs);
 }
 
 function answer(token: VendedToken, scope: string, nowMs: number): Vended {
   return { token, expiresIn: Math.max(0, Math.floor((token.expiresOn.getTime() - nowMs) / 1000)), scope };
 }
 
-/** Scopes already resolved, per vendor profiles and appliance profile list (a record's own array): the warm path's lookup. */
-const resolvedScopes = new WeakMap<Profiles, WeakMap<readonly string[], Map<string, string>>>();
-
 /** RFC 6749 §3.3 / FACTS.md §2: one resource's `.default` scope, one the appliance's profiles allow. */
 function resolveScope(profiles: Profiles, allowed: readonly string[], raw: string | undefined): string {
-  let byList = resolvedScopes.get(profiles);
-  if (byList === undefined) resolvedScopes.set(profiles, (byList = new WeakMap()));
-  const known = raw === undefined ? undefined : byList.get(allowed)?.get(raw);
-  if (known !== undefined) return known;
-  const scope = resolveScopeFully(profiles, allowed, raw);
-  let forList = byList.get(allowed);
-  if (forList === undefined) byList.set(allowed, (forList = new Map()));
-  // Bounded per list: a client cycling through spellings of a scope cannot grow it without end.
-  if (forList.size < 16) forList.set(raw!, scope);
-  return scope;
-}
-
-function resolveScopeFully(profiles: Profiles, allowed: readonly string[], raw: string | undefined): string {
   if (raw === undefined || raw.trim() === '')
     throw new InvalidScope(
       'scope is required: a resource .default scope such as https://outlook.office365.com/.default.',

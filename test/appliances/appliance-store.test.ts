@@ -1,6 +1,6 @@
 /**
- * The appliance store (src/appliances/appliance-store.ts) against Azurite: what it reads back, and that
- * appliances with the same profile list share one frozen array (the directory holds thousands of them).
+ * The appliance store (src/appliances/appliance-store.ts) against Azurite: what it reads back, with each
+ * profile list frozen (the directory hands the same record to every request).
  * @module
  */
 import { describe, expect, inject, it } from 'vitest';
@@ -16,7 +16,7 @@ const store = () =>
 const appliance = (profiles: string[]) => applianceRecord({ customerRef: 'STORE-1', profiles });
 
 describe('appliance store', () => {
-  it('reads appliances back, sharing one frozen profile list between appliances with the same list', async () => {
+  it('reads appliances back, each with its frozen profile list', async () => {
     const appliances = store();
     const a = appliance(['exchange-imap', 'graph-mail']);
     const b = appliance(['exchange-imap', 'graph-mail']);
@@ -24,9 +24,8 @@ describe('appliance store', () => {
     for (const x of [a, b, c]) await appliances.create(x);
     const [ra, rb, rc] = await Promise.all([a, b, c].map((x) => appliances.get(x.clientId)));
     expect(ra).toMatchObject({ clientId: a.clientId, profiles: ['exchange-imap', 'graph-mail'] });
-    expect(rb!.profiles).toBe(ra!.profiles);
+    expect(rb!.profiles).toEqual(['exchange-imap', 'graph-mail']);
     expect(Object.isFrozen(ra!.profiles)).toBe(true);
     expect(rc!.profiles).toEqual(['exchange-smtp']);
-    expect(rc!.profiles).not.toBe(ra!.profiles);
   });
 });

@@ -9,10 +9,10 @@ import { NOT_CACHED } from '../../src/appliances/appliance-directory.js';
 import type { Appliance } from '../../src/appliances/appliance-store.js';
 import type { Profiles } from '../../src/profiles/profiles.js';
 import { newTenantRecord, type TenantRecord } from '../../src/tenants/tenant-store.js';
-import type { VendedToken } from '../../src/tokens/token-cache-contract.js';
+import type { VendedToken } from '../../src/vending/token-cache-contract.js';
 import { createAuthThrottle, DEFAULT_THROTTLE_LIMITS } from '../../src/vending/auth-throttle.js';
 import type { TokenRequest, VendDeps } from '../../src/vending/issue.js';
-import { createVerifiedCredentials } from '../../src/vending/verified-credentials.js';
+import { createVerifiedCredentials } from '../../src/vending/warm-path.js';
 import { applianceRecord } from './appliances.js';
 
 export const TENANT = 'c0a7f5d2-1e4b-4a8c-9d3e-6f2b7a1c8e90';

@@ -88,8 +88,23 @@ describe('request bodies against their schemas', () => {
 
   it("says a format of src/ids.ts in words, keyed by the schema's pattern, and quotes any other", () => {
     const error = (pattern: string) =>
-      reasonOf({ keyword: 'pattern', instancePath: '/x', schemaPath: '#', params: { pattern } });
+      reasonOf([{ keyword: 'pattern', instancePath: '/x', schemaPath: '#', params: { pattern } }]);
     expect(error(CUSTOMER_REF_PATTERN)).toBe('x must be 1 to 128 printable characters.');
     expect(error('^a$')).toBe('x must match the pattern ^a$.');
+  });
+
+  it('tells a oneOf as a whole, naming its choices, not by the first branch that failed', () => {
+    const body = { clientId: '11111111-2222-3333-4444-555555555555', expiresOn: '2030-01-01T00:00:00Z' };
+    expect(refusal(() => validateBody('AppCredentialRequest', body)).detail).toBe(
+      'The body must give exactly one of clientSecret and certificate.',
+    );
+    expect(
+      refusal(() =>
+        validateBody('AppCredentialRequest', { ...body, clientSecret: 'a'.repeat(9), certificate: 'x' }),
+      ).detail,
+    ).toBe('The body must give exactly one of clientSecret and certificate.');
+    expect(
+      refusal(() => validateBody('AppCredentialRequest', { ...body, clientSecret: 'short' })).detail,
+    ).toBe('clientSecret must be the secret value (8 to 1024 printable characters, no spaces), not its id.');
   });
 });

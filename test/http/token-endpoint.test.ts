@@ -4,7 +4,8 @@
  * @module
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { handleTokenRequest, tokenBodiesInMemory } from '../../src/http/token-endpoint.js';
+import { handleTokenRequest } from '../../src/http/token-endpoint.js';
+import { tokenBodiesInMemory } from '../../src/vending/warm-path.js';
 import type { HttpRequestLike } from '../../src/http/types.js';
 import { loadProfiles, type Profiles } from '../../src/profiles/profiles.js';
 import { EXCHANGE, vendSetup } from '../helpers/vend-deps.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { tokenResponseBody } from '../../src/http/token-endpoint.js';
+import { tokenResponseBody } from '../../src/vending/warm-path.js';
 import { tokenResponse, type Vended } from '../../src/vending/issue.js';
 
 describe('token endpoint answer body', () => {

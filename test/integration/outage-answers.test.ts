@@ -46,7 +46,8 @@ import { deleteAppCredential, putAppCredential } from '../../src/http/app-creden
 import { postApplianceOnboarding } from '../../src/http/appliance-onboardings.js';
 import { connectGo, connectLanding, consentCallbackEndpoint } from '../../src/http/consent-endpoints.js';
 import type { Logger } from '../../src/http/logger.js';
-import { asStaff, deleteTenant, getTenant } from '../../src/http/support-api.js';
+import { asStaff } from '../../src/http/edge.js';
+import { deleteTenant, getTenant } from '../../src/http/support-api.js';
 import { handleTokenRequest } from '../../src/http/token-endpoint.js';
 import type { HttpReply, HttpRequestLike } from '../../src/http/types.js';
 import { newTenantRecord } from '../../src/tenants/tenant-store.js';

@@ -1,3 +1,4 @@
+import { EntraUnavailable } from '../../src/adapters/entra/port.js';
 import { exportJWK, generateKeyPair, createLocalJWKSet, SignJWT, type JWTPayload } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -155,14 +156,14 @@ describe('support API staff tokens (SPEC.md "Vendor support")', () => {
     });
   });
 
-  it('reports unreachable identity-provider keys as unavailable, not as a bad token', async () => {
+  it('reports unreachable identity-provider keys as an Entra outage, not as a bad token', async () => {
     const unreachable = createStaffAuthenticator({
       authorityHost: 'https://127.0.0.1:9',
       vendorTenantId: vendor,
       audiences: [audience],
     });
-    await expect(unreachable.authenticate(`Bearer ${await sign(v1())}`, 'Broker.Read')).rejects.toMatchObject(
-      { failure: 'unavailable' },
-    );
+    await expect(
+      unreachable.authenticate(`Bearer ${await sign(v1())}`, 'Broker.Read'),
+    ).rejects.toBeInstanceOf(EntraUnavailable);
   });
 });

@@ -20,7 +20,7 @@ import {
   UnsupportedGrantType,
 } from '../../src/vending/errors.js';
 import { issueToken, vendFromMemory, type TokenRequest } from '../../src/vending/issue.js';
-import { createTokenCache } from '../../src/tokens/token-cache.js';
+import { createTokenCache } from '../../src/vending/token-cache.js';
 import { EXCHANGE, TENANT, vendSetup } from '../helpers/vend-deps.js';
 
 let profiles: Profiles;

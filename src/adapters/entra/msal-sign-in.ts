@@ -169,7 +169,7 @@ export function createMsalAdminSignIn(config: MsalAdminSignInConfig): AdminSignI
   /** Tenants Entra has said it knows: lower-case name → when that was learnt (ms); least recently used first. */
   const knownTenants = new Map<string, number>();
 
-  function checkTenant(tenantId: string): void {
+  function assertTenantName(tenantId: string): void {
     if (!TENANT_PATTERN.test(tenantId))
       throw new SignInRefused('invalid_tenant', undefined, 'Tenant must be a GUID or a domain name');
   }
@@ -255,7 +255,7 @@ export function createMsalAdminSignIn(config: MsalAdminSignInConfig): AdminSignI
 
   return {
     async authorizationUrl(request: AuthorizationUrlRequest): Promise<string> {
-      checkTenant(request.tenantId);
+      assertTenantName(request.tenantId);
       const client = clientFor(request.tenantId);
       // Before the browser is sent on: MSAL itself asks Entra nothing on Microsoft's hosts (module comment).
       await assertTenantExists(request.tenantId, client);
@@ -277,7 +277,7 @@ export function createMsalAdminSignIn(config: MsalAdminSignInConfig): AdminSignI
     },
 
     async redeemCode(request: RedeemCodeRequest): Promise<SignedInUser> {
-      checkTenant(request.tenantId);
+      assertTenantName(request.tenantId);
       const client = clientFor(request.tenantId);
       let result: AuthenticationResult | null;
       try {

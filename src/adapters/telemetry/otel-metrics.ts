@@ -8,7 +8,7 @@
  *
  * Attribute objects are built once and reused: the token endpoint's warm path adds 1 to one counter with an
  * object it did not allocate. Token cache hits and misses are not counted per lookup at all: the cache keeps
- * plain counters (src/tokens/token-cache.ts) and an observable counter reads them at each collection
+ * plain counters (src/vending/token-cache.ts) and an observable counter reads them at each collection
  * (https://opentelemetry.io/docs/specs/otel/metrics/api/#asynchronous-counter).
  * @module
  */

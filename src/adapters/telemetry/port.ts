@@ -29,7 +29,7 @@ export interface EntraRequestSample {
   readonly aadsts?: string | undefined;
 }
 
-/** What the token cache counts (src/tokens/token-cache.ts `stats()`); read at each collection, not per lookup. */
+/** What the token cache counts (src/vending/token-cache.ts `stats()`); read at each collection, not per lookup. */
 export interface TokenCacheCounters {
   readonly hits: number;
   readonly misses: number;

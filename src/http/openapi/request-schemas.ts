@@ -4,7 +4,7 @@
  * (`additionalProperties: false`) where the broker refuses unknown fields.
  * @module
  */
-import { APPLIANCE_REF_PATTERN } from '../../ids.js';
+import { APPLIANCE_REF_PATTERN, CERTIFICATE_PEM_MAX_LENGTH, CLIENT_SECRET_VALUE_PATTERN } from '../../ids.js';
 import { MAX_CHECK_MAILBOXES } from '../../support/mailbox-address.js';
 import { customerRef, dateTime, guid, orNull, profileList as profiles, ref } from './schema-parts.js';
 import type { Schema } from './types.js';
@@ -85,8 +85,18 @@ export function requestSchemas(options: SchemaOptions = {}): Record<string, Sche
       required: ['clientId', 'expiresOn'],
       properties: {
         clientId: guid,
-        clientSecret: { type: 'string', writeOnly: true },
-        certificate: { type: 'string', writeOnly: true, description: 'PEM: certificate and private key.' },
+        clientSecret: {
+          type: 'string',
+          writeOnly: true,
+          pattern: CLIENT_SECRET_VALUE_PATTERN,
+          description: 'The secret value (not its id).',
+        },
+        certificate: {
+          type: 'string',
+          writeOnly: true,
+          maxLength: CERTIFICATE_PEM_MAX_LENGTH,
+          description: 'PEM: the certificate and its PKCS#8 private key.',
+        },
         expiresOn: { ...dateTime, description: 'Must lie in the future.' },
       },
       oneOf: [{ required: ['clientSecret'] }, { required: ['certificate'] }],

@@ -4,8 +4,7 @@
  * `securityOf` is the one map from a route's access to the document's security requirement.
  * @module
  */
-import { parameterRef } from '../openapi/components.js';
-import type { Parameter, Reference, SecurityRequirement } from '../openapi/types.js';
+import type { SecurityRequirement } from '../openapi/types.js';
 import { applianceOnboardingRoutes, tokenRoutes } from './appliances.js';
 import { assetRoutes, connectRoutes } from './customers.js';
 import { healthRoutes, openApiRoutes } from './operations.js';
@@ -46,44 +45,4 @@ export function securityOf(route: Pick<RouteDeclaration, 'access' | 'requestBody
   }
 }
 
-/** The names of the parameters of a route template, in order (`{name}`, `{name:constraint}`, `{name?}`, `{*name}`). */
-export function pathParameterNames(route: string): string[] {
-  return [...route.matchAll(/\{\*?([A-Za-z0-9_]+)(?::[^}?]+)?\??\}/g)].map((m) => m[1]!);
-}
-
-/** A route template as an OpenAPI path: served at the root, every parameter as `{name}`. */
-export function openApiPath(route: string): string {
-  const trimmed = route.replace(/^\/+|\/+$/g, '');
-  return `/${trimmed.replace(/\{\*?([A-Za-z0-9_]+)(?::[^}?]+)?\??\}/g, '{$1}')}`;
-}
-
-/** Each path parameter the routes use, described once. */
-const PATH_PARAMETERS: Readonly<Record<string, Parameter | Reference>> = {
-  tenantId: parameterRef('TenantId'),
-  clientId: parameterRef('ClientId'),
-  id: parameterRef('OnboardingId'),
-  code: {
-    name: 'code',
-    in: 'path',
-    required: true,
-    description: 'The consent code of the onboarding, from its consent link.',
-    schema: { type: 'string' },
-  },
-  tenant: {
-    name: 'tenant',
-    in: 'path',
-    required: true,
-    description:
-      "The appliance's bound tenant id, one of its verified domains, or `organizations`; another tenant is `unauthorized_client`.",
-    schema: { type: 'string' },
-  },
-};
-
-/** The parameters of a route template; a name not described above is a mistake in a declaration. */
-export function pathParameters(route: string): (Parameter | Reference)[] {
-  return pathParameterNames(route).map((name) => {
-    const parameter = PATH_PARAMETERS[name];
-    if (!parameter) throw new Error(`route ${route}: path parameter {${name}} is not described`);
-    return parameter;
-  });
-}
+export { openApiPath, pathParameterNames, pathParameters } from './path-parameters.js';

@@ -44,9 +44,8 @@ export function queryParameters(route: Pick<RouteDeclaration, 'query'>): Paramet
   });
 }
 
-function compile(route: RouteDeclaration) {
-  const known = compiled.get(route.name);
-  if (known) return known;
+/** The one ajv instance of the routes' request schemas, with the document's component schemas. */
+function validator(): Ajv2020 {
   if (!ajv) {
     ajv = new Ajv2020({
       strict: true,
@@ -62,6 +61,19 @@ function compile(route: RouteDeclaration) {
       ) as object,
     });
   }
+  return ajv;
+}
+
+/** Compiles a schema that may refer to the document's component schemas (`#/components/schemas/…`). */
+export function compileSchema(schema: object): ValidateFunction {
+  return validator().compile(
+    JSON.parse(JSON.stringify(schema).replaceAll('"#/components/schemas/', `"${BUNDLE}#/$defs/`)) as object,
+  );
+}
+
+function compile(route: RouteDeclaration) {
+  const known = compiled.get(route.name);
+  if (known) return known;
   const params = queryParameters(route);
   const schema = {
     type: 'object',
@@ -69,12 +81,7 @@ function compile(route: RouteDeclaration) {
     required: params.filter((p) => p.required).map((p) => p.name),
     additionalProperties: false,
   };
-  const entry = {
-    params,
-    check: ajv.compile(
-      JSON.parse(JSON.stringify(schema).replaceAll('"#/components/schemas/', `"${BUNDLE}#/$defs/`)) as object,
-    ),
-  };
+  const entry = { params, check: compileSchema(schema) };
   compiled.set(route.name, entry);
   return entry;
 }
@@ -100,6 +107,6 @@ export function readQuery<T extends Record<string, unknown>>(
   const values = Object.fromEntries(
     params.filter((p) => text.has(p.name)).map((p) => [p.name, fromText(p, text.get(p.name)!)]),
   );
-  if (!check(values)) throw badRequest(reasonOf(check.errors?.[0]));
+  if (!check(values)) throw badRequest(reasonOf(check.errors));
   return values as T;
 }

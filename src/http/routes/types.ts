@@ -30,7 +30,7 @@ export interface RouteSpec {
   readonly access: Access;
   readonly summary: string;
   readonly description?: string;
-  /** Query parameters; path parameters follow from `route` (src/http/routes/path-parameters.ts). */
+  /** Query parameters; path parameters follow from `route` (src/http/routes/path-parameters.ts `readPath`). */
   readonly query?: readonly (Parameter | Reference)[];
   readonly requestBody?: RequestBody;
   readonly responses: Operation['responses'];

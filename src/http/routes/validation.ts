@@ -11,6 +11,7 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import {
   APPLIANCE_REF_MAX_LENGTH,
   APPLIANCE_REF_PATTERN,
+  CLIENT_SECRET_VALUE_PATTERN,
   CONTINUATION_TOKEN_PATTERN,
   CUSTOMER_REF_MAX_LENGTH,
   CUSTOMER_REF_PATTERN,
@@ -39,10 +40,22 @@ export interface RequestBodies {
   };
   /** `POST /api/tenants/{tenantId}/check` */
   readonly TenantCheckRequest: { readonly mailboxes?: readonly string[] };
+  /** `PUT /api/tenants/{tenantId}/app-credential`: exactly one of `clientSecret` and `certificate`. */
+  readonly AppCredentialRequest: {
+    readonly clientId: string;
+    readonly clientSecret?: string;
+    readonly certificate?: string;
+    readonly expiresOn: string;
+  };
 }
 export type RequestBodyName = keyof RequestBodies;
 
-const NAMES: readonly RequestBodyName[] = ['OnboardingRequest', 'ApplianceRequest', 'TenantCheckRequest'];
+const NAMES: readonly RequestBodyName[] = [
+  'OnboardingRequest',
+  'ApplianceRequest',
+  'TenantCheckRequest',
+  'AppCredentialRequest',
+];
 const BUNDLE = 'broker-request-schemas';
 
 let compiled: ReadonlyMap<RequestBodyName, ValidateFunction> | undefined;
@@ -71,11 +84,15 @@ function validators(): ReadonlyMap<RequestBodyName, ValidateFunction> {
 export function validateBody<N extends RequestBodyName>(name: N, value: unknown): RequestBodies[N] {
   const check = validators().get(name)!;
   if (check(value)) return value as RequestBodies[N];
-  throw badRequest(reasonOf(check.errors?.[0]));
+  throw badRequest(reasonOf(check.errors));
 }
 
-/** An ajv error in words: the field as a dotted path (`auth.method`, `profiles.1`), then the schema's rule. */
-export function reasonOf(error: ErrorObject | undefined): string {
+/**
+ * The first of ajv's errors in words: the field as a dotted path (`auth.method`, `profiles.1`), then the
+ * schema's rule. A `oneOf` is told as a whole ("exactly one of …"), not by the first branch that failed.
+ */
+export function reasonOf(errors: readonly ErrorObject[] | null | undefined): string {
+  const error = errors?.find((e) => !e.schemaPath.includes('/oneOf/')) ?? errors?.[0];
   if (!error) return 'The body does not match its schema.';
   const at = error.instancePath
     .split('/')
@@ -115,6 +132,12 @@ export function reasonOf(error: ErrorObject | undefined): string {
     }
     case 'maxItems':
       return `${subject} may list at most ${String(error.params.limit)} items.`;
+    case 'oneOf': {
+      const choices = (schema.oneOf ?? []).flatMap((s) => ('required' in s ? (s.required ?? []) : []));
+      return choices.length
+        ? `${subject} must give exactly one of ${choices.map((c) => field(c)).join(' and ')}.`
+        : `${subject} must match exactly one of its forms.`;
+    }
     case 'uniqueItems': {
       const [first, second] = [Number(error.params.i), Number(error.params.j)].sort((x, y) => x - y);
       return `${subject} must not list the same item twice (items ${first} and ${second}).`;
@@ -139,4 +162,5 @@ const PATTERN_WORDS: ReadonlyMap<string, string> = new Map([
   [PROFILE_NAME_PATTERN, 'a profile name (lower-case letters, digits and dashes, starting with a letter)'],
   [DOMAIN_NAME_PATTERN, 'a DNS domain name'],
   [CONTINUATION_TOKEN_PATTERN, 'a continuation token this API issued'],
+  [CLIENT_SECRET_VALUE_PATTERN, 'the secret value (8 to 1024 printable characters, no spaces), not its id'],
 ]);

@@ -1,5 +1,5 @@
 /**
- * What the token cache (src/tokens/token-cache.ts) promises its callers: the tokens it vends, the holds the
+ * What the token cache (src/vending/token-cache.ts) promises its callers: the tokens it vends, the holds the
  * warm path keeps, its statistics, its options, and `TokenUnavailable` (Entra down and nothing cached: the
  * endpoint answers 503 with its Retry-After, src/http/outage.ts).
  * @module

@@ -9,8 +9,8 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import { consentHomeApp, control, newTenant } from '../helpers/sim-control.js';
 import { createMsalEntraTokens } from '../../src/adapters/entra/msal.js';
 import { EntraRefused, type AcquireOptions, type EntraTokens } from '../../src/adapters/entra/port.js';
-import { createTokenCache } from '../../src/tokens/token-cache.js';
-import { TokenUnavailable, type TokenCache } from '../../src/tokens/token-cache-contract.js';
+import { createTokenCache } from '../../src/vending/token-cache.js';
+import { TokenUnavailable, type TokenCache } from '../../src/vending/token-cache-contract.js';
 
 const EXO = 'https://outlook.office365.com/.default';
 const MIN = 60_000;

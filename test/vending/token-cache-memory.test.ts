@@ -11,8 +11,8 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import type { AppToken, EntraTokens } from '../../src/adapters/entra/port.js';
-import { createTokenCache } from '../../src/tokens/token-cache.js';
-import type { TokenCache } from '../../src/tokens/token-cache-contract.js';
+import { createTokenCache } from '../../src/vending/token-cache.js';
+import type { TokenCache } from '../../src/vending/token-cache-contract.js';
 
 const EXO = 'https://outlook.office365.com/.default';
 const ENTRIES = 100_000;

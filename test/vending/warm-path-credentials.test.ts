@@ -1,5 +1,5 @@
 /**
- * The warm path's memory of verified Basic credentials (src/vending/verified-credentials.ts): a remembered
+ * The warm path's memory of verified Basic credentials (src/vending/warm-path.ts): a remembered
  * header is accepted only while the full check would accept it — same appliance record, secret still valid —
  * and never stands in for another rule of client authentication. The directory and the key are the domain's
  * own small in-memory ports here; the broker's wiring is covered by the token endpoint's integration tests.
@@ -11,7 +11,7 @@ import { NOT_CACHED } from '../../src/appliances/appliance-directory.js';
 import type { Appliance } from '../../src/appliances/appliance-store.js';
 import { authenticateClient, rememberedClient, type ClientAuthDeps } from '../../src/vending/client-auth.js';
 import { InvalidClient } from '../../src/vending/errors.js';
-import { createVerifiedCredentials } from '../../src/vending/verified-credentials.js';
+import { createVerifiedCredentials } from '../../src/vending/warm-path.js';
 
 const CLIENT = '6a1f0c2e-3b4d-4e5f-8a9b-0c1d2e3f4a5b';
 const KEY = Buffer.alloc(32, 7);

@@ -33,12 +33,9 @@
  *   not for its full lifetime: the next token, once the roles have replicated, carries them.
  *
  * Memory bound: at most `maxEntries` (tenant, scope) entries (default 100,000), least recently used evicted
- * first. An entry costs its access token string (~1.5 KB for an Entra JWT, one byte per character) plus
- * ~480 bytes on 64-bit Node (no pointer compression): the entry object ~140, the token's `Date` 96, the
- * resolved promise 48, the `VendedToken` ~45, boxed numbers ~50, the Map slot and the tenant id ~100.
- * test/tokens/token-cache-memory.test.ts measures ~2.0 KB per entry at 100,000 entries (~195 MB for a
- * full cache; the budget in docs/decisions.md "Memory bounds" is 4 KB). Evicting an entry detaches it: a request in flight for it still
- * answers its callers but writes nothing back.
+ * first; an entry is its access token string and a few small objects (what each costs, and the budget,
+ * in docs/performance.md; test/vending/token-cache-memory.test.ts holds the bound). Evicting an entry
+ * detaches it: a request in flight for it still answers its callers but writes nothing back.
  *
  * No secret or token is put in any error message (SPEC.md Guarantees); this module logs nothing.
  * @module

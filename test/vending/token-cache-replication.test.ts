@@ -1,6 +1,6 @@
 /**
  * A token fetched while a fresh consent replicates, lacking a role the tenant's profiles need,
- * is not kept for its full lifetime (src/tokens/token-cache.ts `TokenExpectation`), and the token endpoint asks
+ * is not kept for its full lifetime (src/vending/token-cache.ts `TokenExpectation`), and the token endpoint asks
  * for that only within the replication window (src/vending/issue.ts `replicationExpectation`). Against a small
  * fake of the `EntraTokens` port (our interface, not an SDK), with vitest's fake timers as the clock.
  * @module
@@ -10,8 +10,8 @@ import type { AcquireOptions, AppToken, EntraTokens } from '../../src/adapters/e
 import { REPLICATION_WINDOW_SECONDS } from '../../src/consent/proof.js';
 import { loadProfiles } from '../../src/profiles/profiles.js';
 import { newTenantRecord } from '../../src/tenants/tenant-store.js';
-import { createTokenCache } from '../../src/tokens/token-cache.js';
-import type { TokenCache } from '../../src/tokens/token-cache-contract.js';
+import { createTokenCache } from '../../src/vending/token-cache.js';
+import type { TokenCache } from '../../src/vending/token-cache-contract.js';
 import { replicationExpectation } from '../../src/vending/issue.js';
 
 const T1 = '11111111-1111-1111-1111-111111111111';

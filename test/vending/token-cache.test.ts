@@ -12,8 +12,8 @@ import {
   type AppToken,
   type EntraTokens,
 } from '../../src/adapters/entra/port.js';
-import { createTokenCache } from '../../src/tokens/token-cache.js';
-import { TokenUnavailable, type TokenCache } from '../../src/tokens/token-cache-contract.js';
+import { createTokenCache } from '../../src/vending/token-cache.js';
+import { TokenUnavailable, type TokenCache } from '../../src/vending/token-cache-contract.js';
 
 const T1 = '11111111-1111-1111-1111-111111111111';
 const T2 = '22222222-2222-2222-2222-222222222222';
