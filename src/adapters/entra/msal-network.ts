@@ -21,10 +21,8 @@ import type { BrokerMetrics, EntraRequestOutcome } from '../telemetry/port.js';
 
 /**
  * Keep-alive connections to Entra, shared by every tenant's client. `node:http(s)` rather than `fetch`:
- * measured on Node 22 (10,000 token requests to a loopback HTTPS server, 16 at a time, RSS after a full
- * GC), `fetch` left 85 MB of native memory behind in the first 10,000 requests and kept growing, while
- * `https.request` with a keep-alive agent grew by what the answers themselves held (docs/decisions.md,
- * "Memory bounds"). At 10,000 tenants that slack, not the cached tokens, was most of the broker's growth.
+ * `fetch` left native memory behind per request and kept growing, while `https.request` with a keep-alive
+ * agent grew by what the answers themselves held (docs/performance.md, "HTTP to Entra").
  */
 export interface EntraAgents {
   readonly http: HttpAgent;

@@ -24,8 +24,8 @@
  * - one `acquireAppToken` settles within `deadlineMs` (4 s), all its HTTP requests together (authority
  *   metadata, then the token): each request is given only the time left (acquire-deadline.ts). The token
  *   endpoint answers a cold request 503 + Retry-After strictly within 5 s, and the token
- *   cache's own 5 s wait left nothing for the rest of the request (measured: 5.009 s against an Entra that
- *   accepts connections and never answers).
+ *   cache's own 5 s wait left nothing for the rest of the request (docs/performance.md, "An Entra that
+ *   never answers").
  * @module
  */
 import { decodeJwt } from 'jose';

@@ -28,10 +28,9 @@ export interface MsalEntraConfig {
   readonly credential: EntraCredential;
   /**
    * Tenants whose MSAL client (and token cache) is kept; least recently used ones are dropped. Default 20,000:
-   * a client costs about 1.5 KB once used (bench/: V8 heap after a full GC), while dropping one means the
-   * next token for that tenant also re-reads its authority metadata from Entra, and that churn is what grew
-   * the process's memory (bench, 1,000 tenants and a bound of 500: 20 KB RSS per cached token; without
-   * churn 4.3 KB). 100,000 tenants then keep at most about 30 MB of clients.
+   * a client is small once used, while dropping one means the next token for that tenant also re-reads its
+   * authority metadata from Entra, and that churn is what grew the process's memory (figures in
+   * docs/performance.md, "MSAL clients per tenant").
    */
   readonly maxTenants?: number;
   /** Per-request timeout. Default 10 s. */
