@@ -2,7 +2,7 @@
  * The live-check routes of the support API (SPEC.md "Vendor support"):
  *
  *   POST /api/tenants/{tenantId}/check               {mailboxes?: string[]} → the checks (src/support/checks.ts)
- *   GET  /api/tenants/{tenantId}/exchange-setup.ps1   ?mailboxes=a@x,b@y   → the Exchange PowerShell as a script
+ *   GET  /api/tenants/{tenantId}/exchange-setup.ps1   ?mailboxes=a@x,b@y&scoping=rbac|accessPolicy → the script
  *
  * Steps: strict query, tenant id, body or query, then the domain. Mailbox addresses are validated before anything
  * runs; a refused one is named by its index and never echoed, into the answer or into a script.
@@ -18,6 +18,7 @@ import {
   isExternalFailure,
   organizationFor,
   resolveServicePrincipal,
+  type ExchangeScoping,
 } from '../support/exchange-setup.js';
 import { MAX_CHECK_MAILBOXES, MAX_SCRIPT_MAILBOXES, parseMailboxList } from '../support/mailbox-address.js';
 import type { StaffPrincipal } from '../support/staff-auth.js';
@@ -71,14 +72,17 @@ export interface ExchangeSetupDeps {
   readonly now: () => Date;
 }
 
-/** `GET /api/tenants/{tenantId}/exchange-setup.ps1?mailboxes=a@x,b@y` (Broker.Read). */
+/** `GET /api/tenants/{tenantId}/exchange-setup.ps1?mailboxes=a@x,b@y&scoping=rbac|accessPolicy` (Broker.Read). */
 export async function getExchangeSetupScript(
   deps: ExchangeSetupDeps,
   request: HttpRequestLike,
 ): Promise<HttpReply> {
   // The name and at most MAX_SCRIPT_MAILBOXES comma-separated values: the declaration's query
   // (src/http/routes/support.ts), checked by readQuery; each address is then parsed for the script.
-  const { mailboxes = [] } = readQuery<{ mailboxes?: string[] }>(checkRoutes.exchangeSetupScript, request);
+  const { mailboxes = [], scoping = 'rbac' } = readQuery<{ mailboxes?: string[]; scoping?: ExchangeScoping }>(
+    checkRoutes.exchangeSetupScript,
+    request,
+  );
   const tenantId = tenantIdParam(request);
   const parsed = parseMailboxList(
     mailboxes.map((m) => m.trim()),
@@ -134,7 +138,7 @@ export async function getExchangeSetupScript(
       mailboxes: parsed.addresses,
       needs: exchangeNeeds(tenantProfiles(deps.profiles, tenant)),
     },
-    { generatedAt: deps.now(), brokerUrl: deps.settings.publicUrl },
+    { generatedAt: deps.now(), brokerUrl: deps.settings.publicUrl, scoping },
   );
   return {
     status: 200,

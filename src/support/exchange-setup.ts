@@ -1,12 +1,16 @@
 /**
  * The Exchange Online PowerShell a customer's Exchange administrator runs so that the vendor's app can open
- * mailboxes over IMAP, POP and SMTP (SPEC.md `GET /api/tenants/{tenantId}/exchange-setup.ps1`; FACTS.md §6.2):
- * IMAP/POP/SMTP are gated not by the Entra consent alone but by an Exchange service principal and a mailbox
- * permission (FACTS.md §13). Filled in with the tenant's real values: the app id of the app the broker uses for the
- * tenant ({@link exchangeAppOf}: the tenant's own app where it brought one, else the home app), and the object id of
- * that same app's *enterprise application* (service principal) in the tenant, read from Graph, never the app
- * registration's (FACTS.md §6.2 step 3, §13). Every value is written with {@link psQuote}, though callers validate
- * them too.
+ * mailboxes over IMAP, POP and SMTP (SPEC.md `GET /api/tenants/{tenantId}/exchange-setup.ps1`): those are gated not by
+ * the Entra consent alone but by an Exchange service principal and a mailbox permission
+ * (https://learn.microsoft.com/exchange/client-developer/legacy-protocols/how-to-authenticate-an-imap-pop-smtp-application-by-using-oauth).
+ * It also limits the app's Graph / EWS permissions to the listed mailboxes (RBAC for Applications or an application
+ * access policy, `-Scoping`) and, for EWS, puts the app on the tenant's EWS allow-list ({@link ewsAllowListSteps}).
+ * Filled in with the tenant's real values: the app id of the app the broker uses for the tenant
+ * ({@link exchangeAppOf}: the tenant's own app where it brought one, else the home app), and the object id of that
+ * same app's *enterprise application* (service principal) in the tenant, read from Graph, never the app
+ * registration's. The administrator signs in interactively (`-AdminUpn`); the script can run again and again: each
+ * step looks first (src/support/exchange-setup-steps.ts). Every cmdlet and parameter it uses is in
+ * src/support/exchange-cmdlets.ts with its reference page; every value is written with {@link psQuote}.
  * @module
  */
 import { EntraRefused, EntraUnavailable } from '../adapters/entra/port.js';
@@ -18,17 +22,31 @@ import {
 } from '../adapters/graph/port.js';
 import type { Profile } from '../profiles/profiles.js';
 import type { TenantRecord } from '../tenants/tenant-store.js';
+import {
+  connectStep,
+  mailboxAccessStep,
+  mailboxFilter,
+  resultStep,
+  say,
+  scopeNameOf,
+  SCOPING_PARAMETER,
+  scopingStep,
+  sendAsStep,
+  servicePrincipalStep,
+} from './exchange-setup-steps.js';
 import { psCommentText, psQuote } from './powershell.js';
 
 /** What the tenant's profiles ask of Exchange Online. */
 export interface ExchangeNeeds {
-  /** IMAP or POP: the app signs in to mailboxes (FACTS.md §6.2 step 4: FullAccess). */
+  /** IMAP, POP or SMTP: the app signs in to mailboxes, which needs FullAccess on each. */
   readonly mailboxAccess: boolean;
-  /** SMTP: the app sends as mailboxes (FACTS.md §6.2 step 5: SendAs; also FullAccess, step 4). */
+  /** SMTP: the app may send as an address it does not sign in to, which needs SendAs on that address. */
   readonly sendAs: boolean;
+  /** EWS (`full_access_as_app`): the tenant must allow the app on its EWS allow-list ({@link ewsAllowListSteps}). */
+  readonly ews: boolean;
   /** Protocols named, for words: e.g. ["IMAP", "SMTP"]. */
   readonly protocols: readonly string[];
-  /** RBAC for Applications roles that can scope the app's Graph/EWS permissions (FACTS.md §6.5). */
+  /** RBAC for Applications roles that can scope the app's Graph/EWS permissions to mailboxes. */
   readonly rbacRoles: readonly string[];
 }
 
@@ -40,8 +58,8 @@ const PROTOCOL_ROLES: Readonly<Record<string, string>> = {
 
 /**
  * Exchange RBAC for Applications role of an Entra application permission: "Application <permission>"
- * (FACTS.md §6.5: `-Role "Application Mail.Read"`); EWS `full_access_as_app` is "Application EWS.AccessAsApp"
- * (Microsoft's application-rbac role list, not re-read here: **unverified**). IMAP/POP have no RBAC role (§6.5).
+ * (https://learn.microsoft.com/exchange/permissions-exo/application-rbac, e.g. `-Role "Application Mail.Read"`);
+ * EWS `full_access_as_app` is "Application EWS.AccessAsApp" (same page's role list). IMAP/POP/SMTP have no role.
  */
 function rbacRoleOf(value: string): string | undefined {
   if (value === 'full_access_as_app') return 'Application EWS.AccessAsApp';
@@ -57,6 +75,7 @@ export function exchangeNeeds(profiles: readonly Profile[]): ExchangeNeeds {
   return {
     mailboxAccess: protocols.length > 0,
     sendAs: values.has('SMTP.SendAsApp'),
+    ews: values.has('full_access_as_app'),
     protocols,
     rbacRoles: [...new Set([...values].map(rbacRoleOf).filter((r) => r !== undefined))].sort(),
   };
@@ -66,7 +85,7 @@ export function exchangeNeeds(profiles: readonly Profile[]): ExchangeNeeds {
 export interface ExchangeSetupValues {
   readonly tenantId: string;
   readonly tenantName: string | null;
-  /** `Connect-ExchangeOnline -Organization`: the initial `*.onmicrosoft.com` domain, another verified one, or the id. */
+  /** The initial `*.onmicrosoft.com` domain, another verified one, or the id: only for the example admin UPN. */
   readonly organization: string;
   /** The application (client) id of the app the broker uses for the tenant ({@link exchangeAppOf}). */
   readonly appId: string;
@@ -78,87 +97,114 @@ export interface ExchangeSetupValues {
 }
 
 /**
- * The commands, with a comment citing the source of each. Scoping to the listed mailboxes runs only when
- * `$LimitToListedMailboxes` is set (the script's switch; unset when pasted into a console), so the commands do
- * exactly what they say when run as they are. `script` adds the parameter block and stops at the first error;
- * without it the text is for pasting into an interactive session, whose preferences it leaves alone.
+ * How the script limits the app's Graph / EWS permissions to the listed mailboxes (the route's `scoping` query):
+ * RBAC for Applications, Microsoft's recommendation and the default, or an application access policy.
  */
-export function exchangeSetupCommands(v: ExchangeSetupValues, options: { script?: boolean } = {}): string {
-  const sp = psQuote(v.servicePrincipalId);
-  const out: string[] = [
-    ...(options.script
-      ? [
-          'param(',
-          "    # Also limit the app's Graph / EWS permissions to the mailboxes below (RBAC for Applications, FACTS.md §6.5).",
-          '    [switch] $LimitToListedMailboxes',
-          ')',
-          "$ErrorActionPreference = 'Stop'",
-          '',
-        ]
-      : []),
-    '# 1. Sign in to Exchange Online as an administrator with the Organization Management role (FACTS.md §6.2 step 2).',
-    '#    Once per computer, if the module is missing: Install-Module -Name ExchangeOnlineManagement',
-    `Connect-ExchangeOnline -Organization ${psQuote(v.organization)}`,
-    '',
-    "# 2. Register the app's enterprise application as an Exchange service principal (FACTS.md §6.2 step 3).",
-    '#    -AppId and -ObjectId are those of the same enterprise application, the one the PBX tokens come from.',
-    "#    -ObjectId is the Enterprise application (service principal) object id, not the App registration's;",
-    '#    -ServiceId is deprecated (FACTS.md §13). Skipped when it is registered already.',
-    `if (-not (Get-ServicePrincipal | Where-Object { $_.AppId -eq ${psQuote(v.appId)} })) {`,
-    `    New-ServicePrincipal -AppId ${psQuote(v.appId)} -ObjectId ${sp} -DisplayName ${psQuote(v.servicePrincipalName)}`,
+export type ExchangeScoping = 'rbac' | 'accessPolicy';
+export const EXCHANGE_SCOPINGS: readonly ExchangeScoping[] = ['rbac', 'accessPolicy'];
+
+export interface ExchangeSetupOptions {
+  /** A script file: a parameter block, and it stops at the first error. Else text to paste into a console. */
+  readonly script?: boolean;
+  /** The `-Scoping` default. */
+  readonly scoping?: ExchangeScoping;
+}
+
+const EWS_RETIREMENT =
+  'https://techcommunity.microsoft.com/blog/exchange/exchange-online-ews-your-time-is-almost-up/4492361';
+const EWS_ALLOWED_APP_IDS =
+  'https://techcommunity.microsoft.com/blog/exchange/introducing-ewsallowedappids-preparing-for-the-final-phase-of-ews-retirement/4529471';
+
+/**
+ * The EWS allow-list step for `appId`, the same text in the script and in a check's remediation. EWSAllowedAppIDs is
+ * one comma-separated string that Set-OrganizationConfig replaces whole, and Get-OrganizationConfig returns only with
+ * -RetrieveEwsOperationAccessPolicy (https://learn.microsoft.com/powershell/module/exchangepowershell/set-organizationconfig,
+ * -EwsAllowedAppIDs, Example 7; EWS_ALLOWED_APP_IDS), so the step reads it, adds the app id only if absent and
+ * writes back the union. EwsEnabled: $false blocks all EWS; $true allows only the listed apps (since October 2026 an
+ * empty list with $true blocks all: EWS_ALLOWED_APP_IDS); $null ignores the list, and is being set to $false tenant
+ * by tenant (EWS_RETIREMENT). So the step sets it to $true unless it is already.
+ */
+export function ewsAllowListSteps(appId: string, step?: number): string {
+  const id = psQuote(appId);
+  return [
+    `# ${step === undefined ? '' : `${step}. `}EWS: since 1 October 2026 Exchange Online blocks EWS unless the tenant allows it: EWSEnabled set to True and`,
+    "# the app's id on the tenant's EWS allow-list (EWSAllowedAppIDs). On 1 April 2027 EWS in Exchange Online is",
+    '# switched off for good, with no exceptions; the PBX must use Microsoft Graph by then.',
+    `# (${EWS_RETIREMENT};`,
+    `# ${EWS_ALLOWED_APP_IDS};`,
+    '# https://learn.microsoft.com/powershell/module/exchangepowershell/set-organizationconfig, -EwsAllowedAppIDs.)',
+    '# The list is one comma-separated string that Set-OrganizationConfig replaces whole: this keeps every id on it.',
+    '$ewsConfig = Get-OrganizationConfig -RetrieveEwsOperationAccessPolicy',
+    "$ewsAllowed = @((@($ewsConfig.EwsAllowedAppIDs) -join ',') -split ',' | ForEach-Object { $_.Trim() } | Where-Object { $_ })",
+    `if ($ewsAllowed -contains ${id}) {`,
+    `    ${say(`EWS allow-list entry for app ${appId}: already present, left as it is.`)}`,
+    '} else {',
+    `    Set-OrganizationConfig -EwsAllowedAppIDs ((@($ewsAllowed) + ${id}) -join ',') -Confirm:$false`,
+    `    Write-Host (${psQuote(`EWS allow-list entry for app ${appId}: added, keeping the `)} + $ewsAllowed.Count + ' already listed.')`,
     '}',
-  ];
-  if (v.needs.mailboxAccess) {
-    out.push(
-      '',
-      `# 3. Let the app open each mailbox over ${v.needs.protocols.join('/')} (FACTS.md §6.2 step 4).`,
-    );
-    if (v.mailboxes.length === 0) {
-      out.push(
-        '#    No mailboxes were given. For each mailbox the PBX uses, run (with its address):',
-        `#    Add-MailboxPermission -Identity <mailbox> -User ${sp} -AccessRights FullAccess`,
-      );
-    }
-    for (const m of v.mailboxes)
-      out.push(`Add-MailboxPermission -Identity ${psQuote(m)} -User ${sp} -AccessRights FullAccess`);
-  }
-  if (v.needs.sendAs) {
-    out.push('', '# 4. Let the app send as each mailbox over SMTP (FACTS.md §6.2 step 5).');
-    if (v.mailboxes.length === 0)
-      out.push(
-        `#    For each mailbox: Add-RecipientPermission <mailbox> -AccessRights SendAs -Trustee ${sp}`,
-      );
-    for (const m of v.mailboxes)
-      out.push(`Add-RecipientPermission ${psQuote(m)} -AccessRights SendAs -Trustee ${sp}`);
-  }
-  if (v.needs.rbacRoles.length > 0 && v.mailboxes.length > 0) {
-    const scope = psQuote(`${v.servicePrincipalName.slice(0, 40)} mailboxes`);
-    // OPath: text values in double quotes (the addresses contain no double quote: mailbox-address.ts), the
-    // whole filter a single-quoted PowerShell string.
-    const filter = v.mailboxes.map((m) => `PrimarySmtpAddress -eq "${m}"`).join(' -or ');
-    out.push(
-      '',
-      "# 5. Optional ($LimitToListedMailboxes): scope the app's Graph / EWS roles to these mailboxes with RBAC for",
-      '#    Applications (FACTS.md §6.5; it replaces application access policies, §6.4). Entra permissions and RBAC',
-      '#    grants add up: a tenant-wide Entra grant of the same permission still applies (FACTS.md §6.5).',
-      'if ($LimitToListedMailboxes) {',
-      `    New-ManagementScope -Name ${scope} -RecipientRestrictionFilter ${psQuote(filter)}`,
-      ...v.needs.rbacRoles.map(
-        (role) =>
-          `    New-ManagementRoleAssignment -Role ${psQuote(role)} -App ${sp} -CustomResourceScope ${scope}`,
-      ),
-      '    # What the app may do on each mailbox now (FACTS.md §6.5: Test-ServicePrincipalAuthorization).',
-      ...v.mailboxes.map(
-        (m) => `    Test-ServicePrincipalAuthorization -Identity ${sp} -Resource ${psQuote(m)}`,
-      ),
-      '}',
-    );
-  }
-  out.push(
-    '',
-    '# Check: the service principal is listed (FACTS.md §6.2 step 6).',
-    'Get-ServicePrincipal | fl',
-  );
+    'if ($ewsConfig.EwsEnabled -eq $true) {',
+    `    ${say('EWSEnabled True: already present, left as it is.')}`,
+    '} else {',
+    '    # $false blocks all EWS; not set ($null) is being turned into $false by Microsoft. True allows only the listed apps.',
+    '    Set-OrganizationConfig -EwsEnabled $true -Confirm:$false',
+    `    Write-Host ('EWSEnabled set to True (was ' + $(if ($null -eq $ewsConfig.EwsEnabled) { 'not set' } else { 'False' }) + '); only the apps on the allow-list may use EWS.')`,
+    '}',
+  ].join('\n');
+}
+
+/**
+ * The commands, each step guarded so that a second run changes nothing. With `script`, a parameter block
+ * (`-AdminUpn`, and `-Scoping`, `-PolicyGroup`, `-SendAsAddresses` where they apply) and `$ErrorActionPreference =
+ * 'Stop'`; without, text for pasting into an interactive session, which asks for the admin's UPN and leaves the
+ * session's preferences alone.
+ */
+export function exchangeSetupCommands(v: ExchangeSetupValues, options: ExchangeSetupOptions = {}): string {
+  const scopable = v.needs.rbacRoles.length > 0;
+  const scoping = SCOPING_PARAMETER[options.scoping ?? 'rbac'];
+  const example = /\./.test(v.organization) ? `admin@${v.organization}` : 'admin@contoso.onmicrosoft.com';
+  const out: string[] = options.script
+    ? [
+        '[CmdletBinding()]',
+        'param(',
+        `    # The Exchange administrator to sign in as, e.g. ${example} (Connect-ExchangeOnline -UserPrincipalName).`,
+        '    [Parameter(Mandatory)] [string] $AdminUpn' + (scopable || v.needs.sendAs ? ',' : ''),
+        ...(scopable
+          ? [
+              "    # How to limit the app's Graph / EWS permissions to the listed mailboxes: Rbac (RBAC for Applications,",
+              "    # Microsoft's recommendation), AccessPolicy (an application access policy for -PolicyGroup), or None.",
+              `    [ValidateSet('Rbac', 'AccessPolicy', 'None')] [string] $Scoping = ${psQuote(scoping)},`,
+              '    # -Scoping AccessPolicy: the address of a mail-enabled security group for these mailboxes.',
+              '    [string] $PolicyGroup' + (v.needs.sendAs ? ',' : ''),
+            ]
+          : []),
+        ...(v.needs.sendAs
+          ? [
+              '    # SMTP: other addresses the app sends as, without signing in to them (SendAs).',
+              '    [string[]] $SendAsAddresses = @()',
+            ]
+          : []),
+        ')',
+        "$ErrorActionPreference = 'Stop'",
+        '',
+      ]
+    : [
+        `$AdminUpn = Read-Host -Prompt ${psQuote(`Exchange administrator to sign in as (e.g. ${example})`)}`,
+        ...(scopable
+          ? [
+              `$Scoping = ${psQuote(scoping)}  # or 'AccessPolicy' (then set $PolicyGroup to a mail-enabled security group), or 'None'`,
+              "$PolicyGroup = ''",
+            ]
+          : []),
+        ...(v.needs.sendAs ? ['$SendAsAddresses = @()  # SMTP: other addresses the app sends as'] : []),
+        '',
+      ];
+  out.push(...connectStep(), '', ...servicePrincipalStep(v));
+  let n = 3;
+  if (v.needs.mailboxAccess) out.push('', ...mailboxAccessStep(v, n++));
+  if (v.needs.sendAs) out.push('', ...sendAsStep(v, n++));
+  if (scopable) out.push('', ...scopingStep(v, n++));
+  if (v.needs.ews) out.push('', ewsAllowListSteps(v.appId, n++));
+  out.push('', ...resultStep(v, n, scopable));
   return out.join('\n');
 }
 
@@ -167,38 +213,43 @@ export function mailboxAccessCommands(v: ExchangeSetupValues, mailbox: string): 
   const sp = psQuote(v.servicePrincipalId);
   const m = psQuote(mailbox);
   const lines = [
-    `Connect-ExchangeOnline -Organization ${psQuote(v.organization)}`,
-    '# Which application access policy applies to this mailbox (FACTS.md §6.4); a RestrictAccess policy must',
-    "# include it (add it to the policy's group), a DenyAccess policy must not:",
+    `Connect-ExchangeOnline -UserPrincipalName (Read-Host -Prompt 'Exchange administrator to sign in as')`,
+    '# Which application access policy applies to this mailbox; a RestrictAccess policy must include it (add it to',
+    "# the policy's group), a DenyAccess policy must not (https://learn.microsoft.com/powershell/module/exchangepowershell/new-applicationaccesspolicy):",
     `Test-ApplicationAccessPolicy -Identity ${m} -AppId ${psQuote(v.appId)}`,
-    `Get-ApplicationAccessPolicy | Where-Object { $_.AppId -eq ${psQuote(v.appId)} }`,
-    '# Or, with RBAC for Applications (FACTS.md §6.5), what the app may do on it:',
+    `Get-ApplicationAccessPolicy | Where-Object { $_.AppId -contains ${psQuote(v.appId)} }`,
+    '# Or, with RBAC for Applications (https://learn.microsoft.com/exchange/permissions-exo/application-rbac), what the app may do on it:',
     `Test-ServicePrincipalAuthorization -Identity ${sp} -Resource ${m}`,
   ];
   if (v.needs.rbacRoles.length > 0) {
-    const scope = psQuote(`${v.servicePrincipalName.slice(0, 40)} ${mailbox}`.slice(0, 60));
+    const scope = psQuote(`${scopeNameOf(v.appId)} ${mailbox}`.slice(0, 64));
     lines.push(
-      '# To grant it with RBAC for Applications (the app must be registered: New-ServicePrincipal, FACTS.md §6.2):',
-      `New-ManagementScope -Name ${scope} -RecipientRestrictionFilter ${psQuote(`PrimarySmtpAddress -eq "${mailbox}"`)}`,
+      '# To grant it with RBAC for Applications (the app must be registered: New-ServicePrincipal):',
+      `New-ManagementScope -Name ${scope} -RecipientRestrictionFilter ${psQuote(mailboxFilter([mailbox]))} -Confirm:$false`,
       ...v.needs.rbacRoles.map(
         (role) =>
-          `New-ManagementRoleAssignment -Role ${psQuote(role)} -App ${sp} -CustomResourceScope ${scope}`,
+          `New-ManagementRoleAssignment -Role ${psQuote(role)} -App ${sp} -CustomResourceScope ${scope} -Confirm:$false`,
       ),
     );
   }
-  lines.push('# Changes can take more than an hour to reach Microsoft Graph (FACTS.md §6.4).');
+  lines.push(
+    '# Changes can take more than an hour to reach Microsoft Graph (https://learn.microsoft.com/graph/auth-limit-mailbox-access).',
+  );
   return lines.join('\n');
 }
 
-/** The downloadable script: a header saying what it is, then {@link exchangeSetupCommands}. */
+/** The downloadable script: a header saying what it is and how to run it, then {@link exchangeSetupCommands}. */
 export function exchangeSetupScript(
   v: ExchangeSetupValues,
-  meta: { readonly generatedAt: Date; readonly brokerUrl: string },
+  meta: { readonly generatedAt: Date; readonly brokerUrl: string; readonly scoping?: ExchangeScoping },
 ): string {
   const name = v.tenantName ? `${psCommentText(v.tenantName, 120)} (${v.tenantId})` : v.tenantId;
   const what = v.needs.mailboxAccess
     ? `signs it in to the listed mailboxes over ${v.needs.protocols.join('/')} with OAuth`
     : 'lets Exchange Online recognise it';
+  const example = /\./.test(v.organization) ? `admin@${v.organization}` : 'admin@contoso.onmicrosoft.com';
+  const file = `exchange-setup-${v.tenantId}.ps1`;
+  const scopable = v.needs.rbacRoles.length > 0;
   const header = [
     `# Exchange Online setup for ${psCommentText(v.servicePrincipalName, 120)}`,
     `# Tenant:    ${name}`,
@@ -208,10 +259,25 @@ export function exchangeSetupScript(
     `# (app id ${v.appId}, object id ${v.servicePrincipalId}) as an Exchange Online service principal, so that`,
     `# the app ${what}, and grants it these mailboxes:`,
     ...(v.mailboxes.length ? v.mailboxes.map((m) => `#   ${psCommentText(m)}`) : ['#   (none given)']),
-    '# Run it as an Exchange administrator. Run it with -LimitToListedMailboxes to also limit the app to them.',
+    ...(v.needs.ews
+      ? ["# It also puts the app on the tenant's EWS allow-list, keeping the apps already on it."]
+      : []),
+    '#',
+    '# Run it in PowerShell with the ExchangeOnlineManagement module, naming the Exchange administrator to sign in as:',
+    `#   .\\${file} -AdminUpn ${example}`,
+    ...(scopable
+      ? [
+          `#   .\\${file} -AdminUpn ${example} -Scoping AccessPolicy -PolicyGroup pbx-mailboxes@example.com`,
+          `# -Scoping (default ${SCOPING_PARAMETER[meta.scoping ?? 'rbac']}) limits the app's Graph / EWS permissions to the listed mailboxes.`,
+        ]
+      : []),
+    '# It signs in interactively as that administrator (Connect-ExchangeOnline -UserPrincipalName), not with',
+    '# -Organization, which is for app-only sign-in with a certificate or a managed identity.',
+    '# It is safe to run again: each step looks first and leaves what it finds ("already present, left as it is").',
+    '',
     '',
   ];
-  return `${header.join('\n')}${exchangeSetupCommands(v, { script: true })}\n`;
+  return `${header.join('\n')}${exchangeSetupCommands(v, { script: true, scoping: meta.scoping })}\n`;
 }
 
 // ----------------------------------------------------------------------------------------- the values
@@ -294,7 +360,7 @@ export async function resolveServicePrincipal(
   };
 }
 
-/** `Connect-ExchangeOnline -Organization`: the initial `*.onmicrosoft.com` domain where known (FACTS.md §6.2). */
+/** The tenant's initial `*.onmicrosoft.com` domain where known, else another, else the id: the example admin UPN's. */
 export function organizationFor(
   tenantId: string,
   domains: readonly { readonly name: string; readonly isInitial?: boolean }[],

@@ -119,7 +119,7 @@ describe('a tenant on its own app', () => {
       `New-ServicePrincipal -AppId '${own.appId}' -ObjectId '${own.spObjectId}' -DisplayName 'Own PBX mail app'`,
     );
     expect(script).toContain(
-      `Add-RecipientPermission 'queue@${own.domain}' -AccessRights SendAs -Trustee '${own.spObjectId}'`,
+      `Add-MailboxPermission -Identity 'queue@${own.domain}' -User '${own.spObjectId}' -AccessRights FullAccess -Confirm:$false`,
     );
     expectNoHomeApp(script);
   });

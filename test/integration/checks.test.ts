@@ -150,7 +150,10 @@ describe('POST /api/tenants/{tenantId}/check', () => {
     const setup = byName(r, 'exchange-setup');
     expect(setup.ok).toBe(true);
     expect(setup.remediation).toContain(
-      `Connect-ExchangeOnline -Organization '${await initialDomainOf(tenant.tenantId)}'`,
+      `$AdminUpn = Read-Host -Prompt 'Exchange administrator to sign in as (e.g. admin@${await initialDomainOf(tenant.tenantId)})'`,
+    );
+    expect(setup.remediation).toContain(
+      'Connect-ExchangeOnline -UserPrincipalName $AdminUpn -ShowBanner:$false',
     );
     expect(setup.remediation).toContain(
       `New-ServicePrincipal -AppId '${appId}' -ObjectId '${sp.objectId}' -DisplayName '${sp.displayName}'`,
@@ -159,9 +162,13 @@ describe('POST /api/tenants/{tenantId}/check', () => {
       `Add-MailboxPermission -Identity 'queue@${tenant.domain}' -User '${sp.objectId}' -AccessRights FullAccess`,
     );
     expect(setup.remediation).toContain(
-      `Add-RecipientPermission 'queue@${tenant.domain}' -AccessRights SendAs -Trustee '${sp.objectId}'`,
+      `Add-RecipientPermission -Identity $address -Trustee '${sp.objectId}' -AccessRights SendAs -Confirm:$false`,
     );
-    expect(setup.remediation).toContain('Get-ServicePrincipal | fl');
+    // No EWS profile in this tenant: no EWS allow-list step.
+    expect(setup.remediation).not.toContain('EwsAllowedAppIDs');
+    expect(setup.remediation).toContain(
+      `Test-ServicePrincipalAuthorization -Identity '${sp.objectId}' -Resource 'queue@${tenant.domain}' | Format-Table`,
+    );
     // For pasting into a console: no parameter block, no change of the session's error preference.
     expect(setup.remediation).not.toContain('param(');
     expect(setup.remediation).not.toContain('$ErrorActionPreference');
@@ -367,9 +374,11 @@ describe('GET /api/tenants/{tenantId}/exchange-setup.ps1', () => {
     expect(text).toMatch(/^# Exchange Online setup for /);
     expect(text).toContain(`# Tenant:    Check Corp (${tenant.tenantId})`);
     expect(text).toMatch(/# Generated: \d{4}-\d\d-\d\dT[\d:.]+Z by Consent Broker/);
+    expect(text).toContain('    [Parameter(Mandatory)] [string] $AdminUpn,');
     expect(text).toContain(
-      `Connect-ExchangeOnline -Organization '${await initialDomainOf(tenant.tenantId)}'`,
+      `# The Exchange administrator to sign in as, e.g. admin@${await initialDomainOf(tenant.tenantId)}`,
     );
+    expect(text).toContain('Connect-ExchangeOnline -UserPrincipalName $AdminUpn -ShowBanner:$false');
     expect(text).toContain(
       `New-ServicePrincipal -AppId '${appId}' -ObjectId '${sp.objectId}' -DisplayName '${sp.displayName}'`,
     );
@@ -377,12 +386,25 @@ describe('GET /api/tenants/{tenantId}/exchange-setup.ps1', () => {
       `Add-MailboxPermission -Identity 'o''neil@${tenant.domain}' -User '${sp.objectId}' -AccessRights FullAccess`,
     );
     expect(text).toContain(
-      `Add-RecipientPermission 'o''neil@${tenant.domain}' -AccessRights SendAs -Trustee '${sp.objectId}'`,
+      `Add-RecipientPermission -Identity $address -Trustee '${sp.objectId}' -AccessRights SendAs -Confirm:$false`,
     );
-    expect(text).toContain(`PrimarySmtpAddress -eq "o''neil@${tenant.domain}"`);
-    expect(text).toContain("param(\n    # Also limit the app's Graph / EWS permissions");
-    expect(text).toContain('    [switch] $LimitToListedMailboxes');
-    expect(text.trimEnd().endsWith('Get-ServicePrincipal | fl')).toBe(true);
+    expect(text).toContain(`PrimarySmtpAddress -eq ''o''''neil@${tenant.domain}''`);
+    expect(text).toContain("[ValidateSet('Rbac', 'AccessPolicy', 'None')] [string] $Scoping = 'Rbac',");
+    expect(text.trimEnd()).toMatch(
+      new RegExp(
+        `Test-ApplicationAccessPolicy -Identity 'o''neil@${tenant.domain.replace(/\./g, '\\.')}' -AppId '${appId}' \\| Format-List\\n}$`,
+      ),
+    );
+  });
+
+  it('takes the default -Scoping from ?scoping=, and refuses another value', async () => {
+    const text = await (
+      await script(tenant.tenantId, `?scoping=accessPolicy&mailboxes=queue@${tenant.domain}`)
+    ).text();
+    expect(text).toContain(
+      "[ValidateSet('Rbac', 'AccessPolicy', 'None')] [string] $Scoping = 'AccessPolicy',",
+    );
+    await expectProblem(await script(tenant.tenantId, '?scoping=none'), 400);
   });
 
   it('refuses an invalid address (400 problem+json), never echoing it into the script', async () => {

@@ -14,6 +14,7 @@ import {
   DOMAIN_NAME_PATTERN,
   GUID_PATTERN,
 } from '../../ids.js';
+import { EXCHANGE_SCOPINGS } from '../../support/exchange-setup.js';
 import { MAX_SCRIPT_MAILBOXES } from '../../support/mailbox-address.js';
 import { AUDIT_PAGE_SIZE } from './limits.js';
 import { family } from './types.js';
@@ -160,7 +161,7 @@ export const checkRoutes = family('support', {
     route: 'api/tenants/{tenantId}/exchange-setup.ps1',
     access: 'Broker.Read',
     summary: 'The Exchange PowerShell for this tenant',
-    description: `Registers the Exchange service principal with the enterprise app's object id, grants the mailbox permission and optionally scopes the app to the listed mailboxes, filled in with this tenant's values. An invalid address is refused (400), never echoed into the script.`,
+    description: `Registers the Exchange service principal with the enterprise app's object id, grants the mailbox permission, scopes the app's Graph / EWS permissions to the listed mailboxes (\`-Scoping\`) and, for EWS, adds the app to the tenant's EWS allow-list, filled in with this tenant's values. The administrator runs it with \`-AdminUpn\` (an interactive sign-in); running it again changes nothing. An invalid address is refused (400), never echoed into the script.`,
     query: [
       {
         name: 'mailboxes',
@@ -174,6 +175,11 @@ export const checkRoutes = family('support', {
           items: { type: 'string', format: 'email' },
         },
       },
+      queryParam(
+        'scoping',
+        "The script's default `-Scoping`: `rbac`, RBAC for Applications (Microsoft's recommendation, https://learn.microsoft.com/exchange/permissions-exo/application-rbac), or `accessPolicy`, an application access policy for a mail-enabled security group (`-PolicyGroup`).",
+        { type: 'string', enum: [...EXCHANGE_SCOPINGS], default: 'rbac' },
+      ),
     ],
     responses: {
       '200': {
