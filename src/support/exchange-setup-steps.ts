@@ -131,8 +131,9 @@ function rbacScoping(v: ExchangeSetupValues): string[] {
     '# RBAC for Applications (https://learn.microsoft.com/exchange/permissions-exo/application-rbac): a management',
     "# scope of the mailboxes (New-ManagementScope -RecipientRestrictionFilter) and the app's roles on it",
     '# (New-ManagementRoleAssignment -App <service principal object id> -CustomResourceScope,',
-    '# https://learn.microsoft.com/powershell/module/exchangepowershell/new-managementroleassignment). It adds to what',
-    '# Entra ID grants: while the app holds the same permission tenant-wide in Entra ID, that grant still applies.',
+    '# https://learn.microsoft.com/powershell/module/exchangepowershell/new-managementroleassignment). Its grants are',
+    '# "independent of the unscoped grants in Microsoft Entra ID" (https://learn.microsoft.com/graph/auth-limit-mailbox-access):',
+    '# while the app holds the same permission tenant-wide in Entra ID, that grant still applies.',
     `$scopeFilter = ${psQuote(mailboxFilter(v.mailboxes))}`,
     `$scope = Get-ManagementScope -Identity ${psQuote(scope)} -ErrorAction SilentlyContinue`,
     'if (-not $scope) {',
@@ -229,8 +230,7 @@ export function resultStep(v: ExchangeSetupValues, n: number, scoped: boolean): 
           `    Test-ServicePrincipalAuthorization -Identity ${sp} -Resource ${psQuote(m)} | Format-Table`,
       ),
       "} elseif ($Scoping -eq 'AccessPolicy') {",
-      '    # https://learn.microsoft.com/powershell/module/exchangepowershell/test-applicationaccesspolicy; a change can take',
-      '    # more than an hour to reach Microsoft Graph (https://learn.microsoft.com/graph/auth-limit-mailbox-access).',
+      '    # https://learn.microsoft.com/powershell/module/exchangepowershell/test-applicationaccesspolicy',
       ...v.mailboxes.map(
         (m) =>
           `    Test-ApplicationAccessPolicy -Identity ${psQuote(m)} -AppId ${psQuote(v.appId)} | Format-List`,

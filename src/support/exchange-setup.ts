@@ -59,7 +59,8 @@ const PROTOCOL_ROLES: Readonly<Record<string, string>> = {
 /**
  * Exchange RBAC for Applications role of an Entra application permission: "Application <permission>"
  * (https://learn.microsoft.com/exchange/permissions-exo/application-rbac, e.g. `-Role "Application Mail.Read"`);
- * EWS `full_access_as_app` is "Application EWS.AccessAsApp" (same page's role list). IMAP/POP/SMTP have no role.
+ * EWS `full_access_as_app` is "Application EWS.AccessAsApp", the one EWS row of that page's "Supported application
+ * roles" table (read here through copies of the table, not the page itself). IMAP/POP/SMTP have no role.
  */
 function rbacRoleOf(value: string): string | undefined {
   if (value === 'full_access_as_app') return 'Application EWS.AccessAsApp';
@@ -232,9 +233,7 @@ export function mailboxAccessCommands(v: ExchangeSetupValues, mailbox: string): 
       ),
     );
   }
-  lines.push(
-    '# Changes can take more than an hour to reach Microsoft Graph (https://learn.microsoft.com/graph/auth-limit-mailbox-access).',
-  );
+  lines.push('# Changes can take more than an hour to reach Microsoft Graph (FACTS.md §6.4).');
   return lines.join('\n');
 }
 

@@ -60,7 +60,22 @@ interface Invocation {
   readonly parameters: readonly string[];
   readonly text: string;
   readonly guarded: boolean;
+  /** The condition of the `if` around it, and the three statements before that `if` (where the look-up may be). */
+  readonly guard: string;
 }
+
+/** The look-up that must guard each change, so that a second run finds the object and leaves it as it is. */
+const LOOK_UP: Readonly<Record<string, string>> = {
+  'New-ServicePrincipal': 'Get-ServicePrincipal',
+  'Add-MailboxPermission': 'Get-MailboxPermission',
+  'Add-RecipientPermission': 'Get-RecipientPermission',
+  'New-ManagementScope': 'Get-ManagementScope',
+  'Set-ManagementScope': 'Get-ManagementScope',
+  'New-ManagementRoleAssignment': 'Get-ManagementRoleAssignment',
+  'Add-DistributionGroupMember': 'Get-DistributionGroupMember',
+  'New-ApplicationAccessPolicy': 'Get-ApplicationAccessPolicy',
+  'Set-OrganizationConfig': 'Get-OrganizationConfig',
+};
 
 function invocations(tree: Parser.Tree): Invocation[] {
   return walk(tree.rootNode)
@@ -72,9 +87,16 @@ function invocations(tree: Parser.Tree): Invocation[] {
         // Only this command's own, not those of a command nested in an argument.
         .filter((p) => nearest(p, 'command') === n)
         .map((p) => p.text.replace(/^-/, '').replace(/:$/, ''));
-      let guarded = false;
-      for (let up = n.parent; up; up = up.parent) if (up.type === 'if_statement') guarded = true;
-      return { name, parameters, text: n.text, guarded };
+      const outer = nearest(n, 'if_statement');
+      const before: string[] = [];
+      for (
+        let prev = outer?.previousNamedSibling;
+        prev && before.length < 3;
+        prev = prev.previousNamedSibling
+      )
+        before.push(prev.text);
+      const guard = [outer?.childForFieldName('condition')?.text ?? '', ...before].join('\n');
+      return { name, parameters, text: n.text, guarded: outer !== null, guard };
     });
 }
 
@@ -101,6 +123,9 @@ function problems(text: string): string[] {
     if (ref.changes) {
       if (!/-Confirm:\$false\b/.test(c.text)) out.push(`${c.name} without -Confirm:$false: ${c.text}`);
       if (!c.guarded) out.push(`${c.name} not behind a look-up: ${c.text}`);
+      const lookUp = LOOK_UP[c.name];
+      if (c.guarded && !c.guard.includes(lookUp ?? '\0'))
+        out.push(`${c.name} not guarded by ${lookUp}: ${c.text}`);
     }
   }
   return out;
@@ -129,6 +154,16 @@ describe('the generated PowerShell parses and uses only documented cmdlets and p
       `New-ServicePrincipal has no parameter -Organisation (${EXCHANGE_CMDLETS.get('New-ServicePrincipal')!.url})`,
       "New-ServicePrincipal without -Confirm:$false: New-ServicePrincipal -AppId 'a' -ObjectId 'b' -Organisation x",
       "New-ServicePrincipal not behind a look-up: New-ServicePrincipal -AppId 'a' -ObjectId 'b' -Organisation x",
+    ]);
+  });
+
+  it('finds a change guarded by the wrong look-up, or by none', () => {
+    const create = "New-ServicePrincipal -AppId 'a' -ObjectId 'b' -Confirm:$false";
+    expect(problems(`$y = 1\nif (Get-ServicePrincipal -Identity 'a') { } else { ${create} }`)).toEqual([]);
+    expect(problems(`$y = Get-ServicePrincipal -Identity 'a'\nif (-not $y) { ${create} }`)).toEqual([]);
+    expect(problems(`if (Get-Mailbox -Identity 'a') { ${create} }`)).toEqual([
+      'unknown cmdlet Get-Mailbox',
+      `New-ServicePrincipal not guarded by Get-ServicePrincipal: ${create}`,
     ]);
   });
 
