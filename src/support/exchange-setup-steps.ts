@@ -79,7 +79,8 @@ export function mailboxAccessStep(v: ExchangeSetupValues, n: number): string[] {
   const sp = psQuote(v.servicePrincipalId);
   const out = [
     `# ${n}. Let the app sign in to each mailbox over ${v.needs.protocols.join('/')}: FullAccess for its service principal`,
-    '#    (X-OAUTH page above; https://learn.microsoft.com/powershell/module/exchangepowershell/add-mailboxpermission).',
+    '#    (https://learn.microsoft.com/exchange/client-developer/legacy-protocols/how-to-authenticate-an-imap-pop-smtp-application-by-using-oauth,',
+    '#    https://learn.microsoft.com/powershell/module/exchangepowershell/add-mailboxpermission).',
   ];
   if (v.mailboxes.length === 0)
     return [
