@@ -49,6 +49,7 @@ import { proveConsent, type ProofResult } from './consent/proof.js';
 import { createTokenCache } from './vending/token-cache.js';
 import type { TokenCache } from './vending/token-cache-contract.js';
 import { createAuthThrottle, type AuthThrottle } from './vending/auth-throttle.js';
+import type { OpenIdConfigurationDeps } from './http/openid-configuration.js';
 import { createVerifiedCredentials, type VerifiedCredentials } from './vending/warm-path.js';
 import { createJtiStore, type JtiStore } from './vending/jti-store.js';
 import { GRAPH_APP_ID } from './ids.js';
@@ -101,6 +102,8 @@ export interface Broker {
   readonly metrics: BrokerMetrics;
   /** A fresh proof of a tenant's consent (src/consent/proof.ts), for the re-check timer in src/tenants/. */
   readonly proveTenant: (tenantId: string, profiles: readonly string[]) => Promise<ProofResult>;
+  /** What the OpenID configuration of a tenant needs (src/http/openid-configuration.ts). */
+  readonly openIdConfiguration: OpenIdConfigurationDeps;
 }
 
 export async function createBroker(config: Config): Promise<Broker> {
@@ -196,6 +199,7 @@ export async function createBroker(config: Config): Promise<Broker> {
     },
   });
   metrics.observeTokenCache(() => tokens.stats());
+  const directory = createApplianceDirectory({ appliances, tenants }, { journal });
   const broker: Broker = {
     config,
     profiles,
@@ -205,7 +209,7 @@ export async function createBroker(config: Config): Promise<Broker> {
     graph,
     tenants,
     appliances,
-    directory: createApplianceDirectory({ appliances, tenants }, { journal }),
+    directory,
     tokens,
     jtis: createJtiStore(tables),
     throttle: createAuthThrottle(),
@@ -232,6 +236,13 @@ export async function createBroker(config: Config): Promise<Broker> {
     health,
     metrics,
     proveTenant: (tenantId, tenantProfiles) => proveConsent(broker, tenantId, tenantProfiles),
+    openIdConfiguration: {
+      publicUrl: config.publicUrl,
+      entraAuthorityHost: config.entraAuthorityHost,
+      profiles,
+      tenantById: (tenantId) => directory.tenant(tenantId),
+      tenantByDomain: async (domain) => (await tenants.list({ domain, top: 1 })).items[0],
+    },
   };
   return broker;
 }

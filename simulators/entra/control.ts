@@ -196,6 +196,16 @@ export function entraControlRoutesFor(ctx: SimContext): SimRoute[] {
         expiresAt: new Date(secret.expiresAt).toISOString(),
       });
     }),
+    // Adding a redirect URI to the app registration (Authentication > Redirect URIs in the portal), e.g. for
+    // a broker that is reached at a second public URL.
+    route('POST', '/_sim/apps/{appId}/redirect-uris', (p, b) => {
+      const app = appOf(p.appId);
+      const uri = reqStr(b, 'uri');
+      if (!/^(https:\/\/|http:\/\/localhost[:/])/.test(uri))
+        throw new BadRequest('uri: https, or http://localhost (Entra allows http only for localhost)');
+      if (!app.redirectUris.includes(uri)) app.redirectUris.push(uri);
+      return json(201, publicApp(app));
+    }),
     // Removing a secret from the app registration, as an admin does after rotating it.
     route('DELETE', '/_sim/apps/{appId}/secrets/{keyId}', (p) => {
       const app = appOf(p.appId);

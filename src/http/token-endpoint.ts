@@ -9,7 +9,13 @@
 import type { Profiles } from '../profiles/profiles.js';
 import { OAuthError, TemporarilyUnavailable } from '../vending/errors.js';
 import { isFormContentType, parseForm } from './form-body.js';
-import { issueToken, vendFromMemory, type TokenRequest, type VendDeps } from '../vending/issue.js';
+import {
+  issueToken,
+  vendFromMemory,
+  type TokenRequest,
+  type VendDeps,
+  type Vended,
+} from '../vending/issue.js';
 import { tokenForm, tokenResponseBody } from '../vending/warm-path.js';
 import type { Logger } from './logger.js';
 import { outageOf } from './outage.js';
@@ -18,10 +24,15 @@ import type { HttpReply, HttpRequestLike } from './types.js';
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
 const TOKEN_HEADERS = Object.freeze({ 'content-type': 'application/json; charset=utf-8', ...NO_STORE });
 
+/**
+ * `endpoint: 'v1'` for `POST /{tenant}/oauth2/token`: the resource asked for by `resource=`, the answer in
+ * the shape of Entra's v1 endpoint (`v1TokenResponseBody`).
+ */
 export async function handleTokenRequest(
   deps: VendDeps,
   request: HttpRequestLike,
   log: Logger,
+  endpoint?: 'v1',
 ): Promise<HttpReply> {
   try {
     const contentType = request.headers.get('content-type');
@@ -33,15 +44,35 @@ export async function handleTokenRequest(
       form,
       ...(request.params.tenant !== undefined ? { pathTenant: request.params.tenant } : {}),
       sourceAddress: sourceAddress(request),
+      ...(endpoint ? { endpoint } : {}),
     };
     // The warm path answers without a promise; anything else (and every refusal) goes the full way.
     const token = vendFromMemory(deps, req) ?? (await issueToken(deps, req));
     // The warm path's only telemetry: one counter add with a prebuilt attribute object.
     deps.metrics?.tokenVended(token.scope);
-    return { status: 200, headers: TOKEN_HEADERS, body: tokenResponseBody(token) };
+    const body = endpoint === 'v1' ? v1TokenResponseBody(token, deps.now()) : tokenResponseBody(token);
+    return { status: 200, headers: TOKEN_HEADERS, body };
   } catch (err) {
     return errorReply(toOAuthError(err, log), deps);
   }
+}
+
+/**
+ * The answer of Entra's v1 token endpoint: numbers as JSON strings, the resource as asked instead of a scope
+ * (https://learn.microsoft.com/en-us/azure/active-directory/azuread-dev/v1-oauth2-client-creds-grant-flow:
+ * `"expires_in":"3599","expires_on":"1388452167","resource":"https://service.contoso.com/"`). MSAL reads
+ * string numbers too (msal-common ResponseHandler: "Server may return timestamps as strings").
+ */
+export function v1TokenResponseBody(v: Vended, now: Date): string {
+  const expiresIn = String(v.expiresIn);
+  return JSON.stringify({
+    token_type: 'Bearer',
+    expires_in: expiresIn,
+    ext_expires_in: expiresIn,
+    expires_on: String(Math.floor(now.getTime() / 1000) + v.expiresIn),
+    resource: v.scope.slice(0, -'/.default'.length),
+    access_token: v.token.accessToken,
+  });
 }
 
 function toOAuthError(err: unknown, log: Logger): OAuthError {

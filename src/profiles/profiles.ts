@@ -15,6 +15,13 @@ export interface Resource {
   readonly scope: string;
   readonly appId: string;
   readonly displayName: string;
+  /**
+   * Every `.default` spelling of this resource an appliance may ask for, `scope` first: the profiles file's
+   * `aliases` (other App ID URIs Entra accepts for it) and `{appId}/.default`. Each is passed on to Entra as
+   * written here, since a v1 token's `aud` is the identifier it was asked for
+   * (https://learn.microsoft.com/en-us/entra/identity-platform/access-token-claims-reference, `aud`).
+   */
+  readonly spellings: readonly string[];
 }
 
 export interface AppRole {
@@ -42,8 +49,10 @@ export interface Profiles {
   readonly brokerRoles: readonly BrokerRole[];
   /** The profile, or undefined. */
   get(name: string): Profile | undefined;
-  /** The resource whose scope is `scope` (compared case-insensitively), or undefined. */
+  /** The resource one of whose `spellings` is `scope` (compared case-insensitively), or undefined. */
   resourceForScope(scope: string): Resource | undefined;
+  /** That resource and the spelling of it `scope` names, as declared; undefined when none does. */
+  spellingOf(scope: string): { resource: Resource; spelling: string } | undefined;
 }
 
 export class ProfilesError extends Error {
@@ -106,7 +115,18 @@ export function parseProfiles(doc: unknown, source: string): Profiles {
           `${at}.appId: must be the resource's application id (a GUID), got ${JSON.stringify(r.appId)}`,
         );
       if (!str(r.displayName)) problems.push(`${at}.displayName: must be a non-empty string`);
-      resources.set(key, { key, scope, appId: str(r.appId).toLowerCase(), displayName: str(r.displayName) });
+      const aliases = r.aliases === undefined ? [] : Array.isArray(r.aliases) ? r.aliases.map(str) : [''];
+      for (const alias of aliases)
+        if (!/^https:\/\/[^\s/]+(\/[^\s]*)?\/\.default$/.test(alias))
+          problems.push(`${at}.aliases: each must be an https resource URI ending in "/.default"`);
+      const appId = str(r.appId).toLowerCase();
+      resources.set(key, {
+        key,
+        scope,
+        appId,
+        displayName: str(r.displayName),
+        spellings: [...new Set([scope, ...aliases, `${appId}/.default`])],
+      });
     }
   }
 
@@ -173,9 +193,18 @@ export function parseProfiles(doc: unknown, source: string): Profiles {
     profiles,
     brokerRoles,
     get: (name) => profiles.get(name),
-    resourceForScope: (scope) =>
-      [...resources.values()].find((r) => r.scope.toLowerCase() === scope.toLowerCase()),
+    resourceForScope: (scope) => spellingOf(scope)?.resource,
+    spellingOf,
   };
+
+  function spellingOf(scope: string): { resource: Resource; spelling: string } | undefined {
+    const asked = scope.toLowerCase();
+    for (const resource of resources.values()) {
+      const spelling = resource.spellings.find((s) => s.toLowerCase() === asked);
+      if (spelling !== undefined) return { resource, spelling };
+    }
+    return undefined;
+  }
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -9,7 +9,7 @@ import { EntraRefused } from '../adapters/entra/port.js';
 import type { BrokerMetrics } from '../adapters/telemetry/port.js';
 import { NOT_CACHED, type ApplianceDirectory } from '../appliances/appliance-directory.js';
 import type { Appliance } from '../appliances/appliance-store.js';
-import type { Profiles } from '../profiles/profiles.js';
+import type { Profiles, Resource } from '../profiles/profiles.js';
 import type { TenantRecord } from '../tenants/tenant-store.js';
 import { REPLICATION_WINDOW_SECONDS } from '../consent/proof.js';
 import { REPLICATION_CODES } from '../tenants/transitions.js';
@@ -57,6 +57,11 @@ export interface TokenRequest {
   readonly pathTenant?: string;
   /** The caller's address, for throttling. */
   readonly sourceAddress?: string;
+  /**
+   * `v1` for `POST /{tenant}/oauth2/token`, Entra's v1 endpoint shape: the resource is asked for by `resource`
+   * (an App ID URI or app id), not by `scope`. Otherwise v2 (the broker's own path and `/oauth2/v2.0/token`).
+   */
+  readonly endpoint?: 'v1';
 }
 
 /** RFC 6749 §5.1 answer. */
@@ -90,7 +95,9 @@ interface Grant {
   appliance?: Appliance;
   /** Set when the client was vouched for by credentials verified before (src/vending/warm-path.ts). */
   remembered?: VerifiedCredential;
+  /** The resource asked for, by the spelling asked (passed on to Entra and answered as it is declared). */
   scope?: string;
+  resource?: Resource;
   tenantId?: string;
   tenant?: TenantRecord;
   token?: VendedToken;
@@ -139,7 +146,9 @@ export const GRANT_STEPS: readonly GrantStep[] = [
     if (grantType !== 'client_credentials') throw new UnsupportedGrantType();
   }),
   pure('scope allowed by the profiles', (deps, g) => {
-    g.scope = resolveScope(deps.profiles, g.appliance!.profiles, g.req.form.get('scope'));
+    const { resource, spelling } = resolveScope(deps.profiles, g.appliance!.profiles, askedScope(g.req));
+    g.resource = resource;
+    g.scope = spelling;
   }),
   pure('bound tenant', (_deps, g) => {
     const tenantId = g.appliance!.tenantId;
@@ -169,7 +178,7 @@ export const GRANT_STEPS: readonly GrantStep[] = [
   }),
   pure('consent in force', (_deps, g) => assertConsentInForce(g.tenantId!, g.tenant)),
   pure('scope granted', (_deps, g) => {
-    if ((g.tenant!.grantedRoles[g.scope!] ?? []).length === 0) {
+    if ((g.tenant!.grantedRoles[g.resource!.scope] ?? []).length === 0) {
       throw new InvalidGrant(
         `Tenant ${g.tenantId} has granted no permission for ${g.scope}: an administrator must consent to it.`,
       );
@@ -184,12 +193,12 @@ export const GRANT_STEPS: readonly GrantStep[] = [
       return true;
     },
     async run(deps, g) {
-      const { tenantId, scope, tenant } = g as Required<Grant>;
+      const { tenantId, scope, tenant, resource } = g as Required<Grant>;
       try {
         g.token = await deps.tokens.get(
           tenantId,
           scope,
-          replicationExpectation(deps.profiles, tenant, scope, deps.now().getTime()),
+          replicationExpectation(deps.profiles, tenant, resource.scope, deps.now().getTime()),
         );
       } catch (err) {
         if (err instanceof EntraRefused) {
@@ -309,8 +318,33 @@ function answer(token: VendedToken, scope: string, nowMs: number): Vended {
   return { token, expiresIn: Math.max(0, Math.floor((token.expiresOn.getTime() - nowMs) / 1000)), scope };
 }
 
+/**
+ * The `.default` scope a request asks for. On the v1 path that is its `resource` (Entra's v1 endpoint requires
+ * it and ignores `scope`: https://learn.microsoft.com/en-us/azure/active-directory/azuread-dev/v1-oauth2-client-creds-grant-flow);
+ * v2 refuses `resource` as Entra does (AADSTS901002 "The 'resource' request parameter is not supported.").
+ */
+function askedScope(req: TokenRequest): string | undefined {
+  const resource = req.form.get('resource');
+  if (req.endpoint === 'v1') {
+    if (resource === undefined || resource.trim() === '')
+      throw new InvalidRequest(
+        "The request body must contain the 'resource' parameter on this v1 path, e.g. resource=https://outlook.office365.com.",
+      );
+    return `${resource.trim().replace(/\/+$/, '')}/.default`;
+  }
+  if (resource !== undefined)
+    throw new InvalidRequest(
+      "The 'resource' request parameter is not supported here: ask for scope={resource}/.default, or use the v1 path /{tenant}/oauth2/token.",
+    );
+  return req.form.get('scope');
+}
+
 /** RFC 6749 §3.3 / FACTS.md §2: one resource's `.default` scope, one the appliance's profiles allow. */
-function resolveScope(profiles: Profiles, allowed: readonly string[], raw: string | undefined): string {
+function resolveScope(
+  profiles: Profiles,
+  allowed: readonly string[],
+  raw: string | undefined,
+): { resource: Resource; spelling: string } {
   if (raw === undefined || raw.trim() === '')
     throw new InvalidScope(
       'scope is required: a resource .default scope such as https://outlook.office365.com/.default.',
@@ -322,12 +356,12 @@ function resolveScope(profiles: Profiles, allowed: readonly string[], raw: strin
     throw new InvalidScope(
       'Only a resource .default scope can be used with client credentials (e.g. https://outlook.office365.com/.default).',
     );
-  const resource = profiles.resourceForScope(scope);
-  if (!resource) throw new InvalidScope('The scope is not a resource this broker serves.');
-  if (!allowed.some((p) => profiles.get(p)?.resource.scope === resource.scope)) {
+  const known = profiles.spellingOf(scope);
+  if (!known) throw new InvalidScope('The scope is not a resource this broker serves.');
+  if (!allowed.some((p) => profiles.get(p)?.resource.scope === known.resource.scope)) {
     throw new InvalidScope("The scope is not allowed by this appliance's profiles.");
   }
-  return resource.scope;
+  return known;
 }
 
 function assertPathTenant(pathTenant: string, tenantId: string, domains: readonly string[]): void {

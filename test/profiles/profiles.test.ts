@@ -64,6 +64,28 @@ describe('profiles', () => {
     expect(p.resourceForScope('HTTPS://graph.microsoft.com/.default')?.key).toBe('graph');
   });
 
+  it('knows each resource by every declared spelling, and says which one a scope names', async () => {
+    const p = await loadProfiles(undefined);
+    expect(p.resources.get('exchange')!.spellings).toEqual([
+      'https://outlook.office365.com/.default',
+      'https://outlook.office.com/.default',
+      '00000002-0000-0ff1-ce00-000000000000/.default',
+    ]);
+    expect(p.spellingOf('HTTPS://OUTLOOK.OFFICE.COM/.default')).toMatchObject({
+      resource: { key: 'exchange' },
+      spelling: 'https://outlook.office.com/.default',
+    });
+    expect(p.spellingOf('00000003-0000-0000-c000-000000000000/.default')?.resource.key).toBe('graph');
+    expect(p.spellingOf('https://ps.outlook.com/.default')).toBeUndefined();
+    const doc = {
+      ...base(),
+      resources: { exchange: { ...base().resources.exchange, aliases: ['outlook'] } },
+    };
+    expect(problems(doc)).toEqual([
+      'resources.exchange.aliases: each must be an https resource URI ending in "/.default"',
+    ]);
+  });
+
   it('names the broken entry: a role id that is not a GUID', () => {
     const doc = base();
     doc.profiles[0]!.roles[0]!.id = 'IMAP';

@@ -39,6 +39,25 @@ export function requestSchemas(options: SchemaOptions = {}): Record<string, Sche
       },
       additionalProperties: { type: 'string' },
     },
+    TokenRequestV1: {
+      type: 'object',
+      description:
+        "Entra's v1 client-credentials request (https://learn.microsoft.com/en-us/azure/active-directory/azuread-dev/v1-oauth2-client-creds-grant-flow): as TokenRequest, with `resource` instead of `scope` (a `scope` is ignored, as Entra's v1 endpoint ignores it).",
+      required: ['grant_type', 'resource'],
+      properties: {
+        grant_type: { const: 'client_credentials' },
+        resource: {
+          type: 'string',
+          description:
+            "The App ID URI or application id of one resource the appliance's profiles allow, e.g. `https://outlook.office365.com`.",
+        },
+        client_id: { type: 'string', description: 'Required with client_secret; optional otherwise.' },
+        client_secret: { type: 'string', writeOnly: true, description: 'client_secret_post.' },
+        client_assertion_type: { const: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' },
+        client_assertion: { type: 'string', writeOnly: true, description: 'private_key_jwt (RFC 7523).' },
+      },
+      additionalProperties: { type: 'string' },
+    },
     ClientAuthenticationForm: {
       type: 'object',
       description:

@@ -75,6 +75,38 @@ const tokenRoute = (route: string, summary: string, description: string): RouteS
   responses: tokenResponses,
 });
 
+const openIdConfiguration = (route: string, summary: string): RouteSpec => ({
+  method: 'GET',
+  route,
+  access: 'anonymous',
+  summary,
+  description:
+    "For firmware and OpenID clients (MSAL with the broker's host as authority and in `knownAuthorities`) written against `https://login.microsoftonline.com/{tenant}/…`: the broker's own endpoints for that tenant. `{tenant}` as at the token endpoint: a tenant id, one of its verified domains, or `organizations`. A tenant the broker does not serve gets 400 `invalid_tenant` (AADSTS90002), as Entra answers for a tenant it does not know.",
+  responses: {
+    '200': {
+      description: 'The metadata.',
+      headers: { 'Cache-Control': { schema: { const: 'private, max-age=3600' } } },
+      content: json(ref('OpenIdConfiguration')),
+    },
+    '400': oauthError('`invalid_tenant`: no tenant this broker serves goes by that name.'),
+    '503': oauthError('`temporarily_unavailable`: the broker cannot read its tenants right now.', {
+      'Retry-After': headerRef('RetryAfter'),
+    }),
+  },
+});
+
+const authorizeRoute = (route: string): RouteSpec => ({
+  method: 'GET',
+  route,
+  access: 'anonymous',
+  summary: 'No sign-in here: the OpenID metadata names it only because clients require the field',
+  responses: {
+    '400': oauthError(
+      '`unsupported_response_type`: the broker issues tokens to appliances by the client credentials grant only.',
+    ),
+  },
+});
+
 export const tokenRoutes = family('appliances', {
   token: tokenRoute(
     'oauth2/token',
@@ -86,6 +118,45 @@ export const tokenRoutes = family('appliances', {
     'Token endpoint under Microsoft’s path shape',
     'The same endpoint as `/oauth2/token`, so firmware written for `https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token` works by changing only the host.',
   ),
+  tokenV1: {
+    ...tokenRoute(
+      '{tenant}/oauth2/token',
+      'Token endpoint under Microsoft’s v1 path shape',
+      "Entra's v1 endpoint shape: `resource=` instead of `scope=`, answered as Entra's v1 endpoint answers (numbers as strings, `resource`, `expires_on`), for firmware written against `https://login.microsoftonline.com/{tenant}/oauth2/token`.",
+    ),
+    requestBody: {
+      required: true,
+      content: {
+        'application/x-www-form-urlencoded': {
+          schema: ref('TokenRequestV1'),
+          examples: {
+            clientSecretBasic: {
+              summary: 'client_secret_basic, IMAP/POP/SMTP/EWS',
+              value: { grant_type: 'client_credentials', resource: 'https://outlook.office365.com' },
+            },
+          },
+        },
+      },
+    },
+    responses: {
+      ...tokenResponses,
+      '200': {
+        description: "The Microsoft access token for the appliance's bound tenant, in the v1 answer's shape.",
+        headers: tokenHeaders,
+        content: json(ref('TokenResponseV1')),
+      },
+    },
+  },
+  openIdConfiguration: openIdConfiguration(
+    '{tenant}/v2.0/.well-known/openid-configuration',
+    'OpenID configuration of a tenant, as Entra’s v2 metadata',
+  ),
+  openIdConfigurationV1: openIdConfiguration(
+    '{tenant}/.well-known/openid-configuration',
+    'OpenID configuration of a tenant, as Entra’s v1 metadata',
+  ),
+  authorize: authorizeRoute('{tenant}/oauth2/v2.0/authorize'),
+  authorizeV1: authorizeRoute('{tenant}/oauth2/authorize'),
   authorizationServerMetadata: {
     method: 'GET',
     route: '.well-known/oauth-authorization-server',
