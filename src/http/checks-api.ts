@@ -21,13 +21,13 @@ import {
   type ExchangeScoping,
 } from '../support/exchange-setup.js';
 import { MAX_CHECK_MAILBOXES, MAX_SCRIPT_MAILBOXES, parseMailboxList } from '../support/mailbox-address.js';
-import type { StaffPrincipal } from '../support/staff-auth.js';
+import { staffActor, type StaffPrincipal } from '../support/staff-auth.js';
 import type { TenantStore } from '../tenants/tenant-store.js';
 import { readJsonBody } from './json-body.js';
 import { badRequest, notFound, Problem, serviceUnavailable } from './problem.js';
+import { readPath } from './routes/path-parameters.js';
 import { readQuery } from './routes/query.js';
 import { checkRoutes } from './routes/support.js';
-import { tenantIdParam } from './edge.js';
 import { jsonReply, type HttpReply, type HttpRequestLike } from './types.js';
 
 /**
@@ -41,7 +41,7 @@ export async function postTenantCheck(
   staff: StaffPrincipal,
 ): Promise<HttpReply> {
   readQuery(checkRoutes.checkTenant, request);
-  const tenantId = tenantIdParam(request);
+  const { tenantId } = readPath<{ tenantId: string }>(checkRoutes.checkTenant, request);
   // An array of at most MAX_CHECK_MAILBOXES strings, no other field: the TenantCheckRequest schema
   // (src/http/routes/validation.ts); each address is then parsed as the probes need it.
   const body = await readJsonBody(request, 'TenantCheckRequest', { emptyIsObject: true });
@@ -54,7 +54,7 @@ export async function postTenantCheck(
   try {
     const report = await checkTenant(deps, tenantId, {
       mailboxes,
-      actor: { kind: 'staff', id: staff.objectId, name: staff.displayName },
+      actor: staffActor(staff),
       consentLinks: staff.roles.includes('Broker.Admin'),
     });
     return jsonReply(200, report, { 'cache-control': 'no-store' });
@@ -83,7 +83,7 @@ export async function getExchangeSetupScript(
     checkRoutes.exchangeSetupScript,
     request,
   );
-  const tenantId = tenantIdParam(request);
+  const { tenantId } = readPath<{ tenantId: string }>(checkRoutes.exchangeSetupScript, request);
   const parsed = parseMailboxList(
     mailboxes.map((m) => m.trim()),
     'mailboxes',

@@ -12,7 +12,6 @@ import {
   type StaffPrincipal,
   type StaffRole,
 } from '../support/staff-auth.js';
-import { GUID } from '../ids.js';
 import type { Logger } from './logger.js';
 import { outageOf } from './outage.js';
 import { badRequest, Problem, problemReply, serviceUnavailable, toProblem } from './problem.js';
@@ -96,11 +95,4 @@ function fromDomainError(err: unknown): Problem {
   if (err instanceof InvalidContinuationToken)
     return badRequest('continuationToken is not one this API issued.');
   return toProblem(err);
-}
-
-/** The `{tenantId}` of a route, lower-cased; 400 when it is not a GUID. */
-export function tenantIdParam(request: HttpRequestLike): string {
-  const tenantId = request.params.tenantId ?? '';
-  if (!GUID.test(tenantId)) throw badRequest('tenantId must be a GUID.');
-  return tenantId.toLowerCase();
 }
