@@ -1,8 +1,8 @@
 /**
- * The floor of the benchmark (issue 5 item 7 (a)): a bare `node:http` server on loopback that answers every
- * request with one fixed token JSON, of the same byte length and with the same headers as the broker's
- * answer, after reading the request body. Started by bench/run.ts in a child process of its own (the same
- * process model as the broker under test); prints `LISTENING <port>` when ready.
+ * The floor of the benchmark (README.md "Benchmark": the floor): a bare `node:http` server on loopback that
+ * answers every request with one fixed token JSON, of the same byte length and with the same headers as the
+ * broker's answer, after reading the request body. Started by bench/run.ts in a child process of its own (the
+ * same process model as the broker under test); prints `LISTENING <port>` when ready.
  *
  * Usage: node dist/bench/baseline-server.js <bodyBytes>
  * @module

@@ -1,6 +1,6 @@
 /**
- * The peer of the benchmark (issue 5 item 7 (c)): `oidc-provider`, the token server a team would otherwise
- * pick in Node, configured minimally and correctly for the same job — one confidential client with
+ * The peer of the benchmark (README.md "Benchmark": the peer): `oidc-provider`, the token server a team would
+ * otherwise pick in Node, configured minimally and correctly for the same job — one confidential client with
  * `client_secret_basic`, the client-credentials grant enabled, the scope the bench asks for allowed, and the
  * provider's default in-memory adapter. It issues its default opaque access token (no signing per request,
  * the cheapest token it can issue). Started by bench/run.ts in a child process of its own, like the broker;

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --tenants N]` (issue 5 item 7): starts the sandbox (Azurite in a temp folder, the
+ * `npm run bench [-- --tenants N]` (README.md "Benchmark"): starts the sandbox (Azurite in a temp folder, the
  * simulated Microsoft cloud with a fresh CA) and the broker, registers N consented tenants with one
  * appliance each, warms the token cache, then measures with autocannon, same connections and duration for
  * each: (a) a bare `node:http` server answering a fixed token JSON of the same size, (b) the broker's

@@ -11,7 +11,7 @@ const RECHECK_SETTLE_MS = 30_000;
  * How long to wait before the measured rounds so that they fall between two runs of the broker's scheduled
  * consent re-check (functions/timers.ts `recheckConsents`, at every `everyMs` mark of the clock): that run
  * re-proves a slice of the tenants, with Entra token requests and table reads that are scheduled work, not the
- * warm path's (issue 5: `entra_token_requests` = 0 on the warm path). 0 when the rounds end before the next
+ * warm path's (`entra_token_requests` = 0 on the warm path). 0 when the rounds end before the next
  * mark and the last one's work (`settleMs`) is over; else until the mark's work is over. 0 too when the rounds
  * are longer than the gap between two runs' work: no wait could keep them out.
  */

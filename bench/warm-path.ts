@@ -6,7 +6,7 @@
  * both through the full grant, then times `vendFromMemory` and the answer's body (`tokenResponseBody`, its
  * UTF-8 length taken as the write would) round-robin over each population, in turns.
  *
- * It explains the `vend_p50_ms` target of `npm run bench -- --tenants 10000` (issue 5): the same code over
+ * It explains the `vend_p50_ms` target of `npm run bench -- --tenants 10000`: the same code over
  * 10,000 appliances reads records from memory that is not in the CPU's caches. `body` includes reading the
  * token text to send it, which no change can save; `checks` is the rest. A diagnostic, not a target: the
  * figures are nanoseconds per token on this machine, the 10-appliance figure being the baseline of the run.

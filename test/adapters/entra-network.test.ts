@@ -119,7 +119,7 @@ describe('the Entra adapter’s HTTP client', () => {
     expect((err as EntraUnavailable).retryAfterSeconds).toBe(5);
   });
 
-  it('settles within its 4 s deadline, all requests together, when Entra accepts connections and never answers (issue 15 item 7)', async () => {
+  it('settles within its 4 s deadline, all requests together, when Entra accepts connections and never answers', async () => {
     // A hanging Entra: TCP accepted, no TLS handshake, no answer, for the metadata request as for the token one.
     const sockets = new Set<Socket>();
     const hanging = createTcpServer((socket) => sockets.add(socket.on('error', () => undefined)));

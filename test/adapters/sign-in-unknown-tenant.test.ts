@@ -1,6 +1,6 @@
 /**
- * The admin sign-in adapter checks that Entra knows the tenant before it hands out an authorize URL (issue 15
- * item 8), configured as in production: on login.microsoftonline.com MSAL takes the authority's endpoints from
+ * The admin sign-in adapter checks that Entra knows the tenant before it hands out an authorize URL,
+ * configured as in production: on login.microsoftonline.com MSAL takes the authority's endpoints from
  * its built-in table and asks the network nothing (`npm:@azure/msal-common@16.17.0:dist/authority/
  * AuthorityMetadata.mjs` EndpointMetadata; `Authority.mjs` updateEndpointMetadataFromLocalSources), so
  * without the adapter's own check a forged callback naming an unknown tenant gets a URL to Microsoft's error

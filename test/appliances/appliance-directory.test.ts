@@ -1,6 +1,7 @@
 /**
  * The token endpoint's in-memory view of appliances and tenants: no I/O on the warm path, and a revocation
- * written by any instance seen everywhere within 60 s (issue 5).
+ * written by any instance seen everywhere within 60 s
+ * (docs/decisions.md "Revocation within 60 s, warm path without I/O").
  * @module
  */
 import { describe, expect, it } from 'vitest';
@@ -222,7 +223,7 @@ describe('appliance directory holds (the warm path checks a held entry without a
   });
 });
 
-describe('appliance directory reads in flight during a change (issue 14)', () => {
+describe('appliance directory reads in flight during a change (docs/security.md S13)', () => {
   it('counts an entry as loaded when its read started: a change journaled while the read was in flight drops it', async () => {
     let t = 100_000;
     const s = stores();

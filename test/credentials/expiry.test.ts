@@ -1,5 +1,5 @@
 /**
- * Credentials ending within 30 days are flagged (issue 6): the home app's in health and the audit log, a
+ * Credentials ending within 30 days are flagged: the home app's in health and the audit log, a
  * tenant's own app credential on the tenant and in the audit log. The timer's clock is injected.
  * @module
  */

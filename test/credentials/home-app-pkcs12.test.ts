@@ -1,5 +1,5 @@
 /**
- * A home app certificate kept in Key Vault (issue 15 item 9). A Key Vault certificate's backing secret has the
+ * A home app certificate kept in Key Vault. A Key Vault certificate's backing secret has the
  * content type of its policy, `application/x-pkcs12` unless the policy says `application/x-pem-file`. The broker
  * reads PEM; PKCS#12 it cannot read with Node's built-ins, so the start is refused with a message naming
  * HOME_APP_CREDENTIAL_NAME and the fix, instead of the PFX being sent to Entra as a client secret

@@ -1,6 +1,7 @@
 /**
- * A rotated home app credential is picked up without a restart (issue 6): at most CREDENTIAL_REFRESH_SECONDS
- * after the new version is in Key Vault, and at once when Entra refuses the old one.
+ * A rotated home app credential is picked up without a restart (docs/operations.md "Rotate the home app
+ * credential"): at most CREDENTIAL_REFRESH_SECONDS after the new version is in Key Vault, and at once when
+ * Entra refuses the old one.
  * @module
  */
 import { describe, expect, inject, it } from 'vitest';

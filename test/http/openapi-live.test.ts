@@ -299,7 +299,7 @@ describe('real answers match the document', () => {
       await conforms('DELETE', '/api/appliances/{clientId}', revoked);
     });
 
-    it('issue 6: a refused app credential (400), then offboarding (200, the tombstone)', async () => {
+    it('a refused app credential (400), then offboarding (200, the tombstone)', async () => {
       const refused = await call(`/api/tenants/${tenant.tenantId}/app-credential`, {
         method: 'PUT',
         headers: { ...bearer(staff), ...jsonType },

@@ -1,7 +1,7 @@
 /**
  * Every HTTP function the app registers (functions/*.ts, loaded through the local host's stand-in for
  * `@azure/functions-core`, as test/integration/broker-host.ts does) appears in the OpenAPI document with the
- * same methods. Registered ⊆ documented: a route documented before it is registered (issue 6) keeps this
+ * same methods. Registered ⊆ documented: a route documented before it is registered keeps this
  * green; a route registered without documentation does not.
  * @module
  */

@@ -1,7 +1,7 @@
 /**
  * The caller's address as the token endpoint throttles it (src/http/token-endpoint.ts `sourceAddress`):
  * Azure's front ends may append `ip:port` to X-Forwarded-For, a new port per connection, so the port is
- * stripped (issue 14 item 3). Over the domain's in-memory ports (test/helpers/vend-deps.ts).
+ * stripped (docs/security.md D9). Over the domain's in-memory ports (test/helpers/vend-deps.ts).
  * @module
  */
 import { randomUUID } from 'node:crypto';

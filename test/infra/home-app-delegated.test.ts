@@ -1,5 +1,5 @@
 /**
- * The home app's delegated permissions (issue 15 item 4): @azure/msal-node always asks for `openid profile
+ * The home app's delegated permissions: @azure/msal-node always asks for `openid profile
  * offline_access` in the admin's sign-in, so the registration must list all three Microsoft Graph delegated
  * scopes, or real Entra answers the silent sign-in after the admin's consent with consent_required
  * (AADSTS65001). The sandbox's simulated home app lists the same ones, so the simulator behaves as the deployment.

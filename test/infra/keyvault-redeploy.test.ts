@@ -1,5 +1,5 @@
 /**
- * `azd up` after `azd down` (issue 15, item 10): the deleted vault stays soft-deleted with purge protection for its
+ * `azd up` after `azd down`: the deleted vault stays soft-deleted with purge protection for its
  * retention and keeps its name, so the vault's name must change with each incarnation of the environment and stay
  * the same across provisionings of one incarnation. Read from the Bicep text (no compiler here, see bicep.ts): the
  * name hashes the app identity's principal id (new when `azd down` has deleted the identity with its resource

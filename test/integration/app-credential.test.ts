@@ -155,7 +155,7 @@ describe('bring your own app', () => {
   });
 });
 
-describe('an offboarded tenant (issue 14 item 5)', () => {
+describe('an offboarded tenant (docs/security.md E8)', () => {
   it('refuses PUT and DELETE of the app credential with 409 and leaves the tenant offboarded', async () => {
     const c = await customerWithOwnApp();
     const body = { clientId: c.appId, clientSecret: c.secret, expiresOn: inAYear() };

@@ -1,8 +1,8 @@
 /**
- * Issue 14 item 1, the second half: an onboarding tied to an appliance binds it to the tenant only after the
- * admin who consented, in the same browser, has seen a page naming the appliance and the customer reference
- * it was registered with and confirmed it (a form post whose CSRF token is a browser-bound state). Until then
- * the appliance learns nothing of the tenant and gets no token.
+ * Consent login CSRF (docs/security.md S12), the second half: an onboarding tied to an appliance binds it to
+ * the tenant only after the admin who consented, in the same browser, has seen a page naming the appliance
+ * and the customer reference it was registered with and confirmed it (a form post whose CSRF token is a
+ * browser-bound state). Until then the appliance learns nothing of the tenant and gets no token.
  * @module
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * A tenant on its own app ("bring your own app", issue 15 item 3): `POST /api/tenants/{tenantId}/check` and
+ * A tenant on its own app ("bring your own app"): `POST /api/tenants/{tenantId}/check` and
  * `GET /api/tenants/{tenantId}/exchange-setup.ps1` name that app, never the home app: its client id, and the
  * object id of *its* enterprise application in the tenant. Exchange's New-ServicePrincipal takes both from the
  * same enterprise application (X-OAUTH); the home app's id with the tenant app's object id makes IMAP/POP/SMTP

@@ -1,9 +1,10 @@
 /**
- * Issue 14 item 1 on the wire, with two browsers (two cookie jars): a consent `state` completes only in the
- * browser that asked for it (RFC 6749 §10.12, RFC 9700 §4.7). The attack: an attacker holding an unbound
- * appliance X starts X's onboarding, keeps the `state` of its `/go` without following it, and sends a signed-in
- * Global Administrator of a tenant V that consented earlier to `/consent/callback?…&tenant=V&state=S`. Before
- * the fix the silent sign-in succeeded as V's admin and X was bound to V.
+ * Browser-bound consent (docs/security.md S12) on the wire, with two browsers (two cookie jars): a consent
+ * `state` completes only in the browser that asked for it (RFC 6749 §10.12, RFC 9700 §4.7). The attack: an
+ * attacker holding an unbound appliance X starts X's onboarding, keeps the `state` of its `/go` without
+ * following it, and sends a signed-in Global Administrator of a tenant V that consented earlier to
+ * `/consent/callback?…&tenant=V&state=S`. Before the fix the silent sign-in succeeded as V's admin and X was
+ * bound to V.
  * @module
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

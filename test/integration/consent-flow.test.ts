@@ -365,7 +365,7 @@ describe('customer consent', () => {
     expect((await onboardingView(o.id)).body).toMatchObject({ status: 'pending' });
   });
 
-  it('refuses a tenant Microsoft does not know with the 400 page where MSAL knows the endpoints itself, as in production (issue 15 item 8)', async () => {
+  it('refuses a tenant Microsoft does not know with the 400 page where MSAL knows the endpoints itself, as in production', async () => {
     // On login.microsoftonline.com MSAL takes the authority's endpoints from its built-in table and asks the
     // network nothing (msal-common AuthorityMetadata.mjs EndpointMetadata): the simulator's host gets the same.
     const { Authority } = await import('@azure/msal-common/node');

@@ -1,8 +1,9 @@
 /**
- * Issue 14 item 5, second half: a `Broker.Read` check must not re-activate a tenant whose own app credential
- * ("bring your own app") expired — the daily timer marks it `error` (credential_expired) and the background
- * re-check skips it on purpose; only a new credential (`PUT …/app-credential`, Broker.Admin) restores it.
- * The simulated Entra still accepts the credential (as real Entra may for a while), so the proof would pass.
+ * A status change by someone not entitled to it (docs/security.md E8), second half: a `Broker.Read` check
+ * must not re-activate a tenant whose own app credential ("bring your own app") expired — the daily timer
+ * marks it `error` (credential_expired) and the background re-check skips it on purpose; only a new
+ * credential (`PUT …/app-credential`, Broker.Admin) restores it. The simulated Entra still accepts the
+ * credential (as real Entra may for a while), so the proof would pass.
  * @module
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * Issue 15 item 7 at the token endpoint: an Entra ID that accepts connections and never answers. A cold
+ * At the token endpoint, an Entra ID that accepts connections and never answers. A cold
  * request (no cached token) must get `503` with `Retry-After` strictly within SPEC.md's 5 s, with room for
  * the answer itself: the Entra adapter gives one app-token request 4 s (APP_TOKEN_DEADLINE_MS,
  * src/adapters/entra/msal.ts). Before, the deadline was the 5 s itself and the answer came at 5.009 s. The

@@ -1,6 +1,6 @@
 /**
- * A change whose change-journal entry cannot be written must not stay unseen by the other instances (issue 14
- * item 2): the storage fails exactly on the journal's insert, staff retry, and a second instance stops serving
+ * A change whose change-journal entry cannot be written must not stay unseen by the other instances (docs/security.md
+ * S13): the storage fails exactly on the journal's insert, staff retry, and a second instance stops serving
  * the revoked appliance at its next journal read (every 10 s, within the 60 s of SPEC.md). Instance A's
  * storage is the real Azurite behind our own TableStorage port, wrapped to throw StorageUnavailable on the
  * `changes` table's insert only.

@@ -223,7 +223,7 @@ describe('npm start (as a newcomer runs it)', () => {
 });
 
 /**
- * Issue 15 item 1: the stand-ins are independent. The test run's own simulators (started by
+ * The stand-ins are independent. The test run's own simulators (started by
  * test/global-setup.ts in another process, with their own CA, tenants and keys) play the vendor's outside
  * Entra ID and Graph; `npm start` embeds only Key Vault and Table Storage. Before the fix the broker asked the
  * outside Entra for its Key Vault token with the sandbox's own identity, and every consent and every

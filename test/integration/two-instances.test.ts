@@ -1,6 +1,7 @@
 /**
  * Two broker instances sharing Table Storage (as two Functions instances do): a revocation made through one
- * is refused by the other once it reads the change journal — every 10 s, well within issue 5's 60 s.
+ * is refused by the other once it reads the change journal — every 10 s, well within
+ * 60 s (docs/decisions.md "Revocation within 60 s, warm path without I/O").
  * @module
  */
 import { describe, expect, it } from 'vitest';

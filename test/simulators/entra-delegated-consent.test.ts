@@ -1,5 +1,5 @@
 /**
- * The Entra simulator asks for consent to delegated scopes as Entra does (issue 15 item 4): after an admin's
+ * The Entra simulator asks for consent to delegated scopes as Entra does: after an admin's
  * consent to `/.default`, which grants exactly the registration's permissions, a silent (prompt=none) sign-in
  * asking for a delegated scope the registration lacks — such as the `offline_access` MSAL always adds —
  * answers `consent_required` with AADSTS65001; with the scope in the registration it signs in silently. The
@@ -75,7 +75,7 @@ async function redirected(url: string, cookie: string): Promise<URL> {
   return new URL(res.headers.get('location')!);
 }
 
-describe('Entra simulator: consent to delegated scopes (issue 15 item 4)', () => {
+describe('Entra simulator: consent to delegated scopes', () => {
   it('answers a silent sign-in asking for offline_access with consent_required (AADSTS65001) when the registration lacks it', async () => {
     const appId = await newApp(['openid', 'profile']);
     const { tenant, cookie } = await adminConsent(appId);

@@ -1,5 +1,5 @@
 /**
- * Revocation detection against the sandbox (issue 6): consent removed in the tenant → `revoked` and the
+ * Revocation detection against the sandbox: consent removed in the tenant → `revoked` and the
  * appliance refused with that cause; consent granted again → `active`. The timer's spreading is checked too.
  * @module
  */

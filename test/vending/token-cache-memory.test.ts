@@ -1,6 +1,6 @@
 /**
- * The token cache's memory bound, measured (issue 5 item 4: "100,000 tenants must not exhaust the heap";
- * item 7: at most 4 KB per cached token). Fills 100,000 (tenant, scope) entries with distinct ~1.5 KB
+ * The token cache's memory bound, measured (100,000 tenants must not exhaust the heap; at most 4 KB
+ * per cached token: docs/security.md D4). Fills 100,000 (tenant, scope) entries with distinct ~1.5 KB
  * JWT-sized strings from a fake `EntraTokens` port and measures the heap after a full garbage collection.
  * `gc` is reached through V8's `--expose-gc` flag set at run time, so the figure is exact rather than
  * "whatever the collector has not yet reclaimed"; without it the test would be too noisy to assert on.
@@ -65,7 +65,7 @@ async function fill(cache: TokenCache, count: number): Promise<{ first: string; 
   return ids;
 }
 
-describe('token cache memory (issue 5 item 4: bounded; item 7: ≤ 4 KB per cached token)', () => {
+describe('token cache memory (bounded; ≤ 4 KB per cached token)', () => {
   it('holds 100,000 entries at under 4 KB each, token included, and stays bounded past that', async () => {
     const cache = createTokenCache({ entra, maxEntries: ENTRIES });
     const tokenChars = jwtLike().length;

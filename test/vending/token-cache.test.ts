@@ -1,5 +1,5 @@
 /**
- * The token cache's guarantees (issue 5 item 4; SPEC.md "Guarantees") against a small fake of the
+ * The token cache's guarantees (SPEC.md "Guarantees") against a small fake of the
  * `EntraTokens` port — our interface, not an SDK — whose answers the tests release one by one, with
  * vitest's fake timers as the clock.
  * @module
@@ -97,7 +97,7 @@ async function warmUp(tenantId = T1, scope = EXO, lifetimeMs?: number): Promise<
   return token;
 }
 
-describe('warm path (issue 5 item 4: "served from memory with no I/O at all")', () => {
+describe('warm path (served from memory with no I/O at all)', () => {
   it('answers a cached token without calling Entra, the same object each time', async () => {
     const token = await warmUp();
     const a = await cache.get(T1, EXO);
@@ -151,7 +151,7 @@ describe('single flight (SPEC.md: "fetched from Microsoft once, however many app
   });
 });
 
-describe('lifetime (issue 5 item 4: "less than 5 minutes left is never vended"; refreshed ahead)', () => {
+describe('lifetime (less than 5 minutes left is never vended; refreshed ahead)', () => {
   it('never vends a token with less than 5 minutes left: it asks Entra instead', async () => {
     const first = await warmUp(T1, EXO, 20 * MIN);
     vi.setSystemTime(first.expiresOn.getTime() - 5 * MIN + 1);
@@ -237,7 +237,7 @@ describe('lifetime (issue 5 item 4: "less than 5 minutes left is never vended"; 
   });
 });
 
-describe('Entra 429/5xx (issue 5 item 4: "back off, honouring Retry-After")', () => {
+describe('Entra 429/5xx (back off, honouring Retry-After)', () => {
   it('answers TokenUnavailable with the Retry-After and asks Entra nothing until it has passed', async () => {
     const p = outcome(cache.get(T1, EXO));
     entra.last().reject(new EntraUnavailable(30, 'Entra ID answered HTTP 429'));
@@ -294,7 +294,7 @@ describe('Entra 429/5xx (issue 5 item 4: "back off, honouring Retry-After")', ()
   });
 });
 
-describe('Entra hanging (issue 5 item 4: "503 with Retry-After within 5 s — never a hang")', () => {
+describe('Entra hanging (503 with Retry-After within 5 s — never a hang: SPEC.md "Guarantees")', () => {
   it('settles within 5 s with TokenUnavailable; later callers fail at once; no second request while one is out', async () => {
     const p = outcome(cache.get(T1, EXO));
     await vi.advanceTimersByTimeAsync(2_000);
@@ -419,7 +419,7 @@ describe('forgetTenant', () => {
   });
 });
 
-describe('bounded memory (issue 5 item 4: "Memory is bounded")', () => {
+describe('bounded memory (docs/security.md D4)', () => {
   it('keeps at most maxEntries, evicting the least recently used', async () => {
     cache.close();
     cache = createTokenCache({ entra, maxEntries: 3 });
