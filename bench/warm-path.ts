@@ -13,7 +13,7 @@
  * @module
  */
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
-import { createApplianceDirectory } from '../src/appliances/appliance-directory.js';
+import { createRecordDirectory } from '../src/directory/record-directory.js';
 import type { Appliance, ApplianceStore } from '../src/appliances/appliance-store.js';
 import { createUsageRecorder } from '../src/appliances/usage.js';
 import type { AuditLog } from '../src/audit/audit-log.js';
@@ -113,7 +113,7 @@ async function populate(size: number): Promise<Population> {
     ['scope', EXCHANGE],
   ]);
   const deps: VendDeps = {
-    directory: createApplianceDirectory(stores),
+    directory: createRecordDirectory(stores),
     keys: { derive: (purpose, data) => Promise.resolve(keyed(purpose, data)) },
     jtis: { use: () => Promise.resolve(true) },
     audiences: ['http://localhost:7071/oauth2/token'],

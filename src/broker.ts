@@ -19,14 +19,14 @@ import type { TableStorage } from './adapters/tables/port.js';
 import { createOtelMetrics } from './adapters/telemetry/otel-metrics.js';
 import type { BrokerMetrics } from './adapters/telemetry/port.js';
 import type { Config } from './config.js';
-import { createApplianceDirectory, type ApplianceDirectory } from './appliances/appliance-directory.js';
+import { createRecordDirectory, type RecordDirectory } from './directory/record-directory.js';
 import { createApplianceStore, type ApplianceStore } from './appliances/appliance-store.js';
 import { createUsageRecorder, type UsageRecorder } from './appliances/usage.js';
 import {
   createChangeJournal,
   journaledApplianceStore,
   journaledTenantStore,
-} from './appliances/change-journal.js';
+} from './directory/change-journal.js';
 import { countingConsentOutcomes, createAuditLog, type AuditLog } from './audit/audit-log.js';
 import { createOnboardingStore, type OnboardingStore } from './consent/onboarding-store.js';
 import { createStateStore, type StateStore } from './consent/state-store.js';
@@ -83,7 +83,7 @@ export interface Broker {
   readonly vendorName: string;
   readonly appliances: ApplianceStore;
   /** Appliances and tenants from memory for the token endpoint (revocations seen within 60 s). */
-  readonly directory: ApplianceDirectory;
+  readonly directory: RecordDirectory;
   /** Microsoft tokens from memory, fetched once per (tenant, resource) and refreshed ahead of expiry. */
   readonly tokens: TokenCache;
   readonly jtis: JtiStore;
@@ -199,7 +199,7 @@ export async function createBroker(config: Config): Promise<Broker> {
     },
   });
   metrics.observeTokenCache(() => tokens.stats());
-  const directory = createApplianceDirectory({ appliances, tenants }, { journal });
+  const directory = createRecordDirectory({ appliances, tenants }, { journal });
   const broker: Broker = {
     config,
     profiles,

@@ -4,7 +4,7 @@
  * only in the answer that creates it; the views never carry verifiers.
  * @module
  */
-import type { ApplianceDirectory } from '../appliances/appliance-directory.js';
+import type { RecordDirectory } from '../directory/record-directory.js';
 import type { Appliance } from '../appliances/appliance-store.js';
 import {
   RegistryInputError,
@@ -26,7 +26,7 @@ import { CUSTOMER_REF, CUSTOMER_REF_MAX_LENGTH } from '../ids.js';
 
 /** The registry, plus this instance's cache of appliances: a change made here is seen here at once. */
 export interface AppliancesApiDeps extends RegistryDeps {
-  readonly directory: ApplianceDirectory;
+  readonly directory: RecordDirectory;
 }
 
 export async function postAppliance(

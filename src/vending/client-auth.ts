@@ -7,7 +7,7 @@
  * @module
  */
 import { createLocalJWKSet, decodeJwt, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
-import { NOT_CACHED, type ApplianceDirectory } from '../appliances/appliance-directory.js';
+import { NOT_CACHED, type RecordDirectory } from '../directory/record-directory.js';
 import type { Appliance } from '../appliances/appliance-store.js';
 import { ASSERTION_ALGORITHMS, matchClientSecret } from '../appliances/registry.js';
 import type { BrokerKeys } from '../keys/broker-keys.js';
@@ -27,7 +27,7 @@ const MAX_ASSERTION_LIFETIME_S = 300;
 const CLOCK_SKEW_S = 30;
 
 export interface ClientAuthDeps {
-  readonly directory: ApplianceDirectory;
+  readonly directory: RecordDirectory;
   readonly keys: BrokerKeys;
   readonly jtis: JtiStore;
   /** `${BROKER_PUBLIC_URL}/oauth2/token` and the issuer `BROKER_PUBLIC_URL`: the accepted assertion audiences. */

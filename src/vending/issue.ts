@@ -7,7 +7,7 @@
  */
 import { EntraRefused } from '../adapters/entra/port.js';
 import type { BrokerMetrics } from '../adapters/telemetry/port.js';
-import { NOT_CACHED, type ApplianceDirectory } from '../appliances/appliance-directory.js';
+import { NOT_CACHED, type RecordDirectory } from '../directory/record-directory.js';
 import type { Appliance } from '../appliances/appliance-store.js';
 import type { Profiles, Resource } from '../profiles/profiles.js';
 import type { TenantRecord } from '../tenants/tenant-store.js';
@@ -37,7 +37,7 @@ export interface TokenSource {
 }
 
 export interface VendDeps extends ClientAuthDeps {
-  readonly directory: ApplianceDirectory;
+  readonly directory: RecordDirectory;
   readonly profiles: Profiles;
   readonly tokens: TokenSource;
   /** Counts a vended token for an appliance (aggregated, flushed in the background). */

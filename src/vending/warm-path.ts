@@ -41,7 +41,7 @@
  * @module
  */
 import { hash } from 'node:crypto';
-import type { DirectoryHold } from '../appliances/appliance-directory.js';
+import type { DirectoryHold } from '../directory/record-directory.js';
 import type { Appliance } from '../appliances/appliance-store.js';
 import type { TenantRecord } from '../tenants/tenant-store.js';
 import type { TokenHold, VendedToken } from './token-cache-contract.js';

@@ -5,7 +5,7 @@
  * @module
  */
 import { createHmac } from 'node:crypto';
-import { NOT_CACHED } from '../../src/appliances/appliance-directory.js';
+import { NOT_CACHED } from '../../src/directory/record-directory.js';
 import type { Appliance } from '../../src/appliances/appliance-store.js';
 import type { Profiles } from '../../src/profiles/profiles.js';
 import { newTenantRecord, type TenantRecord } from '../../src/tenants/tenant-store.js';

@@ -13,7 +13,7 @@ import {
   createChangeJournal,
   journaledApplianceStore,
   journaledTenantStore,
-} from '../../src/appliances/change-journal.js';
+} from '../../src/directory/change-journal.js';
 import { registerAppliance } from '../../src/appliances/registry.js';
 import { createBroker, type Broker } from '../../src/broker.js';
 import { loadConfig } from '../../src/config.js';

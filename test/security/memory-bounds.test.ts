@@ -1,13 +1,13 @@
 /**
  * D4 (docs/security.md): the appliance directory (the token endpoint's in-memory view of appliances and
- * tenants, src/appliances/appliance-directory.ts) stays within its bound whatever client ids callers make up:
+ * tenants, src/directory/record-directory.ts) stays within its bound whatever client ids callers make up:
  * every lookup of an unknown id is remembered (so made-up ids do not become a flood of reads), and the least
  * recently used entry goes once 200,000 are held.
  * @module
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createApplianceDirectory, NOT_CACHED } from '../../src/appliances/appliance-directory.js';
+import { createRecordDirectory, NOT_CACHED } from '../../src/directory/record-directory.js';
 import type { ApplianceStore } from '../../src/appliances/appliance-store.js';
 import type { TenantRecord, TenantStore } from '../../src/tenants/tenant-store.js';
 import { applianceRecord } from '../helpers/appliances.js';
@@ -27,7 +27,7 @@ function stores() {
 describe('appliance directory bound (D4)', () => {
   it('holds at most 200,000 appliance entries by default: a stream of made-up client ids evicts the oldest', async () => {
     const s = stores();
-    const dir = createApplianceDirectory(s);
+    const dir = createRecordDirectory(s);
     expect(await dir.appliance(s.pbx.clientId)).toBe(s.pbx);
     const second = randomUUID();
     expect(await dir.appliance(second)).toBeUndefined();
@@ -43,7 +43,7 @@ describe('appliance directory bound (D4)', () => {
 
   it('bounds tenants the same way, least recently used first', async () => {
     const s = stores();
-    const dir = createApplianceDirectory(s, { maxEntries: 1_000 });
+    const dir = createRecordDirectory(s, { maxEntries: 1_000 });
     for (let i = 0; i < 1_000; i++) await dir.tenant(`t-${i}`);
     // Used again: now the most recently used, so t-1 is the least.
     expect(dir.peekTenant('t-0')).toEqual({ tenantId: 't-0' });

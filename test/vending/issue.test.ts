@@ -7,7 +7,7 @@
  * @module
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createApplianceDirectory } from '../../src/appliances/appliance-directory.js';
+import { createRecordDirectory } from '../../src/directory/record-directory.js';
 import type { ApplianceStore } from '../../src/appliances/appliance-store.js';
 import { loadProfiles, type Profiles } from '../../src/profiles/profiles.js';
 import type { TenantStore } from '../../src/tenants/tenant-store.js';
@@ -126,7 +126,7 @@ describe('the warm path over the real directory', () => {
   it('holds the tenant after first use, and sees a change to it at once (invalidated here)', async () => {
     const s = vendSetup(profiles);
     const rows = { appliance: s.state.appliance!, tenant: s.state.tenant! };
-    const directory = createApplianceDirectory({
+    const directory = createRecordDirectory({
       appliances: { get: async () => rows.appliance } as unknown as ApplianceStore,
       tenants: { get: async () => rows.tenant } as unknown as TenantStore,
     });

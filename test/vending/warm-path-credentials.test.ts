@@ -7,7 +7,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { NOT_CACHED } from '../../src/appliances/appliance-directory.js';
+import { NOT_CACHED } from '../../src/directory/record-directory.js';
 import type { Appliance } from '../../src/appliances/appliance-store.js';
 import { authenticateClient, rememberedClient, type ClientAuthDeps } from '../../src/vending/client-auth.js';
 import { InvalidClient } from '../../src/vending/errors.js';

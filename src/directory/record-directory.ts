@@ -1,7 +1,7 @@
 /**
  * Appliances and tenants as the token endpoint needs them, from memory: the warm path does no I/O.
  *
- * With a change journal (src/appliances/change-journal.ts), which every instance reads every 10 s, a cached
+ * With a change journal (src/directory/change-journal.ts), which every instance reads every 10 s, a cached
  * entry stays valid until the journal names it: a revocation written anywhere reaches every instance within
  * seconds, and the storage cost follows the number of changes, not of appliances. Whenever the journal has not
  * been read successfully for 45 s (or without one), entries age instead: younger than 30 s used as is, 30–60 s
@@ -14,7 +14,7 @@
  * @module
  */
 import type { TenantRecord, TenantStore } from '../tenants/tenant-store.js';
-import type { Appliance, ApplianceStore } from './appliance-store.js';
+import type { Appliance, ApplianceStore } from '../appliances/appliance-store.js';
 import type { ChangeJournal } from './change-journal.js';
 
 export const FRESH_MS = 30_000;
@@ -38,7 +38,7 @@ const CLOCK_SKEW_MS = 5_000;
 /** What `peek` answers when the entry would need a read before use. */
 export const NOT_CACHED: unique symbol = Symbol('not cached');
 
-export interface ApplianceDirectory {
+export interface RecordDirectory {
   appliance(clientId: string): Promise<Appliance | undefined>;
   tenant(tenantId: string): Promise<TenantRecord | undefined>;
   /**
@@ -63,10 +63,10 @@ export interface DirectoryHold<T> {
   peek(): T | undefined | typeof NOT_CACHED;
 }
 
-export function createApplianceDirectory(
+export function createRecordDirectory(
   stores: { appliances: ApplianceStore; tenants: TenantStore },
   options: { maxEntries?: number; now?: () => number; journal?: ChangeJournal; pollMs?: number } = {},
-): ApplianceDirectory & { pollJournal(): Promise<void> } {
+): RecordDirectory & { pollJournal(): Promise<void> } {
   const now = options.now ?? Date.now;
   let journalReadAt = -Infinity;
   const trusted = () => options.journal !== undefined && now() - journalReadAt < JOURNAL_HEALTHY_MS;

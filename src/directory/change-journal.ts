@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import type { TableStorage } from '../adapters/tables/port.js';
 import type { TenantStore } from '../tenants/tenant-store.js';
-import type { ApplianceStore } from './appliance-store.js';
+import type { ApplianceStore } from '../appliances/appliance-store.js';
 
 export type ChangeKind = 'appliance' | 'tenant';
 

@@ -5,7 +5,7 @@
  * @module
  */
 import { describe, expect, it } from 'vitest';
-import { createApplianceDirectory, NOT_CACHED } from '../../src/appliances/appliance-directory.js';
+import { createRecordDirectory, NOT_CACHED } from '../../src/directory/record-directory.js';
 import type { Appliance, ApplianceStore } from '../../src/appliances/appliance-store.js';
 import type { TenantStore } from '../../src/tenants/tenant-store.js';
 import { applianceRecord } from '../helpers/appliances.js';
@@ -35,7 +35,7 @@ describe('appliance directory', () => {
     let t = 0;
     const s = stores();
     s.rows.set('c1', appliance('active'));
-    const dir = createApplianceDirectory(s, { now: () => t });
+    const dir = createRecordDirectory(s, { now: () => t });
     expect((await dir.appliance('c1'))?.status).toBe('active');
     expect(s.reads()).toBe(1);
 
@@ -56,7 +56,7 @@ describe('appliance directory', () => {
     let t = 0;
     const s = stores();
     s.rows.set('c1', appliance('active'));
-    const dir = createApplianceDirectory(s, { now: () => t });
+    const dir = createRecordDirectory(s, { now: () => t });
     await dir.appliance('c1');
     s.rows.set('c1', appliance('revoked'));
     t = 600_000;
@@ -65,7 +65,7 @@ describe('appliance directory', () => {
 
   it('remembers unknown client ids briefly and shares one read between concurrent misses', async () => {
     const s = stores();
-    const dir = createApplianceDirectory(s, { now: () => 0 });
+    const dir = createRecordDirectory(s, { now: () => 0 });
     await Promise.all(Array.from({ length: 20 }, () => dir.appliance('nobody')));
     expect(s.reads()).toBe(1);
     expect(await dir.appliance('nobody')).toBeUndefined();
@@ -83,7 +83,7 @@ describe('appliance directory with a change journal', () => {
       record: async () => undefined,
       read: async (since: string) => changes.filter((c) => c.at >= since),
     };
-    const dir = createApplianceDirectory(s, { now: () => t, journal, pollMs: 3_600_000 });
+    const dir = createRecordDirectory(s, { now: () => t, journal, pollMs: 3_600_000 });
     await dir.pollJournal();
     expect((await dir.appliance('c1'))?.status).toBe('active');
     t = 40_000;
@@ -105,7 +105,7 @@ describe('appliance directory with a change journal', () => {
     const s = stores();
     s.rows.set('c1', appliance('active'));
     const journal = { record: async () => undefined, read: async () => [] };
-    const dir = createApplianceDirectory(s, { now: () => t, journal, pollMs: 3_600_000 });
+    const dir = createRecordDirectory(s, { now: () => t, journal, pollMs: 3_600_000 });
     await dir.pollJournal();
     await dir.appliance('c1');
     // Revoked by another instance whose journal write failed and was never repeated.
@@ -136,7 +136,7 @@ describe('appliance directory with a change journal', () => {
       record: async () => undefined,
       read: async (): Promise<never> => Promise.reject(new Error('down')),
     };
-    const dir = createApplianceDirectory(s, { now: () => t, journal, pollMs: 3_600_000 });
+    const dir = createRecordDirectory(s, { now: () => t, journal, pollMs: 3_600_000 });
     await dir.appliance('c1');
     s.rows.set('c1', appliance('revoked'));
     t = 61_000;
@@ -158,7 +158,7 @@ describe('appliance directory journal paging', () => {
       record: async () => undefined,
       read: async (since: string, limit: number) => changes.filter((c) => c.at >= since).slice(0, limit),
     };
-    const dir = createApplianceDirectory(s, { now: () => t, journal, pollMs: 3_600_000 });
+    const dir = createRecordDirectory(s, { now: () => t, journal, pollMs: 3_600_000 });
     await dir.appliance('c1');
     await dir.pollJournal();
     t += 120_000; // far past the age limits: only a trusted journal avoids a read
@@ -174,7 +174,7 @@ describe('appliance directory holds (the warm path checks a held entry without a
     const s = stores();
     s.rows.set('c1', appliance('active'));
     s.rows.set('c2', appliance('active'));
-    const dir = createApplianceDirectory(s, { now: () => t, maxEntries: 2 });
+    const dir = createRecordDirectory(s, { now: () => t, maxEntries: 2 });
     expect(dir.holdAppliance('c1')).toBeUndefined(); // nothing kept yet
     const first = await dir.appliance('c1');
     const hold = dir.holdAppliance('c1')!;
@@ -212,7 +212,7 @@ describe('appliance directory holds (the warm path checks a held entry without a
       record: async () => undefined,
       read: async (since: string) => changes.filter((c) => c.at >= since),
     };
-    const dir = createApplianceDirectory(s, { now: () => t, journal, pollMs: 3_600_000 });
+    const dir = createRecordDirectory(s, { now: () => t, journal, pollMs: 3_600_000 });
     await dir.appliance('c1');
     await dir.pollJournal();
     const hold = dir.holdAppliance('c1')!;
@@ -241,7 +241,7 @@ describe('appliance directory reads in flight during a change (docs/security.md 
       record: async () => undefined,
       read: async (since: string) => changes.filter((c) => c.at >= since),
     };
-    const dir = createApplianceDirectory(
+    const dir = createRecordDirectory(
       { appliances: slow, tenants: s.tenants },
       { now: () => t, journal, pollMs: 3_600_000 },
     );
