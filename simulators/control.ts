@@ -7,6 +7,8 @@
  *   GET    /_sim/tenants/{tenant}
  *   POST   /_sim/tenants/{tenant}/users          {userPrincipalName, displayName?, directoryRoles?, guestFromTenant?}
  *   POST   /_sim/tenants/{tenant}/mailboxes      {address, deniedAppIds?}
+ *   PUT    /_sim/tenants/{tenant}/organization-config  {ewsEnabled?: boolean|null, ewsAllowedAppIds?: string[]|null}:
+ *                                                 Exchange Online's EwsEnabled / EwsAllowedAppIDs (simulators/graph/ews.ts)
  *   POST   /_sim/tenants/{tenant}/consents       {appId, roles?: {resourceAppId: [values]}, replicationDelayMs?}
  *   DELETE /_sim/tenants/{tenant}/consents/{appId}
  *   POST   /_sim/tokens/app                      {tenant, appId, resource} → {access_token, expires_in}: an app-only
@@ -86,6 +88,21 @@ export function controlRoutes(ctx: SimContext): SimRoute[] {
         world.addMailbox(tenantOf(p.tenant), reqString(b, 'address'), optStrings(b, 'deniedAppIds') ?? []),
       ),
     ),
+    route('PUT', '/_sim/tenants/{tenant}/organization-config', (p, b) => {
+      const tenant = tenantOf(p.tenant);
+      if (b.ewsEnabled !== undefined) {
+        if (b.ewsEnabled !== null && typeof b.ewsEnabled !== 'boolean')
+          throw new BadControlRequest('ewsEnabled must be true, false or null');
+        tenant.ewsEnabled = b.ewsEnabled;
+      }
+      if (b.ewsAllowedAppIds !== undefined)
+        tenant.ewsAllowedAppIds =
+          b.ewsAllowedAppIds === null ? null : (optStrings(b, 'ewsAllowedAppIds') ?? null);
+      return json(200, {
+        ewsEnabled: tenant.ewsEnabled ?? null,
+        ewsAllowedAppIds: tenant.ewsAllowedAppIds ?? null,
+      });
+    }),
     route('POST', '/_sim/tenants/{tenant}/consents', (p, b) => {
       const tenant = tenantOf(p.tenant);
       const app = world.apps.get(reqString(b, 'appId').toLowerCase());

@@ -153,6 +153,16 @@ export interface SimTenant {
   roleReplication?: SimRoleReplication;
   /** Lifetime of authorization codes issued for this tenant; default 600 s (v2-oauth2-auth-code-flow: "about 10 minutes"). */
   authCodeLifetimeSeconds?: number;
+  /**
+   * Exchange Online organization config `EwsEnabled` (Set-OrganizationConfig -EwsEnabled: $true, $false or $null
+   * "not configured … This value is the default"); absent = null. How EWS treats it: simulators/graph/ews.ts.
+   */
+  ewsEnabled?: boolean | null;
+  /**
+   * `EwsAllowedAppIDs` (Set-OrganizationConfig -EwsAllowedAppIDs, one comma-separated string of app ids there; a
+   * list here); absent = null (never set).
+   */
+  ewsAllowedAppIds?: string[] | null;
 }
 
 export type SimTarget = 'entra' | 'graph' | 'keyvault';

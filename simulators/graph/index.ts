@@ -1,7 +1,8 @@
 /**
  * Microsoft Graph simulator: stands for https://graph.microsoft.com/v1.0 with the calls the broker makes
  * (FACTS.md §7): the organization, service principals and their app role assignments, and a user's mail folder
- * (the mailbox probe). Every call needs a bearer token signed by the simulated Entra ID for Graph; its `tid`
+ * (the mailbox probe), plus Exchange Web Services' `POST /EWS/Exchange.asmx` (ews.ts: this server stands for
+ * Microsoft's cloud endpoints, https://outlook.office365.com included). Every Graph call needs a bearer token signed by the simulated Entra ID for Graph; its `tid`
  * picks the tenant and its `roles` the permissions. Faults are applied by simulators/common/server.ts before these
  * routes, shaped by {@link graphErrorBody}.
  * @module
@@ -10,6 +11,7 @@ import type { SimResponse, SimRoute } from '../common/server.js';
 import type { SimContext } from '../context.js';
 import { authenticate } from './auth.js';
 import { codeForStatus, errorResponse, GraphFailure, graphRoute } from './errors.js';
+import { ewsRoutes } from './ews.js';
 import { mailFolderRoutes } from './mail-folders.js';
 import { organizationRoutes } from './organization.js';
 import {
@@ -24,6 +26,7 @@ export function graphRoutes(ctx: SimContext): SimRoute[] {
     ...organizationRoutes(ctx),
     ...servicePrincipalRoutes(ctx),
     ...mailFolderRoutes(ctx),
+    ...ewsRoutes(ctx),
     // Key-as-segment addressing: servicePrincipals(appId='…') (serviceprincipal-get.md).
     graphRoute('GET', '/v1.0/{segment}', (req) => {
       const appId = appIdKey(req.params.segment!);
