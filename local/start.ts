@@ -61,6 +61,11 @@ async function main(): Promise<void> {
       if (!has('GRAPH_ENDPOINT')) {
         env.GRAPH_ENDPOINT = sims.urls.graph;
         standIns.push(`Microsoft Graph sim.    ${sims.urls.graph}`);
+        // EWS is served by the same simulator (simulators/graph/ews.ts), which accepts only the embedded Entra's tokens.
+        if (!has('EXCHANGE_EWS_URL')) {
+          env.EXCHANGE_EWS_URL = `${sims.urls.graph}/EWS/Exchange.asmx`;
+          standIns.push(`Exchange EWS sim.       ${env.EXCHANGE_EWS_URL}`);
+        }
       }
       if (!has('KEY_VAULT_URL')) {
         env.KEY_VAULT_URL = sims.urls.keyVault;

@@ -9,6 +9,8 @@ import { createMsalEntraTokens } from './adapters/entra/msal.js';
 import type { EntraTokens } from './adapters/entra/port.js';
 import { createMsalAdminSignIn } from './adapters/entra/msal-sign-in.js';
 import { codeChallengeFor, type AdminSignIn } from './adapters/entra/sign-in.js';
+import { createEwsClient } from './adapters/exchange/ews.js';
+import type { ExchangeWebServices } from './adapters/exchange/port.js';
 import { createGraphDirectory } from './adapters/graph/graph-client.js';
 import type { Directory } from './adapters/graph/port.js';
 import { createAzureCredential } from './adapters/identity.js';
@@ -65,6 +67,8 @@ export interface Broker {
   readonly entra: EntraTokens;
   /** Microsoft Graph, read with the home app's app-only token of each tenant. */
   readonly graph: Directory;
+  /** Exchange Web Services, for the support check's live EWS probe (the caller passes the token). */
+  readonly ews: ExchangeWebServices;
   readonly tenants: TenantStore;
   readonly onboardings: OnboardingStore;
   readonly states: StateStore;
@@ -207,6 +211,7 @@ export async function createBroker(config: Config): Promise<Broker> {
     secrets,
     entra,
     graph,
+    ews: createEwsClient({ url: config.exchangeEwsUrl }),
     tenants,
     appliances,
     directory,

@@ -28,6 +28,8 @@ export interface Config {
   readonly homeAppCredential: HomeAppCredentialSource;
   readonly entraAuthorityHost: string;
   readonly graphEndpoint: string;
+  /** `EXCHANGE_EWS_URL`: Exchange Web Services, for the support check's live EWS probe (src/adapters/exchange/). */
+  readonly exchangeEwsUrl: string;
   readonly keyVaultUrl: string;
   readonly tableStorage: TableStorageConfig;
   readonly azureIdentity: AzureIdentityConfig;
@@ -141,6 +143,12 @@ export function loadConfig(env: Env): Config {
   const graphEndpoint = url('GRAPH_ENDPOINT', get('GRAPH_ENDPOINT') ?? 'https://graph.microsoft.com', {
     httpsOnly: true,
   });
+  // https only, as GRAPH_ENDPOINT: the probe sends a bearer token (how-to-authenticate-an-ews-application-by-using-oauth).
+  const exchangeEwsUrl = url(
+    'EXCHANGE_EWS_URL',
+    get('EXCHANGE_EWS_URL') ?? 'https://outlook.office365.com/EWS/Exchange.asmx',
+    { httpsOnly: true },
+  );
   const keyVaultUrl = url(
     'KEY_VAULT_URL',
     required('KEY_VAULT_URL', 'the vault, e.g. https://my-broker.vault.azure.net'),
@@ -217,6 +225,7 @@ export function loadConfig(env: Env): Config {
     homeAppCredential,
     entraAuthorityHost,
     graphEndpoint,
+    exchangeEwsUrl,
     keyVaultUrl,
     tableStorage,
     azureIdentity,

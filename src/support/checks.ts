@@ -8,6 +8,8 @@
  *   organization  name and verified domains from Graph, or why not
  *   mailboxes     optional Graph probes: reachable, no such mailbox, or access denied (and by what)
  *   exchange      for IMAP/POP/SMTP, the Exchange PowerShell with the tenant's real values
+ *   ews           for EWS (full_access_as_app), a live EWS request per mailbox: allowed, blocked by the tenant's
+ *                 EWS settings (with the allow-list step), or no access to that mailbox
  *
  * Everything is checked with the app the broker uses for the tenant: its own app where it brought one
  * (`appCredential`, src/credentials/tenant-app.ts routes its tokens there), else the home app. The Exchange
@@ -22,6 +24,7 @@
  * @module
  */
 import { EntraRefused, EntraUnavailable, type EntraTokens } from '../adapters/entra/port.js';
+import type { ExchangeWebServices } from '../adapters/exchange/port.js';
 import type { Directory } from '../adapters/graph/port.js';
 import { RowChanged } from '../adapters/tables/port.js';
 import type { AuditActor, AuditLog } from '../audit/audit-log.js';
@@ -33,7 +36,7 @@ import type { Profile, Profiles, Resource } from '../profiles/profiles.js';
 import { applyProof } from '../tenants/consent-watch.js';
 import { RECHECKED_STATUSES } from '../tenants/lifecycle.js';
 import type { TenantRecord, TenantStatus, TenantStore } from '../tenants/tenant-store.js';
-import { exchangeCheck } from './checks-exchange.js';
+import { ewsChecks, exchangeCheck } from './checks-exchange.js';
 import { mailboxCheck, organizationCheck } from './checks-graph.js';
 import { roleCheck, roleFindings, tokenCheck, type TokenOutcome } from './checks-tokens.js';
 import { CONSENT_MISSING_CODES } from './entra-codes.js';
@@ -50,6 +53,8 @@ import { GRAPH_APP_ID } from '../ids.js';
 export interface CheckDeps {
   readonly entra: EntraTokens;
   readonly graph: Directory;
+  /** Exchange Web Services, probed with the tenant's Exchange Online token (src/support/checks-exchange.ts). */
+  readonly ews: ExchangeWebServices;
   readonly profiles: Profiles;
   readonly tenants: TenantStore;
   readonly onboardings: OnboardingStore;
@@ -63,7 +68,8 @@ export interface CheckDeps {
 
 export interface Check {
   readonly name: string;
-  readonly ok: boolean;
+  /** null: not checked (e.g. the EWS probe without a mailbox), the detail says why. */
+  readonly ok: boolean | null;
   readonly detail: string;
   /** What to do; null when there is nothing to do. */
   readonly remediation: string | null;
@@ -192,9 +198,14 @@ export async function checkTenant(
       }
     : undefined;
 
-  const mailboxChecks = await Promise.all(
-    request.mailboxes.map((m) => mailboxCheck(deps, id, m, graphToken, setup, consentUrl)),
-  );
+  // EWS: with the token of the resource whose profile holds full_access_as_app.
+  const ewsResource = profiles.find((p) => p.roles.some((r) => r.value === 'full_access_as_app'))?.resource;
+  const [mailboxChecks, ewsItems] = await Promise.all([
+    Promise.all(request.mailboxes.map((m) => mailboxCheck(deps, id, m, graphToken, setup, consentUrl))),
+    needs.ews && ewsResource
+      ? ewsChecks(deps.ews, ewsResource, outcomes.get(ewsResource.scope), request.mailboxes, app, setup)
+      : Promise.resolve([]),
+  ]);
 
   const checks: Check[] = [
     ...[...resources.values()].map((r) => tokenCheck(r, outcomes.get(r.scope)!, consentUrl)),
@@ -204,6 +215,7 @@ export async function checkTenant(
     ...(needs.mailboxAccess
       ? [exchangeCheck(needs.protocols, app, servicePrincipal, setup, consentUrl)]
       : []),
+    ...ewsItems,
   ];
 
   const status = await recordOutcome(deps, tenant, proof, request.actor);
@@ -214,8 +226,8 @@ export async function checkTenant(
     details: {
       statusBefore: tenant.status,
       statusAfter: status,
-      ok: checks.filter((c) => c.ok).length,
-      failed: checks.filter((c) => !c.ok).map((c) => c.name),
+      ok: checks.filter((c) => c.ok === true).length,
+      failed: checks.filter((c) => c.ok === false).map((c) => c.name),
       mailboxes: request.mailboxes.length,
       reconsentOnboardingId: reconsent?.onboarding.id ?? null,
     },

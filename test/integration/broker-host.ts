@@ -30,6 +30,7 @@ export function sandboxSettings(): Record<string, string> {
     HOME_APP_CLIENT_SECRET: sandbox.homeApp.clientSecret,
     ENTRA_AUTHORITY_HOST: inject('entraUrl'),
     GRAPH_ENDPOINT: inject('graphUrl'),
+    EXCHANGE_EWS_URL: `${inject('graphUrl')}/EWS/Exchange.asmx`,
     KEY_VAULT_URL: inject('keyVaultUrl'),
     BROKER_STORAGE: inject('tablesConnectionString'),
     VENDOR_TENANT_ID: sandbox.vendorTenantId,

@@ -364,7 +364,10 @@ export function componentSchemas(options: SchemaOptions = {}): Record<string, Sc
       required: ['name', 'ok', 'detail', 'remediation'],
       properties: {
         name: { type: 'string', description: 'What was checked.' },
-        ok: { type: 'boolean' },
+        ok: {
+          type: ['boolean', 'null'],
+          description: 'null: not checked, and `detail` says why (e.g. the EWS probe without a mailbox).',
+        },
         detail: { type: 'string' },
         remediation: {
           type: ['string', 'null'],
