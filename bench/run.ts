@@ -29,6 +29,7 @@
  * Options: --tenants N (default 10), --connections C (50), --duration S (10), --warmup S (2), --rounds R (5:
  * the targets take turns, R rounds of S/R seconds each, bench/load.ts measureInterleaved; 1 = one after
  * another), --no-pin (see `pinning`),
+ * --cold (only the start of a fresh process to the functions loaded: bench/cold-start.ts; --runs R, 7),
  * --consent flow|store (default: flow up to 100 tenants, store above), --profile (the broker writes a V8
  * CPU profile of the run into bench/.profiles/). The targets judge (d) src/'s token endpoint behind bare
  * node:http (bench/direct-host.ts), the broker's own work; (b) through local/functions-host.ts, a development
@@ -50,6 +51,7 @@ import { startSimulators, type RunningSimulators } from '../simulators/index.js'
 import { seedSandbox } from '../simulators/sandbox.js';
 import { RECHECK_EVERY_MS } from '../src/tenants/consent-watch.js';
 import { startChildServer, type ChildServer } from './child-server.js';
+import { measureColdStart } from './cold-start.js';
 import { startCountingProxy, type CountingProxy } from './counting-proxy.js';
 import { countEntraTokenRequests } from './entra-counter.js';
 import { waitForScheduledWork } from './schedule.js';
@@ -699,6 +701,13 @@ async function inner(options: BenchOptions, dir: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--cold-child')) return; // a cold-start child: bench/cold-start.ts runs it
+  if (process.argv.includes('--cold')) {
+    // No sandbox needed: each run is a fresh process loading the functions (bench/cold-start.ts).
+    const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 7;
+    console.log(JSON.stringify(measureColdStart(runs)));
+    process.exit(0);
+  }
   const options = parseOptions(process.argv.slice(2));
   const dir = process.env.BENCH_SANDBOX_DIR;
   if (!dir) process.exit(await outer());
