@@ -45,6 +45,9 @@ param entraAuthorityHost string = 'https://login.microsoftonline.com'
 @description('GRAPH_ENDPOINT (national clouds: e.g. https://graph.microsoft.us).')
 param graphEndpoint string = 'https://graph.microsoft.com'
 
+@description('EXCHANGE_EWS_URL: Exchange Web Services for the support check\'s live EWS probe (national clouds: e.g. https://outlook.office365.us/EWS/Exchange.asmx).')
+param exchangeEwsUrl string = 'https://outlook.office365.com/EWS/Exchange.asmx'
+
 @description('BROKER_PROFILES_FILE: path of the vendor\'s profiles file inside the deployed package. Empty: the profiles that ship with the broker.')
 param profilesFile string = ''
 
@@ -172,6 +175,7 @@ module functionApp 'app/function-app.bicep' = {
     homeAppCredentialName: homeAppCredentialName
     entraAuthorityHost: entraAuthorityHost
     graphEndpoint: graphEndpoint
+    exchangeEwsUrl: exchangeEwsUrl
     vendorTenantId: vendorTenantId
     profilesFile: profilesFile
     stateTtlSeconds: stateTtlSeconds

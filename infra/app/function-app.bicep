@@ -19,6 +19,7 @@ param homeAppClientId string
 param homeAppCredentialName string
 param entraAuthorityHost string
 param graphEndpoint string
+param exchangeEwsUrl string
 param vendorTenantId string
 param profilesFile string
 param stateTtlSeconds int
@@ -105,6 +106,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'HOME_APP_CREDENTIAL_NAME', value: homeAppCredentialName }
         { name: 'ENTRA_AUTHORITY_HOST', value: entraAuthorityHost }
         { name: 'GRAPH_ENDPOINT', value: graphEndpoint }
+        { name: 'EXCHANGE_EWS_URL', value: exchangeEwsUrl }
         { name: 'KEY_VAULT_URL', value: keyVaultUrl }
         { name: 'BROKER_STORAGE__tableServiceUri', value: tableServiceUri }
         { name: 'VENDOR_TENANT_ID', value: vendorTenantId }

@@ -3,8 +3,8 @@
 /**
  * The settings of SPEC.md "Settings" (`../shared/SPEC.md`, not present on the CI machine, hence a copy), one
  * name per table cell (`BROKER_STORAGE` or `BROKER_STORAGE__tableServiceUri` are two settings), plus those the
- * README's table adds: BROKER_VENDOR_NAME and AZURE_CLIENT_ID, and APPLICATIONINSIGHTS_CONNECTION_STRING, which
- * src/config.ts reads for telemetry.
+ * README's table adds: BROKER_VENDOR_NAME, EXCHANGE_EWS_URL and AZURE_CLIENT_ID, and
+ * APPLICATIONINSIGHTS_CONNECTION_STRING, which src/config.ts reads for telemetry.
  */
 export const SETTINGS = [
   'BROKER_PUBLIC_URL',
@@ -13,6 +13,7 @@ export const SETTINGS = [
   'HOME_APP_CREDENTIAL_NAME',
   'ENTRA_AUTHORITY_HOST',
   'GRAPH_ENDPOINT',
+  'EXCHANGE_EWS_URL',
   'KEY_VAULT_URL',
   'BROKER_STORAGE',
   'BROKER_STORAGE__tableServiceUri',
