@@ -206,7 +206,7 @@ async function byAssertion(deps: ClientAuthDeps, form: ReadonlyMap<string, strin
   if (!GUID.test(clientId) || claims.sub !== clientId)
     throw new InvalidClient("The assertion's iss and sub must both be the client id.");
   const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
-  if (!aud.some((a) => typeof a === 'string' && deps.audiences.includes(a))) {
+  if (!aud.some((a) => typeof a === 'string' && isAudience(deps.audiences, a))) {
     throw new InvalidClient(`The assertion's aud must be ${deps.audiences.join(' or ')}.`);
   }
   const now = Math.floor(deps.now().getTime() / 1000);
@@ -243,6 +243,18 @@ async function byAssertion(deps: ClientAuthDeps, form: ReadonlyMap<string, strin
     throw new InvalidClient('The assertion was already used (jti).');
   }
   return appliance;
+}
+
+/**
+ * RFC 7523 §3: `aud` identifies this server — one of `audiences`, or the URL of one of its token endpoints
+ * under Microsoft's path shape, `{base}/{tenant}/oauth2/v2.0/token` or v1 `{base}/{tenant}/oauth2/token`, for
+ * each `{base}/oauth2/token` in `audiences`: MSAL puts the token endpoint it read from the tenant's metadata
+ * there (src/http/openid-configuration.ts). The `{tenant}` itself is checked by the grant, not here.
+ */
+function isAudience(audiences: readonly string[], aud: string): boolean {
+  if (audiences.includes(aud)) return true;
+  const match = /^(.+)\/[^/]+\/oauth2\/(?:v2\.0\/)?token$/.exec(aud);
+  return match !== null && audiences.includes(`${match[1]}/oauth2/token`);
 }
 
 /** The client id a request claims, read without checking anything (for throttling before authentication). */

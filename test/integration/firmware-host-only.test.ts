@@ -9,7 +9,8 @@
  * @module
  */
 import { ConfidentialClientApplication } from '@azure/msal-node';
-import { decodeJwt } from 'jose';
+import { randomUUID } from 'node:crypto';
+import { decodeJwt, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { consentedTenant, type ConsentedTenant } from '../helpers/consented-tenant.js';
 import { startHttpsFront, type HttpsFront } from '../helpers/https-front.js';
@@ -21,6 +22,7 @@ let front: HttpsFront;
 let broker: TestBroker;
 let tenant: ConsentedTenant;
 let pbx: { clientId: string; clientSecret: string };
+let staff: string;
 
 beforeAll(async () => {
   front = await startHttpsFront();
@@ -29,7 +31,7 @@ beforeAll(async () => {
     await control('POST', `/_sim/apps/${home}/redirect-uris`, { uri: `${front.url}/${path}` });
   broker = await startTestBroker({ BROKER_PUBLIC_URL: front.url });
   front.target = broker.url;
-  const staff = await broker.staffToken();
+  staff = await broker.staffToken();
   tenant = await consentedTenant(front.url, staff, 'Firmware Corp', ['exchange-imap', 'exchange-smtp']);
   const res = await fetch(`${front.url}/api/appliances`, {
     method: 'POST',
@@ -93,6 +95,79 @@ describe('MSAL Node as firmware, with only the host changed', () => {
       console.log(
         `MSAL via ${front.url}/${authorityTenant}: aud ${String(claims.aud)}, roles ${JSON.stringify(claims.roles)}, expires ${result!.expiresOn!.toISOString()}`,
       );
+    }
+  });
+
+  it('signs in with a key (private_key_jwt), its assertion addressed to the token endpoint MSAL read', async () => {
+    const { privateKey, publicKey } = await generateKeyPair('PS256');
+    const res = await fetch(`${front.url}/api/appliances`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${staff}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        customerRef: 'PBX-FW-KEY',
+        tenantId: tenant.tenantId,
+        profiles: ['exchange-imap'],
+        auth: {
+          method: 'private_key_jwt',
+          jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: 'fw-1', alg: 'PS256' }] },
+        },
+      }),
+    });
+    expect(res.status).toBe(201);
+    const { clientId } = (await res.json()) as { clientId: string };
+    const audiences: string[] = [];
+    // MSAL's own certificate credential dates its assertion 10 minutes ahead (msal-node ClientAssertion:
+    // `issuedAt + 600`), which SPEC.md's 5 minutes refuses; firmware signing its own assertion as MSAL asks
+    // (the callback gets the token endpoint from the tenant's metadata) works by changing only the host.
+    const assertion = async ({ tokenEndpoint }: { tokenEndpoint?: string }) => {
+      audiences.push(tokenEndpoint!);
+      return new SignJWT({ jti: randomUUID() })
+        .setProtectedHeader({ alg: 'PS256', kid: 'fw-1' })
+        .setIssuer(clientId)
+        .setSubject(clientId)
+        .setAudience(tokenEndpoint!)
+        .setIssuedAt()
+        .setExpirationTime('4m')
+        .sign(privateKey);
+    };
+    const msal = new ConfidentialClientApplication({
+      auth: {
+        clientId,
+        clientAssertion: assertion,
+        authority: `${front.url}/${tenant.domain}`,
+        knownAuthorities: [new URL(front.url).host],
+      },
+    });
+    const result = await msal.acquireTokenByClientCredential({
+      scopes: ['https://outlook.office365.com/.default'],
+    });
+    expect(decodeJwt(result!.accessToken)).toMatchObject({ tid: tenant.tenantId });
+    expect(audiences).toEqual([`${front.url}/${tenant.domain}/oauth2/v2.0/token`]);
+    // Only the broker's own token endpoints are audiences: not another origin's, not another path.
+    for (const aud of [
+      `https://evil.example/${tenant.tenantId}/oauth2/v2.0/token`,
+      `${front.url}/a/b/oauth2/v2.0/token`,
+      `${front.url}/${tenant.tenantId}/oauth2/v2.0/authorize`,
+    ]) {
+      const signed = await new SignJWT({ jti: randomUUID() })
+        .setProtectedHeader({ alg: 'PS256', kid: 'fw-1' })
+        .setIssuer(clientId)
+        .setSubject(clientId)
+        .setAudience(aud)
+        .setIssuedAt()
+        .setExpirationTime('4m')
+        .sign(privateKey);
+      const refused = await fetch(`${front.url}/oauth2/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'client_credentials',
+          scope: 'https://outlook.office365.com/.default',
+          client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+          client_assertion: signed,
+        }),
+      });
+      expect(refused.status, aud).toBe(401);
     }
   });
 
