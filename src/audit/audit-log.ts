@@ -25,7 +25,7 @@ export interface AuditEntry {
   /** What the action was done to: an appliance's client id, an onboarding id, or the tenant. */
   readonly target: string | null;
   readonly outcome: AuditOutcome;
-  /** The Functions invocation id of the request or timer run that wrote it (src/audit/correlation.ts). */
+  /** The Functions invocation id of the request or timer run that wrote it (`withCorrelation`, set per invocation by functions/runtime.ts). */
   readonly correlationId: string;
   readonly details: Readonly<Record<string, unknown>>;
 }
