@@ -46,7 +46,13 @@ export interface ApplianceStore {
   get(clientId: string): Promise<Appliance | undefined>;
   /** Replaces it if unchanged since read (etag); throws RowChanged otherwise. */
   update(appliance: Appliance): Promise<Appliance>;
-  list(query: { tenantId?: string; top: number; continuationToken?: string }): Promise<AppliancePage>;
+  /** `profile`: only appliances allowed that profile, filtered in the page, which may then hold fewer. */
+  list(query: {
+    tenantId?: string;
+    profile?: string;
+    top: number;
+    continuationToken?: string;
+  }): Promise<AppliancePage>;
   /**
    * Adds counted tokens to each appliance's `tokenCount` and moves its `lastSeenAt` forward (never back), in
    * few requests (src/adapters/tables/bulk-update.ts); these columns only, so no other change is undone.
@@ -85,7 +91,7 @@ export function createApplianceStore(storage: TableStorage): ApplianceStore {
         };
       });
     },
-    async list({ tenantId, top, continuationToken }) {
+    async list({ tenantId, profile, top, continuationToken }) {
       const page = await table.query({
         partitionKey: PARTITION,
         where: tenantId ? { tenantId } : undefined,
@@ -93,7 +99,7 @@ export function createApplianceStore(storage: TableStorage): ApplianceStore {
         continuationToken,
       });
       return {
-        items: page.rows.map(fromRow),
+        items: page.rows.map(fromRow).filter((a) => profile === undefined || a.profiles.includes(profile)),
         ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}),
       };
     },

@@ -14,6 +14,7 @@ import {
   type RegistryDeps,
 } from '../appliances/registry.js';
 import { staffActor, type StaffPrincipal } from '../support/staff-auth.js';
+import { assertKnownProfile } from './edge.js';
 import { readJsonBody } from './json-body.js';
 import { badRequest, notFound } from './problem.js';
 import { readPath } from './routes/path-parameters.js';
@@ -69,13 +70,16 @@ export async function postAppliance(
 export async function listAppliances(deps: RegistryDeps, request: HttpRequestLike): Promise<HttpReply> {
   // Names, the tenant id format, page size, continuation token: the declaration's query
   // (src/http/routes/support-appliances.ts), checked by readQuery.
-  const { tenantId, top, continuationToken } = readQuery<{
+  const { tenantId, profile, top, continuationToken } = readQuery<{
     tenantId?: string;
+    profile?: string;
     top?: number;
     continuationToken?: string;
   }>(applianceRoutes.listAppliances, request);
+  if (profile !== undefined) assertKnownProfile(deps.profiles, profile);
   const page = await deps.appliances.list({
     tenantId: tenantId?.toLowerCase(),
+    ...(profile !== undefined ? { profile } : {}),
     top: top ?? PAGE_SIZE.default,
     continuationToken,
   });

@@ -12,6 +12,7 @@ import {
   type StaffPrincipal,
   type StaffRole,
 } from '../support/staff-auth.js';
+import type { Profiles } from '../profiles/profiles.js';
 import type { Logger } from './logger.js';
 import { outageOf } from './outage.js';
 import { badRequest, Problem, problemReply, serviceUnavailable, toProblem } from './problem.js';
@@ -95,4 +96,10 @@ function fromDomainError(err: unknown): Problem {
   if (err instanceof InvalidContinuationToken)
     return badRequest('continuationToken is not one this API issued.');
   return toProblem(err);
+}
+
+/** A `profile` filter names a profile of the profiles file; else a 400 naming the known ones. */
+export function assertKnownProfile(profiles: Profiles, name: string): void {
+  if (!profiles.get(name))
+    throw badRequest(`Unknown profile "${name}"; known: ${[...profiles.profiles.keys()].join(', ')}.`);
 }

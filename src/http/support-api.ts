@@ -4,9 +4,11 @@
  * @module
  */
 import type { ApplianceStore } from '../appliances/appliance-store.js';
+import type { Profiles } from '../profiles/profiles.js';
 import { offboardTenant, type OffboardDeps } from '../offboarding/offboard-tenant.js';
 import { staffActor, type StaffAuthenticator, type StaffPrincipal } from '../support/staff-auth.js';
 import type { TenantRecord, TenantStatus, TenantStore } from '../tenants/tenant-store.js';
+import { assertKnownProfile } from './edge.js';
 import { badRequest, notFound } from './problem.js';
 import { jsonReply, type HttpReply, type HttpRequestLike } from './types.js';
 import { PAGE_SIZE } from './routes/limits.js';
@@ -18,23 +20,27 @@ export interface SupportDeps {
   readonly staffAuth: StaffAuthenticator;
   readonly tenants: TenantStore;
   readonly appliances: ApplianceStore;
+  readonly profiles: Profiles;
 }
 
 /** `GET /api/tenants` */
 export async function listTenants(deps: SupportDeps, request: HttpRequestLike): Promise<HttpReply> {
   // Names, status, customerRef and domain formats, page size, continuation token: the declaration's query
   // (src/http/routes/support.ts), checked by readQuery.
-  const { status, customerRef, domain, top, continuationToken } = readQuery<{
+  const { status, customerRef, domain, profile, top, continuationToken } = readQuery<{
     status?: TenantStatus;
     customerRef?: string;
     domain?: string;
+    profile?: string;
     top?: number;
     continuationToken?: string;
   }>(tenantRoutes.listTenants, request);
   if (customerRef !== undefined && domain !== undefined)
     throw badRequest('Filter by customerRef or by domain, not both.');
+  if (profile !== undefined) assertKnownProfile(deps.profiles, profile);
   const page = await deps.tenants.list({
     status,
+    ...(profile !== undefined ? { profile } : {}),
     ...(customerRef !== undefined ? { customerRef } : {}),
     ...(domain !== undefined ? { domain } : {}),
     top: top ?? PAGE_SIZE.default,

@@ -87,6 +87,8 @@ export interface TenantQuery {
   readonly status?: TenantStatus;
   readonly customerRef?: string;
   readonly domain?: string;
+  /** Only tenants whose consent names this profile; filtered in the page, which may then hold fewer. */
+  readonly profile?: string;
   readonly top: number;
   readonly continuationToken?: string;
 }
@@ -114,7 +116,8 @@ export function createTenantStore(storage: TableStorage): TenantStore {
       const row = await table.get(PARTITION, tenantId.toLowerCase());
       return row ? fromRow(row) : undefined;
     },
-    async list({ status, customerRef, domain, top, continuationToken }) {
+    async list({ status, customerRef, domain, profile, top, continuationToken }) {
+      const named = (t: TenantRecord) => profile === undefined || t.profiles.includes(profile);
       if (customerRef === undefined && domain === undefined) {
         const page = await table.query({
           partitionKey: PARTITION,
@@ -123,7 +126,7 @@ export function createTenantStore(storage: TableStorage): TenantStore {
           continuationToken,
         });
         return {
-          items: page.rows.map(fromRow),
+          items: page.rows.map(fromRow).filter(named),
           ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}),
         };
       }
@@ -144,7 +147,8 @@ export function createTenantStore(storage: TableStorage): TenantStore {
           (t) =>
             domain === undefined || t.verifiedDomains.some((d) => d.toLowerCase() === domain.toLowerCase()),
         )
-        .filter((t) => status === undefined || t.status === status);
+        .filter((t) => status === undefined || t.status === status)
+        .filter(named);
       return { items, ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}) };
     },
     async save(record) {

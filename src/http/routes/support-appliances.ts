@@ -6,7 +6,7 @@
 import { jsonBodyErrors, noStore, ok, queryParam, supportErrors } from '../openapi/answers.js';
 import { headerRef, json, parameterRef, responseRef } from '../openapi/components.js';
 import { ref } from '../openapi/schemas.js';
-import { GUID_PATTERN } from '../../ids.js';
+import { GUID_PATTERN, PROFILE_NAME_PATTERN } from '../../ids.js';
 import { family } from './types.js';
 
 export const applianceRoutes = family('support', {
@@ -33,6 +33,11 @@ export const applianceRoutes = family('support', {
         type: 'string',
         pattern: GUID_PATTERN,
       }),
+      queryParam(
+        'profile',
+        'Only appliances allowed this profile (e.g. `exchange-ews`, to plan its end); a page may then hold fewer than `top`, follow `continuationToken`.',
+        { type: 'string', pattern: PROFILE_NAME_PATTERN },
+      ),
       parameterRef('Top'),
       parameterRef('ContinuationToken'),
     ],

@@ -13,6 +13,7 @@ import {
   DOMAIN_NAME_MAX_LENGTH,
   DOMAIN_NAME_PATTERN,
   GUID_PATTERN,
+  PROFILE_NAME_PATTERN,
 } from '../../ids.js';
 import { EXCHANGE_SCOPINGS } from '../../support/exchange-setup.js';
 import { MAX_SCRIPT_MAILBOXES } from '../../support/mailbox-address.js';
@@ -65,6 +66,11 @@ export const tenantRoutes = family('support', {
         maxLength: DOMAIN_NAME_MAX_LENGTH,
         pattern: DOMAIN_NAME_PATTERN,
       }),
+      queryParam(
+        'profile',
+        'Only those that use this profile (e.g. `exchange-ews`, to plan its end); a page may then hold fewer than `top`, follow `continuationToken`.',
+        { type: 'string', pattern: PROFILE_NAME_PATTERN },
+      ),
       parameterRef('Top'),
       parameterRef('ContinuationToken'),
     ],
