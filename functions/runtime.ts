@@ -5,6 +5,7 @@
  */
 import './telemetry.js';
 import { app, type InvocationContext } from '@azure/functions';
+import { endingProfileWarnings } from '../src/appliances/ending-profiles.js';
 import { createBroker, type Broker } from '../src/broker.js';
 import { loadConfigFromEnvironment } from '../src/config.js';
 import { stopAzureMonitor } from '../src/adapters/telemetry/azure-monitor.js';
@@ -32,7 +33,15 @@ export function withBroker<T>(use: (b: Broker) => T | Promise<T>): Promise<T> {
 }
 
 app.hook.appStart(async () => {
-  await broker();
+  const b = await broker();
+  // In the background: counting appliances must never delay or fail the start.
+  void endingProfileWarnings(b).then(
+    (warnings) => warnings.forEach((w) => console.warn(w)),
+    (err: unknown) =>
+      console.warn(
+        `Could not count the appliances on ending profiles: ${err instanceof Error ? err.name : 'error'}`,
+      ),
+  );
 });
 
 // Counts of vended tokens are kept in memory between flushes: write them before the instance goes away,

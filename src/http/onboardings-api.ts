@@ -7,7 +7,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import { createOnboarding } from '../consent/onboardings.js';
 import type { ConsentSettings } from '../consent/types.js';
 import { effectiveStatus, type Onboarding, type OnboardingStore } from '../consent/onboarding-store.js';
-import type { Profiles } from '../profiles/profiles.js';
+import { endedProfiles, type Profiles } from '../profiles/profiles.js';
 import { staffActor, type StaffPrincipal } from '../support/staff-auth.js';
 import { readJsonBody } from './json-body.js';
 import { badRequest, notFound } from './problem.js';
@@ -39,7 +39,10 @@ export async function postOnboarding(
   if (!CUSTOMER_REF.test(customerRef))
     throw badRequest(`customerRef is required: 1 to ${CUSTOMER_REF_MAX_LENGTH} printable characters.`);
   const applianceId = body.applianceId ?? null;
-  let profiles = [...deps.profiles.profiles.keys()];
+  // By default every profile, less those that have ended (src/profiles/profiles.ts `endedProfiles`).
+  let profiles = [...deps.profiles.profiles.keys()].filter(
+    (name) => endedProfiles(deps.profiles, [name], deps.now()).length === 0,
+  );
   if (body.profiles !== undefined) {
     const unknown = body.profiles.filter((n) => !deps.profiles.get(n));
     if (unknown.length)
@@ -47,6 +50,8 @@ export async function postOnboarding(
         `Unknown profile${unknown.length > 1 ? 's' : ''}: ${unknown.map((n) => JSON.stringify(n.slice(0, 40))).join(', ')}; known: ${[...deps.profiles.profiles.keys()].join(', ')}.`,
       );
     profiles = [...body.profiles];
+    const ended = endedProfiles(deps.profiles, profiles, deps.now());
+    if (ended.length) throw badRequest(ended.join(' '));
   }
   const { onboarding, code, consentUrl } = await createOnboarding(
     deps,

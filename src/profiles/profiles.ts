@@ -36,6 +36,31 @@ export interface Profile {
   readonly title: string;
   readonly resource: Resource;
   readonly roles: readonly AppRole[];
+  /** The profile is ending (e.g. EWS in Exchange Online): said on the pages, refused for new uses after `endsOn`. */
+  readonly deprecated?: Deprecation;
+}
+
+export interface Deprecation {
+  /** The first day it no longer works (UTC), `YYYY-MM-DD` in the profiles file. */
+  readonly endsOn: string;
+  /** Profiles that do the same job. */
+  readonly replacedBy: readonly string[];
+  /** Why, in plain words for an admin. */
+  readonly reason: string;
+}
+
+/**
+ * What refuses a new appliance or onboarding asking for `names` at `now`: each deprecated profile whose end
+ * date has come, in words that name the date and the replacements; empty when none has.
+ */
+export function endedProfiles(profiles: Profiles, names: readonly string[], now: Date): string[] {
+  const today = now.toISOString().slice(0, 10);
+  return names.flatMap((name) => {
+    const d = profiles.get(name)?.deprecated;
+    if (!d || today < d.endsOn) return [];
+    const instead = d.replacedBy.length ? ` Use ${d.replacedBy.join(' or ')} instead.` : '';
+    return [`Profile ${name} ended on ${d.endsOn}: ${d.reason}${instead}`];
+  });
 }
 
 export interface BrokerRole extends AppRole {
@@ -144,6 +169,19 @@ export function parseProfiles(doc: unknown, source: string): Profiles {
     if (!str(r.description)) problems.push(`${at}.description: must say in plain words what the role allows`);
     return { value: str(r.value), id: str(r.id).toLowerCase(), description: str(r.description) };
   };
+  const deprecationOf = (d: unknown, at: string): Deprecation | undefined => {
+    if (!isObject(d)) {
+      problems.push(`${at}: must be an object with endsOn, replacedBy and reason`);
+      return undefined;
+    }
+    const endsOn = str(d.endsOn);
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(endsOn) || Number.isNaN(Date.parse(endsOn)))
+      problems.push(`${at}.endsOn: must be a date, YYYY-MM-DD, got ${JSON.stringify(d.endsOn)}`);
+    const replacedBy = Array.isArray(d.replacedBy) ? d.replacedBy.map(str) : undefined;
+    if (!replacedBy) problems.push(`${at}.replacedBy: must be an array of profile names`);
+    if (!str(d.reason)) problems.push(`${at}.reason: must say in plain words why it ends`);
+    return { endsOn, replacedBy: replacedBy ?? [], reason: str(d.reason) };
+  };
   const resourceOf = (key: unknown, at: string): Resource | undefined => {
     const resource = resources.get(str(key));
     if (!resource)
@@ -169,11 +207,25 @@ export function parseProfiles(doc: unknown, source: string): Profiles {
       const roles = (Array.isArray(p.roles) ? p.roles : []).map((r: unknown, j: number) =>
         roleOf(r, `${at}.roles[${j}]`),
       );
+      const deprecated =
+        p.deprecated === undefined ? undefined : deprecationOf(p.deprecated, `${at}.deprecated`);
       if (resource && roles.every((r): r is AppRole => r !== undefined)) {
-        profiles.set(name, { name, title: str(p.title), resource, roles });
+        profiles.set(name, {
+          name,
+          title: str(p.title),
+          resource,
+          roles,
+          ...(deprecated ? { deprecated } : {}),
+        });
       }
       return undefined;
     });
+    for (const [name, profile] of profiles)
+      for (const other of profile.deprecated?.replacedBy ?? [])
+        if (!profiles.has(other))
+          problems.push(
+            `profiles ("${name}").deprecated.replacedBy: names ${JSON.stringify(other)}, not a profile`,
+          );
   }
 
   if (doc.brokerRoles !== undefined) {

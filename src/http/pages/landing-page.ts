@@ -39,6 +39,7 @@ export function landingPage(input: LandingPageInput): Page {
   const approvers = approverRolesFor(resourceAppIds);
   const graphRequested = resourceAppIds.some((id) => id.toLowerCase() === GRAPH_APP_ID);
   const titles = [...new Set(input.profiles.map((p) => p.title))];
+  const ending = input.profiles.filter((p) => p.deprecated !== undefined);
   const unused = groups.some((g) => g.permissions.some((p) => p.use === 'unused'));
 
   const body = html`<p class="lead">
@@ -62,6 +63,18 @@ export function landingPage(input: LandingPageInput): Page {
             </ul>`
         : ''
     }
+    ${ending.map(
+      (p) =>
+        html`<p class="note">
+          ${p.title} ends on ${p.deprecated!.endsOn}: ${p.deprecated!.reason}
+          ${
+            p.deprecated!.replacedBy.length
+              ? html`${vendorName} can do the same with:
+                ${p.deprecated!.replacedBy.map((n) => input.profiles.find((q) => q.name === n)?.title ?? n).join('; ')}.`
+              : ''
+          }
+        </p>`,
+    )}
     <p>
       For this, Microsoft will ask you to grant ${vendorName}'s app all of the application permissions below.
       They are granted for your whole organization, not for one person.
