@@ -1,5 +1,5 @@
 /**
- * The live EWS check on the wire (issue 17: `POST /api/tenants/{tenantId}/check` for a tenant whose profiles include
+ * The live EWS check on the wire (`POST /api/tenants/{tenantId}/check` for a tenant whose profiles include
  * `exchange-ews`): the broker makes a real EWS GetFolder with the vended Exchange Online token against the EWS
  * simulator (simulators/graph/ews.ts) and tells apart allowed, blocked by the tenant's EWS settings (the default
  * since 1 Oct 2026), and no access to the mailbox; without a mailbox it says the probe needs one.
