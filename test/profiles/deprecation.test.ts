@@ -26,7 +26,7 @@ describe('a deprecated profile', () => {
   it('is exchange-ews in the default file, ending on 1 April 2027 with Graph replacements', () => {
     expect(profiles.get('exchange-ews')!.deprecated).toMatchObject({
       endsOn: '2027-04-01',
-      replacedBy: ['graph-mail', 'graph-calendar-contacts'],
+      replacedBy: ['graph-mail', 'graph-calendar', 'graph-directory', 'graph-presence'],
     });
     expect([...profiles.profiles.values()].filter((p) => p.deprecated).map((p) => p.name)).toEqual([
       'exchange-ews',
@@ -41,7 +41,7 @@ describe('a deprecated profile', () => {
       endedProfiles(profiles, ['exchange-imap', 'exchange-ews'], new Date('2027-04-01T00:00:00Z')),
     ).toEqual([
       expect.stringMatching(
-        /^Profile exchange-ews ended on 2027-04-01: .*EWS.* Use graph-mail or graph-calendar-contacts instead\.$/,
+        /^Profile exchange-ews ended on 2027-04-01: .*EWS.* Use graph-mail or graph-calendar or graph-directory or graph-presence instead\.$/,
       ),
     ]);
   });
@@ -77,7 +77,9 @@ describe('a deprecated profile', () => {
     expect(text).toContain(
       `${asked[0]!.title} ends on 2027-04-01: Exchange Online blocks EWS since 1 October 2026`,
     );
-    expect(text).toContain(`Acme PBX can do the same with: ${asked[1]!.title}; graph-calendar-contacts.`);
+    expect(text).toContain(
+      `Acme PBX can do the same with: ${asked[1]!.title}; graph-calendar; graph-directory; graph-presence.`,
+    );
   });
 });
 

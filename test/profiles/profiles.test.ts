@@ -33,7 +33,7 @@ function problems(doc: unknown): string[] {
 }
 
 describe('profiles', () => {
-  it('ships the six default profiles of SPEC.md with the role ids of FACTS.md §5', async () => {
+  it('ships the six default profiles of SPEC.md and the three Graph ones that replace EWS, with their role ids', async () => {
     const p = await loadProfiles(undefined);
     expect([...p.profiles.keys()]).toEqual([
       'exchange-imap',
@@ -42,6 +42,9 @@ describe('profiles', () => {
       'exchange-ews',
       'graph-mail',
       'graph-calendar-contacts',
+      'graph-calendar',
+      'graph-directory',
+      'graph-presence',
     ]);
     const roles = (name: string) => p.get(name)!.roles.map((r) => `${r.value}=${r.id}`);
     expect(roles('exchange-imap')).toEqual(['IMAP.AccessAsApp=5e5addcd-3e8d-4e90-baf5-964efab2b20a']);
@@ -52,6 +55,13 @@ describe('profiles', () => {
       'Mail.ReadWrite=e2a3a72e-5f79-4c64-b1b1-878b674786c9',
       'Mail.Send=b633e1c5-b582-4048-a93e-9f11b44c7e96',
     ]);
+    expect(roles('graph-calendar')).toEqual(['Calendars.ReadWrite=ef54d2bf-783f-4e0f-bca1-3210c0444d99']);
+    expect(roles('graph-directory')).toEqual([
+      'User.Read.All=df021288-bdef-4463-88db-98f22de89214',
+      'Contacts.Read=089fe4d0-434a-44c5-8827-41ba8a0b17f5',
+      'OrgContact.Read.All=e1a88a34-94c4-4418-be12-c87b00e26bea',
+    ]);
+    expect(roles('graph-presence')).toEqual(['Presence.Read.All=a70e0c2d-e793-494c-94c4-118fa0a67f42']);
     expect(roles('graph-calendar-contacts')).toEqual([
       'Calendars.ReadWrite=ef54d2bf-783f-4e0f-bca1-3210c0444d99',
       'Contacts.ReadWrite=6918b873-d17a-4dc1-b314-35f528134491',

@@ -63,10 +63,14 @@ describe("the home app registration's permissions (src/profiles/registration.ts)
       ],
       [GRAPH_APP_ID]: [
         'Calendars.ReadWrite',
+        'Contacts.Read',
         'Contacts.ReadWrite',
         'Mail.ReadWrite',
         'Mail.Send',
+        'OrgContact.Read.All',
         'Organization.Read.All',
+        'Presence.Read.All',
+        'User.Read.All',
       ],
     });
     const graph = registration.applicationPermissions.find((g) => g.resource.appId === GRAPH_APP_ID)!;
@@ -150,6 +154,10 @@ describe('marking for one onboarding', () => {
       'Microsoft Graph: Mail.Send=unused',
       'Microsoft Graph: Calendars.ReadWrite=unused',
       'Microsoft Graph: Contacts.ReadWrite=unused',
+      'Microsoft Graph: User.Read.All=unused',
+      'Microsoft Graph: Contacts.Read=unused',
+      'Microsoft Graph: OrgContact.Read.All=unused',
+      'Microsoft Graph: Presence.Read.All=unused',
       'Microsoft Graph: Organization.Read.All=service',
     ]);
   });
