@@ -215,6 +215,9 @@ export const GRANT_STEPS: readonly GrantStep[] = [
   },
 ];
 
+/** The first step, whose outcome the warm path may replay past, and the rest: split once, not per request. */
+const [AUTHENTICATION, ...CHECKS] = GRANT_STEPS as [GrantStep, ...GrantStep[]];
+
 /**
  * The warm path (src/vending/warm-path.ts), without a promise: the answer when every step of GRANT_STEPS can
  * be done from memory and passes. Undefined otherwise (a refusal included): then `issueToken` answers, with
@@ -222,13 +225,12 @@ export const GRANT_STEPS: readonly GrantStep[] = [
  */
 export function vendFromMemory(deps: VendDeps, req: TokenRequest): Vended | undefined {
   const g: Grant = { req, nowMs: deps.now().getTime() };
-  const [authentication, ...checks] = GRANT_STEPS;
-  if (!authentication!.fromMemory(deps, g)) return undefined;
+  if (!AUTHENTICATION.fromMemory(deps, g)) return undefined;
   const verified = g.remembered!;
   const replayed = replayWarm(verified, req.form, req.pathTenant);
   if (replayed !== undefined) return answer(replayed.token, replayed.scope, g.nowMs);
   try {
-    for (const step of checks) if (!step.fromMemory(deps, g)) return undefined;
+    for (const step of CHECKS) if (!step.fromMemory(deps, g)) return undefined;
   } catch {
     return undefined;
   }

@@ -33,19 +33,22 @@ beforeAll(async () => {
   front.target = broker.url;
   staff = await broker.staffToken();
   tenant = await consentedTenant(front.url, staff, 'Firmware Corp', ['exchange-imap', 'exchange-smtp']);
+  const registered = await register('PBX-FW', ['exchange-imap', 'exchange-smtp'], {
+    method: 'client_secret',
+  });
+  pbx = { clientId: registered.clientId, clientSecret: registered.clientSecret! };
+});
+
+/** Registers an appliance for the tenant through the support API. */
+async function register(customerRef: string, profiles: string[], auth: unknown) {
   const res = await fetch(`${front.url}/api/appliances`, {
     method: 'POST',
     headers: { authorization: `Bearer ${staff}`, 'content-type': 'application/json' },
-    body: JSON.stringify({
-      customerRef: 'PBX-FW',
-      tenantId: tenant.tenantId,
-      profiles: ['exchange-imap', 'exchange-smtp'],
-      auth: { method: 'client_secret' },
-    }),
+    body: JSON.stringify({ customerRef, tenantId: tenant.tenantId, profiles, auth }),
   });
   if (res.status !== 201) throw new Error(`register: ${res.status} ${await res.text()}`);
-  pbx = (await res.json()) as { clientId: string; clientSecret: string };
-});
+  return (await res.json()) as { clientId: string; clientSecret?: string };
+}
 afterAll(async () => {
   await broker?.close();
   await front?.close();
@@ -100,35 +103,26 @@ describe('MSAL Node as firmware, with only the host changed', () => {
 
   it('signs in with a key (private_key_jwt), its assertion addressed to the token endpoint MSAL read', async () => {
     const { privateKey, publicKey } = await generateKeyPair('PS256');
-    const res = await fetch(`${front.url}/api/appliances`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${staff}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        customerRef: 'PBX-FW-KEY',
-        tenantId: tenant.tenantId,
-        profiles: ['exchange-imap'],
-        auth: {
-          method: 'private_key_jwt',
-          jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: 'fw-1', alg: 'PS256' }] },
-        },
-      }),
+    const { clientId } = await register('PBX-FW-KEY', ['exchange-imap'], {
+      method: 'private_key_jwt',
+      jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: 'fw-1', alg: 'PS256' }] },
     });
-    expect(res.status).toBe(201);
-    const { clientId } = (await res.json()) as { clientId: string };
+    const sign = (aud: string) =>
+      new SignJWT({ jti: randomUUID() })
+        .setProtectedHeader({ alg: 'PS256', kid: 'fw-1' })
+        .setIssuer(clientId)
+        .setSubject(clientId)
+        .setAudience(aud)
+        .setIssuedAt()
+        .setExpirationTime('4m')
+        .sign(privateKey);
     const audiences: string[] = [];
     // MSAL's own certificate credential dates its assertion 10 minutes ahead (msal-node ClientAssertion:
     // `issuedAt + 600`), which SPEC.md's 5 minutes refuses; firmware signing its own assertion as MSAL asks
     // (the callback gets the token endpoint from the tenant's metadata) works by changing only the host.
     const assertion = async ({ tokenEndpoint }: { tokenEndpoint?: string }) => {
       audiences.push(tokenEndpoint!);
-      return new SignJWT({ jti: randomUUID() })
-        .setProtectedHeader({ alg: 'PS256', kid: 'fw-1' })
-        .setIssuer(clientId)
-        .setSubject(clientId)
-        .setAudience(tokenEndpoint!)
-        .setIssuedAt()
-        .setExpirationTime('4m')
-        .sign(privateKey);
+      return sign(tokenEndpoint!);
     };
     const msal = new ConfidentialClientApplication({
       auth: {
@@ -149,14 +143,7 @@ describe('MSAL Node as firmware, with only the host changed', () => {
       `${front.url}/a/b/oauth2/v2.0/token`,
       `${front.url}/${tenant.tenantId}/oauth2/v2.0/authorize`,
     ]) {
-      const signed = await new SignJWT({ jti: randomUUID() })
-        .setProtectedHeader({ alg: 'PS256', kid: 'fw-1' })
-        .setIssuer(clientId)
-        .setSubject(clientId)
-        .setAudience(aud)
-        .setIssuedAt()
-        .setExpirationTime('4m')
-        .sign(privateKey);
+      const signed = await sign(aud);
       const refused = await fetch(`${front.url}/oauth2/token`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },

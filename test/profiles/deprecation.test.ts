@@ -7,20 +7,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { landingPage } from '../../src/http/pages/index.js';
-import { endedProfiles, loadProfiles, parseProfiles, ProfilesError } from '../../src/profiles/profiles.js';
+import { endedProfiles, loadProfiles } from '../../src/profiles/profiles.js';
+import defaultProfiles from '../../src/profiles/default-profiles.json' with { type: 'json' };
 import { homeAppRegistration, registrationForOnboarding } from '../../src/profiles/registration.js';
+import { profileProblems } from '../helpers/profiles.js';
 
 const profiles = await loadProfiles(undefined);
 
-function problems(doc: unknown): string[] {
-  try {
-    parseProfiles(doc, 'test.json');
-  } catch (err) {
-    if (err instanceof ProfilesError) return [...err.problems];
-    throw err;
-  }
-  return [];
-}
+const problems = profileProblems;
 
 describe('a deprecated profile', () => {
   it('is exchange-ews in the default file, ending on 1 April 2027 with Graph replacements', () => {
@@ -47,9 +41,7 @@ describe('a deprecated profile', () => {
   });
 
   it('names a broken deprecation in the file', () => {
-    const doc = JSON.parse(JSON.stringify(profiles === undefined ? {} : rawDefault())) as {
-      profiles: Record<string, unknown>[];
-    };
+    const doc = structuredClone(defaultProfiles) as { profiles: Record<string, unknown>[] };
     doc.profiles[0]!.deprecated = { endsOn: 'April 2027', replacedBy: ['graph-fax'], reason: '' };
     expect(problems(doc)).toEqual([
       'profiles[0] ("exchange-imap").deprecated.endsOn: must be a date, YYYY-MM-DD, got "April 2027"',
@@ -82,21 +74,3 @@ describe('a deprecated profile', () => {
     );
   });
 });
-
-function rawDefault(): unknown {
-  return {
-    resources: Object.fromEntries(
-      [...profiles.resources.values()].map((r) => [
-        r.key,
-        { scope: r.scope, appId: r.appId, displayName: r.displayName },
-      ]),
-    ),
-    profiles: [...profiles.profiles.values()].map((p) => ({
-      name: p.name,
-      title: p.title,
-      resource: p.resource.key,
-      roles: p.roles,
-      ...(p.deprecated ? { deprecated: p.deprecated } : {}),
-    })),
-  };
-}

@@ -2,7 +2,8 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadProfiles, parseProfiles, ProfilesError } from '../../src/profiles/profiles.js';
+import { loadProfiles } from '../../src/profiles/profiles.js';
+import { profileProblems } from '../helpers/profiles.js';
 
 const base = () => ({
   resources: {
@@ -22,15 +23,7 @@ const base = () => ({
   ],
 });
 
-function problems(doc: unknown): string[] {
-  try {
-    parseProfiles(doc, 'test.json');
-  } catch (err) {
-    if (err instanceof ProfilesError) return [...err.problems];
-    throw err;
-  }
-  return [];
-}
+const problems = profileProblems;
 
 describe('profiles', () => {
   it('ships the six default profiles of SPEC.md and the three Graph ones that replace EWS, with their role ids', async () => {

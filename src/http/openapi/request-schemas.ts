@@ -16,6 +16,14 @@ export interface SchemaOptions {
   readonly scopes?: readonly string[];
 }
 
+/** Client authentication in a token request's body, the same on the v2 and the v1 path. */
+const tokenClientAuthentication: Readonly<Record<string, Schema>> = {
+  client_id: { type: 'string', description: 'Required with client_secret; optional otherwise.' },
+  client_secret: { type: 'string', writeOnly: true, description: 'client_secret_post.' },
+  client_assertion_type: { const: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' },
+  client_assertion: { type: 'string', writeOnly: true, description: 'private_key_jwt (RFC 7523).' },
+};
+
 export function requestSchemas(options: SchemaOptions = {}): Record<string, Schema> {
   const profileList = profiles(options.profileNames);
   return {
@@ -32,10 +40,7 @@ export function requestSchemas(options: SchemaOptions = {}): Record<string, Sche
           description:
             "One resource `.default` scope that the appliance's profiles allow, e.g. `https://outlook.office365.com/.default`.",
         },
-        client_id: { type: 'string', description: 'Required with client_secret; optional otherwise.' },
-        client_secret: { type: 'string', writeOnly: true, description: 'client_secret_post.' },
-        client_assertion_type: { const: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' },
-        client_assertion: { type: 'string', writeOnly: true, description: 'private_key_jwt (RFC 7523).' },
+        ...tokenClientAuthentication,
       },
       additionalProperties: { type: 'string' },
     },
@@ -51,10 +56,7 @@ export function requestSchemas(options: SchemaOptions = {}): Record<string, Sche
           description:
             "The App ID URI or application id of one resource the appliance's profiles allow, e.g. `https://outlook.office365.com`.",
         },
-        client_id: { type: 'string', description: 'Required with client_secret; optional otherwise.' },
-        client_secret: { type: 'string', writeOnly: true, description: 'client_secret_post.' },
-        client_assertion_type: { const: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' },
-        client_assertion: { type: 'string', writeOnly: true, description: 'private_key_jwt (RFC 7523).' },
+        ...tokenClientAuthentication,
       },
       additionalProperties: { type: 'string' },
     },

@@ -63,7 +63,8 @@ function resolved(parameter: Parameter | Reference): Parameter {
   return found;
 }
 
-const checks = new Map<string, ValidateFunction>();
+/** Per route, compiled at its first request: its parameters, resolved, and their schemas' check. */
+const checks = new Map<string, { readonly params: readonly Parameter[]; readonly check: ValidateFunction }>();
 
 /**
  * The path parameters of `route` in `request`, each valid against its declared schema (else a 400 with the
@@ -73,16 +74,17 @@ export function readPath<T extends Record<string, string>>(
   route: Pick<RouteDeclaration, 'name' | 'route'>,
   request: HttpRequestLike,
 ): T {
-  let check = checks.get(route.name);
-  const params = pathParameters(route.route).map(resolved);
-  if (check === undefined) {
-    check = compileSchema({
+  let compiled = checks.get(route.name);
+  if (compiled === undefined) {
+    const params = pathParameters(route.route).map(resolved);
+    const check = compileSchema({
       type: 'object',
       properties: Object.fromEntries(params.map((p) => [p.name, p.schema])),
       required: params.map((p) => p.name),
     });
-    checks.set(route.name, check);
+    checks.set(route.name, (compiled = { params, check }));
   }
+  const { params, check } = compiled;
   const values = Object.fromEntries(params.map((p) => [p.name, request.params[p.name] ?? '']));
   if (!check(values)) throw badRequest(reasonOf(check.errors));
   for (const p of params)
