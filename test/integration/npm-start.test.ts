@@ -114,6 +114,7 @@ describe('npm start (as a newcomer runs it)', () => {
           }
           await new Promise((r) => setTimeout(r, 500));
         }
+        expect(child.exitCode, `npm start exited early:\n${output()}`).toBeNull();
         expect(health, output()).toBeDefined();
         expect(health!.status, JSON.stringify(health)).toBe('ok');
         expect(Object.keys(health!.dependencies)).toEqual(
@@ -138,9 +139,12 @@ describe('npm start (as a newcomer runs it)', () => {
           displayName: 'Persisted Ltd',
         });
       } finally {
-        const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-        process.kill(-child.pid!, 'SIGINT');
-        await exited;
+        // If `npm start` already exited, its process group is gone and the assertion above says why.
+        if (child.exitCode === null && child.signalCode === null) {
+          const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+          process.kill(-child.pid!, 'SIGINT');
+          await exited;
+        }
       }
       await expect(fetch(`http://127.0.0.1:${port}/api/health`)).rejects.toThrow();
 
