@@ -30,6 +30,15 @@ param vendorTenantId string = tenant().tenantId
 @description('HOME_APP_CREDENTIAL_NAME: name of the Key Vault secret holding the home app credential (a client secret, or a certificate as PEM with its private key). infra/scripts/postprovision.sh creates it.')
 param homeAppCredentialName string = 'home-app-credential'
 
+@description('BROKER_CLOUD: the Microsoft cloud the broker serves (docs/clouds.md). Default: the cloud this deployment runs in (environment().name); DoD must be named, since Azure Resource Manager calls its cloud AzureUSGovernment.')
+@allowed([
+  'AzureCloud'
+  'AzureUSGovernment'
+  'AzureUSGovernmentDoD'
+  'AzureChinaCloud'
+])
+param cloud string = environment().name
+
 @description('Create the home app registration with the Microsoft Graph Bicep extension (the deploying identity needs Application.ReadWrite.All, e.g. the Application Administrator role). False: register it yourself and give its client id in homeAppClientId.')
 param createHomeApp bool = true
 
@@ -39,14 +48,14 @@ param homeAppClientId string = ''
 @description('Display name of the home app: customers see it on Microsoft\'s consent page and in their Enterprise applications.')
 param homeAppDisplayName string = 'Consent Broker'
 
-@description('ENTRA_AUTHORITY_HOST (national clouds: e.g. https://login.microsoftonline.us).')
-param entraAuthorityHost string = 'https://login.microsoftonline.com'
+@description('ENTRA_AUTHORITY_HOST. Empty: the cloud\'s (docs/clouds.md), e.g. https://login.microsoftonline.us.')
+param entraAuthorityHost string = ''
 
-@description('GRAPH_ENDPOINT (national clouds: e.g. https://graph.microsoft.us).')
-param graphEndpoint string = 'https://graph.microsoft.com'
+@description('GRAPH_ENDPOINT. Empty: the cloud\'s, e.g. https://graph.microsoft.us.')
+param graphEndpoint string = ''
 
-@description('EXCHANGE_EWS_URL: Exchange Web Services for the support check\'s live EWS probe (national clouds: e.g. https://outlook.office365.us/EWS/Exchange.asmx).')
-param exchangeEwsUrl string = 'https://outlook.office365.com/EWS/Exchange.asmx'
+@description('EXCHANGE_EWS_URL: Exchange Web Services for the support check\'s live EWS probe. Empty: the cloud\'s, e.g. https://outlook.office365.us/EWS/Exchange.asmx.')
+param exchangeEwsUrl string = ''
 
 @description('BROKER_PROFILES_FILE: path of the vendor\'s profiles file inside the deployed package. Empty: the profiles that ship with the broker.')
 param profilesFile string = ''
@@ -143,7 +152,13 @@ module roles 'app/role-assignments.bicep' = {
   }
 }
 
-module homeApp 'app/home-app.bicep' = if (createHomeApp) {
+// Microsoft Graph Bicep "deployments are supported only for the public cloud and not for sovereign clouds like
+// Azure Government and Azure China 21Vianet" (https://learn.microsoft.com/graph/templates/limitations): in a
+// national cloud the home app is registered outside Bicep and its client id given in homeAppClientId
+// (docs/operations.md, "National clouds").
+var bicepHomeApp = createHomeApp && cloud == 'AzureCloud'
+
+module homeApp 'app/home-app.bicep' = if (bicepHomeApp) {
   name: 'home-app'
   params: {
     uniqueName: 'consent-broker-${resourceToken}'
@@ -152,7 +167,7 @@ module homeApp 'app/home-app.bicep' = if (createHomeApp) {
   }
 }
 
-var homeAppId = createHomeApp ? homeApp.outputs.appId : homeAppClientId
+var homeAppId = bicepHomeApp ? homeApp.outputs.appId : homeAppClientId
 
 module functionApp 'app/function-app.bicep' = {
   name: 'function-app'
@@ -173,6 +188,7 @@ module functionApp 'app/function-app.bicep' = {
     publicUrl: publicUrl
     homeAppClientId: homeAppId
     homeAppCredentialName: homeAppCredentialName
+    cloud: cloud
     entraAuthorityHost: entraAuthorityHost
     graphEndpoint: graphEndpoint
     exchangeEwsUrl: exchangeEwsUrl
@@ -191,7 +207,8 @@ output AZURE_TENANT_ID string = tenant().tenantId
 output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
 output BROKER_PUBLIC_URL string = publicUrl
 output HOME_APP_CLIENT_ID string = homeAppId
-output HOME_APP_OBJECT_ID string = createHomeApp ? homeApp.outputs.objectId : ''
+output HOME_APP_OBJECT_ID string = bicepHomeApp ? homeApp.outputs.objectId : ''
+output BROKER_CLOUD string = cloud
 output HOME_APP_CREDENTIAL_NAME string = homeAppCredentialName
 output KEY_VAULT_NAME string = vault.outputs.name
 output KEY_VAULT_URL string = vault.outputs.uri

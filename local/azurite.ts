@@ -51,7 +51,7 @@ export async function startAzurite(options: {
   child.stdout?.on('data', (d: Buffer) => output.push(d.toString()));
   child.stderr?.on('data', (d: Buffer) => output.push(d.toString()));
 
-  await waitForStart(child, output, options.startTimeoutMs ?? 20_000, port);
+  await waitForStart(child, output, options.startTimeoutMs ?? 60_000, port);
   const tableEndpoint = `http://127.0.0.1:${port}/${AZURITE_ACCOUNT}`;
   return {
     connectionString: `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};TableEndpoint=${tableEndpoint};`,

@@ -137,7 +137,7 @@ export function controlRoutes(ctx: SimContext): SimRoute[] {
           audience,
           credentialType: 1,
           version: 1,
-          authorityUrl: ctx.urls.entra,
+          cloud: ctx.world.cloud,
           nowMs: world.now(),
         });
         return json(200, {

@@ -56,8 +56,6 @@ import { createVerifiedCredentials, type VerifiedCredentials } from './vending/w
 import { createJtiStore, type JtiStore } from './vending/jti-store.js';
 import { GRAPH_APP_ID } from './ids.js';
 
-const DEFAULT_GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
-
 export interface Broker {
   readonly config: Config;
   readonly profiles: Profiles;
@@ -75,6 +73,7 @@ export interface Broker {
   readonly audit: AuditLog;
   readonly keys: BrokerKeys;
   readonly settings: {
+    readonly cloud: Config['cloud'];
     readonly publicUrl: string;
     readonly entraAuthorityHost: string;
     readonly homeAppClientId: string;
@@ -111,7 +110,7 @@ export interface Broker {
 }
 
 export async function createBroker(config: Config): Promise<Broker> {
-  const profiles = await loadProfiles(config.profilesFile);
+  const profiles = await loadProfiles(config.profilesFile, config.cloud);
   // The global MeterProvider's meter: Azure Monitor's once functions/telemetry.ts started it, else a no-op.
   const metrics = createOtelMetrics();
   const credential = createAzureCredential(config.azureIdentity);
@@ -128,6 +127,7 @@ export async function createBroker(config: Config): Promise<Broker> {
   await assertHomeAppCredentialUsable(config.homeAppCredential, secrets);
   const staffAuth = createStaffAuthenticator({
     authorityHost: config.entraAuthorityHost,
+    issuers: config.cloud,
     vendorTenantId: config.vendorTenantId,
     audiences: [config.supportApiAudience, config.homeAppClientId],
   });
@@ -154,12 +154,13 @@ export async function createBroker(config: Config): Promise<Broker> {
     clientId: config.homeAppClientId,
     source: config.homeAppCredential,
     secrets,
-    create: (c) => createMsalAdminSignIn({ ...c, metrics }),
+    create: (c) => createMsalAdminSignIn({ ...c, issuers: config.cloud, metrics }),
   });
-  // The token's audience is Graph's resource URI from the profiles (e.g. https://graph.microsoft.com), even
-  // where GRAPH_ENDPOINT names another host that serves it.
+  // The token's audience is Graph's resource URI from the profiles, else the cloud's (e.g.
+  // https://graph.microsoft.us), even where GRAPH_ENDPOINT names another host that serves it.
   const graphScope =
-    [...profiles.resources.values()].find((r) => r.appId === GRAPH_APP_ID)?.scope ?? DEFAULT_GRAPH_SCOPE;
+    [...profiles.resources.values()].find((r) => r.appId === GRAPH_APP_ID)?.scope ??
+    config.cloud.resourceScopes('graph').scope;
   const graph = createGraphDirectory({
     graphEndpoint: config.graphEndpoint,
     accessToken: async (tenantId) => (await entra.acquireAppToken(tenantId, graphScope)).accessToken,
@@ -228,6 +229,7 @@ export async function createBroker(config: Config): Promise<Broker> {
     audit,
     keys: createBrokerKeys(secrets, async () => (await rawAppliances.list({ top: 1 })).items.length > 0),
     settings: {
+      cloud: config.cloud,
       publicUrl: config.publicUrl,
       entraAuthorityHost: config.entraAuthorityHost,
       homeAppClientId: config.homeAppClientId,

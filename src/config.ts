@@ -4,6 +4,8 @@
  * start with a message an operator can act on.
  * @module
  */
+import { CLOUD_NAMES, cloudNamed, cloudsOfEndpoint, PUBLIC_CLOUD, type Cloud } from './cloud/clouds.js';
+
 export type TableStorageConfig =
   | { readonly kind: 'connectionString'; readonly connectionString: string }
   | { readonly kind: 'tableServiceUri'; readonly tableServiceUri: string };
@@ -23,6 +25,8 @@ export type HomeAppCredentialSource =
   { readonly kind: 'secret'; readonly secret: string } | { readonly kind: 'keyVault'; readonly name: string };
 
 export interface Config {
+  /** `BROKER_CLOUD`: the Microsoft cloud served (src/cloud/clouds.ts); its hosts are the defaults below. */
+  readonly cloud: Cloud;
   readonly publicUrl: string;
   readonly homeAppClientId: string;
   readonly homeAppCredential: HomeAppCredentialSource;
@@ -135,20 +139,19 @@ export function loadConfig(env: Env): Config {
       'HOME_APP_CREDENTIAL_NAME (a Key Vault secret or certificate name) or HOME_APP_CLIENT_SECRET is not set',
     );
 
-  const entraAuthorityHost = url(
-    'ENTRA_AUTHORITY_HOST',
-    get('ENTRA_AUTHORITY_HOST') ?? 'https://login.microsoftonline.com',
-    { httpsOnly: true },
-  );
-  const graphEndpoint = url('GRAPH_ENDPOINT', get('GRAPH_ENDPOINT') ?? 'https://graph.microsoft.com', {
+  const problemsBefore = problems.length;
+  const cloud = cloudSetting(get('BROKER_CLOUD'), problems);
+  const cloudKnown = problems.length === problemsBefore;
+  const entraAuthorityHost = url('ENTRA_AUTHORITY_HOST', get('ENTRA_AUTHORITY_HOST') ?? cloud.authorityHost, {
+    httpsOnly: true,
+  });
+  const graphEndpoint = url('GRAPH_ENDPOINT', get('GRAPH_ENDPOINT') ?? cloud.graphEndpoint, {
     httpsOnly: true,
   });
   // https only, as GRAPH_ENDPOINT: the probe sends a bearer token (how-to-authenticate-an-ews-application-by-using-oauth).
-  const exchangeEwsUrl = url(
-    'EXCHANGE_EWS_URL',
-    get('EXCHANGE_EWS_URL') ?? 'https://outlook.office365.com/EWS/Exchange.asmx',
-    { httpsOnly: true },
-  );
+  const exchangeEwsUrl = url('EXCHANGE_EWS_URL', get('EXCHANGE_EWS_URL') ?? cloud.ewsUrl, {
+    httpsOnly: true,
+  });
   const keyVaultUrl = url(
     'KEY_VAULT_URL',
     required('KEY_VAULT_URL', 'the vault, e.g. https://my-broker.vault.azure.net'),
@@ -217,9 +220,24 @@ export function loadConfig(env: Env): Config {
   }
 
   const telemetry = telemetryConfig(get, problems);
+  if (cloudKnown)
+    sameCloud(
+      cloud,
+      get('BROKER_CLOUD') !== undefined,
+      [
+        ['ENTRA_AUTHORITY_HOST', 'entra', get('ENTRA_AUTHORITY_HOST')],
+        ['AZURE_AUTHORITY_HOST', 'entra', get('AZURE_AUTHORITY_HOST')],
+        ['GRAPH_ENDPOINT', 'graph', get('GRAPH_ENDPOINT')],
+        ['EXCHANGE_EWS_URL', 'ews', get('EXCHANGE_EWS_URL')],
+        ['KEY_VAULT_URL', 'keyVault', get('KEY_VAULT_URL')],
+        ['BROKER_STORAGE__tableServiceUri', 'storage', get('BROKER_STORAGE__tableServiceUri')],
+      ],
+      problems,
+    );
 
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
+    cloud,
     publicUrl,
     homeAppClientId,
     homeAppCredential,
@@ -236,6 +254,49 @@ export function loadConfig(env: Env): Config {
     vendorName,
     telemetry,
   });
+}
+
+/** `BROKER_CLOUD`, one of {@link CLOUD_NAMES} in any case; absent: the public cloud. */
+function cloudSetting(value: string | undefined, problems: string[]): Cloud {
+  if (value === undefined) return PUBLIC_CLOUD;
+  const name = CLOUD_NAMES.find((n) => n.toLowerCase() === value.toLowerCase());
+  if (name) return cloudNamed(name);
+  problems.push(`BROKER_CLOUD must be one of ${CLOUD_NAMES.join(', ')}, got "${value}"`);
+  return PUBLIC_CLOUD;
+}
+
+type CloudSetting = readonly [
+  name: string,
+  kind: Parameters<typeof cloudsOfEndpoint>[0],
+  value: string | undefined,
+];
+
+/**
+ * Refuses settings that point at another Microsoft cloud than BROKER_CLOUD: tokens of one cloud are refused by
+ * every other ("apps reach only tenants in that cloud", https://learn.microsoft.com/graph/deployments), so such a
+ * broker could never work. A host in no cloud's table (a stand-in, a proxy, a private endpoint) tells nothing and
+ * passes. Each message names the setting, BROKER_CLOUD, and the explicit settings that agree with BROKER_CLOUD.
+ */
+function sameCloud(
+  cloud: Cloud,
+  cloudSet: boolean,
+  settings: readonly CloudSetting[],
+  problems: string[],
+): void {
+  const placed = settings.flatMap(([name, kind, value]) => {
+    const clouds = value === undefined ? undefined : cloudsOfEndpoint(kind, value);
+    return clouds ? [{ name, value: value!, clouds }] : [];
+  });
+  const agreeing = placed.filter((p) => p.clouds.includes(cloud.name));
+  const as =
+    agreeing.length === 0
+      ? ''
+      : `, as ${agreeing.map((p) => `${p.name} (${p.value})`).join(' and ')} ${agreeing.length > 1 ? 'are' : 'is'}`;
+  for (const p of placed)
+    if (!p.clouds.includes(cloud.name))
+      problems.push(
+        `${p.name} (${p.value}) is in ${p.clouds.join(' or ')}, but BROKER_CLOUD is ${cloud.name}${cloudSet ? '' : ' (its default)'}${as}: a broker serves one cloud; set BROKER_CLOUD=${p.clouds[0]!} or ${p.name} to a host of ${cloud.name}`,
+      );
 }
 
 const CONNECTION_STRING_SHAPE = 'InstrumentationKey=<GUID>;IngestionEndpoint=https://…';

@@ -17,6 +17,8 @@ param applicationInsightsConnectionString string
 param publicUrl string
 param homeAppClientId string
 param homeAppCredentialName string
+@description('BROKER_CLOUD (docs/clouds.md).')
+param cloud string
 param entraAuthorityHost string
 param graphEndpoint string
 param exchangeEwsUrl string
@@ -104,6 +106,8 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'BROKER_PUBLIC_URL', value: publicUrl }
         { name: 'HOME_APP_CLIENT_ID', value: homeAppClientId }
         { name: 'HOME_APP_CREDENTIAL_NAME', value: homeAppCredentialName }
+        { name: 'BROKER_CLOUD', value: cloud }
+        // Empty = the cloud's host (src/config.ts treats an empty setting as absent).
         { name: 'ENTRA_AUTHORITY_HOST', value: entraAuthorityHost }
         { name: 'GRAPH_ENDPOINT', value: graphEndpoint }
         { name: 'EXCHANGE_EWS_URL', value: exchangeEwsUrl }

@@ -1,14 +1,15 @@
 /**
  * Access tokens as Entra ID issues them for the client-credentials grant (FACTS.md §4): v1.0 format for
- * Microsoft's own APIs and for APIs whose manifest accepts v1 (`iss` https://sts.windows.net/{tid}/,
+ * Microsoft's own APIs and for APIs whose manifest accepts v1 (`iss` https://sts.windows.net/{tid}/ in the public cloud,
  * `appid`, `appidacr`), v2.0 format where the resource's `accessTokenAcceptedVersion` is 2 (`iss`
- * {authority}/{tid}/v2.0, `aud` the app id GUID, `azp`, `azpacr`). `roles` holds the application
+ * https://login.microsoftonline.com/{tid}/v2.0 there, `aud` the app id GUID, `azp`, `azpacr`). `roles` holds the application
  * permissions granted to the client's service principal for that resource, and is absent when none are
  * (E-CC: a token without `roles` is possible and proves nothing). Right after a consent that replicates in
  * parts (world.ts `SimRoleReplication`), roles not replicated yet are left out, and `oid` too when asked.
  * @module
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { v1Issuer, v2Issuer, type SimCloud } from './clouds.js';
 import type { TokenKeys } from './tokens.js';
 import type { SimApp, SimServicePrincipal, SimTenant } from './world.js';
 import { GRAPH_APP_ID } from './well-known.js';
@@ -25,7 +26,8 @@ export interface AppTokenRequest {
   readonly credentialType: 1 | 2;
   /** Token format: 2 only when the resource is an app whose manifest asks for v2 tokens. */
   readonly version: 1 | 2;
-  readonly authorityUrl: string;
+  /** The cloud whose issuers the token names (not the simulator's own URL). */
+  readonly cloud: SimCloud;
   readonly nowMs: number;
   /** Lifetime in seconds; default random 60–90 minutes (E-AT). */
   readonly lifetimeSeconds?: number;
@@ -61,7 +63,7 @@ export async function issueAppToken(keys: TokenKeys, req: AppTokenRequest): Prom
       ? {
           ...common,
           aud: req.resource.appId,
-          iss: `${req.authorityUrl}/${req.tenant.id}/v2.0`,
+          iss: v2Issuer(req.cloud, req.tenant.id),
           azp: req.client.appId,
           azpacr: String(req.credentialType),
           ver: '2.0',
@@ -69,8 +71,8 @@ export async function issueAppToken(keys: TokenKeys, req: AppTokenRequest): Prom
       : {
           ...common,
           aud: req.audience,
-          iss: `https://sts.windows.net/${req.tenant.id}/`,
-          idp: `https://sts.windows.net/${req.tenant.id}/`,
+          iss: v1Issuer(req.cloud, req.tenant.id),
+          idp: v1Issuer(req.cloud, req.tenant.id),
           appid: req.client.appId,
           appidacr: String(req.credentialType),
           app_displayname: req.client.displayName,

@@ -3,6 +3,7 @@
  * Ids and sources: ../shared/FACTS.md §5.
  * @module
  */
+import type { SimCloud } from './clouds.js';
 
 export interface SimAppRole {
   readonly id: string;
@@ -71,3 +72,17 @@ export const DIRECTORY_ROLES = {
 } as const;
 
 export const FIRST_PARTY_RESOURCES: readonly SimResource[] = [GRAPH, EXCHANGE, KEY_VAULT];
+
+/**
+ * Microsoft's resources as a cloud names them: the same app ids and roles everywhere (FACTS.md §15), each
+ * cloud's own App ID URIs (simulators/common/clouds.ts).
+ */
+export function firstPartyResources(cloud: SimCloud): readonly SimResource[] {
+  if (cloud.name === 'AzureCloud') return FIRST_PARTY_RESOURCES;
+  const withSlash = (uris: readonly string[]) => uris.flatMap((u) => [u, `${u}/`]);
+  return [
+    { ...GRAPH, identifierUris: withSlash(cloud.graphUris) },
+    { ...EXCHANGE, identifierUris: cloud.exchangeUris },
+    { ...KEY_VAULT, identifierUris: [cloud.keyVaultResource] },
+  ];
+}

@@ -7,7 +7,8 @@
  * @module
  */
 import { randomUUID } from 'node:crypto';
-import { FIRST_PARTY_RESOURCES, type SimAppRole, type SimResource } from './well-known.js';
+import { SIM_CLOUDS, type SimCloud } from './clouds.js';
+import { firstPartyResources, type SimAppRole, type SimResource } from './well-known.js';
 import { createVaultState, type SimVault } from '../keyvault/vault-state.js';
 
 export interface SimSecret {
@@ -193,8 +194,12 @@ export class World {
   /** The Key Vault simulator's vault: secrets, versions, deleted secrets, access policies (keyvault/vault-state.ts). */
   vault: SimVault = createVaultState();
 
-  constructor(readonly now: () => number = Date.now) {
-    for (const r of FIRST_PARTY_RESOURCES) this.addResource(r);
+  /** `cloud`: the Microsoft cloud this world stands for (its issuers and resource URIs). */
+  constructor(
+    readonly now: () => number = Date.now,
+    readonly cloud: SimCloud = SIM_CLOUDS.AzureCloud,
+  ) {
+    for (const r of firstPartyResources(cloud)) this.addResource(r);
   }
 
   addResource(resource: SimResource): void {

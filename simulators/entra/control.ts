@@ -26,6 +26,7 @@
  */
 import { randomBytes, randomUUID, X509Certificate } from 'node:crypto';
 import type { SimContext } from '../context.js';
+import { v1Issuer, v2Issuer } from '../common/clouds.js';
 import { controlErrorBody } from '../control.js';
 import { json, type SimResponse, type SimRoute } from '../common/server.js';
 import type { SimApp, SimCertificate, SimTenant } from '../common/world.js';
@@ -306,13 +307,13 @@ async function staffToken(
     ...(roles.length > 0 ? { roles } : {}),
   };
   // FACTS.md §4.2 / E-CLAIMS: v1 → iss sts.windows.net, aud the App ID URI, appid/appidacr, upn;
-  // v2 → iss {authority}/{tid}/v2.0, aud the app id GUID, azp/azpacr, preferred_username.
+  // v2 → iss {cloud's v2 issuer}/{tid}/v2.0, aud the app id GUID, azp/azpacr, preferred_username.
   const claims =
     versionIn === 2
       ? {
           ...common,
           aud: str(b, 'audience') ?? app.appId,
-          iss: `${ctx.urls.entra}/${tenant.id}/v2.0`,
+          iss: v2Issuer(ctx.world.cloud, tenant.id),
           azp: AZURE_CLI_APP_ID,
           azpacr: '0',
           preferred_username: user.userPrincipalName,
@@ -321,11 +322,11 @@ async function staffToken(
       : {
           ...common,
           aud: str(b, 'audience') ?? app.identifierUris[0] ?? `api://${app.appId}`,
-          iss: `https://sts.windows.net/${tenant.id}/`,
+          iss: v1Issuer(ctx.world.cloud, tenant.id),
           appid: AZURE_CLI_APP_ID,
           appidacr: '0',
           amr: ['pwd', 'mfa'],
-          idp: user.guest ? `https://sts.windows.net/${user.homeTenantId}/` : undefined,
+          idp: user.guest ? v1Issuer(ctx.world.cloud, user.homeTenantId) : undefined,
           upn: user.userPrincipalName,
           unique_name: user.userPrincipalName,
           ver: '1.0',

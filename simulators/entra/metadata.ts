@@ -6,6 +6,7 @@
  * @module
  */
 import type { SimContext } from '../context.js';
+import { v1Issuer, v2Issuer } from '../common/clouds.js';
 import { json, type SimRequest, type SimResponse, type SimRoute } from '../common/server.js';
 import type { SimTenant } from '../common/world.js';
 import { EntraError, oauthErrorResponse } from './errors.js';
@@ -48,7 +49,8 @@ function v2Configuration(ctx: SimContext, tenantName: string): Record<string, un
     id_token_signing_alg_values_supported: ['RS256'],
     response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
     scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
-    issuer: `${base}/${issuerTid}/v2.0`,
+    // Not the simulator's own host: the cloud's issuer, as MSAL's built-in metadata has it (clouds.ts).
+    issuer: v2Issuer(ctx.world.cloud, issuerTid),
     request_uri_parameter_supported: false,
     userinfo_endpoint: `${ctx.urls.graph}/oidc/userinfo`,
     authorization_endpoint: `${base}/${tid}/oauth2/v2.0/authorize`,
@@ -79,7 +81,7 @@ function v2Configuration(ctx: SimContext, tenantName: string): Record<string, un
     ],
     kerberos_endpoint: `${base}/${tid}/kerberos`,
     tenant_region_scope: tenant ? 'EU' : null,
-    cloud_instance_name: 'microsoftonline.com',
+    cloud_instance_name: new URL(ctx.world.cloud.v2IssuerBase).hostname.replace(/^login\./, ''),
     cloud_graph_host_name: 'graph.windows.net',
     msgraph_host: new URL(ctx.urls.graph).host,
     rbac_url: 'https://pas.windows.net',
@@ -99,8 +101,8 @@ function v1Configuration(ctx: SimContext, tenantName: string): Record<string, un
     id_token_signing_alg_values_supported: ['RS256'],
     response_types_supported: ['code', 'id_token', 'code id_token', 'token id_token', 'token'],
     scopes_supported: ['openid'],
-    // FACTS.md §4.1: v1 tokens are issued by sts.windows.net whatever host served them.
-    issuer: `https://sts.windows.net/${issuerTid}/`,
+    // FACTS.md §4.1: v1 tokens are issued by the cloud's STS (sts.windows.net) whatever host served them.
+    issuer: v1Issuer(ctx.world.cloud, issuerTid),
     microsoft_multi_refresh_token: true,
     authorization_endpoint: `${base}/${tid}/oauth2/authorize`,
     device_authorization_endpoint: `${base}/${tid}/oauth2/devicecode`,
@@ -130,7 +132,7 @@ function v1Configuration(ctx: SimContext, tenantName: string): Record<string, un
     userinfo_endpoint: `${base}/${tid}/openid/userinfo`,
     kerberos_endpoint: `${base}/${tid}/kerberos`,
     tenant_region_scope: tenant ? 'EU' : null,
-    cloud_instance_name: 'microsoftonline.com',
+    cloud_instance_name: new URL(ctx.world.cloud.v2IssuerBase).hostname.replace(/^login\./, ''),
     cloud_graph_host_name: 'graph.windows.net',
     msgraph_host: new URL(ctx.urls.graph).host,
     rbac_url: 'https://pas.windows.net',
@@ -173,7 +175,7 @@ async function keys(ctx: SimContext, tenantName: string, v2: boolean): Promise<S
   const { tid, tenant } = resolveTenantPath(ctx, tenantName);
   const jwk = await ctx.keys.jwk();
   // FACTS.md §4.3: each v2 key carries the `issuer` it signs for.
-  const key = v2 ? { ...jwk, issuer: `${ctx.urls.entra}/${tenant ? tid : '{tenantid}'}/v2.0` } : { ...jwk };
+  const key = v2 ? { ...jwk, issuer: v2Issuer(ctx.world.cloud, tenant ? tid : '{tenantid}') } : { ...jwk };
   return json(200, { keys: [key] }, { 'cache-control': 'max-age=86400, private' });
 }
 

@@ -169,7 +169,7 @@ async function clientCredentials(t: TokenRequest): Promise<SimResponse> {
     audience,
     credentialType,
     version,
-    authorityUrl: ctx.urls.entra,
+    cloud: ctx.world.cloud,
     nowMs: now,
   });
   const headers = { 'cache-control': 'no-store, no-cache', pragma: 'no-cache' };

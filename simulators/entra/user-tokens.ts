@@ -6,6 +6,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { SimContext } from '../context.js';
+import { v1Issuer, v2Issuer } from '../common/clouds.js';
 import type { SimApp, SimTenant, SimUser } from '../common/world.js';
 
 export interface UserTokenRequest {
@@ -40,10 +41,10 @@ export async function issueUserTokens(ctx: SimContext, req: UserTokenRequest): P
   const { tenant, app, user } = req;
   const iat = Math.floor(req.nowMs / 1000);
   const scopes = new Set(req.scopes.map((s) => s.toLowerCase()));
-  const issuer = `${ctx.urls.entra}/${tenant.id}/v2.0`;
+  const issuer = v2Issuer(ctx.world.cloud, tenant.id);
   // id-token-claims-reference.md: `idp` differs from `iss` for guests (their home tenant's STS); absent
   // means "use iss". FACTS.md §14: a guest's `tid` is the resource tenant's.
-  const idp = user.guest ? `https://sts.windows.net/${user.homeTenantId}/` : undefined;
+  const idp = user.guest ? v1Issuer(ctx.world.cloud, user.homeTenantId) : undefined;
   const optional = new Set(app.idTokenOptionalClaims ?? []);
   // FACTS.md §14: `wids` only when the manifest's groupMembershipClaims is DirectoryRole or All.
   const wantsWids = app.groupMembershipClaims === 'DirectoryRole' || app.groupMembershipClaims === 'All';
@@ -84,8 +85,8 @@ export async function issueUserTokens(ctx: SimContext, req: UserTokenRequest): P
   const graphScp = ['openid', 'profile', 'email'].filter((s) => scopes.has(s)).concat('User.Read');
   const accessToken = await ctx.keys.sign(
     {
-      aud: 'https://graph.microsoft.com',
-      iss: `https://sts.windows.net/${tenant.id}/`,
+      aud: ctx.world.cloud.graphUris[0],
+      iss: v1Issuer(ctx.world.cloud, tenant.id),
       iat,
       nbf: iat,
       exp: iat + lifetime,

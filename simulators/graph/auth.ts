@@ -7,6 +7,7 @@
  */
 import { errors } from 'jose';
 import type { SimRequest } from '../common/server.js';
+import { audienceIn } from '../common/clouds.js';
 import { GRAPH_APP_ID } from '../common/well-known.js';
 import type { SimTenant } from '../common/world.js';
 import type { SimContext } from '../context.js';
@@ -21,12 +22,6 @@ export interface GraphCaller {
   readonly servicePrincipalId: string;
   readonly roles: readonly string[];
 }
-
-const GRAPH_AUDIENCES = new Set([
-  'https://graph.microsoft.com',
-  'https://graph.microsoft.com/',
-  GRAPH_APP_ID,
-]);
 
 /**
  * Messages as Graph words them (third-party only: https://github.com/microsoftgraph/msgraph-sample-reactspa/issues/54
@@ -58,9 +53,8 @@ export async function authenticate(ctx: SimContext, req: SimRequest): Promise<Gr
     throw err;
   }
 
-  const aud = claims.aud;
-  const audiences = Array.isArray(aud) ? aud : [aud];
-  if (!audiences.some((a) => typeof a === 'string' && GRAPH_AUDIENCES.has(a.toLowerCase())))
+  // Graph's App ID URI in this world's cloud, or its app id: a token for another cloud's Graph is refused.
+  if (!audienceIn(claims.aud, ctx.world.cloud.graphUris, GRAPH_APP_ID))
     throw unauthenticated(ctx, MESSAGES.audience);
 
   const tid = typeof claims.tid === 'string' ? claims.tid : undefined;

@@ -24,21 +24,20 @@
  */
 import { createHash } from 'node:crypto';
 import { errors } from 'jose';
+import { audienceIn } from '../common/clouds.js';
 import type { SimRequest, SimResponse, SimRoute } from '../common/server.js';
 import { EXCHANGE_APP_ID } from '../common/well-known.js';
 import type { SimTenant } from '../common/world.js';
 import type { SimContext } from '../context.js';
 
-/** `aud` spellings Exchange Online accepts for EWS (research-17 §6: the v1 `aud` echoes the scope's spelling). */
-const EWS_AUDIENCES = new Set([
-  'https://outlook.office365.com',
-  'https://outlook.office365.com/',
-  // Works for IMAP/SMTP/REST; for EWS app-only UNVERIFIED (research-17 §6), accepted as the most-reported spelling.
-  'https://outlook.office.com',
-  'https://outlook.office.com/',
-  // By the documented v1 rule; no capture seen (research-17 §6, UNVERIFIED).
-  EXCHANGE_APP_ID,
-]);
+/**
+ * `aud` spellings Exchange Online accepts for EWS (research-17 §6: the v1 `aud` echoes the scope's spelling): the
+ * cloud's Exchange App ID URIs but the PowerShell one (in the public cloud https://outlook.office365.com and
+ * https://outlook.office.com, the latter for EWS app-only UNVERIFIED, accepted as the most-reported spelling),
+ * and the app id by the documented v1 rule (no capture seen, UNVERIFIED).
+ */
+const ewsAudiences = (ctx: SimContext): readonly string[] =>
+  ctx.world.cloud.exchangeUris.filter((u) => u !== 'https://ps.outlook.com');
 
 /** From this day Exchange Online enforces EwsEnabled / EwsAllowedAppIDs (research-17 §1.1, SECONDARY). */
 export const EWS_ENFORCEMENT_FROM = Date.UTC(2026, 9, 1);
@@ -171,9 +170,7 @@ async function authenticateEws(ctx: SimContext, req: SimRequest): Promise<EwsCal
     if (err instanceof errors.JOSEError) return unauthorized('The token is invalid.');
     throw err;
   }
-  const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
-  if (!audiences.some((a) => typeof a === 'string' && EWS_AUDIENCES.has(a.toLowerCase())))
-    return { status: 403 };
+  if (!audienceIn(claims.aud, ewsAudiences(ctx), EXCHANGE_APP_ID)) return { status: 403 };
   const tid = typeof claims.tid === 'string' ? claims.tid.toLowerCase() : undefined;
   const tenant = tid ? ctx.world.tenants.get(tid) : undefined;
   const appId = typeof claims.appid === 'string' ? claims.appid : claims.azp;

@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import type { SimRequest, SimResponse, SimRoute } from '../common/server.js';
 import { json } from '../common/server.js';
-import { EXCHANGE_APP_ID, FIRST_PARTY_RESOURCES, type SimAppRole } from '../common/well-known.js';
+import { EXCHANGE_APP_ID, firstPartyResources, type SimAppRole } from '../common/well-known.js';
 import type { SimTenant } from '../common/world.js';
 import type { SimContext } from '../context.js';
 import { authenticate, requireDirectoryRole, type GraphCaller } from './auth.js';
@@ -86,7 +86,7 @@ export function stableId(...parts: string[]): string {
 
 function servicePrincipals(ctx: SimContext, tenant: SimTenant): SpView[] {
   const views: SpView[] = [];
-  for (const r of FIRST_PARTY_RESOURCES) {
+  for (const r of firstPartyResources(ctx.world.cloud)) {
     if (r.appId === EXCHANGE_APP_ID && !tenant.hasExchangeOnline) continue;
     if (tenant.servicePrincipals.some((s) => s.appId === r.appId)) continue;
     views.push({

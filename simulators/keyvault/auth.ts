@@ -8,12 +8,11 @@
  * @module
  */
 import type { JWTPayload } from 'jose';
+import { v1Issuer, v2Issuer } from '../common/clouds.js';
 import type { SimContext } from '../context.js';
 import type { SimRequest } from '../common/server.js';
 import { KeyVaultError } from './errors.js';
 import type { SecretPermission, SimVault } from './vault-state.js';
-
-export const KEY_VAULT_RESOURCE = 'https://vault.azure.net';
 
 export interface VaultCaller {
   readonly tenantId: string;
@@ -23,7 +22,7 @@ export interface VaultCaller {
 }
 
 export function challengeHeader(ctx: SimContext, vault: SimVault): string {
-  return `Bearer authorization="${ctx.urls.entra}/${vault.tenantId}", resource="${KEY_VAULT_RESOURCE}"`;
+  return `Bearer authorization="${ctx.urls.entra}/${vault.tenantId}", resource="${ctx.world.cloud.keyVaultResource}"`;
 }
 
 /** Verifies the bearer token; throws a 401 KeyVaultError carrying the challenge otherwise. */
@@ -45,16 +44,17 @@ export async function authenticate(ctx: SimContext, vault: SimVault, req: SimReq
     throw unauthorized('AKV10000: Request is missing a Bearer or PoP token.');
   }
   const aud = typeof claims.aud === 'string' ? claims.aud : '';
-  if (aud.replace(/\/$/, '') !== KEY_VAULT_RESOURCE) {
+  const resource = ctx.world.cloud.keyVaultResource;
+  if (aud.replace(/\/$/, '') !== resource) {
     // Live message quoted in several public write-ups: "AKV10022: Invalid audience. Expected
     // https://vault.azure.net, found: https://management.azure.com/." (third-party only).
-    throw unauthorized(`AKV10022: Invalid audience. Expected ${KEY_VAULT_RESOURCE}, found: ${aud}.`);
+    throw unauthorized(`AKV10022: Invalid audience. Expected ${resource}, found: ${aud}.`);
   }
   const issuer = typeof claims.iss === 'string' ? claims.iss : '';
   const tid = typeof claims.tid === 'string' ? claims.tid.toLowerCase() : '';
   const expectedIssuers = [
-    `https://sts.windows.net/${vault.tenantId}/`,
-    `${ctx.urls.entra}/${vault.tenantId}/v2.0`,
+    v1Issuer(ctx.world.cloud, vault.tenantId),
+    v2Issuer(ctx.world.cloud, vault.tenantId),
   ];
   if (tid !== vault.tenantId || !expectedIssuers.includes(issuer)) {
     // "AKV10032: Invalid issuer. Expected one of …, found …" (third-party only; seen for a token from

@@ -90,7 +90,9 @@ export async function startConsent(
   // permission the app registration asks for, whichever resource it names.
   const url = new URL(`${deps.settings.entraAuthorityHost}/organizations/v2.0/adminconsent`);
   url.searchParams.set('client_id', deps.settings.homeAppClientId);
-  url.searchParams.set('scope', profiles[0]?.resource.scope ?? 'https://graph.microsoft.com/.default');
+  // Any of the app's resources (a profile removed from the file since: the file's first); this cloud's URI.
+  const scope = (profiles[0]?.resource ?? deps.profiles.resources.values().next().value)?.scope;
+  url.searchParams.set('scope', scope ?? '');
   url.searchParams.set('redirect_uri', `${deps.settings.publicUrl}/consent/callback`);
   url.searchParams.set('state', state);
   return { location: url.toString(), browserKey };

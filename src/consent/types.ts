@@ -3,6 +3,7 @@
  * (src/consent/flow.ts, src/consent/appliance-confirmation.ts).
  * @module
  */
+import type { Cloud } from '../cloud/clouds.js';
 import type { Appliance, ApplianceStore } from '../appliances/appliance-store.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { BrokerKeys } from '../keys/broker-keys.js';
@@ -40,6 +41,8 @@ export interface SignedInAdmin {
 }
 
 export interface ConsentSettings {
+  /** The cloud served (BROKER_CLOUD): its names in generated PowerShell. */
+  readonly cloud: Cloud;
   readonly publicUrl: string;
   readonly entraAuthorityHost: string;
   readonly homeAppClientId: string;

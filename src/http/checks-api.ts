@@ -10,6 +10,7 @@
  */
 import type { Directory } from '../adapters/graph/port.js';
 import type { Profiles } from '../profiles/profiles.js';
+import type { ConsentSettings } from '../consent/types.js';
 import { checkTenant, tenantProfiles, UnknownTenant, type CheckDeps } from '../support/checks.js';
 import {
   exchangeAppOf,
@@ -68,7 +69,7 @@ export interface ExchangeSetupDeps {
   readonly graph: Directory;
   readonly profiles: Profiles;
   readonly tenants: TenantStore;
-  readonly settings: { readonly homeAppClientId: string; readonly publicUrl: string };
+  readonly settings: Pick<ConsentSettings, 'cloud' | 'homeAppClientId' | 'publicUrl'>;
   readonly now: () => Date;
 }
 
@@ -137,6 +138,7 @@ export async function getExchangeSetupScript(
       servicePrincipalName: sp.displayName ?? app.label,
       mailboxes: parsed.addresses,
       needs: exchangeNeeds(tenantProfiles(deps.profiles, tenant)),
+      exchangeEnvironment: deps.settings.cloud.exchangeEnvironmentName,
     },
     { generatedAt: deps.now(), brokerUrl: deps.settings.publicUrl, scoping },
   );

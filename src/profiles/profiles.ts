@@ -6,6 +6,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import defaultProfiles from './default-profiles.json' with { type: 'json' };
+import {
+  CLOUD_RESOURCES,
+  cloudsOfEndpoint,
+  PUBLIC_CLOUD,
+  type Cloud,
+  type CloudResource,
+} from '../cloud/clouds.js';
 import { GUID, PROFILE_NAME } from '../ids.js';
 
 export interface Resource {
@@ -90,9 +97,12 @@ export class ProfilesError extends Error {
   }
 }
 
-/** Loads the file at `path`, or the profiles that ship with the broker when `path` is undefined. */
-export async function loadProfiles(path: string | undefined): Promise<Profiles> {
-  if (path === undefined) return parseProfiles(defaultProfiles, 'default-profiles.json (built in)');
+/**
+ * Loads the file at `path`, or the profiles that ship with the broker when `path` is undefined; a resource
+ * without a `scope` gets its scope from `cloud` (BROKER_CLOUD).
+ */
+export async function loadProfiles(path: string | undefined, cloud: Cloud = PUBLIC_CLOUD): Promise<Profiles> {
+  if (path === undefined) return parseProfiles(defaultProfiles, 'default-profiles.json (built in)', cloud);
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -107,11 +117,11 @@ export async function loadProfiles(path: string | undefined): Promise<Profiles> 
   } catch (err) {
     throw new ProfilesError(path, [`is not valid JSON: ${(err as Error).message}`]);
   }
-  return parseProfiles(json, path);
+  return parseProfiles(json, path, cloud);
 }
 
 /** Validates a parsed profiles document; every problem is reported with the path of its entry. */
-export function parseProfiles(doc: unknown, source: string): Profiles {
+export function parseProfiles(doc: unknown, source: string, cloud: Cloud = PUBLIC_CLOUD): Profiles {
   const problems: string[] = [];
   const resources = new Map<string, Resource>();
   const profiles = new Map<string, Profile>();
@@ -126,14 +136,30 @@ export function parseProfiles(doc: unknown, source: string): Profiles {
       if (!PROFILE_NAME.test(key))
         problems.push(`${at}: the key must be lower-case letters, digits and dashes`);
       if (!isObject(r)) {
-        problems.push(`${at}: must be an object with scope, appId and displayName`);
+        problems.push(`${at}: must be an object with appId, displayName and (optionally) scope`);
         continue;
       }
-      const scope = str(r.scope);
-      if (!scope || !/^https:\/\/[^\s/]+(\/[^\s]*)?\/\.default$/.test(scope)) {
+      let scope = str(r.scope);
+      let cloudAliases: readonly string[] = [];
+      if (r.scope === undefined) {
+        // The file names the resource; the cloud gives its scope (src/cloud/clouds.ts).
+        if ((CLOUD_RESOURCES as readonly string[]).includes(key))
+          ({ scope, aliases: cloudAliases } = cloud.resourceScopes(key as CloudResource));
+        else
+          problems.push(
+            `${at}.scope: is required: "${key}" is not a resource whose scope the cloud gives (${CLOUD_RESOURCES.join(', ')})`,
+          );
+      } else if (!scope || !/^https:\/\/[^\s/]+(\/[^\s]*)?\/\.default$/.test(scope)) {
         problems.push(
           `${at}.scope: must be an https resource URI ending in "/.default" (FACTS.md §2), got ${JSON.stringify(r.scope)}`,
         );
+      } else {
+        // A Microsoft resource of another cloud can never be granted here (tokens do not cross clouds).
+        const clouds = cloudsOfEndpoint('graph', scope) ?? cloudsOfEndpoint('exchange', scope);
+        if (clouds && !clouds.includes(cloud.name))
+          problems.push(
+            `${at}.scope: ${scope} is a resource of ${clouds.join(' or ')}, but BROKER_CLOUD is ${cloud.name}; leave "scope" out to get ${cloud.name}'s`,
+          );
       }
       if (!GUID.test(str(r.appId)))
         problems.push(
@@ -150,7 +176,7 @@ export function parseProfiles(doc: unknown, source: string): Profiles {
         scope,
         appId,
         displayName: str(r.displayName),
-        spellings: [...new Set([scope, ...aliases, `${appId}/.default`])],
+        spellings: [...new Set([scope, ...aliases, ...cloudAliases, `${appId}/.default`])],
       });
     }
   }

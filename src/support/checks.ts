@@ -195,6 +195,7 @@ export async function checkTenant(
         servicePrincipalName: servicePrincipal.displayName ?? app.label,
         mailboxes: request.mailboxes,
         needs,
+        exchangeEnvironment: deps.settings.cloud.exchangeEnvironmentName,
       }
     : undefined;
 

@@ -35,14 +35,27 @@ export function mailboxFilter(mailboxes: readonly string[]): string {
   return mailboxes.map((m) => `PrimarySmtpAddress -eq '${m.replace(/'/g, "''")}'`).join(' -or ');
 }
 
-/** 1. Sign in, interactively, as the administrator named by `$AdminUpn`. */
-export function connectStep(): string[] {
+/**
+ * ` -ExchangeEnvironmentName …` for a national cloud, nothing for the public one (O365Default is the default:
+ * https://learn.microsoft.com/powershell/module/exchangepowershell/connect-exchangeonline, -ExchangeEnvironmentName).
+ */
+export function environmentParameter(exchangeEnvironment: string): string {
+  return exchangeEnvironment === 'O365Default' ? '' : ` -ExchangeEnvironmentName ${exchangeEnvironment}`;
+}
+
+/** 1. Sign in, interactively, as the administrator named by `$AdminUpn`, in the broker's cloud. */
+export function connectStep(exchangeEnvironment: string): string[] {
   return [
     '# 1. Sign in to Exchange Online as an administrator with the Organization Management role, interactively',
     '#    (-UserPrincipalName: https://learn.microsoft.com/powershell/module/exchangepowershell/connect-exchangeonline;',
     '#    -Organization is only for app-only sign-in with a certificate or a managed identity, same page).',
+    ...(exchangeEnvironment === 'O365Default'
+      ? []
+      : [
+          `#    -ExchangeEnvironmentName ${exchangeEnvironment}: this tenant is in a national cloud (same page).`,
+        ]),
     '#    Once per computer, if the module is missing: Install-Module -Name ExchangeOnlineManagement',
-    'Connect-ExchangeOnline -UserPrincipalName $AdminUpn -ShowBanner:$false',
+    `Connect-ExchangeOnline -UserPrincipalName $AdminUpn${environmentParameter(exchangeEnvironment)} -ShowBanner:$false`,
   ];
 }
 

@@ -24,6 +24,7 @@ import type { Profile } from '../profiles/profiles.js';
 import type { TenantRecord } from '../tenants/tenant-store.js';
 import {
   connectStep,
+  environmentParameter,
   mailboxAccessStep,
   mailboxFilter,
   resultStep,
@@ -95,6 +96,8 @@ export interface ExchangeSetupValues {
   readonly servicePrincipalName: string;
   readonly mailboxes: readonly string[];
   readonly needs: ExchangeNeeds;
+  /** The cloud's `Connect-ExchangeOnline -ExchangeEnvironmentName` (src/cloud/clouds.ts); O365Default: the public cloud. */
+  readonly exchangeEnvironment: string;
 }
 
 /**
@@ -199,7 +202,7 @@ export function exchangeSetupCommands(v: ExchangeSetupValues, options: ExchangeS
         ...(v.needs.sendAs ? ['$SendAsAddresses = @()  # SMTP: other addresses the app sends as'] : []),
         '',
       ];
-  out.push(...connectStep(), '', ...servicePrincipalStep(v));
+  out.push(...connectStep(v.exchangeEnvironment), '', ...servicePrincipalStep(v));
   let n = 3;
   if (v.needs.mailboxAccess) out.push('', ...mailboxAccessStep(v, n++));
   if (v.needs.sendAs) out.push('', ...sendAsStep(v, n++));
@@ -214,7 +217,7 @@ export function mailboxAccessCommands(v: ExchangeSetupValues, mailbox: string): 
   const sp = psQuote(v.servicePrincipalId);
   const m = psQuote(mailbox);
   const lines = [
-    `Connect-ExchangeOnline -UserPrincipalName (Read-Host -Prompt 'Exchange administrator to sign in as')`,
+    `Connect-ExchangeOnline -UserPrincipalName (Read-Host -Prompt 'Exchange administrator to sign in as')${environmentParameter(v.exchangeEnvironment)}`,
     '# Which application access policy applies to this mailbox; a RestrictAccess policy must include it (add it to',
     "# the policy's group), a DenyAccess policy must not (https://learn.microsoft.com/powershell/module/exchangepowershell/new-applicationaccesspolicy):",
     `Test-ApplicationAccessPolicy -Identity ${m} -AppId ${psQuote(v.appId)}`,

@@ -7,6 +7,7 @@
  * (v1 tokens carry the App ID URI, v2 tokens the client id GUID), `exp` and `nbf`, and the role.
  * @module
  */
+import type { Issuers } from '../cloud/clouds.js';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { EntraUnavailable } from '../adapters/entra/port.js';
 import type { AuditActor } from '../audit/audit-log.js';
@@ -23,6 +24,8 @@ export interface StaffPrincipal {
 
 export interface StaffAuthConfig {
   readonly authorityHost: string;
+  /** The cloud's token issuers (src/cloud/clouds.ts): not derived from the authority host. */
+  readonly issuers: Issuers;
   readonly vendorTenantId: string;
   readonly audiences: readonly string[];
   /** Allowed clock skew; small, so that an expired token is refused promptly. */
@@ -74,8 +77,8 @@ export function createStaffAuthenticator(
       });
   const jwks: JWTVerifyGetKey = keys ?? remote!;
   const issuers = [
-    `https://sts.windows.net/${config.vendorTenantId}/`,
-    `${config.authorityHost}/${config.vendorTenantId}/v2.0`,
+    config.issuers.v1Issuer(config.vendorTenantId),
+    config.issuers.v2Issuer(config.vendorTenantId),
   ];
 
   return {

@@ -146,7 +146,11 @@ export const GRANT_STEPS: readonly GrantStep[] = [
     if (grantType !== 'client_credentials') throw new UnsupportedGrantType();
   }),
   pure('scope allowed by the profiles', (deps, g) => {
-    const { resource, spelling } = resolveScope(deps.profiles, g.appliance!.profiles, askedScope(g.req));
+    const { resource, spelling } = resolveScope(
+      deps.profiles,
+      g.appliance!.profiles,
+      askedScope(deps.profiles, g.req),
+    );
     g.resource = resource;
     g.scope = spelling;
   }),
@@ -325,12 +329,12 @@ function answer(token: VendedToken, scope: string, nowMs: number): Vended {
  * it and ignores `scope`: https://learn.microsoft.com/en-us/azure/active-directory/azuread-dev/v1-oauth2-client-creds-grant-flow);
  * v2 refuses `resource` as Entra does (AADSTS901002 "The 'resource' request parameter is not supported.").
  */
-function askedScope(req: TokenRequest): string | undefined {
+function askedScope(profiles: Profiles, req: TokenRequest): string | undefined {
   const resource = req.form.get('resource');
   if (req.endpoint === 'v1') {
     if (resource === undefined || resource.trim() === '')
       throw new InvalidRequest(
-        "The request body must contain the 'resource' parameter on this v1 path, e.g. resource=https://outlook.office365.com.",
+        `The request body must contain the 'resource' parameter on this v1 path, e.g. resource=${exampleScope(profiles).replace(/\/\.default$/, '')}.`,
       );
     return `${resource.trim().replace(/\/+$/, '')}/.default`;
   }
@@ -341,6 +345,11 @@ function askedScope(req: TokenRequest): string | undefined {
   return req.form.get('scope');
 }
 
+/** A scope to name in an error: the first resource's, so that it is this cloud's (src/cloud/clouds.ts). */
+function exampleScope(profiles: Profiles): string {
+  return profiles.resources.values().next().value?.scope ?? '{resource}/.default';
+}
+
 /** RFC 6749 §3.3 / FACTS.md §2: one resource's `.default` scope, one the appliance's profiles allow. */
 function resolveScope(
   profiles: Profiles,
@@ -348,15 +357,13 @@ function resolveScope(
   raw: string | undefined,
 ): { resource: Resource; spelling: string } {
   if (raw === undefined || raw.trim() === '')
-    throw new InvalidScope(
-      'scope is required: a resource .default scope such as https://outlook.office365.com/.default.',
-    );
+    throw new InvalidScope(`scope is required: a resource .default scope such as ${exampleScope(profiles)}.`);
   const scopes = raw.trim().split(/ +/);
   if (scopes.length > 1) throw new InvalidScope('Ask for one resource .default scope per request.');
   const scope = scopes[0]!;
   if (!scope.endsWith('/.default'))
     throw new InvalidScope(
-      'Only a resource .default scope can be used with client credentials (e.g. https://outlook.office365.com/.default).',
+      `Only a resource .default scope can be used with client credentials (e.g. ${exampleScope(profiles)}).`,
     );
   const known = profiles.spellingOf(scope);
   if (!known) throw new InvalidScope('The scope is not a resource this broker serves.');

@@ -5,6 +5,7 @@
  * header and hands it back to the adapter (FACTS.md §14, SPEC.md "Customers").
  * @module
  */
+import { PUBLIC_CLOUD } from '../../src/cloud/clouds.js';
 import { randomUUID } from 'node:crypto';
 import { describe, expect, inject, it, beforeAll } from 'vitest';
 import { selfSignedCertificate } from '../helpers/certificates.js';
@@ -41,7 +42,12 @@ async function newApp(extra: Record<string, unknown> = {}): Promise<TestApp> {
 }
 
 function adapterFor(appId: string, credential: EntraCredential): AdminSignIn {
-  return createMsalAdminSignIn({ authorityHost: inject('entraUrl'), clientId: appId, credential });
+  return createMsalAdminSignIn({
+    authorityHost: inject('entraUrl'),
+    issuers: PUBLIC_CLOUD,
+    clientId: appId,
+    credential,
+  });
 }
 
 async function addUser(tenant: string, upn: string, more: Record<string, unknown> = {}) {
@@ -192,7 +198,7 @@ describe('createMsalAdminSignIn against the Entra simulator', () => {
       displayName: 'ga',
       directoryRoleIds: [GLOBAL_ADMIN],
       isGuest: false,
-      issuer: `${inject('entraUrl')}/${tenant}/v2.0`,
+      issuer: `https://login.microsoftonline.com/${tenant}/v2.0`,
     });
   });
 
@@ -352,6 +358,7 @@ describe('createMsalAdminSignIn against the Entra simulator', () => {
     let metadata = 0;
     const counted = createMsalAdminSignIn({
       authorityHost: inject('entraUrl'),
+      issuers: PUBLIC_CLOUD,
       clientId: app.appId,
       credential: { kind: 'secret', secret: app.secret },
       metrics: { entraRequest: (s) => void (s.request === 'metadata' && metadata++) },

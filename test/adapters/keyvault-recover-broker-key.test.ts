@@ -43,7 +43,7 @@ const credential: TokenCredential = {
       audience: 'https://vault.azure.net',
       credentialType: 1,
       version: 1,
-      authorityUrl: urls.entra,
+      cloud: world.cloud,
       nowMs: Date.now(),
     });
     return { token: token.accessToken, expiresOnTimestamp: Date.now() + token.expiresIn * 1000 };

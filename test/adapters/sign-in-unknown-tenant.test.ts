@@ -8,6 +8,7 @@
  * thing that differs from production: the simulator plays Entra, the adapter and MSAL are the real ones.
  * @module
  */
+import { PUBLIC_CLOUD } from '../../src/cloud/clouds.js';
 import { randomUUID } from 'node:crypto';
 import { Authority } from '@azure/msal-common/node';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
@@ -60,6 +61,7 @@ describe('createMsalAdminSignIn with MSAL’s built-in endpoints, as on login.mi
   function adapter(extra: { maxTenants?: number; timeoutMs?: number } = {}): AdminSignIn {
     return createMsalAdminSignIn({
       authorityHost: inject('entraUrl'),
+      issuers: PUBLIC_CLOUD,
       clientId: appId,
       credential: { kind: 'secret', secret },
       metrics: { entraRequest: (s) => void (s.request === 'metadata' && metadataRequests.push(s.outcome)) },

@@ -4,7 +4,7 @@
  * The settings of SPEC.md "Settings" (`../shared/SPEC.md`, not present on the CI machine, hence a copy), one
  * name per table cell (`BROKER_STORAGE` or `BROKER_STORAGE__tableServiceUri` are two settings), plus those the
  * README's table adds: BROKER_VENDOR_NAME, EXCHANGE_EWS_URL and AZURE_CLIENT_ID, and
- * APPLICATIONINSIGHTS_CONNECTION_STRING, which src/config.ts reads for telemetry.
+ * APPLICATIONINSIGHTS_CONNECTION_STRING, which src/config.ts reads for telemetry, and BROKER_CLOUD (the cloud served).
  */
 export const SETTINGS = [
   'BROKER_PUBLIC_URL',
@@ -26,6 +26,7 @@ export const SETTINGS = [
   'BROKER_VENDOR_NAME',
   'AZURE_CLIENT_ID',
   'APPLICATIONINSIGHTS_CONNECTION_STRING',
+  'BROKER_CLOUD',
 ] as const;
 
 /**

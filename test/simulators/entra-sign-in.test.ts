@@ -114,7 +114,7 @@ async function verifyIdToken(tenant: string, token: string, appId: string): Prom
     (await (await fetch(`${entra()}/${tenant}/discovery/v2.0/keys`)).json()) as JSONWebKeySet,
   );
   const { payload, protectedHeader } = await jwtVerify(token, jwks, {
-    issuer: `${entra()}/${tenant}/v2.0`,
+    issuer: `https://login.microsoftonline.com/${tenant}/v2.0`,
     audience: appId,
     algorithms: ['RS256'],
   });

@@ -106,7 +106,7 @@ describe('Entra simulator: discovery (FACTS.md §4.3)', () => {
     expect(res.status).toBe(200);
     const doc = (await res.json()) as Record<string, unknown>;
     expect(doc).toMatchObject({
-      issuer: `${entra()}/${contoso}/v2.0`,
+      issuer: `https://login.microsoftonline.com/${contoso}/v2.0`,
       token_endpoint: `${entra()}/${contoso}/oauth2/v2.0/token`,
       authorization_endpoint: `${entra()}/${contoso}/oauth2/v2.0/authorize`,
       jwks_uri: `${entra()}/${contoso}/discovery/v2.0/keys`,
@@ -120,7 +120,7 @@ describe('Entra simulator: discovery (FACTS.md §4.3)', () => {
     ).json()) as {
       issuer: string;
     };
-    expect(common.issuer).toBe(`${entra()}/{tenantid}/v2.0`);
+    expect(common.issuer).toBe(`https://login.microsoftonline.com/{tenantid}/v2.0`);
     const org = (await (await fetch(`${entra()}/organizations/.well-known/openid-configuration`)).json()) as {
       issuer: string;
     };
@@ -151,7 +151,11 @@ describe('Entra simulator: discovery (FACTS.md §4.3)', () => {
     const body = (await (await fetch(`${entra()}/${contoso}/discovery/v2.0/keys`)).json()) as {
       keys: Record<string, unknown>[];
     };
-    expect(body.keys[0]).toMatchObject({ kty: 'RSA', use: 'sig', issuer: `${entra()}/${contoso}/v2.0` });
+    expect(body.keys[0]).toMatchObject({
+      kty: 'RSA',
+      use: 'sig',
+      issuer: `https://login.microsoftonline.com/${contoso}/v2.0`,
+    });
     expect(body.keys[0]).toHaveProperty('kid');
     const v1 = (await (await fetch(`${entra()}/common/discovery/keys`)).json()) as { keys: unknown[] };
     expect(v1.keys).toHaveLength(1);
@@ -587,7 +591,7 @@ describe('Entra simulator: staff tokens for the support API (FACTS.md §4.2)', (
     });
     const { payload: p2 } = await jwtVerify(v2.access_token, await jwks(vendorTenantId));
     expect(p2).toMatchObject({
-      iss: `${entra()}/${vendorTenantId}/v2.0`,
+      iss: `https://login.microsoftonline.com/${vendorTenantId}/v2.0`,
       aud: homeApp.clientId,
       preferred_username: staff.reader,
       roles: ['Broker.Read'],

@@ -34,7 +34,7 @@ function token(opts: { nowMs?: number; lifetimeSeconds?: number; version?: 1 | 2
     audience: 'https://graph.microsoft.com',
     credentialType: 2,
     version: opts.version ?? 1,
-    authorityUrl: ctx.urls.entra,
+    cloud: ctx.world.cloud,
     nowMs: opts.nowMs ?? Date.now(),
     lifetimeSeconds: opts.lifetimeSeconds,
   }).then((t) => t.accessToken);

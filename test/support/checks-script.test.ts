@@ -32,6 +32,7 @@ const base: ExchangeSetupValues = {
   servicePrincipalName: 'PBX Vendor',
   mailboxes: ['queue@contoso.example', "o'neil@contoso.example"],
   needs: exchangeNeeds(pick('exchange-imap', 'exchange-smtp', 'graph-mail')),
+  exchangeEnvironment: 'O365Default',
 };
 
 describe('PowerShell quoting', () => {

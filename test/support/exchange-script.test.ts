@@ -33,6 +33,7 @@ const base: ExchangeSetupValues = {
   servicePrincipalName: "PBX Vendor's app",
   mailboxes: ['queue@contoso.example', "o'neil@contoso.example"],
   needs: needsOf('exchange-imap', 'exchange-smtp'),
+  exchangeEnvironment: 'O365Default',
 };
 const meta = { generatedAt: new Date('2026-12-02T10:00:00Z'), brokerUrl: 'https://broker.example' };
 

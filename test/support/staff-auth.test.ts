@@ -1,6 +1,7 @@
 import { EntraUnavailable } from '../../src/adapters/entra/port.js';
 import { exportJWK, generateKeyPair, createLocalJWKSet, SignJWT, type JWTPayload } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { cloudNamed, PUBLIC_CLOUD } from '../../src/cloud/clouds.js';
 import {
   createStaffAuthenticator,
   StaffAuthError,
@@ -26,7 +27,7 @@ beforeAll(async () => {
     ],
   });
   auth = createStaffAuthenticator(
-    { authorityHost, vendorTenantId: vendor, audiences: [audience, appId] },
+    { authorityHost, issuers: PUBLIC_CLOUD, vendorTenantId: vendor, audiences: [audience, appId] },
     jwks,
   );
   sign = (claims, opts = {}) => {
@@ -58,7 +59,7 @@ const v1 = (extra: JWTPayload = {}): JWTPayload => ({
 });
 const v2 = (extra: JWTPayload = {}): JWTPayload => ({
   ...v1(),
-  iss: `${authorityHost}/${vendor}/v2.0`,
+  iss: `https://login.microsoftonline.com/${vendor}/v2.0`,
   aud: appId,
   ver: '2.0',
   upn: undefined,
@@ -121,8 +122,13 @@ describe('support API staff tokens (SPEC.md "Vendor support")', () => {
     ['an expired token', { exp: now() - 120, iat: now() - 4000, nbf: now() - 4000 }, 'expired'],
     ['a token not valid yet', { nbf: now() + 600 }, 'not valid yet'],
     [
-      'a v2 issuer of another host',
-      { iss: `https://login.microsoftonline.com/${vendor}/v2.0` },
+      'a v2 issuer of the authority host rather than of the cloud',
+      { iss: `${authorityHost}/${vendor}/v2.0` },
+      'unexpected "iss" claim',
+    ],
+    [
+      "another cloud's v2 issuer",
+      { iss: cloudNamed('AzureUSGovernment').v2Issuer(vendor) },
       'unexpected "iss" claim',
     ],
   ])('refuses %s with 401 (invalid)', async (_, extra, message) => {
@@ -159,6 +165,7 @@ describe('support API staff tokens (SPEC.md "Vendor support")', () => {
   it('reports unreachable identity-provider keys as an Entra outage, not as a bad token', async () => {
     const unreachable = createStaffAuthenticator({
       authorityHost: 'https://127.0.0.1:9',
+      issuers: PUBLIC_CLOUD,
       vendorTenantId: vendor,
       audiences: [audience],
     });

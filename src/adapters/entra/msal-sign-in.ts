@@ -28,6 +28,7 @@
  *   `maxTenants` of them); unknown ones are not, so a tenant created since is found at once.
  * @module
  */
+import type { Issuers } from '../../cloud/clouds.js';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { ResponseMode, type AuthenticationResult } from '@azure/msal-node';
 import {
@@ -57,6 +58,11 @@ import {
 export interface MsalAdminSignInConfig {
   /** e.g. https://login.microsoftonline.com, a national cloud, or the sandbox simulator. */
   readonly authorityHost: string;
+  /**
+   * The cloud's token issuers (src/cloud/clouds.ts). Not derived from the authority host: in Azure China the
+   * authority is login.chinacloudapi.cn and ID tokens name login.partner.microsoftonline.cn.
+   */
+  readonly issuers: Issuers;
   /** The home app. Its manifest should set groupMembershipClaims (for `wids`) and the `acct` optional claim. */
   readonly clientId: string;
   readonly credential: EntraCredential;
@@ -240,8 +246,8 @@ export function createMsalAdminSignIn(config: MsalAdminSignInConfig): AdminSignI
       throw fromJoseError(err);
     }
     const tid = text(claims, 'tid') ?? '';
-    // FACTS.md §4.2/§14: the v2 issuer is `{authority host}/{tid}/v2.0`, tid being the token's own.
-    if (claims.iss !== `${host}/${tid}/v2.0`)
+    // FACTS.md §4.2/§14, §15: the cloud's v2 issuer of the token's own tid.
+    if (claims.iss !== config.issuers.v2Issuer(tid))
       throw new SignInRefused(
         'invalid_id_token',
         undefined,
