@@ -2,7 +2,8 @@
  * An HTTP reverse proxy on loopback in front of Azurite that counts the requests it forwards: the broker is
  * given the proxy's address as its Table Storage endpoint, so every Table Storage operation it makes (one
  * HTTP request each; a `$batch` counts as one) is counted here, from outside the broker. Counts are kept by
- * method and table so that a run can say which operations the warm path still makes.
+ * method and table so that a run can say which operations the warm path still makes. The operations inside each
+ * `$batch` (entity group transaction) are counted too, apart, for pricing that bills them per entity.
  * @module
  */
 import { Agent, createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -12,6 +13,8 @@ export interface CountingProxy {
   readonly port: number;
   /** Requests forwarded since start, by `METHOD table` (e.g. `GET appliances`). */
   breakdown(): ReadonlyMap<string, number>;
+  /** Entity operations inside the `$batch` requests forwarded since start (each batch also counts once above). */
+  batchEntities(): number;
   close(): Promise<void>;
 }
 
@@ -21,10 +24,16 @@ export async function startCountingProxy(
 ): Promise<CountingProxy> {
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const byKind = new Map<string, number>();
+  let batchEntities = 0;
 
   const forward = (req: IncomingMessage, res: ServerResponse) => {
     const kind = `${req.method ?? '?'} ${tableOf(req.url ?? '/')}`;
     byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
+    if ((req.url ?? '').includes('$batch')) {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => (batchEntities += countBatchOperations(Buffer.concat(chunks).toString('utf8'))));
+    }
     const upstream = request(
       {
         host: targetHost,
@@ -55,6 +64,7 @@ export async function startCountingProxy(
   return {
     port: (server.address() as AddressInfo).port,
     breakdown: () => new Map(byKind),
+    batchEntities: () => batchEntities,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -68,4 +78,9 @@ function tableOf(url: string): string {
   const path = url.split('?')[0] ?? '';
   const segment = path.split('/')[2] ?? '';
   return segment.replace(/\(.*$/, '') || '(service)';
+}
+
+/** The request lines of a `$batch` body's changesets (OData multipart: `MERGE http://… HTTP/1.1`). */
+export function countBatchOperations(body: string): number {
+  return body.match(/^(?:GET|POST|PUT|PATCH|MERGE|DELETE) \S+ HTTP\/1\.1\r?$/gm)?.length ?? 0;
 }
