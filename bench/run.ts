@@ -34,6 +34,11 @@
  * CPU profile of the run into bench/.profiles/). The targets judge (d) src/'s token endpoint behind bare
  * node:http (bench/direct-host.ts), the broker's own work; (b) through local/functions-host.ts, a development
  * adapter the deployed app does not run on, is reported beside it.
+ * Cost (bench/cost.ts, docs/cost.md): every run ends with the Table Storage transactions, Key Vault operations
+ * and Entra token requests per tenant per month, for 1 and 10 instances, measured by bench/cost-probe.ts after
+ * the servers stopped; `--cost` runs only that (no throughput runs). Its inputs: --requests-per-hour R (60 per
+ * appliance), --appliances-per-tenant A (1), --token-lifetime M (75 minutes), --starts-per-month S (30 per
+ * instance), --instances "1,10".
  * @module
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -50,8 +55,11 @@ import { loadOrCreateSandboxTls } from '../simulators/common/ca.js';
 import { startSimulators, type RunningSimulators } from '../simulators/index.js';
 import { seedSandbox } from '../simulators/sandbox.js';
 import { RECHECK_EVERY_MS } from '../src/tenants/consent-watch.js';
+import { TRUSTED_FRESH_MS } from '../src/directory/record-directory.js';
 import { startChildServer, type ChildServer } from './child-server.js';
 import { measureColdStart } from './cold-start.js';
+import { costReport, LIST_PRICES, monthlyCosts, type CostInputs } from './cost.js';
+import { probeCosts } from './cost-probe.js';
 import { startCountingProxy, type CountingProxy } from './counting-proxy.js';
 import { countEntraTokenRequests } from './entra-counter.js';
 import { waitForScheduledWork } from './schedule.js';
@@ -82,6 +90,10 @@ export interface BenchOptions {
   readonly pin: boolean;
   /** The targets take turns in this many rounds of duration/rounds each (bench/load.ts measureInterleaved). */
   readonly rounds: number;
+  /** Only the cost figures (bench/cost.ts), without the throughput runs. */
+  readonly costOnly: boolean;
+  /** The cost model's inputs other than the tenants (printed with the figures). */
+  readonly cost: Omit<CostInputs, 'tenants' | 'instances'> & { readonly instances: readonly number[] };
 }
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
@@ -96,6 +108,12 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     const n = Number(text);
     if (!Number.isInteger(n) || n < min)
       throw new Error(`--${name} must be an integer ≥ ${min}, got "${text}"`);
+    return n;
+  };
+  const positive = (name: string, fallback: number): number => {
+    const text = value(name);
+    const n = text === undefined ? fallback : Number(text);
+    if (!(n > 0)) throw new Error(`--${name} must be a number > 0, got "${text}"`);
     return n;
   };
   const tenants = int('tenants', 10, 1);
@@ -124,6 +142,21 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     profile: argv.includes('--profile'),
     pin: !argv.includes('--no-pin'),
     rounds,
+    costOnly: argv.includes('--cost'),
+    cost: {
+      appliancesPerTenant: positive('appliances-per-tenant', 1),
+      requestsPerApplianceHour: positive('requests-per-hour', 60),
+      resourcesPerTenant: 1,
+      tokenLifetimeMinutes: positive('token-lifetime', 75),
+      refreshAheadMinutes: 10,
+      directoryTrustMinutes: TRUSTED_FRESH_MS / 60_000,
+      startsPerInstanceMonth: positive('starts-per-month', 30),
+      instances: (value('instances') ?? '1,10').split(',').map((t) => {
+        const n = Number(t);
+        if (!Number.isInteger(n) || n < 1) throw new Error(`--instances must list integers ≥ 1, got "${t}"`);
+        return n;
+      }),
+    },
   };
 }
 
@@ -365,6 +398,54 @@ async function inner(options: BenchOptions, dir: string): Promise<void> {
       `[${elapsed()}] warmed: ${appliances.length} token requests in ${fmt(warmSeconds, 1)} s caused ${entraDuringWarm} Entra token request(s); ` +
         `broker RSS after a full GC before warming ${fmt(rssBeforeWarmMb)} MiB`,
     );
+    // ---------------------------------------------------------------- cost (bench/cost.ts), after the servers stop
+    const costSection = async () => {
+      await Promise.allSettled(others.map((o) => o.stop()));
+      await broker?.stop();
+      broker = undefined;
+      const scenarios = options.cost.instances.map((instances) => ({
+        ...options.cost,
+        tenants: appliances.length,
+        instances,
+      }));
+      log(`[${elapsed()}] cost: measuring each piece of work once against a broker of the bench's own`);
+      const probe = await probeCosts(
+        {
+          world: sims!.world,
+          azuritePort,
+          azuriteConnectionString: azurite!.connectionString,
+          brokerEnv,
+          appliances,
+          entra,
+          identityTenantId: ids.brokerIdentity.tenantId,
+          log,
+        },
+        scenarios,
+      );
+      for (const step of probe.steps)
+        log(
+          `          ${step.name}: ${fmt(step.ops.table, 0)} table request(s) (${fmt(step.ops.tableBatchEntities, 0)} entity operation(s) in batches), ${step.ops.keyVault} Key Vault, ${step.ops.entra} Entra${step.detail ? `; ${step.detail}` : ''}`,
+        );
+      if (options.cost.appliancesPerTenant !== 1)
+        log(
+          '          (the population has 1 appliance per tenant: usage flushes were measured at most over those)',
+        );
+      const models = scenarios.map((s) => monthlyCosts(s, probe.measured(s)));
+      for (const line of costReport(models, LIST_PRICES)) log(line);
+      return models;
+    };
+    if (options.costOnly) {
+      const models = await costSection();
+      await stopAll();
+      log(
+        JSON.stringify({
+          tenants: options.tenants,
+          cost: models.map((m) => ({ instances: m.inputs.instances, per_tenant_month: m.total })),
+        }),
+      );
+      return;
+    }
+
     const sample = await requestToken(brokerUrl, appliances[0]!.authorization);
     const bodyBytes = Buffer.byteLength(sample);
 
@@ -616,8 +697,8 @@ async function inner(options: BenchOptions, dir: string): Promise<void> {
       `[${elapsed()}] cold: ${COLD_CONCURRENCY} concurrent requests for one fresh (tenant, resource): ${coldOk} answered 200, ${coldEntra} Entra token request(s)`,
     );
 
+    const costModels = await costSection();
     await stopAll();
-    broker = undefined;
 
     // ---------------------------------------------------------------- report
     const ratio = direct.rps / baseline.rps;
@@ -691,6 +772,7 @@ async function inner(options: BenchOptions, dir: string): Promise<void> {
         tenants: options.tenants,
         rss_mb: round(rssMb, 1),
         cold_concurrent_entra_requests: coldEntra,
+        cost: costModels.map((m) => ({ instances: m.inputs.instances, per_tenant_month: m.total })),
       }),
     );
   } catch (err) {
