@@ -14,6 +14,8 @@ import { startAzurite, type RunningAzurite } from './azurite.js';
 import { writeCaBundle } from './ca-bundle.js';
 import { loadOrCreateSandboxTls } from '../simulators/common/ca.js';
 import { startSimulators, type RunningSimulators } from '../simulators/index.js';
+import { simCloudOrPublic } from '../simulators/common/clouds.js';
+import { World } from '../simulators/common/world.js';
 import { sandboxIdentities, seedSandbox } from '../simulators/sandbox.js';
 import { autosaveWorld, restoreWorld, type WorldSaver } from './world-file.js';
 import { seedVaultSecret } from '../simulators/keyvault/index.js';
@@ -43,7 +45,8 @@ async function main(): Promise<void> {
     const needCloud = ['ENTRA_AUTHORITY_HOST', 'GRAPH_ENDPOINT', 'KEY_VAULT_URL'].some((n) => !has(n));
     if (needCloud) {
       const tls = await loadOrCreateSandboxTls(join(dataDir, 'sandbox', 'tls'));
-      sims = await startSimulators(tls);
+      // The stand-ins behave as BROKER_CLOUD's Microsoft cloud: its issuers and resource URIs (docs/clouds.md).
+      sims = await startSimulators(tls, {}, new World(Date.now, simCloudOrPublic(process.env.BROKER_CLOUD)));
       const worldFile = join(dataDir, 'sandbox', 'world.json');
       const ids = (await restoreWorld(sims.world, worldFile))
         ? sandboxIdentities(sims.world, { publicUrl: env.BROKER_PUBLIC_URL })
@@ -127,6 +130,10 @@ async function main(): Promise<void> {
   if (standIns.length) {
     console.log('\n  SANDBOX: these settings are absent, so embedded stand-ins serve them:');
     for (const s of standIns) console.log(`    ${s}`);
+    if (sims)
+      console.log(
+        `  The stand-ins behave as the ${sims.world.cloud.name} cloud (BROKER_CLOUD, docs/clouds.md).`,
+      );
     console.log(
       '  Nothing here reaches Microsoft. Set the settings to use real services (README "Settings").\n',
     );

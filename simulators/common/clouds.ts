@@ -60,11 +60,13 @@ export const SIM_CLOUDS: Readonly<Record<SimCloudName, SimCloud>> = {
   },
 };
 
-export function simCloud(name: string | undefined): SimCloud {
-  if (name === undefined) return SIM_CLOUDS.AzureCloud;
-  const found = Object.values(SIM_CLOUDS).find((c) => c.name.toLowerCase() === name.toLowerCase());
-  if (!found) throw new Error(`Unknown cloud "${name}": one of ${Object.keys(SIM_CLOUDS).join(', ')}`);
-  return found;
+/**
+ * The cloud named `name` (BROKER_CLOUD's spelling, any case); the public cloud for none or an unknown name, which
+ * the broker's own settings then refuse with their message.
+ */
+export function simCloudOrPublic(name: string | undefined): SimCloud {
+  const wanted = name?.trim().toLowerCase();
+  return Object.values(SIM_CLOUDS).find((c) => c.name.toLowerCase() === wanted) ?? SIM_CLOUDS.AzureCloud;
 }
 
 export const v1Issuer = (cloud: SimCloud, tid: string): string => `${cloud.v1IssuerBase}/${tid}/`;

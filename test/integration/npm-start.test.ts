@@ -61,6 +61,23 @@ async function sandboxControl(dataDir: string, method: string, path: string, bod
   });
 }
 
+/** GETs a URL of the sandbox's simulators with the CA that sandbox generated. */
+async function sandboxGet(dataDir: string, url: string): Promise<unknown> {
+  const endpoints = JSON.parse(await readFile(join(dataDir, 'sandbox', 'endpoints.json'), 'utf8')) as {
+    caCertPath: string;
+  };
+  const ca = await readFile(endpoints.caCertPath, 'utf8');
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { ca }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => resolve(JSON.parse(text) as unknown));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 async function runNode(args: string[], env: Record<string, string>) {
   const child = spawn(process.execPath, args, { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -165,6 +182,38 @@ describe('npm start (as a newcomer runs it)', () => {
       }
     },
   );
+
+  it('runs the sandbox as a national cloud with BROKER_CLOUD alone', { timeout: 120_000 }, async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'broker-start-'));
+    dirs.push(dataDir);
+    const port = await freePort();
+    // dist/ was built by the first test (or by any earlier `npm start`); run the launcher directly.
+    const child = spawn(process.execPath, ['dist/local/start.js'], {
+      env: cleanEnv({ PORT: String(port), BROKER_DATA_DIR: dataDir, BROKER_CLOUD: 'AzureUSGovernment' }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const output = collect(child);
+    try {
+      await waitForHealthy(port, child).catch((err: Error) => {
+        throw new Error(`${err.message}:\n${output()}`);
+      });
+      expect(output()).toContain('The stand-ins behave as the AzureUSGovernment cloud');
+      // The sandbox's Entra ID names Azure Government's issuer in its metadata, not its own host.
+      const endpoints = JSON.parse(await readFile(join(dataDir, 'sandbox', 'endpoints.json'), 'utf8')) as {
+        entraUrl: string;
+        vendorTenantId: string;
+      };
+      const metadata = (await sandboxGet(
+        dataDir,
+        `${endpoints.entraUrl}/${endpoints.vendorTenantId}/v2.0/.well-known/openid-configuration`,
+      )) as { issuer: string };
+      expect(metadata.issuer).toBe(`https://login.microsoftonline.us/${endpoints.vendorTenantId}/v2.0`);
+    } finally {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGINT');
+      await exited;
+    }
+  });
 
   it('stops at start with a message naming a malformed setting', { timeout: 60_000 }, async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'broker-start-'));
