@@ -365,9 +365,10 @@ export function costReport(models: readonly CostModel[], prices: Prices): string
   }
   out.push(`  ${'TOTAL'.padEnd(48)} ${models.map((m) => cell(m.total)).join(' ')}`);
   out.push(
-    `  entity operations inside Table Storage batches (billed per entity if batches are, see docs/cost.md): ${models
-      .map((m) => fmtN(m.total.tableBatchEntities))
-      .join(' | ')}`,
+    `  entity operations inside Table Storage batches: ${models.map((m) => fmtN(m.total.tableBatchEntities)).join(' | ')}; ` +
+      `if each is billed as a transaction (docs/cost.md), table transactions are at most ${models
+        .map((m) => fmtN(m.total.table + m.total.tableBatchEntities))
+        .join(' | ')}`,
   );
   for (const m of models) {
     const c = priceOf(m.total, prices);
