@@ -30,14 +30,17 @@ param vendorTenantId string = tenant().tenantId
 @description('HOME_APP_CREDENTIAL_NAME: name of the Key Vault secret holding the home app credential (a client secret, or a certificate as PEM with its private key). infra/scripts/postprovision.sh creates it.')
 param homeAppCredentialName string = 'home-app-credential'
 
-@description('BROKER_CLOUD: the Microsoft cloud the broker serves (docs/clouds.md). Default: the cloud this deployment runs in (environment().name); DoD must be named, since Azure Resource Manager calls its cloud AzureUSGovernment.')
+@description('BROKER_CLOUD (azd: BROKER_CLOUD): the Microsoft cloud the broker serves (docs/clouds.md). Empty: the cloud this deployment runs in (environment().name); DoD must be named, since Azure Resource Manager calls its cloud AzureUSGovernment.')
 @allowed([
+  ''
   'AzureCloud'
   'AzureUSGovernment'
   'AzureUSGovernmentDoD'
   'AzureChinaCloud'
 ])
-param cloud string = environment().name
+param brokerCloud string = ''
+
+var cloud = empty(brokerCloud) ? environment().name : brokerCloud
 
 @description('Create the home app registration with the Microsoft Graph Bicep extension (the deploying identity needs Application.ReadWrite.All, e.g. the Application Administrator role). False: register it yourself and give its client id in homeAppClientId.')
 param createHomeApp bool = true
@@ -157,11 +160,12 @@ module roles 'app/role-assignments.bicep' = {
 // national cloud the home app is registered outside Bicep and its client id given in homeAppClientId
 // (docs/operations.md, "National clouds").
 var bicepHomeApp = createHomeApp && cloud == 'AzureCloud'
+var homeAppUniqueName = 'consent-broker-${resourceToken}'
 
 module homeApp 'app/home-app.bicep' = if (bicepHomeApp) {
   name: 'home-app'
   params: {
-    uniqueName: 'consent-broker-${resourceToken}'
+    uniqueName: homeAppUniqueName
     displayName: homeAppDisplayName
     publicUrl: publicUrl
   }
@@ -205,10 +209,14 @@ module functionApp 'app/function-app.bicep' = {
 output AZURE_LOCATION string = location
 output AZURE_TENANT_ID string = tenant().tenantId
 output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
+output AZURE_RESOURCE_GROUP string = resourceGroup().name
 output BROKER_PUBLIC_URL string = publicUrl
 output HOME_APP_CLIENT_ID string = homeAppId
 output HOME_APP_OBJECT_ID string = bicepHomeApp ? homeApp.outputs.objectId : ''
 output BROKER_CLOUD string = cloud
+// For infra/scripts/postprovision.sh, which registers the home app itself where Bicep cannot (national clouds).
+output HOME_APP_UNIQUE_NAME string = homeAppUniqueName
+output HOME_APP_DISPLAY_NAME string = homeAppDisplayName
 output HOME_APP_CREDENTIAL_NAME string = homeAppCredentialName
 output KEY_VAULT_NAME string = vault.outputs.name
 output KEY_VAULT_URL string = vault.outputs.uri

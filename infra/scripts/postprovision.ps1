@@ -4,6 +4,61 @@
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 
+# 0. National clouds: register the home app itself by its unique name (Graph Bicep runs in the public cloud only;
+#    see postprovision.sh, step 0), its service principal, and the Functions app's HOME_APP_CLIENT_ID.
+$cloud = if ($env:BROKER_CLOUD) { $env:BROKER_CLOUD } else { 'AzureCloud' }
+if ($cloud -ne 'AzureCloud' -and -not $env:HOME_APP_CLIENT_ID) {
+  foreach ($name in 'HOME_APP_UNIQUE_NAME', 'AZURE_FUNCTION_APP_NAME', 'AZURE_RESOURCE_GROUP') {
+    if (-not [Environment]::GetEnvironmentVariable($name)) { throw "$name is not set (main.bicep output)" }
+  }
+  $azCloud = switch ($cloud) {
+    'AzureUSGovernment' { 'AzureUSGovernment' }
+    'AzureUSGovernmentDoD' { 'AzureUSGovernment' }
+    'AzureChinaCloud' { 'AzureChinaCloud' }
+    default { throw "BROKER_CLOUD must be one of AzureCloud, AzureUSGovernment, AzureUSGovernmentDoD, AzureChinaCloud, got `"$cloud`"" }
+  }
+  $currentCloud = az cloud show --query name -o tsv
+  if ($currentCloud -ne $azCloud) {
+    Write-Host "Azure CLI: switching from $currentCloud to $azCloud (az cloud set); sign in there with az login if asked"
+    az cloud set --name $azCloud
+    if ($LASTEXITCODE -ne 0) { throw 'az cloud set failed' }
+  }
+  $repo = Join-Path $PSScriptRoot '../..'
+  if (-not (Test-Path (Join-Path $repo 'dist/src/profiles/registration.js'))) {
+    Push-Location $repo; try { npm run build --silent } finally { Pop-Location }
+  }
+  $bodyScript = Join-Path $PSScriptRoot 'home-app-body.mjs'
+  $graph = node $bodyScript graph
+  if ($LASTEXITCODE -ne 0) { throw 'home-app-body.mjs graph failed' }
+  $bodyFile = New-TemporaryFile
+  try {
+    node $bodyScript body | Set-Content -Path $bodyFile -NoNewline -Encoding utf8
+    if ($LASTEXITCODE -ne 0) { throw 'home-app-body.mjs body failed' }
+    $url = "$graph/v1.0/applications(uniqueName='$($env:HOME_APP_UNIQUE_NAME)')"
+    Write-Host "home app $($env:HOME_APP_UNIQUE_NAME): registering in $cloud ($graph)"
+    az rest --method patch --resource $graph --url $url --headers 'Prefer=create-if-missing' 'Content-Type=application/json' --body "@$bodyFile" --output none
+    if ($LASTEXITCODE -ne 0) { throw 'the home app upsert failed' }
+  } finally {
+    Remove-Item $bodyFile -ErrorAction SilentlyContinue
+  }
+  $env:HOME_APP_CLIENT_ID = az rest --method get --resource $graph --url "$url`?`$select=appId" --query appId -o tsv
+  if ($LASTEXITCODE -ne 0) { throw 'reading the home app failed' }
+  az ad sp show --id $env:HOME_APP_CLIENT_ID --query id -o tsv 2>$null | Out-Null
+  if ($LASTEXITCODE -ne 0) {
+    Write-Host "home app $($env:HOME_APP_CLIENT_ID): creating its service principal in the vendor tenant"
+    az ad sp create --id $env:HOME_APP_CLIENT_ID --output none
+    if ($LASTEXITCODE -ne 0) { throw 'az ad sp create failed' }
+  }
+  $configured = az functionapp config appsettings list -g $env:AZURE_RESOURCE_GROUP -n $env:AZURE_FUNCTION_APP_NAME `
+    --query "[?name=='HOME_APP_CLIENT_ID'].value | [0]" -o tsv
+  if ($configured -ne $env:HOME_APP_CLIENT_ID) {
+    Write-Host "Functions app $($env:AZURE_FUNCTION_APP_NAME): HOME_APP_CLIENT_ID=$($env:HOME_APP_CLIENT_ID)"
+    az functionapp config appsettings set -g $env:AZURE_RESOURCE_GROUP -n $env:AZURE_FUNCTION_APP_NAME `
+      --settings "HOME_APP_CLIENT_ID=$($env:HOME_APP_CLIENT_ID)" "SUPPORT_API_AUDIENCE=api://$($env:HOME_APP_CLIENT_ID)" --output none
+    if ($LASTEXITCODE -ne 0) { throw 'az functionapp config appsettings set failed' }
+  }
+}
+
 foreach ($name in 'HOME_APP_CLIENT_ID', 'KEY_VAULT_NAME', 'HOME_APP_CREDENTIAL_NAME') {
   if (-not [Environment]::GetEnvironmentVariable($name)) { throw "$name is not set (main.bicep output)" }
 }

@@ -21,6 +21,58 @@
 # HOME_APP_CREDENTIAL_NAME; optional HOME_APP_SECRET_YEARS (default 1), ROTATE_WITHIN_DAYS (default 30).
 set -euo pipefail
 
+# ---- 0. national clouds: the registration itself ------------------------------------------------------------
+# Microsoft Graph Bicep runs in the public cloud only (https://learn.microsoft.com/graph/templates/limitations), so
+# in a national cloud main.bicep does not create the home app: this step registers it with the Azure CLI signed in
+# to that cloud, by the same key the Bicep extension uses, `uniqueName`: an upsert
+# (`PATCH /applications(uniqueName='…')` with `Prefer: create-if-missing`,
+# https://learn.microsoft.com/graph/api/application-upsert, available in every national cloud), so that each run
+# leaves one registration, updated. Then its service principal, and the Functions app's HOME_APP_CLIENT_ID and
+# SUPPORT_API_AUDIENCE, each only when missing or different. It runs on every provisioning there (main.bicep's
+# HOME_APP_CLIENT_ID output is empty unless homeAppClientId names an app registered by hand), since a provisioning
+# sets the Functions app's settings from main.bicep again.
+cloud="${BROKER_CLOUD:-AzureCloud}"
+if [ "$cloud" != "AzureCloud" ] && [ -z "${HOME_APP_CLIENT_ID:-}" ]; then
+  : "${HOME_APP_UNIQUE_NAME:?HOME_APP_UNIQUE_NAME is not set (main.bicep output)}"
+  : "${AZURE_FUNCTION_APP_NAME:?AZURE_FUNCTION_APP_NAME is not set (main.bicep output)}"
+  : "${AZURE_RESOURCE_GROUP:?AZURE_RESOURCE_GROUP is not set (main.bicep output)}"
+  # Azure CLI's cloud of that name (DoD subscriptions are in AzureUSGovernment: docs/clouds.md).
+  case "$cloud" in
+    AzureUSGovernment | AzureUSGovernmentDoD) az_cloud=AzureUSGovernment ;;
+    AzureChinaCloud) az_cloud=AzureChinaCloud ;;
+    *) echo "BROKER_CLOUD must be one of AzureCloud, AzureUSGovernment, AzureUSGovernmentDoD, AzureChinaCloud, got \"$cloud\"" >&2; exit 2 ;;
+  esac
+  current_cloud=$(az cloud show --query name -o tsv)
+  if [ "$current_cloud" != "$az_cloud" ]; then
+    echo "Azure CLI: switching from $current_cloud to $az_cloud (az cloud set); sign in there with az login if asked"
+    az cloud set --name "$az_cloud"
+  fi
+  here=$(cd "$(dirname "$0")" && pwd)
+  [ -f "$here/../../dist/src/profiles/registration.js" ] || (cd "$here/../.." && npm run build --silent)
+  graph=$(node "$here/home-app-body.mjs" graph)
+  body_file=$(umask 077 && mktemp)
+  node "$here/home-app-body.mjs" body >"$body_file"
+  echo "home app $HOME_APP_UNIQUE_NAME: registering in $cloud ($graph)"
+  # --resource: az rest knows a cloud's Graph only by its own endpoint table, which has no DoD Graph.
+  az rest --method patch --resource "$graph" --url "$graph/v1.0/applications(uniqueName='$HOME_APP_UNIQUE_NAME')" \
+    --headers "Prefer=create-if-missing" "Content-Type=application/json" --body "@$body_file" --output none
+  rm -f "$body_file"
+  HOME_APP_CLIENT_ID=$(az rest --method get --resource "$graph" --url "$graph/v1.0/applications(uniqueName='$HOME_APP_UNIQUE_NAME')?\$select=appId" \
+    --query appId -o tsv)
+  if ! az ad sp show --id "$HOME_APP_CLIENT_ID" --query id -o tsv >/dev/null 2>&1; then
+    echo "home app $HOME_APP_CLIENT_ID: creating its service principal in the vendor tenant"
+    az ad sp create --id "$HOME_APP_CLIENT_ID" --output none
+  fi
+  configured=$(az functionapp config appsettings list -g "$AZURE_RESOURCE_GROUP" -n "$AZURE_FUNCTION_APP_NAME" \
+    --query "[?name=='HOME_APP_CLIENT_ID'].value | [0]" -o tsv)
+  if [ "$configured" != "$HOME_APP_CLIENT_ID" ]; then
+    echo "Functions app $AZURE_FUNCTION_APP_NAME: HOME_APP_CLIENT_ID=$HOME_APP_CLIENT_ID"
+    az functionapp config appsettings set -g "$AZURE_RESOURCE_GROUP" -n "$AZURE_FUNCTION_APP_NAME" \
+      --settings "HOME_APP_CLIENT_ID=$HOME_APP_CLIENT_ID" "SUPPORT_API_AUDIENCE=api://$HOME_APP_CLIENT_ID" --output none
+  fi
+  export HOME_APP_CLIENT_ID
+fi
+
 : "${HOME_APP_CLIENT_ID:?HOME_APP_CLIENT_ID is not set (main.bicep output)}"
 : "${KEY_VAULT_NAME:?KEY_VAULT_NAME is not set (main.bicep output)}"
 : "${HOME_APP_CREDENTIAL_NAME:?HOME_APP_CREDENTIAL_NAME is not set (main.bicep output)}"

@@ -9,6 +9,7 @@
  * profiles file lists the same permissions on its own registration.
  * @module
  */
+import { createHash } from 'node:crypto';
 import { GRAPH_APP_ID } from '../consent/admin-roles.js';
 import type { AppRole, Profile, Profiles, Resource } from './profiles.js';
 
@@ -160,4 +161,79 @@ export function grantedForOnboarding(
     });
   }
   return groups;
+}
+
+/** The support API's app roles on the home app (SPEC.md "Vendor support"), as infra/app/home-app.bicep declares them. */
+const SUPPORT_ROLES = [
+  {
+    value: 'Broker.Read',
+    displayName: 'Broker reader',
+    description: 'Read tenants, onboardings, appliances and audit records, and run live checks.',
+  },
+  {
+    value: 'Broker.Admin',
+    displayName: 'Broker administrator',
+    description:
+      'Everything Broker.Read allows, and create onboardings and appliances, rotate and revoke credentials, offboard tenants.',
+  },
+] as const;
+
+/** A name-based (version 5, SHA-1) UUID of `name` in `namespace` (RFC 9562 §5.5): the same name, the same id. */
+function uuidV5(namespace: string, name: string): string {
+  const hash = createHash('sha1')
+    .update(Buffer.from(namespace.replace(/-/g, ''), 'hex'))
+    .update(name, 'utf8')
+    .digest();
+  hash[6] = (hash[6]! & 0x0f) | 0x50;
+  hash[8] = (hash[8]! & 0x3f) | 0x80;
+  const h = hash.subarray(0, 16).toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+/** RFC 9562 §6.6's URL namespace: the role ids are names under the app's unique name. */
+const URL_NAMESPACE = '6ba7b811-9dad-11d1-80b4-00c04fd430c8';
+
+/**
+ * The home app as a Microsoft Graph `application` body, for the upsert by `uniqueName`
+ * (`PATCH /applications(uniqueName='…')` with `Prefer: create-if-missing`,
+ * https://learn.microsoft.com/graph/api/application-upsert, available in every national cloud) that
+ * infra/scripts/postprovision.sh sends where the Graph Bicep extension cannot run (national clouds:
+ * https://learn.microsoft.com/graph/templates/limitations). The same registration as infra/app/home-app.bicep
+ * (test/infra/home-app.test.ts compares them); its permissions are {@link homeAppRegistration}'s. App role ids are
+ * derived from the unique name, so that each run sends the same ids (Graph refuses to drop an enabled role).
+ */
+export function graphApplicationBody(
+  catalogue: Profiles,
+  app: { readonly uniqueName: string; readonly displayName: string; readonly publicUrl: string },
+): Record<string, unknown> {
+  const registration = homeAppRegistration(catalogue);
+  const access = new Map<string, { id: string; type: 'Role' | 'Scope' }[]>();
+  for (const { resource, roles } of registration.applicationPermissions)
+    access.set(resource.appId, [
+      ...(access.get(resource.appId) ?? []),
+      ...roles.map((r) => ({ id: r.id, type: 'Role' as const })),
+    ]);
+  access.set(registration.signInResourceAppId, [
+    ...(access.get(registration.signInResourceAppId) ?? []),
+    ...registration.signInScopes.map((s) => ({ id: s.id, type: 'Scope' as const })),
+  ]);
+  return {
+    displayName: app.displayName,
+    signInAudience: 'AzureADMultipleOrgs',
+    web: {
+      redirectUris: [`${app.publicUrl}/consent/callback`, `${app.publicUrl}/consent/signin`],
+      implicitGrantSettings: { enableIdTokenIssuance: false, enableAccessTokenIssuance: false },
+    },
+    groupMembershipClaims: 'DirectoryRole',
+    optionalClaims: { idToken: [{ name: 'acct', essential: false }] },
+    appRoles: SUPPORT_ROLES.map((r) => ({
+      id: uuidV5(URL_NAMESPACE, `${app.uniqueName}/${r.value}`),
+      ...r,
+      allowedMemberTypes: ['User', 'Application'],
+      isEnabled: true,
+    })),
+    requiredResourceAccess: [...access].map(([resourceAppId, resourceAccess]) => ({
+      resourceAppId,
+      resourceAccess,
+    })),
+  };
 }

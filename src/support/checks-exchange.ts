@@ -10,6 +10,7 @@ import { EwsUnavailable, type EwsProbe, type ExchangeWebServices } from '../adap
 import type { Resource } from '../profiles/profiles.js';
 import type { Check } from './checks.js';
 import type { TokenOutcome } from './checks-tokens.js';
+import { environmentParameter } from './exchange-setup-steps.js';
 import {
   ewsAllowListSteps,
   exchangeSetupCommands,
@@ -91,7 +92,7 @@ export async function ewsChecks(
   app: ExchangeApp,
   setup: ExchangeSetupValues | undefined,
 ): Promise<Check[]> {
-  const allowList = `An Exchange administrator runs, in Exchange Online PowerShell (after Connect-ExchangeOnline); it keeps every app id already on the list, and a change can take up to a day to reach every Exchange server:\n${ewsAllowListSteps(app.appId)}`;
+  const allowList = `An Exchange administrator runs, in Exchange Online PowerShell (after Connect-ExchangeOnline${setup ? environmentParameter(setup.exchangeEnvironment) : ''}); it keeps every app id already on the list, and a change can take up to a day to reach every Exchange server:\n${ewsAllowListSteps(app.appId)}`;
   if (!mailboxes.length)
     return [
       {

@@ -5,6 +5,8 @@
  * @module
  */
 import { describe, expect, it } from 'vitest';
+import { loadProfiles } from '../../src/profiles/profiles.js';
+import { graphApplicationBody } from '../../src/profiles/registration.js';
 import {
   block,
   propertyValue,
@@ -98,5 +100,50 @@ describe('home app (infra/app/home-app.bicep)', () => {
     expect(readBicep('infra/app/function-app.bicep')).toContain(
       "{ name: 'SUPPORT_API_AUDIENCE', value: 'api://${homeAppClientId}' }",
     );
+  });
+
+  it('is the registration the postprovision hook upserts where Bicep cannot run (national clouds)', async () => {
+    const body = graphApplicationBody(await loadProfiles(undefined), {
+      uniqueName: 'consent-broker-x',
+      displayName: 'Consent Broker',
+      publicUrl: 'https://broker.example.com',
+    }) as {
+      signInAudience: string;
+      web: { redirectUris: string[] };
+      groupMembershipClaims: string;
+      appRoles: { value: string; description: string; allowedMemberTypes: string[] }[];
+      requiredResourceAccess: { resourceAppId: string; resourceAccess: { id: string; type: string }[] }[];
+    };
+    expect(`'${body.signInAudience}'`).toBe(propertyValue(app, 'signInAudience'));
+    expect(body.web.redirectUris).toEqual([
+      'https://broker.example.com/consent/callback',
+      'https://broker.example.com/consent/signin',
+    ]);
+    expect(`'${body.groupMembershipClaims}'`).toBe(propertyValue(app, 'groupMembershipClaims'));
+    const roles = block(app, 'appRoles: [');
+    expect(body.appRoles.map((r) => `'${r.value}'`)).toEqual(propertyValues(roles, 'value'));
+    expect(body.appRoles.map((r) => `'${r.description}'`)).toEqual(propertyValues(roles, 'description'));
+    const requested = requestedRoles();
+    expect(
+      Object.fromEntries(
+        body.requiredResourceAccess.map((r) => [
+          r.resourceAppId,
+          r.resourceAccess
+            .filter((a) => a.type === 'Role')
+            .map((a) => a.id)
+            .sort(),
+        ]),
+      ),
+    ).toEqual(Object.fromEntries([...requested].map(([k, v]) => [k, [...v].sort()])));
+    const scopes = [
+      ...block(app, 'requiredResourceAccess: [').matchAll(
+        /\{\s*id:\s*'([0-9a-f-]{36})',\s*type:\s*'Scope'\s*\}/g,
+      ),
+    ].map((m) => m[1]);
+    expect(
+      body.requiredResourceAccess.flatMap((r) =>
+        r.resourceAccess.filter((a) => a.type === 'Scope').map((a) => a.id),
+      ),
+    ).toEqual(scopes);
   });
 });
