@@ -11,7 +11,7 @@
  * @module
  */
 import { readFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { seedVaultSecret } from '../simulators/keyvault/vault-state.js';
 import type { World } from '../simulators/common/world.js';
@@ -46,7 +46,9 @@ import type { EntraCounter } from './entra-counter.js';
 import { countKeyVaultRequests } from './keyvault-counter.js';
 import { GRAPH_SCOPE, inParallel, TOKEN_FORM, type BenchAppliance } from './population.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const here = dirname(fileURLToPath(import.meta.url));
+/** The repository: this file runs from dist/bench/ (npm run bench) or bench/ (tests). */
+const root = resolve(here, basename(dirname(here)) === 'dist' ? '../..' : '..');
 const CREDENTIAL_SECRET_NAME = 'cost-probe-home-app-credential';
 /** Tenants whose Graph token is fetched directly to price one token fetch (taken from the end of the list). */
 const FETCH_SAMPLE = 50;

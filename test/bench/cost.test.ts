@@ -192,3 +192,17 @@ describe('countBatchOperations', () => {
     expect(countBatchOperations('')).toBe(0);
   });
 });
+
+describe('timerSchedules (functions/timers.ts)', () => {
+  it('finds every timer the broker registers, each with a schedule the model can count', async () => {
+    const { timerSchedules } = await import('../../bench/cost-probe.js');
+    const schedules = await timerSchedules();
+    expect([...schedules.keys()].sort()).toEqual([
+      'flagExpiringCredentials',
+      'purgeExpiredRows',
+      'recheckConsents',
+      'reverifyPendingConsents',
+    ]);
+    for (const s of schedules.values()) expect(ncrontabRunsPerMonth(s)).toBeGreaterThan(0);
+  });
+});
