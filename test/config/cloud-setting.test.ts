@@ -4,7 +4,8 @@
  * @module
  */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { problemsOf } from '../helpers/config-problems.js';
+import { loadConfig } from '../../src/config.js';
 
 const valid = {
   BROKER_PUBLIC_URL: 'https://broker.example.com',
@@ -14,16 +15,6 @@ const valid = {
   BROKER_STORAGE__tableServiceUri: 'https://broker.table.core.usgovcloudapi.net',
   VENDOR_TENANT_ID: '5f3c7a1e-0b6d-4c2e-9a41-7d8e2f1b6c30',
 };
-
-function problemsOf(env: Record<string, string | undefined>): readonly string[] {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-}
 
 describe('BROKER_CLOUD', () => {
   it('defaults to the public cloud', () => {

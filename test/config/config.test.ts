@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { problemsOf } from '../helpers/config-problems.js';
 import { ConfigError, loadConfig, loadTelemetryConfig } from '../../src/config.js';
 
 const valid = {
@@ -9,16 +10,6 @@ const valid = {
   BROKER_STORAGE__tableServiceUri: 'https://broker.table.core.windows.net',
   VENDOR_TENANT_ID: '5f3c7a1e-0b6d-4c2e-9a41-7d8e2f1b6c30',
 };
-
-function problemsOf(env: Record<string, string | undefined>): readonly string[] {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-}
 
 describe('loadConfig', () => {
   it('reads a production configuration with the documented defaults', () => {

@@ -6,6 +6,7 @@
  * request, whose body holds the secret value on a set, so it is never passed on as a `cause`.
  * @module
  */
+import { CLOUD_NAMES, cloudNamed } from '../../cloud/clouds.js';
 import { SecretClient, type SecretClientOptions } from '@azure/keyvault-secrets';
 import type { TokenCredential } from '../identity.js';
 import {
@@ -40,14 +41,12 @@ export interface KeyVaultSecretStoreConfig {
 }
 
 /**
- * Data-plane DNS suffixes of Key Vault and Managed HSM in each cloud
- * (MicrosoftDocs/azure-docs:articles/key-vault/general/about-keys-secrets-certificates.md, "DNS suffixes for
- * object identifiers").
+ * Data-plane DNS suffixes of Key Vault in each cloud (src/cloud/clouds.ts, from
+ * MicrosoftDocs/azure-docs:articles/key-vault/general/about-keys-secrets-certificates.md, "DNS suffixes for
+ * object identifiers"), and from the same page the retired German cloud's and Managed HSM's.
  */
 const KEY_VAULT_DNS_SUFFIXES = [
-  '.vault.azure.net',
-  '.vault.azure.cn',
-  '.vault.usgovcloudapi.net',
+  ...new Set(CLOUD_NAMES.map((name) => `.${cloudNamed(name).keyVaultDnsSuffix}`)),
   '.vault.microsoftazure.de',
   '.managedhsm.azure.net',
 ];
