@@ -51,6 +51,12 @@ export interface Config {
 export interface TelemetryConfig {
   /** `APPLICATIONINSIGHTS_CONNECTION_STRING`: the Application Insights resource of the broker, or undefined. */
   readonly applicationInsightsConnectionString: string | undefined;
+  /**
+   * `OTEL_TRACES_SAMPLER` is set: the OpenTelemetry SDK reads it and its argument itself
+   * (https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/#general-sdk-configuration);
+   * otherwise the broker samples as the Azure Monitor distro does by default.
+   */
+  readonly samplerFromEnvironment: boolean;
 }
 
 export class ConfigError extends Error {
@@ -312,7 +318,8 @@ const CONNECTION_STRING_SHAPE = 'InstrumentationKey=<GUID>;IngestionEndpoint=htt
 function telemetryConfig(get: (name: string) => string | undefined, problems: string[]): TelemetryConfig {
   const name = 'APPLICATIONINSIGHTS_CONNECTION_STRING';
   const value = get(name);
-  if (value === undefined) return { applicationInsightsConnectionString: undefined };
+  const samplerFromEnvironment = get('OTEL_TRACES_SAMPLER') !== undefined;
+  if (value === undefined) return { applicationInsightsConnectionString: undefined, samplerFromEnvironment };
   const fields = new Map<string, string>();
   const wrong: string[] = [];
   for (const pair of value.split(';')) {
@@ -338,7 +345,7 @@ function telemetryConfig(get: (name: string) => string | undefined, problems: st
     problems.push(
       `${name} must be an Application Insights connection string (${CONNECTION_STRING_SHAPE}, from the resource's Overview page): ${[...new Set(wrong)].join(', ')}`,
     );
-  return { applicationInsightsConnectionString: value };
+  return { applicationInsightsConnectionString: value, samplerFromEnvironment };
 }
 
 /**

@@ -104,8 +104,17 @@ describe('APPLICATIONINSIGHTS_CONNECTION_STRING', () => {
     'InstrumentationKey=00000000-1111-2222-3333-444444444444;IngestionEndpoint=https://westeurope-5.in.applicationinsights.azure.com/;LiveEndpoint=https://westeurope.livediagnostics.monitor.azure.com/;ApplicationId=abc';
 
   it('is optional: absent, no telemetry is exported', () => {
-    expect(loadConfig(valid).telemetry).toEqual({ applicationInsightsConnectionString: undefined });
-    expect(loadTelemetryConfig({})).toEqual({ applicationInsightsConnectionString: undefined });
+    const none = { applicationInsightsConnectionString: undefined, samplerFromEnvironment: false };
+    expect(loadConfig(valid).telemetry).toEqual(none);
+    expect(loadTelemetryConfig({})).toEqual(none);
+  });
+
+  it('leaves the sampler to OTEL_TRACES_SAMPLER when it is set, else samples as the distro did', () => {
+    const env = { APPLICATIONINSIGHTS_CONNECTION_STRING: CS };
+    expect(loadTelemetryConfig(env).samplerFromEnvironment).toBe(false);
+    expect(loadTelemetryConfig({ ...env, OTEL_TRACES_SAMPLER: 'always_on' }).samplerFromEnvironment).toBe(
+      true,
+    );
   });
 
   it('reads a connection string as the Azure portal shows it', () => {

@@ -83,7 +83,7 @@ beforeAll(async () => {
     APPLICATION_INSIGHTS_NO_STATSBEAT: 'true',
     APPLICATIONINSIGHTS_STATSBEAT_DISABLED: 'true',
     APPLICATIONINSIGHTS_SDKSTATS_DISABLED: 'true',
-    // Every request traced (the distro's default samples at a rate), so that each one is checked.
+    // Every request traced (the default samples at a rate), so that each one is checked.
     OTEL_TRACES_SAMPLER: 'always_on',
   });
 });
@@ -195,6 +195,21 @@ it('exports requests and broker metrics to Application Insights, without any sec
     true,
   );
   expect(urls.map((u) => new URL(u).pathname)).toContain('/connect/%7Bcode%7D');
+
+  // Calls the broker makes: the Azure SDKs' own spans (Table Storage, Key Vault) and HTTP to Entra ID.
+  const dependencies = all
+    .filter((e) => e.name === 'Microsoft.ApplicationInsights.RemoteDependency')
+    .map(baseData)
+    .map((d) => ({ type: String(d.type), name: String(d.name) }));
+  expect(dependencies).toContainEqual({
+    type: 'InProc | Microsoft.Data.Tables',
+    name: 'TableClient.getEntity',
+  });
+  expect(dependencies).toContainEqual({
+    type: 'InProc | Microsoft.KeyVault',
+    name: 'SecretClient.getSecret',
+  });
+  expect(dependencies.some((d) => d.type === 'Http' && /\/oauth2\/v2\.0\/token$/.test(d.name))).toBe(true);
 
   const metrics = all
     .filter((e) => e.name === 'Microsoft.ApplicationInsights.Metric')

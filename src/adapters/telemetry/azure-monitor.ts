@@ -1,11 +1,29 @@
 /**
- * Starts the Azure Monitor OpenTelemetry distro (`@azure/monitor-opentelemetry`) when the broker has an
- * Application Insights connection string: traces of the HTTP requests this process serves and makes (and of
- * the Azure SDK calls), the broker's metrics (otel-metrics.ts), standard and live metrics. Called by
- * functions/telemetry.ts before the rest of the app is loaded: "useAzureMonitor must be called before you
- * import anything else" (https://learn.microsoft.com/javascript/api/overview/azure/monitor-opentelemetry-readme).
- * In a Functions app the distro also propagates the host's trace context into each invocation through a
- * `preInvocation` hook (`npm:@azure/monitor-opentelemetry@1.21.0:dist/esm/traces/azureFnHook.js`).
+ * Sends traces and the broker's metrics to Application Insights when the broker has a connection string, with
+ * the smallest OpenTelemetry set that does so, not the Azure Monitor distro (`@azure/monitor-opentelemetry`):
+ * the distro loads every instrumentation it knows (MongoDB, MySQL, PostgreSQL, Redis, Bunyan, Winston), the OTLP,
+ * Zipkin and Prometheus exporters of `@opentelemetry/sdk-node`, Live Metrics and performance counters — about
+ * 160 MB of the deployment package and ~0.9 s of every cold start (docs/performance.md "Cold start"). What is
+ * kept is what the distro sent for this app (its wiring: `npm:@azure/monitor-opentelemetry@1.21.0:dist/esm/
+ * index.js` useAzureMonitor, `traces/handler.js`, `traces/azureFnHook.js`):
+ * - traces: a NodeTracerProvider with a BatchSpanProcessor into `AzureMonitorTraceExporter`
+ *   (`@azure/monitor-opentelemetry-exporter`, the distro's own exporter), the distro's default sampler
+ *   (`RateLimitedSampler`, 5 traces per second: `shared/config.js` `tracesPerSecond = 5`) unless
+ *   OTEL_TRACES_SAMPLER names another, which the SDK then reads (`@opentelemetry/sdk-trace-base` config.js);
+ * - the instrumentations this app uses: HTTP (`@opentelemetry/instrumentation-http`, with the distro's rule that
+ *   the exporter's own requests are not traced, `utils/common.js` ignoreOutgoingRequestHook) and the Azure SDK
+ *   calls (`@azure/opentelemetry-instrumentation-azure-sdk`, whose `@azure/core-tracing` patch is applied to the
+ *   loaded module at once, as the distro's `utils/azureSdkTracingBridge.js` does: in a bundle no `require` of
+ *   `@azure/core-tracing` ever happens for a hook to see);
+ * - metrics: a MeterProvider exporting every 60 s to `AzureMonitorMetricExporter` (`metrics/handler.js`), which
+ *   the broker's meter (otel-metrics.ts) records on;
+ * - the Functions trace context: a `preInvocation` hook runs each invocation in the host's W3C trace context
+ *   (`traces/azureFnHook.js`), so the worker's spans share the host request's `operation_Id`;
+ * - the resource: service attributes from OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES and the Azure Functions
+ *   detector (`@opentelemetry/resource-detector-azure`), which the exporter turns into the cloud role name.
+ * Left out, and why, in docs/decisions.md "Observability": Live Metrics, the distro's pre-aggregated standard
+ * metrics and performance counters (the Functions host reports requests, their standard metrics and Live
+ * Metrics itself), and log export (logs go through the Functions host).
  *
  * No secret reaches telemetry (SPEC.md "Guarantees"):
  * - HTTP headers are recorded only when named in `headersToSpanAttributes`, which is left unset
@@ -20,17 +38,29 @@
  *   (`npm:@azure/monitor-opentelemetry-exporter@1.0.0-beta.47:dist/esm/utils/common.js` getUrl, `types.js`
  *   httpSemanticValues): today a query would not be sent, but the consent link's code in `/connect/{code}`
  *   would (test/integration/telemetry-export.test.ts fails without this processor). `redactingSpanProcessor`
- *   rewrites, when a span starts (its attributes are still writable; the distro's own processor reads them when
- *   it ends, for Live Metrics too), every URL attribute: a query becomes `REDACTED` and the consent link's code
- *   `{code}`, so that neither depends on the exporter's mapping.
+ *   rewrites, when a span starts (its attributes are still writable), every URL attribute: a query becomes
+ *   `REDACTED` and the consent link's code `{code}`, so that neither depends on the exporter's mapping.
  * @module
  */
-import type * as AzureMonitorDistro from '@azure/monitor-opentelemetry';
-import type { AzureMonitorOpenTelemetryOptions } from '@azure/monitor-opentelemetry';
+import * as coreTracing from '@azure/core-tracing';
+import {
+  AzureMonitorMetricExporter,
+  AzureMonitorTraceExporter,
+  RateLimitedSampler,
+} from '@azure/monitor-opentelemetry-exporter';
+import { AzureSdkInstrumentation } from '@azure/opentelemetry-instrumentation-azure-sdk';
+import { context, metrics, propagation } from '@opentelemetry/api';
+import { registerInstrumentations } from '@opentelemetry/instrumentation';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { azureFunctionsDetector } from '@opentelemetry/resource-detector-azure';
+import { defaultResource, detectResources, envDetector } from '@opentelemetry/resources';
+import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import type { ClientRequest, RequestOptions } from 'node:http';
 import { createRequire } from 'node:module';
 import type { TelemetryConfig } from '../../config.js';
 
-type SpanProcessor = NonNullable<AzureMonitorOpenTelemetryOptions['spanProcessors']>[number];
 type StartedSpan = Parameters<SpanProcessor['onStart']>[0];
 
 /** The word put in place of a redacted value (instrumentation-http uses the same). */
@@ -87,31 +117,135 @@ export function redactingSpanProcessor(): SpanProcessor {
   };
 }
 
-let distro: typeof AzureMonitorDistro | undefined;
+interface Running {
+  readonly tracerProvider: NodeTracerProvider;
+  readonly meterProvider: MeterProvider;
+  readonly disable: () => void;
+}
+
+let running: Running | undefined;
+
+/** The distro's default: at most 5 traces per second (`npm:@azure/monitor-opentelemetry@1.21.0:dist/esm/shared/config.js`). */
+const TRACES_PER_SECOND = 5;
+/** Metrics are exported every minute, as the distro does (`metrics/handler.js` exportIntervalMillis). */
+const METRIC_EXPORT_INTERVAL_MS = 60_000;
+/** The exporter's User-Agent: its own requests to the ingestion endpoint are not traced (`utils/common.js`). */
+const EXPORTER_USER_AGENT = 'azsdk-js-monitor-opentelemetry-exporter';
+
+function isExporterRequest(request: ClientRequest | RequestOptions): boolean {
+  const headers =
+    'getHeader' in request ? { 'user-agent': request.getHeader('user-agent') } : request.headers;
+  if (!headers || Array.isArray(headers)) return false;
+  const agent =
+    (headers as Record<string, unknown>)['user-agent'] ?? (headers as Record<string, unknown>)['User-Agent'];
+  return agent !== undefined && String(agent).includes(EXPORTER_USER_AGENT);
+}
+
+/** The `@azure/functions-core` module of the Functions Node worker, when this process runs in one. */
+interface FunctionsCore {
+  registerHook(
+    name: 'preInvocation',
+    callback: (context: {
+      invocationContext: { traceContext?: Record<string, string | undefined> };
+      functionCallback: (...args: unknown[]) => unknown;
+    }) => void,
+  ): { dispose(): void };
+}
+
+/** `require(name)`, or undefined where it cannot be loaded. */
+function loadCommonJs(name: string): unknown {
+  try {
+    return createRequire(import.meta.url)(name) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Provided by the Functions worker; absent elsewhere (tests, tools). */
+const functionsCore = () => loadCommonJs('@azure/functions-core') as FunctionsCore | undefined;
 
 /**
- * Starts the distro once per process when a connection string is set; otherwise does nothing, and the
- * OpenTelemetry API stays a no-op. Returns whether telemetry is exported.
- *
- * The distro is loaded only then, and synchronously (its CommonJS build): loading it takes ~0.9 s, which a
- * broker without telemetry should not pay at every cold start, and an `await import()` would let the modules
- * imported next to functions/telemetry.ts run before it (an awaiting module holds back only its importers).
+ * Runs every invocation in the trace context the Functions host passes (`traceparent`/`tracestate`), as the
+ * distro's `AzureFunctionsHook` does (`npm:@azure/monitor-opentelemetry@1.21.0:dist/esm/traces/azureFnHook.js`).
+ */
+function propagateInvocationContext(): (() => void) | undefined {
+  const hook = functionsCore()?.registerHook('preInvocation', (pre) => {
+    const trace = pre.invocationContext.traceContext;
+    const parent = trace
+      ? propagation.extract(context.active(), {
+          traceparent: trace.traceparent ?? trace.traceParent,
+          tracestate: trace.tracestate ?? trace.traceState,
+        })
+      : context.active();
+    pre.functionCallback = context.bind(parent, pre.functionCallback);
+  });
+  return hook && (() => hook.dispose());
+}
+
+/**
+ * Starts the exporters once per process when a connection string is set; otherwise does nothing, and the
+ * OpenTelemetry API stays a no-op. Returns whether telemetry is exported. Called by functions/telemetry.ts
+ * before any other module of the app runs (the HTTP and Azure SDK instrumentations patch modules as they are
+ * loaded).
  */
 export function startAzureMonitor(config: TelemetryConfig): boolean {
   const connectionString = config.applicationInsightsConnectionString;
   if (connectionString === undefined) return false;
-  if (distro) return true;
-  distro = createRequire(import.meta.url)('@azure/monitor-opentelemetry') as typeof AzureMonitorDistro;
-  distro.useAzureMonitor({
-    azureMonitorExporterOptions: { connectionString },
-    spanProcessors: [redactingSpanProcessor()],
+  if (running) return true;
+  const resource = defaultResource().merge(
+    detectResources({ detectors: [envDetector, azureFunctionsDetector] }),
+  );
+  const tracerProvider = new NodeTracerProvider({
+    resource,
+    // OTEL_TRACES_SAMPLER, when set, is read by the SDK itself (as the distro lets it choose).
+    ...(config.samplerFromEnvironment ? {} : { sampler: new RateLimitedSampler(TRACES_PER_SECOND) }),
+    spanProcessors: [
+      redactingSpanProcessor(),
+      new BatchSpanProcessor(new AzureMonitorTraceExporter({ connectionString })),
+    ],
   });
+  tracerProvider.register();
+  const meterProvider = new MeterProvider({
+    resource,
+    readers: [
+      new PeriodicExportingMetricReader({
+        exporter: new AzureMonitorMetricExporter({ connectionString }),
+        exportIntervalMillis: METRIC_EXPORT_INTERVAL_MS,
+      }),
+    ],
+  });
+  metrics.setGlobalMeterProvider(meterProvider);
+  const azureSdk = new AzureSdkInstrumentation();
+  const disableInstrumentations = registerInstrumentations({
+    tracerProvider,
+    meterProvider,
+    instrumentations: [new HttpInstrumentation({ ignoreOutgoingRequestHook: isExporterRequest }), azureSdk],
+  });
+  // The Azure SDK bridge on the loaded @azure/core-tracing, the ES module this app and its SDKs share, and its
+  // CommonJS build where node_modules has one (a bundle has not).
+  for (const definition of azureSdk.getModuleDefinitions()) {
+    if (definition.name !== '@azure/core-tracing') continue;
+    definition.patch?.(coreTracing);
+    const commonJs = loadCommonJs('@azure/core-tracing');
+    if (commonJs) definition.patch?.(commonJs);
+  }
+  const stopHook = propagateInvocationContext();
+  running = {
+    tracerProvider,
+    meterProvider,
+    disable: () => {
+      stopHook?.();
+      disableInstrumentations();
+    },
+  };
   return true;
 }
 
 /** Sends what is buffered (spans every 5 s, metrics every 60 s) and stops: for the instance's shutdown. */
 export async function stopAzureMonitor(): Promise<void> {
-  const running = distro;
-  distro = undefined;
-  await running?.shutdownAzureMonitor();
+  const current = running;
+  running = undefined;
+  if (!current) return;
+  current.disable();
+  await Promise.all([current.tracerProvider.shutdown(), current.meterProvider.shutdown()]);
 }
