@@ -1,3 +1,8 @@
-/** Types of package.mjs for the TypeScript tests (test/infra/package.test.ts). */
+/** Types of package.mjs for the TypeScript tests (test/infra/package.test.ts) and the bench (bench/cold-start.ts). */
 export declare const PACKAGE_DIR: string;
-export declare function selectPackageFiles(options?: { root?: string; distRoot?: string }): string[];
+export declare const PACKAGE_MAIN: string;
+export declare function buildPackage(options?: {
+  root?: string;
+  distRoot?: string;
+  outDir?: string;
+}): Promise<{ files: string[]; bytes: number }>;

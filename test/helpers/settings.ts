@@ -34,3 +34,9 @@ export const SETTINGS = [
  * standard @azure/identity names, only where no managed identity exists (README "Settings").
  */
 export const IDENTITY_BY_SECRET = ['AZURE_TENANT_ID', 'AZURE_CLIENT_SECRET', 'AZURE_AUTHORITY_HOST'];
+
+/**
+ * OpenTelemetry's own settings that src/config.ts looks at, unset in infra/ (the broker's default applies):
+ * `OTEL_TRACES_SAMPLER` hands the trace sampler to the SDK (README "Settings").
+ */
+export const OPENTELEMETRY_STANDARD = ['OTEL_TRACES_SAMPLER'];

@@ -5,7 +5,7 @@
  * @module
  */
 import { describe, expect, it } from 'vitest';
-import { IDENTITY_BY_SECRET, SETTINGS } from '../helpers/settings.js';
+import { IDENTITY_BY_SECRET, OPENTELEMETRY_STANDARD, SETTINGS } from '../helpers/settings.js';
 import { appSettingNames, readBicep, readRepoFile } from './bicep.js';
 
 /** Settings deliberately not app settings in Azure (the comment above `appSettings` in function-app.bicep says the same). */
@@ -70,7 +70,7 @@ describe('src/config.ts', () => {
       [...source.matchAll(/'([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+(?:__[A-Za-z]+)?)'/g)].map((m) => m[1]!),
     );
     expect(read.size).toBeGreaterThan(10);
-    const known = new Set<string>([...SETTINGS, ...IDENTITY_BY_SECRET]);
+    const known = new Set<string>([...SETTINGS, ...IDENTITY_BY_SECRET, ...OPENTELEMETRY_STANDARD]);
     expect([...read].filter((name) => !known.has(name))).toEqual([]);
   });
 });

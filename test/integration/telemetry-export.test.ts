@@ -1,96 +1,36 @@
 /**
  * Telemetry to Application Insights on the wire: the broker started with APPLICATIONINSIGHTS_CONNECTION_STRING
- * naming a local ingestion endpoint (HTTPS with the sandbox CA: the exporter turns an http endpoint into https,
- * `npm:@azure/monitor-opentelemetry-exporter@1.0.0-beta.47:dist/esm/utils/connectionStringParser.js`) sends
- * requests and the broker's metrics there, and nothing it sends holds a secret, a token, an authorization code,
+ * naming a local ingestion endpoint (test/helpers/ingestion.ts) sends requests, dependencies and the broker's
+ * metrics there, and nothing it sends holds a secret, a token, an authorization code,
  * a `state`, a consent link's code or a client assertion (SPEC.md "Guarantees").
  * @module
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:https';
-import { dirname, join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, expect, it, inject } from 'vitest';
-import { loadOrCreateSandboxTls } from '../../simulators/common/ca.js';
 import { ConsentBrowser } from '../helpers/consent-browser.js';
+import { baseData, startIngestion, TEST_TELEMETRY_SETTINGS, type Ingestion } from '../helpers/ingestion.js';
 import { control, newTenant } from '../helpers/sim-control.js';
 import { startTestBroker, type TestBroker } from './broker-host.js';
 
 const EXO = 'https://outlook.office365.com/.default';
 const GLOBAL_ADMIN = '62e90394-69f5-4237-9190-012177145e10';
-const IKEY = 'd0c1a5e4-7b2f-4c3d-9e8a-1f2b3c4d5e6f';
 
-interface Received {
-  readonly method: string;
-  readonly path: string;
-  readonly body: string;
-}
-
-const received: Received[] = [];
-let ingestion: Server;
+let ingestion: Ingestion;
 let broker: TestBroker | undefined;
 
-/** A stand-in for Application Insights ingestion (Breeze `/v2.1/track`, and Live Metrics): keeps every body. */
-async function startIngestion(): Promise<{ server: Server; url: string }> {
-  const tls = await loadOrCreateSandboxTls(join(dirname(inject('caBundlePath')), 'tls'));
-  const server = createServer({ cert: tls.serverCertPem, key: tls.serverKeyPem }, (req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks);
-      const body = (req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
-      received.push({ method: req.method ?? '', path: req.url ?? '', body });
-      if (/\/v2(\.1)?\/track$/.test(req.url ?? '')) {
-        const items = body.trim().startsWith('[') ? (JSON.parse(body) as unknown[]).length : 1;
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ itemsReceived: items, itemsAccepted: items, errors: [] }));
-      } else {
-        // Live Metrics: "not subscribed", so the exporter only pings.
-        res.writeHead(200, { 'content-type': 'application/json', 'x-ms-qps-subscribed': 'false' });
-        res.end('{}');
-      }
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  return { server, url: `https://localhost:${port}` };
-}
-
-/** Every envelope sent to `/v2.1/track`. */
-function envelopes(): Record<string, unknown>[] {
-  return received
-    .filter((r) => /\/track$/.test(r.path))
-    .flatMap((r) =>
-      r.body.trim().startsWith('[')
-        ? (JSON.parse(r.body) as Record<string, unknown>[])
-        : r.body
-            .split('\n')
-            .filter((l) => l.trim())
-            .map((l) => JSON.parse(l) as Record<string, unknown>),
-    );
-}
-
-const baseData = (e: Record<string, unknown>) =>
-  (e.data as { baseData: Record<string, unknown> } | undefined)?.baseData ?? {};
-
 beforeAll(async () => {
-  const started = await startIngestion();
-  ingestion = started.server;
+  ingestion = await startIngestion();
+  // Every request traced (the default samples at a rate), so that each one is checked; no usage reports.
   broker = await startTestBroker({
-    APPLICATIONINSIGHTS_CONNECTION_STRING: `InstrumentationKey=${IKEY};IngestionEndpoint=${started.url}/;LiveEndpoint=${started.url}/`,
-    // The exporter's own usage reports go to Microsoft's endpoints, which a test must not call.
-    APPLICATION_INSIGHTS_NO_STATSBEAT: 'true',
-    APPLICATIONINSIGHTS_STATSBEAT_DISABLED: 'true',
-    APPLICATIONINSIGHTS_SDKSTATS_DISABLED: 'true',
-    // Every request traced (the default samples at a rate), so that each one is checked.
-    OTEL_TRACES_SAMPLER: 'always_on',
+    APPLICATIONINSIGHTS_CONNECTION_STRING: ingestion.connectionString,
+    ...TEST_TELEMETRY_SETTINGS,
   });
 });
 
 afterAll(async () => {
   await broker?.close();
-  await new Promise<void>((resolve) => ingestion?.close(() => resolve()));
+  await ingestion?.close();
 });
 
 it('exports requests and broker metrics to Application Insights, without any secret, token, code or assertion', async () => {
@@ -186,7 +126,7 @@ it('exports requests and broker metrics to Application Insights, without any sec
   await b.close();
   broker = undefined;
 
-  const all = envelopes();
+  const all = ingestion.envelopes();
   const requests = all.filter((e) => e.name === 'Microsoft.ApplicationInsights.Request').map(baseData);
   const urls = requests.map((r) => String(r.url));
   expect(urls.filter((u) => new URL(u).pathname === '/oauth2/token')).toHaveLength(4);
@@ -234,7 +174,7 @@ it('exports requests and broker metrics to Application Insights, without any sec
   ).toBe(true);
 
   // Nothing sent anywhere (track, Live Metrics) holds a credential of this test.
-  const sent = received.map((r) => `${r.path}\n${r.body}`).join('\n');
+  const sent = ingestion.received.map((r) => `${r.path}\n${r.body}`).join('\n');
   const forbidden = [
     secret,
     wrongSecret,
