@@ -1,8 +1,8 @@
 /**
  * The composition root: wires the production adapters into the domain from a Config. Creating a broker
- * needs no dependency to be up, so one that is down at start does not keep the broker from starting; each
- * request meets the outage and answers 503 instead. Its one network read is bounded and refuses only a home
- * app credential in Key Vault that can never work (assertHomeAppCredentialUsable, src/credentials/home-app.ts).
+ * needs no dependency to be up and reads nothing over the network, so one that is down at start does not keep
+ * the broker from starting; each request meets the outage and answers 503 instead. A home app credential in
+ * Key Vault that can never work is looked for after start, in the background (`homeAppCredentialProblem`).
  * @module
  */
 import { createMsalEntraTokens } from './adapters/entra/msal.js';
@@ -33,9 +33,11 @@ import { countingConsentOutcomes, createAuditLog, type AuditLog } from './audit/
 import { createOnboardingStore, type OnboardingStore } from './consent/onboarding-store.js';
 import { createStateStore, type StateStore } from './consent/state-store.js';
 import {
-  assertHomeAppCredentialUsable,
   createHomeAppAdminSignIn,
   createHomeAppEntraTokens,
+  HomeAppCredentialInvalid,
+  homeAppCredentialProblem,
+  loadHomeAppCredential,
 } from './credentials/home-app.js';
 import { createTenantRoutingEntra } from './credentials/tenant-app.js';
 import { checkHomeAppCredentialExpiry } from './credentials/expiry.js';
@@ -107,6 +109,12 @@ export interface Broker {
   readonly proveTenant: (tenantId: string, profiles: readonly string[]) => Promise<ProofResult>;
   /** What the OpenID configuration of a tenant needs (src/http/openid-configuration.ts). */
   readonly openIdConfiguration: OpenIdConfigurationDeps;
+  /**
+   * A home app credential in Key Vault that can never work (PKCS#12, PEM without its key), as an error naming
+   * HOME_APP_CREDENTIAL_NAME and the fix; undefined otherwise. For the app's start, which logs it without
+   * waiting (functions/runtime.ts).
+   */
+  readonly homeAppCredentialProblem: () => Promise<Error | undefined>;
 }
 
 export async function createBroker(config: Config): Promise<Broker> {
@@ -122,9 +130,6 @@ export async function createBroker(config: Config): Promise<Broker> {
     retry: { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 2_000 },
     operationTimeoutMs: 10_000,
   });
-  // A PKCS#12 (Key Vault's default for certificates) or broken PEM home app credential stops the start here,
-  // naming HOME_APP_CREDENTIAL_NAME and the fix; a missing one or a Key Vault outage does not.
-  await assertHomeAppCredentialUsable(config.homeAppCredential, secrets);
   const staffAuth = createStaffAuthenticator({
     authorityHost: config.entraAuthorityHost,
     issuers: config.cloud,
@@ -250,13 +255,15 @@ export async function createBroker(config: Config): Promise<Broker> {
       tenantById: (tenantId) => directory.tenant(tenantId),
       tenantByDomain: async (domain) => (await tenants.list({ domain, top: 1 })).items[0],
     },
+    homeAppCredentialProblem: () => homeAppCredentialProblem(config.homeAppCredential, secrets),
   };
   return broker;
 }
 
 /**
  * Key Vault is up when the broker can authenticate and read: where the home app's credential lives there,
- * it must exist (an operator who named a missing secret sees it here, not at the first consent).
+ * it must exist and be usable (an operator who named a missing secret, or stored a certificate as PKCS#12,
+ * sees it here, not at the first consent).
  */
 function keyVaultProbe(config: Config, secrets: SecretStore): DependencyProbe {
   const source = config.homeAppCredential;
@@ -264,7 +271,12 @@ function keyVaultProbe(config: Config, secrets: SecretStore): DependencyProbe {
     name: 'keyVault',
     probe: async () => {
       if (source.kind === 'keyVault') {
-        if (!(await secrets.get(source.name))) throw new HomeAppCredentialMissing();
+        // One read: missing, or unusable as stored (an expired one is the expiry watch's to report).
+        await loadHomeAppCredential(source, secrets).catch((err: unknown) => {
+          if (!(err instanceof HomeAppCredentialInvalid)) throw err;
+          if (err.problem === 'missing') throw new HomeAppCredentialMissing();
+          if (err.problem !== 'expired') throw err;
+        });
       } else {
         await secrets.get('broker-health-probe');
       }

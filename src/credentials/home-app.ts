@@ -154,22 +154,23 @@ function certificateCredential(
   };
 }
 
-/** How long the start waits for Key Vault to answer before it leaves the credential to its first use. */
+/** How long the start-time check waits for Key Vault before it leaves the credential to its first use. */
 export const START_CHECK_TIMEOUT_MS = 5_000;
 
 /**
- * At start: refuses a home app credential that can never work as it is (`format`: PKCS#12, or PEM without its
- * key or certificate), naming HOME_APP_CREDENTIAL_NAME and the fix, so that the operator sees it at once rather
- * than as Entra's AADSTS7000215 on the first consent. Anything else — a missing or expired secret, Key Vault
- * down, refusing or slower than `timeoutMs` — does not stop the start: the credential is read again on first
- * use and `/api/health` reports it.
+ * After start, in the background: finds a home app credential that can never work as it is (`format`: PKCS#12,
+ * or PEM without its key or certificate) and returns the error that names HOME_APP_CREDENTIAL_NAME and the fix,
+ * so that the operator sees it in the log at once rather than as Entra's AADSTS7000215 on the first consent.
+ * Anything else — a missing or expired secret, Key Vault down, refusing or slower than `timeoutMs` — is not a
+ * finding: the credential is read again on first use and `/api/health` reports it. Nothing waits for it: the
+ * start does not hold the first request for a Key Vault read that the request makes anyway.
  */
-export async function assertHomeAppCredentialUsable(
+export async function homeAppCredentialProblem(
   source: HomeAppCredentialSource,
   secrets: SecretStore,
   options: { readonly timeoutMs?: number } = {},
-): Promise<void> {
-  if (source.kind !== 'keyVault') return;
+): Promise<HomeAppCredentialInvalid | undefined> {
+  if (source.kind !== 'keyVault') return undefined;
   const read = loadHomeAppCredential(source, secrets).then(
     () => undefined,
     (err: unknown) => err,
@@ -180,7 +181,7 @@ export async function assertHomeAppCredentialUsable(
     timer.unref();
   });
   const outcome = await Promise.race([read, timeout]).finally(() => clearTimeout(timer));
-  if (outcome instanceof HomeAppCredentialInvalid && outcome.problem === 'format') throw outcome;
+  return outcome instanceof HomeAppCredentialInvalid && outcome.problem === 'format' ? outcome : undefined;
 }
 
 /**

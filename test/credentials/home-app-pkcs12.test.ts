@@ -1,21 +1,21 @@
 /**
  * A home app certificate kept in Key Vault. A Key Vault certificate's backing secret has the
  * content type of its policy, `application/x-pkcs12` unless the policy says `application/x-pem-file`. The broker
- * reads PEM; PKCS#12 it cannot read with Node's built-ins, so the start is refused with a message naming
- * HOME_APP_CREDENTIAL_NAME and the fix, instead of the PFX being sent to Entra as a client secret
- * (AADSTS7000215 at the first consent).
+ * reads PEM; PKCS#12 it cannot read with Node's built-ins, so the check the app's start runs in the background
+ * (functions/runtime.ts) finds it with a message naming HOME_APP_CREDENTIAL_NAME and the fix, /api/health
+ * reports it, and it is never sent to Entra as a client secret (AADSTS7000215 at the first consent).
  * @module
  */
 import { randomBytes } from 'node:crypto';
 import { decodeJwt } from 'jose';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { createBroker } from '../../src/broker.js';
 import { loadConfig } from '../../src/config.js';
 import type { SecretStore } from '../../src/adapters/keyvault/port.js';
 import { HomeAppCredentialInvalid, loadHomeAppCredential } from '../../src/credentials/home-app.js';
 import { selfSignedCertificate } from '../helpers/certificates.js';
 import { consentHomeApp, control, newTenant } from '../helpers/sim-control.js';
-import { sandboxSettings } from '../integration/broker-host.js';
+import { sandboxSettings, startTestBroker } from '../integration/broker-host.js';
 
 const EXO = 'https://outlook.office365.com/.default';
 
@@ -51,11 +51,13 @@ beforeAll(async () => {
 });
 
 describe('a home app certificate in Key Vault', () => {
-  it('refuses to start with a PKCS#12 (application/x-pkcs12) credential, naming the setting and the fix', async () => {
+  it('finds a PKCS#12 (application/x-pkcs12) credential after start, naming the setting and the fix', async () => {
     const name = `home-pfx-${Date.now()}`;
     const value = pfxBase64();
     await secrets.set(name, value, { contentType: 'application/x-pkcs12' });
-    const err = await createBroker(vaultSettings(name)).catch((e: unknown) => e);
+    // Creating the broker reads nothing: the start is not held for Key Vault.
+    const broker = await createBroker(vaultSettings(name));
+    const err = await broker.homeAppCredentialProblem();
     expect(err).toBeInstanceOf(HomeAppCredentialInvalid);
     const message = (err as Error).message;
     expect(message).toContain('HOME_APP_CREDENTIAL_NAME');
@@ -64,6 +66,9 @@ describe('a home app certificate in Key Vault', () => {
     expect(message).toContain('application/x-pkcs12');
     expect(message).toContain('content type application/x-pem-file');
     expect(message).not.toContain(value.slice(0, 40));
+    const health = await broker.health();
+    expect(health.status).not.toBe('ok');
+    expect(JSON.stringify(health)).toContain('HomeAppCredentialInvalid');
 
     // A version set while the broker runs (a rotation) is refused the same way on its first use, never sent to
     // Entra as a client secret.
@@ -75,17 +80,17 @@ describe('a home app certificate in Key Vault', () => {
   it('refuses a PFX stored as a plain secret without content type', async () => {
     const name = `home-pfx-untyped-${Date.now()}`;
     await secrets.set(name, pfxBase64());
-    const err = await createBroker(vaultSettings(name)).catch((e: unknown) => e);
+    const err = await (await createBroker(vaultSettings(name))).homeAppCredentialProblem();
     expect(err).toBeInstanceOf(HomeAppCredentialInvalid);
     expect((err as Error).message).toContain('HOME_APP_CREDENTIAL_NAME');
     expect((err as Error).message).toContain('application/x-pem-file');
   });
 
-  it('refuses a PEM-typed secret without its private key at start', async () => {
+  it('finds a PEM-typed secret without its private key', async () => {
     const { certificatePem } = await selfSignedCertificate('CN=No key');
     const name = `home-pem-nokey-${Date.now()}`;
     await secrets.set(name, certificatePem, { contentType: 'application/x-pem-file' });
-    const err = await createBroker(vaultSettings(name)).catch((e: unknown) => e);
+    const err = await (await createBroker(vaultSettings(name))).homeAppCredentialProblem();
     expect(err).toBeInstanceOf(HomeAppCredentialInvalid);
     expect((err as Error).message).toContain('HOME_APP_CREDENTIAL_NAME');
   });
@@ -102,16 +107,38 @@ describe('a home app certificate in Key Vault', () => {
       contentType: 'application/x-pem-file',
     });
     const broker = await createBroker(vaultSettings(name));
+    expect(await broker.homeAppCredentialProblem()).toBeUndefined();
     const token = await broker.entra.acquireAppToken(tenant, EXO, { fresh: true });
     expect(decodeJwt(token.accessToken).appidacr).toBe('2');
   });
 
-  it('still starts when Key Vault cannot be reached, or the secret does not exist yet', async () => {
+  it('finds no problem to report when Key Vault cannot be reached, or the secret does not exist yet', async () => {
     const t0 = Date.now();
-    await expect(
-      createBroker(vaultSettings('home-unreachable', { KEY_VAULT_URL: 'https://127.0.0.1:9' })),
-    ).resolves.toBeDefined();
+    const unreachable = await createBroker(
+      vaultSettings('home-unreachable', { KEY_VAULT_URL: 'https://127.0.0.1:9' }),
+    );
+    expect(await unreachable.homeAppCredentialProblem()).toBeUndefined();
     expect(Date.now() - t0).toBeLessThan(10_000);
-    await expect(createBroker(vaultSettings(`home-missing-${Date.now()}`))).resolves.toBeDefined();
+    const missing = await createBroker(vaultSettings(`home-missing-${Date.now()}`));
+    expect(await missing.homeAppCredentialProblem()).toBeUndefined();
+  });
+
+  it("is named in the log by the app's start, in the background", async () => {
+    const name = `home-pfx-start-${Date.now()}`;
+    await secrets.set(name, pfxBase64(), { contentType: 'application/x-pkcs12' });
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      const host = await startTestBroker({ HOME_APP_CLIENT_SECRET: '', HOME_APP_CREDENTIAL_NAME: name });
+      await vi.waitFor(
+        () =>
+          expect(logged).toHaveBeenCalledWith(
+            expect.stringContaining(`"${name}" named by HOME_APP_CREDENTIAL_NAME`),
+          ),
+        { timeout: 10_000 },
+      );
+      await host.close();
+    } finally {
+      logged.mockRestore();
+    }
   });
 });
