@@ -57,7 +57,7 @@ import { seedSandbox } from '../simulators/sandbox.js';
 import { RECHECK_EVERY_MS } from '../src/tenants/consent-watch.js';
 import { TRUSTED_FRESH_MS } from '../src/directory/record-directory.js';
 import { startChildServer, type ChildServer } from './child-server.js';
-import { measureColdStart } from './cold-start.js';
+import { measureColdStart, measureFirstToken } from './cold-start.js';
 import { costReport, LIST_PRICES, monthlyCosts, type CostInputs } from './cost.js';
 import { probeCosts } from './cost-probe.js';
 import { startCountingProxy, type CountingProxy } from './counting-proxy.js';
@@ -203,7 +203,10 @@ async function outer(): Promise<number> {
       tls.caCertPem,
       process.env.NODE_EXTRA_CA_CERTS,
     );
-    const pin = pinning(parseOptions(process.argv.slice(2)));
+    // A cold start is measured unpinned, as an instance has its cores to itself.
+    const pin = process.argv.includes('--cold')
+      ? 'not pinned (cold start)'
+      : pinning(parseOptions(process.argv.slice(2)));
     const argv = [fileURLToPath(import.meta.url), ...process.argv.slice(2)];
     const child = spawn(
       typeof pin === 'string' ? process.execPath : 'taskset',
@@ -320,26 +323,7 @@ async function inner(options: BenchOptions, dir: string): Promise<void> {
     const ids = seedSandbox(sims.world, { publicUrl: brokerUrl });
     const profileDir = join(root, 'bench', '.profiles');
     if (options.profile) await mkdir(profileDir, { recursive: true });
-    const brokerEnv: NodeJS.ProcessEnv = {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      BROKER_PUBLIC_URL: brokerUrl,
-      HOME_APP_CLIENT_ID: ids.homeApp.clientId,
-      HOME_APP_CLIENT_SECRET: ids.homeApp.clientSecret,
-      HOME_APP_CREDENTIAL_NAME: '',
-      ENTRA_AUTHORITY_HOST: sims.urls.entra,
-      GRAPH_ENDPOINT: sims.urls.graph,
-      KEY_VAULT_URL: sims.urls.keyVault,
-      BROKER_STORAGE: brokerStorage,
-      BROKER_STORAGE__tableServiceUri: '',
-      VENDOR_TENANT_ID: ids.vendorTenantId,
-      BROKER_VENDOR_NAME: 'Northwind Telephony',
-      AZURE_TENANT_ID: ids.brokerIdentity.tenantId,
-      AZURE_CLIENT_ID: ids.brokerIdentity.clientId,
-      AZURE_CLIENT_SECRET: ids.brokerIdentity.clientSecret,
-      AZURE_AUTHORITY_HOST: sims.urls.entra,
-    };
+    const brokerEnv = brokerEnvironment(sims, ids, brokerStorage, port);
     broker = await startChildServer({
       cpu: process.env.BENCH_SERVER_CPU,
       script: join(root, 'dist/local/host.js'),
@@ -782,16 +766,103 @@ async function inner(options: BenchOptions, dir: string): Promise<void> {
   }
 }
 
+/** The broker's settings for the bench's sandbox: its simulators, its storage, the seeded identities. */
+function brokerEnvironment(
+  sims: RunningSimulators,
+  ids: ReturnType<typeof seedSandbox>,
+  brokerStorage: string,
+  port: number,
+): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    BROKER_PUBLIC_URL: `http://localhost:${port}`,
+    HOME_APP_CLIENT_ID: ids.homeApp.clientId,
+    HOME_APP_CLIENT_SECRET: ids.homeApp.clientSecret,
+    HOME_APP_CREDENTIAL_NAME: '',
+    ENTRA_AUTHORITY_HOST: sims.urls.entra,
+    GRAPH_ENDPOINT: sims.urls.graph,
+    KEY_VAULT_URL: sims.urls.keyVault,
+    BROKER_STORAGE: brokerStorage,
+    BROKER_STORAGE__tableServiceUri: '',
+    VENDOR_TENANT_ID: ids.vendorTenantId,
+    BROKER_VENDOR_NAME: 'Northwind Telephony',
+    AZURE_TENANT_ID: ids.brokerIdentity.tenantId,
+    AZURE_CLIENT_ID: ids.brokerIdentity.clientId,
+    AZURE_CLIENT_SECRET: ids.brokerIdentity.clientSecret,
+    AZURE_AUTHORITY_HOST: sims.urls.entra,
+  };
+}
+
+/**
+ * `--cold`: the deployment package (built into the sandbox folder), started fresh `runs` times per kind: to
+ * the functions loaded, and to the first token served for one consented appliance of the sandbox.
+ */
+async function coldBench(dir: string, runs: number): Promise<void> {
+  let sims: RunningSimulators | undefined;
+  let azurite: RunningAzurite | undefined;
+  let broker: ChildServer | undefined;
+  try {
+    const packageRoot = join(dir, 'package');
+    // The script itself, from the repo (it is not compiled into dist/).
+    const { buildPackage } = (await import(
+      pathToFileURL(join(root, 'infra/scripts/package.mjs')).href
+    )) as typeof import('../infra/scripts/package.mjs');
+    const built = await buildPackage({ outDir: packageRoot });
+    log(`deployment package: ${built.files.length} files, ${fmt(built.bytes / 1e6, 2)} MB`);
+    const tls = await loadOrCreateSandboxTls(join(dir, 'tls'));
+    [sims, azurite] = await Promise.all([
+      startSimulators(tls),
+      startAzurite({ location: join(dir, 'azurite') }),
+    ]);
+    const port = await freePort();
+    const ids = seedSandbox(sims.world, { publicUrl: `http://localhost:${port}` });
+    const env = brokerEnvironment(sims, ids, azurite.connectionString, port);
+    // One consented tenant with one appliance, registered through a broker of the repo's build.
+    broker = await startChildServer({
+      script: join(root, 'dist/local/host.js'),
+      env,
+      ready: /\[host\] serving/,
+      timeoutMs: 60_000,
+    });
+    const staffRes = await fetch(`${sims.urls.control}/_sim/staff-token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user: ids.staff.admin }),
+    });
+    if (!staffRes.ok) throw new Error(`staff token: ${staffRes.status} ${await staffRes.text()}`);
+    const ctx = {
+      brokerUrl: `http://localhost:${port}`,
+      staffToken: ((await staffRes.json()) as { access_token: string }).access_token,
+      world: sims.world,
+      homeAppId: ids.homeApp.clientId,
+      storageConnectionString: azurite.connectionString,
+    };
+    const [appliance] = await populate(ctx, 'consent-flow', 1, 1);
+    await broker.stop();
+    broker = undefined;
+    const start = measureColdStart(packageRoot, runs);
+    const first = await measureFirstToken(packageRoot, env, appliance!.authorization, TOKEN_FORM, runs);
+    console.log(
+      JSON.stringify({ ...start, package_files: built.files.length, package_bytes: built.bytes, ...first }),
+    );
+  } finally {
+    await broker?.stop();
+    await Promise.allSettled([sims?.close(), azurite?.stop()]);
+  }
+}
+
 async function main(): Promise<void> {
   if (process.argv.includes('--cold-child')) return; // a cold-start child: bench/cold-start.ts runs it
+  const dir = process.env.BENCH_SANDBOX_DIR;
   if (process.argv.includes('--cold')) {
-    // No sandbox needed: each run is a fresh process loading the functions (bench/cold-start.ts).
-    const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 7;
-    console.log(JSON.stringify(measureColdStart(runs)));
+    // Each run is a fresh process of the deployment package (bench/cold-start.ts), in the sandbox for the token.
+    if (!dir) process.exit(await outer());
+    await coldBench(dir, Number(process.argv[process.argv.indexOf('--runs') + 1]) || 7);
     process.exit(0);
   }
   const options = parseOptions(process.argv.slice(2));
-  const dir = process.env.BENCH_SANDBOX_DIR;
   if (!dir) process.exit(await outer());
   await inner(options, dir);
   process.exit(0);
