@@ -20,6 +20,18 @@ export const SANDBOX_IDS = {
 /** The home app's delegated Microsoft Graph scopes (infra/app/home-app.bicep, `type: 'Scope'`). */
 export const HOME_APP_DELEGATED_SCOPES = ['openid', 'profile', 'offline_access'] as const;
 
+/** The delegated profiles' scopes on Microsoft Graph (infra/app/home-app.bicep, `type: 'Scope'`). */
+export const PROFILE_DELEGATED_SCOPES = [
+  'IMAP.AccessAsUser.All',
+  'POP.AccessAsUser.All',
+  'SMTP.Send',
+  'EWS.AccessAsUser.All',
+  'Mail.Send',
+  'Calendars.ReadWrite',
+  'Contacts.ReadWrite',
+  'People.Read',
+] as const;
+
 /** The home app's API roles (SPEC.md: vendor support). */
 export const BROKER_ROLES = [
   { id: '0b8e1f9c-3c1a-4d6e-9f2a-51c7e8d3b401', value: 'Broker.Read' },
@@ -73,7 +85,8 @@ export function seedSandbox(world: World, options: { publicUrl: string }): Sandb
     // The delegated scopes of the admin's sign-in, as infra/app/home-app.bicep lists them: MSAL always asks for
     // `openid profile offline_access`, and Entra answers a silent sign-in asking for a scope the admin's
     // consent did not cover with consent_required (AADSTS65001).
-    requiredScopes: { [GRAPH_APP_ID]: [...HOME_APP_DELEGATED_SCOPES] },
+    // With the delegated profiles' scopes (src/profiles/default-profiles.json, all registered on Microsoft Graph).
+    requiredScopes: { [GRAPH_APP_ID]: [...HOME_APP_DELEGATED_SCOPES, ...PROFILE_DELEGATED_SCOPES] },
   });
   const homeSecret = randomBytes(30).toString('base64url');
   world.addSecret(homeApp, homeSecret);
@@ -152,9 +165,14 @@ export function sandboxIdentities(world: World, options: { publicUrl: string }):
     // Worlds saved before the admin sign-in existed lack these manifest settings.
     homeApp.groupMembershipClaims ??= 'DirectoryRole';
     homeApp.idTokenOptionalClaims ??= ['acct'];
-    // Worlds saved before delegated permissions were modelled: the registration as infra/ declares it. Tenants
-    // consented before then have no delegated grant, so their admin's next sign-in asks once, interactively.
-    homeApp.requiredScopes ??= { [GRAPH_APP_ID]: [...HOME_APP_DELEGATED_SCOPES] };
+    // Worlds saved before delegated permissions were modelled, or before the delegated profiles: the
+    // registration as infra/ declares it now. Tenants consented before then have no delegated grant of the new
+    // scopes, so their admin's next sign-in (or a user's) asks once, interactively.
+    const saved = homeApp.requiredScopes?.[GRAPH_APP_ID] ?? [];
+    homeApp.requiredScopes = {
+      ...homeApp.requiredScopes,
+      [GRAPH_APP_ID]: [...new Set([...saved, ...HOME_APP_DELEGATED_SCOPES, ...PROFILE_DELEGATED_SCOPES])],
+    };
   }
   return identitiesOf(world);
 }

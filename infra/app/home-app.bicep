@@ -77,7 +77,10 @@ resource app 'Microsoft.Graph/applications@v1.0' = {
   ]
   // Application permissions (type Role) for every role of every default profile
   // (src/profiles/default-profiles.json `profiles[].roles[]`) and the broker's own `brokerRoles`
-  // (Organization.Read.All); ids from FACTS.md §5.2/§5.3. test/infra/home-app.test.ts checks this list against the
+  // (Organization.Read.All); ids from FACTS.md §5.2/§5.3. Delegated permissions (type Scope) for every scope of every
+  // delegated profile (`profiles[].scopes[]`, all registered on Microsoft Graph, IMAP/POP/SMTP/EWS included: the
+  // IMAP/POP/SMTP OAuth page says "select Microsoft Graph … Delegated permissions"), so that the admin's consent
+  // covers them for every user of the tenant. test/infra/home-app.test.ts checks this list against the
   // profiles file. The delegated `openid`, `profile` and `offline_access` scopes are listed so that the admin's
   // consent covers the OpenID Connect sign-in that follows it: MSAL always asks for all three, and Entra answers a
   // silent sign-in asking for a scope nobody consented to with consent_required (AADSTS65001) — issue 15 item 4.
@@ -104,6 +107,14 @@ resource app 'Microsoft.Graph/applications@v1.0' = {
         { id: 'e1a88a34-94c4-4418-be12-c87b00e26bea', type: 'Role' } // OrgContact.Read.All (graph-directory)
         { id: 'a70e0c2d-e793-494c-94c4-118fa0a67f42', type: 'Role' } // Presence.Read.All (graph-presence)
         { id: '498476ce-e0fe-48b0-b801-37ba7e2685c6', type: 'Role' } // Organization.Read.All (brokerRoles)
+        { id: '652390e4-393a-48de-9484-05f9b1212954', type: 'Scope' } // IMAP.AccessAsUser.All (user-imap)
+        { id: 'd7b7f2d9-0f45-4ea1-9d42-e50810c06991', type: 'Scope' } // POP.AccessAsUser.All (user-pop)
+        { id: '258f6531-6087-4cc4-bb90-092c5fb3ed3f', type: 'Scope' } // SMTP.Send (user-smtp)
+        { id: '9769c687-087d-48ac-9cb3-c37dde652038', type: 'Scope' } // EWS.AccessAsUser.All (user-ews)
+        { id: 'e383f46e-2787-4529-855e-0e479a3ffac0', type: 'Scope' } // Mail.Send (user-mail-send)
+        { id: '1ec239c2-d7c9-4623-a91a-a9775856bb36', type: 'Scope' } // Calendars.ReadWrite (user-calendar-contacts)
+        { id: 'd56682ec-c09e-4743-aaf4-1a3aac4caa21', type: 'Scope' } // Contacts.ReadWrite (user-calendar-contacts)
+        { id: 'ba47897c-39ec-4d83-8086-ee8256fa737d', type: 'Scope' } // People.Read (user-calendar-contacts)
         { id: '37f7f235-527c-4136-accd-4a02d197296e', type: 'Scope' } // openid (delegated)
         { id: '14dad69e-099b-42c9-810b-d002981feec1', type: 'Scope' } // profile (delegated)
         { id: '7427e0e9-2fba-42fe-b0c0-848c9e6a8182', type: 'Scope' } // offline_access (delegated)

@@ -13,7 +13,7 @@
  */
 import { EntraRefused, EntraUnavailable, type EntraTokens } from '../adapters/entra/port.js';
 import { GraphRefused, GraphUnavailable, type Directory } from '../adapters/graph/port.js';
-import type { Profiles, Resource } from '../profiles/profiles.js';
+import type { Profile, Profiles, Resource } from '../profiles/profiles.js';
 // AADSTS700016 / 7000229: the consent not (yet) in the tenant; the lifecycle reads them the same way.
 import { REPLICATION_CODES } from '../tenants/lifecycle.js';
 
@@ -93,7 +93,10 @@ export async function proveConsent(
   options?: ProofOptions,
 ): Promise<ProofResult> {
   const replicating = options !== undefined && inReplicationWindow(options.consentedAt, options.now);
-  const profiles = profileNames.map((n) => deps.profiles.get(n)).filter((p) => p !== undefined);
+  // App roles are what an app-only token proves: the delegated profiles' scopes are proven by a user's sign-in.
+  const profiles = profileNames
+    .map((n) => deps.profiles.get(n))
+    .filter((p): p is Profile => p !== undefined && p.kind === 'application');
   const resources = new Map<string, Resource>();
   for (const p of profiles) resources.set(p.resource.scope, p.resource);
   for (const r of deps.profiles.brokerRoles) resources.set(r.resource.scope, r.resource);

@@ -11,6 +11,7 @@ import { confirmAppliance } from '../consent/appliance-confirmation.js';
 import type { ConsentDeps, ConsentOutcome } from '../consent/types.js';
 import { BROKER_PROFILE } from '../consent/proof.js';
 import {
+  delegatedForOnboarding,
   grantedForOnboarding,
   homeAppRegistration,
   registrationForOnboarding,
@@ -197,7 +198,12 @@ function resultPage(deps: ConsentHttpDeps, outcome: ConsentOutcome) {
   }
   const registration = homeAppRegistration(deps.profiles);
   const onboardingProfiles = outcome.onboarding.profiles.flatMap((name) => deps.profiles.get(name) ?? []);
-  const granted = grantedForOnboarding(registration, onboardingProfiles, tenant.grantedRoles);
+  // The app roles the proof found, and the delegated scopes the same consent granted for every user (no
+  // app-only token shows those: a user's sign-in does, at the first mailbox grant).
+  const granted = [
+    ...grantedForOnboarding(registration, onboardingProfiles, tenant.grantedRoles),
+    ...delegatedForOnboarding(registration, onboardingProfiles),
+  ];
   const missing = Object.entries(tenant.missingRoles).map(([profile, roles]) => ({
     profileTitle:
       profile === BROKER_PROFILE

@@ -1,7 +1,11 @@
 /**
- * The vendor's profiles (SPEC.md "profile"): named bundles of a resource `.default` scope and the app roles
- * it needs. Loaded and validated once at start; a broken file stops the broker with a message naming the
- * entry. Role ids and sources: FACTS.md §5.
+ * The vendor's profiles (SPEC.md "profile"): named bundles of a resource and what the appliance may do there.
+ * An `application` profile (the default kind) names the app roles its app-only tokens need (`{resource}/.default`,
+ * client credentials); a `delegated` profile names the delegated scopes a user's sign-in grants, for tokens the
+ * broker obtains on that user's behalf (a mailbox grant): never vended by client credentials. Loaded and
+ * validated once at start; a broken file stops the broker with a message naming the entry. Role ids and
+ * sources: FACTS.md §5; delegated scope ids: the comment above each in default-profiles.json's docs
+ * (docs/delegated-custody.md "Scopes").
  * @module
  */
 import { readFile } from 'node:fs/promises';
@@ -38,11 +42,35 @@ export interface AppRole {
   readonly description: string;
 }
 
+/**
+ * A delegated permission a profile needs. It is registered on `registeredOn` (e.g. IMAP.AccessAsUser.All is a
+ * Microsoft Graph permission: "select Microsoft Graph … Delegated permissions … IMAP.AccessAsUser.All",
+ * https://learn.microsoft.com/exchange/client-developer/legacy-protocols/how-to-authenticate-an-imap-pop-smtp-application-by-using-oauth)
+ * and asked for as `tokenScope` on the profile's resource (`https://outlook.office365.com/IMAP.AccessAsUser.All`).
+ */
+export interface DelegatedPermission {
+  readonly value: string;
+  /** The permission's id on `registeredOn` (the registration's `requiredResourceAccess`, `type: 'Scope'`). */
+  readonly id: string;
+  /** What it allows, in plain words for the consent pages. */
+  readonly description: string;
+  readonly registeredOn: Resource;
+  /** The scope asked for in the token request: the profile resource's URI and the permission's value. */
+  readonly tokenScope: string;
+}
+
+export type ProfileKind = 'application' | 'delegated';
+
 export interface Profile {
   readonly name: string;
   readonly title: string;
+  /** `application`: app-only tokens with `roles`; `delegated`: a user's tokens with `scopes`. */
+  readonly kind: ProfileKind;
   readonly resource: Resource;
+  /** The app roles of an application profile; empty for a delegated one. */
   readonly roles: readonly AppRole[];
+  /** The delegated permissions of a delegated profile; empty for an application one. */
+  readonly scopes: readonly DelegatedPermission[];
   /** The profile is ending (e.g. EWS in Exchange Online): said on the pages, refused for new uses after `endsOn`. */
   readonly deprecated?: Deprecation;
 }
@@ -195,6 +223,31 @@ export function parseProfiles(doc: unknown, source: string, cloud: Cloud = PUBLI
     if (!str(r.description)) problems.push(`${at}.description: must say in plain words what the role allows`);
     return { value: str(r.value), id: str(r.id).toLowerCase(), description: str(r.description) };
   };
+  const delegatedOf = (d: unknown, resource: Resource, at: string): DelegatedPermission | undefined => {
+    if (!isObject(d)) {
+      problems.push(`${at}: must be an object with value, id, registeredOn and description`);
+      return undefined;
+    }
+    const value = str(d.value);
+    // A delegated scope value: IMAP.AccessAsUser.All, SMTP.Send, Calendars.ReadWrite (not a URI: the profile's
+    // resource gives that).
+    if (!/^[A-Za-z][A-Za-z0-9._-]{0,119}$/.test(value))
+      problems.push(
+        `${at}.value: must be a delegated permission such as "IMAP.AccessAsUser.All", got ${JSON.stringify(d.value)}`,
+      );
+    if (!GUID.test(str(d.id)))
+      problems.push(`${at}.id: must be the permission's id (a GUID), got ${JSON.stringify(d.id)}`);
+    if (!str(d.description)) problems.push(`${at}.description: must say in plain words what it allows`);
+    const registeredOn = resourceOf(d.registeredOn ?? resource.key, `${at}.registeredOn`);
+    if (!registeredOn) return undefined;
+    return {
+      value,
+      id: str(d.id).toLowerCase(),
+      description: str(d.description),
+      registeredOn,
+      tokenScope: `${resource.scope.replace(/\/\.default$/, '')}/${value}`,
+    };
+  };
   const deprecationOf = (d: unknown, at: string): Deprecation | undefined => {
     if (!isObject(d)) {
       problems.push(`${at}: must be an object with endsOn, replacedBy and reason`);
@@ -228,19 +281,39 @@ export function parseProfiles(doc: unknown, source: string, cloud: Cloud = PUBLI
       else if (profiles.has(name)) problems.push(`${at}.name: "${name}" is defined twice`);
       if (!str(p.title)) problems.push(`${at}.title: must be a non-empty string`);
       const resource = resourceOf(p.resource, `${at}.resource`);
-      if (!Array.isArray(p.roles) || p.roles.length === 0)
-        problems.push(`${at}.roles: must be a non-empty array`);
-      const roles = (Array.isArray(p.roles) ? p.roles : []).map((r: unknown, j: number) =>
-        roleOf(r, `${at}.roles[${j}]`),
-      );
+      const kind = p.kind === undefined ? 'application' : p.kind;
+      if (kind !== 'application' && kind !== 'delegated')
+        problems.push(`${at}.kind: must be "application" or "delegated", got ${JSON.stringify(p.kind)}`);
+      const [listed, other] = kind === 'delegated' ? ['scopes', 'roles'] : ['roles', 'scopes'];
+      const entries = p[listed];
+      if (!Array.isArray(entries) || entries.length === 0)
+        problems.push(`${at}.${listed}: must be a non-empty array for ${article(kind)} profile`);
+      if (p[other] !== undefined)
+        problems.push(
+          `${at}.${other}: ${article(kind)} profile has ${listed}, not ${other}${kind === 'application' ? ' (set "kind": "delegated" for a user\'s sign-in)' : ''}`,
+        );
+      const list = Array.isArray(entries) ? entries : [];
+      const roles =
+        kind === 'delegated' ? [] : list.map((r: unknown, j: number) => roleOf(r, `${at}.roles[${j}]`));
+      const scopes =
+        kind === 'delegated' && resource
+          ? list.map((d: unknown, j: number) => delegatedOf(d, resource, `${at}.scopes[${j}]`))
+          : [];
       const deprecated =
         p.deprecated === undefined ? undefined : deprecationOf(p.deprecated, `${at}.deprecated`);
-      if (resource && roles.every((r): r is AppRole => r !== undefined)) {
+      if (
+        resource &&
+        (kind === 'application' || kind === 'delegated') &&
+        roles.every((r): r is AppRole => r !== undefined) &&
+        scopes.every((d): d is DelegatedPermission => d !== undefined)
+      ) {
         profiles.set(name, {
           name,
           title: str(p.title),
+          kind,
           resource,
           roles,
+          scopes,
           ...(deprecated ? { deprecated } : {}),
         });
       }
@@ -284,6 +357,8 @@ export function parseProfiles(doc: unknown, source: string, cloud: Cloud = PUBLI
     return undefined;
   }
 }
+
+const article = (kind: unknown) => (kind === 'application' ? 'an application' : `a ${String(kind)}`);
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

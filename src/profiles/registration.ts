@@ -3,7 +3,10 @@
  * The admin-consent request names a `/.default` scope, and `/.default` consents to every permission the app
  * registration lists, whichever resource the scope names (FACTS.md §1.1), not only the permissions of the
  * onboarding's profiles. The broker's one source for that list is its profiles catalogue: every app role of every
- * profile, plus the broker's own `brokerRoles`, plus the delegated scopes of the admin's sign-in. The registration
+ * application profile, every delegated scope of every delegated profile (so that the tenant's admin consent
+ * covers them for every user: "admin consent … on behalf of all users",
+ * https://learn.microsoft.com/entra/identity/enterprise-apps/grant-admin-consent), plus the broker's own
+ * `brokerRoles`, plus the delegated scopes of the admin's sign-in. The registration
  * is declared from the same catalogue (infra/app/home-app.bicep, checked by test/infra/home-app.test.ts; the
  * sandbox's in simulators/sandbox.ts, checked by test/profiles/registration.test.ts). A vendor with its own
  * profiles file lists the same permissions on its own registration.
@@ -51,11 +54,25 @@ export interface RegisteredRole extends AppRole {
   readonly broker: boolean;
 }
 
+/** A delegated permission of a delegated profile, as the registration lists it. */
+export interface RegisteredScope extends DelegatedScope {
+  /** Names of the catalogue's profiles that need it, in catalogue order. */
+  readonly profiles: readonly string[];
+}
+
 export interface HomeAppRegistration {
   /** Application permissions by resource, each role once (by id), in catalogue order. */
   readonly applicationPermissions: readonly {
     readonly resource: Resource;
     readonly roles: readonly RegisteredRole[];
+  }[];
+  /**
+   * Delegated permissions of the delegated profiles, by the resource they are registered on (not always the
+   * resource of their tokens: IMAP.AccessAsUser.All is Microsoft Graph's), each once (by id), in catalogue order.
+   */
+  readonly delegatedPermissions: readonly {
+    readonly resource: Resource;
+    readonly scopes: readonly RegisteredScope[];
   }[];
   /** Delegated permissions of the admin's sign-in, on `signInResourceAppId`. */
   readonly signInScopes: readonly DelegatedScope[];
@@ -82,10 +99,28 @@ export function homeAppRegistration(catalogue: Profiles): HomeAppRegistration {
   for (const profile of catalogue.profiles.values())
     for (const role of profile.roles) add(profile.resource, role, { profile: profile.name });
   for (const role of catalogue.brokerRoles) add(role.resource, role, { broker: true });
+  const delegated = new Map<string, { resource: Resource; scopes: Map<string, RegisteredScope> }>();
+  for (const profile of catalogue.profiles.values())
+    for (const scope of profile.scopes) {
+      const key = scope.registeredOn.appId.toLowerCase();
+      let group = delegated.get(key);
+      if (!group) delegated.set(key, (group = { resource: scope.registeredOn, scopes: new Map() }));
+      const known = group.scopes.get(scope.id);
+      group.scopes.set(scope.id, {
+        value: known?.value ?? scope.value,
+        id: scope.id,
+        description: known?.description ?? scope.description,
+        profiles: [...(known?.profiles ?? []), profile.name],
+      });
+    }
   return {
     applicationPermissions: [...groups.values()].map(({ resource, roles }) => ({
       resource,
       roles: [...roles.values()],
+    })),
+    delegatedPermissions: [...delegated.values()].map(({ resource, scopes }) => ({
+      resource,
+      scopes: [...scopes.values()],
     })),
     signInScopes: SIGN_IN_SCOPES,
     signInResourceAppId: GRAPH_APP_ID,
@@ -107,7 +142,7 @@ export interface PermissionLine {
   readonly use: PermissionUse;
 }
 
-/** The application permissions of one resource, as the consent pages show them. */
+/** The permissions of one resource, as the consent pages show them. */
 export interface PermissionGroup {
   /** The resource's application id, or undefined for a resource the catalogue does not know. */
   readonly resourceAppId: string | undefined;
@@ -118,16 +153,43 @@ export interface PermissionGroup {
 const useOf = (role: RegisteredRole, used: ReadonlySet<string>): PermissionUse =>
   role.profiles.some((p) => used.has(p)) ? 'equipment' : role.broker ? 'service' : 'unused';
 
-/** Every application permission of the registration, marked with how this onboarding's profiles use it. */
+/**
+ * Every permission of the registration, marked with how this onboarding's profiles use it: the application
+ * permissions by resource, then the delegated ones ({@link delegatedForOnboarding}).
+ */
 export function registrationForOnboarding(
   registration: HomeAppRegistration,
   onboardingProfiles: readonly Profile[],
 ): PermissionGroup[] {
   const used = new Set(onboardingProfiles.map((p) => p.name));
-  return registration.applicationPermissions.map(({ resource, roles }) => ({
+  return [
+    ...registration.applicationPermissions.map(({ resource, roles }) => ({
+      resourceAppId: resource.appId,
+      resourceName: resource.displayName,
+      permissions: roles.map((r) => ({ value: r.value, description: r.description, use: useOf(r, used) })),
+    })),
+    ...delegatedForOnboarding(registration, onboardingProfiles),
+  ];
+}
+
+/**
+ * The delegated permissions of the registration — what a user who signs in through the broker lets it do as
+ * that user, and which the tenant admin's consent grants for every user — by the resource they are registered
+ * on, marked with how this onboarding's profiles use them.
+ */
+export function delegatedForOnboarding(
+  registration: HomeAppRegistration,
+  onboardingProfiles: readonly Profile[],
+): PermissionGroup[] {
+  const used = new Set(onboardingProfiles.map((p) => p.name));
+  return registration.delegatedPermissions.map(({ resource, scopes }) => ({
     resourceAppId: resource.appId,
-    resourceName: resource.displayName,
-    permissions: roles.map((r) => ({ value: r.value, description: r.description, use: useOf(r, used) })),
+    resourceName: `${resource.displayName}, as a user who signs in`,
+    permissions: scopes.map((s) => ({
+      value: s.value,
+      description: s.description,
+      use: s.profiles.some((p) => used.has(p)) ? ('equipment' as const) : ('unused' as const),
+    })),
   }));
 }
 
@@ -211,6 +273,11 @@ export function graphApplicationBody(
     access.set(resource.appId, [
       ...(access.get(resource.appId) ?? []),
       ...roles.map((r) => ({ id: r.id, type: 'Role' as const })),
+    ]);
+  for (const { resource, scopes } of registration.delegatedPermissions)
+    access.set(resource.appId, [
+      ...(access.get(resource.appId) ?? []),
+      ...scopes.map((s) => ({ id: s.id, type: 'Scope' as const })),
     ]);
   access.set(registration.signInResourceAppId, [
     ...(access.get(registration.signInResourceAppId) ?? []),

@@ -63,11 +63,13 @@ export function roleFindings(
   outcomes: ReadonlyMap<string, TokenOutcome>,
 ): RoleFinding[] {
   const targets = [
-    ...profiles.map((p) => ({
-      name: p.name,
-      resource: p.resource as Resource | undefined,
-      needs: p.roles.map((r) => ({ scope: p.resource.scope, value: r.value })),
-    })),
+    ...profiles
+      .filter((p) => p.kind === 'application')
+      .map((p) => ({
+        name: p.name,
+        resource: p.resource as Resource | undefined,
+        needs: p.roles.map((r) => ({ scope: p.resource.scope, value: r.value })),
+      })),
     ...(all.brokerRoles.length
       ? [
           {

@@ -112,7 +112,7 @@ export async function checkTenant(
   const checkedAt = deps.now();
   const profiles = tenantProfiles(deps.profiles, tenant);
   const resources = new Map<string, Resource>();
-  for (const p of profiles) resources.set(p.resource.scope, p.resource);
+  for (const p of profiles) if (p.kind === 'application') resources.set(p.resource.scope, p.resource);
   for (const r of deps.profiles.brokerRoles) resources.set(r.resource.scope, r.resource);
 
   // Tokens: fresh (a live check never answers from cache), one per resource, at once.

@@ -307,7 +307,7 @@ export function replicationExpectation(
   const roles = new Set<string>();
   for (const name of tenant.profiles) {
     const profile = profiles.get(name);
-    if (profile?.resource.scope !== scope) continue;
+    if (profile?.kind !== 'application' || profile.resource.scope !== scope) continue;
     const missing = tenant.missingRoles[name] ?? [];
     for (const role of profile.roles) if (!missing.includes(role.value)) roles.add(role.value);
   }
@@ -367,7 +367,14 @@ function resolveScope(
     );
   const known = profiles.spellingOf(scope);
   if (!known) throw new InvalidScope('The scope is not a resource this broker serves.');
-  if (!allowed.some((p) => profiles.get(p)?.resource.scope === known.resource.scope)) {
+  // Only application profiles give app-only tokens: a delegated profile's resource is reached as a user who
+  // signed in (a mailbox grant), never with the app's own roles.
+  if (
+    !allowed.some((name) => {
+      const p = profiles.get(name);
+      return p?.kind === 'application' && p.resource.scope === known.resource.scope;
+    })
+  ) {
     throw new InvalidScope("The scope is not allowed by this appliance's profiles.");
   }
   return known;

@@ -31,7 +31,17 @@ const GRAPH_DELEGATED: Record<string, string> = {
   '37f7f235-527c-4136-accd-4a02d197296e': 'openid',
   '14dad69e-099b-42c9-810b-d002981feec1': 'profile',
   '7427e0e9-2fba-42fe-b0c0-848c9e6a8182': 'offline_access',
+  '652390e4-393a-48de-9484-05f9b1212954': 'IMAP.AccessAsUser.All',
+  'd7b7f2d9-0f45-4ea1-9d42-e50810c06991': 'POP.AccessAsUser.All',
+  '258f6531-6087-4cc4-bb90-092c5fb3ed3f': 'SMTP.Send',
+  '9769c687-087d-48ac-9cb3-c37dde652038': 'EWS.AccessAsUser.All',
+  'e383f46e-2787-4529-855e-0e479a3ffac0': 'Mail.Send',
+  '1ec239c2-d7c9-4623-a91a-a9775856bb36': 'Calendars.ReadWrite',
+  'd56682ec-c09e-4743-aaf4-1a3aac4caa21': 'Contacts.ReadWrite',
+  'ba47897c-39ec-4d83-8086-ee8256fa737d': 'People.Read',
 };
+/** The admin's own sign-in scopes; every other delegated scope is a delegated profile's (for users who sign in). */
+const SIGN_IN_VALUES = new Set(['openid', 'profile', 'offline_access']);
 
 /** What a page lists: heading → permission value → its mark ('' for the sign-in scopes, which carry none). */
 type Listed = Record<string, Record<string, string>>;
@@ -80,7 +90,13 @@ async function expectedFor(
     expected[resourceName(appId)] = Object.fromEntries(
       values.map((v) => [v, own.has(v) ? EQUIPMENT : broker.has(v) ? SERVICE : UNUSED]),
     );
-  expected[SIGN_IN] = Object.fromEntries(scopes.map((s) => [s, '']));
+  const ownScopes = new Set(catalogue.get(PROFILE)!.scopes.map((s) => s.value));
+  const delegated = scopes.filter((s) => !SIGN_IN_VALUES.has(s));
+  if (delegated.length)
+    expected[`${resourceName(GRAPH_APP_ID)}, as a user who signs in`] = Object.fromEntries(
+      delegated.map((s) => [s, ownScopes.has(s) ? EQUIPMENT : UNUSED]),
+    );
+  expected[SIGN_IN] = Object.fromEntries(scopes.filter((s) => SIGN_IN_VALUES.has(s)).map((s) => [s, '']));
   return expected;
 }
 

@@ -2,10 +2,13 @@
  * The home app's delegated permissions: @azure/msal-node always asks for `openid profile
  * offline_access` in the admin's sign-in, so the registration must list all three Microsoft Graph delegated
  * scopes, or real Entra answers the silent sign-in after the admin's consent with consent_required
- * (AADSTS65001). The sandbox's simulated home app lists the same ones, so the simulator behaves as the deployment.
+ * (AADSTS65001); and every scope of every delegated profile, so that the tenant admin's consent covers the
+ * users' sign-ins of mailbox grants. The sandbox's simulated home app lists the same ones, so the simulator
+ * behaves as the deployment.
  * @module
  */
 import { describe, expect, it } from 'vitest';
+import defaultProfiles from '../../src/profiles/default-profiles.json' with { type: 'json' };
 import { block, readBicep, resources, stringVars } from './bicep.js';
 import { World } from '../../simulators/common/world.js';
 import { GRAPH_APP_ID } from '../../simulators/common/well-known.js';
@@ -16,7 +19,20 @@ const GRAPH_DELEGATED: Record<string, string> = {
   '37f7f235-527c-4136-accd-4a02d197296e': 'openid',
   '14dad69e-099b-42c9-810b-d002981feec1': 'profile',
   '7427e0e9-2fba-42fe-b0c0-848c9e6a8182': 'offline_access',
+  '652390e4-393a-48de-9484-05f9b1212954': 'IMAP.AccessAsUser.All',
+  'd7b7f2d9-0f45-4ea1-9d42-e50810c06991': 'POP.AccessAsUser.All',
+  '258f6531-6087-4cc4-bb90-092c5fb3ed3f': 'SMTP.Send',
+  '9769c687-087d-48ac-9cb3-c37dde652038': 'EWS.AccessAsUser.All',
+  'e383f46e-2787-4529-855e-0e479a3ffac0': 'Mail.Send',
+  '1ec239c2-d7c9-4623-a91a-a9775856bb36': 'Calendars.ReadWrite',
+  'd56682ec-c09e-4743-aaf4-1a3aac4caa21': 'Contacts.ReadWrite',
+  'ba47897c-39ec-4d83-8086-ee8256fa737d': 'People.Read',
 };
+
+/** The delegated scopes of the default profiles file (src/profiles/default-profiles.json `profiles[].scopes[]`). */
+const PROFILE_SCOPES = (
+  defaultProfiles.profiles as { scopes?: { value: string; id: string; registeredOn: string }[] }[]
+).flatMap((p) => p.scopes ?? []);
 
 const bicep = readBicep('infra/app/home-app.bicep');
 const app = resources(bicep, 'Microsoft.Graph/applications').get('app')!;
@@ -39,8 +55,14 @@ function delegatedGraphScopes(): string[] {
 }
 
 describe('home app delegated permissions', () => {
-  it('declares the delegated openid, profile and offline_access scopes of Microsoft Graph in home-app.bicep', () => {
-    expect(delegatedGraphScopes().sort()).toEqual(['offline_access', 'openid', 'profile']);
+  it("declares the sign-in's openid, profile and offline_access and every delegated profile's scopes", () => {
+    expect(PROFILE_SCOPES.length).toBeGreaterThan(0);
+    expect(PROFILE_SCOPES.every((s) => s.registeredOn === 'graph' && GRAPH_DELEGATED[s.id] === s.value)).toBe(
+      true,
+    );
+    expect(delegatedGraphScopes().sort()).toEqual(
+      [...new Set(['offline_access', 'openid', 'profile', ...PROFILE_SCOPES.map((s) => s.value)])].sort(),
+    );
   });
 
   it('gives the sandbox home app the same delegated scopes as home-app.bicep', () => {

@@ -63,7 +63,7 @@ describe('home app (infra/app/home-app.bicep)', () => {
       const appId = profiles.resources[resource]!.appId;
       expected.set(appId, (expected.get(appId) ?? new Set()).add(id));
     };
-    for (const p of profiles.profiles) for (const r of p.roles) add(p.resource, r.id);
+    for (const p of profiles.profiles) for (const r of p.roles ?? []) add(p.resource, r.id);
     for (const r of profiles.brokerRoles) add(r.resource, r.id);
     expect(expected.size).toBe(2);
     const actual = requestedRoles();

@@ -22,9 +22,15 @@ describe('a deprecated profile', () => {
       endsOn: '2027-04-01',
       replacedBy: ['graph-mail', 'graph-calendar', 'graph-directory', 'graph-presence'],
     });
+    // And its delegated counterpart, EWS as a user who signs in, ending with it.
     expect([...profiles.profiles.values()].filter((p) => p.deprecated).map((p) => p.name)).toEqual([
       'exchange-ews',
+      'user-ews',
     ]);
+    expect(profiles.get('user-ews')!.deprecated).toMatchObject({
+      endsOn: '2027-04-01',
+      replacedBy: ['user-calendar-contacts', 'user-mail-send'],
+    });
   });
 
   it('refuses new uses from its end date, naming the date and the replacements, and not before', () => {

@@ -12,7 +12,6 @@ import {
   grantedForOnboarding,
   homeAppRegistration,
   registrationForOnboarding,
-  SIGN_IN_SCOPES,
 } from '../../src/profiles/registration.js';
 import { World } from '../../simulators/common/world.js';
 import { FIRST_PARTY_RESOURCES, GRAPH_APP_ID } from '../../simulators/common/well-known.js';
@@ -21,6 +20,18 @@ import { block, readBicep, resources, stringVars } from '../infra/bicep.js';
 
 const catalogue = await loadProfiles(undefined);
 const registration = homeAppRegistration(catalogue);
+
+/** Delegated scope ids by resource app id, sorted: the delegated profiles' and the admin sign-in's. */
+const delegatedView = (pick: 'id' | 'value'): Record<string, string[]> => {
+  const out: Record<string, string[]> = {};
+  for (const g of registration.delegatedPermissions)
+    out[g.resource.appId] = [...(out[g.resource.appId] ?? []), ...g.scopes.map((s) => s[pick])];
+  out[registration.signInResourceAppId] = [
+    ...(out[registration.signInResourceAppId] ?? []),
+    ...registration.signInScopes.map((s) => s[pick]),
+  ];
+  return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.sort()]));
+};
 
 /** Role values by resource app id, sorted, from the broker's registration. */
 const brokerView = (): Record<string, string[]> =>
@@ -86,6 +97,23 @@ describe("the home app registration's permissions (src/profiles/registration.ts)
     expect(registration.signInResourceAppId).toBe(GRAPH_APP_ID);
   });
 
+  it("are every delegated profile's scopes, each once, on the resource they are registered on", () => {
+    // All on Microsoft Graph, IMAP/POP/SMTP/EWS included, although their tokens are Exchange Online's.
+    expect(registration.delegatedPermissions.map((g) => g.resource.appId)).toEqual([GRAPH_APP_ID]);
+    expect(
+      registration.delegatedPermissions[0]!.scopes.map((s) => `${s.value} ${s.id} ${s.profiles.join(',')}`),
+    ).toEqual([
+      'IMAP.AccessAsUser.All 652390e4-393a-48de-9484-05f9b1212954 user-imap',
+      'POP.AccessAsUser.All d7b7f2d9-0f45-4ea1-9d42-e50810c06991 user-pop',
+      'SMTP.Send 258f6531-6087-4cc4-bb90-092c5fb3ed3f user-smtp',
+      'EWS.AccessAsUser.All 9769c687-087d-48ac-9cb3-c37dde652038 user-ews',
+      'Mail.Send e383f46e-2787-4529-855e-0e479a3ffac0 user-mail-send',
+      'Calendars.ReadWrite 1ec239c2-d7c9-4623-a91a-a9775856bb36 user-calendar-contacts',
+      'Contacts.ReadWrite d56682ec-c09e-4743-aaf4-1a3aac4caa21 user-calendar-contacts',
+      'People.Read ba47897c-39ec-4d83-8086-ee8256fa737d user-calendar-contacts',
+    ]);
+  });
+
   it('are those home-app.bicep declares: the same app roles and the same delegated scopes', () => {
     const roles = bicepAccess('Role');
     expect(
@@ -96,7 +124,9 @@ describe("the home app registration's permissions (src/profiles/registration.ts)
     // Ids too, not only names: the bicep names a role by its id (FACTS.md §5.2, §5.3).
     for (const g of registration.applicationPermissions)
       expect([...(roles[g.resource.appId] ?? [])].sort()).toEqual(g.roles.map((r) => r.id).sort());
-    expect(bicepAccess('Scope')).toEqual({ [GRAPH_APP_ID]: SIGN_IN_SCOPES.map((s) => s.id) });
+    expect(
+      Object.fromEntries(Object.entries(bicepAccess('Scope')).map(([appId, ids]) => [appId, ids.sort()])),
+    ).toEqual(delegatedView('id'));
   });
 
   it('are those the sandbox home app registration lists (simulators/sandbox.ts)', () => {
@@ -106,7 +136,11 @@ describe("the home app registration's permissions (src/profiles/registration.ts)
     expect(
       Object.fromEntries(Object.entries(home.requiredRoles).map(([appId, v]) => [appId, [...v].sort()])),
     ).toEqual(brokerView());
-    expect(home.requiredScopes).toEqual({ [GRAPH_APP_ID]: SIGN_IN_SCOPES.map((s) => s.value) });
+    expect(
+      Object.fromEntries(
+        Object.entries(home.requiredScopes ?? {}).map(([appId, v]) => [appId, [...v].sort()]),
+      ),
+    ).toEqual(delegatedView('value'));
   });
 
   it('count a role two profiles share once, keeping the first plain words and both profiles', () => {
@@ -141,7 +175,7 @@ describe("the home app registration's permissions (src/profiles/registration.ts)
 describe('marking for one onboarding', () => {
   const imap = catalogue.get('exchange-imap')!;
 
-  it("lists every application permission, marking the onboarding's own, the broker's, and the rest", () => {
+  it("lists every permission, marking the onboarding's own, the broker's, and the rest", () => {
     const uses = registrationForOnboarding(registration, [imap]).flatMap((g) =>
       g.permissions.map((p) => `${g.resourceName}: ${p.value}=${p.use}`),
     );
@@ -159,7 +193,19 @@ describe('marking for one onboarding', () => {
       'Microsoft Graph: OrgContact.Read.All=unused',
       'Microsoft Graph: Presence.Read.All=unused',
       'Microsoft Graph: Organization.Read.All=service',
+      'Microsoft Graph, as a user who signs in: IMAP.AccessAsUser.All=unused',
+      'Microsoft Graph, as a user who signs in: POP.AccessAsUser.All=unused',
+      'Microsoft Graph, as a user who signs in: SMTP.Send=unused',
+      'Microsoft Graph, as a user who signs in: EWS.AccessAsUser.All=unused',
+      'Microsoft Graph, as a user who signs in: Mail.Send=unused',
+      'Microsoft Graph, as a user who signs in: Calendars.ReadWrite=unused',
+      'Microsoft Graph, as a user who signs in: Contacts.ReadWrite=unused',
+      'Microsoft Graph, as a user who signs in: People.Read=unused',
     ]);
+    const delegated = registrationForOnboarding(registration, [catalogue.get('user-smtp')!]).flatMap((g) =>
+      g.permissions.filter((p) => p.use === 'equipment').map((p) => `${g.resourceName}: ${p.value}`),
+    );
+    expect(delegated).toEqual(['Microsoft Graph, as a user who signs in: SMTP.Send']);
   });
 
   it('describes granted roles in registration order, then roles it does not list by name; skips empty resources', () => {

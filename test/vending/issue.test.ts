@@ -74,6 +74,12 @@ describe('the warm path (vendFromMemory)', () => {
     ],
     ['two scopes', (s) => s.request({ scope: `${EXCHANGE} ${EXCHANGE}` }), InvalidScope],
     [
+      // A delegated profile is reached as a user who signed in, never with the app's own roles.
+      "client credentials for a delegated profile's resource",
+      (s) => ((s.state.appliance = { ...s.state.appliance!, profiles: ['user-imap'] }), s.request()),
+      InvalidScope,
+    ],
+    [
       'another tenant in the path',
       (s) => s.request({}, { pathTenant: 'fabrikam.example' }),
       UnauthorizedClient,
