@@ -6,6 +6,10 @@
  *   POST   /_sim/tenants                         {id?, displayName, domains?, hasExchangeOnline?}
  *   GET    /_sim/tenants/{tenant}
  *   POST   /_sim/tenants/{tenant}/users          {userPrincipalName, displayName?, directoryRoles?, guestFromTenant?}
+ *   PATCH  /_sim/tenants/{tenant}/users/{upn}    {accountEnabled?, mfaRequired?, revokeSignInSessions?: true,
+ *                                                 deleted?: true}: what makes Entra refuse a user's refresh token
+ *                                                 (simulators/entra/refresh-token.ts)
+ *   PUT    /_sim/tenants/{tenant}/sign-in-frequency  {seconds | null}: a Conditional Access sign-in frequency
  *   POST   /_sim/tenants/{tenant}/mailboxes      {address, deniedAppIds?}
  *   PUT    /_sim/tenants/{tenant}/organization-config  {ewsEnabled?: boolean|null, ewsAllowedAppIds?: string[]|null}:
  *                                                 Exchange Online's EwsEnabled / EwsAllowedAppIDs (simulators/graph/ews.ts)
@@ -81,6 +85,32 @@ export function controlRoutes(ctx: SimContext): SimRoute[] {
         guestFrom: guestFrom ? tenantOf(guestFrom) : undefined,
       });
       return json(201, user);
+    }),
+    route('PATCH', '/_sim/tenants/{tenant}/users/{upn}', (p, b) => {
+      const tenant = tenantOf(p.tenant);
+      const upn = decodeURIComponent(p.upn ?? '').toLowerCase();
+      const user = tenant.users.find((u) => u.userPrincipalName.toLowerCase() === upn);
+      if (!user) throw new NotFound(`no user ${upn} in tenant ${tenant.id}`);
+      for (const key of ['accountEnabled', 'mfaRequired'] as const) {
+        const v = b[key];
+        if (v === undefined) continue;
+        if (typeof v !== 'boolean') throw new BadControlRequest(`${key} must be a boolean`);
+        user[key] = v;
+      }
+      // Graph's revokeSignInSessions (or a password reset): refresh tokens issued before now stop working.
+      if (b.revokeSignInSessions === true) user.tokensValidFrom = world.now();
+      if (b.deleted === true) tenant.users.splice(tenant.users.indexOf(user), 1);
+      return json(200, user);
+    }),
+    route('PUT', '/_sim/tenants/{tenant}/sign-in-frequency', (p, b) => {
+      const tenant = tenantOf(p.tenant);
+      if (b.seconds === null) delete tenant.signInFrequencySeconds;
+      else if (typeof b.seconds === 'number' && b.seconds > 0) tenant.signInFrequencySeconds = b.seconds;
+      else throw new BadControlRequest('seconds must be a number > 0, or null');
+      return json(200, {
+        tenantId: tenant.id,
+        signInFrequencySeconds: tenant.signInFrequencySeconds ?? null,
+      });
     }),
     route('POST', '/_sim/tenants/{tenant}/mailboxes', (p, b) =>
       json(

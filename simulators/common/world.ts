@@ -124,6 +124,15 @@ export interface SimUser {
   readonly homeTenantId: string;
   /** App roles assigned to this user, by app id (e.g. Broker.Admin on the home app). */
   appRoles: Record<string, string[]>;
+  /** `accountEnabled: false` (Graph user): no sign-in, no refresh (AADSTS50057). Absent: enabled. */
+  accountEnabled?: boolean;
+  /**
+   * Refresh tokens issued before this time (ms since epoch) are refused with AADSTS50173: Graph's
+   * `revokeSignInSessions`, or a password change (https://learn.microsoft.com/graph/api/user-revokesigninsessions).
+   */
+  tokensValidFrom?: number;
+  /** A Conditional Access policy now requires MFA for this user: a refresh gets AADSTS50076. */
+  mfaRequired?: boolean;
 }
 
 export interface SimMailbox {
@@ -154,6 +163,8 @@ export interface SimTenant {
   roleReplication?: SimRoleReplication;
   /** Lifetime of authorization codes issued for this tenant; default 600 s (v2-oauth2-auth-code-flow: "about 10 minutes"). */
   authCodeLifetimeSeconds?: number;
+  /** Conditional Access sign-in frequency (seconds): older refresh tokens get AADSTS70043. Absent: none. */
+  signInFrequencySeconds?: number;
   /**
    * Exchange Online organization config `EwsEnabled` (Set-OrganizationConfig -EwsEnabled: $true, $false or $null
    * "not configured … This value is the default"); absent = null. How EWS treats it: simulators/graph/ews.ts.

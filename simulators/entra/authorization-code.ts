@@ -141,11 +141,18 @@ export async function authorizationCode(t: GrantRequest): Promise<SimResponse> {
 
   const user = tenant.users.find((u) => u.objectId === code.userObjectId);
   if (!user) throw UNKNOWN_CODE();
+  // The token is for the scopes this request names (auth-code doc: `scope` at the token endpoint chooses among
+  // those consented at authorize), else those of the code; the refresh token carries the sign-in's.
+  const asked = (scope ?? '').split(/\s+/).filter(Boolean);
   const tokens = await issueUserTokens(ctx, {
     tenant,
     app,
     user,
-    scopes: code.scopes,
+    scopes:
+      asked.length > 0
+        ? [...new Set([...asked, ...code.scopes.filter((s) => OIDC_SCOPES.has(s.toLowerCase()))])]
+        : code.scopes,
+    grantedScopes: code.scopes,
     nonce: code.nonce,
     nowMs: now,
   });

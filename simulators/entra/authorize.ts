@@ -27,6 +27,7 @@ import {
   startSession,
   type SimSession,
 } from './sign-in-state.js';
+import { consentResourceOf } from './delegated-scopes.js';
 
 const ALIASES = new Set(['common', 'organizations']);
 const OIDC_SCOPES = new Set(['openid', 'profile', 'email', 'offline_access']);
@@ -307,7 +308,8 @@ function codeRedirect(
 /**
  * The delegated permissions a request asks for, by resource app id: the OpenID Connect scopes are Microsoft
  * Graph's delegated permissions (openid, profile, email, offline_access: FACTS.md §14), `{resource}/{value}`
- * names one of the resource's, and `{resource}/.default` stands for those the registration lists for it.
+ * names one of the resource's (or of Graph, for Exchange's legacy protocols), and `{resource}/.default` stands
+ * for those the registration lists for it.
  */
 function requestedScopes(ctx: SimContext, r: AuthorizeRequest): Record<string, string[]> {
   const out: Record<string, string[]> = {};
@@ -327,7 +329,8 @@ function requestedScopes(ctx: SimContext, r: AuthorizeRequest): Record<string, s
     const value = s.slice(slash + 1);
     if (value.toLowerCase() === '.default')
       for (const v of r.app.requiredScopes?.[resource.appId] ?? []) add(resource.appId, v);
-    else add(resource.appId, value);
+    // Exchange's IMAP/POP/SMTP/EWS permissions are consented to as Microsoft Graph's (delegated-scopes.ts).
+    else add(consentResourceOf(resource.appId, value), value);
   }
   return out;
 }

@@ -30,6 +30,8 @@ export class EntraError extends Error {
     readonly error: EntraErrorCode,
     readonly aadsts: number | undefined,
     readonly description: string,
+    /** Entra's `suberror` (e.g. `basic_action` for an MFA step, as MSAL reads it); absent for most. */
+    readonly suberror?: string,
   ) {
     super(description);
     this.name = new.target.name;
@@ -72,6 +74,7 @@ export function oauthErrorResponse(err: EntraError, correlationId?: string): Sim
     correlation_id: t.correlationId,
   };
   if (err.aadsts !== undefined) body.error_uri = `https://login.microsoftonline.com/error?code=${err.aadsts}`;
+  if (err.suberror !== undefined) body.suberror = err.suberror;
   const headers: Record<string, string> = {
     'content-type': 'application/json; charset=utf-8',
     'cache-control': 'no-store, no-cache',

@@ -2,7 +2,8 @@
  * Entra ID's token endpoint, v2 (`/{tenant}/oauth2/v2.0/token`, `scope`) and v1 (`/{tenant}/oauth2/token`,
  * `resource`), written as named steps after `panva/node-oidc-provider:lib/actions/token.js`: parse the body,
  * refuse duplicated parameters, check the grant type, resolve the tenant, then hand over to the grant.
- * A grant is one entry in GRANTS: `client_credentials` here, `authorization_code` in authorization-code.ts.
+ * A grant is one entry in GRANTS: `client_credentials` here, `authorization_code` in authorization-code.ts,
+ * `refresh_token` in refresh-token.ts.
  * @module
  */
 import type { SimContext } from '../context.js';
@@ -13,6 +14,7 @@ import type { SimApp, SimTenant } from '../common/world.js';
 import { identifyClient, verifyAssertion, verifySecret, type CredentialType } from './client-auth.js';
 import { EntraError, oauthErrorResponse } from './errors.js';
 import { authorizationCode } from './authorization-code.js';
+import { refreshTokenGrant } from './refresh-token.js';
 
 /** 1 = `/oauth2/token` (resource), 2 = `/oauth2/v2.0/token` (scope). */
 export type EndpointVersion = 1 | 2;
@@ -36,6 +38,7 @@ type GrantHandler = (t: GrantRequest) => Promise<SimResponse>;
 const GRANTS: Record<string, GrantHandler> = {
   client_credentials: (t) => clientCredentials({ ...t, tenant: resolveTenant(t.ctx, t.tenantPath) }),
   authorization_code: authorizationCode,
+  refresh_token: refreshTokenGrant,
 };
 
 export function missing(name: string): EntraError {

@@ -1,13 +1,17 @@
 /**
- * The tokens Entra ID issues when an authorization code is redeemed: a v2.0 ID token for the client
- * (`MicrosoftDocs/entra-docs:docs/identity-platform/id-token-claims-reference.md`, FACTS.md §14) and a
- * delegated access token for Microsoft Graph (`User.Read`, the permission every sign-in carries).
+ * The tokens Entra ID issues when an authorization code or a refresh token is redeemed: a v2.0 ID token for
+ * the client (`MicrosoftDocs/entra-docs:docs/identity-platform/id-token-claims-reference.md`, FACTS.md §14), a
+ * delegated access token — for the resource the scopes name (delegated-scopes.ts), or for Microsoft Graph
+ * (`User.Read`, the permission every sign-in carries) when they name OpenID Connect scopes only — and, with
+ * `offline_access`, a refresh token (refresh-token.ts).
  * @module
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { SimContext } from '../context.js';
 import { v1Issuer, v2Issuer } from '../common/clouds.js';
 import type { SimApp, SimTenant, SimUser } from '../common/world.js';
+import { delegatedTarget } from './delegated-scopes.js';
+import { issueRefreshToken } from './refresh-token.js';
 
 export interface UserTokenRequest {
   readonly tenant: SimTenant;
@@ -17,6 +21,11 @@ export interface UserTokenRequest {
   readonly scopes: readonly string[];
   readonly nonce: string | undefined;
   readonly nowMs: number;
+  /**
+   * The scopes of the sign-in the tokens come from, which a refresh token carries on (the authorize request's,
+   * for a code); default `scopes`.
+   */
+  readonly grantedScopes?: readonly string[];
 }
 
 export interface IssuedUserTokens {
@@ -79,13 +88,18 @@ export async function issueUserTokens(ctx: SimContext, req: UserTokenRequest): P
     idToken = await ctx.keys.sign(claims);
   }
 
-  // A delegated Graph token in v1.0 format (FACTS.md §4.1: Graph tokens are opaque to clients; Graph's
-  // `nonce` header). The exact `scp` Entra puts in a token asked for OIDC scopes only is **unverified**.
+  // A delegated token in v1.0 format (FACTS.md §4.1: Graph tokens are opaque to clients; Graph's `nonce`
+  // header). For the resource the scopes name, with their values as `scp`; for OpenID Connect scopes only, a
+  // Graph token whose exact `scp` Entra chooses is **unverified**.
+  const target = delegatedTarget(ctx.world, app, req.scopes);
   const lifetime = 3600 + Math.floor(Math.random() * 1800);
   const graphScp = ['openid', 'profile', 'email'].filter((s) => scopes.has(s)).concat('User.Read');
+  const audience = target?.audience ?? ctx.world.cloud.graphUris[0]!;
+  const scp = target ? [...target.values] : graphScp;
+  const resourceAppId = target?.resource.appId ?? '00000003-0000-0000-c000-000000000000';
   const accessToken = await ctx.keys.sign(
     {
-      aud: ctx.world.cloud.graphUris[0],
+      aud: audience,
       iss: v1Issuer(ctx.world.cloud, tenant.id),
       iat,
       nbf: iat,
@@ -98,8 +112,8 @@ export async function issueUserTokens(ctx: SimContext, req: UserTokenRequest): P
       idtyp: 'user',
       name: user.displayName,
       oid: user.objectId,
-      scp: graphScp.join(' '),
-      sub: pairwiseSub('00000003-0000-0000-c000-000000000000', tenant.id, user.objectId),
+      scp: scp.join(' '),
+      sub: pairwiseSub(resourceAppId, tenant.id, user.objectId),
       tid: tenant.id,
       unique_name: user.userPrincipalName,
       upn: user.userPrincipalName,
@@ -110,13 +124,23 @@ export async function issueUserTokens(ctx: SimContext, req: UserTokenRequest): P
     { x5t: ctx.keys.kid, nonce: randomBytes(16).toString('base64url') },
   );
   // v2-oauth2-auth-code-flow.md: `refresh_token` "Only provided if offline_access scope was requested".
-  // The simulator issues one (opaque) but does not implement the refresh_token grant.
-  const refreshToken = scopes.has('offline_access')
-    ? `1.${randomBytes(64).toString('base64url')}`
+  const granted = req.grantedScopes ?? req.scopes;
+  const refreshToken = granted.some((s) => s.toLowerCase() === 'offline_access')
+    ? issueRefreshToken(ctx.world, {
+        clientId: app.appId,
+        tenantId: tenant.id,
+        userObjectId: user.objectId,
+        scopes: granted,
+      })
     : undefined;
+  // The response's `scope`: the token's permissions as `{resource}/{value}` (auth-code doc, "Successful
+  // response": "The scopes that the access_token is valid for"), the OpenID Connect ones as asked.
   const responseScopes = ['openid', 'profile', 'email']
     .filter((s) => scopes.has(s))
-    .concat('https://graph.microsoft.com/User.Read', refreshToken ? ['offline_access'] : []);
+    .concat(
+      target ? scp.map((v) => `${audience}/${v}`) : ['https://graph.microsoft.com/User.Read'],
+      refreshToken ? ['offline_access'] : [],
+    );
   // client_info: the home account (`uid`.`utid` is MSAL's home account id). For a guest this is their home
   // tenant; the simulator has no link to the home user object and uses the guest's object id (**simplified**).
   const clientInfo = Buffer.from(
