@@ -15,6 +15,8 @@
  *                                                 Exchange Online's EwsEnabled / EwsAllowedAppIDs (simulators/graph/ews.ts)
  *   POST   /_sim/tenants/{tenant}/consents       {appId, roles?: {resourceAppId: [values]}, replicationDelayMs?}
  *   DELETE /_sim/tenants/{tenant}/consents/{appId}
+ *   POST   /_sim/vault/keys                      {name}: an RSA key in the vault, as infra/ creates the broker's
+ *                                                 envelope key (simulators/keyvault/keys.ts)
  *   POST   /_sim/tokens/app                      {tenant, appId, resource} → {access_token, expires_in}: an app-only
  *                                                 token as Entra would issue it, for tests of Graph / Key Vault
  *   POST   /_sim/faults                          {target, kind, status?, retryAfterSeconds?, delayMs?, pathContains?,
@@ -28,6 +30,7 @@ import { json, type SimResponse, type SimRoute } from './common/server.js';
 import type { SimFault, SimTenant } from './common/world.js';
 import { WorldConflict } from './common/world.js';
 import { issueAppToken } from './common/app-token.js';
+import { addKeyVersion } from './keyvault/keys.js';
 
 export function controlErrorBody(status: number, message: string): SimResponse {
   return json(status, { error: { code: status === 404 ? 'NotFound' : 'BadRequest', message } });
@@ -101,6 +104,12 @@ export function controlRoutes(ctx: SimContext): SimRoute[] {
       if (b.revokeSignInSessions === true) user.tokensValidFrom = world.now();
       if (b.deleted === true) tenant.users.splice(tenant.users.indexOf(user), 1);
       return json(200, user);
+    }),
+    route('POST', '/_sim/vault/keys', (_, b) => {
+      const name = reqString(b, 'name');
+      if (!/^[0-9A-Za-z-]{1,127}$/.test(name)) throw new BadControlRequest('name: 1-127 of 0-9, a-z, A-Z, -');
+      const version = addKeyVersion(world, name);
+      return json(201, { name, version: version.version });
     }),
     route('PUT', '/_sim/tenants/{tenant}/sign-in-frequency', (p, b) => {
       const tenant = tenantOf(p.tenant);

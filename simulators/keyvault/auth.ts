@@ -12,7 +12,13 @@ import { v1Issuer, v2Issuer } from '../common/clouds.js';
 import type { SimContext } from '../context.js';
 import type { SimRequest } from '../common/server.js';
 import { KeyVaultError } from './errors.js';
+import type { KeyPermission } from './keys.js';
 import type { SecretPermission, SimVault } from './vault-state.js';
+
+/** A permission an operation needs: on secrets, or on keys. */
+export type VaultPermission =
+  | { readonly on: 'secrets'; readonly permission: SecretPermission }
+  | { readonly on: 'keys'; readonly permission: KeyPermission };
 
 export interface VaultCaller {
   readonly tenantId: string;
@@ -80,10 +86,16 @@ export async function authenticate(ctx: SimContext, vault: SimVault, req: SimReq
  * vault '{vault};location={region}'. For help resolving this issue, please see
  * https://go.microsoft.com/fwlink/?linkid=2125287".
  */
-export function authorize(vault: SimVault, caller: VaultCaller, permission: SecretPermission): void {
+export function authorize(vault: SimVault, caller: VaultCaller, needed: VaultPermission): void {
+  const { permission } = needed;
   const allowed = vault.accessPolicies.some((p) => {
     if (p.tenantId.toLowerCase() !== caller.tenantId) return false;
-    if (!p.permissions.includes(permission)) return false;
+    if (
+      needed.on === 'secrets'
+        ? !p.permissions.includes(needed.permission)
+        : !(p.keyPermissions ?? []).includes(needed.permission)
+    )
+      return false;
     if (p.objectId && p.objectId.toLowerCase() !== caller.objectId?.toLowerCase()) return false;
     if (p.applicationId && p.applicationId.toLowerCase() !== caller.appId) return false;
     return Boolean(p.objectId || p.applicationId);
@@ -92,7 +104,7 @@ export function authorize(vault: SimVault, caller: VaultCaller, permission: Secr
   throw new KeyVaultError(
     403,
     'Forbidden',
-    `The user, group or application 'appid=${caller.appId ?? ''};oid=${caller.objectId ?? ''};iss=${caller.issuer}' does not have secrets ${permission} permission on key vault '${vault.name};location=${vault.location}'. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125287`,
+    `The user, group or application 'appid=${caller.appId ?? ''};oid=${caller.objectId ?? ''};iss=${caller.issuer}' does not have ${needed.on} ${permission} permission on key vault '${vault.name};location=${vault.location}'. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125287`,
     'AccessDenied',
   );
 }

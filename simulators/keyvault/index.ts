@@ -30,10 +30,14 @@ import {
   type OpContext,
 } from './secrets.js';
 import type { SecretPermission } from './vault-state.js';
+import type { VaultPermission } from './auth.js';
+import { createKey, getKey, unwrapKey, wrapKey } from './keys.js';
 
 export { keyVaultErrorBody } from './errors.js';
+export { seedVaultKey, type KeyPermission } from './keys.js';
 export {
   ALL_SECRET_PERMISSIONS,
+  BROKER_KEY_PERMISSIONS,
   configureVault,
   createVaultState,
   DEFAULT_RECOVERY_DELAY_MS,
@@ -68,7 +72,7 @@ export function keyVaultRoutes(ctx: SimContext): SimRoute[] {
   const route = (
     method: string,
     path: string,
-    permission: SecretPermission,
+    permission: SecretPermission | VaultPermission,
     operation: Operation,
   ): SimRoute => ({
     method,
@@ -78,7 +82,11 @@ export function keyVaultRoutes(ctx: SimContext): SimRoute[] {
       try {
         const caller = await authenticate(ctx, world.vault, req);
         const apiVersion = checkApiVersion(req.url.searchParams.get('api-version'));
-        authorize(world.vault, caller, permission);
+        authorize(
+          world.vault,
+          caller,
+          typeof permission === 'string' ? { on: 'secrets', permission } : permission,
+        );
         if (req.params.name !== undefined) assertName(req.params.name);
         sweep(world);
         const result = operation({ world, vaultUrl: ctx.urls.keyVault, apiVersion }, req);
@@ -113,6 +121,24 @@ export function keyVaultRoutes(ctx: SimContext): SimRoute[] {
     route('DELETE', '/deletedsecrets/{name}', 'purge', (op, req) => purgeDeletedSecret(op, p(req, 'name'))),
     route('POST', '/deletedsecrets/{name}/recover', 'recover', (op, req) =>
       recoverDeletedSecret(op, p(req, 'name')),
+    ),
+    route('POST', '/keys/{name}/create', { on: 'keys', permission: 'create' }, (op, req) =>
+      createKey(op, p(req, 'name'), req.body),
+    ),
+    route('GET', '/keys/{name}', { on: 'keys', permission: 'get' }, (op, req) =>
+      getKey(op, p(req, 'name'), ''),
+    ),
+    route('GET', '/keys/{name}/', { on: 'keys', permission: 'get' }, (op, req) =>
+      getKey(op, p(req, 'name'), ''),
+    ),
+    route('GET', '/keys/{name}/{version}', { on: 'keys', permission: 'get' }, (op, req) =>
+      getKey(op, p(req, 'name'), p(req, 'version')),
+    ),
+    route('POST', '/keys/{name}/{version}/wrapkey', { on: 'keys', permission: 'wrapKey' }, (op, req) =>
+      wrapKey(op, p(req, 'name'), p(req, 'version'), req.body),
+    ),
+    route('POST', '/keys/{name}/{version}/unwrapkey', { on: 'keys', permission: 'unwrapKey' }, (op, req) =>
+      unwrapKey(op, p(req, 'name'), p(req, 'version'), req.body),
     ),
   ];
 }

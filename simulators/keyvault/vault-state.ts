@@ -8,6 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { SANDBOX_IDS } from '../sandbox.js';
+import type { KeyPermission, SimVaultKey } from './keys.js';
 
 /** Secret permissions of a Key Vault access policy (MicrosoftDocs/azure-docs:articles/key-vault/secrets/about-secrets.md). */
 export type SecretPermission = 'get' | 'list' | 'set' | 'delete' | 'recover' | 'backup' | 'restore' | 'purge';
@@ -23,6 +24,9 @@ export const ALL_SECRET_PERMISSIONS: readonly SecretPermission[] = [
   'purge',
 ];
 
+/** The broker identity's key permissions: Key Vault Crypto User's data actions that envelope encryption uses. */
+export const BROKER_KEY_PERMISSIONS: readonly KeyPermission[] = ['get', 'wrapKey', 'unwrapKey'];
+
 /** One access-policy entry: a principal (by service principal object id and/or application id) in a tenant. */
 export interface SimVaultAccessPolicy {
   readonly tenantId: string;
@@ -31,6 +35,8 @@ export interface SimVaultAccessPolicy {
   /** The client application id (`appid` in v1 tokens, `azp` in v2). */
   readonly applicationId?: string;
   readonly permissions: SecretPermission[];
+  /** Key permissions (keys.ts); absent: none, as in a World saved before keys were modelled. */
+  readonly keyPermissions?: KeyPermission[];
 }
 
 export interface SimVaultSecretVersion {
@@ -110,12 +116,14 @@ export interface SimVault {
   deleted: Record<string, SimDeletedVaultSecret>;
   /** Secrets being recovered, by lowercased name (absent in a World persisted before recovery was modelled). */
   recovering?: Record<string, SimRecoveringVaultSecret>;
+  /** Keys by lowercased name (keys.ts; absent in a World persisted before keys were modelled). */
+  keys?: Record<string, SimVaultKey>;
 }
 
 /** Default `recoveryDelayMs`. */
 export const DEFAULT_RECOVERY_DELAY_MS = 150;
 
-type VaultSettings = Partial<Omit<SimVault, 'secrets' | 'deleted' | 'recovering'>>;
+type VaultSettings = Partial<Omit<SimVault, 'secrets' | 'deleted' | 'recovering' | 'keys'>>;
 
 /**
  * A fresh vault. Without options it is the sandbox vendor's vault: in the vendor tenant, and readable and
@@ -129,7 +137,13 @@ export function createVaultState(init: VaultSettings = {}): SimVault {
     location: init.location ?? 'sandbox',
     tenantId,
     accessPolicies: init.accessPolicies ?? [
-      { tenantId, applicationId: SANDBOX_IDS.brokerIdentityAppId, permissions: [...ALL_SECRET_PERMISSIONS] },
+      {
+        tenantId,
+        applicationId: SANDBOX_IDS.brokerIdentityAppId,
+        permissions: [...ALL_SECRET_PERMISSIONS],
+        // What infra/ gives the broker's identity on keys: Key Vault Crypto User (get, wrapKey, unwrapKey).
+        keyPermissions: [...BROKER_KEY_PERMISSIONS],
+      },
     ],
     softDelete: init.softDelete ?? true,
     purgeProtection: init.purgeProtection ?? true,
@@ -144,8 +158,8 @@ export function createVaultState(init: VaultSettings = {}): SimVault {
 
 /** Changes the vault's settings (tenant, access policies, soft delete …); secrets are kept. */
 export function configureVault(world: { vault: SimVault }, settings: VaultSettings): SimVault {
-  const { secrets, deleted, recovering = {} } = world.vault;
-  world.vault = { ...createVaultState({ ...world.vault, ...settings }), secrets, deleted, recovering };
+  const { secrets, deleted, recovering = {}, keys = {} } = world.vault;
+  world.vault = { ...createVaultState({ ...world.vault, ...settings }), secrets, deleted, recovering, keys };
   return world.vault;
 }
 

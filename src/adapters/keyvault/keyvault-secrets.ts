@@ -45,7 +45,7 @@ export interface KeyVaultSecretStoreConfig {
  * MicrosoftDocs/azure-docs:articles/key-vault/general/about-keys-secrets-certificates.md, "DNS suffixes for
  * object identifiers"), and from the same page the retired German cloud's and Managed HSM's.
  */
-const KEY_VAULT_DNS_SUFFIXES = [
+export const KEY_VAULT_DNS_SUFFIXES = [
   ...new Set(CLOUD_NAMES.map((name) => `.${cloudNamed(name).keyVaultDnsSuffix}`)),
   '.vault.microsoftazure.de',
   '.managedhsm.azure.net',
@@ -308,7 +308,8 @@ const NETWORK_CODES = new Set([
   'UND_ERR_SOCKET',
 ]);
 
-function toPortError(err: unknown, operation: string, name: string): Error {
+/** A Key Vault SDK error as the port's: unavailable (5xx, 429, timeout, network) or refused, naming what. */
+export function toPortError(err: unknown, operation: string, name: string, object = 'secret'): Error {
   if (err instanceof SecretStoreRefused || err instanceof SecretStoreUnavailable) return err;
   const status = statusOf(err);
   if (status !== undefined && (status >= 500 || status === 429))
@@ -326,6 +327,6 @@ function toPortError(err: unknown, operation: string, name: string): Error {
   return new SecretStoreRefused(
     status,
     code,
-    `Key Vault refused ${operation} of secret "${name}"${status !== undefined ? `: ${status}` : ''}${code ? ` ${code}` : ''}`,
+    `Key Vault refused ${operation} of ${object} "${name}"${status !== undefined ? `: ${status}` : ''}${code ? ` ${code}` : ''}`,
   );
 }

@@ -76,3 +76,21 @@ export class SecretStoreRefused extends Error {
     this.name = new.target.name;
   }
 }
+
+/** A data key wrapped by a Key Vault key: the key version that wrapped it (its `kid`) and the wrapped bytes. */
+export interface WrappedKey {
+  /** `https://{vault}/keys/{name}/{version}`: the version that can unwrap it. */
+  readonly keyId: string;
+  /** base64url. */
+  readonly wrapped: string;
+}
+
+/**
+ * Wraps and unwraps data keys with one Key Vault key (envelope encryption, docs/delegated-custody.md). The key's
+ * private part never leaves Key Vault: unwrapping is a Key Vault operation; wrapping may be local from the
+ * public part. Errors as the SecretStore's: SecretStoreUnavailable (answers 503) or SecretStoreRefused.
+ */
+export interface KeyWrapping {
+  wrap(dataKey: Buffer): Promise<WrappedKey>;
+  unwrap(key: WrappedKey): Promise<Buffer>;
+}
