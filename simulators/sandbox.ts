@@ -32,6 +32,16 @@ export const PROFILE_DELEGATED_SCOPES = [
   'People.Read',
 ] as const;
 
+/**
+ * The home app's redirect URIs as infra/app/home-app.bicep registers them: the admin-consent callback, the
+ * admin's sign-in and a mailbox user's sign-in (test/profiles/registration.test.ts compares them).
+ */
+const sandboxRedirectUris = (publicUrl: string): string[] => [
+  `${publicUrl}/consent/callback`,
+  `${publicUrl}/consent/signin`,
+  `${publicUrl}/mailbox-grants/callback`,
+];
+
 /** The home app's API roles (SPEC.md: vendor support). */
 export const BROKER_ROLES = [
   { id: '0b8e1f9c-3c1a-4d6e-9f2a-51c7e8d3b401', value: 'Broker.Read' },
@@ -62,7 +72,7 @@ export function seedSandbox(world: World, options: { publicUrl: string }): Sandb
     displayName: 'Northwind PBX Connector',
     homeTenantId: vendor.id,
     multitenant: true,
-    redirectUris: [`${options.publicUrl}/consent/callback`, `${options.publicUrl}/consent/signin`],
+    redirectUris: sandboxRedirectUris(options.publicUrl),
     identifierUris: [`api://${SANDBOX_IDS.homeAppId}`],
     appRoles: BROKER_ROLES.map((r) => ({ ...r })),
     // The broker reads the consenting admin's directory roles from `wids` and guest status from `acct` (FACTS.md §14).
@@ -161,7 +171,7 @@ export function seedSandbox(world: World, options: { publicUrl: string }): Sandb
 export function sandboxIdentities(world: World, options: { publicUrl: string }): SandboxIdentities {
   const homeApp = world.apps.get(SANDBOX_IDS.homeAppId);
   if (homeApp) {
-    homeApp.redirectUris = [`${options.publicUrl}/consent/callback`, `${options.publicUrl}/consent/signin`];
+    homeApp.redirectUris = sandboxRedirectUris(options.publicUrl);
     // Worlds saved before the admin sign-in existed lack these manifest settings.
     homeApp.groupMembershipClaims ??= 'DirectoryRole';
     homeApp.idTokenOptionalClaims ??= ['acct'];

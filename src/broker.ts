@@ -31,6 +31,7 @@ import {
 } from './directory/change-journal.js';
 import { countingConsentOutcomes, createAuditLog, type AuditLog } from './audit/audit-log.js';
 import { createOnboardingStore, type OnboardingStore } from './consent/onboarding-store.js';
+import { createMailboxGrantStore, type MailboxGrantStore } from './grants/grant-store.js';
 import { createStateStore, type StateStore } from './consent/state-store.js';
 import {
   createHomeAppAdminSignIn,
@@ -71,6 +72,8 @@ export interface Broker {
   readonly ews: ExchangeWebServices;
   readonly tenants: TenantStore;
   readonly onboardings: OnboardingStore;
+  /** Users' delegated access to their mailboxes, per appliance (src/grants/grant-store.ts). */
+  readonly mailboxGrants: MailboxGrantStore;
   readonly states: StateStore;
   readonly audit: AuditLog;
   readonly keys: BrokerKeys;
@@ -230,6 +233,7 @@ export async function createBroker(config: Config): Promise<Broker> {
     usageCounter: (clientId, tenantId) => usage.counter(clientId, tenantId),
     audiences: [`${config.publicUrl}/oauth2/token`, config.publicUrl],
     onboardings: createOnboardingStore(tables),
+    mailboxGrants: createMailboxGrantStore(tables),
     states: createStateStore(tables),
     audit,
     keys: createBrokerKeys(secrets, async () => (await rawAppliances.list({ top: 1 })).items.length > 0),

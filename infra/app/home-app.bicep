@@ -32,11 +32,13 @@ resource app 'Microsoft.Graph/applications@v1.0' = {
   // Customers' admins in any organization consent to it (SPEC.md "home app").
   signInAudience: 'AzureADMultipleOrgs'
   web: {
-    // Where Entra returns after admin consent, and after the admin's OpenID Connect sign-in (SPEC.md
-    // `GET /consent/callback`; redirect URIs go on the application object only, FACTS.md §1.4).
+    // Where Entra returns after admin consent, after the admin's OpenID Connect sign-in (SPEC.md
+    // `GET /consent/callback`; redirect URIs go on the application object only, FACTS.md §1.4), and after a
+    // mailbox user's sign-in for a mailbox grant.
     redirectUris: [
       '${publicUrl}/consent/callback'
       '${publicUrl}/consent/signin'
+      '${publicUrl}/mailbox-grants/callback'
     ]
     implicitGrantSettings: {
       enableIdTokenIssuance: false

@@ -1,6 +1,7 @@
 /**
- * Offboarding a tenant (SPEC.md `DELETE /api/tenants/{tenantId}`): its appliances are revoked, the secrets the
- * broker holds for it are deleted from Key Vault (and purged where the vault allows), cached tokens are dropped,
+ * Offboarding a tenant (SPEC.md `DELETE /api/tenants/{tenantId}`): its appliances are revoked, its mailbox grants
+ * and their links deleted (with the refresh tokens they kept), the secrets the broker holds for it are deleted
+ * from Key Vault (and purged where the vault allows), cached tokens are dropped,
  * and the tenant stays as an `offboarded` tombstone (src/tenants/lifecycle.ts `offboarding`) with an audit
  * record. A later consent of the same tenant makes it active again (`consent-*`: re-onboarding).
  * @module
@@ -9,6 +10,7 @@ import type { SecretStore } from '../adapters/keyvault/port.js';
 import type { ApplianceStore } from '../appliances/appliance-store.js';
 import { revokeAppliance, type RegistryDeps } from '../appliances/registry.js';
 import type { AuditActor, AuditLog } from '../audit/audit-log.js';
+import type { MailboxGrantStore } from '../grants/grant-store.js';
 import { nextTenant } from '../tenants/lifecycle.js';
 import { tenantAppCredentialName } from '../tenants/offboard.js';
 import type { TenantRecord, TenantStore } from '../tenants/tenant-store.js';
@@ -17,6 +19,7 @@ export interface OffboardDeps extends RegistryDeps {
   readonly tenants: TenantStore;
   readonly appliances: ApplianceStore;
   readonly secrets: SecretStore;
+  readonly mailboxGrants: Pick<MailboxGrantStore, 'deleteTenant'>;
   readonly audit: AuditLog;
   readonly tokens: { forgetTenant(tenantId: string): void };
   readonly directory: { invalidate(kind: 'appliance' | 'tenant', id: string): void };
@@ -41,6 +44,7 @@ export async function offboardTenant(
     continuationToken = page.continuationToken;
   } while (continuationToken);
 
+  const grantsDeleted = await deps.mailboxGrants.deleteTenant(tenant.tenantId);
   await deps.secrets.delete(tenantAppCredentialName(tenant.tenantId));
   deps.tokens.forgetTenant(tenant.tenantId);
   const { next: tombstone, audit: action } = nextTenant(tenant, { kind: 'offboarding' }, deps.now());
@@ -50,7 +54,11 @@ export async function offboardTenant(
     action,
     tenantId: tenant.tenantId,
     actor,
-    details: { appliancesRevoked: revoked, secretsDeleted: [tenantAppCredentialName(tenant.tenantId)] },
+    details: {
+      appliancesRevoked: revoked,
+      mailboxGrantsDeleted: grantsDeleted,
+      secretsDeleted: [tenantAppCredentialName(tenant.tenantId)],
+    },
   });
   return tombstone;
 }

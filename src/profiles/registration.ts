@@ -225,6 +225,18 @@ export function grantedForOnboarding(
   return groups;
 }
 
+/**
+ * The home app's redirect URIs: the admin-consent callback, the admin's sign-in, and a mailbox user's sign-in
+ * (infra/app/home-app.bicep `web.redirectUris`; the sandbox's in simulators/sandbox.ts).
+ */
+export function homeAppRedirectUris(publicUrl: string): string[] {
+  return [
+    `${publicUrl}/consent/callback`,
+    `${publicUrl}/consent/signin`,
+    `${publicUrl}/mailbox-grants/callback`,
+  ];
+}
+
 /** The support API's app roles on the home app (SPEC.md "Vendor support"), as infra/app/home-app.bicep declares them. */
 const SUPPORT_ROLES = [
   {
@@ -287,7 +299,7 @@ export function graphApplicationBody(
     displayName: app.displayName,
     signInAudience: 'AzureADMultipleOrgs',
     web: {
-      redirectUris: [`${app.publicUrl}/consent/callback`, `${app.publicUrl}/consent/signin`],
+      redirectUris: homeAppRedirectUris(app.publicUrl),
       implicitGrantSettings: { enableIdTokenIssuance: false, enableAccessTokenIssuance: false },
     },
     groupMembershipClaims: 'DirectoryRole',

@@ -121,8 +121,9 @@ describe('OpenAPI document', () => {
 
   it('names every route of SPEC.md "HTTP surface", each once, with a unique operationId', () => {
     const ops = operations();
-    // Beyond SPEC.md: the stylesheet, the appliance confirmation (POST /consent/confirm), and the
-    // Microsoft-shaped authority of README "Firmware that changes only the host".
+    // Beyond SPEC.md: the stylesheet, the appliance confirmation (POST /consent/confirm), the
+    // Microsoft-shaped authority of README "Firmware that changes only the host", and support's mailbox grants
+    // (README "Delegated mailboxes").
     expect(ops.map((o) => o.key).sort()).toEqual(
       [
         ...SPEC_ROUTES,
@@ -133,6 +134,10 @@ describe('OpenAPI document', () => {
         'GET /{tenant}/.well-known/openid-configuration',
         'GET /{tenant}/oauth2/v2.0/authorize',
         'GET /{tenant}/oauth2/authorize',
+        'POST /api/tenants/{tenantId}/mailbox-grants',
+        'GET /api/tenants/{tenantId}/mailbox-grants',
+        'GET /api/tenants/{tenantId}/mailbox-grants/{grantId}',
+        'DELETE /api/tenants/{tenantId}/mailbox-grants/{grantId}',
       ].sort(),
     );
     const ids = ops.map((o) => o.op.operationId);

@@ -77,6 +77,7 @@ describe('home app (infra/app/home-app.bicep)', () => {
     expect(block(web, 'redirectUris: [').trim().split(/\s+/)).toEqual([
       "'${publicUrl}/consent/callback'",
       "'${publicUrl}/consent/signin'",
+      "'${publicUrl}/mailbox-grants/callback'",
     ]);
   });
 
@@ -118,6 +119,7 @@ describe('home app (infra/app/home-app.bicep)', () => {
     expect(body.web.redirectUris).toEqual([
       'https://broker.example.com/consent/callback',
       'https://broker.example.com/consent/signin',
+      'https://broker.example.com/mailbox-grants/callback',
     ]);
     expect(`'${body.groupMembershipClaims}'`).toBe(propertyValue(app, 'groupMembershipClaims'));
     const roles = block(app, 'appRoles: [');

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { loadProfiles, parseProfiles } from '../../src/profiles/profiles.js';
 import {
   grantedForOnboarding,
+  homeAppRedirectUris,
   homeAppRegistration,
   registrationForOnboarding,
 } from '../../src/profiles/registration.js';
@@ -133,6 +134,7 @@ describe("the home app registration's permissions (src/profiles/registration.ts)
     const world = new World();
     seedSandbox(world, { publicUrl: 'http://localhost:7071' });
     const home = world.apps.get(SANDBOX_IDS.homeAppId)!;
+    expect(home.redirectUris).toEqual(homeAppRedirectUris('http://localhost:7071'));
     expect(
       Object.fromEntries(Object.entries(home.requiredRoles).map(([appId, v]) => [appId, [...v].sort()])),
     ).toEqual(brokerView());

@@ -86,6 +86,27 @@ export function requestSchemas(options: SchemaOptions = {}): Record<string, Sche
         profiles: { ...profileList, description: 'Profiles to ask consent for; all of them when absent.' },
       },
     },
+    MailboxGrantRequest: {
+      type: 'object',
+      description:
+        'A mailbox grant for one appliance of the tenant: delegated profiles it is allowed, and optionally the mailbox whose user must sign in.',
+      additionalProperties: false,
+      required: ['applianceId', 'profiles'],
+      properties: {
+        applianceId: { ...guid, description: "The appliance's client id." },
+        profiles: {
+          ...profileList,
+          description: 'Delegated profiles (`kind: delegated`) the appliance is allowed.',
+        },
+        mailbox: {
+          type: 'string',
+          format: 'email',
+          maxLength: 254,
+          description:
+            'The mailbox whose user signs in, of a verified domain of the tenant; anyone of the tenant when absent.',
+        },
+      },
+    },
     TenantCheckRequest: {
       type: 'object',
       additionalProperties: false,

@@ -5,6 +5,7 @@
  * field is not a breaking change; request bodies are closed, because the broker refuses unknown fields.
  * @module
  */
+import { GRANT_STATUSES } from '../../grants/grant-store.js';
 import { TENANT_STATUSES } from '../../tenants/tenant-store.js';
 import { requestSchemas, type SchemaOptions } from './request-schemas.js';
 import { tokenSchemas } from './token-schemas.js';
@@ -124,6 +125,60 @@ export function componentSchemas(options: SchemaOptions = {}): Record<string, Sc
         error: orNull(ref('OnboardingError')),
       },
     },
+    MailboxGrantCreated: {
+      type: 'object',
+      description: 'The link for the mailbox’s user; shown only here (its code is stored as a hash).',
+      required: ['id', 'consentUrl', 'expiresAt'],
+      properties: {
+        id: guid,
+        consentUrl: {
+          type: 'string',
+          format: 'uri',
+          description: 'Always `${BROKER_PUBLIC_URL}/mailbox-grants/{code}`: for the mailbox’s user to open.',
+        },
+        expiresAt: dateTime,
+      },
+    },
+    MailboxGrant: {
+      type: 'object',
+      description:
+        'One user’s delegated access to their mailbox for one appliance. `pending` until the user signs in with the link, `active` while the broker keeps their refresh token, `reauth_required` when Microsoft refused a refresh (`error` says why), `revoked` by support, `expired` when the link was not used in time.',
+      required: [
+        'id',
+        'tenantId',
+        'applianceId',
+        'profiles',
+        'mailbox',
+        'status',
+        'createdAt',
+        'expiresAt',
+        'user',
+        'error',
+      ],
+      properties: {
+        id: guid,
+        tenantId: guid,
+        applianceId: guid,
+        profiles: strings,
+        mailbox: orNull({ type: 'string', format: 'email' }),
+        status: { type: 'string', enum: [...GRANT_STATUSES] },
+        createdAt: dateTime,
+        expiresAt: { ...dateTime, description: 'Until when the link can be used.' },
+        createdBy: { type: 'string' },
+        user: orNull({
+          type: 'object',
+          description: 'Who signed in: identified by `objectId`.',
+          required: ['objectId', 'userPrincipalName'],
+          properties: { objectId: guid, userPrincipalName: { type: 'string' } },
+        }),
+        error: orNull({
+          type: 'object',
+          required: ['code', 'message', 'at'],
+          properties: { code: { type: 'string' }, message: { type: 'string' }, at: dateTime },
+        }),
+      },
+    },
+    MailboxGrantList: listOf('MailboxGrant', 'A page of mailbox grants, in id order.'),
     ApplianceOnboardingCreated: {
       type: 'object',
       required: ['id', 'consentUrl', 'expiresAt'],

@@ -9,7 +9,7 @@ import { applianceOnboardingRoutes, tokenRoutes } from './appliances.js';
 import { assetRoutes, connectRoutes } from './customers.js';
 import { healthRoutes, openApiRoutes } from './operations.js';
 import { applianceRoutes } from './support-appliances.js';
-import { checkRoutes, onboardingRoutes, tenantRoutes } from './support.js';
+import { checkRoutes, mailboxGrantRoutes, onboardingRoutes, tenantRoutes } from './support.js';
 import type { RouteDeclaration } from './types.js';
 
 export const catalogue: readonly RouteDeclaration[] = [
@@ -20,6 +20,7 @@ export const catalogue: readonly RouteDeclaration[] = [
   onboardingRoutes,
   tenantRoutes,
   checkRoutes,
+  mailboxGrantRoutes,
   applianceRoutes,
   healthRoutes,
   openApiRoutes,

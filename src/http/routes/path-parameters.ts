@@ -30,6 +30,13 @@ const PATH_PARAMETERS: Readonly<Record<string, Parameter | Reference>> = {
   tenantId: parameterRef('TenantId'),
   clientId: parameterRef('ClientId'),
   id: parameterRef('OnboardingId'),
+  grantId: {
+    name: 'grantId',
+    in: 'path',
+    required: true,
+    description: 'The mailbox grant id (a GUID).',
+    schema: { type: 'string', pattern: GUID_PATTERN },
+  },
   code: {
     name: 'code',
     in: 'path',

@@ -148,6 +148,58 @@ export const tenantRoutes = family('support', {
   },
 });
 
+export const mailboxGrantRoutes = family('support', {
+  createMailboxGrant: {
+    method: 'POST',
+    route: 'api/tenants/{tenantId}/mailbox-grants',
+    access: 'Broker.Admin',
+    summary: 'A link for a mailbox’s user to grant an appliance delegated access',
+    description:
+      'For an `active` or `degraded` tenant, one of its active appliances and delegated profiles that appliance is allowed; `mailbox`, when given, must be of a verified domain of the tenant. The user opens `consentUrl` and signs in at Microsoft; the broker keeps their refresh token and the appliance gets only access tokens. Audited.',
+    requestBody: { required: true, content: json(ref('MailboxGrantRequest')) },
+    responses: {
+      '201': ok('Created; `consentUrl` is shown only here.', 'MailboxGrantCreated', {
+        Location: headerRef('Location'),
+      }),
+      ...supportErrors({
+        '404': responseRef('NotFound'),
+        '409': { description: 'The tenant’s consent is not in place.', content: problemJson },
+        ...jsonBodyErrors,
+      }),
+    },
+  },
+  listMailboxGrants: {
+    method: 'GET',
+    route: 'api/tenants/{tenantId}/mailbox-grants',
+    access: 'Broker.Read',
+    summary: 'A tenant’s mailbox grants',
+    query: [parameterRef('Top'), parameterRef('ContinuationToken')],
+    responses: { '200': ok('A page of grants.', 'MailboxGrantList'), ...supportErrors() },
+  },
+  getMailboxGrant: {
+    method: 'GET',
+    route: 'api/tenants/{tenantId}/mailbox-grants/{grantId}',
+    access: 'Broker.Read',
+    summary: 'A mailbox grant and its state',
+    responses: {
+      '200': ok('The grant.', 'MailboxGrant'),
+      ...supportErrors({ '404': responseRef('NotFound') }),
+    },
+  },
+  revokeMailboxGrant: {
+    method: 'DELETE',
+    route: 'api/tenants/{tenantId}/mailbox-grants/{grantId}',
+    access: 'Broker.Admin',
+    summary: 'Revoke a mailbox grant',
+    description:
+      'The grant becomes `revoked` for good and the refresh token it kept is erased; the appliance gets no more tokens with it. Audited. Revoking a revoked grant changes nothing.',
+    responses: {
+      '200': ok('The grant as it now is.', 'MailboxGrant'),
+      ...supportErrors({ '404': responseRef('NotFound') }),
+    },
+  },
+});
+
 export const checkRoutes = family('support', {
   checkTenant: {
     method: 'POST',

@@ -38,6 +38,12 @@ export interface RequestBodies {
     readonly profiles: readonly string[];
     readonly auth: { readonly method: 'client_secret' | 'private_key_jwt'; readonly jwks?: unknown };
   };
+  /** `POST /api/tenants/{tenantId}/mailbox-grants` */
+  readonly MailboxGrantRequest: {
+    readonly applianceId: string;
+    readonly profiles: readonly string[];
+    readonly mailbox?: string;
+  };
   /** `POST /api/tenants/{tenantId}/check` */
   readonly TenantCheckRequest: { readonly mailboxes?: readonly string[] };
   /** `PUT /api/tenants/{tenantId}/app-credential`: exactly one of `clientSecret` and `certificate`. */
@@ -55,6 +61,7 @@ const NAMES: readonly RequestBodyName[] = [
   'ApplianceRequest',
   'TenantCheckRequest',
   'AppCredentialRequest',
+  'MailboxGrantRequest',
 ];
 const BUNDLE = 'broker-request-schemas';
 

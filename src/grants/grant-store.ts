@@ -1,0 +1,184 @@
+/**
+ * Mailbox grants (issue-free name: "a mailbox grant"): one user's delegated access to their mailbox, for one
+ * appliance of one tenant, with the profiles it may use. A grant starts `pending` with a link for the mailbox's
+ * user (stored only as its SHA-256, as consent links are), becomes `active` once that user signed in and the
+ * broker keeps their refresh token (sealed, src/grants/custody.ts), `reauth_required` when Microsoft refuses a
+ * refresh, `revoked` by support, and reads as `expired` when the link was never used in time.
+ * Table `mailboxgrants`: partition = tenant id, row = grant id; partition `code`, row = the link code's hash.
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import { RowChanged, RowExists, type StoredRow, type TableStorage } from '../adapters/tables/port.js';
+
+export const GRANT_STATUSES = ['pending', 'active', 'reauth_required', 'revoked', 'expired'] as const;
+export type GrantStatus = (typeof GRANT_STATUSES)[number];
+
+/** The user who signed in: identified by `objectId` (`oid`) only; the name is for display. */
+export interface GrantUser {
+  readonly objectId: string;
+  readonly userPrincipalName: string;
+}
+
+/** Why a grant is not usable: Microsoft's refusal (AADSTS code) or the broker's check. */
+export interface GrantError {
+  readonly code: string;
+  readonly message: string;
+  readonly at: string;
+}
+
+export interface MailboxGrant {
+  readonly id: string;
+  readonly tenantId: string;
+  /** The appliance (client id) that may use it, and no other. */
+  readonly applianceId: string;
+  /** Delegated profiles (src/profiles/profiles.ts `kind: delegated`). */
+  readonly profiles: readonly string[];
+  /** The mailbox named when the grant was made, lower case; null: whoever signs in with the link. */
+  readonly mailbox: string | null;
+  /** Stored status; `expired` is derived when reading (`effectiveGrantStatus`). */
+  readonly status: GrantStatus;
+  readonly createdAt: string;
+  /** Until when the link can be used. */
+  readonly expiresAt: string;
+  readonly createdBy: string;
+  readonly user: GrantUser | null;
+  readonly error: GrantError | null;
+  readonly etag?: string;
+}
+
+export interface GrantPage {
+  readonly items: readonly MailboxGrant[];
+  readonly continuationToken?: string;
+}
+
+export interface MailboxGrantStore {
+  /** Inserts a new grant with its link code's hash. */
+  create(grant: MailboxGrant, code: string): Promise<void>;
+  get(tenantId: string, id: string): Promise<MailboxGrant | undefined>;
+  byCode(code: string): Promise<MailboxGrant | undefined>;
+  /** A tenant's grants in id order, paged. */
+  list(
+    tenantId: string,
+    page: { readonly top: number; readonly continuationToken?: string },
+  ): Promise<GrantPage>;
+  /** Replaces the grant if unchanged since it was read (etag); throws RowChanged otherwise. */
+  update(grant: MailboxGrant): Promise<MailboxGrant>;
+  /** Deletes every grant of the tenant (offboarding), and their links; returns how many. */
+  deleteTenant(tenantId: string): Promise<number>;
+}
+
+const hashCode = (code: string) => createHash('sha256').update(code).digest('base64url');
+
+/** `expired` once the link's time is over without a sign-in. */
+export function effectiveGrantStatus(g: MailboxGrant, now: Date): GrantStatus {
+  return g.status === 'pending' && Date.parse(g.expiresAt) <= now.getTime() ? 'expired' : g.status;
+}
+
+export function createMailboxGrantStore(storage: TableStorage): MailboxGrantStore {
+  const table = storage.table('mailboxgrants');
+  const partition = (tenantId: string) => tenantId.toLowerCase();
+  return {
+    async create(grant, code) {
+      await table.insert({ partitionKey: partition(grant.tenantId), rowKey: grant.id, ...toColumns(grant) });
+      try {
+        await table.insert({
+          partitionKey: 'code',
+          rowKey: hashCode(code),
+          tenantId: partition(grant.tenantId),
+          grantId: grant.id,
+        });
+      } catch (err) {
+        await table.delete(partition(grant.tenantId), grant.id);
+        if (err instanceof RowExists) throw new Error('grant link collision', { cause: err });
+        throw err;
+      }
+    },
+    async get(tenantId, id) {
+      const row = await table.get(partition(tenantId), id);
+      return row ? fromRow(row) : undefined;
+    },
+    async byCode(code) {
+      const link = await table.get('code', hashCode(code));
+      if (!link || typeof link.tenantId !== 'string' || typeof link.grantId !== 'string') return undefined;
+      const row = await table.get(link.tenantId, link.grantId);
+      return row ? fromRow(row) : undefined;
+    },
+    async list(tenantId, page) {
+      const result = await table.query({
+        partitionKey: partition(tenantId),
+        top: page.top,
+        ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}),
+      });
+      return {
+        items: result.rows.map(fromRow),
+        ...(result.continuationToken ? { continuationToken: result.continuationToken } : {}),
+      };
+    },
+    async update(grant) {
+      if (!grant.etag) throw new RowChanged();
+      const { etag } = await table.replace(
+        { partitionKey: partition(grant.tenantId), rowKey: grant.id, ...toColumns(grant) },
+        grant.etag,
+      );
+      return { ...grant, etag };
+    },
+    async deleteTenant(tenantId) {
+      const drain = async (query: { partitionKey: string; where?: Record<string, string> }) => {
+        let deleted = 0;
+        let continuationToken: string | undefined;
+        do {
+          const page = await table.query({
+            ...query,
+            top: 1000,
+            ...(continuationToken ? { continuationToken } : {}),
+          });
+          for (const row of page.rows) if (await table.delete(row.partitionKey, row.rowKey)) deleted++;
+          continuationToken = page.continuationToken;
+        } while (continuationToken);
+        return deleted;
+      };
+      // The links first: a link must never outlive its grant.
+      await drain({ partitionKey: 'code', where: { tenantId: partition(tenantId) } });
+      return drain({ partitionKey: partition(tenantId) });
+    },
+  };
+
+  function toColumns(g: MailboxGrant) {
+    return {
+      applianceId: g.applianceId,
+      profiles: JSON.stringify(g.profiles),
+      mailbox: g.mailbox,
+      status: g.status,
+      createdAt: g.createdAt,
+      expiresAt: g.expiresAt,
+      createdBy: g.createdBy,
+      user: g.user ? JSON.stringify(g.user) : null,
+      error: g.error ? JSON.stringify(g.error) : null,
+    };
+  }
+}
+
+function fromRow(row: StoredRow): MailboxGrant {
+  const text = (k: string): string | null => (typeof row[k] === 'string' ? (row[k] as string) : null);
+  const json = <T>(k: string): T | null => {
+    const v = text(k);
+    return v === null ? null : (JSON.parse(v) as T);
+  };
+  const status = text('status');
+  return {
+    id: row.rowKey,
+    tenantId: row.partitionKey,
+    applianceId: text('applianceId') ?? '',
+    profiles: json<string[]>('profiles') ?? [],
+    mailbox: text('mailbox'),
+    status: (GRANT_STATUSES as readonly string[]).includes(status ?? '')
+      ? (status as GrantStatus)
+      : 'pending',
+    createdAt: text('createdAt') ?? '',
+    expiresAt: text('expiresAt') ?? '',
+    createdBy: text('createdBy') ?? '',
+    user: json('user'),
+    error: json('error'),
+    etag: row.etag,
+  };
+}

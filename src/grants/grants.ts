@@ -1,0 +1,133 @@
+/**
+ * Making and ending mailbox grants (src/grants/grant-store.ts): what support may ask for, checked before anything
+ * is stored. A grant binds one appliance of one tenant to delegated profiles the appliance is allowed, for a
+ * mailbox of that tenant's verified domains (or whoever signs in with the link), and is made only for a tenant
+ * whose consent is in place (the admin's consent covers the delegated scopes for every user:
+ * src/profiles/registration.ts).
+ * @module
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { ApplianceStore } from '../appliances/appliance-store.js';
+import type { AuditActor, AuditLog } from '../audit/audit-log.js';
+import type { Profiles } from '../profiles/profiles.js';
+import type { TenantStore } from '../tenants/tenant-store.js';
+import type { MailboxGrant, MailboxGrantStore } from './grant-store.js';
+
+/** How long a grant's link stays usable: as a consent link's (src/consent/onboardings.ts). */
+export const GRANT_LINK_TTL_SECONDS = 7 * 86_400;
+
+/** Tenant states in which a user's grant can work: the consent is proven (all or part of it). */
+const GRANTABLE = new Set(['active', 'degraded']);
+
+/** Support asked for a grant that cannot be made; `status` 400 (bad input), 404 (unknown) or 409 (state). */
+export class GrantRefused extends Error {
+  constructor(
+    readonly status: 400 | 404 | 409,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'GrantRefused';
+  }
+}
+
+export interface GrantDeps {
+  readonly grants: MailboxGrantStore;
+  readonly tenants: TenantStore;
+  readonly appliances: ApplianceStore;
+  readonly profiles: Profiles;
+  readonly audit: AuditLog;
+  readonly now: () => Date;
+  readonly publicUrl: string;
+}
+
+export interface GrantRequest {
+  readonly tenantId: string;
+  readonly applianceId: string;
+  readonly profiles: readonly string[];
+  /** Already a valid address (src/support/mailbox-address.ts); compared case-insensitively. */
+  readonly mailbox?: string;
+}
+
+export async function createMailboxGrant(
+  deps: GrantDeps,
+  request: GrantRequest,
+  actor: AuditActor,
+): Promise<{ grant: MailboxGrant; consentUrl: string }> {
+  const tenantId = request.tenantId.toLowerCase();
+  const tenant = await deps.tenants.get(tenantId);
+  if (!tenant) throw new GrantRefused(404, `No tenant ${tenantId}.`);
+  if (!GRANTABLE.has(tenant.status))
+    throw new GrantRefused(
+      409,
+      `Tenant ${tenantId} is ${tenant.status}: a mailbox grant needs its consent in place (active or degraded).`,
+    );
+  const appliance = await deps.appliances.get(request.applianceId.toLowerCase());
+  if (!appliance || appliance.status !== 'active' || appliance.tenantId !== tenantId)
+    throw new GrantRefused(
+      404,
+      `No active appliance ${request.applianceId.toLowerCase()} in tenant ${tenantId}.`,
+    );
+  const problems: string[] = [];
+  for (const name of request.profiles) {
+    const profile = deps.profiles.get(name);
+    if (!profile) problems.push(`${name} is not a profile`);
+    else if (profile.kind !== 'delegated')
+      problems.push(`${name} is an application profile (its tokens need no user's sign-in)`);
+    else if (!appliance.profiles.includes(name)) problems.push(`the appliance is not allowed ${name}`);
+  }
+  if (problems.length) throw new GrantRefused(400, `profiles: ${problems.join('; ')}.`);
+  const mailbox = request.mailbox?.toLowerCase() ?? null;
+  if (mailbox !== null) {
+    const domain = mailbox.slice(mailbox.lastIndexOf('@') + 1);
+    if (!tenant.verifiedDomains.some((d) => d.toLowerCase() === domain))
+      throw new GrantRefused(
+        400,
+        `mailbox: its domain is not a verified domain of the tenant (${tenant.verifiedDomains.join(', ') || 'none recorded'}).`,
+      );
+  }
+  const now = deps.now();
+  const code = randomBytes(16).toString('base64url');
+  const grant: MailboxGrant = {
+    id: randomUUID(),
+    tenantId,
+    applianceId: appliance.clientId,
+    profiles: [...request.profiles],
+    mailbox,
+    status: 'pending',
+    createdAt: now.toISOString(),
+    expiresAt: new Date(now.getTime() + GRANT_LINK_TTL_SECONDS * 1000).toISOString(),
+    createdBy: actor.name ?? actor.id,
+    user: null,
+    error: null,
+  };
+  await deps.grants.create(grant, code);
+  await deps.audit.write({
+    action: 'mailbox_grant.created',
+    tenantId,
+    actor,
+    target: grant.id,
+    details: { applianceId: grant.applianceId, profiles: grant.profiles, mailbox },
+  });
+  return { grant, consentUrl: `${deps.publicUrl}/mailbox-grants/${code}` };
+}
+
+/** Ends a grant for good (support): `revoked`, audited; the refresh token it kept is erased with it. */
+export async function revokeMailboxGrant(
+  deps: Pick<GrantDeps, 'grants' | 'audit' | 'now'>,
+  tenantId: string,
+  id: string,
+  actor: AuditActor,
+): Promise<MailboxGrant> {
+  const grant = await deps.grants.get(tenantId, id);
+  if (!grant) throw new GrantRefused(404, `No mailbox grant ${id} in tenant ${tenantId.toLowerCase()}.`);
+  if (grant.status === 'revoked') return grant;
+  const revoked = await deps.grants.update({ ...grant, status: 'revoked' });
+  await deps.audit.write({
+    action: 'mailbox_grant.revoked',
+    tenantId: grant.tenantId,
+    actor,
+    target: grant.id,
+    details: { applianceId: grant.applianceId },
+  });
+  return revoked;
+}
