@@ -1,4 +1,8 @@
-/** Support API: mailbox grants (src/http/routes/support.ts); behaviour in src/http/mailbox-grants-api.ts. @module */
+/**
+ * Mailbox grants: support's routes (src/http/routes/support.ts, behaviour in src/http/mailbox-grants-api.ts) and
+ * the mailbox user's pages (src/http/routes/customers.ts `grantRoutes`, src/http/grant-endpoints.ts).
+ * @module
+ */
 import './telemetry.js';
 import {
   deleteMailboxGrant,
@@ -8,7 +12,17 @@ import {
 } from '../src/http/mailbox-grants-api.js';
 import type { Broker } from '../src/broker.js';
 import type { GrantDeps } from '../src/grants/grants.js';
+import type { HttpRequest, InvocationContext } from '@azure/functions';
+import {
+  grantCallbackEndpoint,
+  grantGoEndpoint,
+  grantLandingEndpoint,
+  type GrantHttpDeps,
+} from '../src/http/grant-endpoints.js';
+import { grantRoutes } from '../src/http/routes/customers.js';
 import { mailboxGrantRoutes } from '../src/http/routes/support.js';
+import { broker, correlated } from './runtime.js';
+import { registerRoutes } from './routes.js';
 import { registerStaffRoutes } from './staff-routes.js';
 
 registerStaffRoutes(mailboxGrantRoutes, {
@@ -21,3 +35,17 @@ registerStaffRoutes(mailboxGrantRoutes, {
 function grantDeps(b: Broker): GrantDeps {
   return { ...b, grants: b.mailboxGrants, publicUrl: b.settings.publicUrl };
 }
+
+type Endpoint = typeof grantLandingEndpoint;
+const withBroker = (endpoint: Endpoint) => async (request: HttpRequest, context: InvocationContext) =>
+  endpoint(signInDeps(correlated(await broker(), context)), request, context);
+
+function signInDeps(b: Broker): GrantHttpDeps {
+  return { ...b, grants: b.mailboxGrants };
+}
+
+registerRoutes(grantRoutes, {
+  mailboxGrantLanding: withBroker(grantLandingEndpoint),
+  mailboxGrantGo: withBroker(grantGoEndpoint),
+  mailboxGrantCallback: withBroker(grantCallbackEndpoint),
+});

@@ -7,6 +7,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { World } from './common/world.js';
+import { seedVaultKey } from './keyvault/keys.js';
+import { BROKER_KEY_PERMISSIONS } from './keyvault/vault-state.js';
 import { DIRECTORY_ROLES, EXCHANGE_APP_ID, GRAPH_APP_ID } from './common/well-known.js';
 
 export const SANDBOX_IDS = {
@@ -41,6 +43,9 @@ const sandboxRedirectUris = (publicUrl: string): string[] => [
   `${publicUrl}/consent/signin`,
   `${publicUrl}/mailbox-grants/callback`,
 ];
+
+/** The broker's key for mailbox grants (src/grants/custody.ts GRANTS_KEY_NAME; infra/app/keyvault.bicep). */
+export const GRANTS_KEY_NAME = 'mailbox-grants';
 
 /** The home app's API roles (SPEC.md: vendor support). */
 export const BROKER_ROLES = [
@@ -154,6 +159,8 @@ export function seedSandbox(world: World, options: { publicUrl: string }): Sandb
     directoryRoles: [DIRECTORY_ROLES.globalAdministrator],
   });
   world.addMailbox(fabrikam, 'frontdesk@fabrikam.example');
+  // The RSA key that seals mailbox grants' refresh tokens, as infra/app/keyvault.bicep creates it.
+  seedVaultKey(world, GRANTS_KEY_NAME);
   world.addUser(contoso, {
     userPrincipalName: 'admin_fabrikam.example#EXT#@contoso.example',
     displayName: 'Fabrikam admin (guest in Contoso)',
@@ -184,6 +191,14 @@ export function sandboxIdentities(world: World, options: { publicUrl: string }):
       [GRAPH_APP_ID]: [...new Set([...saved, ...HOME_APP_DELEGATED_SCOPES, ...PROFILE_DELEGATED_SCOPES])],
     };
   }
+  // Worlds saved before keys were modelled: the grants' key, and the broker identity's key permissions (Key Vault
+  // Crypto User in infra/).
+  seedVaultKey(world, GRANTS_KEY_NAME);
+  world.vault.accessPolicies = world.vault.accessPolicies.map((p) =>
+    p.applicationId === SANDBOX_IDS.brokerIdentityAppId && !p.keyPermissions
+      ? { ...p, keyPermissions: [...BROKER_KEY_PERMISSIONS] }
+      : p,
+  );
   return identitiesOf(world);
 }
 

@@ -32,6 +32,8 @@ import {
 import { countingConsentOutcomes, createAuditLog, type AuditLog } from './audit/audit-log.js';
 import { createOnboardingStore, type OnboardingStore } from './consent/onboarding-store.js';
 import { createMailboxGrantStore, type MailboxGrantStore } from './grants/grant-store.js';
+import { createCustody, GRANTS_KEY_NAME, type Custody } from './grants/custody.js';
+import { createKeyVaultKeyWrapping } from './adapters/keyvault/keyvault-keys.js';
 import { createStateStore, type StateStore } from './consent/state-store.js';
 import {
   createHomeAppAdminSignIn,
@@ -74,6 +76,8 @@ export interface Broker {
   readonly onboardings: OnboardingStore;
   /** Users' delegated access to their mailboxes, per appliance (src/grants/grant-store.ts). */
   readonly mailboxGrants: MailboxGrantStore;
+  /** Seals the refresh tokens the grants keep, under the broker's Key Vault key (src/grants/custody.ts). */
+  readonly custody: Custody;
   readonly states: StateStore;
   readonly audit: AuditLog;
   readonly keys: BrokerKeys;
@@ -234,6 +238,9 @@ export async function createBroker(config: Config): Promise<Broker> {
     audiences: [`${config.publicUrl}/oauth2/token`, config.publicUrl],
     onboardings: createOnboardingStore(tables),
     mailboxGrants: createMailboxGrantStore(tables),
+    custody: createCustody(
+      createKeyVaultKeyWrapping({ vaultUrl: config.keyVaultUrl, keyName: GRANTS_KEY_NAME, credential }),
+    ),
     states: createStateStore(tables),
     audit,
     keys: createBrokerKeys(secrets, async () => (await rawAppliances.list({ top: 1 })).items.length > 0),

@@ -28,6 +28,20 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   }
 }
 
+// The RSA key that wraps the data keys sealing mailbox grants' refresh tokens (src/grants/custody.ts
+// GRANTS_KEY_NAME, docs/delegated-custody.md): only wrap and unwrap, its private part never leaves Key Vault.
+// https://learn.microsoft.com/azure/templates/microsoft.keyvault/vaults/keys
+resource grantsKey 'Microsoft.KeyVault/vaults/keys@2023-07-01' = {
+  parent: vault
+  name: 'mailbox-grants'
+  properties: {
+    kty: 'RSA'
+    keySize: 2048
+    keyOps: ['wrapKey', 'unwrapKey']
+  }
+}
+
 output name string = vault.name
+output grantsKeyName string = grantsKey.name
 output id string = vault.id
 output uri string = vault.properties.vaultUri

@@ -32,6 +32,10 @@ var storageTableDataContributor = '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
 // least built-in role that allows these. With purge protection on, the app's purge is never attempted
 // (recovery level is not "…Purgeable").
 var keyVaultSecretsOfficer = 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
+// Key Vault Crypto User ("Perform cryptographic operations using keys"), on the grants' key only: the broker reads
+// its public part and wraps and unwraps data keys with it (src/adapters/keyvault/keyvault-keys.ts); it cannot
+// create, delete or export keys.
+var keyVaultCryptoUser = '12338af0-0e69-4776-bea7-57ae8d297424'
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
@@ -39,6 +43,11 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
   name: keyVaultName
+}
+
+resource grantsKey 'Microsoft.KeyVault/vaults/keys@2023-07-01' existing = {
+  parent: vault
+  name: 'mailbox-grants'
 }
 
 resource hostStorageBlob 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
@@ -71,6 +80,17 @@ resource brokerSecrets 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
     principalId: appPrincipalId
     principalType: 'ServicePrincipal'
     description: 'KEY_VAULT_URL: read the home app credential; create, update and delete the broker\'s own secrets'
+  }
+}
+
+resource brokerGrantsKey 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(grantsKey.id, appPrincipalId, keyVaultCryptoUser)
+  scope: grantsKey
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', keyVaultCryptoUser)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+    description: 'Mailbox grants: wrap and unwrap the data keys that seal users\' refresh tokens'
   }
 }
 

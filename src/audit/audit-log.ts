@@ -9,7 +9,8 @@ import type { TableStorage } from '../adapters/tables/port.js';
 import type { BrokerMetrics } from '../adapters/telemetry/port.js';
 
 export interface AuditActor {
-  readonly kind: 'staff' | 'admin' | 'appliance' | 'system' | 'anonymous';
+  /** `user`: a mailbox's user signing in for a mailbox grant (src/grants/grant-sign-in.ts). */
+  readonly kind: 'staff' | 'admin' | 'user' | 'appliance' | 'system' | 'anonymous';
   /** An object id, client id or "broker"; never a credential. */
   readonly id: string;
   readonly name?: string;

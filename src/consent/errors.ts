@@ -19,6 +19,7 @@ export type ConsentFailureReason =
   | 'notAnAdmin'
   | 'notAMember'
   | 'tenantMismatch'
+  | 'wrongMailbox'
   | 'temporarilyUnavailable';
 
 const STATUS: Record<ConsentFailureReason, number> = {
@@ -36,6 +37,7 @@ const STATUS: Record<ConsentFailureReason, number> = {
   notAnAdmin: 403,
   notAMember: 403,
   tenantMismatch: 403,
+  wrongMailbox: 403,
   temporarilyUnavailable: 503,
 };
 

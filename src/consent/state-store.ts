@@ -15,12 +15,16 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { RowExists, type TableStorage } from '../adapters/tables/port.js';
 
-export type StatePurpose = 'consent' | 'signin' | 'confirm';
+/** `grant`: a mailbox user's sign-in for a mailbox grant (src/grants/grant-sign-in.ts). */
+export type StatePurpose = 'consent' | 'signin' | 'confirm' | 'grant';
 
 export interface StateBinding {
   readonly purpose: StatePurpose;
+  /** The onboarding; empty for a `grant` state. */
   readonly onboardingId: string;
-  /** The tenant the consent callback named (sign-in and confirm states). */
+  /** The mailbox grant of a `grant` state. */
+  readonly grantId?: string;
+  /** The tenant the consent callback named (sign-in and confirm states), or the grant's. */
   readonly tenantId: string | null;
   /** Whether this sign-in asked for a silent (prompt=none) sign-in. */
   readonly silent: boolean;
@@ -101,6 +105,7 @@ export function createStateStore(storage: TableStorage, now: () => Date = () => 
       return {
         purpose,
         onboardingId: row.onboardingId,
+        ...(typeof row.grantId === 'string' ? { grantId: row.grantId } : {}),
         tenantId: typeof row.tenantId === 'string' ? row.tenantId : null,
         silent: row.silent === true,
         admin: typeof row.admin === 'string' ? (JSON.parse(row.admin) as StateBinding['admin']) : null,

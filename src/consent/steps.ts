@@ -46,9 +46,9 @@ export function callbackParams(query: URLSearchParams, known: readonly string[])
 }
 
 export async function consumeState(
-  deps: ConsentDeps,
+  deps: Pick<ConsentDeps, 'states'>,
   state: string | undefined,
-  purpose: 'consent' | 'signin' | 'confirm',
+  purpose: 'consent' | 'signin' | 'confirm' | 'grant',
   browserKeys: readonly string[],
 ) {
   if (!state) throw new ConsentFailure('stateInvalid');

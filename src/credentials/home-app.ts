@@ -220,6 +220,7 @@ export function createHomeAppAdminSignIn(options: HomeAppClientOptions<AdminSign
   return {
     authorizationUrl: async (request) => (await lazy.get()).authorizationUrl(request),
     redeemCode: async (request) => (await lazy.get()).redeemCode(request),
+    redeemGrantCode: async (request) => (await lazy.get()).redeemGrantCode(request),
   };
 }
 

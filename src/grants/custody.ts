@@ -13,6 +13,13 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { KeyWrapping, WrappedKey } from '../adapters/keyvault/port.js';
 
+/**
+ * The Key Vault key that wraps the data keys: an RSA key infra/app/keyvault.bicep creates (and the sandbox's
+ * vault holds: simulators/sandbox.ts), which the broker's identity may only get, wrap and unwrap with (Key Vault
+ * Crypto User, infra/app/role-assignments.bicep).
+ */
+export const GRANTS_KEY_NAME = 'mailbox-grants';
+
 /** A sealed secret, as stored (every field base64url but `keyId`). */
 export interface Sealed {
   readonly v: 1;

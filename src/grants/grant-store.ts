@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { RowChanged, RowExists, type StoredRow, type TableStorage } from '../adapters/tables/port.js';
+import type { Sealed } from './custody.js';
 
 export const GRANT_STATUSES = ['pending', 'active', 'reauth_required', 'revoked', 'expired'] as const;
 export type GrantStatus = (typeof GRANT_STATUSES)[number];
@@ -43,6 +44,10 @@ export interface MailboxGrant {
   readonly createdBy: string;
   readonly user: GrantUser | null;
   readonly error: GrantError | null;
+  /** The user's Microsoft refresh token, sealed (src/grants/custody.ts); never shown, erased on revoke. */
+  readonly refreshToken: Sealed | null;
+  /** When the refresh token kept was issued to the broker. */
+  readonly refreshTokenKeptAt: string | null;
   readonly etag?: string;
 }
 
@@ -154,6 +159,8 @@ export function createMailboxGrantStore(storage: TableStorage): MailboxGrantStor
       createdBy: g.createdBy,
       user: g.user ? JSON.stringify(g.user) : null,
       error: g.error ? JSON.stringify(g.error) : null,
+      refreshToken: g.refreshToken ? JSON.stringify(g.refreshToken) : null,
+      refreshTokenKeptAt: g.refreshTokenKeptAt,
     };
   }
 }
@@ -179,6 +186,8 @@ function fromRow(row: StoredRow): MailboxGrant {
     createdBy: text('createdBy') ?? '',
     user: json('user'),
     error: json('error'),
+    refreshToken: json('refreshToken'),
+    refreshTokenKeptAt: text('refreshTokenKeptAt'),
     etag: row.etag,
   };
 }

@@ -99,6 +99,8 @@ export async function createMailboxGrant(
     createdBy: actor.name ?? actor.id,
     user: null,
     error: null,
+    refreshToken: null,
+    refreshTokenKeptAt: null,
   };
   await deps.grants.create(grant, code);
   await deps.audit.write({
@@ -121,7 +123,12 @@ export async function revokeMailboxGrant(
   const grant = await deps.grants.get(tenantId, id);
   if (!grant) throw new GrantRefused(404, `No mailbox grant ${id} in tenant ${tenantId.toLowerCase()}.`);
   if (grant.status === 'revoked') return grant;
-  const revoked = await deps.grants.update({ ...grant, status: 'revoked' });
+  const revoked = await deps.grants.update({
+    ...grant,
+    status: 'revoked',
+    refreshToken: null,
+    refreshTokenKeptAt: null,
+  });
   await deps.audit.write({
     action: 'mailbox_grant.revoked',
     tenantId: grant.tenantId,

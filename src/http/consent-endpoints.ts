@@ -28,8 +28,17 @@ export interface ConsentHttpDeps extends ConsentDeps {
 
 type Step = () => Promise<HttpReply>;
 
+/** What the browser binding needs of the settings (the consent's and a mailbox grant's). */
+interface BrowserSettings {
+  readonly settings: { readonly publicUrl: string; readonly stateTtlSeconds: number };
+}
+
 /** Runs a step; renders the flow's refusals and outages as pages. */
-async function asPage(deps: ConsentHttpDeps, log: Logger, step: Step): Promise<HttpReply> {
+export async function asPage(
+  deps: Pick<ConsentHttpDeps, 'vendorName'>,
+  log: Logger,
+  step: Step,
+): Promise<HttpReply> {
   try {
     return await step();
   } catch (err) {
@@ -56,7 +65,7 @@ async function asPage(deps: ConsentHttpDeps, log: Logger, step: Step): Promise<H
   }
 }
 
-function redirect(location: string, extra: Record<string, string> = {}): HttpReply {
+export function redirect(location: string, extra: Record<string, string> = {}): HttpReply {
   // The consent URLs carry codes and states: no caching, no Referer to the next site.
   return {
     status: 302,
@@ -64,7 +73,7 @@ function redirect(location: string, extra: Record<string, string> = {}): HttpRep
   };
 }
 
-const query = (request: HttpRequestLike) => new URL(request.url).searchParams;
+export const query = (request: HttpRequestLike) => new URL(request.url).searchParams;
 
 /**
  * The cookie that binds a consent to the browser that started it (RFC 9700 §4.7, src/consent/state-store.ts).
@@ -78,13 +87,13 @@ export function consentCookieName(publicUrl: string): string {
   return publicUrl.startsWith('https:') ? '__Host-consent-browser' : 'consent-browser';
 }
 
-function consentCookie(deps: ConsentHttpDeps, key: string): string {
+export function consentCookie(deps: BrowserSettings, key: string): string {
   const secure = deps.settings.publicUrl.startsWith('https:') ? '; Secure' : '';
   return `${consentCookieName(deps.settings.publicUrl)}=${key}; Path=/; Max-Age=${deps.settings.stateTtlSeconds}; HttpOnly; SameSite=Lax${secure}`;
 }
 
 /** The values the request's Cookie header(s) carry under the consent cookie's name (a few at most). */
-function browserKeys(deps: ConsentHttpDeps, request: HttpRequestLike): string[] {
+export function browserKeys(deps: BrowserSettings, request: HttpRequestLike): string[] {
   const name = consentCookieName(deps.settings.publicUrl);
   const header = request.headers.get('cookie') ?? '';
   if (header.length > 8_192) return [];

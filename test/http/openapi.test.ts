@@ -138,6 +138,9 @@ describe('OpenAPI document', () => {
         'GET /api/tenants/{tenantId}/mailbox-grants',
         'GET /api/tenants/{tenantId}/mailbox-grants/{grantId}',
         'DELETE /api/tenants/{tenantId}/mailbox-grants/{grantId}',
+        'GET /mailbox-grants/{grantCode}',
+        'GET /mailbox-grants/{grantCode}/go',
+        'GET /mailbox-grants/callback',
       ].sort(),
     );
     const ids = ops.map((o) => o.op.operationId);

@@ -456,7 +456,13 @@ describe('error pages', () => {
   });
 
   it('the catalogue covers every reason', () => {
-    expect(ERROR_REASONS).toHaveLength(16);
+    expect(ERROR_REASONS).toHaveLength(17);
+  });
+
+  it('wrongMailbox: another account than the mailbox the link is for', () => {
+    const page = errorPageFor('wrongMailbox', { vendorName: 'Acme PBX' });
+    expect(page.status).toBe(403);
+    expect(norm(page.body.toString())).toContain('not the mailbox this link is for');
   });
 
   it('consentDenied: the admin cancelled; AADSTS65004 kept for support', () => {

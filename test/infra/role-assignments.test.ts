@@ -15,6 +15,7 @@ const BUILT_IN = {
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3',
   keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7',
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6',
+  keyVaultCryptoUser: '12338af0-0e69-4776-bea7-57ae8d297424',
 } as const;
 
 interface Assignment {
@@ -73,11 +74,25 @@ describe('role assignments (infra/app/role-assignments.bicep)', () => {
     expect(has('vault', BUILT_IN.keyVaultSecretsOfficer)).toBe(true);
   });
 
+  it('mailbox grants: the grants key, and only it, grants Key Vault Crypto User (wrap and unwrap)', () => {
+    const adapter = readRepoFile('src/adapters/keyvault/keyvault-keys.ts');
+    for (const call of ['.wrapKey(', '.unwrapKey(']) expect(adapter).toContain(call);
+    expect(readRepoFile('src/grants/custody.ts')).toContain("GRANTS_KEY_NAME = 'mailbox-grants'");
+    expect(readBicep('infra/app/keyvault.bicep')).toMatch(
+      /resource grantsKey 'Microsoft\.KeyVault\/vaults\/keys@[^']+' = \{\s*parent: vault\s*name: 'mailbox-grants'/,
+    );
+    expect(rbac).toMatch(
+      /resource grantsKey 'Microsoft\.KeyVault\/vaults\/keys@[^']+' existing = \{\s*parent: vault\s*name: 'mailbox-grants'/,
+    );
+    expect(has('grantsKey', BUILT_IN.keyVaultCryptoUser)).toBe(true);
+  });
+
   it('grants the app nothing else (no queue role: no queue or blob trigger, no Durable Functions)', () => {
     const expected = [
       `storage ${BUILT_IN.storageBlobDataOwner}`,
       `storage ${BUILT_IN.storageTableDataContributor}`,
       `vault ${BUILT_IN.keyVaultSecretsOfficer}`,
+      `grantsKey ${BUILT_IN.keyVaultCryptoUser}`,
     ];
     expect(forApp.map((a) => `${a.scope} ${a.roleId}`).sort()).toEqual(expected.sort());
     expect(forApp.some((a) => a.roleId === BUILT_IN.storageQueueDataContributor)).toBe(false);

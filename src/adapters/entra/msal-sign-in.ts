@@ -53,6 +53,7 @@ import {
   type AuthorizationUrlRequest,
   type RedeemCodeRequest,
   type SignedInUser,
+  type GrantSignedIn,
 } from './sign-in.js';
 
 export interface MsalAdminSignInConfig {
@@ -267,7 +268,7 @@ export function createMsalAdminSignIn(config: MsalAdminSignInConfig): AdminSignI
       await assertTenantExists(request.tenantId, client);
       try {
         return await client.app.getAuthCodeUrl({
-          scopes: SCOPES,
+          scopes: request.scopes ? [...request.scopes, ...SCOPES] : SCOPES,
           redirectUri: request.redirectUri,
           state: request.state,
           nonce: request.nonce,
@@ -303,7 +304,59 @@ export function createMsalAdminSignIn(config: MsalAdminSignInConfig): AdminSignI
         throw new SignInRefused('invalid_id_token', undefined, 'Entra ID returned no ID token');
       return toSignedInUser(await verifyIdToken(result.idToken, request));
     },
+
+    async redeemGrantCode(request): Promise<GrantSignedIn> {
+      assertTenantName(request.tenantId);
+      const client = clientFor(request.tenantId);
+      let result: AuthenticationResult | null;
+      try {
+        result = await client.app.acquireTokenByCode({
+          code: request.code,
+          scopes: [...request.scopes],
+          redirectUri: request.redirectUri,
+          codeVerifier: request.codeVerifier,
+          nonce: request.nonce,
+        });
+      } catch (err) {
+        throw toSignInError(fromMsalError(err, client.network));
+      }
+      // MSAL keeps the refresh token in its cache and never returns it: read it there, for this account only
+      // (other sign-ins of the tenant share the client), then drop the account, so that no token stays in
+      // this process's MSAL cache (the broker keeps it sealed: src/grants/custody.ts).
+      const account = result?.account;
+      const refreshToken = account
+        ? refreshTokenOf(client.app.getTokenCache().serialize(), account.homeAccountId)
+        : undefined;
+      if (account) await client.app.getTokenCache().removeAccount(account);
+      if (!result?.idToken)
+        throw new SignInRefused('invalid_id_token', undefined, 'Entra ID returned no ID token');
+      const claims = await verifyIdToken(result.idToken, request);
+      if (!refreshToken)
+        throw new SignInRefused(
+          'no_refresh_token',
+          undefined,
+          'Entra ID returned no refresh token (offline_access)',
+        );
+      return {
+        user: toSignedInUser(claims),
+        userPrincipalName: (text(claims, 'preferred_username') ?? '').toLowerCase(),
+        refreshToken,
+      };
+    },
   };
+}
+
+/**
+ * The refresh token of one account in MSAL's serialized cache (`RefreshToken` entries with `home_account_id` and
+ * `secret`: `npm:@azure/msal-node` cache/serializer/SerializerTypes `SerializedRefreshTokenEntity`).
+ */
+function refreshTokenOf(serialized: string, homeAccountId: string): string | undefined {
+  const cache = JSON.parse(serialized) as {
+    RefreshToken?: Record<string, { home_account_id?: string; secret?: string }>;
+  };
+  for (const entry of Object.values(cache.RefreshToken ?? {}))
+    if (entry.home_account_id === homeAccountId && typeof entry.secret === 'string') return entry.secret;
+  return undefined;
 }
 
 /** Key-set outages are EntraUnavailable; a token that fails a check is SignInRefused('invalid_id_token'). */

@@ -20,6 +20,11 @@ export interface AuthorizationUrlRequest {
   readonly prompt?: 'none' | 'select_account' | 'login';
   /** Pre-fills the sign-in page; never an identity. */
   readonly loginHint?: string;
+  /**
+   * Delegated scopes of one resource to ask for besides the sign-in's (a mailbox grant's, e.g.
+   * `https://outlook.office365.com/IMAP.AccessAsUser.All`); MSAL adds `openid profile offline_access`.
+   */
+  readonly scopes?: readonly string[];
 }
 
 export interface RedeemCodeRequest {
@@ -66,6 +71,22 @@ export interface AdminSignIn {
    * a check, with `EntraUnavailable` on outages; never with an SDK error. Keeps no tokens.
    */
   redeemCode(request: RedeemCodeRequest): Promise<SignedInUser>;
+  /**
+   * As `redeemCode`, for a mailbox grant: asks for `scopes` (one resource's delegated scopes) and keeps what a
+   * grant needs — the user's refresh token (from MSAL's cache, then removed from it) and sign-in name. Rejects
+   * with `SignInRefused('no_refresh_token')` when Entra gave none.
+   */
+  redeemGrantCode(
+    request: RedeemCodeRequest & { readonly scopes: readonly string[] },
+  ): Promise<GrantSignedIn>;
+}
+
+/** A mailbox user's sign-in: who, and the refresh token the broker keeps for them (never logged, never shown). */
+export interface GrantSignedIn {
+  readonly user: SignedInUser;
+  /** `preferred_username`: the sign-in name (UPN), lower case; compared with the grant's mailbox. */
+  readonly userPrincipalName: string;
+  readonly refreshToken: string;
 }
 
 /**

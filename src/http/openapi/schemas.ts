@@ -410,7 +410,7 @@ export function componentSchemas(options: SchemaOptions = {}): Record<string, Sc
           type: 'object',
           required: ['kind', 'id'],
           properties: {
-            kind: { type: 'string', enum: ['staff', 'admin', 'appliance', 'system', 'anonymous'] },
+            kind: { type: 'string', enum: ['staff', 'admin', 'user', 'appliance', 'system', 'anonymous'] },
             id: { type: 'string', description: 'An object id, a client id or `broker`.' },
             name: { type: 'string' },
           },

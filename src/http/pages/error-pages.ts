@@ -176,6 +176,13 @@ const ENTRIES: Readonly<Record<ErrorReason, Entry>> = {
     whatToDo: `Open the consent link again and sign in with an administrator account of the right organization. If you are not sure which one that is, ask ${vendor}.`,
     ...code(d),
   }),
+  wrongMailbox: (d, vendor) => ({
+    status: 403,
+    heading: 'This is a different account',
+    explanation: `The account you signed in with is not the mailbox this link is for. ${NOTHING_RECORDED}`,
+    whatToDo: `Open the link again and sign in as the mailbox's own user. If the mailbox has no user of its own, ask ${vendor} for a link that names no mailbox.`,
+    ...code(d),
+  }),
   temporarilyUnavailable: (d) => ({
     status: 503,
     heading: 'The service is temporarily unavailable',

@@ -6,7 +6,7 @@
  */
 import type { SecurityRequirement } from '../openapi/types.js';
 import { applianceOnboardingRoutes, tokenRoutes } from './appliances.js';
-import { assetRoutes, connectRoutes } from './customers.js';
+import { assetRoutes, connectRoutes, grantRoutes } from './customers.js';
 import { healthRoutes, openApiRoutes } from './operations.js';
 import { applianceRoutes } from './support-appliances.js';
 import { checkRoutes, mailboxGrantRoutes, onboardingRoutes, tenantRoutes } from './support.js';
@@ -14,6 +14,7 @@ import type { RouteDeclaration } from './types.js';
 
 export const catalogue: readonly RouteDeclaration[] = [
   connectRoutes,
+  grantRoutes,
   assetRoutes,
   tokenRoutes,
   applianceOnboardingRoutes,

@@ -122,3 +122,50 @@ export const assetRoutes = family('customers', {
     },
   },
 });
+
+/** A mailbox user's browser (README "Delegated mailboxes"), registered by functions/mailbox-grants.ts. Anonymous. */
+export const grantRoutes = family('customers', {
+  mailboxGrantLanding: {
+    method: 'GET',
+    route: 'mailbox-grants/{grantCode}',
+    access: 'anonymous',
+    summary: 'Mailbox grant landing page',
+    description:
+      'What the equipment will be able to do with the mailbox, in plain words, and a "Sign in at Microsoft" link.',
+    responses: { '200': page('The landing page.'), ...linkErrors },
+  },
+  mailboxGrantGo: {
+    method: 'GET',
+    route: 'mailbox-grants/{grantCode}/go',
+    access: 'anonymous',
+    summary: "Go to Microsoft's sign-in for the mailbox",
+    description:
+      "Redirects to the grant tenant's `/{tenant}/oauth2/v2.0/authorize` (authorization code with PKCE and a nonce, the grant's delegated scopes, `login_hint` = the mailbox when named, `redirect_uri` = `{BROKER_PUBLIC_URL}/mailbox-grants/callback`) with a fresh single-use `state` bound to this browser.",
+    responses: {
+      '302': redirect('To `{ENTRA_AUTHORITY_HOST}/{tenant}/oauth2/v2.0/authorize?…`.'),
+      ...linkErrors,
+    },
+  },
+  mailboxGrantCallback: {
+    method: 'GET',
+    route: 'mailbox-grants/callback',
+    access: 'anonymous',
+    summary: 'Return from the mailbox user’s sign-in; activates the grant',
+    description:
+      "Goes on only in the browser that started the sign-in, when the ID token is valid, its `tid` is the grant's tenant (a member, not a guest) and, for a grant naming a mailbox, the user is that mailbox. The user's refresh token is then kept sealed and the grant becomes `active`, audited.",
+    query: [
+      queryParam('state', 'The state issued at /mailbox-grants/{grantCode}/go.', { type: 'string' }),
+      queryParam('code', 'The authorization code.', { type: 'string' }),
+      queryParam('session_state', 'From Microsoft.', { type: 'string' }),
+      ...entraErrorParams,
+    ],
+    responses: {
+      '200': page('The mailbox is connected.'),
+      ...stateErrors,
+      '403': page(
+        'Another organization, a guest, or not the mailbox the link names; or consent declined. Nothing is recorded.',
+      ),
+      '410': page('The grant was used or revoked meanwhile.'),
+    },
+  },
+});

@@ -30,6 +30,13 @@ const PATH_PARAMETERS: Readonly<Record<string, Parameter | Reference>> = {
   tenantId: parameterRef('TenantId'),
   clientId: parameterRef('ClientId'),
   id: parameterRef('OnboardingId'),
+  grantCode: {
+    name: 'grantCode',
+    in: 'path',
+    required: true,
+    description: "The code of a mailbox grant's link.",
+    schema: { type: 'string' },
+  },
   grantId: {
     name: 'grantId',
     in: 'path',

@@ -1,0 +1,170 @@
+/**
+ * A mailbox user's side of a grant (README "Delegated mailboxes"): the link's landing, the sign-in at Microsoft
+ * (authorization code with PKCE and a nonce at the grant's tenant, `login_hint` = the mailbox, redirect URI
+ * `${BROKER_PUBLIC_URL}/mailbox-grants/callback`), and its return. The return goes on only in the browser that
+ * started it (a browser-bound single-use state, as the consent's: RFC 9700 §4.7), when the ID token's `tid` is the
+ * grant's tenant and, for a grant naming a mailbox, the signed-in user is that mailbox; the user's refresh token
+ * is then sealed (src/grants/custody.ts) and the grant becomes `active`, audited. A refusal records nothing.
+ * The admin's consent already covers the delegated scopes for every user (src/profiles/registration.ts); a
+ * user is asked for consent at Microsoft only where the tenant lets users consent and the admin has not.
+ * @module
+ */
+import type { AdminSignIn } from '../adapters/entra/sign-in.js';
+import { SignInRefused } from '../adapters/entra/sign-in.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import { ConsentFailure } from '../consent/errors.js';
+import { STATE_PATTERN, newBrowserKey, type StateStore } from '../consent/state-store.js';
+import { callbackParams, consumeState } from '../consent/steps.js';
+import type { BrokerKeys } from '../keys/broker-keys.js';
+import type { Profile, Profiles } from '../profiles/profiles.js';
+import type { Custody } from './custody.js';
+import { effectiveGrantStatus, type MailboxGrant, type MailboxGrantStore } from './grant-store.js';
+
+export interface GrantSignInDeps {
+  readonly grants: MailboxGrantStore;
+  readonly states: StateStore;
+  readonly keys: BrokerKeys;
+  readonly signIn: AdminSignIn;
+  readonly codeChallengeFor: (verifier: string) => string;
+  readonly custody: Custody;
+  readonly profiles: Profiles;
+  readonly audit: AuditLog;
+  readonly now: () => Date;
+  readonly settings: { readonly publicUrl: string; readonly stateTtlSeconds: number };
+}
+
+/** A grant link's code: 128 random bits, base64url (src/grants/grants.ts). */
+const CODE_PATTERN = /^[A-Za-z0-9_-]{22}$/;
+
+export const GRANT_CALLBACK_PATH = '/mailbox-grants/callback';
+
+/** The grant a link opens, if it can still be used, and its profiles. */
+export async function grantLanding(
+  deps: Pick<GrantSignInDeps, 'grants' | 'profiles' | 'now'>,
+  code: string,
+): Promise<{ grant: MailboxGrant; profiles: Profile[] }> {
+  if (!CODE_PATTERN.test(code)) throw new ConsentFailure('linkNotFound');
+  const grant = await deps.grants.byCode(code);
+  if (!grant) throw new ConsentFailure('linkNotFound');
+  const status = effectiveGrantStatus(grant, deps.now());
+  if (status === 'expired') throw new ConsentFailure('linkExpired');
+  if (status !== 'pending') throw new ConsentFailure('linkUsed');
+  return { grant, profiles: grant.profiles.flatMap((n) => deps.profiles.get(n) ?? []) };
+}
+
+/**
+ * The delegated scopes the sign-in asks for: those of the grant's profiles on the first profile's resource (a
+ * token is for one resource; the refresh token reaches the grant's other resources later).
+ */
+function signInScopes(profiles: readonly Profile[]): string[] {
+  const resource = profiles[0]?.resource.scope;
+  return profiles
+    .filter((p) => p.resource.scope === resource)
+    .flatMap((p) => p.scopes.map((s) => s.tokenScope));
+}
+
+async function pkceFor(deps: GrantSignInDeps, state: string): Promise<{ verifier: string; nonce: string }> {
+  const [verifier, nonce] = await Promise.all([
+    deps.keys.derive('grant-pkce-verifier', state),
+    deps.keys.derive('grant-oidc-nonce', state),
+  ]);
+  return { verifier, nonce };
+}
+
+/** `GET /mailbox-grants/{code}/go`: Microsoft's sign-in for the grant's tenant, bound to this browser. */
+export async function startGrantSignIn(
+  deps: GrantSignInDeps,
+  code: string,
+  presentedKey?: string,
+): Promise<{ location: string; browserKey: string }> {
+  const { grant, profiles } = await grantLanding(deps, code);
+  const browserKey = presentedKey && STATE_PATTERN.test(presentedKey) ? presentedKey : newBrowserKey();
+  const state = await deps.states.issue(
+    { purpose: 'grant', onboardingId: '', grantId: grant.id, tenantId: grant.tenantId, silent: false },
+    deps.settings.stateTtlSeconds,
+    browserKey,
+  );
+  const { verifier, nonce } = await pkceFor(deps, state);
+  const location = await deps.signIn.authorizationUrl({
+    tenantId: grant.tenantId,
+    redirectUri: `${deps.settings.publicUrl}${GRANT_CALLBACK_PATH}`,
+    state,
+    nonce,
+    codeChallenge: deps.codeChallengeFor(verifier),
+    scopes: signInScopes(profiles),
+    ...(grant.mailbox ? { loginHint: grant.mailbox } : {}),
+  });
+  return { location, browserKey };
+}
+
+/** `GET /mailbox-grants/callback`: the user's return from Microsoft; the grant, now active. */
+export async function grantCallback(
+  deps: GrantSignInDeps,
+  query: URLSearchParams,
+  browserKeys: readonly string[],
+): Promise<MailboxGrant> {
+  const q = callbackParams(query, [
+    'code',
+    'state',
+    'session_state',
+    'error',
+    'error_description',
+    'error_uri',
+  ]);
+  const state = q.get('state');
+  const binding = await consumeState(deps, state, 'grant', browserKeys);
+  const grant =
+    binding.grantId && binding.tenantId
+      ? await deps.grants.get(binding.tenantId, binding.grantId)
+      : undefined;
+  if (!grant) throw new ConsentFailure('stateInvalid');
+  if (effectiveGrantStatus(grant, deps.now()) !== 'pending') throw new ConsentFailure('linkUsed');
+  const error = q.get('error');
+  if (error !== undefined) {
+    const aadsts = /AADSTS(\d+)/.exec(q.get('error_description') ?? '')?.[1];
+    throw new ConsentFailure(
+      error === 'access_denied' ? 'consentDenied' : 'consentError',
+      aadsts ? `AADSTS${aadsts}` : error.slice(0, 60),
+    );
+  }
+  const code = q.get('code');
+  if (!code) throw new ConsentFailure('badParameters');
+  const profiles = grant.profiles.flatMap((n) => deps.profiles.get(n) ?? []);
+  const { verifier, nonce } = await pkceFor(deps, state!);
+  let signedIn;
+  try {
+    signedIn = await deps.signIn.redeemGrantCode({
+      tenantId: grant.tenantId,
+      code,
+      redirectUri: `${deps.settings.publicUrl}${GRANT_CALLBACK_PATH}`,
+      codeVerifier: verifier,
+      nonce,
+      scopes: signInScopes(profiles),
+    });
+  } catch (err) {
+    if (err instanceof SignInRefused)
+      throw new ConsentFailure('consentError', err.aadsts ? `AADSTS${err.aadsts}` : err.error);
+    throw err;
+  }
+  if (signedIn.user.tenantId !== grant.tenantId || signedIn.user.isGuest)
+    throw new ConsentFailure('tenantMismatch');
+  if (grant.mailbox !== null && signedIn.userPrincipalName !== grant.mailbox)
+    throw new ConsentFailure('wrongMailbox');
+  const now = deps.now().toISOString();
+  const active = await deps.grants.update({
+    ...grant,
+    status: 'active',
+    user: { objectId: signedIn.user.objectId, userPrincipalName: signedIn.userPrincipalName },
+    error: null,
+    refreshToken: await deps.custody.seal(signedIn.refreshToken, grant.id),
+    refreshTokenKeptAt: now,
+  });
+  await deps.audit.write({
+    action: 'mailbox_grant.granted',
+    tenantId: grant.tenantId,
+    actor: { kind: 'user', id: signedIn.user.objectId, name: signedIn.user.displayName },
+    target: grant.id,
+    details: { applianceId: grant.applianceId, userPrincipalName: signedIn.userPrincipalName },
+  });
+  return active;
+}
