@@ -38,6 +38,7 @@ const OUTCOMES: Readonly<Record<string, AuditOutcome>> = {
   'consent.failed': 'failed',
   'consent.unproven': 'failed',
   'consent.unusable': 'failed',
+  'mailbox_grant.reauth_required': 'failed',
 };
 
 export interface AuditLog {

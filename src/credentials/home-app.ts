@@ -221,6 +221,7 @@ export function createHomeAppAdminSignIn(options: HomeAppClientOptions<AdminSign
     authorizationUrl: async (request) => (await lazy.get()).authorizationUrl(request),
     redeemCode: async (request) => (await lazy.get()).redeemCode(request),
     redeemGrantCode: async (request) => (await lazy.get()).redeemGrantCode(request),
+    redeemRefreshToken: async (request) => (await lazy.get()).redeemRefreshToken(request),
   };
 }
 

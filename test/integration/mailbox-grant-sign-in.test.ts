@@ -3,10 +3,14 @@
  * sign-in at the simulated Microsoft for the grant's tenant with the delegated scope and `login_hint`, and the
  * return to `/mailbox-grants/callback`, after which the grant is `active` for that user and the broker holds
  * their refresh token sealed — one Entra really redeems. It completes only in the browser that started it, only
- * for the mailbox the grant names, and records nothing otherwise.
+ * for the mailbox the grant names, and records nothing otherwise. Then the grant gives that user's access tokens
+ * (src/grants/grant-tokens.ts), keeps the rotated refresh token once a day, and turns `reauth_required` —
+ * audited, never retried — when Microsoft refuses the refresh.
  * @module
  */
+import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { grantAccessToken, GrantUnusable, type GrantTokenDeps } from '../../src/grants/grant-tokens.js';
 import { ConsentBrowser } from '../helpers/consent-browser.js';
 import { consentedTenant, type ConsentedTenant } from '../helpers/consented-tenant.js';
 import { control } from '../helpers/sim-control.js';
@@ -144,5 +148,106 @@ describe('a mailbox user signs in with the grant’s link', () => {
     expect(done.status).toBe(403);
     expect(done.body).toContain('This is a different account');
     expect(await grant(id)).toMatchObject({ status: 'pending', user: null });
+  });
+});
+
+/** An active grant for a new user of the tenant, through the real sign-in. */
+async function activeGrant(user: string): Promise<string> {
+  await control('POST', `/_sim/tenants/${tenant.tenantId}/users`, { userPrincipalName: user });
+  const { id, consentUrl } = await newGrant(user);
+  const browser = new ConsentBrowser(broker.url);
+  const done = await browser.submit(await browser.open(`${consentUrl}/go`), { login: user });
+  expect(done.status).toBe(200);
+  return id;
+}
+
+async function tokenDeps(): Promise<GrantTokenDeps & { calls: () => number }> {
+  const b = await broker.instance();
+  let calls = 0;
+  return {
+    grants: b.mailboxGrants,
+    custody: b.custody,
+    signIn: { redeemRefreshToken: (r) => (calls++, b.signIn.redeemRefreshToken(r)) },
+    profiles: b.profiles,
+    audit: b.audit,
+    now: b.now,
+    calls: () => calls,
+  };
+}
+
+const IMAP = 'https://outlook.office365.com/IMAP.AccessAsUser.All';
+
+describe('the grant gives its user’s access tokens', () => {
+  it('for the scopes of its profiles only', async () => {
+    const user = `reception@${tenant.domain}`;
+    const id = await activeGrant(user);
+    const deps = await tokenDeps();
+    const stored = (await deps.grants.get(tenant.tenantId, id))!;
+    const { accessToken, expiresOn } = await grantAccessToken(deps, stored, IMAP);
+    const claims = decodeJwt(accessToken);
+    expect(claims).toMatchObject({
+      aud: 'https://outlook.office365.com',
+      scp: 'IMAP.AccessAsUser.All',
+      upn: user,
+    });
+    expect(expiresOn.getTime()).toBeGreaterThan(Date.now());
+    const err = await grantAccessToken(deps, stored, 'https://graph.microsoft.com/Mail.Send').catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(GrantUnusable);
+    expect((err as GrantUnusable).status).toBe('scope_not_granted');
+  });
+
+  it('keeps the rotated refresh token when the one kept is over a day old, and not before', async () => {
+    const id = await activeGrant(`voicemail@${tenant.domain}`);
+    const deps = await tokenDeps();
+    const fresh = (await deps.grants.get(tenant.tenantId, id))!;
+    await grantAccessToken(deps, fresh, IMAP);
+    expect((await deps.grants.get(tenant.tenantId, id))!.refreshToken).toEqual(fresh.refreshToken);
+    const old = await deps.grants.update({
+      ...fresh,
+      refreshTokenKeptAt: new Date(Date.now() - 2 * 86_400_000).toISOString(),
+    });
+    await grantAccessToken(deps, old, IMAP);
+    const rotated = (await deps.grants.get(tenant.tenantId, id))!;
+    expect(rotated.refreshToken).not.toEqual(fresh.refreshToken);
+    expect(Date.now() - Date.parse(rotated.refreshTokenKeptAt!)).toBeLessThan(60_000);
+    // The newer one works, and so does the older (Microsoft does not revoke it).
+    const before = await deps.custody.open(fresh.refreshToken!, id);
+    const after = await deps.custody.open(rotated.refreshToken!, id);
+    expect(after).not.toBe(before);
+    await grantAccessToken(deps, rotated, IMAP);
+  });
+
+  it('turns reauth_required with Microsoft’s code when the refresh is refused, audited, and never retries', async () => {
+    const user = `frontdesk@${tenant.domain}`;
+    const id = await activeGrant(user);
+    await control('PATCH', `/_sim/tenants/${tenant.tenantId}/users/${encodeURIComponent(user)}`, {
+      revokeSignInSessions: true,
+    });
+    const deps = await tokenDeps();
+    const err = await grantAccessToken(deps, (await deps.grants.get(tenant.tenantId, id))!, IMAP).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(GrantUnusable);
+    expect(err).toMatchObject({ status: 'reauth_required', code: 'AADSTS50173' });
+    expect((err as Error).message).toContain('sessions were revoked');
+    expect(await grant(id)).toMatchObject({
+      status: 'reauth_required',
+      error: { code: 'AADSTS50173', message: expect.stringContaining('revoked') },
+    });
+    const again = await grantAccessToken(deps, (await deps.grants.get(tenant.tenantId, id))!, IMAP).catch(
+      (e: unknown) => e,
+    );
+    expect(again).toMatchObject({ status: 'reauth_required', code: 'AADSTS50173' });
+    expect(deps.calls()).toBe(1);
+    const audit = await api<{ items: { action: string; target: string | null; outcome: string }[] }>(
+      `/api/audit?tenantId=${tenant.tenantId}`,
+    );
+    expect(audit.body.items.filter((e) => e.target === id).map((e) => `${e.action} ${e.outcome}`)).toEqual([
+      'mailbox_grant.created success',
+      'mailbox_grant.granted success',
+      'mailbox_grant.reauth_required failed',
+    ]);
   });
 });

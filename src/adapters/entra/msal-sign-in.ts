@@ -54,6 +54,7 @@ import {
   type RedeemCodeRequest,
   type SignedInUser,
   type GrantSignedIn,
+  type UserAccessToken,
 } from './sign-in.js';
 
 export interface MsalAdminSignInConfig {
@@ -342,6 +343,33 @@ export function createMsalAdminSignIn(config: MsalAdminSignInConfig): AdminSignI
         userPrincipalName: (text(claims, 'preferred_username') ?? '').toLowerCase(),
         refreshToken,
       };
+    },
+
+    async redeemRefreshToken(request): Promise<UserAccessToken> {
+      assertTenantName(request.tenantId);
+      const client = clientFor(request.tenantId);
+      let result: AuthenticationResult | null;
+      try {
+        result = await client.app.acquireTokenByRefreshToken({
+          refreshToken: request.refreshToken,
+          scopes: [...request.scopes],
+          // Store what Entra answers although the account is not in MSAL's cache (it never is: module comment),
+          // or MSAL drops the new refresh token ("Account used to refresh tokens not in persistence":
+          // npm:@azure/msal-common@16.17.0:dist/response/ResponseHandler.mjs handleServerTokenResponse).
+          forceCache: true,
+        });
+      } catch (err) {
+        throw toSignInError(fromMsalError(err, client.network));
+      }
+      // As for a code: the new refresh token is in MSAL's cache only; read it for this account, then drop it.
+      const account = result?.account;
+      const refreshToken = account
+        ? refreshTokenOf(client.app.getTokenCache().serialize(), account.homeAccountId)
+        : undefined;
+      if (account) await client.app.getTokenCache().removeAccount(account);
+      if (!result?.accessToken || !result.expiresOn)
+        throw new SignInRefused('invalid_grant', undefined, 'Entra ID returned no access token');
+      return { accessToken: result.accessToken, expiresOn: result.expiresOn, refreshToken };
     },
   };
 }

@@ -79,6 +79,24 @@ export interface AdminSignIn {
   redeemGrantCode(
     request: RedeemCodeRequest & { readonly scopes: readonly string[] },
   ): Promise<GrantSignedIn>;
+  /**
+   * A user's access token for `scopes` (one resource's delegated scopes) from the refresh token a grant keeps,
+   * with the new refresh token Entra returns with it (the old one stays valid: Microsoft's refresh-token page).
+   * Rejects with `SignInRefused` when Entra refuses the refresh (`invalid_grant` and its AADSTS code: revoked,
+   * expired, MFA or sign-in frequency, consent removed, user disabled) and `EntraUnavailable` on outages.
+   */
+  redeemRefreshToken(request: {
+    readonly tenantId: string;
+    readonly refreshToken: string;
+    readonly scopes: readonly string[];
+  }): Promise<UserAccessToken>;
+}
+
+/** A user's access token, and the refresh token that came with it (if Entra sent one). */
+export interface UserAccessToken {
+  readonly accessToken: string;
+  readonly expiresOn: Date;
+  readonly refreshToken: string | undefined;
 }
 
 /** A mailbox user's sign-in: who, and the refresh token the broker keeps for them (never logged, never shown). */
