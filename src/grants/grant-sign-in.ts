@@ -11,6 +11,7 @@
  */
 import type { AdminSignIn } from '../adapters/entra/sign-in.js';
 import { SignInRefused } from '../adapters/entra/sign-in.js';
+import { RowChanged } from '../adapters/tables/port.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { ConsentFailure } from '../consent/errors.js';
 import { STATE_PATTERN, newBrowserKey, type StateStore } from '../consent/state-store.js';
@@ -151,14 +152,21 @@ export async function grantCallback(
   if (grant.mailbox !== null && signedIn.userPrincipalName !== grant.mailbox)
     throw new ConsentFailure('wrongMailbox');
   const now = deps.now().toISOString();
-  const active = await deps.grants.update({
-    ...grant,
-    status: 'active',
-    user: { objectId: signedIn.user.objectId, userPrincipalName: signedIn.userPrincipalName },
-    error: null,
-    refreshToken: await deps.custody.seal(signedIn.refreshToken, grant.id),
-    refreshTokenKeptAt: now,
-  });
+  let active: MailboxGrant;
+  try {
+    active = await deps.grants.update({
+      ...grant,
+      status: 'active',
+      user: { objectId: signedIn.user.objectId, userPrincipalName: signedIn.userPrincipalName },
+      error: null,
+      refreshToken: await deps.custody.seal(signedIn.refreshToken, grant.id),
+      refreshTokenKeptAt: now,
+    });
+  } catch (err) {
+    // Another sign-in with the same link (a second tab) or a revocation came first: this one records nothing.
+    if (err instanceof RowChanged) throw new ConsentFailure('linkUsed');
+    throw err;
+  }
   await deps.audit.write({
     action: 'mailbox_grant.granted',
     tenantId: grant.tenantId,

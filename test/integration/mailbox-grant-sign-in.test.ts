@@ -140,6 +140,21 @@ describe('a mailbox user signs in with the grant’s link', () => {
     expect(starter.visited).toEqual([]);
   });
 
+  it('takes one sign-in per link: a second tab that finishes later is refused (410) and changes nothing', async () => {
+    const user = `second-tab@${tenant.domain}`;
+    await control('POST', `/_sim/tenants/${tenant.tenantId}/users`, { userPrincipalName: user });
+    const { id, consentUrl } = await newGrant(user);
+    const browser = new ConsentBrowser(broker.url);
+    const first = await browser.open(`${consentUrl}/go`);
+    const second = await browser.open(`${consentUrl}/go`);
+    expect((await browser.submit(first, { login: user })).status).toBe(200);
+    const kept = (await (await broker.instance()).mailboxGrants.get(tenant.tenantId, id))!.refreshToken;
+    expect((await browser.submit(second, { login: user })).status).toBe(410);
+    expect((await (await broker.instance()).mailboxGrants.get(tenant.tenantId, id))!.refreshToken).toEqual(
+      kept,
+    );
+  });
+
   it('refuses another user than the mailbox the grant names (403), and the grant stays pending', async () => {
     const { id, consentUrl } = await newGrant(queue);
     const browser = new ConsentBrowser(broker.url);
