@@ -19,6 +19,8 @@ import {
   grantLandingEndpoint,
   type GrantHttpDeps,
 } from '../src/http/grant-endpoints.js';
+import { getApplianceGrant, listApplianceGrants } from '../src/http/appliance-grants.js';
+import { applianceGrantRoutes } from '../src/http/routes/appliances.js';
 import { grantRoutes } from '../src/http/routes/customers.js';
 import { mailboxGrantRoutes } from '../src/http/routes/support.js';
 import { broker, correlated } from './runtime.js';
@@ -43,6 +45,13 @@ const withBroker = (endpoint: Endpoint) => async (request: HttpRequest, context:
 function signInDeps(b: Broker): GrantHttpDeps {
   return { ...b, grants: b.mailboxGrants };
 }
+
+registerRoutes(applianceGrantRoutes, {
+  listApplianceMailboxGrants: async (request, context) =>
+    listApplianceGrants(correlated(await broker(), context), request, context),
+  getApplianceMailboxGrant: async (request, context) =>
+    getApplianceGrant(correlated(await broker(), context), request, context),
+});
 
 registerRoutes(grantRoutes, {
   mailboxGrantLanding: withBroker(grantLandingEndpoint),

@@ -11,6 +11,7 @@
  */
 import type { AdminSignIn } from '../adapters/entra/sign-in.js';
 import { SignInRefused } from '../adapters/entra/sign-in.js';
+import { randomBytes } from 'node:crypto';
 import { RowChanged } from '../adapters/tables/port.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { ConsentFailure } from '../consent/errors.js';
@@ -38,6 +39,9 @@ export interface GrantSignInDeps {
 const CODE_PATTERN = /^[A-Za-z0-9_-]{22}$/;
 
 export const GRANT_CALLBACK_PATH = '/mailbox-grants/callback';
+
+/** The associated data a grant's handle is sealed with: apart from its refresh token's. */
+export const handleAad = (grantId: string) => `${grantId}#handle`;
 
 /** The grant a link opens, if it can still be used, and its profiles. */
 export async function grantLanding(
@@ -152,6 +156,9 @@ export async function grantCallback(
   if (grant.mailbox !== null && signedIn.userPrincipalName !== grant.mailbox)
     throw new ConsentFailure('wrongMailbox');
   const now = deps.now().toISOString();
+  // The appliance's `refresh_token` for this grant: the broker's own, 256 random bits, never Microsoft's.
+  const handle = `mbh_${randomBytes(32).toString('base64url')}`;
+  await deps.grants.linkHandle(grant, handle);
   let active: MailboxGrant;
   try {
     active = await deps.grants.update({
@@ -161,6 +168,8 @@ export async function grantCallback(
       error: null,
       refreshToken: await deps.custody.seal(signedIn.refreshToken, grant.id),
       refreshTokenKeptAt: now,
+      handle: await deps.custody.seal(handle, handleAad(grant.id)),
+      handleUsedAt: null,
     });
   } catch (err) {
     // Another sign-in with the same link (a second tab) or a revocation came first: this one records nothing.

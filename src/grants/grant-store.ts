@@ -48,6 +48,12 @@ export interface MailboxGrant {
   readonly refreshToken: Sealed | null;
   /** When the refresh token kept was issued to the broker. */
   readonly refreshTokenKeptAt: string | null;
+  /**
+   * The broker handle the appliance presents as `refresh_token` (never Microsoft's), sealed, shown to the
+   * appliance until it first uses it and erased then; looked up by its SHA-256 (`byHandle`).
+   */
+  readonly handle: Sealed | null;
+  readonly handleUsedAt: string | null;
   readonly etag?: string;
 }
 
@@ -61,6 +67,11 @@ export interface MailboxGrantStore {
   create(grant: MailboxGrant, code: string): Promise<void>;
   get(tenantId: string, id: string): Promise<MailboxGrant | undefined>;
   byCode(code: string): Promise<MailboxGrant | undefined>;
+  /** Makes `handle` find this grant (`byHandle`); the handle itself is not stored in clear. */
+  linkHandle(grant: MailboxGrant, handle: string): Promise<void>;
+  byHandle(handle: string): Promise<MailboxGrant | undefined>;
+  /** The grants of one appliance in its tenant, in id order (at most `top`). */
+  forAppliance(tenantId: string, applianceId: string, top: number): Promise<readonly MailboxGrant[]>;
   /** A tenant's grants in id order, paged. */
   list(
     tenantId: string,
@@ -108,6 +119,24 @@ export function createMailboxGrantStore(storage: TableStorage): MailboxGrantStor
       const row = await table.get(link.tenantId, link.grantId);
       return row ? fromRow(row) : undefined;
     },
+    async linkHandle(grant, handle) {
+      await table.upsert({
+        partitionKey: 'handle',
+        rowKey: hashCode(handle),
+        tenantId: partition(grant.tenantId),
+        grantId: grant.id,
+      });
+    },
+    async byHandle(handle) {
+      const link = await table.get('handle', hashCode(handle));
+      if (!link || typeof link.tenantId !== 'string' || typeof link.grantId !== 'string') return undefined;
+      const row = await table.get(link.tenantId, link.grantId);
+      return row ? fromRow(row) : undefined;
+    },
+    async forAppliance(tenantId, applianceId, top) {
+      const page = await table.query({ partitionKey: partition(tenantId), where: { applianceId }, top });
+      return page.rows.map(fromRow);
+    },
     async list(tenantId, page) {
       const result = await table.query({
         partitionKey: partition(tenantId),
@@ -142,8 +171,9 @@ export function createMailboxGrantStore(storage: TableStorage): MailboxGrantStor
         } while (continuationToken);
         return deleted;
       };
-      // The links first: a link must never outlive its grant.
+      // The links and handles first: neither may outlive its grant.
       await drain({ partitionKey: 'code', where: { tenantId: partition(tenantId) } });
+      await drain({ partitionKey: 'handle', where: { tenantId: partition(tenantId) } });
       return drain({ partitionKey: partition(tenantId) });
     },
   };
@@ -161,6 +191,8 @@ export function createMailboxGrantStore(storage: TableStorage): MailboxGrantStor
       error: g.error ? JSON.stringify(g.error) : null,
       refreshToken: g.refreshToken ? JSON.stringify(g.refreshToken) : null,
       refreshTokenKeptAt: g.refreshTokenKeptAt,
+      handle: g.handle ? JSON.stringify(g.handle) : null,
+      handleUsedAt: g.handleUsedAt,
     };
   }
 }
@@ -188,6 +220,8 @@ function fromRow(row: StoredRow): MailboxGrant {
     error: json('error'),
     refreshToken: json('refreshToken'),
     refreshTokenKeptAt: text('refreshTokenKeptAt'),
+    handle: json('handle'),
+    handleUsedAt: text('handleUsedAt'),
     etag: row.etag,
   };
 }

@@ -101,6 +101,8 @@ export async function createMailboxGrant(
     error: null,
     refreshToken: null,
     refreshTokenKeptAt: null,
+    handle: null,
+    handleUsedAt: null,
   };
   await deps.grants.create(grant, code);
   await deps.audit.write({
@@ -128,6 +130,7 @@ export async function revokeMailboxGrant(
     status: 'revoked',
     refreshToken: null,
     refreshTokenKeptAt: null,
+    handle: null,
   });
   await deps.audit.write({
     action: 'mailbox_grant.revoked',

@@ -38,7 +38,7 @@ const TITLES: Readonly<Record<number, string>> = {
   503: 'Service Unavailable',
 };
 
-async function asAppliance(log: Logger, step: () => Promise<HttpReply>): Promise<HttpReply> {
+export async function asAppliance(log: Logger, step: () => Promise<HttpReply>): Promise<HttpReply> {
   try {
     return await step();
   } catch (err) {
@@ -72,6 +72,28 @@ async function asAppliance(log: Logger, step: () => Promise<HttpReply>): Promise
       log.error(`appliance onboarding: ${err instanceof Error ? err.name : 'error'}`);
     return problemReply(problem);
   }
+}
+
+/**
+ * An appliance's GET: its credential in the Authorization header, `Basic` for a client secret or `Bearer <client
+ * assertion>` for private_key_jwt, authenticated as at the token endpoint.
+ */
+export function authenticateGet(deps: ThrottledAuthDeps, request: HttpRequestLike) {
+  const authorization = request.headers.get('authorization');
+  const bearer = authorization ? /^Bearer +(\S+)$/i.exec(authorization.trim())?.[1] : undefined;
+  return authenticate(
+    deps,
+    bearer
+      ? {
+          authorization: null,
+          form: new Map([
+            ['client_assertion_type', JWT_BEARER],
+            ['client_assertion', bearer],
+          ]),
+          sourceAddress: sourceAddress(request),
+        }
+      : { authorization, form: new Map(), sourceAddress: sourceAddress(request) },
+  );
 }
 
 /** `POST /appliance/onboardings` */
@@ -110,21 +132,7 @@ export function getApplianceOnboarding(
   log: Logger,
 ): Promise<HttpReply> {
   return asAppliance(log, async () => {
-    const authorization = request.headers.get('authorization');
-    const bearer = authorization ? /^Bearer +(\S+)$/i.exec(authorization.trim())?.[1] : undefined;
-    const { appliance } = await authenticate(
-      deps,
-      bearer
-        ? {
-            authorization: null,
-            form: new Map([
-              ['client_assertion_type', JWT_BEARER],
-              ['client_assertion', bearer],
-            ]),
-            sourceAddress: sourceAddress(request),
-          }
-        : { authorization, form: new Map(), sourceAddress: sourceAddress(request) },
-    );
+    const { appliance } = await authenticateGet(deps, request);
     const id = request.params.id ?? '';
     const onboarding = GUID.test(id) ? await deps.onboardings.get(id.toLowerCase()) : undefined;
     // Another appliance's onboarding is answered like a missing one.

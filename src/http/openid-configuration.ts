@@ -75,7 +75,7 @@ export async function openIdConfiguration(
   const common = {
     token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
     token_endpoint_auth_signing_alg_values_supported: ['RS256', 'PS256', 'ES256'],
-    grant_types_supported: ['client_credentials'],
+    grant_types_supported: ['client_credentials', 'refresh_token'],
     response_types_supported: [],
     scopes_supported: [...new Set([...deps.profiles.resources.values()].flatMap((r) => r.spellings))],
   };

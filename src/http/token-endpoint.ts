@@ -17,6 +17,7 @@ import {
   type Vended,
 } from '../vending/issue.js';
 import { tokenForm, tokenResponseBody } from '../vending/warm-path.js';
+import { issueGrantToken, type DelegatedVendDeps } from '../vending/delegated.js';
 import type { Logger } from './logger.js';
 import { outageOf } from './outage.js';
 import type { HttpReply, HttpRequestLike } from './types.js';
@@ -29,7 +30,7 @@ const TOKEN_HEADERS = Object.freeze({ 'content-type': 'application/json; charset
  * the shape of Entra's v1 endpoint (`v1TokenResponseBody`).
  */
 export async function handleTokenRequest(
-  deps: VendDeps,
+  deps: VendDeps & Partial<DelegatedVendDeps>,
   request: HttpRequestLike,
   log: Logger,
   endpoint?: 'v1',
@@ -46,6 +47,13 @@ export async function handleTokenRequest(
       sourceAddress: sourceAddress(request),
       ...(endpoint ? { endpoint } : {}),
     };
+    // A mailbox grant's refresh (src/vending/delegated.ts); the v1 path serves client credentials only.
+    if (form.get('grant_type') === 'refresh_token' && endpoint !== 'v1' && deps.mailboxGrants)
+      return {
+        status: 200,
+        headers: TOKEN_HEADERS,
+        body: JSON.stringify(await issueGrantToken(deps as VendDeps & DelegatedVendDeps, req)),
+      };
     // The warm path answers without a promise; anything else (and every refusal) goes the full way.
     const token = vendFromMemory(deps, req) ?? (await issueToken(deps, req));
     // The warm path's only telemetry: one counter add with a prebuilt attribute object.
@@ -109,7 +117,7 @@ export function authorizationServerMetadata(deps: { publicUrl: string; profiles:
     token_endpoint: `${deps.publicUrl}/oauth2/token`,
     token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
     token_endpoint_auth_signing_alg_values_supported: ['RS256', 'PS256', 'ES256'],
-    grant_types_supported: ['client_credentials'],
+    grant_types_supported: ['client_credentials', 'refresh_token'],
     response_types_supported: [],
     scopes_supported: [...new Set([...deps.profiles.resources.values()].map((r) => r.scope))],
     service_documentation: `${deps.publicUrl}/api/openapi.json`,

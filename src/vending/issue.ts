@@ -143,6 +143,7 @@ export const GRANT_STEPS: readonly GrantStep[] = [
   pure('grant type', (_deps, g) => {
     const grantType = g.req.form.get('grant_type');
     if (!grantType) throw new InvalidRequest('grant_type is required.');
+    // refresh_token is answered before these steps (src/vending/delegated.ts), except on the v1 path.
     if (grantType !== 'client_credentials') throw new UnsupportedGrantType();
   }),
   pure('scope allowed by the profiles', (deps, g) => {

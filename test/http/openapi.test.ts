@@ -141,6 +141,8 @@ describe('OpenAPI document', () => {
         'GET /mailbox-grants/{grantCode}',
         'GET /mailbox-grants/{grantCode}/go',
         'GET /mailbox-grants/callback',
+        'GET /appliance/mailbox-grants',
+        'GET /appliance/mailbox-grants/{grantId}',
       ].sort(),
     );
     const ids = ops.map((o) => o.op.operationId);

@@ -184,7 +184,7 @@ describe('the OpenID configuration of a tenant', () => {
       token_endpoint: `${front.url}/${tenant.tenantId}/oauth2/v2.0/token`,
       authorization_endpoint: `${front.url}/${tenant.tenantId}/oauth2/v2.0/authorize`,
       jwks_uri: `${entra}/${tenant.tenantId}/discovery/v2.0/keys`,
-      grant_types_supported: ['client_credentials'],
+      grant_types_supported: ['client_credentials', 'refresh_token'],
       token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
     });
     expect(v2.body.scopes_supported).toEqual(

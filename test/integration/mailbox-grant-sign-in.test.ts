@@ -20,6 +20,7 @@ let broker: TestBroker;
 let admin: string;
 let tenant: ConsentedTenant;
 let applianceId: string;
+let applianceSecret: string;
 let queue: string;
 
 const api = async <T>(path: string, method = 'GET', body?: unknown): Promise<{ status: number; body: T }> => {
@@ -53,7 +54,7 @@ beforeAll(async () => {
   tenant = await consentedTenant(broker.url, admin, 'Queue Sign In Ltd');
   queue = `queue@${tenant.domain}`;
   await control('POST', `/_sim/tenants/${tenant.tenantId}/users`, { userPrincipalName: queue });
-  const res = await api<{ clientId: string }>('/api/appliances', 'POST', {
+  const res = await api<{ clientId: string; clientSecret: string }>('/api/appliances', 'POST', {
     customerRef: 'PBX-QUEUE',
     tenantId: tenant.tenantId,
     profiles: ['user-imap'],
@@ -61,6 +62,7 @@ beforeAll(async () => {
   });
   expect(res.status).toBe(201);
   applianceId = res.body.clientId;
+  applianceSecret = res.body.clientSecret;
 }, 60_000);
 
 afterAll(async () => {
@@ -264,5 +266,96 @@ describe('the grant gives its user’s access tokens', () => {
       'mailbox_grant.granted success',
       'mailbox_grant.reauth_required failed',
     ]);
+  });
+});
+
+const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+
+async function asAppliance<T>(path: string, auth = basic(applianceId, applianceSecret)) {
+  const res = await fetch(`${broker.url}${path}`, { headers: { authorization: auth } });
+  return { status: res.status, body: (await res.json()) as T };
+}
+
+async function refresh(handle: string, scope?: string, auth = basic(applianceId, applianceSecret)) {
+  const res = await fetch(`${broker.url}/oauth2/token`, {
+    method: 'POST',
+    headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'refresh_token',
+      refresh_token: handle,
+      ...(scope ? { scope } : {}),
+    }).toString(),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, string> };
+}
+
+describe('the appliance’s side of a grant', () => {
+  it('reads its handle once active, gets the user’s token with it, and the handle is shown no more', async () => {
+    const id = await activeGrant(`pbx-queue@${tenant.domain}`);
+    const list = await asAppliance<{ items: { id: string; status: string }[] }>('/appliance/mailbox-grants');
+    expect(list.status).toBe(200);
+    expect(list.body.items.find((g) => g.id === id)?.status).toBe('active');
+    const read = await asAppliance<{ refresh_token?: string; status: string }>(
+      `/appliance/mailbox-grants/${id}`,
+    );
+    expect(read.body.status).toBe('active');
+    const handle = read.body.refresh_token!;
+    expect(handle).toMatch(/^mbh_[A-Za-z0-9_-]{43}$/);
+
+    const first = await refresh(handle, `${IMAP} offline_access`);
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
+    expect(first.body.refresh_token).toBe(handle);
+    expect(first.body.scope).toBe(IMAP);
+    expect(decodeJwt(first.body.access_token!)).toMatchObject({
+      aud: 'https://outlook.office365.com',
+      scp: 'IMAP.AccessAsUser.All',
+      upn: `pbx-queue@${tenant.domain}`,
+    });
+    expect(Number(first.body.expires_in)).toBeGreaterThan(60);
+    // Used once: no longer shown; still good.
+    expect(
+      (await asAppliance<Record<string, unknown>>(`/appliance/mailbox-grants/${id}`)).body.refresh_token,
+    ).toBeUndefined();
+    expect((await refresh(handle)).status).toBe(200);
+    // The handle is no Microsoft refresh token: Entra does not know it.
+    const sandbox = inject('sandbox');
+    const atEntra = await fetch(`${inject('entraUrl')}/${tenant.tenantId}/oauth2/v2.0/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: handle,
+        client_id: sandbox.homeApp.clientId,
+        client_secret: sandbox.homeApp.clientSecret,
+      }).toString(),
+    });
+    expect(atEntra.status).toBe(400);
+  });
+
+  it('is worthless to another appliance, refuses a scope the grant does not allow, and ends with the grant', async () => {
+    const id = await activeGrant(`pbx-other@${tenant.domain}`);
+    const handle = (await asAppliance<{ refresh_token: string }>(`/appliance/mailbox-grants/${id}`)).body
+      .refresh_token;
+    const other = await api<{ clientId: string; clientSecret: string }>('/api/appliances', 'POST', {
+      customerRef: 'PBX-THIEF',
+      tenantId: tenant.tenantId,
+      profiles: ['user-imap'],
+      auth: { method: 'client_secret' },
+    });
+    const thief = basic(other.body.clientId, other.body.clientSecret);
+    expect((await asAppliance(`/appliance/mailbox-grants/${id}`, thief)).status).toBe(404);
+    const stolen = await refresh(handle, IMAP, thief);
+    expect(stolen.status).toBe(400);
+    expect(stolen.body.error).toBe('invalid_grant');
+    expect(stolen.body.error_description).toContain('not a mailbox grant of this appliance');
+
+    const wrongScope = await refresh(handle, 'https://graph.microsoft.com/Mail.Send');
+    expect(wrongScope.status).toBe(400);
+    expect(wrongScope.body.error).toBe('invalid_scope');
+
+    expect((await api(`/api/tenants/${tenant.tenantId}/mailbox-grants/${id}`, 'DELETE')).status).toBe(200);
+    const revoked = await refresh(handle);
+    expect(revoked.body.error).toBe('invalid_grant');
+    expect(revoked.body.error_description).toContain('revoked');
   });
 });

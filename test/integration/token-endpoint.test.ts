@@ -149,7 +149,7 @@ describe('token endpoint: success', () => {
       issuer: PUBLIC,
       token_endpoint: `${PUBLIC}/oauth2/token`,
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
-      grant_types_supported: ['client_credentials'],
+      grant_types_supported: ['client_credentials', 'refresh_token'],
     });
   });
 });

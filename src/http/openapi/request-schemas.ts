@@ -30,15 +30,21 @@ export function requestSchemas(options: SchemaOptions = {}): Record<string, Sche
     TokenRequest: {
       type: 'object',
       description:
-        'RFC 6749 §4.4.2 client-credentials request, form-encoded, each parameter at most once (§3.2). Exactly one client authentication: HTTP Basic (`clientSecretBasic`), or `client_id` + `client_secret` in the body (client_secret_post, §2.3.1), or `client_assertion_type` + `client_assertion` (private_key_jwt, RFC 7523 §2.2: a JWT signed with a key registered for the appliance, `iss` = `sub` = client id, `aud` = the token endpoint URL or the issuer, `exp` at most 5 minutes ahead, `jti` never used before). At most 16 KiB.',
-      required: ['grant_type', 'scope'],
+        "RFC 6749 §4.4.2 client-credentials request, or §6 refresh of a mailbox grant (`grant_type=refresh_token`, `refresh_token` = the grant's broker handle from `GET /appliance/mailbox-grants/{grantId}`, `scope` optional: one of the grant's delegated scopes, its first by default; answered with the grant user's token and the handle as `refresh_token`), form-encoded, each parameter at most once (§3.2). Exactly one client authentication: HTTP Basic (`clientSecretBasic`), or `client_id` + `client_secret` in the body (client_secret_post, §2.3.1), or `client_assertion_type` + `client_assertion` (private_key_jwt, RFC 7523 §2.2: a JWT signed with a key registered for the appliance, `iss` = `sub` = client id, `aud` = the token endpoint URL or the issuer, `exp` at most 5 minutes ahead, `jti` never used before). At most 16 KiB.",
+      required: ['grant_type'],
       properties: {
-        grant_type: { const: 'client_credentials' },
+        grant_type: { enum: ['client_credentials', 'refresh_token'] },
+        refresh_token: {
+          type: 'string',
+          writeOnly: true,
+          description:
+            'With `grant_type=refresh_token`: the broker handle of one of the appliance’s mailbox grants.',
+        },
         scope: {
           type: 'string',
           ...(options.scopes?.length ? { examples: [...options.scopes] } : {}),
           description:
-            "One resource `.default` scope that the appliance's profiles allow, e.g. `https://outlook.office365.com/.default`.",
+            "Client credentials (required): one resource `.default` scope that the appliance's profiles allow, e.g. `https://outlook.office365.com/.default`. A refresh: one delegated scope of the grant, e.g. `https://outlook.office365.com/IMAP.AccessAsUser.All`.",
         },
         ...tokenClientAuthentication,
       },

@@ -179,6 +179,36 @@ export function componentSchemas(options: SchemaOptions = {}): Record<string, Sc
       },
     },
     MailboxGrantList: listOf('MailboxGrant', 'A page of mailbox grants, in id order.'),
+    ApplianceMailboxGrant: {
+      type: 'object',
+      description: 'A mailbox grant as its appliance sees it.',
+      required: ['id', 'status', 'profiles', 'mailbox', 'user', 'error'],
+      properties: {
+        id: guid,
+        status: { type: 'string', enum: [...GRANT_STATUSES] },
+        profiles: strings,
+        mailbox: orNull({ type: 'string', format: 'email' }),
+        user: orNull({
+          type: 'object',
+          required: ['objectId', 'userPrincipalName'],
+          properties: { objectId: guid, userPrincipalName: { type: 'string' } },
+        }),
+        error: orNull({
+          type: 'object',
+          required: ['code', 'message', 'at'],
+          properties: { code: { type: 'string' }, message: { type: 'string' }, at: dateTime },
+        }),
+        refresh_token: {
+          type: 'string',
+          description: 'The broker handle of an active grant, until its first use at the token endpoint.',
+        },
+      },
+    },
+    ApplianceMailboxGrantList: {
+      type: 'object',
+      required: ['items'],
+      properties: { items: { type: 'array', items: ref('ApplianceMailboxGrant') } },
+    },
     ApplianceOnboardingCreated: {
       type: 'object',
       required: ['id', 'consentUrl', 'expiresAt'],

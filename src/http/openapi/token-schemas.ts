@@ -39,11 +39,12 @@ export function tokenSchemas(): Record<string, Schema> {
     TokenResponse: {
       type: 'object',
       description:
-        "RFC 6749 §5.1: the Microsoft access token for the appliance's bound tenant (no refresh token).",
+        "RFC 6749 §5.1: the Microsoft access token for the appliance's bound tenant (client credentials: no refresh token), or a mailbox grant user's token (a refresh: `refresh_token` is the grant's broker handle again, never Microsoft's).",
       required: ['token_type', 'access_token', 'expires_in', 'scope'],
       properties: {
         token_type: { const: 'Bearer' },
         access_token: { type: 'string' },
+        refresh_token: { type: 'string', description: 'A refresh only: the grant’s broker handle.' },
         expires_in: { type: 'integer', minimum: 0, description: 'Seconds the token has left.' },
         scope: {
           type: 'string',

@@ -211,3 +211,28 @@ export const applianceOnboardingRoutes = family('appliances', {
     },
   },
 });
+
+/** An appliance's own mailbox grants (README "Delegated mailboxes"), registered by functions/mailbox-grants.ts. */
+export const applianceGrantRoutes = family('appliances', {
+  listApplianceMailboxGrants: {
+    method: 'GET',
+    route: 'appliance/mailbox-grants',
+    access: 'appliance',
+    summary: 'The mailbox grants of this appliance',
+    description: 'Authenticated as at the token endpoint; at most 100, in id order.',
+    responses: { '200': ok('The grants.', 'ApplianceMailboxGrantList'), ...applianceProblems },
+  },
+  getApplianceMailboxGrant: {
+    method: 'GET',
+    route: 'appliance/mailbox-grants/{grantId}',
+    access: 'appliance',
+    summary: 'A mailbox grant of this appliance, with its handle until first use',
+    description:
+      "Once `active`, `refresh_token` is the broker's handle for it (never Microsoft's refresh token): present it with `grant_type=refresh_token` at the token endpoint. It is shown until its first use there, never after. Another appliance's grant is answered like a missing one (404).",
+    responses: {
+      '200': ok('The grant.', 'ApplianceMailboxGrant'),
+      ...applianceProblems,
+      '404': { description: 'No such grant for this appliance.', headers: noStore, content: problemJson },
+    },
+  },
+});

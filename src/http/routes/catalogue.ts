@@ -5,7 +5,7 @@
  * @module
  */
 import type { SecurityRequirement } from '../openapi/types.js';
-import { applianceOnboardingRoutes, tokenRoutes } from './appliances.js';
+import { applianceGrantRoutes, applianceOnboardingRoutes, tokenRoutes } from './appliances.js';
 import { assetRoutes, connectRoutes, grantRoutes } from './customers.js';
 import { healthRoutes, openApiRoutes } from './operations.js';
 import { applianceRoutes } from './support-appliances.js';
@@ -18,6 +18,7 @@ export const catalogue: readonly RouteDeclaration[] = [
   assetRoutes,
   tokenRoutes,
   applianceOnboardingRoutes,
+  applianceGrantRoutes,
   onboardingRoutes,
   tenantRoutes,
   checkRoutes,
