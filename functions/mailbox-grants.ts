@@ -19,7 +19,7 @@ import {
   grantLandingEndpoint,
   type GrantHttpDeps,
 } from '../src/http/grant-endpoints.js';
-import { getApplianceGrant, listApplianceGrants } from '../src/http/appliance-grants.js';
+import { getApplianceGrant, listApplianceGrants, postApplianceGrant } from '../src/http/appliance-grants.js';
 import { applianceGrantRoutes } from '../src/http/routes/appliances.js';
 import { grantRoutes } from '../src/http/routes/customers.js';
 import { mailboxGrantRoutes } from '../src/http/routes/support.js';
@@ -47,6 +47,10 @@ function signInDeps(b: Broker): GrantHttpDeps {
 }
 
 registerRoutes(applianceGrantRoutes, {
+  createApplianceMailboxGrant: async (request, context) => {
+    const b = correlated(await broker(), context);
+    return postApplianceGrant({ ...b, publicUrl: b.settings.publicUrl }, request, context);
+  },
   listApplianceMailboxGrants: async (request, context) =>
     listApplianceGrants(correlated(await broker(), context), request, context),
   getApplianceMailboxGrant: async (request, context) =>

@@ -11,7 +11,11 @@ import type { ThrottledAuthDeps } from '../vending/authenticate.js';
 import { GUID } from '../ids.js';
 import { asAppliance, authenticateGet } from './appliance-onboardings.js';
 import type { Logger } from './logger.js';
-import { notFound } from './problem.js';
+import { badRequest, notFound } from './problem.js';
+import { readJsonBody } from './json-body.js';
+import { refusal } from './mailbox-grants-api.js';
+import { createMailboxGrant, type GrantDeps } from '../grants/grants.js';
+import { isMailboxAddress } from '../support/mailbox-address.js';
 import { jsonReply, type HttpReply, type HttpRequestLike } from './types.js';
 
 export interface ApplianceGrantDeps extends ThrottledAuthDeps {
@@ -27,6 +31,36 @@ const view = (g: MailboxGrant, now: Date) => ({
   user: g.user,
   error: g.error,
 });
+
+/** `POST /appliance/mailbox-grants` */
+export function postApplianceGrant(
+  deps: ApplianceGrantDeps & Omit<GrantDeps, 'grants'>,
+  request: HttpRequestLike,
+  log: Logger,
+): Promise<HttpReply> {
+  return asAppliance(log, async () => {
+    const { appliance } = await authenticateGet(deps, request);
+    const body = await readJsonBody(request, 'ApplianceMailboxGrantRequest');
+    if (body.mailbox !== undefined && !isMailboxAddress(body.mailbox))
+      throw badRequest('mailbox: must be an email address (a dot-atom local part and a DNS domain name).');
+    if (!appliance.tenantId) throw notFound('This appliance is not bound to a tenant yet.');
+    const { grant, consentUrl } = await createMailboxGrant(
+      { ...deps, grants: deps.mailboxGrants },
+      {
+        tenantId: appliance.tenantId,
+        applianceId: appliance.clientId,
+        profiles: body.profiles,
+        ...(body.mailbox ? { mailbox: body.mailbox } : {}),
+      },
+      { kind: 'appliance', id: appliance.clientId },
+    ).catch(refusal);
+    return jsonReply(
+      201,
+      { id: grant.id, consentUrl, expiresAt: grant.expiresAt },
+      { 'cache-control': 'no-store', location: `/appliance/mailbox-grants/${grant.id}` },
+    );
+  });
+}
 
 /** `GET /appliance/mailbox-grants` */
 export function listApplianceGrants(

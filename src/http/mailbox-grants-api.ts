@@ -18,7 +18,7 @@ import { jsonReply, type HttpReply, type HttpRequestLike } from './types.js';
 const DEFAULT_PAGE = 100;
 
 /** A GrantRefused as the problem it is (400, 404 or 409); other errors pass on to the outage map. */
-function refusal(err: unknown): never {
+export function refusal(err: unknown): never {
   if (err instanceof GrantRefused) {
     if (err.status === 404) throw notFound(err.message);
     if (err.status === 409) throw new Problem({ status: 409, title: 'Conflict', detail: err.message });

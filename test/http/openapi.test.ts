@@ -142,6 +142,7 @@ describe('OpenAPI document', () => {
         'GET /mailbox-grants/{grantCode}/go',
         'GET /mailbox-grants/callback',
         'GET /appliance/mailbox-grants',
+        'POST /appliance/mailbox-grants',
         'GET /appliance/mailbox-grants/{grantId}',
       ].sort(),
     );

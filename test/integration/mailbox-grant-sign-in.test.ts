@@ -358,4 +358,23 @@ describe('the appliance’s side of a grant', () => {
     expect(revoked.body.error).toBe('invalid_grant');
     expect(revoked.body.error_description).toContain('revoked');
   });
+
+  it('asks for a grant itself: a link for its user, in its own tenant; bad input is a clear 4xx', async () => {
+    const post = (body: unknown, auth = basic(applianceId, applianceSecret)) =>
+      fetch(`${broker.url}/appliance/mailbox-grants`, {
+        method: 'POST',
+        headers: { authorization: auth, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const res = await post({ profiles: ['user-imap'], mailbox: queue });
+    expect(res.status).toBe(201);
+    const created = (await res.json()) as { id: string; consentUrl: string };
+    expect(created.consentUrl).toMatch(/\/mailbox-grants\/[A-Za-z0-9_-]{22}$/);
+    expect(await grant(created.id)).toMatchObject({ applianceId, status: 'pending', mailbox: queue });
+    expect((await post({ profiles: ['user-pop'] })).status).toBe(400);
+    expect((await post({ profiles: ['user-imap'], extra: 1 })).status).toBe(400);
+    expect((await post({ profiles: ['user-imap'] }, basic(applianceId, 'wrong-secret-value'))).status).toBe(
+      401,
+    );
+  });
 });

@@ -113,6 +113,25 @@ export function requestSchemas(options: SchemaOptions = {}): Record<string, Sche
         },
       },
     },
+    ApplianceMailboxGrantRequest: {
+      type: 'object',
+      description:
+        'A mailbox grant the appliance asks for itself, in its bound tenant: delegated profiles it is allowed, and optionally the mailbox whose user must sign in.',
+      additionalProperties: false,
+      required: ['profiles'],
+      properties: {
+        profiles: {
+          ...profileList,
+          description: 'Delegated profiles (`kind: delegated`) the appliance is allowed.',
+        },
+        mailbox: {
+          type: 'string',
+          format: 'email',
+          maxLength: 254,
+          description: 'The mailbox whose user signs in.',
+        },
+      },
+    },
     TenantCheckRequest: {
       type: 'object',
       additionalProperties: false,

@@ -214,6 +214,29 @@ export const applianceOnboardingRoutes = family('appliances', {
 
 /** An appliance's own mailbox grants (README "Delegated mailboxes"), registered by functions/mailbox-grants.ts. */
 export const applianceGrantRoutes = family('appliances', {
+  createApplianceMailboxGrant: {
+    method: 'POST',
+    route: 'appliance/mailbox-grants',
+    access: 'appliance',
+    summary: 'A link for a mailbox’s user, asked for by the appliance itself',
+    description:
+      'Authenticated as at the token endpoint (the credential in the Authorization header), for the appliance’s bound tenant: as `POST /api/tenants/{tenantId}/mailbox-grants` for this appliance. Audited.',
+    requestBody: { required: true, content: json(ref('ApplianceMailboxGrantRequest')) },
+    responses: {
+      '201': {
+        description: 'Created; open `consentUrl` in the mailbox user’s browser, then read the grant.',
+        headers: { ...noStore, Location: headerRef('Location') },
+        content: json(ref('MailboxGrantCreated')),
+      },
+      ...applianceProblems,
+      '404': {
+        description: 'The appliance is not bound to a tenant.',
+        headers: noStore,
+        content: problemJson,
+      },
+      '409': { description: 'The tenant’s consent is not in place.', headers: noStore, content: problemJson },
+    },
+  },
   listApplianceMailboxGrants: {
     method: 'GET',
     route: 'appliance/mailbox-grants',

@@ -44,6 +44,8 @@ export interface RequestBodies {
     readonly profiles: readonly string[];
     readonly mailbox?: string;
   };
+  /** `POST /appliance/mailbox-grants` */
+  readonly ApplianceMailboxGrantRequest: { readonly profiles: readonly string[]; readonly mailbox?: string };
   /** `POST /api/tenants/{tenantId}/check` */
   readonly TenantCheckRequest: { readonly mailboxes?: readonly string[] };
   /** `PUT /api/tenants/{tenantId}/app-credential`: exactly one of `clientSecret` and `certificate`. */
@@ -62,6 +64,7 @@ const NAMES: readonly RequestBodyName[] = [
   'TenantCheckRequest',
   'AppCredentialRequest',
   'MailboxGrantRequest',
+  'ApplianceMailboxGrantRequest',
 ];
 const BUNDLE = 'broker-request-schemas';
 
