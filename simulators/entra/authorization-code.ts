@@ -21,7 +21,7 @@ import {
   resolveTenant,
   type GrantRequest,
 } from './token.js';
-import { issueUserTokens } from './user-tokens.js';
+import { issueUserTokens, userTokenResponse } from './user-tokens.js';
 
 const ALIASES = new Set(['common', 'organizations']);
 const OIDC_SCOPES = new Set(['openid', 'profile', 'email', 'offline_access']);
@@ -156,16 +156,5 @@ export async function authorizationCode(t: GrantRequest): Promise<SimResponse> {
     nonce: code.nonce,
     nowMs: now,
   });
-  // Auth-code doc, "Successful response"; `client_info` answers MSAL's `client_info=1`.
-  const body: Record<string, unknown> = {
-    token_type: 'Bearer',
-    scope: tokens.scope,
-    expires_in: tokens.expiresIn,
-    ext_expires_in: tokens.expiresIn,
-    access_token: tokens.accessToken,
-    ...(tokens.refreshToken ? { refresh_token: tokens.refreshToken } : {}),
-    ...(tokens.idToken ? { id_token: tokens.idToken } : {}),
-    ...(t.form.get('client_info') === '1' ? { client_info: tokens.clientInfo } : {}),
-  };
-  return { status: 200, headers: { 'cache-control': 'no-store, no-cache', pragma: 'no-cache' }, body };
+  return userTokenResponse(tokens, t.form);
 }

@@ -29,7 +29,7 @@ import {
   resolveTenant,
   type GrantRequest,
 } from './token.js';
-import { issueUserTokens } from './user-tokens.js';
+import { issueUserTokens, userTokenResponse } from './user-tokens.js';
 
 /** "The default lifetime for the refresh tokens is … 90 days for all other scenarios" (refresh-token doc). */
 export const REFRESH_TOKEN_INACTIVITY_MS = 90 * 24 * 3600 * 1000;
@@ -172,18 +172,5 @@ export async function refreshTokenGrant(t: GrantRequest): Promise<SimResponse> {
     nonce: undefined,
     nowMs: world.now(),
   });
-  return {
-    status: 200,
-    headers: { 'cache-control': 'no-store, no-cache', pragma: 'no-cache' },
-    body: {
-      token_type: 'Bearer',
-      scope: tokens.scope,
-      expires_in: tokens.expiresIn,
-      ext_expires_in: tokens.expiresIn,
-      access_token: tokens.accessToken,
-      ...(tokens.refreshToken ? { refresh_token: tokens.refreshToken } : {}),
-      ...(tokens.idToken ? { id_token: tokens.idToken } : {}),
-      ...(t.form.get('client_info') === '1' ? { client_info: tokens.clientInfo } : {}),
-    },
-  };
+  return userTokenResponse(tokens, t.form);
 }

@@ -155,3 +155,21 @@ export async function issueUserTokens(ctx: SimContext, req: UserTokenRequest): P
     clientInfo,
   };
 }
+
+/** The token endpoint's answer for user tokens (auth-code doc, "Successful response"); `client_info` for MSAL's `client_info=1`. */
+export function userTokenResponse(tokens: IssuedUserTokens, form: URLSearchParams) {
+  return {
+    status: 200,
+    headers: { 'cache-control': 'no-store, no-cache', pragma: 'no-cache' },
+    body: {
+      token_type: 'Bearer',
+      scope: tokens.scope,
+      expires_in: tokens.expiresIn,
+      ext_expires_in: tokens.expiresIn,
+      access_token: tokens.accessToken,
+      ...(tokens.refreshToken ? { refresh_token: tokens.refreshToken } : {}),
+      ...(tokens.idToken ? { id_token: tokens.idToken } : {}),
+      ...(form.get('client_info') === '1' ? { client_info: tokens.clientInfo } : {}),
+    },
+  };
+}

@@ -321,14 +321,7 @@ export function createMsalAdminSignIn(config: MsalAdminSignInConfig): AdminSignI
       } catch (err) {
         throw toSignInError(fromMsalError(err, client.network));
       }
-      // MSAL keeps the refresh token in its cache and never returns it: read it there, for this account only
-      // (other sign-ins of the tenant share the client), then drop the account, so that no token stays in
-      // this process's MSAL cache (the broker keeps it sealed: src/grants/custody.ts).
-      const account = result?.account;
-      const refreshToken = account
-        ? refreshTokenOf(client.app.getTokenCache().serialize(), account.homeAccountId)
-        : undefined;
-      if (account) await client.app.getTokenCache().removeAccount(account);
+      const refreshToken = await takeRefreshToken(client, result);
       if (!result?.idToken)
         throw new SignInRefused('invalid_id_token', undefined, 'Entra ID returned no ID token');
       const claims = await verifyIdToken(result.idToken, request);
@@ -361,17 +354,28 @@ export function createMsalAdminSignIn(config: MsalAdminSignInConfig): AdminSignI
       } catch (err) {
         throw toSignInError(fromMsalError(err, client.network));
       }
-      // As for a code: the new refresh token is in MSAL's cache only; read it for this account, then drop it.
-      const account = result?.account;
-      const refreshToken = account
-        ? refreshTokenOf(client.app.getTokenCache().serialize(), account.homeAccountId)
-        : undefined;
-      if (account) await client.app.getTokenCache().removeAccount(account);
+      const refreshToken = await takeRefreshToken(client, result);
       if (!result?.accessToken || !result.expiresOn)
         throw new SignInRefused('invalid_grant', undefined, 'Entra ID returned no access token');
       return { accessToken: result.accessToken, expiresOn: result.expiresOn, refreshToken };
     },
   };
+}
+
+/**
+ * The refresh token that came with `result`: MSAL keeps it in its cache and never returns it, so it is read there,
+ * for this account only (other sign-ins of the tenant share the client), and the account is then dropped, so
+ * that no user's token stays in this process's MSAL cache (the broker keeps it sealed: src/grants/custody.ts).
+ */
+async function takeRefreshToken(
+  client: TenantClient,
+  result: AuthenticationResult | null,
+): Promise<string | undefined> {
+  const account = result?.account;
+  if (!account) return undefined;
+  const refreshToken = refreshTokenOf(client.app.getTokenCache().serialize(), account.homeAccountId);
+  await client.app.getTokenCache().removeAccount(account);
+  return refreshToken;
 }
 
 /**

@@ -26,6 +26,17 @@ const tokenClientAuthentication: Readonly<Record<string, Schema>> = {
 
 export function requestSchemas(options: SchemaOptions = {}): Record<string, Schema> {
   const profileList = profiles(options.profileNames);
+  const delegatedProfiles: Schema = {
+    ...profileList,
+    description: 'Delegated profiles (`kind: delegated`) the appliance is allowed.',
+  };
+  const grantMailbox: Schema = {
+    type: 'string',
+    format: 'email',
+    maxLength: 254,
+    description:
+      'The mailbox whose user signs in, of a verified domain of the tenant; anyone of the tenant when absent.',
+  };
   return {
     TokenRequest: {
       type: 'object',
@@ -100,17 +111,8 @@ export function requestSchemas(options: SchemaOptions = {}): Record<string, Sche
       required: ['applianceId', 'profiles'],
       properties: {
         applianceId: { ...guid, description: "The appliance's client id." },
-        profiles: {
-          ...profileList,
-          description: 'Delegated profiles (`kind: delegated`) the appliance is allowed.',
-        },
-        mailbox: {
-          type: 'string',
-          format: 'email',
-          maxLength: 254,
-          description:
-            'The mailbox whose user signs in, of a verified domain of the tenant; anyone of the tenant when absent.',
-        },
+        profiles: delegatedProfiles,
+        mailbox: grantMailbox,
       },
     },
     ApplianceMailboxGrantRequest: {
@@ -120,16 +122,8 @@ export function requestSchemas(options: SchemaOptions = {}): Record<string, Sche
       additionalProperties: false,
       required: ['profiles'],
       properties: {
-        profiles: {
-          ...profileList,
-          description: 'Delegated profiles (`kind: delegated`) the appliance is allowed.',
-        },
-        mailbox: {
-          type: 'string',
-          format: 'email',
-          maxLength: 254,
-          description: 'The mailbox whose user signs in.',
-        },
+        profiles: delegatedProfiles,
+        mailbox: grantMailbox,
       },
     },
     TenantCheckRequest: {

@@ -35,6 +35,20 @@ const listOf = (item: string, description: string): Schema => ({
   properties: { items: { type: 'array', items: ref(item) }, continuationToken },
 });
 
+/** A mailbox grant's user, and why it cannot be used (src/grants/grant-store.ts GrantUser, GrantError). */
+const grantUser: Schema = orNull({
+  type: 'object',
+  description: 'Who signed in: identified by `objectId`.',
+  required: ['objectId', 'userPrincipalName'],
+  properties: { objectId: guid, userPrincipalName: { type: 'string' } },
+});
+const grantError: Schema = orNull({
+  type: 'object',
+  description: "Microsoft's refusal (its AADSTS code) in plain words, when the user must sign in again.",
+  required: ['code', 'message', 'at'],
+  properties: { code: { type: 'string' }, message: { type: 'string' }, at: dateTime },
+});
+
 export function componentSchemas(options: SchemaOptions = {}): Record<string, Schema> {
   return {
     ...requestSchemas(options),
@@ -165,17 +179,8 @@ export function componentSchemas(options: SchemaOptions = {}): Record<string, Sc
         createdAt: dateTime,
         expiresAt: { ...dateTime, description: 'Until when the link can be used.' },
         createdBy: { type: 'string' },
-        user: orNull({
-          type: 'object',
-          description: 'Who signed in: identified by `objectId`.',
-          required: ['objectId', 'userPrincipalName'],
-          properties: { objectId: guid, userPrincipalName: { type: 'string' } },
-        }),
-        error: orNull({
-          type: 'object',
-          required: ['code', 'message', 'at'],
-          properties: { code: { type: 'string' }, message: { type: 'string' }, at: dateTime },
-        }),
+        user: grantUser,
+        error: grantError,
       },
     },
     MailboxGrantList: listOf('MailboxGrant', 'A page of mailbox grants, in id order.'),
@@ -188,16 +193,8 @@ export function componentSchemas(options: SchemaOptions = {}): Record<string, Sc
         status: { type: 'string', enum: [...GRANT_STATUSES] },
         profiles: strings,
         mailbox: orNull({ type: 'string', format: 'email' }),
-        user: orNull({
-          type: 'object',
-          required: ['objectId', 'userPrincipalName'],
-          properties: { objectId: guid, userPrincipalName: { type: 'string' } },
-        }),
-        error: orNull({
-          type: 'object',
-          required: ['code', 'message', 'at'],
-          properties: { code: { type: 'string' }, message: { type: 'string' }, at: dateTime },
-        }),
+        user: grantUser,
+        error: grantError,
         refresh_token: {
           type: 'string',
           description: 'The broker handle of an active grant, until its first use at the token endpoint.',
