@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { RowChanged } from '../adapters/tables/port.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { ConsentFailure } from '../consent/errors.js';
+import { CODE_PATTERN } from '../consent/onboardings.js';
 import { STATE_PATTERN, newBrowserKey, type StateStore } from '../consent/state-store.js';
 import { callbackParams, consumeState } from '../consent/steps.js';
 import type { BrokerKeys } from '../keys/broker-keys.js';
@@ -34,9 +35,6 @@ export interface GrantSignInDeps {
   readonly now: () => Date;
   readonly settings: { readonly publicUrl: string; readonly stateTtlSeconds: number };
 }
-
-/** A grant link's code: 128 random bits, base64url (src/grants/grants.ts). */
-const CODE_PATTERN = /^[A-Za-z0-9_-]{22}$/;
 
 export const GRANT_CALLBACK_PATH = '/mailbox-grants/callback';
 

@@ -7,8 +7,8 @@
  * Table `mailboxgrants`: partition = tenant id, row = grant id; partition `code`, row = the link code's hash.
  * @module
  */
-import { createHash } from 'node:crypto';
 import { RowChanged, RowExists, type StoredRow, type TableStorage } from '../adapters/tables/port.js';
+import { hashCode } from '../consent/onboarding-store.js';
 import type { Sealed } from './custody.js';
 
 export const GRANT_STATUSES = ['pending', 'active', 'reauth_required', 'revoked', 'expired'] as const;
@@ -82,8 +82,6 @@ export interface MailboxGrantStore {
   /** Deletes every grant of the tenant (offboarding), and their links; returns how many. */
   deleteTenant(tenantId: string): Promise<number>;
 }
-
-const hashCode = (code: string) => createHash('sha256').update(code).digest('base64url');
 
 /** `expired` once the link's time is over without a sign-in. */
 export function effectiveGrantStatus(g: MailboxGrant, now: Date): GrantStatus {

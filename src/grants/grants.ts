@@ -6,7 +6,8 @@
  * src/profiles/registration.ts).
  * @module
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { newConsentCode } from '../consent/onboardings.js';
 import type { ApplianceStore } from '../appliances/appliance-store.js';
 import type { AuditActor, AuditLog } from '../audit/audit-log.js';
 import type { Profiles } from '../profiles/profiles.js';
@@ -86,7 +87,8 @@ export async function createMailboxGrant(
       );
   }
   const now = deps.now();
-  const code = randomBytes(16).toString('base64url');
+  // A link's code as a consent link's: 128 random bits, base64url, kept only as its hash.
+  const code = newConsentCode();
   const grant: MailboxGrant = {
     id: randomUUID(),
     tenantId,

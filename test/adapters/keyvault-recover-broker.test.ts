@@ -11,6 +11,7 @@ import { ConsentBrowser } from '../helpers/consent-browser.js';
 import { consentedTenant } from '../helpers/consented-tenant.js';
 import { control, newTenant } from '../helpers/sim-control.js';
 import { startTestBroker, type TestBroker } from '../integration/broker-host.js';
+import { brokerVaultToken } from '../helpers/vault-identity.js';
 
 let broker: TestBroker;
 let staff: string;
@@ -53,16 +54,7 @@ async function ownApp(tenantId: string): Promise<{ appId: string; secret: () => 
 
 /** The vault's current value and state of a name, read as the broker's identity. */
 async function vaultState(name: string): Promise<{ live?: string; deleted: boolean }> {
-  const sandbox = inject('sandbox');
-  const tokenRes = await fetch(`${inject('controlUrl')}/_sim/tokens/app`, {
-    method: 'POST',
-    body: JSON.stringify({
-      tenant: sandbox.vendorTenantId,
-      appId: sandbox.brokerIdentity.clientId,
-      resource: 'https://vault.azure.net',
-    }),
-  });
-  const { access_token } = (await tokenRes.json()) as { access_token: string };
+  const access_token = await brokerVaultToken();
   const get = (path: string) =>
     fetch(`${inject('keyVaultUrl')}${path}?api-version=7.6`, {
       headers: { authorization: `Bearer ${access_token}` },

@@ -8,36 +8,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
-import type { TokenCredential } from '../../src/adapters/identity.js';
 import { createKeyVaultSecretStore } from '../../src/adapters/keyvault/keyvault-secrets.js';
 import { SecretStoreRefused, type SecretStore } from '../../src/adapters/keyvault/port.js';
+import { brokerVaultCredential, brokerVaultToken } from '../helpers/vault-identity.js';
 
 const uniqueName = (prefix: string): string => `${prefix}-${randomBytes(4).toString('hex')}`;
-
-async function brokerToken(): Promise<string> {
-  const sandbox = inject('sandbox');
-  const res = await fetch(`${inject('controlUrl')}/_sim/tokens/app`, {
-    method: 'POST',
-    body: JSON.stringify({
-      tenant: sandbox.vendorTenantId,
-      appId: sandbox.brokerIdentity.clientId,
-      resource: 'https://vault.azure.net',
-    }),
-  });
-  if (res.status !== 200) throw new Error(`control route answered ${res.status}`);
-  return ((await res.json()) as { access_token: string }).access_token;
-}
-
-const credential: TokenCredential = {
-  async getToken() {
-    return { token: await brokerToken(), expiresOnTimestamp: Date.now() + 3_000_000 };
-  },
-};
 
 function store(): SecretStore {
   return createKeyVaultSecretStore({
     vaultUrl: inject('keyVaultUrl'),
-    credential,
+    credential: brokerVaultCredential,
     retry: { maxRetries: 0 },
     deletePollIntervalMs: 20,
     recoverPollIntervalMs: 25,
@@ -48,7 +28,7 @@ function store(): SecretStore {
 async function kv(method: string, path: string, body?: unknown): Promise<Response> {
   return fetch(`${inject('keyVaultUrl')}${path}?api-version=7.6`, {
     method,
-    headers: { authorization: `Bearer ${await brokerToken()}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${await brokerVaultToken()}`, 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
 }

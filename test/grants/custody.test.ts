@@ -9,28 +9,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
-import type { TokenCredential } from '../../src/adapters/identity.js';
 import { createKeyVaultKeyWrapping } from '../../src/adapters/keyvault/keyvault-keys.js';
 import { SecretStoreRefused, type KeyWrapping } from '../../src/adapters/keyvault/port.js';
 import { createCustody, SealBroken } from '../../src/grants/custody.js';
 import { control } from '../helpers/sim-control.js';
-
-const credential: TokenCredential = {
-  async getToken() {
-    const sandbox = inject('sandbox');
-    const res = await fetch(`${inject('controlUrl')}/_sim/tokens/app`, {
-      method: 'POST',
-      body: JSON.stringify({
-        tenant: sandbox.vendorTenantId,
-        appId: sandbox.brokerIdentity.clientId,
-        resource: 'https://vault.azure.net',
-      }),
-    });
-    if (res.status !== 200) throw new Error(`control route answered ${res.status}`);
-    const { access_token } = (await res.json()) as { access_token: string };
-    return { token: access_token, expiresOnTimestamp: Date.now() + 3_000_000 };
-  },
-};
+import { brokerVaultCredential } from '../helpers/vault-identity.js';
 
 async function newKey(): Promise<string> {
   const name = `grants-${randomBytes(4).toString('hex')}`;
@@ -39,7 +22,7 @@ async function newKey(): Promise<string> {
 }
 
 const wrapping = (keyName: string) =>
-  createKeyVaultKeyWrapping({ vaultUrl: inject('keyVaultUrl'), keyName, credential });
+  createKeyVaultKeyWrapping({ vaultUrl: inject('keyVaultUrl'), keyName, credential: brokerVaultCredential });
 
 /** The port with its calls counted (the adapter underneath is the real one). */
 function counted(inner: KeyWrapping) {

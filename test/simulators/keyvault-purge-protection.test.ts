@@ -12,37 +12,23 @@ import { randomBytes } from 'node:crypto';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { describe, expect, inject, it } from 'vitest';
 import type { TokenCredential } from '../../src/adapters/identity.js';
+import { brokerVaultToken } from '../helpers/vault-identity.js';
 
 const API = 'api-version=7.6';
 const vault = (): string => inject('keyVaultUrl');
 const uniqueName = (prefix: string): string => `${prefix}-${randomBytes(4).toString('hex')}`;
 
-/** The broker's identity, which the sandbox vault's access policy allows everything (tokens from the control route). */
-async function brokerToken(): Promise<string> {
-  const sandbox = inject('sandbox');
-  const res = await fetch(`${inject('controlUrl')}/_sim/tokens/app`, {
-    method: 'POST',
-    body: JSON.stringify({
-      tenant: sandbox.vendorTenantId,
-      appId: sandbox.brokerIdentity.clientId,
-      resource: 'https://vault.azure.net',
-    }),
-  });
-  expect(res.status).toBe(200);
-  return ((await res.json()) as { access_token: string }).access_token;
-}
-
 async function kv(method: string, path: string, body?: unknown): Promise<Response> {
   return fetch(`${vault()}${path}?${API}`, {
     method,
-    headers: { authorization: `Bearer ${await brokerToken()}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${await brokerVaultToken()}`, 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
 }
 
 const credential: TokenCredential = {
   async getToken() {
-    return { token: await brokerToken(), expiresOnTimestamp: Date.now() + 3_000_000 };
+    return { token: await brokerVaultToken(), expiresOnTimestamp: Date.now() + 3_000_000 };
   },
 };
 
