@@ -27,12 +27,14 @@ import { createUsageRecorder, type UsageRecorder } from './appliances/usage.js';
 import {
   createChangeJournal,
   journaledApplianceStore,
+  journaledGrantStore,
   journaledTenantStore,
 } from './directory/change-journal.js';
 import { countingConsentOutcomes, createAuditLog, type AuditLog } from './audit/audit-log.js';
 import { createOnboardingStore, type OnboardingStore } from './consent/onboarding-store.js';
 import { createMailboxGrantStore, type MailboxGrantStore } from './grants/grant-store.js';
 import { createCustody, GRANTS_KEY_NAME, type Custody } from './grants/custody.js';
+import { grantTokenSource } from './grants/grant-tokens.js';
 import { createKeyVaultKeyWrapping } from './adapters/keyvault/keyvault-keys.js';
 import { createStateStore, type StateStore } from './consent/state-store.js';
 import {
@@ -76,6 +78,8 @@ export interface Broker {
   readonly onboardings: OnboardingStore;
   /** Users' delegated access to their mailboxes, per appliance (src/grants/grant-store.ts). */
   readonly mailboxGrants: MailboxGrantStore;
+  /** Users' access tokens per (grant, scope), fetched once and refreshed ahead as app-only ones are. */
+  readonly grantTokens: TokenCache;
   /** Seals the refresh tokens the grants keep, under the broker's Key Vault key (src/grants/custody.ts). */
   readonly custody: Custody;
   readonly states: StateStore;
@@ -216,7 +220,26 @@ export async function createBroker(config: Config): Promise<Broker> {
     },
   });
   metrics.observeTokenCache(() => tokens.stats());
-  const directory = createRecordDirectory({ appliances, tenants }, { journal });
+  const custody = createCustody(
+    createKeyVaultKeyWrapping({ vaultUrl: config.keyVaultUrl, keyName: GRANTS_KEY_NAME, credential }),
+  );
+  // A grant written here is dropped from this instance's memory at once (others: through the journal), and
+  // the tokens of one that can no longer be used are forgotten.
+  const mailboxGrants = journaledGrantStore(createMailboxGrantStore(tables), journal, (key, grant) => {
+    directory.invalidate('grant', key);
+    if (grant?.status !== 'active') grantTokens.forgetTenant(key);
+  });
+  const directory = createRecordDirectory({ appliances, tenants, grants: mailboxGrants }, { journal });
+  const grantTokens = createTokenCache({
+    entra: grantTokenSource({
+      grants: mailboxGrants,
+      custody,
+      signIn,
+      profiles,
+      audit,
+      now: () => new Date(),
+    }),
+  });
   const broker: Broker = {
     config,
     profiles,
@@ -237,10 +260,9 @@ export async function createBroker(config: Config): Promise<Broker> {
     usageCounter: (clientId, tenantId) => usage.counter(clientId, tenantId),
     audiences: [`${config.publicUrl}/oauth2/token`, config.publicUrl],
     onboardings: createOnboardingStore(tables),
-    mailboxGrants: createMailboxGrantStore(tables),
-    custody: createCustody(
-      createKeyVaultKeyWrapping({ vaultUrl: config.keyVaultUrl, keyName: GRANTS_KEY_NAME, credential }),
-    ),
+    mailboxGrants,
+    grantTokens,
+    custody,
     states: createStateStore(tables),
     audit,
     keys: createBrokerKeys(secrets, async () => (await rawAppliances.list({ top: 1 })).items.length > 0),

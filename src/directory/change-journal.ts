@@ -1,5 +1,5 @@
 /**
- * A journal of changes to appliances and tenants, so that every instance can drop its cached copies within
+ * A journal of changes to appliances, tenants and mailbox grants, so that every instance can drop its cached copies within
  * seconds of a change made anywhere, without re-reading every cached entry (SPEC.md: revocation everywhere
  * within 60 s; the warm path without I/O). Every write through a journaled store adds a row (table `changes`,
  * partition `change`, row key time-ordered); each instance reads the rows after its cursor every few seconds.
@@ -10,8 +10,12 @@ import { randomBytes } from 'node:crypto';
 import type { TableStorage } from '../adapters/tables/port.js';
 import type { TenantStore } from '../tenants/tenant-store.js';
 import type { ApplianceStore } from '../appliances/appliance-store.js';
+import type { MailboxGrant, MailboxGrantStore } from '../grants/grant-store.js';
 
-export type ChangeKind = 'appliance' | 'tenant';
+export type ChangeKind = 'appliance' | 'tenant' | 'grant';
+
+/** How a mailbox grant is named in the journal and the directory: `{tenant id}/{grant id}`. */
+export const grantKey = (tenantId: string, grantId: string) => `${tenantId.toLowerCase()}/${grantId}`;
 
 export interface Change {
   readonly kind: ChangeKind;
@@ -48,7 +52,7 @@ export function createChangeJournal(
         top: Math.min(limit, 1000),
       });
       return page.rows.map((r) => ({
-        kind: r.kind === 'tenant' ? 'tenant' : 'appliance',
+        kind: r.kind === 'tenant' || r.kind === 'grant' ? r.kind : 'appliance',
         id: String(r.id),
         at: String(r.at),
       }));
@@ -93,6 +97,52 @@ export function journaledTenantStore(store: TenantStore, journal: ChangeJournal)
       await journal.record('tenant', t.tenantId.toLowerCase());
       await store.replace(t);
       await journal.record('tenant', t.tenantId.toLowerCase());
+    },
+  };
+}
+
+/**
+ * The mailbox grant store, journaled as above; `changed` is told of each grant written or deleted here (this
+ * instance drops its copies at once rather than at its next journal read). Offboarding names every grant it
+ * deletes, before and after.
+ */
+export function journaledGrantStore(
+  store: MailboxGrantStore,
+  journal: ChangeJournal,
+  changed: (key: string, grant: MailboxGrant | undefined) => void = () => undefined,
+): MailboxGrantStore {
+  return {
+    ...store,
+    async create(g, code) {
+      await journal.record('grant', grantKey(g.tenantId, g.id));
+      await store.create(g, code);
+    },
+    async update(g) {
+      const key = grantKey(g.tenantId, g.id);
+      await journal.record('grant', key);
+      const updated = await store.update(g);
+      changed(key, updated);
+      await journal.record('grant', key);
+      return updated;
+    },
+    async deleteTenant(tenantId) {
+      const keys: string[] = [];
+      let continuationToken: string | undefined;
+      do {
+        const page = await store.list(tenantId, {
+          top: 1000,
+          ...(continuationToken ? { continuationToken } : {}),
+        });
+        keys.push(...page.items.map((g) => grantKey(g.tenantId, g.id)));
+        continuationToken = page.continuationToken;
+      } while (continuationToken);
+      for (const key of keys) await journal.record('grant', key);
+      const deleted = await store.deleteTenant(tenantId);
+      for (const key of keys) {
+        changed(key, undefined);
+        await journal.record('grant', key);
+      }
+      return deleted;
     },
   };
 }

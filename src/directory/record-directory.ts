@@ -1,5 +1,5 @@
 /**
- * Appliances and tenants as the token endpoint needs them, from memory: the warm path does no I/O.
+ * Appliances, tenants and mailbox grants as the token endpoint needs them, from memory: the warm path does no I/O.
  *
  * With a change journal (src/directory/change-journal.ts), which every instance reads every 10 s, a cached
  * entry stays valid until the journal names it: a revocation written anywhere reaches every instance within
@@ -15,7 +15,8 @@
  */
 import type { TenantRecord, TenantStore } from '../tenants/tenant-store.js';
 import type { Appliance, ApplianceStore } from '../appliances/appliance-store.js';
-import type { ChangeJournal } from './change-journal.js';
+import type { GrantRef, MailboxGrant, MailboxGrantStore } from '../grants/grant-store.js';
+import { grantKey, type ChangeJournal, type ChangeKind } from './change-journal.js';
 
 export const FRESH_MS = 30_000;
 /** How often at most a use moves an entry to the most recently used end (10,000 appliances: 1,000 moves a second). */
@@ -55,8 +56,13 @@ export interface RecordDirectory {
    */
   holdAppliance(clientId: string): DirectoryHold<Appliance> | undefined;
   holdTenant(tenantId: string): DirectoryHold<TenantRecord> | undefined;
-  /** Forget a cached entry now (this instance), e.g. after a change made here. */
-  invalidate(kind: 'appliance' | 'tenant', id: string): void;
+  /**
+   * The mailbox grant whose appliance handle this is (src/grants/grant-store.ts), from memory as appliances are:
+   * a grant changed anywhere (revoked, re-authorised, its refresh token rotated) is named by the journal.
+   */
+  grantByHandle(handle: string): Promise<MailboxGrant | undefined>;
+  /** Forget a cached entry now (this instance), e.g. after a change made here; a grant by `grantKey`. */
+  invalidate(kind: ChangeKind, id: string): void;
 }
 
 export interface DirectoryHold<T> {
@@ -64,7 +70,7 @@ export interface DirectoryHold<T> {
 }
 
 export function createRecordDirectory(
-  stores: { appliances: ApplianceStore; tenants: TenantStore },
+  stores: { appliances: ApplianceStore; tenants: TenantStore; grants?: MailboxGrantStore },
   options: { maxEntries?: number; now?: () => number; journal?: ChangeJournal; pollMs?: number } = {},
 ): RecordDirectory & { pollJournal(): Promise<void> } {
   const now = options.now ?? Date.now;
@@ -73,6 +79,23 @@ export function createRecordDirectory(
   const max = options.maxEntries ?? 200_000;
   const appliances = new RevalidatingCache<Appliance>((id) => stores.appliances.get(id), max, now, trusted);
   const tenants = new RevalidatingCache<TenantRecord>((id) => stores.tenants.get(id), max, now, trusted);
+  // A handle's link never changes (it goes only with its grant): the journal names grants, not links.
+  const grantRefs = new RevalidatingCache<GrantRef>(
+    async (handle) => stores.grants?.handleRef(handle),
+    max,
+    now,
+    trusted,
+  );
+  const grants = new RevalidatingCache<MailboxGrant>(
+    async (key) => {
+      const slash = key.indexOf('/');
+      return stores.grants?.get(key.slice(0, slash), key.slice(slash + 1));
+    },
+    max,
+    now,
+    trusted,
+  );
+  const caches = { appliance: appliances, tenant: tenants, grant: grants } as const;
   let cursor = new Date(now() - JOURNAL_OVERLAP_MS).toISOString();
   let timer: NodeJS.Timeout | undefined;
 
@@ -84,11 +107,7 @@ export function createRecordDirectory(
     // Page through a burst of changes (e.g. many appliances registered at once) until the end is seen.
     for (let page = 0; page < 50; page++) {
       const changes = await options.journal.read(from, 1000);
-      for (const c of changes)
-        (c.kind === 'appliance' ? appliances : tenants).deleteIfLoadedBefore(
-          c.id,
-          Date.parse(c.at) + CLOCK_SKEW_MS,
-        );
+      for (const c of changes) caches[c.kind].deleteIfLoadedBefore(c.id, Date.parse(c.at) + CLOCK_SKEW_MS);
       newest = changes.at(-1)?.at ?? newest;
       if (changes.length < 1000) {
         journalReadAt = startedAt;
@@ -120,7 +139,11 @@ export function createRecordDirectory(
     peekTenant: polled((id) => tenants.peek(id)),
     holdAppliance: polled((id) => appliances.hold(id)),
     holdTenant: polled((id) => tenants.hold(id)),
-    invalidate: (kind, id) => (kind === 'appliance' ? appliances : tenants).delete(id),
+    grantByHandle: polled(async (handle) => {
+      const ref = await grantRefs.get(handle);
+      return ref ? grants.get(grantKey(ref.tenantId, ref.grantId)) : undefined;
+    }),
+    invalidate: (kind, id) => caches[kind].delete(id),
     pollJournal,
   };
 }

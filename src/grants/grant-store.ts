@@ -57,6 +57,11 @@ export interface MailboxGrant {
   readonly etag?: string;
 }
 
+export interface GrantRef {
+  readonly tenantId: string;
+  readonly grantId: string;
+}
+
 export interface GrantPage {
   readonly items: readonly MailboxGrant[];
   readonly continuationToken?: string;
@@ -70,6 +75,8 @@ export interface MailboxGrantStore {
   /** Makes `handle` find this grant (`byHandle`); the handle itself is not stored in clear. */
   linkHandle(grant: MailboxGrant, handle: string): Promise<void>;
   byHandle(handle: string): Promise<MailboxGrant | undefined>;
+  /** The grant a handle names, without reading the grant (handle links never change; src/directory/). */
+  handleRef(handle: string): Promise<GrantRef | undefined>;
   /** The grants of one appliance in its tenant, in id order (at most `top`). */
   forAppliance(tenantId: string, applianceId: string, top: number): Promise<readonly MailboxGrant[]>;
   /** A tenant's grants in id order, paged. */
@@ -91,6 +98,11 @@ export function effectiveGrantStatus(g: MailboxGrant, now: Date): GrantStatus {
 export function createMailboxGrantStore(storage: TableStorage): MailboxGrantStore {
   const table = storage.table('mailboxgrants');
   const partition = (tenantId: string) => tenantId.toLowerCase();
+  const handleRef = async (handle: string): Promise<GrantRef | undefined> => {
+    const link = await table.get('handle', hashCode(handle));
+    if (!link || typeof link.tenantId !== 'string' || typeof link.grantId !== 'string') return undefined;
+    return { tenantId: link.tenantId, grantId: link.grantId };
+  };
   return {
     async create(grant, code) {
       await table.insert({ partitionKey: partition(grant.tenantId), rowKey: grant.id, ...toColumns(grant) });
@@ -126,11 +138,11 @@ export function createMailboxGrantStore(storage: TableStorage): MailboxGrantStor
       });
     },
     async byHandle(handle) {
-      const link = await table.get('handle', hashCode(handle));
-      if (!link || typeof link.tenantId !== 'string' || typeof link.grantId !== 'string') return undefined;
-      const row = await table.get(link.tenantId, link.grantId);
+      const ref = await handleRef(handle);
+      const row = ref ? await table.get(ref.tenantId, ref.grantId) : undefined;
       return row ? fromRow(row) : undefined;
     },
+    handleRef,
     async forAppliance(tenantId, applianceId, top) {
       const page = await table.query({ partitionKey: partition(tenantId), where: { applianceId }, top });
       return page.rows.map(fromRow);

@@ -10,8 +10,12 @@
  *   inactivity, MFA or sign-in frequency, consent removed, user disabled or gone) makes the grant
  *   `reauth_required` with Microsoft's code, audited, and is never retried: a grant that is not `active` is
  *   refused at once, without a call to Entra, until the user signs in again with a fresh link.
+ * - Caching: `grantTokenSource` makes this the source of a token cache (src/vending/token-cache.ts) keyed by
+ *   grant (`grantKey`) and scope, so that a grant's token is fetched once however many requests ask at once,
+ *   refreshed ahead of expiry, served from memory while Entra is down, and a caller waits at most 5 s.
  * @module
  */
+import { EntraRefused, type AppToken, type EntraTokens } from '../adapters/entra/port.js';
 import { SignInRefused, type AdminSignIn } from '../adapters/entra/sign-in.js';
 import { RowChanged } from '../adapters/tables/port.js';
 import type { AuditLog } from '../audit/audit-log.js';
@@ -144,4 +148,40 @@ async function reauthRequired(deps: GrantTokenDeps, grant: MailboxGrant, err: Si
     if (!(updateErr instanceof RowChanged)) throw updateErr;
   }
   throw new GrantUnusable('reauth_required', code, `The user must sign in again (${message}).`);
+}
+
+/**
+ * Grants' access tokens as a token cache's source: the cache's "tenant" is the grant's key
+ * (`{tenant id}/{grant id}`, src/directory/change-journal.ts `grantKey`). Each fetch reads the grant as stored
+ * now (its current refresh token and etag: one Table Storage read per refresh), then redeems it. A grant that
+ * cannot give a token is an `EntraRefused` with `invalid_grant` (or `invalid_scope`) and the reason, which the
+ * cache hands to its callers unchanged and remembers for a few seconds; outages pass as they are.
+ */
+export function grantTokenSource(deps: GrantTokenDeps): EntraTokens {
+  return {
+    async acquireAppToken(key, scope): Promise<AppToken> {
+      const slash = key.indexOf('/');
+      const tenantId = key.slice(0, slash);
+      const grant = await deps.grants.get(tenantId, key.slice(slash + 1));
+      if (!grant) throw new EntraRefused(undefined, 'invalid_grant', 'The mailbox grant no longer exists.');
+      try {
+        const token = await grantAccessToken(deps, grant, scope);
+        return {
+          accessToken: token.accessToken,
+          expiresOn: token.expiresOn,
+          roles: [],
+          servicePrincipalId: grant.user?.objectId ?? '',
+          tenantId,
+        };
+      } catch (err) {
+        if (err instanceof GrantUnusable)
+          throw new EntraRefused(
+            /^AADSTS(\d+)$/.exec(err.code ?? '')?.[1],
+            err.status === 'scope_not_granted' ? 'invalid_scope' : 'invalid_grant',
+            err.message,
+          );
+        throw err;
+      }
+    },
+  };
 }

@@ -9,15 +9,22 @@
  * appliance (GET /appliance/mailbox-grants/{grantId}) until its first use here, never after.
  * @module
  */
+import { EntraRefused } from '../adapters/entra/port.js';
 import { RowChanged } from '../adapters/tables/port.js';
-import type { MailboxGrantStore } from '../grants/grant-store.js';
-import { grantAccessToken, GrantUnusable, type GrantTokenDeps } from '../grants/grant-tokens.js';
+import { grantKey } from '../directory/change-journal.js';
+import { effectiveGrantStatus, type MailboxGrantStore } from '../grants/grant-store.js';
+import type { Profiles } from '../profiles/profiles.js';
 import { authenticate, type ThrottledAuthDeps } from './authenticate.js';
 import { InvalidGrant, InvalidRequest, InvalidScope, UnauthorizedClient } from './errors.js';
 import type { TokenRequest } from './issue.js';
+import type { TokenCache } from './token-cache-contract.js';
 
-export interface DelegatedVendDeps extends ThrottledAuthDeps, Omit<GrantTokenDeps, 'grants'> {
+export interface DelegatedVendDeps extends ThrottledAuthDeps {
   readonly mailboxGrants: MailboxGrantStore;
+  /** Grants' access tokens per (grant, scope): src/grants/grant-tokens.ts `grantTokenSource`. */
+  readonly grantTokens: TokenCache;
+  readonly profiles: Profiles;
+  readonly now: () => Date;
 }
 
 /** RFC 6749 §5.1 answer of a refresh, with the broker handle as `refresh_token`. */
@@ -52,7 +59,7 @@ export async function issueGrantToken(
       );
   }
   const grant = /^mbh_[A-Za-z0-9_-]{43}$/.test(handle)
-    ? await deps.mailboxGrants.byHandle(handle)
+    ? await deps.directory.grantByHandle(handle)
     : undefined;
   // Another appliance's handle is answered as an unknown one.
   if (!grant || grant.applianceId !== appliance.clientId || grant.tenantId !== tenantId)
@@ -61,16 +68,24 @@ export async function issueGrantToken(
   const asked = (req.form.get('scope') ?? '').split(/ +/).filter((s) => s && !OIDC.has(s.toLowerCase()));
   if (asked.length > 1) throw new InvalidScope('Ask for the delegated scopes of one resource per request.');
   const scope = asked[0] ?? allowed[0];
-  if (!scope || !allowed.some((s) => s.toLowerCase() === scope.toLowerCase()))
-    throw new InvalidScope(`The grant allows ${allowed.join(', ') || 'no scope'}.`);
+  // The profile's spelling: one cache entry per scope however the appliance writes it.
+  const canonical = scope && allowed.find((s) => s.toLowerCase() === scope.toLowerCase());
+  if (!canonical) throw new InvalidScope(`The grant allows ${allowed.join(', ') || 'no scope'}.`);
+  // The grant as this instance knows it (a change anywhere reaches it through the journal): one that is not
+  // active is refused here, without Entra and without the cache.
+  const status = effectiveGrantStatus(grant, deps.now());
+  if (status !== 'active')
+    throw new InvalidGrant(
+      status === 'reauth_required'
+        ? `The user must sign in again (${grant.error?.message ?? 'Microsoft refused the sign-in'}).`
+        : `The mailbox grant is ${status}.`,
+    );
   let token;
   try {
-    token = await grantAccessToken({ ...deps, grants: deps.mailboxGrants }, grant, scope);
+    token = await deps.grantTokens.get(grantKey(grant.tenantId, grant.id), canonical);
   } catch (err) {
-    if (err instanceof GrantUnusable)
-      throw err.status === 'scope_not_granted'
-        ? new InvalidScope(err.message)
-        : new InvalidGrant(err.message);
+    if (err instanceof EntraRefused)
+      throw err.error === 'invalid_scope' ? new InvalidScope(err.message) : new InvalidGrant(err.message);
     throw err;
   }
   if (grant.handle !== null) {
@@ -87,7 +102,7 @@ export async function issueGrantToken(
     token_type: 'Bearer',
     access_token: token.accessToken,
     expires_in: Math.max(0, Math.floor((token.expiresOn.getTime() - deps.now().getTime()) / 1000)),
-    scope,
+    scope: canonical,
     refresh_token: handle,
   };
 }

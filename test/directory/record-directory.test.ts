@@ -8,6 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { createRecordDirectory, NOT_CACHED } from '../../src/directory/record-directory.js';
 import type { Appliance, ApplianceStore } from '../../src/appliances/appliance-store.js';
 import type { TenantStore } from '../../src/tenants/tenant-store.js';
+import { grantKey, type Change } from '../../src/directory/change-journal.js';
+import type { MailboxGrant, MailboxGrantStore } from '../../src/grants/grant-store.js';
 import { applianceRecord } from '../helpers/appliances.js';
 
 function stores() {
@@ -257,5 +259,52 @@ describe('appliance directory reads in flight during a change (docs/security.md 
     const next = dir.appliance('c1');
     release();
     expect((await next)?.status).toBe('revoked');
+  });
+});
+
+describe('mailbox grants in the directory', () => {
+  it('finds a grant by its handle from memory, and reads it again once the journal names the grant', async () => {
+    let t = 0;
+    const s = stores();
+    let status: 'active' | 'revoked' = 'active';
+    let grantReads = 0;
+    let refReads = 0;
+    const grants = {
+      handleRef: async (h: string) => (
+        refReads++,
+        h === 'mbh_x' ? { tenantId: 't', grantId: 'g1' } : undefined
+      ),
+      get: async (tenantId: string, id: string) => {
+        grantReads++;
+        return tenantId === 't' && id === 'g1' ? ({ id, tenantId, status } as MailboxGrant) : undefined;
+      },
+    } as unknown as MailboxGrantStore;
+    const changes: Change[] = [];
+    const journal = {
+      record: async () => undefined,
+      read: async (since: string) => changes.filter((c) => c.at >= since),
+    };
+    const dir = createRecordDirectory({ ...s, grants }, { now: () => t, journal, pollMs: 3_600_000 });
+    await dir.pollJournal();
+    expect((await dir.grantByHandle('mbh_x'))?.status).toBe('active');
+    t = 50_000;
+    await dir.pollJournal();
+    expect((await dir.grantByHandle('mbh_x'))?.status).toBe('active');
+    expect(await dir.grantByHandle('mbh_unknown')).toBeUndefined();
+    expect(await dir.grantByHandle('mbh_unknown')).toBeUndefined();
+    expect({ grantReads, refReads }).toEqual({ grantReads: 1, refReads: 2 });
+
+    // Revoked on another instance: the journal names the grant (not the handle).
+    status = 'revoked';
+    changes.push({ kind: 'grant', id: grantKey('T', 'g1'), at: new Date(t).toISOString() });
+    await dir.pollJournal();
+    expect((await dir.grantByHandle('mbh_x'))?.status).toBe('revoked');
+    expect({ grantReads, refReads }).toEqual({ grantReads: 2, refReads: 2 });
+
+    // Changed here: dropped at once.
+    status = 'active';
+    dir.invalidate('grant', grantKey('t', 'g1'));
+    expect((await dir.grantByHandle('mbh_x'))?.status).toBe('active');
+    expect(grantReads).toBe(3);
   });
 });

@@ -58,6 +58,7 @@ export function vendSetup(profiles: Profiles) {
       // Holds that always see the current state (the real directory's holds: test/appliances/).
       holdAppliance: (id) => ({ peek: () => deps.directory.peekAppliance(id) }),
       holdTenant: (id) => ({ peek: () => deps.directory.peekTenant(id) }),
+      grantByHandle: () => Promise.resolve(undefined),
       invalidate: () => undefined,
     },
     keys: {

@@ -57,6 +57,7 @@ function setup(initial: Appliance) {
       peekTenant: () => undefined,
       holdAppliance: (id) => ({ peek: () => deps.directory.peekAppliance(id) }),
       holdTenant: () => undefined,
+      grantByHandle: () => Promise.resolve(undefined),
       invalidate: () => undefined,
     },
     keys: {
