@@ -14,6 +14,8 @@ import type { Broker } from '../src/broker.js';
 import type { GrantDeps } from '../src/grants/grants.js';
 import type { HttpRequest, InvocationContext } from '@azure/functions';
 import {
+  deviceEndpoint,
+  deviceGoEndpoint,
   grantCallbackEndpoint,
   grantGoEndpoint,
   grantLandingEndpoint,
@@ -60,5 +62,7 @@ registerRoutes(applianceGrantRoutes, {
 registerRoutes(grantRoutes, {
   mailboxGrantLanding: withBroker(grantLandingEndpoint),
   mailboxGrantGo: withBroker(grantGoEndpoint),
+  deviceVerification: withBroker(deviceEndpoint),
+  deviceGo: withBroker(deviceGoEndpoint),
   mailboxGrantCallback: withBroker(grantCallbackEndpoint),
 });

@@ -5,7 +5,11 @@
 import './telemetry.js';
 import type { HttpRequest, InvocationContext } from '@azure/functions';
 import { authorizeEndpoint, openIdConfiguration } from '../src/http/openid-configuration.js';
-import { authorizationServerMetadata, handleTokenRequest } from '../src/http/token-endpoint.js';
+import {
+  authorizationServerMetadata,
+  handleDeviceAuthorization,
+  handleTokenRequest,
+} from '../src/http/token-endpoint.js';
 import { tokenRoutes } from '../src/http/routes/appliances.js';
 import { broker, withBroker } from './runtime.js';
 import { registerRoutes } from './routes.js';
@@ -19,6 +23,8 @@ const metadata = (version: 'v1' | 'v2') => (request: HttpRequest) =>
 registerRoutes(tokenRoutes, {
   token,
   tokenMicrosoftPath: token,
+  deviceAuthorization: (request, context) =>
+    withBroker((b) => handleDeviceAuthorization({ ...b, publicUrl: b.settings.publicUrl }, request, context)),
   tokenV1: (request, context) => withBroker((b) => handleTokenRequest(b, request, context, 'v1')),
   openIdConfiguration: metadata('v2'),
   openIdConfigurationV1: metadata('v1'),

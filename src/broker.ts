@@ -35,6 +35,8 @@ import { createOnboardingStore, type OnboardingStore } from './consent/onboardin
 import { createMailboxGrantStore, type MailboxGrantStore } from './grants/grant-store.js';
 import { createCustody, GRANTS_KEY_NAME, type Custody } from './grants/custody.js';
 import { grantTokenSource } from './grants/grant-tokens.js';
+import { createUserCodeThrottle } from './grants/device-verification.js';
+import { createDevicePolls, type DevicePolls } from './vending/device-code.js';
 import { createKeyVaultKeyWrapping } from './adapters/keyvault/keyvault-keys.js';
 import { createStateStore, type StateStore } from './consent/state-store.js';
 import {
@@ -80,6 +82,10 @@ export interface Broker {
   readonly mailboxGrants: MailboxGrantStore;
   /** Users' access tokens per (grant, scope), fetched once and refreshed ahead as app-only ones are. */
   readonly grantTokens: TokenCache;
+  /** Device-code polls seen by this instance, for RFC 8628 `slow_down` (src/vending/device-code.ts). */
+  readonly devicePolls: DevicePolls;
+  /** Unknown user codes entered per address on the device page (src/grants/device-verification.ts). */
+  readonly userCodes: AuthThrottle;
   /** Seals the refresh tokens the grants keep, under the broker's Key Vault key (src/grants/custody.ts). */
   readonly custody: Custody;
   readonly states: StateStore;
@@ -262,6 +268,8 @@ export async function createBroker(config: Config): Promise<Broker> {
     onboardings: createOnboardingStore(tables),
     mailboxGrants,
     grantTokens,
+    devicePolls: createDevicePolls(),
+    userCodes: createUserCodeThrottle(),
     custody,
     states: createStateStore(tables),
     audit,

@@ -1,6 +1,7 @@
 /**
  * Appliances (SPEC.md "appliance"): one PBX or contact-center installation with a broker client id, its own
- * credential (a broker-issued client secret kept only as verifiers, or public JWKs for private_key_jwt), a
+ * credential (a broker-issued client secret kept only as verifiers, public JWKs for private_key_jwt, or none for a
+ * public client that may only use the device-code flow), a
  * customer reference, the profiles it may use and at most one bound tenant. Table `appliances`, partition
  * `appliance`, row key the client id.
  * @module
@@ -9,7 +10,11 @@ import type { JWK } from 'jose';
 import { updateRows } from '../adapters/tables/bulk-update.js';
 import { RowChanged, type StoredRow, type TableStorage } from '../adapters/tables/port.js';
 
-export type ApplianceAuthMethod = 'client_secret' | 'private_key_jwt';
+/**
+ * `none`: a public client (RFC 6749 §2.1) — firmware that keeps no secret and uses only the device-code flow
+ * for a user's mailbox grant and the handle it yields (src/grants/device-flow.ts).
+ */
+export type ApplianceAuthMethod = 'client_secret' | 'private_key_jwt' | 'none';
 
 export interface SecretVerifier {
   /** HMAC-SHA-256 of the secret under the broker key (src/keys/broker-keys.ts), base64url. */
@@ -140,7 +145,7 @@ function fromRow(row: StoredRow): Appliance {
     customerRef: text('customerRef') ?? '',
     tenantId: text('tenantId'),
     profiles: profileList(text('profiles')),
-    authMethod: text('authMethod') === 'private_key_jwt' ? 'private_key_jwt' : 'client_secret',
+    authMethod: ((m) => (m === 'private_key_jwt' || m === 'none' ? m : 'client_secret'))(text('authMethod')),
     secrets: json<SecretVerifier[]>('secrets', []),
     jwks: json<JWK[]>('jwks', []),
     status: text('status') === 'revoked' ? 'revoked' : 'active',

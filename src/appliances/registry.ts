@@ -38,7 +38,7 @@ export interface RegistrationInput {
   readonly customerRef: string;
   readonly tenantId: string | null;
   readonly profiles: readonly string[];
-  readonly method: 'client_secret' | 'private_key_jwt';
+  readonly method: 'client_secret' | 'private_key_jwt' | 'none';
   readonly jwks?: unknown;
 }
 
@@ -92,7 +92,19 @@ export async function registerAppliance(
   let secrets: SecretVerifier[] = [];
   let jwks: JWK[] = [];
   let clientSecret: string | undefined;
-  if (input.method === 'client_secret') {
+  if (input.method === 'none') {
+    // A public client holds no credential: only a user's sign-in (the device-code flow) gives it anything,
+    // and only for that user, so its tenant is named now and every profile must be delegated.
+    if (input.jwks !== undefined)
+      throw new RegistryInputError('jwks is only for auth.method "private_key_jwt".');
+    if (input.tenantId === null)
+      throw new RegistryInputError('tenantId is required for auth.method "none" (a public client).');
+    const appOnly = input.profiles.filter((p) => deps.profiles.get(p)?.kind !== 'delegated');
+    if (appOnly.length)
+      throw new RegistryInputError(
+        `auth.method "none" (a public client) may have delegated profiles only; ${appOnly.join(', ')} ${appOnly.length > 1 ? 'are' : 'is'} app-only.`,
+      );
+  } else if (input.method === 'client_secret') {
     if (input.jwks !== undefined)
       throw new RegistryInputError('jwks is only for auth.method "private_key_jwt".');
     clientSecret = newClientSecret();
@@ -160,7 +172,9 @@ export async function rotateSecret(
 ): Promise<{ clientSecret: string; previousSecretValidUntil: string }> {
   if (appliance.authMethod !== 'client_secret')
     throw new RegistryInputError(
-      'This appliance authenticates with private_key_jwt; it has no client secret.',
+      appliance.authMethod === 'none'
+        ? 'This appliance is a public client; it has no client secret.'
+        : 'This appliance authenticates with private_key_jwt; it has no client secret.',
     );
   if (appliance.status === 'revoked') throw new RegistryInputError('This appliance is revoked.');
   const now = deps.now();

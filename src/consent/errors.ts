@@ -20,6 +20,8 @@ export type ConsentFailureReason =
   | 'notAMember'
   | 'tenantMismatch'
   | 'wrongMailbox'
+  | 'userCodeUnknown'
+  | 'tooManyAttempts'
   | 'temporarilyUnavailable';
 
 const STATUS: Record<ConsentFailureReason, number> = {
@@ -38,6 +40,8 @@ const STATUS: Record<ConsentFailureReason, number> = {
   notAMember: 403,
   tenantMismatch: 403,
   wrongMailbox: 403,
+  userCodeUnknown: 404,
+  tooManyAttempts: 429,
   temporarilyUnavailable: 503,
 };
 

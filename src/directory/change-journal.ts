@@ -113,9 +113,9 @@ export function journaledGrantStore(
 ): MailboxGrantStore {
   return {
     ...store,
-    async create(g, code) {
+    async create(g, code, device) {
       await journal.record('grant', grantKey(g.tenantId, g.id));
-      await store.create(g, code);
+      await store.create(g, code, device);
     },
     async update(g) {
       const key = grantKey(g.tenantId, g.id);

@@ -49,6 +49,14 @@ export async function grantLanding(
   if (!CODE_PATTERN.test(code)) throw new ConsentFailure('linkNotFound');
   const grant = await deps.grants.byCode(code);
   if (!grant) throw new ConsentFailure('linkNotFound');
+  return usable(deps, grant);
+}
+
+/** A grant that can still be signed in to, and its profiles; the reason otherwise. */
+export function usable(
+  deps: Pick<GrantSignInDeps, 'profiles' | 'now'>,
+  grant: MailboxGrant,
+): { grant: MailboxGrant; profiles: Profile[] } {
   const status = effectiveGrantStatus(grant, deps.now());
   if (status === 'expired') throw new ConsentFailure('linkExpired');
   if (status !== 'pending') throw new ConsentFailure('linkUsed');
@@ -80,7 +88,15 @@ export async function startGrantSignIn(
   code: string,
   presentedKey?: string,
 ): Promise<{ location: string; browserKey: string }> {
-  const { grant, profiles } = await grantLanding(deps, code);
+  return signInFor(deps, await grantLanding(deps, code), presentedKey);
+}
+
+/** Microsoft's sign-in for a usable grant (`usable`), bound to this browser. */
+export async function signInFor(
+  deps: GrantSignInDeps,
+  { grant, profiles }: { grant: MailboxGrant; profiles: Profile[] },
+  presentedKey?: string,
+): Promise<{ location: string; browserKey: string }> {
   const browserKey = presentedKey && STATE_PATTERN.test(presentedKey) ? presentedKey : newBrowserKey();
   const state = await deps.states.issue(
     { purpose: 'grant', onboardingId: '', grantId: grant.id, tenantId: grant.tenantId, silent: false },
@@ -125,6 +141,8 @@ export async function grantCallback(
   const error = q.get('error');
   if (error !== undefined) {
     const aadsts = /AADSTS(\d+)/.exec(q.get('error_description') ?? '')?.[1];
+    // A device waits for this sign-in: tell it, by its next poll, that the user said no (src/vending/device-code.ts).
+    if (grant.flow === 'device_code' && error === 'access_denied') await declined(deps, grant);
     throw new ConsentFailure(
       error === 'access_denied' ? 'consentDenied' : 'consentError',
       aadsts ? `AADSTS${aadsts}` : error.slice(0, 60),
@@ -182,4 +200,29 @@ export async function grantCallback(
     details: { applianceId: grant.applianceId, userPrincipalName: signedIn.userPrincipalName },
   });
   return active;
+}
+
+/** A device-code grant the user declined at Microsoft: ended, so that the device stops polling. */
+async function declined(deps: GrantSignInDeps, grant: MailboxGrant): Promise<void> {
+  try {
+    await deps.grants.update({
+      ...grant,
+      status: 'revoked',
+      error: {
+        code: 'authorization_declined',
+        message: 'The user declined the sign-in',
+        at: deps.now().toISOString(),
+      },
+    });
+  } catch (err) {
+    if (err instanceof RowChanged) return; // another tab's answer came first
+    throw err;
+  }
+  await deps.audit.write({
+    action: 'mailbox_grant.declined',
+    tenantId: grant.tenantId,
+    actor: { kind: 'system', id: 'broker' },
+    target: grant.id,
+    details: { applianceId: grant.applianceId },
+  });
 }

@@ -4,12 +4,25 @@
  * user (stored only as its SHA-256, as consent links are), becomes `active` once that user signed in and the
  * broker keeps their refresh token (sealed, src/grants/custody.ts), `reauth_required` when Microsoft refuses a
  * refresh, `revoked` by support, and reads as `expired` when the link was never used in time.
- * Table `mailboxgrants`: partition = tenant id, row = grant id; partition `code`, row = the link code's hash.
+ * Table `mailboxgrants`: partition = tenant id, row = grant id; partitions `code`, `handle`, `device` and
+ * `usercode`, row = the hash of the link code, the appliance's handle, a device code or a user code.
  * @module
  */
 import { RowChanged, RowExists, type StoredRow, type TableStorage } from '../adapters/tables/port.js';
 import { hashCode } from '../consent/onboarding-store.js';
 import type { Sealed } from './custody.js';
+
+export type GrantFlow = 'link' | 'device_code';
+
+/** A device-code grant's codes (src/grants/device-flow.ts), each stored only as its hash. */
+export interface DeviceCodes {
+  readonly deviceCode: string;
+  /** As shown to the user; looked up in `normalUserCode` form. */
+  readonly userCode: string;
+}
+
+/** A user code as typed: upper case, without separators (RFC 8628 §6.1). */
+export const normalUserCode = (code: string) => code.toUpperCase().replace(/[\s-]/g, '');
 
 export const GRANT_STATUSES = ['pending', 'active', 'reauth_required', 'revoked', 'expired'] as const;
 export type GrantStatus = (typeof GRANT_STATUSES)[number];
@@ -54,6 +67,11 @@ export interface MailboxGrant {
    */
   readonly handle: Sealed | null;
   readonly handleUsedAt: string | null;
+  /**
+   * How the user is reached: `link` (support or the appliance hands the user a link) or `device_code` (the
+   * appliance shows a user code, RFC 8628: src/grants/device-flow.ts; the handle is given only to its poll).
+   */
+  readonly flow: GrantFlow;
   readonly etag?: string;
 }
 
@@ -68,8 +86,10 @@ export interface GrantPage {
 }
 
 export interface MailboxGrantStore {
-  /** Inserts a new grant with its link code's hash. */
-  create(grant: MailboxGrant, code: string): Promise<void>;
+  /** Inserts a new grant with its link code's hash (and a device-code grant's codes' hashes). */
+  create(grant: MailboxGrant, code: string, device?: DeviceCodes): Promise<void>;
+  byDeviceCode(deviceCode: string): Promise<MailboxGrant | undefined>;
+  byUserCode(userCode: string): Promise<MailboxGrant | undefined>;
   get(tenantId: string, id: string): Promise<MailboxGrant | undefined>;
   byCode(code: string): Promise<MailboxGrant | undefined>;
   /** Makes `handle` find this grant (`byHandle`); the handle itself is not stored in clear. */
@@ -98,37 +118,51 @@ export function effectiveGrantStatus(g: MailboxGrant, now: Date): GrantStatus {
 export function createMailboxGrantStore(storage: TableStorage): MailboxGrantStore {
   const table = storage.table('mailboxgrants');
   const partition = (tenantId: string) => tenantId.toLowerCase();
+  const linked = async (kind: string, key: string): Promise<MailboxGrant | undefined> => {
+    const link = await table.get(kind, key);
+    if (!link || typeof link.tenantId !== 'string' || typeof link.grantId !== 'string') return undefined;
+    const row = await table.get(link.tenantId, link.grantId);
+    return row ? fromRow(row) : undefined;
+  };
   const handleRef = async (handle: string): Promise<GrantRef | undefined> => {
     const link = await table.get('handle', hashCode(handle));
     if (!link || typeof link.tenantId !== 'string' || typeof link.grantId !== 'string') return undefined;
     return { tenantId: link.tenantId, grantId: link.grantId };
   };
   return {
-    async create(grant, code) {
+    async create(grant, code, device) {
       await table.insert({ partitionKey: partition(grant.tenantId), rowKey: grant.id, ...toColumns(grant) });
+      const links: [string, string][] = [['code', hashCode(code)]];
+      if (device)
+        links.push(
+          ['device', hashCode(device.deviceCode)],
+          ['usercode', hashCode(normalUserCode(device.userCode))],
+        );
+      const made: [string, string][] = [];
       try {
-        await table.insert({
-          partitionKey: 'code',
-          rowKey: hashCode(code),
-          tenantId: partition(grant.tenantId),
-          grantId: grant.id,
-        });
+        for (const [partitionKey, rowKey] of links) {
+          await table.insert({
+            partitionKey,
+            rowKey,
+            tenantId: partition(grant.tenantId),
+            grantId: grant.id,
+          });
+          made.push([partitionKey, rowKey]);
+        }
       } catch (err) {
+        for (const [p, r] of made) await table.delete(p, r);
         await table.delete(partition(grant.tenantId), grant.id);
         if (err instanceof RowExists) throw new Error('grant link collision', { cause: err });
         throw err;
       }
     },
+    byDeviceCode: (deviceCode) => linked('device', hashCode(deviceCode)),
+    byUserCode: (userCode) => linked('usercode', hashCode(normalUserCode(userCode))),
     async get(tenantId, id) {
       const row = await table.get(partition(tenantId), id);
       return row ? fromRow(row) : undefined;
     },
-    async byCode(code) {
-      const link = await table.get('code', hashCode(code));
-      if (!link || typeof link.tenantId !== 'string' || typeof link.grantId !== 'string') return undefined;
-      const row = await table.get(link.tenantId, link.grantId);
-      return row ? fromRow(row) : undefined;
-    },
+    byCode: (code) => linked('code', hashCode(code)),
     async linkHandle(grant, handle) {
       await table.upsert({
         partitionKey: 'handle',
@@ -184,6 +218,8 @@ export function createMailboxGrantStore(storage: TableStorage): MailboxGrantStor
       // The links and handles first: neither may outlive its grant.
       await drain({ partitionKey: 'code', where: { tenantId: partition(tenantId) } });
       await drain({ partitionKey: 'handle', where: { tenantId: partition(tenantId) } });
+      await drain({ partitionKey: 'device', where: { tenantId: partition(tenantId) } });
+      await drain({ partitionKey: 'usercode', where: { tenantId: partition(tenantId) } });
       return drain({ partitionKey: partition(tenantId) });
     },
   };
@@ -203,6 +239,7 @@ export function createMailboxGrantStore(storage: TableStorage): MailboxGrantStor
       refreshTokenKeptAt: g.refreshTokenKeptAt,
       handle: g.handle ? JSON.stringify(g.handle) : null,
       handleUsedAt: g.handleUsedAt,
+      flow: g.flow,
     };
   }
 }
@@ -232,6 +269,7 @@ function fromRow(row: StoredRow): MailboxGrant {
     refreshTokenKeptAt: text('refreshTokenKeptAt'),
     handle: json('handle'),
     handleUsedAt: text('handleUsedAt'),
+    flow: text('flow') === 'device_code' ? 'device_code' : 'link',
     etag: row.etag,
   };
 }

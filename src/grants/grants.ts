@@ -6,16 +6,38 @@
  * src/profiles/registration.ts).
  * @module
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { newConsentCode } from '../consent/onboardings.js';
 import type { ApplianceStore } from '../appliances/appliance-store.js';
 import type { AuditActor, AuditLog } from '../audit/audit-log.js';
 import type { Profiles } from '../profiles/profiles.js';
 import type { TenantStore } from '../tenants/tenant-store.js';
-import type { MailboxGrant, MailboxGrantStore } from './grant-store.js';
+import type { DeviceCodes, GrantFlow, MailboxGrant, MailboxGrantStore } from './grant-store.js';
 
 /** How long a grant's link stays usable: as a consent link's (src/consent/onboardings.ts). */
 export const GRANT_LINK_TTL_SECONDS = 7 * 86_400;
+
+/**
+ * A device code's life and the polling interval, Entra's defaults: "the user has 15 minutes to sign in", and
+ * `interval` 5 in its examples (https://learn.microsoft.com/entra/identity-platform/v2-oauth2-device-code).
+ */
+export const DEVICE_CODE_TTL_SECONDS = 900;
+export const DEVICE_POLL_INTERVAL_SECONDS = 5;
+
+/**
+ * User codes: 8 characters of RFC 8628 §6.1's consonant alphabet (no vowels: no words; no digits or lookalikes),
+ * 20^8 ≈ 2.6 × 10^10 codes, shown as XXXX-XXXX; guessing is bounded by the code's 15 minutes and the
+ * verification page's throttle per address (src/grants/device-flow.ts).
+ */
+const USER_CODE_ALPHABET = 'BCDFGHJKLMNPQRSTVWXZ';
+
+function newDeviceCodes(): DeviceCodes {
+  const chars = Array.from({ length: 8 }, () => USER_CODE_ALPHABET[randomInt(USER_CODE_ALPHABET.length)]);
+  return {
+    deviceCode: randomBytes(32).toString('base64url'),
+    userCode: `${chars.slice(0, 4).join('')}-${chars.slice(4).join('')}`,
+  };
+}
 
 /** Tenant states in which a user's grant can work: the consent is proven (all or part of it). */
 const GRANTABLE = new Set(['active', 'degraded']);
@@ -53,7 +75,8 @@ export async function createMailboxGrant(
   deps: GrantDeps,
   request: GrantRequest,
   actor: AuditActor,
-): Promise<{ grant: MailboxGrant; consentUrl: string }> {
+  flow: GrantFlow = 'link',
+): Promise<{ grant: MailboxGrant; consentUrl: string; device?: DeviceCodes }> {
   const tenantId = request.tenantId.toLowerCase();
   const tenant = await deps.tenants.get(tenantId);
   if (!tenant) throw new GrantRefused(404, `No tenant ${tenantId}.`);
@@ -67,6 +90,12 @@ export async function createMailboxGrant(
     throw new GrantRefused(
       404,
       `No active appliance ${request.applianceId.toLowerCase()} in tenant ${tenantId}.`,
+    );
+  // A public client can authenticate nowhere but by its device code's poll: a link's handle would reach it never.
+  if (flow === 'link' && appliance.authMethod === 'none')
+    throw new GrantRefused(
+      409,
+      `Appliance ${appliance.clientId} is a public client: it asks for a mailbox grant itself, by the device-code flow.`,
     );
   const problems: string[] = [];
   for (const name of request.profiles) {
@@ -97,7 +126,9 @@ export async function createMailboxGrant(
     mailbox,
     status: 'pending',
     createdAt: now.toISOString(),
-    expiresAt: new Date(now.getTime() + GRANT_LINK_TTL_SECONDS * 1000).toISOString(),
+    expiresAt: new Date(
+      now.getTime() + (flow === 'device_code' ? DEVICE_CODE_TTL_SECONDS : GRANT_LINK_TTL_SECONDS) * 1000,
+    ).toISOString(),
     createdBy: actor.name ?? actor.id,
     user: null,
     error: null,
@@ -105,16 +136,18 @@ export async function createMailboxGrant(
     refreshTokenKeptAt: null,
     handle: null,
     handleUsedAt: null,
+    flow,
   };
-  await deps.grants.create(grant, code);
+  const device = flow === 'device_code' ? newDeviceCodes() : undefined;
+  await deps.grants.create(grant, code, device);
   await deps.audit.write({
     action: 'mailbox_grant.created',
     tenantId,
     actor,
     target: grant.id,
-    details: { applianceId: grant.applianceId, profiles: grant.profiles, mailbox },
+    details: { applianceId: grant.applianceId, profiles: grant.profiles, mailbox, flow },
   });
-  return { grant, consentUrl: `${deps.publicUrl}/mailbox-grants/${code}` };
+  return { grant, consentUrl: `${deps.publicUrl}/mailbox-grants/${code}`, ...(device ? { device } : {}) };
 }
 
 /** Ends a grant for good (support): `revoked`, audited; the refresh token it kept is erased with it. */

@@ -18,6 +18,13 @@ import {
 } from '../vending/issue.js';
 import { tokenForm, tokenResponseBody } from '../vending/warm-path.js';
 import { issueGrantToken, type DelegatedVendDeps } from '../vending/delegated.js';
+import {
+  DEVICE_CODE_GRANT,
+  DEVICE_CODE_GRANT_TYPES,
+  issueDeviceCodeToken,
+  startDeviceAuthorization,
+  type DeviceFlowDeps,
+} from '../vending/device-code.js';
 import type { Logger } from './logger.js';
 import { outageOf } from './outage.js';
 import type { HttpReply, HttpRequestLike } from './types.js';
@@ -30,30 +37,22 @@ const TOKEN_HEADERS = Object.freeze({ 'content-type': 'application/json; charset
  * the shape of Entra's v1 endpoint (`v1TokenResponseBody`).
  */
 export async function handleTokenRequest(
-  deps: VendDeps & Partial<DelegatedVendDeps>,
+  deps: VendDeps & Partial<DeviceFlowDeps>,
   request: HttpRequestLike,
   log: Logger,
   endpoint?: 'v1',
 ): Promise<HttpReply> {
   try {
-    const contentType = request.headers.get('content-type');
-    const form = tokenForm(await request.text(), isFormContentType(contentType), (text) =>
-      parseForm(text, contentType),
-    );
-    const req: TokenRequest = {
-      authorization: request.headers.get('authorization'),
-      form,
-      ...(request.params.tenant !== undefined ? { pathTenant: request.params.tenant } : {}),
-      sourceAddress: sourceAddress(request),
-      ...(endpoint ? { endpoint } : {}),
-    };
-    // A mailbox grant's refresh (src/vending/delegated.ts); the v1 path serves client credentials only.
-    if (form.get('grant_type') === 'refresh_token' && endpoint !== 'v1' && deps.mailboxGrants)
-      return {
-        status: 200,
-        headers: TOKEN_HEADERS,
-        body: JSON.stringify(await issueGrantToken(deps as VendDeps & DelegatedVendDeps, req)),
-      };
+    const req = await tokenRequest(request, endpoint);
+    const grantType = req.form.get('grant_type');
+    // A mailbox grant's refresh (src/vending/delegated.ts) or a device's poll (src/vending/device-code.ts); the
+    // v1 path serves client credentials only.
+    if (endpoint !== 'v1' && deps.mailboxGrants) {
+      if (grantType === 'refresh_token')
+        return tokenReply(await issueGrantToken(deps as VendDeps & DelegatedVendDeps, req));
+      if (grantType !== undefined && DEVICE_CODE_GRANT_TYPES.has(grantType))
+        return tokenReply(await issueDeviceCodeToken(deps as VendDeps & DeviceFlowDeps, req));
+    }
     // The warm path answers without a promise; anything else (and every refusal) goes the full way.
     const token = vendFromMemory(deps, req) ?? (await issueToken(deps, req));
     // The warm path's only telemetry: one counter add with a prebuilt attribute object.
@@ -64,6 +63,39 @@ export async function handleTokenRequest(
     return errorReply(toOAuthError(err, log), deps);
   }
 }
+
+/** `POST /{tenant}/oauth2/v2.0/devicecode` (src/vending/device-code.ts): RFC 8628 §3.2, as Entra answers. */
+export async function handleDeviceAuthorization(
+  deps: VendDeps & DeviceFlowDeps,
+  request: HttpRequestLike,
+  log: Logger,
+): Promise<HttpReply> {
+  try {
+    return tokenReply(await startDeviceAuthorization(deps, await tokenRequest(request)));
+  } catch (err) {
+    return errorReply(toOAuthError(err, log), deps);
+  }
+}
+
+async function tokenRequest(request: HttpRequestLike, endpoint?: 'v1'): Promise<TokenRequest> {
+  const contentType = request.headers.get('content-type');
+  const form = tokenForm(await request.text(), isFormContentType(contentType), (text) =>
+    parseForm(text, contentType),
+  );
+  return {
+    authorization: request.headers.get('authorization'),
+    form,
+    ...(request.params.tenant !== undefined ? { pathTenant: request.params.tenant } : {}),
+    sourceAddress: sourceAddress(request),
+    ...(endpoint ? { endpoint } : {}),
+  };
+}
+
+const tokenReply = (body: object): HttpReply => ({
+  status: 200,
+  headers: TOKEN_HEADERS,
+  body: JSON.stringify(body),
+});
 
 /**
  * The answer of Entra's v1 token endpoint: numbers as JSON strings, the resource as asked instead of a scope
@@ -115,9 +147,16 @@ export function authorizationServerMetadata(deps: { publicUrl: string; profiles:
   const metadata = {
     issuer: deps.publicUrl,
     token_endpoint: `${deps.publicUrl}/oauth2/token`,
-    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+    // `none`: public clients, for the device-code flow only (RFC 8414 §2, RFC 7591 §2).
+    token_endpoint_auth_methods_supported: [
+      'client_secret_basic',
+      'client_secret_post',
+      'private_key_jwt',
+      'none',
+    ],
     token_endpoint_auth_signing_alg_values_supported: ['RS256', 'PS256', 'ES256'],
-    grant_types_supported: ['client_credentials', 'refresh_token'],
+    grant_types_supported: ['client_credentials', 'refresh_token', DEVICE_CODE_GRANT],
+    device_authorization_endpoint: `${deps.publicUrl}/organizations/oauth2/v2.0/devicecode`,
     response_types_supported: [],
     scopes_supported: [...new Set([...deps.profiles.resources.values()].map((r) => r.scope))],
     service_documentation: `${deps.publicUrl}/api/openapi.json`,

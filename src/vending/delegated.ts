@@ -14,8 +14,10 @@ import { RowChanged } from '../adapters/tables/port.js';
 import { grantKey } from '../directory/change-journal.js';
 import { effectiveGrantStatus, type MailboxGrantStore } from '../grants/grant-store.js';
 import type { Profiles } from '../profiles/profiles.js';
+import type { Appliance } from '../appliances/appliance-store.js';
+import { GRAPH_APP_ID, GUID } from '../ids.js';
 import { authenticate, type ThrottledAuthDeps } from './authenticate.js';
-import { InvalidGrant, InvalidRequest, InvalidScope, UnauthorizedClient } from './errors.js';
+import { InvalidClient, InvalidGrant, InvalidRequest, InvalidScope, UnauthorizedClient } from './errors.js';
 import type { TokenRequest } from './issue.js';
 import type { TokenCache } from './token-cache-contract.js';
 
@@ -37,13 +39,65 @@ export interface DelegatedTokenResponse {
 }
 
 /** Scopes that ask for nothing of a resource (OpenID Connect's and offline_access), as Entra reads them. */
-const OIDC = new Set(['openid', 'profile', 'email', 'offline_access']);
+export const OIDC_SCOPES = new Set(['openid', 'profile', 'email', 'offline_access']);
+
+/**
+ * The appliance asking: a public client by its `client_id` alone, or a confidential one authenticated as at the
+ * token endpoint (throttled). A public client's id is no secret: what it gets is only ever a user's sign-in.
+ */
+export async function grantClient(deps: DelegatedVendDeps, req: TokenRequest): Promise<Appliance> {
+  const f = req.form;
+  if (
+    req.authorization !== null ||
+    f.has('client_secret') ||
+    f.has('client_assertion') ||
+    f.has('client_assertion_type')
+  )
+    return (await authenticate(deps, req)).appliance;
+  const clientId = f.get('client_id');
+  if (!clientId) throw new InvalidRequest('client_id is required.');
+  const appliance = GUID.test(clientId) ? await deps.directory.appliance(clientId.toLowerCase()) : undefined;
+  if (!appliance || appliance.status !== 'active' || appliance.authMethod !== 'none')
+    throw new InvalidClient(
+      'Client authentication is required: client_secret_basic, client_secret_post or private_key_jwt (only a public client may send client_id alone).',
+    );
+  return appliance;
+}
+
+/**
+ * The scope of `allowed` (profiles' `tokenScope`s) that `asked` names: as spelled there, or on another spelling
+ * of the same resource (`https://outlook.office.com/SMTP.Send`, as Microsoft's IMAP/POP/SMTP page writes it, for
+ * `https://outlook.office365.com/SMTP.Send`), or a bare Graph scope (`Mail.Send`), which Entra reads as Graph's.
+ */
+export function delegatedScope(
+  profiles: Profiles,
+  allowed: readonly string[],
+  asked: string,
+): string | undefined {
+  const lower = asked.toLowerCase();
+  const exact = allowed.find((s) => s.toLowerCase() === lower);
+  if (exact !== undefined) return exact;
+  const split = (s: string) => {
+    const i = s.lastIndexOf('/');
+    const resource =
+      i < 0
+        ? [...profiles.resources.values()].find((r) => r.appId === GRAPH_APP_ID)
+        : profiles.resourceForScope(`${s.slice(0, i)}/.default`);
+    return { resource, value: s.slice(i + 1).toLowerCase() };
+  };
+  const want = split(asked);
+  if (!want.resource) return undefined;
+  return allowed.find((s) => {
+    const have = split(s);
+    return have.resource === want.resource && have.value === want.value;
+  });
+}
 
 export async function issueGrantToken(
   deps: DelegatedVendDeps,
   req: TokenRequest,
 ): Promise<DelegatedTokenResponse> {
-  const { appliance } = await authenticate(deps, req);
+  const appliance = await grantClient(deps, req);
   const handle = req.form.get('refresh_token');
   if (!handle)
     throw new InvalidRequest(
@@ -65,11 +119,13 @@ export async function issueGrantToken(
   if (!grant || grant.applianceId !== appliance.clientId || grant.tenantId !== tenantId)
     throw new InvalidGrant('The refresh_token is not a mailbox grant of this appliance.');
   const allowed = grant.profiles.flatMap((n) => deps.profiles.get(n)?.scopes ?? []).map((s) => s.tokenScope);
-  const asked = (req.form.get('scope') ?? '').split(/ +/).filter((s) => s && !OIDC.has(s.toLowerCase()));
+  const asked = (req.form.get('scope') ?? '')
+    .split(/ +/)
+    .filter((s) => s && !OIDC_SCOPES.has(s.toLowerCase()));
   if (asked.length > 1) throw new InvalidScope('Ask for the delegated scopes of one resource per request.');
   const scope = asked[0] ?? allowed[0];
   // The profile's spelling: one cache entry per scope however the appliance writes it.
-  const canonical = scope && allowed.find((s) => s.toLowerCase() === scope.toLowerCase());
+  const canonical = scope && delegatedScope(deps.profiles, allowed, scope);
   if (!canonical) throw new InvalidScope(`The grant allows ${allowed.join(', ') || 'no scope'}.`);
   // The grant as this instance knows it (a change anywhere reaches it through the journal): one that is not
   // active is refused here, without Entra and without the cache.

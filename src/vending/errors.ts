@@ -12,7 +12,14 @@ export type OAuthErrorCode =
   | 'unauthorized_client'
   | 'unsupported_grant_type'
   | 'invalid_scope'
-  | 'temporarily_unavailable';
+  | 'temporarily_unavailable'
+  // The device-code grant's (RFC 8628 §3.5; `authorization_declined` and `bad_verification_code` as Entra
+  // names them: https://learn.microsoft.com/entra/identity-platform/v2-oauth2-device-code, "Expected errors").
+  | 'authorization_pending'
+  | 'slow_down'
+  | 'expired_token'
+  | 'authorization_declined'
+  | 'bad_verification_code';
 
 export class OAuthError extends Error {
   constructor(
@@ -87,5 +94,20 @@ export class TooManyFailedAuthentications extends OAuthError {
         'retry-after': String(Math.max(1, retryAfterSeconds)),
       },
     );
+  }
+}
+
+/** A device-code poll that gets no token (yet): RFC 8628 §3.5, 400 with the code and what to do. */
+export class DeviceFlowError extends OAuthError {
+  constructor(
+    code:
+      | 'authorization_pending'
+      | 'slow_down'
+      | 'expired_token'
+      | 'authorization_declined'
+      | 'bad_verification_code',
+    description: string,
+  ) {
+    super(code, 400, description);
   }
 }

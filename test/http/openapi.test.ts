@@ -123,7 +123,7 @@ describe('OpenAPI document', () => {
     const ops = operations();
     // Beyond SPEC.md: the stylesheet, the appliance confirmation (POST /consent/confirm), the
     // Microsoft-shaped authority of README "Firmware that changes only the host", and support's mailbox grants
-    // (README "Delegated mailboxes").
+    // and the device-code flow (README "Delegated mailboxes").
     expect(ops.map((o) => o.key).sort()).toEqual(
       [
         ...SPEC_ROUTES,
@@ -144,6 +144,9 @@ describe('OpenAPI document', () => {
         'GET /appliance/mailbox-grants',
         'POST /appliance/mailbox-grants',
         'GET /appliance/mailbox-grants/{grantId}',
+        'POST /{tenant}/oauth2/v2.0/devicecode',
+        'GET /device',
+        'GET /device/go',
       ].sort(),
     );
     const ids = ops.map((o) => o.op.operationId);

@@ -456,7 +456,16 @@ describe('error pages', () => {
   });
 
   it('the catalogue covers every reason', () => {
-    expect(ERROR_REASONS).toHaveLength(17);
+    expect(ERROR_REASONS).toHaveLength(19);
+  });
+
+  it('userCodeUnknown and tooManyAttempts: the device page’s refusals, in words a user follows', () => {
+    const unknown = errorPageFor('userCodeUnknown');
+    expect(unknown.status).toBe(404);
+    expect(norm(unknown.body.toString())).toContain('more than 15 minutes old');
+    const tooMany = errorPageFor('tooManyAttempts');
+    expect(tooMany.status).toBe(429);
+    expect(tooMany.headers).toEqual({ 'retry-after': '300' });
   });
 
   it('wrongMailbox: another account than the mailbox the link is for', () => {

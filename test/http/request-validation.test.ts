@@ -61,7 +61,7 @@ describe('request bodies against their schemas', () => {
     [
       'ApplianceRequest',
       { ...appliance, auth: { method: 'mtls' } },
-      'auth.method must be one of "client_secret", "private_key_jwt".',
+      'auth.method must be one of "client_secret", "private_key_jwt", "none".',
     ],
     [
       'ApplianceRequest',

@@ -5,13 +5,16 @@
  * profiles declare for Exchange Online is accepted and passed on as asked, and MSAL Node itself, configured
  * as firmware would configure it (a confidential client whose authority is the broker's https host, in
  * `knownAuthorities`), gets an IMAP token through the broker. The broker is reached through a TLS front, as
- * Azure's front end stands before the Functions host, and its public URL is that https origin.
+ * Azure's front end stands before the Functions host, and its public URL is that https origin. MSAL Node as a
+ * public client (OpenScape's device-code flow) gets a user's SMTP token the same way, and holds only the
+ * broker's handle as its refresh token.
  * @module
  */
-import { ConfidentialClientApplication } from '@azure/msal-node';
+import { ConfidentialClientApplication, PublicClientApplication } from '@azure/msal-node';
 import { randomUUID } from 'node:crypto';
 import { decodeJwt, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ConsentBrowser } from '../helpers/consent-browser.js';
 import { consentedTenant, type ConsentedTenant } from '../helpers/consented-tenant.js';
 import { startHttpsFront, type HttpsFront } from '../helpers/https-front.js';
 import { control } from '../helpers/sim-control.js';
@@ -27,7 +30,7 @@ let staff: string;
 beforeAll(async () => {
   front = await startHttpsFront();
   const home = inject('sandbox').homeApp.clientId;
-  for (const path of ['consent/callback', 'consent/signin'])
+  for (const path of ['consent/callback', 'consent/signin', 'mailbox-grants/callback'])
     await control('POST', `/_sim/apps/${home}/redirect-uris`, { uri: `${front.url}/${path}` });
   broker = await startTestBroker({ BROKER_PUBLIC_URL: front.url });
   front.target = broker.url;
@@ -293,4 +296,48 @@ describe('scope spellings of Exchange Online', () => {
     expect(res.status).toBe(400);
     expect(res.body.error).toBe('invalid_scope');
   });
+});
+
+describe('MSAL Node as public-client firmware (device-code flow), with only the host changed', () => {
+  it('shows the code, polls while the user signs in, and gets the user’s SMTP token; the broker keeps the rest', async () => {
+    const { clientId } = await register('OpenScape-FW', ['user-smtp'], { method: 'none' });
+    const user = `forwarding@${tenant.domain}`;
+    await control('POST', `/_sim/tenants/${tenant.tenantId}/users`, { userPrincipalName: user });
+    const msal = new PublicClientApplication({
+      auth: {
+        clientId,
+        authority: `${front.url}/${tenant.tenantId}`,
+        knownAuthorities: [new URL(front.url).host],
+      },
+    });
+    const from = front.seen.length;
+    const result = await msal.acquireTokenByDeviceCode({
+      scopes: ['https://outlook.office.com/SMTP.Send'],
+      deviceCodeCallback: (code) => {
+        expect(code.verificationUri).toBe(`${front.url}/device`);
+        expect(code.message).toContain(code.userCode);
+        // The user, on another device, while MSAL polls.
+        void (async () => {
+          const browser = new ConsentBrowser(front.url, front.url);
+          const page = await browser.open(`${front.url}/device/go?user_code=${code.userCode}`);
+          expect((await browser.submit(page, { login: user })).status).toBe(200);
+        })();
+      },
+    });
+    const seen = front.seen.slice(from).map((r) => r.split('?')[0]);
+    expect(decodeJwt(result!.accessToken)).toMatchObject({
+      aud: 'https://outlook.office365.com',
+      scp: 'SMTP.Send',
+      upn: user,
+    });
+    expect(seen).toContain(`POST /${tenant.tenantId}/oauth2/v2.0/devicecode`);
+    expect(
+      seen.filter((r) => r === `POST /${tenant.tenantId}/oauth2/v2.0/token`).length,
+    ).toBeGreaterThanOrEqual(2);
+    // MSAL's cache holds the broker's handle, not Microsoft's refresh token.
+    const cache = JSON.parse(msal.getTokenCache().serialize()) as {
+      RefreshToken: Record<string, { secret: string }>;
+    };
+    expect(Object.values(cache.RefreshToken).map((t) => t.secret.slice(0, 4))).toEqual(['mbh_']);
+  }, 30_000);
 });

@@ -56,7 +56,7 @@ describe('bodies the schema refuses', () => {
       '/api/appliances',
       'ApplianceRequest',
       { customerRef: 'X', profiles: ['exchange-imap'], auth: { method: 'mtls' } },
-      'auth.method must be one of "client_secret", "private_key_jwt".',
+      'auth.method must be one of "client_secret", "private_key_jwt", "none".',
     ],
     [
       '/api/tenants/c0a7f5d2-1e4b-4a8c-9d3e-6f2b7a1c8e90/check',

@@ -148,8 +148,18 @@ describe('token endpoint: success', () => {
     expect(await res.json()).toMatchObject({
       issuer: PUBLIC,
       token_endpoint: `${PUBLIC}/oauth2/token`,
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
-      grant_types_supported: ['client_credentials', 'refresh_token'],
+      token_endpoint_auth_methods_supported: [
+        'client_secret_basic',
+        'client_secret_post',
+        'private_key_jwt',
+        'none',
+      ],
+      grant_types_supported: [
+        'client_credentials',
+        'refresh_token',
+        'urn:ietf:params:oauth:grant-type:device_code',
+      ],
+      device_authorization_endpoint: `${PUBLIC}/organizations/oauth2/v2.0/devicecode`,
     });
   });
 });

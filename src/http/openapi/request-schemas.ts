@@ -44,7 +44,15 @@ export function requestSchemas(options: SchemaOptions = {}): Record<string, Sche
         "RFC 6749 §4.4.2 client-credentials request, or §6 refresh of a mailbox grant (`grant_type=refresh_token`, `refresh_token` = the grant's broker handle from `GET /appliance/mailbox-grants/{grantId}`, `scope` optional: one of the grant's delegated scopes, its first by default; answered with the grant user's token and the handle as `refresh_token`), form-encoded, each parameter at most once (§3.2). Exactly one client authentication: HTTP Basic (`clientSecretBasic`), or `client_id` + `client_secret` in the body (client_secret_post, §2.3.1), or `client_assertion_type` + `client_assertion` (private_key_jwt, RFC 7523 §2.2: a JWT signed with a key registered for the appliance, `iss` = `sub` = client id, `aud` = the token endpoint URL or the issuer, `exp` at most 5 minutes ahead, `jti` never used before). At most 16 KiB.",
       required: ['grant_type'],
       properties: {
-        grant_type: { enum: ['client_credentials', 'refresh_token'] },
+        grant_type: {
+          enum: ['client_credentials', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
+        },
+        device_code: {
+          type: 'string',
+          writeOnly: true,
+          description:
+            'With the device-code grant: the `device_code` of `/{tenant}/oauth2/v2.0/devicecode`. A public client (auth method `none`) sends only `client_id`.',
+        },
         refresh_token: {
           type: 'string',
           writeOnly: true,
@@ -56,6 +64,22 @@ export function requestSchemas(options: SchemaOptions = {}): Record<string, Sche
           ...(options.scopes?.length ? { examples: [...options.scopes] } : {}),
           description:
             "Client credentials (required): one resource `.default` scope that the appliance's profiles allow, e.g. `https://outlook.office365.com/.default`. A refresh: one delegated scope of the grant, e.g. `https://outlook.office365.com/IMAP.AccessAsUser.All`.",
+        },
+        ...tokenClientAuthentication,
+      },
+      additionalProperties: { type: 'string' },
+    },
+    DeviceAuthorizationRequest: {
+      type: 'object',
+      description:
+        'RFC 8628 §3.1 as Entra takes it: `client_id` and the delegated `scope`s the device needs (`offline_access` and OpenID scopes are accepted and need nothing). A public client (auth method `none`) sends only `client_id`; a confidential one authenticates as at the token endpoint.',
+      required: ['scope'],
+      properties: {
+        scope: {
+          type: 'string',
+          examples: ['https://outlook.office.com/SMTP.Send offline_access'],
+          description:
+            "Delegated scopes of the appliance's delegated profiles, in any spelling of their resource; a bare Graph scope (`Mail.Send`) is Graph's.",
         },
         ...tokenClientAuthentication,
       },
@@ -191,7 +215,12 @@ export function requestSchemas(options: SchemaOptions = {}): Record<string, Sche
           additionalProperties: false,
           required: ['method'],
           properties: {
-            method: { type: 'string', enum: ['client_secret', 'private_key_jwt'] },
+            method: {
+              type: 'string',
+              enum: ['client_secret', 'private_key_jwt', 'none'],
+              description:
+                '`none`: a public client (no secret) that may only use the device-code flow for delegated profiles; tenantId required.',
+            },
             jwks: { ...ref('Jwks'), description: 'Required with private_key_jwt.' },
           },
         },

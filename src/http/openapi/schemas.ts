@@ -324,7 +324,7 @@ export function componentSchemas(options: SchemaOptions = {}): Record<string, Sc
         customerRef: { type: 'string' },
         tenantId: orNull(guid),
         profiles: strings,
-        authMethod: { type: 'string', enum: ['client_secret', 'private_key_jwt'] },
+        authMethod: { type: 'string', enum: ['client_secret', 'private_key_jwt', 'none'] },
         status: { type: 'string', enum: ['active', 'revoked'] },
         createdAt: dateTime,
         createdBy: { type: 'string' },

@@ -26,6 +26,11 @@ export function tokenSchemas(): Record<string, Schema> {
             'invalid_scope',
             'temporarily_unavailable',
             'server_error',
+            'authorization_pending',
+            'slow_down',
+            'expired_token',
+            'authorization_declined',
+            'bad_verification_code',
           ],
         },
         error_description: {
@@ -34,6 +39,20 @@ export function tokenSchemas(): Record<string, Schema> {
             'Plain words; for `invalid_grant` it names the cause (no consent, revoked, AADSTS code).',
         },
         error_uri: { type: 'string', format: 'uri' },
+      },
+    },
+    DeviceAuthorizationResponse: {
+      type: 'object',
+      description:
+        "RFC 8628 §3.2, as Entra's `/devicecode` answers (https://learn.microsoft.com/entra/identity-platform/v2-oauth2-device-code): show `message` (or `user_code` and `verification_uri`) to the user, then poll the token endpoint with `grant_type=urn:ietf:params:oauth:grant-type:device_code` every `interval` seconds.",
+      required: ['device_code', 'user_code', 'verification_uri', 'expires_in', 'interval', 'message'],
+      properties: {
+        device_code: { type: 'string', description: 'For the polls only; never shown.' },
+        user_code: { type: 'string', pattern: '^[B-Z]{4}-[B-Z]{4}$' },
+        verification_uri: { type: 'string', format: 'uri', description: '`{BROKER_PUBLIC_URL}/device`.' },
+        expires_in: { type: 'integer', const: 900 },
+        interval: { type: 'integer', const: 5 },
+        message: { type: 'string' },
       },
     },
     TokenResponse: {

@@ -176,6 +176,22 @@ const ENTRIES: Readonly<Record<ErrorReason, Entry>> = {
     whatToDo: `Open the consent link again and sign in with an administrator account of the right organization. If you are not sure which one that is, ask ${vendor}.`,
     ...code(d),
   }),
+  userCodeUnknown: (d) => ({
+    status: 404,
+    heading: 'This code is not known',
+    explanation: `No device is waiting for this code: it may be mistyped, or more than 15 minutes old. ${NOTHING_RECORDED}`,
+    whatToDo:
+      'Check the code your device shows and enter it again. If the device shows no code any more, start again on the device.',
+    ...code(d),
+  }),
+  tooManyAttempts: (d) => ({
+    status: 429,
+    heading: 'Too many codes tried',
+    explanation: `Too many unknown codes were entered from your network just now. ${NOTHING_RECORDED}`,
+    whatToDo: 'Wait a few minutes, then enter the code your device shows.',
+    headers: { 'retry-after': '300' },
+    ...code(d),
+  }),
   wrongMailbox: (d, vendor) => ({
     status: 403,
     heading: 'This is a different account',

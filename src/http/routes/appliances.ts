@@ -157,6 +157,32 @@ export const tokenRoutes = family('appliances', {
   ),
   authorize: authorizeRoute('{tenant}/oauth2/v2.0/authorize'),
   authorizeV1: authorizeRoute('{tenant}/oauth2/authorize'),
+  deviceAuthorization: {
+    method: 'POST',
+    route: '{tenant}/oauth2/v2.0/devicecode',
+    access: 'appliance',
+    summary: 'Device authorization (device-code flow) for a mailbox grant',
+    description:
+      "RFC 8628 §3.1 under Entra's path shape: a pending mailbox grant of the appliance's tenant for the delegated profiles whose scopes are asked, and the codes to show the user, who opens `verification_uri` (`/device`), enters the code and signs in at Microsoft. `{tenant}`: the appliance's tenant id, `organizations` or `common`.",
+    requestBody: {
+      required: true,
+      content: { 'application/x-www-form-urlencoded': { schema: ref('DeviceAuthorizationRequest') } },
+    },
+    responses: {
+      '200': {
+        description: 'The codes (RFC 8628 §3.2).',
+        headers: tokenHeaders,
+        content: json(ref('DeviceAuthorizationResponse')),
+      },
+      '400': oauthError(
+        "`invalid_request`, `invalid_scope` (no delegated scope of the appliance), `invalid_grant` (the tenant's consent is not in place), `unauthorized_client` (the path names another tenant).",
+      ),
+      '401': oauthError('`invalid_client`: not a public client, and no valid client authentication.'),
+      '503': oauthError("`temporarily_unavailable`: the broker's storage is unreachable.", {
+        'Retry-After': headerRef('RetryAfter'),
+      }),
+    },
+  },
   authorizationServerMetadata: {
     method: 'GET',
     route: '.well-known/oauth-authorization-server',

@@ -146,6 +146,36 @@ export const grantRoutes = family('customers', {
       ...linkErrors,
     },
   },
+  deviceVerification: {
+    method: 'GET',
+    route: 'device',
+    access: 'anonymous',
+    summary: 'Device-code verification page',
+    description:
+      'RFC 8628 §3.3: a form for the code the device shows; with `user_code`, the page of the grant it opens — the device named, what it may do, a "Sign in at Microsoft" link. Unknown codes are counted per address (10 per 5 minutes).',
+    query: [queryParam('user_code', 'The code the device shows (XXXX-XXXX, any case).', { type: 'string' })],
+    responses: {
+      '200': page('The form, or the grant’s page.'),
+      '404': page('No device waits for this code (mistyped or over 15 minutes old).'),
+      '410': page('The code was used meanwhile.'),
+      '429': page('Too many unknown codes from this address; Retry-After.'),
+    },
+  },
+  deviceGo: {
+    method: 'GET',
+    route: 'device/go',
+    access: 'anonymous',
+    summary: "Go to Microsoft's sign-in for the device's grant",
+    description:
+      'As `/mailbox-grants/{grantCode}/go`, for the grant the user code opens: a browser-bound single-use `state`, authorization code with PKCE, the return at `/mailbox-grants/callback`.',
+    query: [queryParam('user_code', 'The code the device shows.', { type: 'string' })],
+    responses: {
+      '302': redirect('To `{ENTRA_AUTHORITY_HOST}/{tenant}/oauth2/v2.0/authorize?…`.'),
+      '404': page('No device waits for this code.'),
+      '410': page('The code was used meanwhile.'),
+      '429': page('Too many unknown codes from this address.'),
+    },
+  },
   mailboxGrantCallback: {
     method: 'GET',
     route: 'mailbox-grants/callback',

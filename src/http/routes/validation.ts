@@ -36,7 +36,7 @@ export interface RequestBodies {
     readonly customerRef: string;
     readonly tenantId?: string | null;
     readonly profiles: readonly string[];
-    readonly auth: { readonly method: 'client_secret' | 'private_key_jwt'; readonly jwks?: unknown };
+    readonly auth: { readonly method: 'client_secret' | 'private_key_jwt' | 'none'; readonly jwks?: unknown };
   };
   /** `POST /api/tenants/{tenantId}/mailbox-grants` */
   readonly MailboxGrantRequest: {
