@@ -45,6 +45,8 @@ import { startCountingProxy } from './counting-proxy.js';
 import type { EntraCounter } from './entra-counter.js';
 import { countKeyVaultRequests } from './keyvault-counter.js';
 import { GRAPH_SCOPE, inParallel, TOKEN_FORM, type BenchAppliance } from './population.js';
+import { DELEGATED_SCOPE, type BenchGrant, type MeasuredGrantCosts } from './delegated.js';
+import { grantKey } from '../src/directory/change-journal.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The repository: this file runs from dist/bench/ (npm run bench) or bench/ (tests). */
@@ -66,11 +68,15 @@ export interface CostProbeContext {
   /** The broker's own identity's tenant: its token requests (for Key Vault) are not a tenant's. */
   readonly identityTenantId: string;
   readonly log: (line: string) => void;
+  /** Mailbox grants made through the real sign-in (bench/delegated.ts), to price a grant's upkeep. */
+  readonly grants?: readonly BenchGrant[];
 }
 
 export interface CostProbe {
   /** The measured figures for one scenario (the usage flush is measured at that scenario's pending count). */
   measured(inputs: CostInputs): MeasuredCosts;
+  /** A grant's upkeep, measured on grants the probe's broker had never seen; undefined without grants. */
+  readonly grantCosts: MeasuredGrantCosts | undefined;
   /** What each step measured, for the report. */
   readonly steps: readonly { readonly name: string; readonly ops: Ops; readonly detail: string }[];
 }
@@ -315,11 +321,13 @@ export async function probeCosts(
       keyVault: start.ops.keyVault + firstToken.ops.keyVault + keys.ops.keyVault,
       table: start.ops.table + keys.ops.table,
     };
+    const grantCosts = ctx.grants?.length ? await probeGrants(b, ctx.grants, measure) : undefined;
     ctx.log(
       `[cost] measured ${steps.length} step(s) against a broker of the bench's own (credential in Key Vault), counting proxy, Key Vault and Entra simulators`,
     );
     return {
       steps,
+      grantCosts,
       measured(inputs) {
         const f = flushes.get(activeAppliancesPerFlush(inputs));
         if (!f) throw new Error('no usage flush measured for this scenario');
@@ -341,6 +349,51 @@ export async function probeCosts(
     await broker?.usage.stop().catch(() => undefined);
     await proxy.close();
   }
+}
+
+type Measure = <T>(
+  name: string,
+  run: () => Promise<T>,
+  detail?: (r: T) => string,
+) => Promise<{ ops: Ops; result: T }>;
+
+/**
+ * A grant's upkeep on an instance that never saw the grants: its directory entries loaded (handle link and row),
+ * an access-token refresh with the first data key unwrapped (the first grant) and without (the others), and the
+ * conditional write that keeps a rotated refresh token (journaled: two journal rows and the row).
+ */
+async function probeGrants(
+  b: Broker,
+  grants: readonly BenchGrant[],
+  measure: Measure,
+): Promise<MeasuredGrantCosts> {
+  const handles = grants.map((g) => new URLSearchParams(g.form).get('refresh_token')!);
+  // What the directory reads to load a grant's two entries (src/directory/record-directory.ts).
+  const links = await measure(`grant handle link read (${grants.length} grants)`, () =>
+    Promise.all(handles.map((h) => b.mailboxGrants.handleRef(h))),
+  );
+  const rows = await measure(`grant row read (${grants.length} grants)`, () =>
+    Promise.all(grants.map((g) => b.mailboxGrants.get(g.tenantId, g.grantId))),
+  );
+  const first = await measure('grant access-token refresh, first on this instance (data key unwrapped)', () =>
+    b.grantTokens.get(grantKey(grants[0]!.tenantId, grants[0]!.grantId), DELEGATED_SCOPE),
+  );
+  const rest = grants.slice(1);
+  const others = await measure(`grant access-token refresh (${rest.length} grants, data key in memory)`, () =>
+    Promise.all(rest.map((g) => b.grantTokens.get(grantKey(g.tenantId, g.grantId), DELEGATED_SCOPE))),
+  );
+  const stored = (await b.mailboxGrants.get(grants[0]!.tenantId, grants[0]!.grantId))!;
+  const rotation = await measure('rotated refresh token kept (one conditional write, journaled)', () =>
+    b.mailboxGrants.update({ ...stored, refreshTokenKeptAt: new Date().toISOString() }),
+  );
+  const refresh = rest.length ? scaleTo(others.ops, rest.length) : first.ops;
+  return {
+    linkRead: scaleTo(links.ops, grants.length),
+    rowRead: scaleTo(rows.ops, grants.length),
+    refresh,
+    rotation: rotation.ops,
+    unwrap: { ...NO_OPS, keyVault: Math.max(0, first.ops.keyVault - refresh.keyVault) },
+  };
 }
 
 const scaleTo = (ops: Ops, n: number): Ops => ({

@@ -55,11 +55,23 @@ import { loadOrCreateSandboxTls } from '../simulators/common/ca.js';
 import { startSimulators, type RunningSimulators } from '../simulators/index.js';
 import { seedSandbox } from '../simulators/sandbox.js';
 import { RECHECK_EVERY_MS } from '../src/tenants/consent-watch.js';
-import { TRUSTED_FRESH_MS } from '../src/directory/record-directory.js';
+import { HANDLE_REF_TRUSTED_MS, TRUSTED_FRESH_MS } from '../src/directory/record-directory.js';
+import { KEEP_ROTATED_AFTER_MS } from '../src/grants/grant-tokens.js';
 import { startChildServer, type ChildServer } from './child-server.js';
 import { measureColdStart, measureFirstToken } from './cold-start.js';
-import { costReport, LIST_PRICES, monthlyCosts, type CostInputs } from './cost.js';
+import {
+  type Ops,
+  costReport,
+  fmtN,
+  fmtUsd,
+  HOURS_PER_MONTH,
+  LIST_PRICES,
+  monthlyCosts,
+  priceOf,
+  type CostInputs,
+} from './cost.js';
 import { probeCosts } from './cost-probe.js';
+import { grantOpsPerHour, makeGrants, type BenchGrant } from './delegated.js';
 import { startCountingProxy, type CountingProxy } from './counting-proxy.js';
 import { countEntraTokenRequests } from './entra-counter.js';
 import { waitForScheduledWork } from './schedule.js';
@@ -68,6 +80,7 @@ import {
   basic,
   EXCHANGE_SCOPE,
   GRAPH_SCOPE,
+  inParallel,
   populate,
   requestToken,
   TOKEN_FORM,
@@ -78,6 +91,10 @@ import {
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const COLD_CONCURRENCY = 200;
+/** Mailbox grants made for the delegated vend (each through the real sign-in): one per tenant, at most this many. */
+const MAX_BENCH_GRANTS = 100;
+/** The deployment the grant cost is printed for (issue: "10,000 grants"). */
+const PRICED_GRANTS = 10_000;
 
 export interface BenchOptions {
   readonly tenants: number;
@@ -382,7 +399,17 @@ async function inner(options: BenchOptions, dir: string): Promise<void> {
       `[${elapsed()}] warmed: ${appliances.length} token requests in ${fmt(warmSeconds, 1)} s caused ${entraDuringWarm} Entra token request(s); ` +
         `broker RSS after a full GC before warming ${fmt(rssBeforeWarmMb)} MiB`,
     );
+    // ---------------------------------------------------------------- mailbox grants (bench/delegated.ts)
+    const grantsStarted = Date.now();
+    const grants: BenchGrant[] = await makeGrants(
+      ctx,
+      appliances.slice(0, MAX_BENCH_GRANTS).map((a) => a.tenantId),
+    );
+    log(
+      `[${elapsed()}] ${grants.length} mailbox grant(s) (user-imap), each through the user's real sign-in, in ${fmt((Date.now() - grantsStarted) / 1000, 1)} s`,
+    );
     // ---------------------------------------------------------------- cost (bench/cost.ts), after the servers stop
+    const grantCost: { instances: number; perHour: Ops }[] = [];
     const costSection = async () => {
       await Promise.allSettled(others.map((o) => o.stop()));
       await broker?.stop();
@@ -403,6 +430,7 @@ async function inner(options: BenchOptions, dir: string): Promise<void> {
           entra,
           identityTenantId: ids.brokerIdentity.tenantId,
           log,
+          grants,
         },
         scenarios,
       );
@@ -416,6 +444,46 @@ async function inner(options: BenchOptions, dir: string): Promise<void> {
         );
       const models = scenarios.map((s) => monthlyCosts(s, probe.measured(s)));
       for (const line of costReport(models, LIST_PRICES)) log(line);
+      if (probe.grantCosts) {
+        log(
+          `  Mailbox grants: ${fmtN(PRICED_GRANTS)} grants in use (each asked for a token ${options.cost.requestsPerApplianceHour} times an hour), token life ${options.cost.tokenLifetimeMinutes} min, refreshed ${options.cost.refreshAheadMinutes} min ahead; per hour, and per month at the prices above:`,
+        );
+        for (const instances of options.cost.instances) {
+          const { lines, total } = grantOpsPerHour(
+            {
+              grants: PRICED_GRANTS,
+              instances,
+              requestsPerGrantHour: options.cost.requestsPerApplianceHour,
+              tokenLifetimeMinutes: options.cost.tokenLifetimeMinutes,
+              refreshAheadMinutes: options.cost.refreshAheadMinutes,
+              directoryTrustMinutes: options.cost.directoryTrustMinutes,
+              linkTrustMinutes: HANDLE_REF_TRUSTED_MS / 60_000,
+              rotationHours: KEEP_ROTATED_AFTER_MS / 3_600_000,
+              dataKeysPerStart: instances,
+              startsPerInstanceMonth: options.cost.startsPerInstanceMonth,
+            },
+            probe.grantCosts,
+          );
+          const monthly = priceOf(
+            {
+              ...total,
+              table: total.table * HOURS_PER_MONTH,
+              keyVault: total.keyVault * HOURS_PER_MONTH,
+              entra: total.entra * HOURS_PER_MONTH,
+              tableBatchEntities: 0,
+            },
+            LIST_PRICES,
+          );
+          log(
+            `    ${instances} instance(s): ${fmtN(total.table)} Table Storage transactions, ${fmtN(total.keyVault)} Key Vault operations, ${fmtN(total.entra)} Entra token requests per hour; a month: Table Storage ${fmtUsd(monthly.table)} (assumed ${fmtUsd(monthly.assumedTotal - (monthly.keyVault ?? 0))}), Key Vault ${fmtUsd(monthly.keyVault)}`,
+          );
+          for (const [name, ops] of lines)
+            log(
+              `      ${name}: ${fmtN(ops.table)} table, ${fmtN(ops.keyVault)} Key Vault, ${fmtN(ops.entra)} Entra per hour`,
+            );
+          grantCost.push({ instances, perHour: total });
+        }
+      }
       return models;
     };
     if (options.costOnly) {
@@ -556,6 +624,8 @@ async function inner(options: BenchOptions, dir: string): Promise<void> {
     // Its own counting proxy: the storage operations judged are its own, not the local host's usage flushes.
     const ownProxy = (directProxy = await startCountingProxy(azuritePort));
     const directStorageInRounds = inRounds(() => ownProxy.breakdown());
+    const delegatedEntra = inRounds(() => entra.byTenantAndScope());
+    const delegatedStorage = inRounds(() => ownProxy.breakdown());
     {
       const directPort = await freePort();
       const directServer = await startChildServer({
@@ -594,6 +664,38 @@ async function inner(options: BenchOptions, dir: string): Promise<void> {
           directStorageInRounds.stop();
         },
       });
+      // (e) a mailbox grant's refresh (grant_type=refresh_token with the broker handle) on the same server, warm:
+      // the grant and its user's token in memory.
+      await inParallel(grants, 16, async (g) => {
+        const res = await fetch(`${directUrl}/oauth2/token`, {
+          method: 'POST',
+          headers: { ...formHeaders, authorization: g.authorization },
+          body: g.form,
+        });
+        if (res.status !== 200) throw new Error(`delegated warm-up: ${res.status} ${await res.text()}`);
+      });
+      log(
+        `[${elapsed()}] (e) delegated: grant_type=refresh_token with a grant's handle, round-robin over ${grants.length} grant(s), on (d)'s server`,
+      );
+      loads.push({
+        ...common,
+        title: 'delegated',
+        url: directUrl,
+        serverCpuSeconds: () => directServer.cpuSeconds(),
+        requests: grants.map((g) => ({
+          path: '/oauth2/token',
+          headers: { ...formHeaders, authorization: g.authorization },
+          body: g.form,
+        })),
+        beforeMeasure: () => {
+          delegatedEntra.start();
+          delegatedStorage.start();
+        },
+        afterMeasure: () => {
+          delegatedEntra.stop();
+          delegatedStorage.stop();
+        },
+      });
       if (appliances.length > 10)
         loads.push({
           ...common,
@@ -625,6 +727,7 @@ async function inner(options: BenchOptions, dir: string): Promise<void> {
     const peer = byTitle('peer')!;
     const direct = byTitle('direct')!;
     const directTen = byTitle('direct-10');
+    const delegated = byTitle('delegated')!;
     await Promise.all([baselineServer.stop(), peerServer.stop()]);
     for (const r of results) log(describeLoad(r));
     const entraTokenRequests = entraInRounds.sum();
@@ -641,6 +744,18 @@ async function inner(options: BenchOptions, dir: string): Promise<void> {
     });
     log(
       `          during the measured vend and direct rounds: ${entraTokenRequests} Entra token request(s)${entraKinds.length ? ` (${entraKinds.join('; ')})` : ''}; direct: ${directStorageOps} Table Storage operation(s)${directStorageKinds.length ? ` (${directStorageKinds.join(', ')})` : ''} = ${fmt(storageOpsPerVend, 5)} per vend; through the local host: ${storageOps}${storageKinds.length ? ` (${storageKinds.join(', ')})` : ''} = ${fmt(localStorageOpsPerVend, 5)} per vend`,
+    );
+
+    const delegatedStorageOpsPerVend = delegated.ok > 0 ? delegatedStorage.sum() / delegated.ok : NaN;
+    log(
+      `          during the measured delegated rounds: ${delegatedEntra.sum()} Entra token request(s), ${delegatedStorage.sum()} Table Storage operation(s)${
+        delegatedStorage.byKind().length
+          ? ` (${delegatedStorage
+              .byKind()
+              .map(([k, v]) => `${k}: ${v}`)
+              .join(', ')})`
+          : ''
+      } = ${fmt(delegatedStorageOpsPerVend, 5)} per vend`,
     );
 
     if (entraTokenRequests > 0) {
@@ -705,6 +820,25 @@ async function inner(options: BenchOptions, dir: string): Promise<void> {
         `${coldEntra} (${coldOk}/${COLD_CONCURRENCY} answered 200)`,
       ],
     ];
+    const delegatedRatio = delegated.rps / baseline.rps;
+    targets.push(
+      ['delegated: ratio ≥ 0.5', delegatedRatio >= 0.5, fmt(delegatedRatio, 3)],
+      [
+        'delegated: p99_ms ≤ 3 × baseline_p99_ms',
+        delegated.p99Ms <= 3 * baseline.p99Ms,
+        `${fmt(delegated.p99Ms, 3)} vs ${fmt(3 * baseline.p99Ms, 3)}`,
+      ],
+      [
+        'delegated: entra_token_requests = 0 (warm path)',
+        delegatedEntra.sum() === 0,
+        String(delegatedEntra.sum()),
+      ],
+      [
+        'delegated: storage_ops_per_vend ≤ 0.01 (warm path)',
+        delegatedStorageOpsPerVend <= 0.01,
+        fmt(delegatedStorageOpsPerVend, 5),
+      ],
+    );
     if (options.tenants >= 1000)
       targets.push(['RSS growth ≤ 4 KB per cached token', growthKb <= 4, `${fmt(growthKb, 2)} KB`]);
     if (directTen)
@@ -756,6 +890,12 @@ async function inner(options: BenchOptions, dir: string): Promise<void> {
         tenants: options.tenants,
         rss_mb: round(rssMb, 1),
         cold_concurrent_entra_requests: coldEntra,
+        delegated_rps: round(delegated.rps, 1),
+        delegated_ratio: round(delegatedRatio, 3),
+        delegated_p99_ms: round(delegated.p99Ms, 3),
+        delegated_entra_token_requests: delegatedEntra.sum(),
+        delegated_storage_ops_per_vend: round(delegatedStorageOpsPerVend, 5),
+        grants_cost_per_hour: grantCost.map((g) => ({ grants: PRICED_GRANTS, ...g })),
         cost: costModels.map((m) => ({ instances: m.inputs.instances, per_tenant_month: m.total })),
       }),
     );

@@ -144,6 +144,12 @@ export function seedSandbox(world: World, options: { publicUrl: string }): Sandb
     userPrincipalName: 'alice@contoso.example',
     displayName: 'Alice (no admin role)',
   });
+  // A queue's mailbox with a user of its own, as Sinch Contact Pro's "OAuth User" signs in (README "Delegated
+  // mailboxes").
+  world.addUser(contoso, {
+    userPrincipalName: 'queue@contoso.example',
+    displayName: 'Contoso Service Queue',
+  });
   world.addMailbox(contoso, 'reception@contoso.example');
   world.addMailbox(contoso, 'voicemail@contoso.example');
   world.addMailbox(contoso, 'ceo@contoso.example', [homeApp.appId]);

@@ -29,6 +29,11 @@ export const JOURNAL_POLL_MS = 10_000;
  * appliances in use: 11 reads a second).
  */
 export const TRUSTED_FRESH_MS = 15 * 60_000;
+/**
+ * How long a handle's link to its grant is trusted: links never change, and a grant gone (offboarding) is named
+ * by the journal and read again as its grant, so only memory bounds this.
+ */
+export const HANDLE_REF_TRUSTED_MS = 24 * 3_600_000;
 /** The journal counts as read only if read this recently. */
 const JOURNAL_HEALTHY_MS = 45_000;
 /** Changes are re-read this far back, for rows written late or by an instance whose clock is behind. */
@@ -61,6 +66,8 @@ export interface RecordDirectory {
    * a grant changed anywhere (revoked, re-authorised, its refresh token rotated) is named by the journal.
    */
   grantByHandle(handle: string): Promise<MailboxGrant | undefined>;
+  /** `grantByHandle` without a promise: its answer from memory, or NOT_CACHED when it would read first. */
+  peekGrantByHandle(handle: string): MailboxGrant | undefined | typeof NOT_CACHED;
   /** Forget a cached entry now (this instance), e.g. after a change made here; a grant by `grantKey`. */
   invalidate(kind: ChangeKind, id: string): void;
 }
@@ -79,12 +86,13 @@ export function createRecordDirectory(
   const max = options.maxEntries ?? 200_000;
   const appliances = new RevalidatingCache<Appliance>((id) => stores.appliances.get(id), max, now, trusted);
   const tenants = new RevalidatingCache<TenantRecord>((id) => stores.tenants.get(id), max, now, trusted);
-  // A handle's link never changes (it goes only with its grant): the journal names grants, not links.
+  // A handle's link never changes (it goes only with its grant, which the journal names): trusted for a day.
   const grantRefs = new RevalidatingCache<GrantRef>(
     async (handle) => stores.grants?.handleRef(handle),
     max,
     now,
     trusted,
+    HANDLE_REF_TRUSTED_MS,
   );
   const grants = new RevalidatingCache<MailboxGrant>(
     async (key) => {
@@ -143,6 +151,10 @@ export function createRecordDirectory(
       const ref = await grantRefs.get(handle);
       return ref ? grants.get(grantKey(ref.tenantId, ref.grantId)) : undefined;
     }),
+    peekGrantByHandle: polled((handle) => {
+      const ref = grantRefs.peek(handle);
+      return ref === NOT_CACHED || ref === undefined ? ref : grants.peek(grantKey(ref.tenantId, ref.grantId));
+    }),
     invalidate: (kind, id) => caches[kind].delete(id),
     pollJournal,
   };
@@ -178,6 +190,8 @@ class RevalidatingCache<T> {
     private readonly now: () => number,
     /** While true, a loaded entry is valid until deleted (the change journal deletes changed ones). */
     private readonly trusted: () => boolean = () => false,
+    /** How long a trusted entry is used without a read. */
+    private readonly trustedFreshMs = TRUSTED_FRESH_MS,
   ) {}
 
   /** The entry's value if it can be used without a read first (as `get` would answer at once), else NOT_CACHED. */
@@ -196,7 +210,7 @@ class RevalidatingCache<T> {
     if (entry.at === -Infinity) return NOT_CACHED;
     // Trusted (journal read lately): fresh for 15 min; otherwise for 30 s. Either way, then refreshed behind
     // the request for another 30 s, then read before use.
-    const fresh = this.trusted() ? TRUSTED_FRESH_MS : FRESH_MS;
+    const fresh = this.trusted() ? this.trustedFreshMs : FRESH_MS;
     const age = this.now() - entry.at;
     if (age < fresh) {
       this.touch(entry);

@@ -17,7 +17,7 @@ import {
   type Vended,
 } from '../vending/issue.js';
 import { tokenForm, tokenResponseBody } from '../vending/warm-path.js';
-import { issueGrantToken, type DelegatedVendDeps } from '../vending/delegated.js';
+import { issueGrantToken, vendGrantFromMemory, type DelegatedVendDeps } from '../vending/delegated.js';
 import {
   DEVICE_CODE_GRANT,
   DEVICE_CODE_GRANT_TYPES,
@@ -48,8 +48,13 @@ export async function handleTokenRequest(
     // A mailbox grant's refresh (src/vending/delegated.ts) or a device's poll (src/vending/device-code.ts); the
     // v1 path serves client credentials only.
     if (endpoint !== 'v1' && deps.mailboxGrants) {
-      if (grantType === 'refresh_token')
-        return tokenReply(await issueGrantToken(deps as VendDeps & DelegatedVendDeps, req));
+      if (grantType === 'refresh_token') {
+        const d = deps as VendDeps & DelegatedVendDeps;
+        const warm = vendGrantFromMemory(d, req);
+        return warm !== undefined
+          ? { status: 200, headers: TOKEN_HEADERS, body: warm }
+          : tokenReply(await issueGrantToken(d, req));
+      }
       if (grantType !== undefined && DEVICE_CODE_GRANT_TYPES.has(grantType))
         return tokenReply(await issueDeviceCodeToken(deps as VendDeps & DeviceFlowDeps, req));
     }

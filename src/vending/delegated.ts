@@ -12,7 +12,12 @@
 import { EntraRefused } from '../adapters/entra/port.js';
 import { RowChanged } from '../adapters/tables/port.js';
 import { grantKey } from '../directory/change-journal.js';
-import { effectiveGrantStatus, type MailboxGrantStore } from '../grants/grant-store.js';
+import { NOT_CACHED } from '../directory/record-directory.js';
+import { effectiveGrantStatus, type MailboxGrant, type MailboxGrantStore } from '../grants/grant-store.js';
+import type { TenantRecord } from '../tenants/tenant-store.js';
+import { rememberedClient } from './client-auth.js';
+import { assertConsentInForce } from './issue.js';
+import { tokenResponseBody } from './warm-path.js';
 import type { Profiles } from '../profiles/profiles.js';
 import type { Appliance } from '../appliances/appliance-store.js';
 import { GRAPH_APP_ID, GUID } from '../ids.js';
@@ -99,46 +104,13 @@ export async function issueGrantToken(
 ): Promise<DelegatedTokenResponse> {
   const appliance = await grantClient(deps, req);
   const handle = req.form.get('refresh_token');
-  if (!handle)
-    throw new InvalidRequest(
-      'refresh_token is required: the handle of one of this appliance’s mailbox grants.',
-    );
-  const tenantId = appliance.tenantId;
-  if (!tenantId) throw new InvalidGrant('This appliance is not bound to a tenant yet.');
-  if (req.pathTenant !== undefined) {
-    const t = req.pathTenant.toLowerCase();
-    if (t !== 'organizations' && t !== tenantId)
-      throw new UnauthorizedClient(
-        'This client may get tokens only for its own tenant; the path names another.',
-      );
-  }
-  const grant = /^mbh_[A-Za-z0-9_-]{43}$/.test(handle)
-    ? await deps.directory.grantByHandle(handle)
-    : undefined;
-  // Another appliance's handle is answered as an unknown one.
-  if (!grant || grant.applianceId !== appliance.clientId || grant.tenantId !== tenantId)
-    throw new InvalidGrant('The refresh_token is not a mailbox grant of this appliance.');
-  const allowed = grant.profiles.flatMap((n) => deps.profiles.get(n)?.scopes ?? []).map((s) => s.tokenScope);
-  const asked = (req.form.get('scope') ?? '')
-    .split(/ +/)
-    .filter((s) => s && !OIDC_SCOPES.has(s.toLowerCase()));
-  if (asked.length > 1) throw new InvalidScope('Ask for the delegated scopes of one resource per request.');
-  const scope = asked[0] ?? allowed[0];
-  // The profile's spelling: one cache entry per scope however the appliance writes it.
-  const canonical = scope && delegatedScope(deps.profiles, allowed, scope);
-  if (!canonical) throw new InvalidScope(`The grant allows ${allowed.join(', ') || 'no scope'}.`);
-  // The grant as this instance knows it (a change anywhere reaches it through the journal): one that is not
-  // active is refused here, without Entra and without the cache.
-  const status = effectiveGrantStatus(grant, deps.now());
-  if (status !== 'active')
-    throw new InvalidGrant(
-      status === 'reauth_required'
-        ? `The user must sign in again (${grant.error?.message ?? 'Microsoft refused the sign-in'}).`
-        : `The mailbox grant is ${status}.`,
-    );
+  const known =
+    handle !== undefined && HANDLE.test(handle) ? await deps.directory.grantByHandle(handle) : undefined;
+  const tenant = appliance.tenantId ? await deps.directory.tenant(appliance.tenantId) : undefined;
+  const { grant, scope } = checkGrantRequest(deps, req, appliance, known, tenant);
   let token;
   try {
-    token = await deps.grantTokens.get(grantKey(grant.tenantId, grant.id), canonical);
+    token = await deps.grantTokens.get(grantKey(grant.tenantId, grant.id), scope);
   } catch (err) {
     if (err instanceof EntraRefused)
       throw err.error === 'invalid_scope' ? new InvalidScope(err.message) : new InvalidGrant(err.message);
@@ -158,7 +130,113 @@ export async function issueGrantToken(
     token_type: 'Bearer',
     access_token: token.accessToken,
     expires_in: Math.max(0, Math.floor((token.expiresOn.getTime() - deps.now().getTime()) / 1000)),
-    scope: canonical,
-    refresh_token: handle,
+    scope,
+    refresh_token: handle!,
   };
+}
+
+/**
+ * The warm path of a grant's refresh, without a promise (as `vendFromMemory` for client credentials): the
+ * answer's JSON when the appliance's credentials were verified before, the grant, its tenant and a vendable token
+ * are all in memory and every check of `issueGrantToken` passes; undefined sends the request the full way (which
+ * also answers every refusal, and does the handle's first-use write).
+ */
+export function vendGrantFromMemory(deps: DelegatedVendDeps, req: TokenRequest): string | undefined {
+  const handle = req.form.get('refresh_token');
+  if (handle === undefined || !HANDLE.test(handle)) return undefined;
+  const nowMs = deps.now().getTime();
+  const appliance = warmClient(deps, req, nowMs);
+  if (appliance === undefined || !appliance.tenantId) return undefined;
+  const grant = deps.directory.peekGrantByHandle(handle);
+  const tenant = deps.directory.peekTenant(appliance.tenantId);
+  if (grant === NOT_CACHED || grant === undefined || grant.handle !== null || tenant === NOT_CACHED)
+    return undefined;
+  let scope: string;
+  try {
+    scope = checkGrantRequest(deps, req, appliance, grant, tenant).scope;
+  } catch {
+    return undefined;
+  }
+  const token = deps.grantTokens.peek(grantKey(grant.tenantId, grant.id), scope);
+  if (token === undefined) return undefined;
+  const expiresIn = Math.max(0, Math.floor((token.expiresOn.getTime() - nowMs) / 1000));
+  // The handle is base64url and the scope a profile's: neither needs escaping (HANDLE, src/profiles/).
+  return `${tokenResponseBody({ token, expiresIn, scope }).slice(0, -1)},"refresh_token":"${handle}"}`;
+}
+
+/** A broker handle as `src/grants/grant-sign-in.ts` makes it. */
+const HANDLE = /^mbh_[A-Za-z0-9_-]{43}$/;
+
+/** The appliance of a warm request: Basic credentials verified before, or a public client's id; not throttled. */
+function warmClient(deps: DelegatedVendDeps, req: TokenRequest, nowMs: number): Appliance | undefined {
+  if (req.authorization === null) {
+    const f = req.form;
+    const clientId = f.get('client_id');
+    if (
+      clientId === undefined ||
+      f.has('client_secret') ||
+      f.has('client_assertion') ||
+      f.has('client_assertion_type')
+    )
+      return undefined;
+    const a = GUID.test(clientId) ? deps.directory.peekAppliance(clientId.toLowerCase()) : undefined;
+    return a !== NOT_CACHED && a?.status === 'active' && a.authMethod === 'none' ? a : undefined;
+  }
+  const remembered = rememberedClient(deps, req.authorization, req.form, nowMs);
+  if (remembered === undefined) return undefined;
+  if ((deps.throttle?.blockedFor(remembered.appliance.clientId, req.sourceAddress) ?? 0) > 0)
+    return undefined;
+  return remembered.appliance;
+}
+
+/**
+ * Every check of a grant's refresh once its pieces are at hand, the same for the warm and the full path: the
+ * handle names a grant of this appliance in its tenant (another appliance's is answered as an unknown one), the
+ * path names that tenant, its consent is in force, the grant is active, and the scope asked (one, in any
+ * spelling; the grant's first by default) is one of the grant's. Throws the OAuth error; returns the grant and
+ * the scope in the profile's spelling (one cache entry per scope however the appliance writes it).
+ */
+function checkGrantRequest(
+  deps: Pick<DelegatedVendDeps, 'profiles' | 'now'>,
+  req: TokenRequest,
+  appliance: Appliance,
+  grant: MailboxGrant | undefined,
+  tenant: TenantRecord | undefined,
+): { grant: MailboxGrant; scope: string } {
+  const handle = req.form.get('refresh_token');
+  if (!handle)
+    throw new InvalidRequest(
+      'refresh_token is required: the handle of one of this appliance’s mailbox grants.',
+    );
+  const tenantId = appliance.tenantId;
+  if (!tenantId) throw new InvalidGrant('This appliance is not bound to a tenant yet.');
+  if (req.pathTenant !== undefined) {
+    const t = req.pathTenant.toLowerCase();
+    if (t !== 'organizations' && t !== 'common' && t !== tenantId)
+      throw new UnauthorizedClient(
+        'This client may get tokens only for its own tenant; the path names another.',
+      );
+  }
+  if (!grant || grant.applianceId !== appliance.clientId || grant.tenantId !== tenantId)
+    throw new InvalidGrant('The refresh_token is not a mailbox grant of this appliance.');
+  // The tenant's consent covers every user's delegated scopes: without it, no grant of the tenant works.
+  assertConsentInForce(tenantId, tenant);
+  const allowed = grant.profiles.flatMap((n) => deps.profiles.get(n)?.scopes ?? []).map((s) => s.tokenScope);
+  const asked = (req.form.get('scope') ?? '')
+    .split(' ')
+    .filter((s) => s && !OIDC_SCOPES.has(s.toLowerCase()));
+  if (asked.length > 1) throw new InvalidScope('Ask for the delegated scopes of one resource per request.');
+  const scope = asked[0] ?? allowed[0];
+  const canonical = scope && delegatedScope(deps.profiles, allowed, scope);
+  if (!canonical) throw new InvalidScope(`The grant allows ${allowed.join(', ') || 'no scope'}.`);
+  // The grant as this instance knows it (a change anywhere reaches it through the journal): one that is not
+  // active is refused here, without Entra and without the cache.
+  const status = effectiveGrantStatus(grant, deps.now());
+  if (status !== 'active')
+    throw new InvalidGrant(
+      status === 'reauth_required'
+        ? `The user must sign in again (${grant.error?.message ?? 'Microsoft refused the sign-in'}).`
+        : `The mailbox grant is ${status}.`,
+    );
+  return { grant, scope: canonical };
 }

@@ -262,7 +262,7 @@ export async function issueToken(deps: VendDeps, req: TokenRequest): Promise<Ven
 }
 
 /** The bound tenant's consent is recorded, proven and in force. */
-function assertConsentInForce(
+export function assertConsentInForce(
   tenantId: string,
   tenant: TenantRecord | undefined,
 ): asserts tenant is TenantRecord {

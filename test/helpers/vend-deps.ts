@@ -59,6 +59,7 @@ export function vendSetup(profiles: Profiles) {
       holdAppliance: (id) => ({ peek: () => deps.directory.peekAppliance(id) }),
       holdTenant: (id) => ({ peek: () => deps.directory.peekTenant(id) }),
       grantByHandle: () => Promise.resolve(undefined),
+      peekGrantByHandle: () => undefined,
       invalidate: () => undefined,
     },
     keys: {

@@ -58,6 +58,7 @@ function setup(initial: Appliance) {
       holdAppliance: (id) => ({ peek: () => deps.directory.peekAppliance(id) }),
       holdTenant: () => undefined,
       grantByHandle: () => Promise.resolve(undefined),
+      peekGrantByHandle: () => undefined,
       invalidate: () => undefined,
     },
     keys: {
