@@ -70,6 +70,8 @@ async function main(): Promise<void> {
           standIns.push(`Exchange EWS sim.       ${env.EXCHANGE_EWS_URL}`);
         }
       }
+      // Exchange Online's IMAP stand-in, for a PBX's (or curl's) XOAUTH2 login with a vended token.
+      standIns.push(`Exchange IMAP sim.      imaps://${sims.urls.imap}`);
       if (!has('KEY_VAULT_URL')) {
         env.KEY_VAULT_URL = sims.urls.keyVault;
         standIns.push(`Key Vault simulator     ${sims.urls.keyVault}`);
@@ -97,6 +99,7 @@ async function main(): Promise<void> {
             controlUrl: sims.urls.control,
             caCertPath: tls.caCertPath,
             entraUrl: sims.urls.entra,
+            imapAddress: sims.urls.imap,
             brokerUrl: env.BROKER_PUBLIC_URL,
             vendorTenantId: env.VENDOR_TENANT_ID,
             homeAppClientId: env.HOME_APP_CLIENT_ID,

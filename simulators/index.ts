@@ -5,18 +5,20 @@
  * @module
  */
 import type { SandboxTls } from './common/ca.js';
-import { startSimServer, type SimServer } from './common/server.js';
+import { startSimServer } from './common/server.js';
 import { createTokenKeys } from './common/tokens.js';
 import { World } from './common/world.js';
 import type { SimContext, SimUrls } from './context.js';
 import { controlErrorBody, controlRoutes } from './control.js';
 import { entraControlRoutes, entraErrorBody, entraRoutes } from './entra/index.js';
 import { graphErrorBody, graphRoutes } from './graph/index.js';
+import { startImapServer } from './mail/imap.js';
 import { keyVaultErrorBody, keyVaultRoutes } from './keyvault/index.js';
 
 export interface RunningSimulators {
   readonly world: World;
-  readonly urls: SimUrls & { readonly control: string };
+  /** `imap`: `host:port` of the IMAP stand-in (TLS). */
+  readonly urls: SimUrls & { readonly control: string; readonly imap: string };
   close(): Promise<void>;
 }
 
@@ -25,6 +27,7 @@ export interface SimulatorPorts {
   graph?: number;
   keyVault?: number;
   control?: number;
+  imap?: number;
 }
 
 export async function startSimulators(
@@ -32,11 +35,12 @@ export async function startSimulators(
   ports: SimulatorPorts = {},
   world = new World(),
 ): Promise<RunningSimulators> {
-  const urls: { entra: string; graph: string; keyVault: string; control: string } = {
+  const urls: { entra: string; graph: string; keyVault: string; control: string; imap: string } = {
     entra: '',
     graph: '',
     keyVault: '',
     control: '',
+    imap: '',
   };
   const ctx: SimContext = { world, keys: createTokenKeys(), urls };
   const servers = [
@@ -50,7 +54,7 @@ export async function startSimulators(
       errorBody: controlErrorBody,
     },
   ] as const;
-  const started: SimServer[] = [];
+  const started: { close(): Promise<void> }[] = [];
   try {
     for (const s of servers) {
       const server = await startSimServer({
@@ -64,6 +68,10 @@ export async function startSimulators(
       started.push(server);
       urls[s.key] = server.url;
     }
+    // Exchange Online's IMAP (outlook.office365.com:993), for the real-client checks (simulators/mail/imap.ts).
+    const imap = await startImapServer(ctx, tls, ports.imap);
+    started.push(imap);
+    urls.imap = imap.address;
   } catch (err) {
     await Promise.all(started.map((s) => s.close()));
     throw err;

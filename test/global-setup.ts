@@ -21,6 +21,8 @@ declare module 'vitest' {
     graphUrl: string;
     keyVaultUrl: string;
     controlUrl: string;
+    /** `host:port` of the simulated Exchange IMAP (TLS, simulators/mail/imap.ts). */
+    imapAddress: string;
     tablesConnectionString: string;
     caBundlePath: string;
     /** The sandbox CA's folder (loadOrCreateSandboxTls): for a test's own HTTPS server that the broker trusts. */
@@ -50,6 +52,7 @@ export async function setup(project: TestProject): Promise<void> {
   project.provide('graphUrl', sims.urls.graph);
   project.provide('keyVaultUrl', sims.urls.keyVault);
   project.provide('controlUrl', sims.urls.control);
+  project.provide('imapAddress', sims.urls.imap);
   project.provide('tablesConnectionString', azurite.connectionString);
   project.provide('caBundlePath', process.env.NODE_EXTRA_CA_CERTS);
   project.provide('sandboxTlsDir', join(dir, 'tls'));

@@ -151,18 +151,51 @@ export function vendGrantFromMemory(deps: DelegatedVendDeps, req: TokenRequest):
   const tenant = deps.directory.peekTenant(appliance.tenantId);
   if (grant === NOT_CACHED || grant === undefined || grant.handle !== null || tenant === NOT_CACHED)
     return undefined;
-  let scope: string;
-  try {
-    scope = checkGrantRequest(deps, req, appliance, grant, tenant).scope;
-  } catch {
-    return undefined;
+  // The checks passed before for these very records and this request's scope and path: they pass again (a
+  // changed appliance, grant or tenant is a new object from the directory).
+  const asked = req.form.get('scope');
+  let passed = checked.get(grant);
+  if (
+    passed === undefined ||
+    passed.appliance !== appliance ||
+    passed.tenant !== tenant ||
+    passed.asked !== asked ||
+    passed.pathTenant !== req.pathTenant
+  ) {
+    let scope: string;
+    try {
+      scope = checkGrantRequest(deps, req, appliance, grant, tenant).scope;
+    } catch {
+      return undefined;
+    }
+    passed = {
+      appliance,
+      tenant,
+      asked,
+      pathTenant: req.pathTenant,
+      scope,
+      key: grantKey(grant.tenantId, grant.id),
+    };
+    checked.set(grant, passed);
   }
-  const token = deps.grantTokens.peek(grantKey(grant.tenantId, grant.id), scope);
+  const token = deps.grantTokens.peek(passed.key, passed.scope);
   if (token === undefined) return undefined;
   const expiresIn = Math.max(0, Math.floor((token.expiresOn.getTime() - nowMs) / 1000));
-  // The handle is base64url and the scope a profile's: neither needs escaping (HANDLE, src/profiles/).
-  return `${tokenResponseBody({ token, expiresIn, scope }).slice(0, -1)},"refresh_token":"${handle}"}`;
+  return tokenResponseBody({ token, expiresIn, scope: passed.scope }, handle);
 }
+
+/** The last request each grant (as the directory holds it) passed `checkGrantRequest` with, and its outcome. */
+const checked = new WeakMap<
+  MailboxGrant,
+  {
+    readonly appliance: Appliance;
+    readonly tenant: TenantRecord | undefined;
+    readonly asked: string | undefined;
+    readonly pathTenant: string | undefined;
+    readonly scope: string;
+    readonly key: string;
+  }
+>();
 
 /** A broker handle as `src/grants/grant-sign-in.ts` makes it. */
 const HANDLE = /^mbh_[A-Za-z0-9_-]{43}$/;

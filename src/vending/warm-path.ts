@@ -196,7 +196,11 @@ const tokenJson = new WeakMap<object, string | true>();
 const JSON_SAFE = /^[\w.~+/=-]*$/;
 
 /** The RFC 6749 §5.1 body of a vended token, exactly `JSON.stringify` of src/vending/issue.ts `tokenResponse`. */
-export function tokenResponseBody(v: { token: VendedToken; expiresIn: number; scope: string }): string {
+export function tokenResponseBody(
+  v: { token: VendedToken; expiresIn: number; scope: string },
+  /** A mailbox grant's broker handle (base64url: no escaping), answered as `refresh_token`. */
+  refreshToken?: string,
+): string {
   let known = tokenJson.get(v.token);
   if (known === undefined) {
     known = JSON_SAFE.test(v.token.accessToken) ? true : JSON.stringify(v.token.accessToken);
@@ -204,5 +208,8 @@ export function tokenResponseBody(v: { token: VendedToken; expiresIn: number; sc
   }
   // Concatenating the token text (rather than keeping an escaped copy) costs no memory per cached token.
   const accessToken = known === true ? `"${v.token.accessToken}"` : known;
-  return `{"token_type":"Bearer","access_token":${accessToken},"expires_in":${v.expiresIn},"scope":${JSON.stringify(v.scope)}}`;
+  const scope = JSON.stringify(v.scope);
+  return refreshToken === undefined
+    ? `{"token_type":"Bearer","access_token":${accessToken},"expires_in":${v.expiresIn},"scope":${scope}}`
+    : `{"token_type":"Bearer","access_token":${accessToken},"expires_in":${v.expiresIn},"scope":${scope},"refresh_token":"${refreshToken}"}`;
 }
