@@ -204,6 +204,11 @@ export class World {
   faults: SimFault[] = [];
   /** The Key Vault simulator's vault: secrets, versions, deleted secrets, access policies (keyvault/vault-state.ts). */
   vault: SimVault = createVaultState();
+  /**
+   * Users' refresh tokens, by the SHA-256 of the token (simulators/entra/refresh-token.ts): kept in the snapshot,
+   * so that a grant the broker holds still refreshes after the sandbox restarts, as Entra's would.
+   */
+  readonly refreshTokens = new Map<string, SimRefreshTokenRecord>();
 
   /** `cloud`: the Microsoft cloud this world stands for (its issuers and resource URIs). */
   constructor(
@@ -435,6 +440,7 @@ export class World {
       tenants: [...this.tenants.values()],
       apps: [...this.apps.values()],
       vault: this.vault,
+      refreshTokens: [...this.refreshTokens],
     };
   }
 
@@ -448,6 +454,8 @@ export class World {
     for (const t of snapshot.tenants) this.tenants.set(t.id, t);
     for (const a of snapshot.apps) this.apps.set(a.appId, a);
     this.vault = snapshot.vault;
+    this.refreshTokens.clear();
+    for (const [key, record] of snapshot.refreshTokens ?? []) this.refreshTokens.set(key, record);
   }
 
   /** Takes the first fault matching this request, counting it down. */
@@ -473,6 +481,18 @@ export interface WorldSnapshot {
   readonly tenants: readonly SimTenant[];
   readonly apps: readonly SimApp[];
   readonly vault: SimVault;
+  /** Absent in snapshots written before refresh tokens were kept. */
+  readonly refreshTokens?: readonly (readonly [string, SimRefreshTokenRecord])[];
+}
+
+/** A refresh token Entra issued, as the simulator keeps it (by its hash; never the token). */
+export interface SimRefreshTokenRecord {
+  readonly clientId: string;
+  readonly tenantId: string;
+  readonly userObjectId: string;
+  /** The scopes of the sign-in it comes from (carried on to each new refresh token). */
+  readonly scopes: readonly string[];
+  readonly issuedAt: number;
 }
 
 export class WorldConflict extends Error {}

@@ -12,12 +12,12 @@
  *   a Conditional Access policy that now asks for MFA (AADSTS50076) or a sign-in frequency (AADSTS70043), and a
  *   consent that was removed (AADSTS65001) refuse it too (E-ERR: MicrosoftDocs/entra-docs
  *   docs/identity-platform/reference-error-codes.md for each code and its text).
- * Refresh tokens live as long as the simulator process (as codes do, sign-in-state.ts), kept by their SHA-256.
+ * Refresh tokens are kept by their SHA-256 in the World, and with its snapshot across sandbox restarts.
  * @module
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { SimResponse } from '../common/server.js';
-import type { SimTenant, SimUser, World } from '../common/world.js';
+import type { SimRefreshTokenRecord, SimTenant, SimUser, World } from '../common/world.js';
 import { identifyClient } from './client-auth.js';
 import { consentResourceOf, delegatedTarget } from './delegated-scopes.js';
 import { EntraError } from './errors.js';
@@ -34,22 +34,10 @@ import { issueUserTokens, userTokenResponse } from './user-tokens.js';
 /** "The default lifetime for the refresh tokens is … 90 days for all other scenarios" (refresh-token doc). */
 export const REFRESH_TOKEN_INACTIVITY_MS = 90 * 24 * 3600 * 1000;
 
-export interface SimRefreshToken {
-  readonly clientId: string;
-  readonly tenantId: string;
-  readonly userObjectId: string;
-  /** The scopes of the sign-in it comes from (carried on to each new refresh token). */
-  readonly scopes: readonly string[];
-  readonly issuedAt: number;
-}
+export type SimRefreshToken = SimRefreshTokenRecord;
 
-const stores = new WeakMap<World, Map<string, SimRefreshToken>>();
-
-function storeOf(world: World): Map<string, SimRefreshToken> {
-  let store = stores.get(world);
-  if (!store) stores.set(world, (store = new Map()));
-  return store;
-}
+/** The World's refresh tokens (kept across sandbox restarts with its snapshot). */
+const storeOf = (world: World): Map<string, SimRefreshToken> => world.refreshTokens;
 
 const keyOf = (token: string) => createHash('sha256').update(token, 'utf8').digest('base64url');
 

@@ -6,7 +6,9 @@
  * table in Azurite is read through the broker's own TableStorage, and every line the Functions host and
  * the console were given is searched, for each secret in every form it travelled in: the appliance's client
  * secret (and its Basic header), the access tokens (and their signatures), the home app's secret, the
- * tenant's own app secret, the consent code, the consent `state` and the browser key of the binding cookie.
+ * tenant's own app secret, the consent code, the consent `state` and the browser key of the binding cookie; and
+ * for delegated mailboxes the grant's link code, the user's sign-in code and state, Microsoft's refresh token the
+ * broker keeps sealed, the appliance's handle, a device code and the users' access tokens.
  * The broker is started as test/integration/broker-host.ts starts it, with the host's log kept.
  * @module
  */
@@ -242,13 +244,107 @@ describe('secrets at rest and in logs (I3)', () => {
     secrets['access token (own app)'] = await vend({ authorization: `Basic ${basic(ownPbx)}` });
     await (await instance()).usage.flush();
 
+    // A mailbox grant: the link, the user's sign-in (its code), the handle, the user's token, and Microsoft's
+    // refresh token the broker keeps sealed.
+    const mailbox = 'queue@scancorp.example';
+    await control('POST', `/_sim/tenants/${tenantId}/users`, { userPrincipalName: mailbox });
+    const userPbx = (
+      await api<Credential>('POST', '/api/appliances', {
+        customerRef: 'SCAN-USER',
+        tenantId,
+        profiles: ['user-imap'],
+        auth: { method: 'client_secret' },
+      })
+    ).body;
+    secrets['user appliance secret'] = userPbx.clientSecret;
+    const grant = (
+      await api<{ id: string; consentUrl: string }>('POST', `/api/tenants/${tenantId}/mailbox-grants`, {
+        applianceId: userPbx.clientId,
+        profiles: ['user-imap'],
+        mailbox,
+      })
+    ).body;
+    secrets['grant link code'] = grant.consentUrl.split('/').pop()!;
+    const user = new ConsentBrowser(host.url);
+    expect((await user.submit(await user.open(`${grant.consentUrl}/go`), { login: mailbox })).status).toBe(
+      200,
+    );
+    const back = new URL(user.visited.find((u) => u.includes('/mailbox-grants/callback'))!);
+    secrets['grant sign-in code'] = back.searchParams.get('code')!;
+    secrets['grant sign-in state'] = back.searchParams.get('state')!;
+    const stored = (await (await instance()).mailboxGrants.get(tenantId, grant.id))!;
+    secrets['user refresh token'] = await (await instance()).custody.open(stored.refreshToken!, grant.id);
+    const read = await fetch(`${host.url}/appliance/mailbox-grants/${grant.id}`, {
+      headers: { authorization: `Basic ${basic(userPbx)}` },
+    });
+    secrets['grant handle'] = ((await read.json()) as { refresh_token: string }).refresh_token;
+    const refreshed = await fetch(`${host.url}/oauth2/token`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${basic(userPbx)}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: secrets['grant handle'] }),
+    });
+    secrets['access token (user)'] = ((await refreshed.json()) as { access_token: string }).access_token;
+    // A refused refresh carrying the handle, and a device code with its user code.
+    expect(
+      (
+        await fetch(`${host.url}/oauth2/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({
+            grant_type: 'refresh_token',
+            client_id: userPbx.clientId,
+            refresh_token: secrets['grant handle'],
+          }),
+        })
+      ).status,
+    ).toBe(401);
+    const publicPbx = (
+      await api<{ clientId: string }>('POST', '/api/appliances', {
+        customerRef: 'SCAN-DEVICE',
+        tenantId,
+        profiles: ['user-smtp'],
+        auth: { method: 'none' },
+      })
+    ).body;
+    const codes = (await (
+      await fetch(`${host.url}/${tenantId}/oauth2/v2.0/devicecode`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          client_id: publicPbx.clientId,
+          scope: 'https://outlook.office.com/SMTP.Send',
+        }),
+      })
+    ).json()) as { device_code: string; user_code: string };
+    secrets['device code'] = codes.device_code;
+    await control('POST', `/_sim/tenants/${tenantId}/users`, { userPrincipalName: 'alice@scancorp.example' });
+    const device = new ConsentBrowser(host.url);
+    const onDevice = await device.open(`http://localhost:7071/device/go?user_code=${codes.user_code}`);
+    expect((await device.submit(onDevice, { login: 'alice@scancorp.example' })).status).toBe(200);
+    const polled = (await (
+      await fetch(`${host.url}/${tenantId}/oauth2/v2.0/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'device_code',
+          client_id: publicPbx.clientId,
+          device_code: codes.device_code,
+        }),
+      })
+    ).json()) as { access_token: string; refresh_token: string };
+    secrets['device handle'] = polled.refresh_token;
+    secrets['access token (device)'] = polled.access_token;
+
     for (const name of Object.keys(secrets).filter((n) => n.startsWith('access token')))
       secrets[`${name} signature`] = secrets[name]!.split('.')[2]!;
     for (const [name, value] of Object.entries(secrets)) expect(value.length, name).toBeGreaterThan(20);
 
     const rows = await everyRow();
     const names = new Set(rows.map((r) => r.table));
-    for (const t of ['appliances', 'audit', 'changes', 'onboardings', 'states', 'tenants'])
+    for (const t of ['appliances', 'audit', 'changes', 'mailboxgrants', 'onboardings', 'states', 'tenants'])
       expect(names).toContain(t);
     // The scan sees what is there: the appliance's client id is in its row and in the audit.
     expect(rows.filter((r) => r.text.includes(pbx.clientId)).map((r) => r.table)).toEqual(

@@ -206,4 +206,22 @@ describe('Entra simulator: the refresh_token grant', () => {
       'The refresh token has expired due to inactivity. The token was issued on 2026-12-01T00:00:00.000Z and was inactive for 90.00:00:00.',
     );
   });
+
+  it('keeps refresh tokens across a sandbox restart (the World snapshot), by their hash only', () => {
+    const world = new World();
+    const tenant = world.addTenant({ displayName: 'Restart Ltd', domains: ['restart.example'] });
+    const user = world.addUser(tenant, { userPrincipalName: 'pbx@restart.example' });
+    const token = issueRefreshToken(world, {
+      clientId: 'c',
+      tenantId: tenant.id,
+      userObjectId: user.objectId,
+      scopes: [IMAP],
+    });
+    const text = JSON.stringify(world.snapshot());
+    expect(text).not.toContain(token);
+    const restarted = new World();
+    restarted.restore(JSON.parse(text) as ReturnType<World['snapshot']>);
+    expect([...restarted.refreshTokens.values()]).toEqual([...world.refreshTokens.values()]);
+    expect(restarted.refreshTokens.size).toBe(1);
+  });
 });
