@@ -59,6 +59,8 @@ param graphEndpoint string = ''
 
 @description('EXCHANGE_EWS_URL: Exchange Web Services for the support check\'s live EWS probe. Empty: the cloud\'s, e.g. https://outlook.office365.us/EWS/Exchange.asmx.')
 param exchangeEwsUrl string = ''
+@description('EXCHANGE_IMAP_HOST (host:port): Exchange Online IMAP for the shared-mailbox login of a mailbox grant. Empty: the EWS host, port 993.')
+param exchangeImapHost string = ''
 
 @description('BROKER_PROFILES_FILE: path of the vendor\'s profiles file inside the deployed package. Empty: the profiles that ship with the broker.')
 param profilesFile string = ''
@@ -196,6 +198,7 @@ module functionApp 'app/function-app.bicep' = {
     entraAuthorityHost: entraAuthorityHost
     graphEndpoint: graphEndpoint
     exchangeEwsUrl: exchangeEwsUrl
+    exchangeImapHost: exchangeImapHost
     vendorTenantId: vendorTenantId
     profilesFile: profilesFile
     stateTtlSeconds: stateTtlSeconds

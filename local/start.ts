@@ -70,8 +70,12 @@ async function main(): Promise<void> {
           standIns.push(`Exchange EWS sim.       ${env.EXCHANGE_EWS_URL}`);
         }
       }
-      // Exchange Online's IMAP stand-in, for a PBX's (or curl's) XOAUTH2 login with a vended token.
-      standIns.push(`Exchange IMAP sim.      imaps://${sims.urls.imap}`);
+      // Exchange Online's IMAP stand-in, for a PBX's (or curl's) XOAUTH2 login with a vended token, and the
+      // broker's own login that proves a user may use a shared mailbox.
+      if (!has('EXCHANGE_IMAP_HOST')) {
+        env.EXCHANGE_IMAP_HOST = sims.urls.imap;
+        standIns.push(`Exchange IMAP sim.      imaps://${sims.urls.imap}`);
+      }
       if (!has('KEY_VAULT_URL')) {
         env.KEY_VAULT_URL = sims.urls.keyVault;
         standIns.push(`Key Vault simulator     ${sims.urls.keyVault}`);

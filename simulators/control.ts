@@ -10,7 +10,7 @@
  *                                                 deleted?: true}: what makes Entra refuse a user's refresh token
  *                                                 (simulators/entra/refresh-token.ts)
  *   PUT    /_sim/tenants/{tenant}/sign-in-frequency  {seconds | null}: a Conditional Access sign-in frequency
- *   POST   /_sim/tenants/{tenant}/mailboxes      {address, deniedAppIds?}
+ *   POST   /_sim/tenants/{tenant}/mailboxes      {address, deniedAppIds?, fullAccess?: [upn]} (a shared mailbox's delegates)
  *   PUT    /_sim/tenants/{tenant}/organization-config  {ewsEnabled?: boolean|null, ewsAllowedAppIds?: string[]|null}:
  *                                                 Exchange Online's EwsEnabled / EwsAllowedAppIDs (simulators/graph/ews.ts)
  *   POST   /_sim/tenants/{tenant}/consents       {appId, roles?: {resourceAppId: [values]}, replicationDelayMs?}
@@ -121,12 +121,18 @@ export function controlRoutes(ctx: SimContext): SimRoute[] {
         signInFrequencySeconds: tenant.signInFrequencySeconds ?? null,
       });
     }),
-    route('POST', '/_sim/tenants/{tenant}/mailboxes', (p, b) =>
-      json(
-        201,
-        world.addMailbox(tenantOf(p.tenant), reqString(b, 'address'), optStrings(b, 'deniedAppIds') ?? []),
-      ),
-    ),
+    route('POST', '/_sim/tenants/{tenant}/mailboxes', (p, b) => {
+      const tenant = tenantOf(p.tenant);
+      // Full Access for these users (UPNs): what Add-MailboxPermission -AccessRights FullAccess gives.
+      const fullAccess = (optStrings(b, 'fullAccess') ?? []).map((upn) => {
+        const user = tenant.users.find((u) => u.userPrincipalName.toLowerCase() === upn.toLowerCase());
+        if (!user) throw new BadControlRequest(`fullAccess: no user ${upn} in the tenant`);
+        return user.objectId;
+      });
+      const mailbox = world.addMailbox(tenant, reqString(b, 'address'), optStrings(b, 'deniedAppIds') ?? []);
+      if (fullAccess.length) mailbox.fullAccess = fullAccess;
+      return json(201, mailbox);
+    }),
     route('PUT', '/_sim/tenants/{tenant}/organization-config', (p, b) => {
       const tenant = tenantOf(p.tenant);
       if (b.ewsEnabled !== undefined) {

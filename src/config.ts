@@ -34,6 +34,13 @@ export interface Config {
   readonly graphEndpoint: string;
   /** `EXCHANGE_EWS_URL`: Exchange Web Services, for the support check's live EWS probe (src/adapters/exchange/). */
   readonly exchangeEwsUrl: string;
+  /**
+   * `EXCHANGE_IMAP_HOST` (`host:port`): Exchange Online's IMAP, for the login that proves a user may use a shared
+   * mailbox (src/grants/grant-sign-in.ts). Default: EWS's host, port 993 — Exchange Online serves IMAP on
+   * outlook.office365.com:993 (https://learn.microsoft.com/exchange/clients-and-mobile-in-exchange-online/pop3-and-imap4/pop3-and-imap4,
+   * "IMAP4: outlook.office365.com, 993, SSL/TLS"); the national clouds' by the same rule (unverified).
+   */
+  readonly exchangeImapAddress: string;
   readonly keyVaultUrl: string;
   readonly tableStorage: TableStorageConfig;
   readonly azureIdentity: AzureIdentityConfig;
@@ -158,6 +165,11 @@ export function loadConfig(env: Env): Config {
   const exchangeEwsUrl = url('EXCHANGE_EWS_URL', get('EXCHANGE_EWS_URL') ?? cloud.ewsUrl, {
     httpsOnly: true,
   });
+  const exchangeImapAddress =
+    get('EXCHANGE_IMAP_HOST') ??
+    (URL.canParse(exchangeEwsUrl) ? `${new URL(exchangeEwsUrl).hostname}:993` : 'outlook.office365.com:993');
+  if (!/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(exchangeImapAddress))
+    problems.push('EXCHANGE_IMAP_HOST must be host:port, e.g. outlook.office365.com:993');
   const keyVaultUrl = url(
     'KEY_VAULT_URL',
     required('KEY_VAULT_URL', 'the vault, e.g. https://my-broker.vault.azure.net'),
@@ -250,6 +262,7 @@ export function loadConfig(env: Env): Config {
     entraAuthorityHost,
     graphEndpoint,
     exchangeEwsUrl,
+    exchangeImapAddress,
     keyVaultUrl,
     tableStorage,
     azureIdentity,

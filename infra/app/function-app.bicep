@@ -22,6 +22,8 @@ param cloud string
 param entraAuthorityHost string
 param graphEndpoint string
 param exchangeEwsUrl string
+@description('EXCHANGE_IMAP_HOST (host:port): Exchange Online IMAP for the shared-mailbox login of a mailbox grant. Empty: EWS\'s host, port 993.')
+param exchangeImapHost string
 param vendorTenantId string
 param profilesFile string
 param stateTtlSeconds int
@@ -111,6 +113,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'ENTRA_AUTHORITY_HOST', value: entraAuthorityHost }
         { name: 'GRAPH_ENDPOINT', value: graphEndpoint }
         { name: 'EXCHANGE_EWS_URL', value: exchangeEwsUrl }
+        { name: 'EXCHANGE_IMAP_HOST', value: exchangeImapHost }
         { name: 'KEY_VAULT_URL', value: keyVaultUrl }
         { name: 'BROKER_STORAGE__tableServiceUri', value: tableServiceUri }
         { name: 'VENDOR_TENANT_ID', value: vendorTenantId }

@@ -140,6 +140,8 @@ export interface SimMailbox {
   readonly userObjectId: string;
   /** App ids an application access policy (or RBAC scope) denies on this mailbox. */
   deniedAppIds: string[];
+  /** Users (object ids) with Full Access to it (Add-MailboxPermission -AccessRights FullAccess): a shared mailbox's. */
+  fullAccess?: string[];
 }
 
 export interface SimDomain {

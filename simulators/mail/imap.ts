@@ -5,7 +5,8 @@
  * (https://learn.microsoft.com/exchange/client-developer/legacy-protocols/how-to-authenticate-an-imap-pop-smtp-application-by-using-oauth):
  * signed by the simulated Entra ID and in force; `aud` Exchange Online (`https://outlook.office365.com`,
  * `https://outlook.office.com` or its app id); a delegated token with `IMAP.AccessAsUser.All` in `scp` for the
- * user named in the SASL string (its `upn`); or an app-only token with `IMAP.AccessAsApp` in `roles` for a mailbox
+ * user named in the SASL string (its `upn`, or a shared mailbox that user has Full Access to, as the same page's
+ * "shared mailbox access" describes); or an app-only token with `IMAP.AccessAsApp` in `roles` for a mailbox
  * of its tenant that no access policy denies to its app. Anything else gets Exchange's reply
  * `NO AUTHENTICATE failed.` (the text Microsoft's troubleshooting pages quote for IMAP). SASL XOAUTH2 is
  * `user=<address>^Aauth=Bearer <token>^A^A`, base64 (same page). No message is stored or read: INBOX is empty.
@@ -58,7 +59,10 @@ export async function xoauth2Mailbox(
   const scp = typeof claims.scp === 'string' ? claims.scp.split(' ') : [];
   if (scp.includes(scope.delegated)) {
     const upn = typeof claims.upn === 'string' ? claims.upn : claims.preferred_username;
-    return typeof upn === 'string' && upn.toLowerCase() === user ? user : undefined;
+    if (typeof upn === 'string' && upn.toLowerCase() === user) return user;
+    // A shared mailbox as the XOAUTH2 user, with the token of a user who has Full Access to it.
+    const shared = tenant.mailboxes.find((b) => b.address === user);
+    return shared?.fullAccess?.includes(String(claims.oid)) ? user : undefined;
   }
   const roles = Array.isArray(claims.roles) ? claims.roles : [];
   const appId = typeof claims.appid === 'string' ? claims.appid : claims.azp;

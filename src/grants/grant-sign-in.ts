@@ -20,6 +20,7 @@ import { STATE_PATTERN, newBrowserKey, type StateStore } from '../consent/state-
 import { callbackParams, consumeState } from '../consent/steps.js';
 import type { BrokerKeys } from '../keys/broker-keys.js';
 import type { Profile, Profiles } from '../profiles/profiles.js';
+import { MailProtocolUnavailable, type MailboxLogin } from '../adapters/exchange/port.js';
 import type { Custody } from './custody.js';
 import { effectiveGrantStatus, type MailboxGrant, type MailboxGrantStore } from './grant-store.js';
 
@@ -30,6 +31,8 @@ export interface GrantSignInDeps {
   readonly signIn: AdminSignIn;
   readonly codeChallengeFor: (verifier: string) => string;
   readonly custody: Custody;
+  /** Exchange's IMAP, to prove a signed-in user may use the shared mailbox a grant names. */
+  readonly imap: MailboxLogin;
   readonly profiles: Profiles;
   readonly audit: AuditLog;
   readonly now: () => Date;
@@ -169,8 +172,8 @@ export async function grantCallback(
   }
   if (signedIn.user.tenantId !== grant.tenantId || signedIn.user.isGuest)
     throw new ConsentFailure('tenantMismatch');
-  if (grant.mailbox !== null && signedIn.userPrincipalName !== grant.mailbox)
-    throw new ConsentFailure('wrongMailbox');
+  const shared = grant.mailbox !== null && signedIn.userPrincipalName !== grant.mailbox;
+  if (shared) await assertMayUse(deps, grant, profiles, signedIn.refreshToken);
   const now = deps.now().toISOString();
   // The appliance's `refresh_token` for this grant: the broker's own, 256 random bits, never Microsoft's.
   const handle = `mbh_${randomBytes(32).toString('base64url')}`;
@@ -197,7 +200,11 @@ export async function grantCallback(
     tenantId: grant.tenantId,
     actor: { kind: 'user', id: signedIn.user.objectId, name: signedIn.user.displayName },
     target: grant.id,
-    details: { applianceId: grant.applianceId, userPrincipalName: signedIn.userPrincipalName },
+    details: {
+      applianceId: grant.applianceId,
+      userPrincipalName: signedIn.userPrincipalName,
+      ...(shared ? { sharedMailbox: grant.mailbox } : {}),
+    },
   });
   return active;
 }
@@ -225,4 +232,40 @@ async function declined(deps: GrantSignInDeps, grant: MailboxGrant): Promise<voi
     target: grant.id,
     details: { applianceId: grant.applianceId },
   });
+}
+
+/** The IMAP scope of a grant's profiles: the one a shared mailbox's use can be proven with. */
+const IMAP_SCOPE = /\/IMAP\.AccessAsUser\.All$/i;
+
+/**
+ * The signed-in user may use the mailbox the grant names although it is not theirs: Exchange accepts an IMAP login
+ * as that mailbox with the user's token — what it does for a shared mailbox the user has Full Access to (the
+ * shared mailbox as the XOAUTH2 user: https://learn.microsoft.com/exchange/client-developer/legacy-protocols/how-to-authenticate-an-imap-pop-smtp-application-by-using-oauth,
+ * "shared mailbox access"), and what the appliance will do. Only a grant with an IMAP profile can prove it; any
+ * other is refused as another account. Exchange unreachable: try again.
+ */
+async function assertMayUse(
+  deps: GrantSignInDeps,
+  grant: MailboxGrant,
+  profiles: readonly Profile[],
+  refreshToken: string,
+): Promise<void> {
+  const scope = profiles.flatMap((p) => p.scopes).find((s) => IMAP_SCOPE.test(s.tokenScope))?.tokenScope;
+  if (!scope) throw new ConsentFailure('wrongMailbox');
+  let outcome;
+  try {
+    const { accessToken } = await deps.signIn.redeemRefreshToken({
+      tenantId: grant.tenantId,
+      refreshToken,
+      scopes: [scope],
+    });
+    outcome = await deps.imap.imapLogin(grant.mailbox!, accessToken);
+  } catch (err) {
+    if (err instanceof SignInRefused)
+      throw new ConsentFailure('consentError', err.aadsts ? `AADSTS${err.aadsts}` : err.error);
+    if (err instanceof MailProtocolUnavailable)
+      throw new ConsentFailure('temporarilyUnavailable', undefined, err.retryAfterSeconds);
+    throw err;
+  }
+  if (outcome !== 'ok') throw new ConsentFailure('wrongMailbox');
 }

@@ -31,6 +31,7 @@ export function sandboxSettings(): Record<string, string> {
     ENTRA_AUTHORITY_HOST: inject('entraUrl'),
     GRAPH_ENDPOINT: inject('graphUrl'),
     EXCHANGE_EWS_URL: `${inject('graphUrl')}/EWS/Exchange.asmx`,
+    EXCHANGE_IMAP_HOST: inject('imapAddress'),
     KEY_VAULT_URL: inject('keyVaultUrl'),
     BROKER_STORAGE: inject('tablesConnectionString'),
     VENDOR_TENANT_ID: sandbox.vendorTenantId,

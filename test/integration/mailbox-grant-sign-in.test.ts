@@ -157,6 +157,43 @@ describe('a mailbox user signs in with the grant’s link', () => {
     );
   });
 
+  it('accepts a user with Full Access to the shared mailbox it names, proven by Exchange’s IMAP; refuses one without', async () => {
+    const shared = `support@${tenant.domain}`;
+    const delegate = `agent@${tenant.domain}`;
+    const outsider = `visitor@${tenant.domain}`;
+    for (const u of [delegate, outsider])
+      await control('POST', `/_sim/tenants/${tenant.tenantId}/users`, { userPrincipalName: u });
+    await control('POST', `/_sim/tenants/${tenant.tenantId}/mailboxes`, {
+      address: shared,
+      fullAccess: [delegate],
+    });
+    const { id, consentUrl } = await newGrant(shared);
+
+    const first = new ConsentBrowser(broker.url);
+    const refused = await first.submit(await first.open(`${consentUrl}/go`), { login: outsider });
+    expect(refused.status).toBe(403);
+    expect(refused.body).toContain('Full Access');
+    expect(await grant(id)).toMatchObject({ status: 'pending', user: null });
+
+    const second = new ConsentBrowser(broker.url);
+    const done = await second.submit(await second.open(`${consentUrl}/go`), { login: delegate });
+    expect(done.status, done.body.slice(0, 300)).toBe(200);
+    expect(await grant(id)).toMatchObject({
+      status: 'active',
+      mailbox: shared,
+      user: { userPrincipalName: delegate },
+    });
+    const audit = await api<{
+      items: { action: string; target: string | null; details: Record<string, unknown> }[];
+    }>(`/api/audit?tenantId=${tenant.tenantId}`);
+    expect(
+      audit.body.items.find((e) => e.target === id && e.action === 'mailbox_grant.granted')?.details,
+    ).toMatchObject({
+      userPrincipalName: delegate,
+      sharedMailbox: shared,
+    });
+  });
+
   it('refuses another user than the mailbox the grant names (403), and the grant stays pending', async () => {
     const { id, consentUrl } = await newGrant(queue);
     const browser = new ConsentBrowser(broker.url);

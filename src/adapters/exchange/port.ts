@@ -45,3 +45,27 @@ export class EwsUnavailable extends Error {
     this.name = new.target.name;
   }
 }
+
+/**
+ * Exchange Online's IMAP, as the PBX reaches it: one SASL XOAUTH2 login (`user=<mailbox>^Aauth=Bearer <token>^A^A`,
+ * https://learn.microsoft.com/exchange/client-developer/legacy-protocols/how-to-authenticate-an-imap-pop-smtp-application-by-using-oauth)
+ * and a LOGOUT; nothing is read. A delegated token opens the user's own mailbox, or a shared mailbox the user has
+ * Full Access to when the shared mailbox is the XOAUTH2 user (same page, "shared mailbox access").
+ * One implementation: `createImapLogin` in imap.ts.
+ */
+export interface MailboxLogin {
+  /** `ok` when Exchange accepted the login for `mailbox`, `refused` when it answered NO or BAD. */
+  imapLogin(mailbox: string, accessToken: string): Promise<'ok' | 'refused'>;
+}
+
+/** Exchange's mail protocol could not answer now (connection, TLS, timeout); try again after `retryAfterSeconds`. */
+export class MailProtocolUnavailable extends Error {
+  constructor(
+    readonly retryAfterSeconds: number,
+    message = 'Exchange Online IMAP is unavailable',
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}

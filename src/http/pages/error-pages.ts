@@ -196,7 +196,7 @@ const ENTRIES: Readonly<Record<ErrorReason, Entry>> = {
     status: 403,
     heading: 'This is a different account',
     explanation: `The account you signed in with is not the mailbox this link is for. ${NOTHING_RECORDED}`,
-    whatToDo: `Open the link again and sign in as the mailbox's own user. If the mailbox has no user of its own, ask ${vendor} for a link that names no mailbox.`,
+    whatToDo: `Open the link again and sign in as the mailbox's own user, or as a user with Full Access to it (a shared mailbox: your administrator grants it in Exchange). If it still fails, ask ${vendor} for a new link.`,
     ...code(d),
   }),
   temporarilyUnavailable: (d) => ({
