@@ -36,6 +36,8 @@ export interface SimApp {
   readonly homeTenantId: string;
   /** AzureADMultipleOrgs when true, AzureADMyOrg otherwise. */
   multitenant: boolean;
+  /** "Allow public client flows": the device-code grant may be polled with `client_id` alone. */
+  publicClient?: boolean;
   secrets: SimSecret[];
   certificates: SimCertificate[];
   /** Web redirect URIs, matched exactly (FACTS.md §1.4). */
@@ -323,6 +325,7 @@ export class World {
       displayName: init.displayName,
       homeTenantId: init.homeTenantId,
       multitenant: init.multitenant ?? false,
+      ...(init.publicClient ? { publicClient: true } : {}),
       secrets: init.secrets ?? [],
       certificates: init.certificates ?? [],
       redirectUris: init.redirectUris ?? [],

@@ -1,7 +1,7 @@
 /**
  * The Entra part of the control surface, for tests and the sandbox:
  *
- *   POST /_sim/apps                                    {displayName, homeTenantId, appId?, multitenant?, redirectUris?,
+ *   POST /_sim/apps                                    {displayName, homeTenantId, appId?, multitenant?, publicClient?, redirectUris?,
  *                                                       identifierUris?, appRoles?, requiredRoles?, requiredScopes?,
  *                                                       accessTokenVersion?, groupMembershipClaims?, idTokenOptionalClaims?}
  *                                                      requiredScopes: delegated permissions by resource app id, e.g.
@@ -170,6 +170,7 @@ export function entraControlRoutesFor(ctx: SimContext): SimRoute[] {
         displayName: reqStr(b, 'displayName'),
         homeTenantId,
         multitenant: b.multitenant === true,
+        ...(b.publicClient === true ? { publicClient: true } : {}),
         redirectUris: strs(b, 'redirectUris'),
         identifierUris: strs(b, 'identifierUris'),
         appRoles: (rolesIn as unknown[] | undefined)?.map((r) => {

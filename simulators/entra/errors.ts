@@ -21,7 +21,12 @@ export type EntraErrorCode =
   | 'invalid_instance'
   | 'interaction_required'
   | 'temporarily_unavailable'
-  | 'server_error';
+  | 'server_error'
+  // The device-code grant's (v2-oauth2-device-code "Expected errors").
+  | 'authorization_pending'
+  | 'authorization_declined'
+  | 'bad_verification_code'
+  | 'expired_token';
 
 /** A refusal as Entra words it: HTTP status, OAuth `error`, AADSTS number and message. */
 export class EntraError extends Error {

@@ -10,12 +10,19 @@ import type { SimResponse, SimRoute } from '../common/server.js';
 import { adminConsentRoutes } from './admin-consent.js';
 import { authorizeRoutes } from './authorize.js';
 import { entraControlRoutesFor } from './control.js';
+import { deviceCodeRoutes } from './device-code.js';
 import { entraErrorBodyFor } from './errors.js';
 import { metadataRoutes } from './metadata.js';
 import { tokenRoutes } from './token.js';
 
 export function entraRoutes(ctx: SimContext): SimRoute[] {
-  return [...metadataRoutes(ctx), ...tokenRoutes(ctx), ...adminConsentRoutes(ctx), ...authorizeRoutes(ctx)];
+  return [
+    ...metadataRoutes(ctx),
+    ...tokenRoutes(ctx),
+    ...deviceCodeRoutes(ctx),
+    ...adminConsentRoutes(ctx),
+    ...authorizeRoutes(ctx),
+  ];
 }
 
 export function entraControlRoutes(ctx: SimContext): SimRoute[] {

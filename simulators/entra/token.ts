@@ -3,7 +3,7 @@
  * `resource`), written as named steps after `panva/node-oidc-provider:lib/actions/token.js`: parse the body,
  * refuse duplicated parameters, check the grant type, resolve the tenant, then hand over to the grant.
  * A grant is one entry in GRANTS: `client_credentials` here, `authorization_code` in authorization-code.ts,
- * `refresh_token` in refresh-token.ts.
+ * `refresh_token` in refresh-token.ts, the device-code grant in device-code.ts.
  * @module
  */
 import type { SimContext } from '../context.js';
@@ -15,6 +15,7 @@ import { identifyClient, verifyAssertion, verifySecret, type CredentialType } fr
 import { EntraError, oauthErrorResponse } from './errors.js';
 import { authorizationCode } from './authorization-code.js';
 import { refreshTokenGrant } from './refresh-token.js';
+import { deviceCodeGrant } from './device-code.js';
 
 /** 1 = `/oauth2/token` (resource), 2 = `/oauth2/v2.0/token` (scope). */
 export type EndpointVersion = 1 | 2;
@@ -39,6 +40,9 @@ const GRANTS: Record<string, GrantHandler> = {
   client_credentials: (t) => clientCredentials({ ...t, tenant: resolveTenant(t.ctx, t.tenantPath) }),
   authorization_code: authorizationCode,
   refresh_token: refreshTokenGrant,
+  'urn:ietf:params:oauth:grant-type:device_code': deviceCodeGrant,
+  // As MSAL sends it (msal-common GrantType.DEVICE_CODE_GRANT).
+  device_code: deviceCodeGrant,
 };
 
 export function missing(name: string): EntraError {

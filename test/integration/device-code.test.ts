@@ -9,7 +9,7 @@
  * @module
  */
 import { decodeJwt } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ConsentBrowser } from '../helpers/consent-browser.js';
 import { consentedTenant, type ConsentedTenant } from '../helpers/consented-tenant.js';
 import { control } from '../helpers/sim-control.js';
@@ -222,6 +222,43 @@ describe('the device-code flow', () => {
     expect(
       items.find((g) => g.applianceId === device && g.status === 'active')?.user?.userPrincipalName,
     ).toBe(user);
+  });
+
+  it('answers as Entra’s own device-code endpoint does (the simulator’s): same fields, wording and polling errors', async () => {
+    const app = await control<{ appId: string }>('POST', '/_sim/apps', {
+      displayName: 'Firmware at Entra',
+      homeTenantId: tenant.tenantId,
+      publicClient: true,
+      requiredScopes: { '00000003-0000-0000-c000-000000000000': ['SMTP.Send'] },
+    });
+    await control('POST', `/_sim/tenants/${tenant.tenantId}/consents`, { appId: app.appId });
+    const entraUrl = inject('entraUrl');
+    const atEntra = await fetch(`${entraUrl}/${tenant.tenantId}/oauth2/v2.0/devicecode`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ client_id: app.appId, scope: 'https://outlook.office365.com/SMTP.Send' }),
+    });
+    const entra = (await atEntra.json()) as Record<string, string | number>;
+    const broker = (await deviceCode()).body as unknown as Record<string, string | number>;
+    expect(Object.keys(broker).sort()).toEqual(Object.keys(entra).sort());
+    expect([broker.expires_in, broker.interval]).toEqual([entra.expires_in, entra.interval]);
+    const wording = (r: Record<string, string | number>) =>
+      String(r.message).replace(String(r.verification_uri), 'URI').replace(String(r.user_code), 'CODE');
+    expect(wording(broker)).toBe(wording(entra));
+    const entraPoll = await fetch(`${entraUrl}/${tenant.tenantId}/oauth2/v2.0/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: DEVICE_GRANT,
+        client_id: app.appId,
+        device_code: String(entra.device_code),
+      }),
+    });
+    const brokerPoll = await poll(String(broker.device_code));
+    expect([brokerPoll.status, brokerPoll.body.error]).toEqual([
+      entraPoll.status,
+      ((await entraPoll.json()) as { error: string }).error,
+    ]);
   });
 
   it('answers a decline at Microsoft with authorization_declined', async () => {
