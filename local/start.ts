@@ -76,6 +76,8 @@ async function main(): Promise<void> {
         env.EXCHANGE_IMAP_HOST = sims.urls.imap;
         standIns.push(`Exchange IMAP sim.      imaps://${sims.urls.imap}`);
       }
+      standIns.push(`Exchange POP3 sim.      pop3s://${sims.urls.pop3}`);
+      standIns.push(`Exchange SMTP sim.      smtp://${sims.urls.smtp} (STARTTLS)`);
       if (!has('KEY_VAULT_URL')) {
         env.KEY_VAULT_URL = sims.urls.keyVault;
         standIns.push(`Key Vault simulator     ${sims.urls.keyVault}`);
@@ -104,6 +106,8 @@ async function main(): Promise<void> {
             caCertPath: tls.caCertPath,
             entraUrl: sims.urls.entra,
             imapAddress: sims.urls.imap,
+            pop3Address: sims.urls.pop3,
+            smtpAddress: sims.urls.smtp,
             brokerUrl: env.BROKER_PUBLIC_URL,
             vendorTenantId: env.VENDOR_TENANT_ID,
             homeAppClientId: env.HOME_APP_CLIENT_ID,

@@ -11,6 +11,9 @@
  *                                                 (simulators/entra/refresh-token.ts)
  *   PUT    /_sim/tenants/{tenant}/sign-in-frequency  {seconds | null}: a Conditional Access sign-in frequency
  *   POST   /_sim/tenants/{tenant}/mailboxes      {address, deniedAppIds?, fullAccess?: [upn]} (a shared mailbox's delegates)
+ *   PATCH  /_sim/tenants/{tenant}/mailboxes/{address}  {imapEnabled?, popEnabled?, smtpClientAuthenticationDisabled?}:
+ *                                                 Set-CASMailbox, for the mail stand-ins (simulators/mail/)
+ *   PUT    /_sim/tenants/{tenant}/transport-config  {smtpClientAuthenticationDisabled}: Set-TransportConfig
  *   PUT    /_sim/tenants/{tenant}/organization-config  {ewsEnabled?: boolean|null, ewsAllowedAppIds?: string[]|null}:
  *                                                 Exchange Online's EwsEnabled / EwsAllowedAppIDs (simulators/graph/ews.ts)
  *   POST   /_sim/tenants/{tenant}/consents       {appId, roles?: {resourceAppId: [values]}, replicationDelayMs?}
@@ -132,6 +135,33 @@ export function controlRoutes(ctx: SimContext): SimRoute[] {
       const mailbox = world.addMailbox(tenant, reqString(b, 'address'), optStrings(b, 'deniedAppIds') ?? []);
       if (fullAccess.length) mailbox.fullAccess = fullAccess;
       return json(201, mailbox);
+    }),
+    route('PATCH', '/_sim/tenants/{tenant}/mailboxes/{address}', (p, b) => {
+      const tenant = tenantOf(p.tenant);
+      const address = decodeURIComponent(p.address!).toLowerCase();
+      const mailbox = tenant.mailboxes.find((m) => m.address === address);
+      if (!mailbox) throw new BadControlRequest(`no mailbox ${address} in the tenant`);
+      // Set-CASMailbox -ImapEnabled / -PopEnabled / -SmtpClientAuthenticationDisabled (null: follow the tenant).
+      for (const key of ['imapEnabled', 'popEnabled'] as const)
+        if (b[key] !== undefined) {
+          if (typeof b[key] !== 'boolean') throw new BadControlRequest(`${key} must be true or false`);
+          mailbox[key] = b[key];
+        }
+      if (b.smtpClientAuthenticationDisabled !== undefined) {
+        const v = b.smtpClientAuthenticationDisabled;
+        if (v !== null && typeof v !== 'boolean')
+          throw new BadControlRequest('smtpClientAuthenticationDisabled must be true, false or null');
+        mailbox.smtpClientAuthenticationDisabled = v;
+      }
+      return json(200, mailbox);
+    }),
+    route('PUT', '/_sim/tenants/{tenant}/transport-config', (p, b) => {
+      const tenant = tenantOf(p.tenant);
+      // Set-TransportConfig -SmtpClientAuthenticationDisabled: the tenant's default for every mailbox.
+      if (typeof b.smtpClientAuthenticationDisabled !== 'boolean')
+        throw new BadControlRequest('smtpClientAuthenticationDisabled must be true or false');
+      tenant.smtpClientAuthenticationDisabled = b.smtpClientAuthenticationDisabled;
+      return json(200, { smtpClientAuthenticationDisabled: tenant.smtpClientAuthenticationDisabled });
     }),
     route('PUT', '/_sim/tenants/{tenant}/organization-config', (p, b) => {
       const tenant = tenantOf(p.tenant);

@@ -13,12 +13,19 @@ import { controlErrorBody, controlRoutes } from './control.js';
 import { entraControlRoutes, entraErrorBody, entraRoutes } from './entra/index.js';
 import { graphErrorBody, graphRoutes } from './graph/index.js';
 import { startImapServer } from './mail/imap.js';
+import { startPop3Server } from './mail/pop3.js';
+import { startSmtpServer } from './mail/smtp.js';
 import { keyVaultErrorBody, keyVaultRoutes } from './keyvault/index.js';
 
 export interface RunningSimulators {
   readonly world: World;
-  /** `imap`: `host:port` of the IMAP stand-in (TLS). */
-  readonly urls: SimUrls & { readonly control: string; readonly imap: string };
+  /** `imap`, `pop3`: `host:port` of the IMAP and POP3 stand-ins (TLS); `smtp`: of SMTP submission (STARTTLS). */
+  readonly urls: SimUrls & {
+    readonly control: string;
+    readonly imap: string;
+    readonly pop3: string;
+    readonly smtp: string;
+  };
   close(): Promise<void>;
 }
 
@@ -28,6 +35,8 @@ export interface SimulatorPorts {
   keyVault?: number;
   control?: number;
   imap?: number;
+  pop3?: number;
+  smtp?: number;
 }
 
 export async function startSimulators(
@@ -35,13 +44,7 @@ export async function startSimulators(
   ports: SimulatorPorts = {},
   world = new World(),
 ): Promise<RunningSimulators> {
-  const urls: { entra: string; graph: string; keyVault: string; control: string; imap: string } = {
-    entra: '',
-    graph: '',
-    keyVault: '',
-    control: '',
-    imap: '',
-  };
+  const urls = { entra: '', graph: '', keyVault: '', control: '', imap: '', pop3: '', smtp: '' };
   const ctx: SimContext = { world, keys: createTokenKeys(), urls };
   const servers = [
     { key: 'entra', name: 'entra', routes: entraRoutes(ctx), errorBody: entraErrorBody },
@@ -68,10 +71,17 @@ export async function startSimulators(
       started.push(server);
       urls[s.key] = server.url;
     }
-    // Exchange Online's IMAP (outlook.office365.com:993), for the real-client checks (simulators/mail/imap.ts).
+    // Exchange Online's IMAP (993), POP3 (995) and SMTP submission (587), for the real-client checks
+    // (simulators/mail/).
     const imap = await startImapServer(ctx, tls, ports.imap);
     started.push(imap);
     urls.imap = imap.address;
+    const pop3 = await startPop3Server(ctx, tls, ports.pop3);
+    started.push(pop3);
+    urls.pop3 = pop3.address;
+    const smtp = await startSmtpServer(ctx, tls, ports.smtp);
+    started.push(smtp);
+    urls.smtp = smtp.address;
   } catch (err) {
     await Promise.all(started.map((s) => s.close()));
     throw err;

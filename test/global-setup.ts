@@ -23,6 +23,9 @@ declare module 'vitest' {
     controlUrl: string;
     /** `host:port` of the simulated Exchange IMAP (TLS, simulators/mail/imap.ts). */
     imapAddress: string;
+    /** `host:port` of the simulated Exchange POP3 (TLS) and SMTP submission (STARTTLS). */
+    pop3Address: string;
+    smtpAddress: string;
     tablesConnectionString: string;
     caBundlePath: string;
     /** The sandbox CA's folder (loadOrCreateSandboxTls): for a test's own HTTPS server that the broker trusts. */
@@ -53,6 +56,8 @@ export async function setup(project: TestProject): Promise<void> {
   project.provide('keyVaultUrl', sims.urls.keyVault);
   project.provide('controlUrl', sims.urls.control);
   project.provide('imapAddress', sims.urls.imap);
+  project.provide('pop3Address', sims.urls.pop3);
+  project.provide('smtpAddress', sims.urls.smtp);
   project.provide('tablesConnectionString', azurite.connectionString);
   project.provide('caBundlePath', process.env.NODE_EXTRA_CA_CERTS);
   project.provide('sandboxTlsDir', join(dir, 'tls'));

@@ -144,6 +144,14 @@ export interface SimMailbox {
   deniedAppIds: string[];
   /** Users (object ids) with Full Access to it (Add-MailboxPermission -AccessRights FullAccess): a shared mailbox's. */
   fullAccess?: string[];
+  /** Set-CASMailbox -ImapEnabled / -PopEnabled: absent means enabled (Exchange Online's default). */
+  imapEnabled?: boolean;
+  popEnabled?: boolean;
+  /**
+   * Set-CASMailbox -SmtpClientAuthenticationDisabled: true or false override the tenant's setting, absent (null)
+   * follows it (https://learn.microsoft.com/exchange/clients-and-mobile-in-exchange-online/authenticated-client-smtp-submission).
+   */
+  smtpClientAuthenticationDisabled?: boolean | null;
 }
 
 export interface SimDomain {
@@ -161,6 +169,8 @@ export interface SimTenant {
   mailboxes: SimMailbox[];
   /** Exchange Online provisioned: without it, Exchange tokens fail with AADSTS500011. */
   hasExchangeOnline: boolean;
+  /** Set-TransportConfig -SmtpClientAuthenticationDisabled (the tenant's default for every mailbox). Absent: false. */
+  smtpClientAuthenticationDisabled?: boolean;
   /** How long a consent given on the admin-consent page stays unprovable (AADSTS700016); default 0. */
   consentReplicationDelayMs?: number;
   /** How the roles of a consent given on the admin-consent page arrive after its service principal; default at once. */
