@@ -61,6 +61,10 @@ param graphEndpoint string = ''
 param exchangeEwsUrl string = ''
 @description('EXCHANGE_IMAP_HOST (host:port): Exchange Online IMAP for the shared-mailbox login of a mailbox grant. Empty: the EWS host, port 993.')
 param exchangeImapHost string = ''
+@description('EXCHANGE_POP_HOST (host:port): Exchange Online POP3 for the protocol checks. Empty: the EWS host, port 995.')
+param exchangePopHost string = ''
+@description('EXCHANGE_SMTP_HOST (host:port): Exchange Online SMTP submission for the protocol checks. Empty: e.g. smtp.office365.com:587.')
+param exchangeSmtpHost string = ''
 
 @description('BROKER_PROFILES_FILE: path of the vendor\'s profiles file inside the deployed package. Empty: the profiles that ship with the broker.')
 param profilesFile string = ''
@@ -199,6 +203,8 @@ module functionApp 'app/function-app.bicep' = {
     graphEndpoint: graphEndpoint
     exchangeEwsUrl: exchangeEwsUrl
     exchangeImapHost: exchangeImapHost
+    exchangePopHost: exchangePopHost
+    exchangeSmtpHost: exchangeSmtpHost
     vendorTenantId: vendorTenantId
     profilesFile: profilesFile
     stateTtlSeconds: stateTtlSeconds

@@ -76,8 +76,14 @@ async function main(): Promise<void> {
         env.EXCHANGE_IMAP_HOST = sims.urls.imap;
         standIns.push(`Exchange IMAP sim.      imaps://${sims.urls.imap}`);
       }
-      standIns.push(`Exchange POP3 sim.      pop3s://${sims.urls.pop3}`);
-      standIns.push(`Exchange SMTP sim.      smtp://${sims.urls.smtp} (STARTTLS)`);
+      if (!has('EXCHANGE_POP_HOST')) {
+        env.EXCHANGE_POP_HOST = sims.urls.pop3;
+        standIns.push(`Exchange POP3 sim.      pop3s://${sims.urls.pop3}`);
+      }
+      if (!has('EXCHANGE_SMTP_HOST')) {
+        env.EXCHANGE_SMTP_HOST = sims.urls.smtp;
+        standIns.push(`Exchange SMTP sim.      smtp://${sims.urls.smtp} (STARTTLS)`);
+      }
       if (!has('KEY_VAULT_URL')) {
         env.KEY_VAULT_URL = sims.urls.keyVault;
         standIns.push(`Key Vault simulator     ${sims.urls.keyVault}`);

@@ -10,8 +10,8 @@ import type { EntraTokens } from './adapters/entra/port.js';
 import { createMsalAdminSignIn } from './adapters/entra/msal-sign-in.js';
 import { codeChallengeFor, type AdminSignIn } from './adapters/entra/sign-in.js';
 import { createEwsClient } from './adapters/exchange/ews.js';
-import type { ExchangeWebServices, MailboxLogin } from './adapters/exchange/port.js';
-import { createImapLogin } from './adapters/exchange/imap.js';
+import type { ExchangeWebServices, MailProtocols } from './adapters/exchange/port.js';
+import { createMailProbes } from './adapters/exchange/mail-probe.js';
 import { createGraphDirectory } from './adapters/graph/graph-client.js';
 import type { Directory } from './adapters/graph/port.js';
 import { createAzureCredential } from './adapters/identity.js';
@@ -77,8 +77,8 @@ export interface Broker {
   readonly graph: Directory;
   /** Exchange Web Services, for the support check's live EWS probe (the caller passes the token). */
   readonly ews: ExchangeWebServices;
-  /** Exchange Online's IMAP, for the login that proves a user may use a shared mailbox. */
-  readonly imap: MailboxLogin;
+  /** Exchange Online's IMAP, POP and SMTP logins: a shared mailbox's proof, the protocol checks. */
+  readonly mail: MailProtocols;
   readonly tenants: TenantStore;
   readonly onboardings: OnboardingStore;
   /** Users' delegated access to their mailboxes, per appliance (src/grants/grant-store.ts). */
@@ -257,7 +257,13 @@ export async function createBroker(config: Config): Promise<Broker> {
     entra,
     graph,
     ews: createEwsClient({ url: config.exchangeEwsUrl }),
-    imap: createImapLogin({ address: config.exchangeImapAddress }),
+    mail: createMailProbes({
+      addresses: {
+        imap: config.exchangeImapAddress,
+        pop: config.exchangePopAddress,
+        smtp: config.exchangeSmtpAddress,
+      },
+    }),
     tenants,
     appliances,
     directory,

@@ -41,6 +41,14 @@ export interface Config {
    * "IMAP4: outlook.office365.com, 993, SSL/TLS"); the national clouds' by the same rule (unverified).
    */
   readonly exchangeImapAddress: string;
+  /**
+   * `EXCHANGE_POP_HOST` and `EXCHANGE_SMTP_HOST` (`host:port`): POP3 and SMTP submission, for the protocol checks.
+   * Defaults: EWS's host on 995, and its `smtp.` host on 587 — outlook.office365.com:995 and smtp.office365.com:587
+   * in Microsoft's cloud (same page: "POP3: outlook.office365.com, 995"; "SMTP: smtp.office365.com, 587,
+   * STARTTLS"); the national clouds' by the same rule (unverified).
+   */
+  readonly exchangePopAddress: string;
+  readonly exchangeSmtpAddress: string;
   readonly keyVaultUrl: string;
   readonly tableStorage: TableStorageConfig;
   readonly azureIdentity: AzureIdentityConfig;
@@ -165,11 +173,19 @@ export function loadConfig(env: Env): Config {
   const exchangeEwsUrl = url('EXCHANGE_EWS_URL', get('EXCHANGE_EWS_URL') ?? cloud.ewsUrl, {
     httpsOnly: true,
   });
-  const exchangeImapAddress =
-    get('EXCHANGE_IMAP_HOST') ??
-    (URL.canParse(exchangeEwsUrl) ? `${new URL(exchangeEwsUrl).hostname}:993` : 'outlook.office365.com:993');
-  if (!/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(exchangeImapAddress))
-    problems.push('EXCHANGE_IMAP_HOST must be host:port, e.g. outlook.office365.com:993');
+  const ewsHost = URL.canParse(exchangeEwsUrl) ? new URL(exchangeEwsUrl).hostname : 'outlook.office365.com';
+  const hostPort = (name: string, fallback: string) => {
+    const value = get(name) ?? fallback;
+    if (!/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(value))
+      problems.push(`${name} must be host:port, e.g. ${fallback}`);
+    return value;
+  };
+  const exchangeImapAddress = hostPort('EXCHANGE_IMAP_HOST', `${ewsHost}:993`);
+  const exchangePopAddress = hostPort('EXCHANGE_POP_HOST', `${ewsHost}:995`);
+  const exchangeSmtpAddress = hostPort(
+    'EXCHANGE_SMTP_HOST',
+    `${ewsHost.startsWith('outlook') ? ewsHost.replace(/^outlook/, 'smtp') : `smtp.${ewsHost}`}:587`,
+  );
   const keyVaultUrl = url(
     'KEY_VAULT_URL',
     required('KEY_VAULT_URL', 'the vault, e.g. https://my-broker.vault.azure.net'),
@@ -263,6 +279,8 @@ export function loadConfig(env: Env): Config {
     graphEndpoint,
     exchangeEwsUrl,
     exchangeImapAddress,
+    exchangePopAddress,
+    exchangeSmtpAddress,
     keyVaultUrl,
     tableStorage,
     azureIdentity,

@@ -24,6 +24,10 @@ param graphEndpoint string
 param exchangeEwsUrl string
 @description('EXCHANGE_IMAP_HOST (host:port): Exchange Online IMAP for the shared-mailbox login of a mailbox grant. Empty: EWS\'s host, port 993.')
 param exchangeImapHost string
+@description('EXCHANGE_POP_HOST (host:port): Exchange Online POP3 for the protocol checks. Empty: EWS\'s host, port 995.')
+param exchangePopHost string
+@description('EXCHANGE_SMTP_HOST (host:port): Exchange Online SMTP submission for the protocol checks. Empty: EWS\'s smtp host, port 587.')
+param exchangeSmtpHost string
 param vendorTenantId string
 param profilesFile string
 param stateTtlSeconds int
@@ -114,6 +118,8 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'GRAPH_ENDPOINT', value: graphEndpoint }
         { name: 'EXCHANGE_EWS_URL', value: exchangeEwsUrl }
         { name: 'EXCHANGE_IMAP_HOST', value: exchangeImapHost }
+        { name: 'EXCHANGE_POP_HOST', value: exchangePopHost }
+        { name: 'EXCHANGE_SMTP_HOST', value: exchangeSmtpHost }
         { name: 'KEY_VAULT_URL', value: keyVaultUrl }
         { name: 'BROKER_STORAGE__tableServiceUri', value: tableServiceUri }
         { name: 'VENDOR_TENANT_ID', value: vendorTenantId }

@@ -20,7 +20,7 @@ import { STATE_PATTERN, newBrowserKey, type StateStore } from '../consent/state-
 import { callbackParams, consumeState } from '../consent/steps.js';
 import type { BrokerKeys } from '../keys/broker-keys.js';
 import type { Profile, Profiles } from '../profiles/profiles.js';
-import { MailProtocolUnavailable, type MailboxLogin } from '../adapters/exchange/port.js';
+import { MailProtocolUnavailable, type MailProtocols } from '../adapters/exchange/port.js';
 import type { Custody } from './custody.js';
 import { effectiveGrantStatus, type MailboxGrant, type MailboxGrantStore } from './grant-store.js';
 
@@ -32,7 +32,7 @@ export interface GrantSignInDeps {
   readonly codeChallengeFor: (verifier: string) => string;
   readonly custody: Custody;
   /** Exchange's IMAP, to prove a signed-in user may use the shared mailbox a grant names. */
-  readonly imap: MailboxLogin;
+  readonly mail: MailProtocols;
   readonly profiles: Profiles;
   readonly audit: AuditLog;
   readonly now: () => Date;
@@ -259,7 +259,7 @@ async function assertMayUse(
       refreshToken,
       scopes: [scope],
     });
-    outcome = await deps.imap.imapLogin(grant.mailbox!, accessToken);
+    outcome = (await deps.mail.probe('imap', grant.mailbox!, accessToken)).outcome;
   } catch (err) {
     if (err instanceof SignInRefused)
       throw new ConsentFailure('consentError', err.aadsts ? `AADSTS${err.aadsts}` : err.error);

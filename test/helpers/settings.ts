@@ -3,7 +3,8 @@
 /**
  * The settings of SPEC.md "Settings" (`../shared/SPEC.md`, not present on the CI machine, hence a copy), one
  * name per table cell (`BROKER_STORAGE` or `BROKER_STORAGE__tableServiceUri` are two settings), plus those the
- * README's table adds: BROKER_VENDOR_NAME, EXCHANGE_EWS_URL, EXCHANGE_IMAP_HOST and AZURE_CLIENT_ID, and
+ * README's table adds: BROKER_VENDOR_NAME, EXCHANGE_EWS_URL, EXCHANGE_IMAP_HOST, EXCHANGE_POP_HOST,
+ * EXCHANGE_SMTP_HOST and AZURE_CLIENT_ID, and
  * APPLICATIONINSIGHTS_CONNECTION_STRING, which src/config.ts reads for telemetry, and BROKER_CLOUD (the cloud served).
  */
 export const SETTINGS = [
@@ -15,6 +16,8 @@ export const SETTINGS = [
   'GRAPH_ENDPOINT',
   'EXCHANGE_EWS_URL',
   'EXCHANGE_IMAP_HOST',
+  'EXCHANGE_POP_HOST',
+  'EXCHANGE_SMTP_HOST',
   'KEY_VAULT_URL',
   'BROKER_STORAGE',
   'BROKER_STORAGE__tableServiceUri',

@@ -32,6 +32,8 @@ export function sandboxSettings(): Record<string, string> {
     GRAPH_ENDPOINT: inject('graphUrl'),
     EXCHANGE_EWS_URL: `${inject('graphUrl')}/EWS/Exchange.asmx`,
     EXCHANGE_IMAP_HOST: inject('imapAddress'),
+    EXCHANGE_POP_HOST: inject('pop3Address'),
+    EXCHANGE_SMTP_HOST: inject('smtpAddress'),
     KEY_VAULT_URL: inject('keyVaultUrl'),
     BROKER_STORAGE: inject('tablesConnectionString'),
     VENDOR_TENANT_ID: sandbox.vendorTenantId,

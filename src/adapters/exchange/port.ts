@@ -46,18 +46,6 @@ export class EwsUnavailable extends Error {
   }
 }
 
-/**
- * Exchange Online's IMAP, as the PBX reaches it: one SASL XOAUTH2 login (`user=<mailbox>^Aauth=Bearer <token>^A^A`,
- * https://learn.microsoft.com/exchange/client-developer/legacy-protocols/how-to-authenticate-an-imap-pop-smtp-application-by-using-oauth)
- * and a LOGOUT; nothing is read. A delegated token opens the user's own mailbox, or a shared mailbox the user has
- * Full Access to when the shared mailbox is the XOAUTH2 user (same page, "shared mailbox access").
- * One implementation: `createImapLogin` in imap.ts.
- */
-export interface MailboxLogin {
-  /** `ok` when Exchange accepted the login for `mailbox`, `refused` when it answered NO or BAD. */
-  imapLogin(mailbox: string, accessToken: string): Promise<'ok' | 'refused'>;
-}
-
 /** Exchange's mail protocol could not answer now (connection, TLS, timeout); try again after `retryAfterSeconds`. */
 export class MailProtocolUnavailable extends Error {
   constructor(
@@ -68,4 +56,23 @@ export class MailProtocolUnavailable extends Error {
     super(message, options);
     this.name = new.target.name;
   }
+}
+
+export type MailProtocol = 'imap' | 'pop' | 'smtp';
+
+/**
+ * One login as the PBX makes it (mail-probe.ts): `ok` when Exchange accepted the login and the harmless command
+ * after it (EXAMINE INBOX, STAT; for SMTP the AUTH itself), else `refused` with the step it stopped at and
+ * Exchange's reply line there (never containing the token: the server does not echo it).
+ */
+export interface MailProbe {
+  readonly protocol: MailProtocol;
+  readonly outcome: 'ok' | 'refused';
+  readonly step: 'connect' | 'greeting' | 'starttls' | 'auth' | 'command';
+  readonly reply: string;
+}
+
+export interface MailProtocols {
+  /** Throws MailProtocolUnavailable when Exchange could not be reached or did not answer in time. */
+  probe(protocol: MailProtocol, mailbox: string, accessToken: string): Promise<MailProbe>;
 }
