@@ -55,6 +55,7 @@ export async function postTenantCheck(
   try {
     const report = await checkTenant(deps, tenantId, {
       mailboxes,
+      ...(body.protocols !== undefined ? { protocols: body.protocols } : {}),
       actor: staffActor(staff),
       consentLinks: staff.roles.includes('Broker.Admin'),
     });

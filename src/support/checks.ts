@@ -24,7 +24,8 @@
  * @module
  */
 import { EntraRefused, EntraUnavailable, type EntraTokens } from '../adapters/entra/port.js';
-import type { ExchangeWebServices } from '../adapters/exchange/port.js';
+import type { ExchangeWebServices, MailProtocol, MailProtocols } from '../adapters/exchange/port.js';
+import { protocolChecks, PROTOCOLS } from './checks-protocols.js';
 import type { Directory } from '../adapters/graph/port.js';
 import { RowChanged } from '../adapters/tables/port.js';
 import type { AuditActor, AuditLog } from '../audit/audit-log.js';
@@ -55,6 +56,8 @@ export interface CheckDeps {
   readonly graph: Directory;
   /** Exchange Web Services, probed with the tenant's Exchange Online token (src/support/checks-exchange.ts). */
   readonly ews: ExchangeWebServices;
+  /** Exchange Online's IMAP, POP and SMTP, logged in to as the PBX would (src/support/checks-protocols.ts). */
+  readonly mail: MailProtocols;
   readonly profiles: Profiles;
   readonly tenants: TenantStore;
   readonly onboardings: OnboardingStore;
@@ -97,6 +100,8 @@ export async function checkTenant(
   tenantId: string,
   request: {
     readonly mailboxes: readonly string[];
+    /** Logins to make per mailbox (src/support/checks-protocols.ts); default: those of the tenant's profiles. */
+    readonly protocols?: readonly ('imap' | 'pop' | 'smtp' | 'ews')[];
     readonly actor: AuditActor;
     /**
      * Whether the check may create a consent link (an onboarding) for its remediations: only for Broker.Admin,
@@ -201,10 +206,27 @@ export async function checkTenant(
 
   // EWS: with the token of the resource whose profile holds full_access_as_app.
   const ewsResource = profiles.find((p) => p.roles.some((r) => r.value === 'full_access_as_app'))?.resource;
-  const [mailboxChecks, ewsItems] = await Promise.all([
+  // The logins the PBX will make: asked for, or those of the tenant's profiles (needs.protocols: IMAP, POP, SMTP).
+  const asked = request.protocols;
+  const logins = (asked ?? needs.protocols.map((p) => p.toLowerCase())).filter((p): p is MailProtocol =>
+    (PROTOCOLS as readonly string[]).includes(p),
+  );
+  const exchangeResource = profiles.find((p) =>
+    p.roles.some((r) => ['IMAP.AccessAsApp', 'POP.AccessAsApp', 'SMTP.SendAsApp'].includes(r.value)),
+  )?.resource;
+  const [mailboxChecks, ewsItems, loginChecks] = await Promise.all([
     Promise.all(request.mailboxes.map((m) => mailboxCheck(deps, id, m, graphToken, setup, consentUrl))),
-    needs.ews && ewsResource
+    (asked ? asked.includes('ews') : needs.ews) && ewsResource
       ? ewsChecks(deps.ews, ewsResource, outcomes.get(ewsResource.scope), request.mailboxes, app, setup)
+      : Promise.resolve([]),
+    request.mailboxes.length > 0 && logins.length > 0
+      ? protocolChecks(deps.mail, {
+          protocols: logins,
+          mailboxes: request.mailboxes,
+          exchangeToken: exchangeResource ? outcomes.get(exchangeResource.scope) : undefined,
+          setup,
+          consentUrl,
+        })
       : Promise.resolve([]),
   ]);
 
@@ -217,6 +239,7 @@ export async function checkTenant(
       ? [exchangeCheck(needs.protocols, app, servicePrincipal, setup, consentUrl)]
       : []),
     ...ewsItems,
+    ...loginChecks,
   ];
 
   const status = await recordOutcome(deps, tenant, proof, request.actor);

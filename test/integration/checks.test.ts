@@ -117,6 +117,8 @@ describe('POST /api/tenants/{tenantId}/check', () => {
       `mailbox:ceo@${tenant.domain}`,
       `mailbox:nobody@${tenant.domain}`,
       'exchange-setup',
+      // The PBX's own logins, by default those of the tenant's profiles (test/integration/protocol-checks.test.ts).
+      ...['imap', 'smtp'].flatMap((p) => ['queue', 'ceo', 'nobody'].map((m) => `${p}:${m}@${tenant.domain}`)),
     ]);
     for (const name of [
       'token:exchange',

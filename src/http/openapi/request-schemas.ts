@@ -158,7 +158,16 @@ export function requestSchemas(options: SchemaOptions = {}): Record<string, Sche
           type: 'array',
           maxItems: MAX_CHECK_MAILBOXES,
           items: { type: 'string', format: 'email' },
-          description: 'Mailboxes to probe through Microsoft Graph (at most 20).',
+          description:
+            'Mailboxes to probe through Microsoft Graph (at most 20), and to log in to (the first 3).',
+        },
+        protocols: {
+          type: 'array',
+          uniqueItems: true,
+          maxItems: 4,
+          items: { enum: ['imap', 'pop', 'smtp', 'ews'] },
+          description:
+            "Log in to each mailbox as the PBX would (IMAP: XOAUTH2 and EXAMINE INBOX; POP3: XOAUTH2 and STAT; SMTP: STARTTLS and XOAUTH2, no message; EWS: a read-only GetFolder), each answer turned into its cause and the PowerShell that fixes it. Default: the protocols of the tenant's profiles.",
         },
       },
     },

@@ -47,7 +47,10 @@ export interface RequestBodies {
   /** `POST /appliance/mailbox-grants` */
   readonly ApplianceMailboxGrantRequest: { readonly profiles: readonly string[]; readonly mailbox?: string };
   /** `POST /api/tenants/{tenantId}/check` */
-  readonly TenantCheckRequest: { readonly mailboxes?: readonly string[] };
+  readonly TenantCheckRequest: {
+    readonly mailboxes?: readonly string[];
+    readonly protocols?: readonly ('imap' | 'pop' | 'smtp' | 'ews')[];
+  };
   /** `PUT /api/tenants/{tenantId}/app-credential`: exactly one of `clientSecret` and `certificate`. */
   readonly AppCredentialRequest: {
     readonly clientId: string;
