@@ -19,7 +19,7 @@
  * @module
  */
 import { EXCHANGE_APP_ID, GRAPH_APP_ID, type SimResource } from '../common/well-known.js';
-import type { SimApp, World } from '../common/world.js';
+import type { SimApp, SimTenant, World } from '../common/world.js';
 import { EntraError } from './errors.js';
 
 export const OIDC_SCOPES: ReadonlySet<string> = new Set(['openid', 'profile', 'email', 'offline_access']);
@@ -96,4 +96,32 @@ function delegatedOfRegistration(app: SimApp, resourceAppId: string): string[] {
     EXCHANGE_VIA_GRAPH.has(v.toLowerCase()),
   );
   return [...own, ...viaGraph];
+}
+
+/**
+ * The delegated scopes of `scopes` that neither the tenant's admin consent (AllPrincipals) nor the user's own
+ * covers for `app` in `tenant`; undefined when the app has no service principal there. What a refresh and a
+ * device code's redemption check before issuing (E-ERR 65001 when something lacks).
+ */
+export function unconsentedScopes(
+  world: World,
+  app: SimApp,
+  tenant: SimTenant,
+  userObjectId: string,
+  scopes: readonly string[],
+): string[] | undefined {
+  const target = delegatedTarget(world, app, scopes);
+  const sp = world.servicePrincipal(tenant, app.appId);
+  if (!sp) return undefined;
+  const grants = (sp.delegatedGrants ?? []).filter(
+    (g) => g.consentType === 'AllPrincipals' || g.principalId === userObjectId,
+  );
+  return (target?.values ?? []).filter(
+    (v) =>
+      !grants.some(
+        (g) =>
+          g.resourceAppId === consentResourceOf(target!.resource.appId, v) &&
+          g.scopes.some((s) => s.toLowerCase() === v.toLowerCase()),
+      ),
+  );
 }

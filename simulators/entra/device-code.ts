@@ -22,7 +22,7 @@ import { parseForm, type SimRequest, type SimResponse, type SimRoute } from '../
 import type { SimTenant, World } from '../common/world.js';
 import type { SimContext } from '../context.js';
 import { identifyClient } from './client-auth.js';
-import { consentResourceOf, delegatedTarget } from './delegated-scopes.js';
+import { delegatedTarget, unconsentedScopes } from './delegated-scopes.js';
 import { EntraError, htmlErrorPage, oauthErrorResponse } from './errors.js';
 import { appNotFound, authenticate, headerValue, missing, type GrantRequest } from './token.js';
 import { issueUserTokens, userTokenResponse } from './user-tokens.js';
@@ -206,20 +206,8 @@ export async function deviceCodeGrant(t: GrantRequest): Promise<SimResponse> {
   const tenant = ctx.world.tenants.get(entry.user.tenantId)!;
   const user = tenant.users.find((u) => u.objectId === entry.user!.objectId)!;
   // The tenant's consent (or the user's) must cover what was asked, as at the sign-in (E-ERR 65001).
-  const target = delegatedTarget(ctx.world, app, entry.scopes);
-  const sp = ctx.world.servicePrincipal(tenant, app.appId);
-  const grants = (sp?.delegatedGrants ?? []).filter(
-    (g) => g.consentType === 'AllPrincipals' || g.principalId === user.objectId,
-  );
-  const lacking = (target?.values ?? []).filter(
-    (v) =>
-      !grants.some(
-        (g) =>
-          g.resourceAppId === consentResourceOf(target!.resource.appId, v) &&
-          g.scopes.some((s) => s.toLowerCase() === v.toLowerCase()),
-      ),
-  );
-  if (!sp || lacking.length > 0)
+  const lacking = unconsentedScopes(ctx.world, app, tenant, user.objectId, entry.scopes);
+  if (!lacking || lacking.length > 0)
     throw new EntraError(
       400,
       'invalid_grant',

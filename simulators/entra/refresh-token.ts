@@ -19,7 +19,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { SimResponse } from '../common/server.js';
 import type { SimRefreshTokenRecord, SimTenant, SimUser, World } from '../common/world.js';
 import { identifyClient } from './client-auth.js';
-import { consentResourceOf, delegatedTarget } from './delegated-scopes.js';
+import { unconsentedScopes } from './delegated-scopes.js';
 import { EntraError } from './errors.js';
 import {
   appNotFound,
@@ -132,20 +132,8 @@ export async function refreshTokenGrant(t: GrantRequest): Promise<SimResponse> {
   const asked = (t.form.get('scope') ?? '').split(/\s+/).filter(Boolean);
   const scopes = asked.length > 0 ? asked : rt.scopes;
   // The consent must still be there: removed, the refresh is refused as the sign-in would be (E-ERR 65001).
-  const target = delegatedTarget(world, app, scopes);
-  const sp = world.servicePrincipal(tenant, app.appId);
-  const grants = (sp?.delegatedGrants ?? []).filter(
-    (g) => g.consentType === 'AllPrincipals' || g.principalId === user!.objectId,
-  );
-  const lacking = (target?.values ?? []).filter(
-    (v) =>
-      !grants.some(
-        (g) =>
-          g.resourceAppId === consentResourceOf(target!.resource.appId, v) &&
-          g.scopes.some((s) => s.toLowerCase() === v.toLowerCase()),
-      ),
-  );
-  if (!sp || (app.requiredScopes !== undefined && lacking.length > 0))
+  const lacking = unconsentedScopes(world, app, tenant, user!.objectId, scopes);
+  if (!lacking || (app.requiredScopes !== undefined && lacking.length > 0))
     throw invalidGrant(
       65001,
       `The user or administrator has not consented to use the application with ID '${app.appId}' named '${app.displayName}'. Send an interactive authorization request for this user and resource.`,

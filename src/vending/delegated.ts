@@ -197,6 +197,20 @@ const checked = new WeakMap<
   }
 >();
 
+/**
+ * The appliance's bound tenant, refusing a path `{tenant}` that names another (`organizations` and `common` name
+ * none): the one rule for a grant's refresh and the device-code flow (src/vending/device-code.ts).
+ */
+export function applianceTenant(appliance: Appliance, req: TokenRequest): string {
+  if (!appliance.tenantId) throw new InvalidGrant('This appliance is not bound to a tenant yet.');
+  const t = req.pathTenant?.toLowerCase();
+  if (t !== undefined && t !== 'organizations' && t !== 'common' && t !== appliance.tenantId)
+    throw new UnauthorizedClient(
+      'This client may get tokens only for its own tenant; the path names another.',
+    );
+  return appliance.tenantId;
+}
+
 /** A broker handle as `src/grants/grant-sign-in.ts` makes it. */
 const HANDLE = /^mbh_[A-Za-z0-9_-]{43}$/;
 
@@ -241,15 +255,7 @@ function checkGrantRequest(
     throw new InvalidRequest(
       'refresh_token is required: the handle of one of this appliance’s mailbox grants.',
     );
-  const tenantId = appliance.tenantId;
-  if (!tenantId) throw new InvalidGrant('This appliance is not bound to a tenant yet.');
-  if (req.pathTenant !== undefined) {
-    const t = req.pathTenant.toLowerCase();
-    if (t !== 'organizations' && t !== 'common' && t !== tenantId)
-      throw new UnauthorizedClient(
-        'This client may get tokens only for its own tenant; the path names another.',
-      );
-  }
+  const tenantId = applianceTenant(appliance, req);
   if (!grant || grant.applianceId !== appliance.clientId || grant.tenantId !== tenantId)
     throw new InvalidGrant('The refresh_token is not a mailbox grant of this appliance.');
   // The tenant's consent covers every user's delegated scopes: without it, no grant of the tenant works.

@@ -17,7 +17,6 @@
  * @module
  */
 import { RowChanged } from '../adapters/tables/port.js';
-import type { Appliance } from '../appliances/appliance-store.js';
 import { grantKey } from '../directory/change-journal.js';
 import type { GrantDeps } from '../grants/grants.js';
 import {
@@ -30,13 +29,14 @@ import { handleAad } from '../grants/grant-sign-in.js';
 import { effectiveGrantStatus } from '../grants/grant-store.js';
 import type { Custody } from '../grants/custody.js';
 import {
+  applianceTenant,
   delegatedScope,
   grantClient,
   OIDC_SCOPES,
   type DelegatedTokenResponse,
   type DelegatedVendDeps,
 } from './delegated.js';
-import { DeviceFlowError, InvalidGrant, InvalidRequest, InvalidScope, UnauthorizedClient } from './errors.js';
+import { DeviceFlowError, InvalidGrant, InvalidRequest, InvalidScope } from './errors.js';
 import type { TokenRequest } from './issue.js';
 
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
@@ -63,24 +63,13 @@ export interface DeviceAuthorizationResponse {
   readonly message: string;
 }
 
-/** The appliance's tenant, and the path's `{tenant}` if it names another (`common`/`organizations` do not). */
-function tenantOf(appliance: Appliance, req: TokenRequest): string {
-  if (!appliance.tenantId) throw new InvalidGrant('This appliance is not bound to a tenant yet.');
-  const t = req.pathTenant?.toLowerCase();
-  if (t !== undefined && t !== 'organizations' && t !== 'common' && t !== appliance.tenantId)
-    throw new UnauthorizedClient(
-      'This client may get tokens only for its own tenant; the path names another.',
-    );
-  return appliance.tenantId;
-}
-
 /** `POST /{tenant}/oauth2/v2.0/devicecode`. */
 export async function startDeviceAuthorization(
   deps: DeviceFlowDeps,
   req: TokenRequest,
 ): Promise<DeviceAuthorizationResponse> {
   const appliance = await grantClient(deps, req);
-  const tenantId = tenantOf(appliance, req);
+  const tenantId = applianceTenant(appliance, req);
   const asked = (req.form.get('scope') ?? '')
     .split(/ +/)
     .filter((s) => s && !OIDC_SCOPES.has(s.toLowerCase()));
@@ -137,7 +126,7 @@ export async function issueDeviceCodeToken(
   req: TokenRequest,
 ): Promise<DelegatedTokenResponse> {
   const appliance = await grantClient(deps, req);
-  const tenantId = tenantOf(appliance, req);
+  const tenantId = applianceTenant(appliance, req);
   const deviceCode = req.form.get('device_code');
   if (!deviceCode) throw new InvalidRequest('device_code is required.');
   const grant = /^[A-Za-z0-9_-]{43}$/.test(deviceCode)
