@@ -14,6 +14,9 @@
  *   PATCH  /_sim/tenants/{tenant}/mailboxes/{address}  {imapEnabled?, popEnabled?, smtpClientAuthenticationDisabled?}:
  *                                                 Set-CASMailbox, for the mail stand-ins (simulators/mail/)
  *   PUT    /_sim/tenants/{tenant}/transport-config  {smtpClientAuthenticationDisabled}: Set-TransportConfig
+ *   PUT    /_sim/tenants/{tenant}/exchange-service-principals  {servicePrincipals: [{appId, mailboxes: [address] | "all"}]
+ *                                                 | null}: New-ServicePrincipal and its mailbox grants; null: the
+ *                                                 sandbox's default (every app, every mailbox)
  *   PUT    /_sim/tenants/{tenant}/organization-config  {ewsEnabled?: boolean|null, ewsAllowedAppIds?: string[]|null}:
  *                                                 Exchange Online's EwsEnabled / EwsAllowedAppIDs (simulators/graph/ews.ts)
  *   POST   /_sim/tenants/{tenant}/consents       {appId, roles?: {resourceAppId: [values]}, replicationDelayMs?}
@@ -162,6 +165,22 @@ export function controlRoutes(ctx: SimContext): SimRoute[] {
         throw new BadControlRequest('smtpClientAuthenticationDisabled must be true or false');
       tenant.smtpClientAuthenticationDisabled = b.smtpClientAuthenticationDisabled;
       return json(200, { smtpClientAuthenticationDisabled: tenant.smtpClientAuthenticationDisabled });
+    }),
+    route('PUT', '/_sim/tenants/{tenant}/exchange-service-principals', (p, b) => {
+      const tenant = tenantOf(p.tenant);
+      const list = b.servicePrincipals;
+      if (list === null) tenant.exchangeServicePrincipals = null;
+      else if (!Array.isArray(list)) throw new BadControlRequest('servicePrincipals must be a list or null');
+      else
+        tenant.exchangeServicePrincipals = list.map((e: unknown) => {
+          const entry = (e ?? {}) as Record<string, unknown>;
+          const appId = reqString(entry, 'appId').toLowerCase();
+          if (entry.mailboxes === 'all') return { appId, mailboxes: 'all' as const };
+          const mailboxes = optStrings(entry, 'mailboxes');
+          if (!mailboxes) throw new BadControlRequest('mailboxes must be a list of addresses or "all"');
+          return { appId, mailboxes: mailboxes.map((m) => m.toLowerCase()) };
+        });
+      return json(200, { servicePrincipals: tenant.exchangeServicePrincipals ?? null });
     }),
     route('PUT', '/_sim/tenants/{tenant}/organization-config', (p, b) => {
       const tenant = tenantOf(p.tenant);

@@ -189,6 +189,21 @@ export interface SimTenant {
    * list here); absent = null (never set).
    */
   ewsAllowedAppIds?: string[] | null;
+  /**
+   * Service principals registered in Exchange Online (New-ServicePrincipal) and the mailboxes granted to each
+   * (Add-MailboxPermission -AccessRights FullAccess, or `all`: an organization-wide grant such as an RBAC role
+   * assignment without a scope). Exchange accepts an app-only IMAP/POP/SMTP login only for a registered app and a
+   * granted mailbox ("Register service principals in Exchange",
+   * https://learn.microsoft.com/exchange/client-developer/legacy-protocols/how-to-authenticate-an-imap-pop-smtp-application-by-using-oauth).
+   * Absent: the sandbox's default, as though exchange-setup.ps1 had been run for every app for every mailbox.
+   */
+  exchangeServicePrincipals?: SimExchangeServicePrincipal[] | null;
+}
+
+export interface SimExchangeServicePrincipal {
+  readonly appId: string;
+  /** Addresses (lower case) granted to it, or every mailbox. */
+  readonly mailboxes: readonly string[] | 'all';
 }
 
 export type SimTarget = 'entra' | 'graph' | 'keyvault';

@@ -6,7 +6,8 @@
  * https://outlook.office.com or its app id); delegated with the protocol's scope (`IMAP.AccessAsUser.All`,
  * `POP.AccessAsUser.All`, `SMTP.Send`) for the user named (its `upn`, or a shared mailbox that user has Full Access
  * to: the OAuth page's "shared mailbox access"), or app-only with the protocol's role (`IMAP.AccessAsApp`,
- * `POP.AccessAsApp`, `SMTP.SendAsApp`) for a mailbox of its tenant that no access policy denies to its app.
+ * `POP.AccessAsApp`, `SMTP.SendAsApp`) for a mailbox of its tenant that no access policy denies to its app, the app's
+ * service principal registered in Exchange and the mailbox granted to it (`exchangeGrants`).
  * @module
  */
 import { audienceIn } from '../common/clouds.js';
@@ -67,7 +68,18 @@ export async function xoauth2Login(
   const appId = typeof claims.appid === 'string' ? claims.appid : claims.azp;
   if (!roles.includes(scope.application) || !mailbox || mailbox.deniedAppIds.includes(String(appId)))
     return undefined;
-  return { tenant, address, mailbox };
+  return exchangeGrants(tenant, String(appId), address) ? { tenant, address, mailbox } : undefined;
+}
+
+/**
+ * Whether Exchange lets app `appId` into `address`: its service principal registered in Exchange and the mailbox
+ * granted to it (SimTenant.exchangeServicePrincipals; absent, every app and mailbox, the sandbox's default).
+ */
+function exchangeGrants(tenant: SimTenant, appId: string, address: string): boolean {
+  const registered = tenant.exchangeServicePrincipals;
+  if (!registered) return true;
+  const sp = registered.find((r) => r.appId.toLowerCase() === appId.toLowerCase());
+  return sp !== undefined && (sp.mailboxes === 'all' || sp.mailboxes.includes(address));
 }
 
 /** SMTP AUTH for the mailbox: its own setting where it has one, else the tenant's (Set-TransportConfig). */

@@ -110,6 +110,37 @@ describe('Test Connection: the PBX’s logins, each answer turned into its fix',
     expect(JSON.stringify(r)).not.toMatch(/eyJ[A-Za-z0-9_-]{20,}/);
   });
 
+  it('the service principal not registered in Exchange, then registered without the mailbox: refused, and the registration fixes it', async () => {
+    const appId = inject('sandbox').homeApp.clientId;
+    const registration = (servicePrincipals: unknown) =>
+      control('PUT', `/_sim/tenants/${tenant.tenantId}/exchange-service-principals`, { servicePrincipals });
+    try {
+      // Another app registered, not this one: Exchange refuses every app-only login.
+      await registration([{ appId: '00000000-0000-0000-0000-00000000beef', mailboxes: 'all' }]);
+      const unregistered = await check([desk], ['imap', 'pop', 'smtp']);
+      for (const p of ['imap', 'pop', 'smtp']) {
+        const c = find(unregistered, `${p}:${desk}`);
+        expect(c, p).toMatchObject({ ok: false, cause: 'loginRefused' });
+        expect(c.detail).toContain('not registered in Exchange Online');
+        expect(c.remediation).toMatch(
+          new RegExp(`New-ServicePrincipal -AppId '${appId}' -ObjectId '[0-9a-f-]{36}'`),
+        );
+        expect(c.remediation).toContain(`Add-MailboxPermission -Identity '${desk}'`);
+      }
+      // Registered, granted another mailbox only.
+      await registration([{ appId, mailboxes: [`other@${tenant.domain}`] }]);
+      const ungranted = find(await check([desk], ['imap']), `imap:${desk}`);
+      expect(ungranted).toMatchObject({ ok: false, cause: 'loginRefused' });
+      expect(ungranted.remediation).toContain(`Add-MailboxPermission -Identity '${desk}'`);
+      // What the remediation does: register and grant the mailbox; the login is accepted.
+      await registration([{ appId, mailboxes: [desk] }]);
+      const fixed = find(await check([desk], ['imap']), `imap:${desk}`);
+      expect(fixed).toMatchObject({ ok: true, cause: 'ok' });
+    } finally {
+      await registration(null);
+    }
+  });
+
   it('refuses an unknown protocol (400) and changes nothing', async () => {
     const res = await fetch(`${broker.url}/api/tenants/${tenant.tenantId}/check`, {
       method: 'POST',
