@@ -6,6 +6,7 @@
  * A port nobody answers on is "unavailable", not a refusal.
  * @module
  */
+import { createServer, type AddressInfo } from 'node:net';
 import { describe, expect, inject, it } from 'vitest';
 import { createMailProbes } from '../../src/adapters/exchange/mail-probe.js';
 import { MailProtocolUnavailable } from '../../src/adapters/exchange/port.js';
@@ -16,7 +17,7 @@ const EXCHANGE = '00000002-0000-0ff1-ce00-000000000000';
 const probes = () =>
   createMailProbes({
     addresses: { imap: inject('imapAddress'), pop: inject('pop3Address'), smtp: inject('smtpAddress') },
-    timeoutMs: 5_000,
+    stepTimeoutMs: 5_000,
   });
 
 async function setup() {
@@ -96,11 +97,34 @@ describe('mail protocol logins as a PBX makes them', () => {
     const port = await freePort();
     const p = createMailProbes({
       addresses: { imap: `localhost:${port}`, pop: `localhost:${port}`, smtp: `localhost:${port}` },
-      timeoutMs: 2_000,
+      stepTimeoutMs: 2_000,
     });
     const started = Date.now();
     await expect(p.probe('smtp', 'a@b.example', 'x')).rejects.toBeInstanceOf(MailProtocolUnavailable);
     await expect(p.probe('imap', 'a@b.example', 'x')).rejects.toBeInstanceOf(MailProtocolUnavailable);
     expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('bounds each step on its own: a server that answers EHLO but never STARTTLS stops at that step', async () => {
+    const server = createServer((socket) => {
+      socket.write('220 slow.example ESMTP\r\n');
+      socket.on('data', (d) => {
+        if (/^EHLO/i.test(d.toString())) socket.write('250 slow.example\r\n');
+        // STARTTLS: no answer.
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, 'localhost', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const p = createMailProbes({
+        addresses: { imap: `localhost:${port}`, pop: `localhost:${port}`, smtp: `localhost:${port}` },
+        stepTimeoutMs: 300,
+      });
+      const err: unknown = await p.probe('smtp', 'a@b.example', 'x').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(MailProtocolUnavailable);
+      expect((err as Error).message).toBe('Exchange Online SMTP: starttls no answer in 300 ms');
+    } finally {
+      server.close();
+    }
   });
 });

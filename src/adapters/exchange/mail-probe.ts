@@ -1,6 +1,6 @@
 /**
- * Logins to Exchange Online's mail protocols as a PBX makes them (`MailProtocols`, port.ts), each step bounded in
- * time, nothing read or sent beyond a harmless command:
+ * Logins to Exchange Online's mail protocols as a PBX makes them (`MailProtocols`, port.ts), each step (connect,
+ * greeting, STARTTLS, AUTH, command) bounded in time on its own, nothing read or sent beyond a harmless command:
  * - IMAP over TLS: greeting, `AUTHENTICATE XOAUTH2 <initial response>` (RFC 4959 SASL-IR), `EXAMINE INBOX`, LOGOUT;
  * - POP3 over TLS: greeting, `AUTH XOAUTH2 <initial response>` (RFC 5034), `STAT`, QUIT;
  * - SMTP submission: greeting, EHLO, STARTTLS (RFC 3207), EHLO, `AUTH XOAUTH2 <initial response>` (RFC 4954), QUIT —
@@ -15,13 +15,15 @@ import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls, type TLSSocket } from 'node:tls';
 import { MailProtocolUnavailable, type MailProbe, type MailProtocol, type MailProtocols } from './port.js';
 
-const DEFAULT_TIMEOUT_MS = 10_000;
+/** Each step (connect, greeting, STARTTLS, AUTH, the command) must answer within this time. */
+const DEFAULT_STEP_TIMEOUT_MS = 10_000;
 const MAX_REPLY = 64 * 1024;
 
 export interface MailProbeOptions {
   /** `host:port` of each protocol (EXCHANGE_IMAP_HOST, EXCHANGE_POP_HOST, EXCHANGE_SMTP_HOST). */
   readonly addresses: Readonly<Record<MailProtocol, string>>;
-  readonly timeoutMs?: number;
+  /** Time allowed to each step; a login of n steps takes at most n times this. */
+  readonly stepTimeoutMs?: number;
 }
 
 /** A line reader over a socket that can be upgraded to TLS (SMTP's STARTTLS). */
@@ -98,7 +100,7 @@ async function reply(lines: Lines, done: (line: string) => boolean): Promise<str
 }
 
 export function createMailProbes(options: MailProbeOptions): MailProtocols {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const stepTimeoutMs = options.stepTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
   return {
     probe: (protocol, mailbox, accessToken) => {
       const [host, port] = split(options.addresses[protocol]);
@@ -107,6 +109,17 @@ export function createMailProbes(options: MailProbeOptions): MailProtocols {
       );
       let step: MailProbe['step'] = 'connect';
       let lines: Lines | undefined;
+      // One timer per step: `at` moves to the next step and gives it its own time.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      let expire: (err: Error) => void = () => undefined;
+      const deadline = new Promise<never>((_, reject) => (expire = reject));
+      const at = (next: MailProbe['step']) => {
+        step = next;
+        clearTimeout(timer);
+        timer = setTimeout(() => expire(new Error(`no answer in ${stepTimeoutMs} ms`)), stepTimeoutMs);
+        timer.unref?.();
+      };
+      at('connect');
       const run = async (): Promise<MailProbe> => {
         const socket = await new Promise<Socket>((resolve, reject) => {
           const s =
@@ -116,12 +129,12 @@ export function createMailProbes(options: MailProbeOptions): MailProtocols {
           s.once('error', reject);
         });
         lines = new Lines(socket);
-        step = 'greeting';
+        at('greeting');
         const greeting = await lines.next();
         const refused = (reply: string): MailProbe => ({ protocol, outcome: 'refused', step, reply });
         if (protocol === 'imap') {
           if (!greeting.startsWith('* OK')) return refused(greeting);
-          step = 'auth';
+          at('auth');
           lines.write(`A1 AUTHENTICATE XOAUTH2 ${sasl}`);
           let auth = await reply(lines, (l) => l.startsWith('A1 ') || l.startsWith('+'));
           // A continuation carries the server's error details (XOAUTH2): answered empty, the NO follows.
@@ -130,7 +143,7 @@ export function createMailProbes(options: MailProbeOptions): MailProtocols {
             auth = await reply(lines, (l) => l.startsWith('A1 '));
           }
           if (!/^A1 OK\b/i.test(auth)) return refused(auth);
-          step = 'command';
+          at('command');
           lines.write('A2 EXAMINE INBOX');
           const examined = await reply(lines, (l) => l.startsWith('A2 '));
           lines.write('A3 LOGOUT');
@@ -140,7 +153,7 @@ export function createMailProbes(options: MailProbeOptions): MailProtocols {
         }
         if (protocol === 'pop') {
           if (!greeting.startsWith('+OK')) return refused(greeting);
-          step = 'auth';
+          at('auth');
           lines.write(`AUTH XOAUTH2 ${sasl}`);
           let auth = await lines.next();
           if (auth.startsWith('+ ') || auth === '+') {
@@ -148,7 +161,7 @@ export function createMailProbes(options: MailProbeOptions): MailProtocols {
             auth = await lines.next();
           }
           if (!auth.startsWith('+OK')) return refused(auth);
-          step = 'command';
+          at('command');
           lines.write('STAT');
           const stat = await lines.next();
           lines.write('QUIT');
@@ -161,7 +174,7 @@ export function createMailProbes(options: MailProbeOptions): MailProtocols {
         lines.write('EHLO consent-broker');
         const ehlo = await smtpReply();
         if (!ehlo.startsWith('250')) return refused(ehlo);
-        step = 'starttls';
+        at('starttls');
         lines.write('STARTTLS');
         const tls = await smtpReply();
         if (!tls.startsWith('220')) return refused(tls);
@@ -169,7 +182,7 @@ export function createMailProbes(options: MailProbeOptions): MailProtocols {
         lines.write('EHLO consent-broker');
         const secured = await smtpReply();
         if (!secured.startsWith('250')) return refused(secured);
-        step = 'auth';
+        at('auth');
         lines.write(`AUTH XOAUTH2 ${sasl}`);
         let auth = await smtpReply();
         if (auth.startsWith('334')) {
@@ -179,15 +192,11 @@ export function createMailProbes(options: MailProbeOptions): MailProtocols {
         lines.write('QUIT');
         return auth.startsWith('235') ? { protocol, outcome: 'ok', step, reply: auth } : refused(auth);
       };
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs);
-        timer.unref?.();
-      });
       return Promise.race([run(), deadline])
         .catch((err: unknown) => {
           // Exchange could not be asked: a step that did not answer, not a refusal.
-          throw new MailProtocolUnavailable(5, `Exchange Online ${protocol.toUpperCase()}: ${step} failed`, {
+          const why = err instanceof Error && err.message.startsWith('no answer') ? err.message : 'failed';
+          throw new MailProtocolUnavailable(5, `Exchange Online ${protocol.toUpperCase()}: ${step} ${why}`, {
             cause: err,
           });
         })
