@@ -11,8 +11,9 @@
  *                                                 (simulators/entra/refresh-token.ts)
  *   PUT    /_sim/tenants/{tenant}/sign-in-frequency  {seconds | null}: a Conditional Access sign-in frequency
  *   POST   /_sim/tenants/{tenant}/mailboxes      {address, deniedAppIds?, fullAccess?: [upn]} (a shared mailbox's delegates)
- *   PATCH  /_sim/tenants/{tenant}/mailboxes/{address}  {imapEnabled?, popEnabled?, smtpClientAuthenticationDisabled?}:
- *                                                 Set-CASMailbox, for the mail stand-ins (simulators/mail/)
+ *   PATCH  /_sim/tenants/{tenant}/mailboxes/{address}  {imapEnabled?, popEnabled?, smtpClientAuthenticationDisabled?,
+ *                                                 fullAccess?: [upn]}: Set-CASMailbox and Add-/Remove-MailboxPermission,
+ *                                                 for the mail stand-ins (simulators/mail/)
  *   PUT    /_sim/tenants/{tenant}/transport-config  {smtpClientAuthenticationDisabled}: Set-TransportConfig
  *   PUT    /_sim/tenants/{tenant}/exchange-service-principals  {servicePrincipals: [{appId, mailboxes: [address] | "all"}]
  *                                                 | null}: New-ServicePrincipal and its mailbox grants; null: the
@@ -156,6 +157,13 @@ export function controlRoutes(ctx: SimContext): SimRoute[] {
           throw new BadControlRequest('smtpClientAuthenticationDisabled must be true, false or null');
         mailbox.smtpClientAuthenticationDisabled = v;
       }
+      // Add-/Remove-MailboxPermission -AccessRights FullAccess: the users (UPNs) with Full Access now.
+      if (b.fullAccess !== undefined)
+        mailbox.fullAccess = (optStrings(b, 'fullAccess') ?? []).map((upn) => {
+          const user = tenant.users.find((u) => u.userPrincipalName.toLowerCase() === upn.toLowerCase());
+          if (!user) throw new BadControlRequest(`fullAccess: no user ${upn} in the tenant`);
+          return user.objectId;
+        });
       return json(200, mailbox);
     }),
     route('PUT', '/_sim/tenants/{tenant}/transport-config', (p, b) => {

@@ -35,7 +35,7 @@ import { countingConsentOutcomes, createAuditLog, type AuditLog } from './audit/
 import { createOnboardingStore, type OnboardingStore } from './consent/onboarding-store.js';
 import { createMailboxGrantStore, type MailboxGrantStore } from './grants/grant-store.js';
 import { createCustody, GRANTS_KEY_NAME, type Custody } from './grants/custody.js';
-import { grantTokenSource } from './grants/grant-tokens.js';
+import { grantTokenSource, type GrantTokenDeps } from './grants/grant-tokens.js';
 import { createUserCodeThrottle } from './grants/device-verification.js';
 import { createDevicePolls, type DevicePolls } from './vending/device-code.js';
 import { createKeyVaultKeyWrapping } from './adapters/keyvault/keyvault-keys.js';
@@ -85,6 +85,8 @@ export interface Broker {
   readonly mailboxGrants: MailboxGrantStore;
   /** Users' access tokens per (grant, scope), fetched once and refreshed ahead as app-only ones are. */
   readonly grantTokens: TokenCache;
+  /** What redeems a grant's kept sign-in now, without the cache: the support check's (src/support/checks-grants.ts). */
+  readonly grantSignIns: GrantTokenDeps;
   /** Device-code polls seen by this instance, for RFC 8628 `slow_down` (src/vending/device-code.ts). */
   readonly devicePolls: DevicePolls;
   /** Unknown user codes entered per address on the device page (src/grants/device-verification.ts). */
@@ -239,16 +241,15 @@ export async function createBroker(config: Config): Promise<Broker> {
     if (grant?.status !== 'active') grantTokens.forgetTenant(key);
   });
   const directory = createRecordDirectory({ appliances, tenants, grants: mailboxGrants }, { journal });
-  const grantTokens = createTokenCache({
-    entra: grantTokenSource({
-      grants: mailboxGrants,
-      custody,
-      signIn,
-      profiles,
-      audit,
-      now: () => new Date(),
-    }),
-  });
+  const grantSignIns: GrantTokenDeps = {
+    grants: mailboxGrants,
+    custody,
+    signIn,
+    profiles,
+    audit,
+    now: () => new Date(),
+  };
+  const grantTokens = createTokenCache({ entra: grantTokenSource(grantSignIns) });
   const broker: Broker = {
     config,
     profiles,
@@ -278,6 +279,7 @@ export async function createBroker(config: Config): Promise<Broker> {
     onboardings: createOnboardingStore(tables),
     mailboxGrants,
     grantTokens,
+    grantSignIns,
     devicePolls: createDevicePolls(),
     userCodes: createUserCodeThrottle(),
     custody,

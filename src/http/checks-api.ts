@@ -1,7 +1,7 @@
 /**
  * The live-check routes of the support API (SPEC.md "Vendor support"):
  *
- *   POST /api/tenants/{tenantId}/check               {mailboxes?: string[]} → the checks (src/support/checks.ts)
+ *   POST /api/tenants/{tenantId}/check               {mailboxes?, protocols?, grants?} → the checks (src/support/checks.ts)
  *   GET  /api/tenants/{tenantId}/exchange-setup.ps1   ?mailboxes=a@x,b@y&scoping=rbac|accessPolicy → the script
  *
  * Steps: strict query, tenant id, body or query, then the domain. Mailbox addresses are validated before anything
@@ -11,7 +11,13 @@
 import type { Directory } from '../adapters/graph/port.js';
 import type { Profiles } from '../profiles/profiles.js';
 import type { ConsentSettings } from '../consent/types.js';
-import { checkTenant, tenantProfiles, UnknownTenant, type CheckDeps } from '../support/checks.js';
+import {
+  checkTenant,
+  tenantProfiles,
+  UnknownGrant,
+  UnknownTenant,
+  type CheckDeps,
+} from '../support/checks.js';
 import {
   exchangeAppOf,
   exchangeNeeds,
@@ -56,12 +62,13 @@ export async function postTenantCheck(
     const report = await checkTenant(deps, tenantId, {
       mailboxes,
       ...(body.protocols !== undefined ? { protocols: body.protocols } : {}),
+      ...(body.grants !== undefined ? { grants: body.grants } : {}),
       actor: staffActor(staff),
       consentLinks: staff.roles.includes('Broker.Admin'),
     });
     return jsonReply(200, report, { 'cache-control': 'no-store' });
   } catch (err) {
-    if (err instanceof UnknownTenant) throw notFound(err.message);
+    if (err instanceof UnknownTenant || err instanceof UnknownGrant) throw notFound(err.message);
     throw err;
   }
 }

@@ -39,7 +39,7 @@ const ROLE: Readonly<Record<MailProtocol, string>> = {
   pop: 'POP.AccessAsApp',
   smtp: 'SMTP.SendAsApp',
 };
-const NAME: Readonly<Record<MailProtocol, string>> = { imap: 'IMAP', pop: 'POP', smtp: 'SMTP AUTH' };
+export const NAME: Readonly<Record<MailProtocol, string>> = { imap: 'IMAP', pop: 'POP', smtp: 'SMTP AUTH' };
 
 /** Why a login failed, in the check's words: a stable cause for support and tests. */
 export type ProtocolCause =
@@ -123,11 +123,47 @@ function classify(
   const registration = setup
     ? `An Exchange administrator runs, in PowerShell (the same steps as exchange-setup.ps1 for this mailbox):\n${exchangeSetupCommands({ ...setup, mailboxes: [mailbox] })}`
     : `Register the application's service principal in Exchange Online (New-ServicePrincipal) and grant it ${mailbox} (Add-MailboxPermission -AccessRights FullAccess); GET /api/tenants/${token.tenantId}/exchange-setup.ps1?mailboxes=${mailbox} gives the script.`;
+  const common = classifyLogin(probe, mailbox, mailbox);
+  if (common) return common;
+  if (protocol === 'imap' && step === 'command' && /authenticated but not connected/i.test(reply))
+    return {
+      cause: 'notConnected',
+      ok: false,
+      detail: `The token was accepted but the mailbox did not open: IMAP is turned off for ${mailbox}, or the mailbox is not granted to the application. ${said}`,
+      remediation: `An Exchange administrator turns IMAP on for the mailbox:\nSet-CASMailbox -Identity ${m} -ImapEnabled $true\nand, if the mailbox is not granted yet:\n${registration}`,
+    };
+  if (step === 'auth' && refusedLogin(protocol, reply))
+    return {
+      cause: 'loginRefused',
+      ok: false,
+      detail: `Exchange refused the ${NAME[protocol]} login as ${mailbox}: the application's service principal is not registered in Exchange Online, or the mailbox is not granted to it (or an access policy or RBAC scope leaves it out)${protocol === 'pop' ? ', or POP is turned off for the mailbox' : ''}. ${said}`,
+      remediation: `${registration}${protocol === 'pop' ? `\nand, if POP is off for the mailbox:\nSet-CASMailbox -Identity ${m} -PopEnabled $true` : ''}`,
+    };
+  return {
+    cause: 'unknown',
+    ok: false,
+    detail: `${NAME[protocol]} login as ${mailbox} failed with a reply the broker does not recognise. ${said}`,
+    remediation: 'Give support this reply; it is shown exactly as Exchange sent it.',
+  };
+}
+
+/**
+ * The answers whose cause and fix do not depend on who logged in (the app or a user): accepted, and SMTP AUTH
+ * off for the tenant or the mailbox (`535 5.7.139`). `shownAs` names the login in the detail.
+ */
+export function classifyLogin(
+  probe: MailProbe,
+  shownAs: string,
+  mailbox: string,
+): Omit<ProtocolCheck, 'name'> | undefined {
+  const { protocol, reply, step } = probe;
+  const said = `Exchange answered "${reply}" at ${step}.`;
+  const m = psQuote(mailbox);
   if (probe.outcome === 'ok')
     return {
       cause: 'ok',
       ok: true,
-      detail: `${NAME[protocol]} login as ${mailbox} accepted${protocol === 'smtp' ? '' : ' and the mailbox opened'} (${reply}).`,
+      detail: `${NAME[protocol]} login as ${shownAs} accepted${protocol === 'smtp' ? '' : ' and the mailbox opened'} (${reply}).`,
       remediation: null,
     };
   if (protocol === 'smtp' && /\b5\.7\.139\b/.test(reply) && /disabled for the Tenant/i.test(reply))
@@ -144,29 +180,14 @@ function classify(
       detail: `SMTP AUTH is disabled for ${mailbox} (Set-CASMailbox). ${said}`,
       remediation: `An Exchange administrator runs:\nSet-CASMailbox -Identity ${m} -SmtpClientAuthenticationDisabled $false`,
     };
-  if (protocol === 'imap' && step === 'command' && /authenticated but not connected/i.test(reply))
-    return {
-      cause: 'notConnected',
-      ok: false,
-      detail: `The token was accepted but the mailbox did not open: IMAP is turned off for ${mailbox}, or the mailbox is not granted to the application. ${said}`,
-      remediation: `An Exchange administrator turns IMAP on for the mailbox:\nSet-CASMailbox -Identity ${m} -ImapEnabled $true\nand, if the mailbox is not granted yet:\n${registration}`,
-    };
-  if (
-    step === 'auth' &&
-    ((protocol === 'imap' && /AUTHENTICATE failed/i.test(reply)) ||
-      (protocol === 'pop' && /^-ERR Authentication failure/i.test(reply)) ||
-      (protocol === 'smtp' && /^535 5\.7\.3\b/.test(reply)))
-  )
-    return {
-      cause: 'loginRefused',
-      ok: false,
-      detail: `Exchange refused the ${NAME[protocol]} login as ${mailbox}: the application's service principal is not registered in Exchange Online, or the mailbox is not granted to it (or an access policy or RBAC scope leaves it out)${protocol === 'pop' ? ', or POP is turned off for the mailbox' : ''}. ${said}`,
-      remediation: `${registration}${protocol === 'pop' ? `\nand, if POP is off for the mailbox:\nSet-CASMailbox -Identity ${m} -PopEnabled $true` : ''}`,
-    };
-  return {
-    cause: 'unknown',
-    ok: false,
-    detail: `${NAME[protocol]} login as ${mailbox} failed with a reply the broker does not recognise. ${said}`,
-    remediation: 'Give support this reply; it is shown exactly as Exchange sent it.',
-  };
+  return undefined;
+}
+
+/** Exchange's replies to a refused XOAUTH2 login (the module's list of causes). */
+export function refusedLogin(protocol: MailProtocol, reply: string): boolean {
+  return (
+    (protocol === 'imap' && /AUTHENTICATE failed/i.test(reply)) ||
+    (protocol === 'pop' && /^-ERR Authentication failure/i.test(reply)) ||
+    (protocol === 'smtp' && /^535 5\.7\.3\b/.test(reply))
+  );
 }

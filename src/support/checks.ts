@@ -10,6 +10,8 @@
  *   exchange      for IMAP/POP/SMTP, the Exchange PowerShell with the tenant's real values
  *   ews           for EWS (full_access_as_app), a live EWS request per mailbox: allowed, blocked by the tenant's
  *                 EWS settings (with the allow-list step), or no access to that mailbox
+ *   imap/pop/smtp a login per mailbox as the PBX makes it, app-only (src/support/checks-protocols.ts)
+ *   grant:…       per mailbox grant, the user's sign-in refreshed and logins with it (src/support/checks-grants.ts)
  *
  * Everything is checked with the app the broker uses for the tenant: its own app where it brought one
  * (`appCredential`, src/credentials/tenant-app.ts routes its tokens there), else the home app. The Exchange
@@ -26,6 +28,9 @@
 import { EntraRefused, EntraUnavailable, type EntraTokens } from '../adapters/entra/port.js';
 import type { ExchangeWebServices, MailProtocol, MailProtocols } from '../adapters/exchange/port.js';
 import { protocolChecks, PROTOCOLS } from './checks-protocols.js';
+import { grantChecks, MAX_GRANT_CHECKS } from './checks-grants.js';
+import type { GrantTokenDeps } from '../grants/grant-tokens.js';
+import { effectiveGrantStatus, type MailboxGrant, type MailboxGrantStore } from '../grants/grant-store.js';
 import type { Directory } from '../adapters/graph/port.js';
 import { RowChanged } from '../adapters/tables/port.js';
 import type { AuditActor, AuditLog } from '../audit/audit-log.js';
@@ -60,6 +65,9 @@ export interface CheckDeps {
   readonly mail: MailProtocols;
   readonly profiles: Profiles;
   readonly tenants: TenantStore;
+  /** The tenant's mailbox grants, and what redeems their users' sign-ins (src/support/checks-grants.ts). */
+  readonly mailboxGrants: MailboxGrantStore;
+  readonly grantSignIns: GrantTokenDeps;
   readonly onboardings: OnboardingStore;
   readonly audit: AuditLog;
   readonly settings: ConsentSettings;
@@ -94,6 +102,17 @@ export class UnknownTenant extends Error {
   }
 }
 
+/** A grant asked for is not one of the tenant's. */
+export class UnknownGrant extends Error {
+  constructor(
+    readonly tenantId: string,
+    readonly grantId: string,
+  ) {
+    super(`No mailbox grant ${grantId} in tenant ${tenantId}.`);
+    this.name = new.target.name;
+  }
+}
+
 /** Runs every check of `tenantId` now; `mailboxes` are validated addresses (src/support/mailbox-address.ts). */
 export async function checkTenant(
   deps: CheckDeps,
@@ -102,6 +121,8 @@ export async function checkTenant(
     readonly mailboxes: readonly string[];
     /** Logins to make per mailbox (src/support/checks-protocols.ts); default: those of the tenant's profiles. */
     readonly protocols?: readonly ('imap' | 'pop' | 'smtp' | 'ews')[];
+    /** Mailbox grants to check (ids); default: the first MAX_GRANT_CHECKS active or reauth_required ones. */
+    readonly grants?: readonly string[];
     readonly actor: AuditActor;
     /**
      * Whether the check may create a consent link (an onboarding) for its remediations: only for Broker.Admin,
@@ -114,6 +135,8 @@ export async function checkTenant(
   const tenant = await deps.tenants.get(tenantId);
   if (!tenant) throw new UnknownTenant(tenantId.toLowerCase());
   const id = tenant.tenantId;
+  // Grants first: an unknown one is refused before anything is asked or recorded.
+  const grants = await grantsToCheck(deps, id, request.grants);
   const checkedAt = deps.now();
   const profiles = tenantProfiles(deps.profiles, tenant);
   const resources = new Map<string, Resource>();
@@ -214,7 +237,7 @@ export async function checkTenant(
   const exchangeResource = profiles.find((p) =>
     p.roles.some((r) => ['IMAP.AccessAsApp', 'POP.AccessAsApp', 'SMTP.SendAsApp'].includes(r.value)),
   )?.resource;
-  const [mailboxChecks, ewsItems, loginChecks] = await Promise.all([
+  const [mailboxChecks, ewsItems, loginChecks, grantItems] = await Promise.all([
     Promise.all(request.mailboxes.map((m) => mailboxCheck(deps, id, m, graphToken, setup, consentUrl))),
     (asked ? asked.includes('ews') : needs.ews) && ewsResource
       ? ewsChecks(deps.ews, ewsResource, outcomes.get(ewsResource.scope), request.mailboxes, app, setup)
@@ -228,6 +251,11 @@ export async function checkTenant(
           consentUrl,
         })
       : Promise.resolve([]),
+    grantChecks(
+      { signIns: deps.grantSignIns, mail: deps.mail, profiles: deps.profiles, now: deps.now },
+      grants,
+      asked,
+    ),
   ]);
 
   const checks: Check[] = [
@@ -240,6 +268,7 @@ export async function checkTenant(
       : []),
     ...ewsItems,
     ...loginChecks,
+    ...grantItems,
   ];
 
   const status = await recordOutcome(deps, tenant, proof, request.actor);
@@ -253,6 +282,7 @@ export async function checkTenant(
       ok: checks.filter((c) => c.ok === true).length,
       failed: checks.filter((c) => c.ok === false).map((c) => c.name),
       mailboxes: request.mailboxes.length,
+      grants: grants.length,
       reconsentOnboardingId: reconsent?.onboarding.id ?? null,
     },
   });
@@ -268,6 +298,26 @@ export function ownAppConsentUrl(authorityHost: string, tenantId: string, client
   const url = new URL(`${authorityHost.replace(/\/+$/, '')}/${encodeURIComponent(tenantId)}/adminconsent`);
   url.searchParams.set('client_id', clientId);
   return url.toString();
+}
+
+async function grantsToCheck(
+  deps: CheckDeps,
+  tenantId: string,
+  ids: readonly string[] | undefined,
+): Promise<MailboxGrant[]> {
+  if (ids)
+    return Promise.all(
+      ids.map(async (grantId) => {
+        const grant = await deps.mailboxGrants.get(tenantId, grantId.toLowerCase());
+        if (!grant) throw new UnknownGrant(tenantId, grantId.toLowerCase());
+        return grant;
+      }),
+    );
+  const now = deps.now();
+  const page = await deps.mailboxGrants.list(tenantId, { top: 100 });
+  return page.items
+    .filter((g) => ['active', 'reauth_required'].includes(effectiveGrantStatus(g, now)))
+    .slice(0, MAX_GRANT_CHECKS);
 }
 
 /** The tenant's profiles as configured now (all of them for a tenant that recorded none). */

@@ -19,6 +19,50 @@ export interface GrantFixture {
 export const basicAuth = (id: string, secret: string) =>
   `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
 
+/** A Broker.Admin's appliance in `tenantId` allowed `profiles`, as the grant tests need it. */
+export async function grantFixture(
+  brokerUrl: string,
+  admin: string,
+  tenantId: string,
+  profiles: readonly string[],
+  customerRef = 'PBX-GRANTS',
+): Promise<GrantFixture> {
+  const res = await fetch(`${brokerUrl}/api/appliances`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ customerRef, tenantId, profiles, auth: { method: 'client_secret' } }),
+  });
+  expect(res.status).toBe(201);
+  const appliance = (await res.json()) as { clientId: string; clientSecret: string };
+  return {
+    brokerUrl,
+    admin,
+    tenantId,
+    applianceId: appliance.clientId,
+    applianceSecret: appliance.clientSecret,
+  };
+}
+
+/** An active grant of `profiles` for `mailbox`, signed in to by `login` (an existing user); its id. */
+export async function activeGrant(
+  f: GrantFixture,
+  login: string,
+  profiles: readonly string[],
+  mailbox = login,
+): Promise<string> {
+  const made = await fetch(`${f.brokerUrl}/api/tenants/${f.tenantId}/mailbox-grants`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${f.admin}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ applianceId: f.applianceId, profiles, mailbox }),
+  });
+  expect(made.status).toBe(201);
+  const { id, consentUrl } = (await made.json()) as { id: string; consentUrl: string };
+  const browser = new ConsentBrowser(f.brokerUrl);
+  const done = await browser.submit(await browser.open(`${consentUrl}/go`), { login });
+  expect(done.status, done.body.slice(0, 300)).toBe(200);
+  return id;
+}
+
 /** A new user of the tenant with an active grant of `profiles`; its id and the appliance's handle. */
 export async function activeGrantWithHandle(
   f: GrantFixture,
@@ -26,15 +70,7 @@ export async function activeGrantWithHandle(
   profiles: readonly string[],
 ): Promise<{ id: string; handle: string }> {
   await control('POST', `/_sim/tenants/${f.tenantId}/users`, { userPrincipalName: user });
-  const made = await fetch(`${f.brokerUrl}/api/tenants/${f.tenantId}/mailbox-grants`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${f.admin}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ applianceId: f.applianceId, profiles, mailbox: user }),
-  });
-  expect(made.status).toBe(201);
-  const { id, consentUrl } = (await made.json()) as { id: string; consentUrl: string };
-  const browser = new ConsentBrowser(f.brokerUrl);
-  expect((await browser.submit(await browser.open(`${consentUrl}/go`), { login: user })).status).toBe(200);
+  const id = await activeGrant(f, user, profiles);
   const read = await fetch(`${f.brokerUrl}/appliance/mailbox-grants/${id}`, {
     headers: { authorization: basicAuth(f.applianceId, f.applianceSecret) },
   });

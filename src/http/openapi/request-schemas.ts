@@ -6,6 +6,7 @@
  */
 import { APPLIANCE_REF_PATTERN, CERTIFICATE_PEM_MAX_LENGTH, CLIENT_SECRET_VALUE_PATTERN } from '../../ids.js';
 import { MAX_CHECK_MAILBOXES } from '../../support/mailbox-address.js';
+import { MAX_GRANT_CHECKS } from '../../support/checks-grants.js';
 import { customerRef, dateTime, guid, orNull, profileList as profiles, ref } from './schema-parts.js';
 import type { Schema } from './types.js';
 
@@ -167,7 +168,15 @@ export function requestSchemas(options: SchemaOptions = {}): Record<string, Sche
           maxItems: 4,
           items: { enum: ['imap', 'pop', 'smtp', 'ews'] },
           description:
-            "Log in to each mailbox as the PBX would (IMAP: XOAUTH2 and EXAMINE INBOX; POP3: XOAUTH2 and STAT; SMTP: STARTTLS and XOAUTH2, no message; EWS: a read-only GetFolder), each answer turned into its cause and the PowerShell that fixes it. Default: the protocols of the tenant's profiles.",
+            "Log in to each mailbox as the PBX would (IMAP: XOAUTH2 and EXAMINE INBOX; POP3: XOAUTH2 and STAT; SMTP: STARTTLS and XOAUTH2, no message; EWS: a read-only GetFolder), each answer turned into its cause and the PowerShell that fixes it. Default: the protocols of the tenant's profiles. Also limits the logins of the mailbox grants checked.",
+        },
+        grants: {
+          type: 'array',
+          uniqueItems: true,
+          maxItems: MAX_GRANT_CHECKS,
+          items: guid,
+          description:
+            "Mailbox grants (ids) to check: each user's sign-in refreshed now, and an IMAP / POP / SMTP login with the user's token to the grant's mailbox. Default: the tenant's first 5 grants that are active or need the user to sign in again; [] checks none.",
         },
       },
     },

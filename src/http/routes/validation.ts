@@ -50,6 +50,7 @@ export interface RequestBodies {
   readonly TenantCheckRequest: {
     readonly mailboxes?: readonly string[];
     readonly protocols?: readonly ('imap' | 'pop' | 'smtp' | 'ews')[];
+    readonly grants?: readonly string[];
   };
   /** `PUT /api/tenants/{tenantId}/app-credential`: exactly one of `clientSecret` and `certificate`. */
   readonly AppCredentialRequest: {
