@@ -102,7 +102,7 @@ export async function mailboxCheck(
   graphToken: AppToken | undefined,
   setup: ExchangeSetupValues | undefined,
   consentUrl: string | null,
-): Promise<Check> {
+): Promise<Check & { readonly cause?: 'noMailbox' }> {
   const name = `mailbox:${address}`;
   if (!graphToken)
     return {
@@ -129,6 +129,7 @@ export async function mailboxCheck(
     case 'not_found':
       return {
         name,
+        cause: 'noMailbox',
         ok: false,
         detail:
           result.code === 'MailboxNotEnabledForRESTAPI'

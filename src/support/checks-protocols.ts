@@ -14,6 +14,8 @@
  *   Exchange refused the login — the service principal not registered in Exchange, the mailbox not granted to it
  *   or left out by an access policy or RBAC scope, or (POP) POP off for the mailbox
  *   (how-to-authenticate-an-imap-pop-smtp-application-by-using-oauth, "Register service principals in Exchange");
+ * - a refused login to an address Graph finds no mailbox for (when the app can read mail through Graph): no such
+ *   mailbox (`withMissingMailboxes`);
  * - a token without the protocol's role is reported before any login (the admin's consent lacks it);
  * - Exchange unreachable: try again. Anything else is shown as it came, with the step.
  * @module
@@ -49,6 +51,7 @@ export type ProtocolCause =
   | 'smtpAuthDisabledForMailbox'
   | 'notConnected'
   | 'loginRefused'
+  | 'noMailbox'
   | 'unavailable'
   | 'unknown';
 
@@ -181,6 +184,29 @@ export function classifyLogin(
       remediation: `An Exchange administrator runs:\nSet-CASMailbox -Identity ${m} -SmtpClientAuthenticationDisabled $false`,
     };
   return undefined;
+}
+
+/**
+ * Refused logins to addresses Microsoft Graph found no mailbox for (the check's `mailbox:` items, when the app
+ * can read mail through Graph): Exchange gives a missing mailbox the same refusal as an ungranted one, so the
+ * cause is told from Graph's answer.
+ */
+export function withMissingMailboxes(
+  checks: readonly ProtocolCheck[],
+  missing: ReadonlySet<string>,
+): ProtocolCheck[] {
+  return checks.map((c) => {
+    const mailbox = c.name.slice(c.name.indexOf(':') + 1);
+    if (c.cause !== 'loginRefused' || !missing.has(mailbox)) return c;
+    const said = c.detail.slice(c.detail.indexOf('Exchange answered'));
+    return {
+      ...c,
+      cause: 'noMailbox',
+      detail: `There is no mailbox ${mailbox} in the tenant (Microsoft Graph finds none: see mailbox:${mailbox}), so Exchange refused the login. ${said}`,
+      remediation:
+        'Check the address (a typing error, or the mailbox lives in another tenant); a user needs an Exchange Online licence to have a mailbox.',
+    };
+  });
 }
 
 /** Exchange's replies to a refused XOAUTH2 login (the module's list of causes). */

@@ -27,7 +27,7 @@
  */
 import { EntraRefused, EntraUnavailable, type EntraTokens } from '../adapters/entra/port.js';
 import type { ExchangeWebServices, MailProtocol, MailProtocols } from '../adapters/exchange/port.js';
-import { protocolChecks, PROTOCOLS } from './checks-protocols.js';
+import { protocolChecks, PROTOCOLS, withMissingMailboxes } from './checks-protocols.js';
 import { grantChecks, MAX_GRANT_CHECKS } from './checks-grants.js';
 import type { GrantTokenDeps } from '../grants/grant-tokens.js';
 import { effectiveGrantStatus, type MailboxGrant, type MailboxGrantStore } from '../grants/grant-store.js';
@@ -267,7 +267,12 @@ export async function checkTenant(
       ? [exchangeCheck(needs.protocols, app, servicePrincipal, setup, consentUrl)]
       : []),
     ...ewsItems,
-    ...loginChecks,
+    ...withMissingMailboxes(
+      loginChecks,
+      new Set(
+        mailboxChecks.filter((c) => c.cause === 'noMailbox').map((c) => c.name.slice('mailbox:'.length)),
+      ),
+    ),
     ...grantItems,
   ];
 

@@ -3,7 +3,7 @@
  * `protocols` logs in to each mailbox over IMAP, POP3 and SMTP as the PBX would, against the sandbox's Exchange
  * stand-ins (simulators/mail/), and turns each simulated fault into its cause and the PowerShell that fixes it
  * for this tenant and mailbox: SMTP AUTH off for the tenant or the mailbox, IMAP off for the mailbox, the mailbox
- * left out by an access policy (or not granted), a mailbox that does not exist.
+ * left out by an access policy (or not granted), the app not registered in Exchange, a mailbox that does not exist.
  * @module
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -89,20 +89,28 @@ describe('Test Connection: the PBX’s logins, each answer turned into its fix',
     await mailbox(desk, { imapEnabled: true });
   });
 
-  it('a mailbox an access policy denies to the app, and one that does not exist: login refused, with the registration and grant for that mailbox', async () => {
+  it('a mailbox an access policy denies to the app: login refused, with the registration and grant for that mailbox; one that does not exist: noMailbox', async () => {
     const denied = `ceo@${tenant.domain}`;
+    const nobody = `nobody@${tenant.domain}`;
     await control('POST', `/_sim/tenants/${tenant.tenantId}/mailboxes`, {
       address: denied,
       deniedAppIds: [inject('sandbox').homeApp.clientId],
     });
-    const r = await check([denied, `nobody@${tenant.domain}`], ['imap', 'pop', 'smtp']);
-    for (const address of [denied, `nobody@${tenant.domain}`])
-      for (const p of ['imap', 'pop', 'smtp']) {
-        const c = find(r, `${p}:${address}`);
-        expect(c, `${p} ${address}`).toMatchObject({ ok: false, cause: 'loginRefused' });
-        expect(c.remediation).toContain('New-ServicePrincipal');
-        expect(c.remediation).toContain(address);
-      }
+    const r = await check([denied, nobody], ['imap', 'pop', 'smtp']);
+    for (const p of ['imap', 'pop', 'smtp']) {
+      const c = find(r, `${p}:${denied}`);
+      expect(c, `${p} ${denied}`).toMatchObject({ ok: false, cause: 'loginRefused' });
+      expect(c.remediation).toContain('New-ServicePrincipal');
+      expect(c.remediation).toContain(denied);
+      // Exchange refuses a missing mailbox as it does an ungranted one; Graph (the app reads mail) tells them apart.
+      const missing = find(r, `${p}:${nobody}`);
+      expect(missing, `${p} ${nobody}`).toMatchObject({ ok: false, cause: 'noMailbox' });
+      expect(missing.detail).toContain('Exchange answered');
+      expect(missing.remediation).toContain('Check the address');
+      expect(missing.remediation).not.toContain('New-ServicePrincipal');
+    }
+    expect(find(r, `mailbox:${nobody}`)).toMatchObject({ ok: false, cause: 'noMailbox' });
+    expect(find(r, `imap:${nobody}`).detail).toContain('"A1 NO AUTHENTICATE failed."');
     expect(find(r, `pop:${denied}`).remediation).toContain(
       `Set-CASMailbox -Identity '${denied}' -PopEnabled $true`,
     );

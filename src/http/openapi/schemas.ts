@@ -276,6 +276,25 @@ export function componentSchemas(options: SchemaOptions = {}): Record<string, Sc
           type: ['string', 'null'],
           description: 'What an admin can do; for an unreachable mailbox, the Exchange PowerShell to run.',
         },
+        cause: {
+          type: 'string',
+          enum: [
+            'ok',
+            'roleMissing',
+            'smtpAuthDisabledForTenant',
+            'smtpAuthDisabledForMailbox',
+            'notConnected',
+            'loginRefused',
+            'noMailbox',
+            'noFullAccess',
+            'reauthRequired',
+            'notActive',
+            'unavailable',
+            'unknown',
+          ],
+          description:
+            'For the logins (`imap:`, `pop:`, `smtp:`, `grant:…`) and a `mailbox:` that does not exist: why, in a stable word support and tools can branch on.',
+        },
       },
     },
     TenantCheckResult: {
