@@ -8,6 +8,7 @@ import { authorizeEndpoint, openIdConfiguration } from '../src/http/openid-confi
 import {
   authorizationServerMetadata,
   handleDeviceAuthorization,
+  handleEnrollment,
   handleTokenRequest,
 } from '../src/http/token-endpoint.js';
 import { tokenRoutes } from '../src/http/routes/appliances.js';
@@ -25,6 +26,7 @@ registerRoutes(tokenRoutes, {
   tokenMicrosoftPath: token,
   deviceAuthorization: (request, context) =>
     withBroker((b) => handleDeviceAuthorization({ ...b, publicUrl: b.settings.publicUrl }, request, context)),
+  enroll: (request, context) => withBroker((b) => handleEnrollment(b, request, context)),
   tokenV1: (request, context) => withBroker((b) => handleTokenRequest(b, request, context, 'v1')),
   openIdConfiguration: metadata('v2'),
   openIdConfigurationV1: metadata('v1'),

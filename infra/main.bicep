@@ -24,6 +24,10 @@ param brokerPublicUrl string = ''
 @maxLength(100)
 param vendorName string = 'Your telephony vendor'
 
+@description('BROKER_ENROLLMENT: PBXs enrolling themselves: off, onboarded (only tenants already connected) or open.')
+@allowed(['off', 'onboarded', 'open'])
+param enrollment string = 'onboarded'
+
 @description('VENDOR_TENANT_ID: the Entra tenant whose staff may call the support API. Default: the tenant of this deployment.')
 param vendorTenantId string = tenant().tenantId
 
@@ -209,6 +213,7 @@ module functionApp 'app/function-app.bicep' = {
     profilesFile: profilesFile
     stateTtlSeconds: stateTtlSeconds
     vendorName: vendorName
+    enrollment: enrollment
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
   }

@@ -59,6 +59,8 @@ import { RECHECKED_STATUSES } from './tenants/transitions.js';
 import { createTenantStore, type TenantStore } from './tenants/tenant-store.js';
 import { proveConsent, type ProofResult } from './consent/proof.js';
 import { createTokenCache } from './vending/token-cache.js';
+import { createEnrollmentStore, type EnrollmentStore } from './appliances/enrollment-store.js';
+import { createEnrollmentThrottle } from './appliances/enrollment.js';
 import type { TokenCache } from './vending/token-cache-contract.js';
 import { createAuthThrottle, type AuthThrottle } from './vending/auth-throttle.js';
 import type { OpenIdConfigurationDeps } from './http/openid-configuration.js';
@@ -89,8 +91,11 @@ export interface Broker {
   readonly grantSignIns: GrantTokenDeps;
   /** Device-code polls seen by this instance, for RFC 8628 `slow_down` (src/vending/device-code.ts). */
   readonly devicePolls: DevicePolls;
-  /** Unknown user codes entered per address on the device page (src/grants/device-verification.ts). */
+  /** Unknown user codes entered per address on the device and enrollment pages (src/grants/device-verification.ts). */
   readonly userCodes: AuthThrottle;
+  /** Zero-touch enrollments (src/appliances/enrollment.ts), and how many each address asked for. */
+  readonly enrollments: EnrollmentStore;
+  readonly enrollThrottle: AuthThrottle;
   /** Seals the refresh tokens the grants keep, under the broker's Key Vault key (src/grants/custody.ts). */
   readonly custody: Custody;
   readonly states: StateStore;
@@ -102,6 +107,7 @@ export interface Broker {
     readonly entraAuthorityHost: string;
     readonly homeAppClientId: string;
     readonly stateTtlSeconds: number;
+    readonly enrollment: Config['enrollment'];
   };
   readonly now: () => Date;
   /** The admin's OpenID Connect sign-in after a consent, with the home app's credential. */
@@ -282,6 +288,8 @@ export async function createBroker(config: Config): Promise<Broker> {
     grantSignIns,
     devicePolls: createDevicePolls(),
     userCodes: createUserCodeThrottle(),
+    enrollments: createEnrollmentStore(tables),
+    enrollThrottle: createEnrollmentThrottle(),
     custody,
     states: createStateStore(tables),
     audit,
@@ -292,6 +300,7 @@ export async function createBroker(config: Config): Promise<Broker> {
       entraAuthorityHost: config.entraAuthorityHost,
       homeAppClientId: config.homeAppClientId,
       stateTtlSeconds: config.stateTtlSeconds,
+      enrollment: config.enrollment,
     },
     now: () => new Date(),
     signIn,

@@ -59,6 +59,11 @@ export interface Config {
   readonly stateTtlSeconds: number;
   /** The vendor's name as customers know it, shown on the consent pages. */
   readonly vendorName: string;
+  /**
+   * BROKER_ENROLLMENT: PBXs enrolling themselves (src/appliances/enrollment.ts) — `off`, `onboarded` (only into
+   * tenants already connected; the default) or `open`.
+   */
+  readonly enrollment: 'off' | 'onboarded' | 'open';
   /** Where telemetry goes (functions/telemetry.ts); absent: none is exported. */
   readonly telemetry: TelemetryConfig;
 }
@@ -253,6 +258,11 @@ export function loadConfig(env: Env): Config {
     problems.push('BROKER_VENDOR_NAME must be at most 100 printable characters');
   }
 
+  const enrollmentText = (get('BROKER_ENROLLMENT') ?? 'onboarded').toLowerCase();
+  const enrollment = (['off', 'onboarded', 'open'] as const).find((v) => v === enrollmentText);
+  if (!enrollment)
+    problems.push(`BROKER_ENROLLMENT must be off, onboarded or open, got "${get('BROKER_ENROLLMENT')}"`);
+
   const telemetry = telemetryConfig(get, problems);
   if (cloudKnown)
     sameCloud(
@@ -289,6 +299,7 @@ export function loadConfig(env: Env): Config {
     profilesFile: get('BROKER_PROFILES_FILE'),
     stateTtlSeconds,
     vendorName,
+    enrollment: enrollment ?? 'onboarded',
     telemetry,
   });
 }

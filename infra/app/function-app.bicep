@@ -32,6 +32,9 @@ param vendorTenantId string
 param profilesFile string
 param stateTtlSeconds int
 param vendorName string
+@description('BROKER_ENROLLMENT: PBXs enrolling themselves: off, onboarded (only tenants already connected) or open.')
+@allowed(['off', 'onboarded', 'open'])
+param enrollment string = 'onboarded'
 param maximumInstanceCount int
 param instanceMemoryMB int
 
@@ -129,6 +132,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'BROKER_PROFILES_FILE', value: profilesFile }
         { name: 'BROKER_STATE_TTL_S', value: string(stateTtlSeconds) }
         { name: 'BROKER_VENDOR_NAME', value: vendorName }
+        { name: 'BROKER_ENROLLMENT', value: enrollment }
         // src/config.ts: AZURE_CLIENT_ID selects the user-assigned managed identity (unset = system-assigned).
         { name: 'AZURE_CLIENT_ID', value: identityClientId }
       ]

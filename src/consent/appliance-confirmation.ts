@@ -37,7 +37,11 @@ export async function confirmation(
     kind: 'confirm',
     tenant,
     onboarding,
-    appliance: { clientId: appliance.clientId, customerRef: appliance.customerRef },
+    appliance: {
+      clientId: appliance.clientId,
+      customerRef: appliance.customerRef,
+      profiles: appliance.profiles,
+    },
     confirmState,
   };
 }

@@ -22,6 +22,8 @@ export type ConsentFailureReason =
   | 'wrongMailbox'
   | 'userCodeUnknown'
   | 'tooManyAttempts'
+  | 'codeAttemptsUsed'
+  | 'enrollmentClosed'
   | 'temporarilyUnavailable';
 
 const STATUS: Record<ConsentFailureReason, number> = {
@@ -42,6 +44,8 @@ const STATUS: Record<ConsentFailureReason, number> = {
   wrongMailbox: 403,
   userCodeUnknown: 404,
   tooManyAttempts: 429,
+  codeAttemptsUsed: 410,
+  enrollmentClosed: 403,
   temporarilyUnavailable: 503,
 };
 

@@ -286,6 +286,12 @@ export async function signinCallback(
   const now = deps.now();
   const existing = await deps.tenants.get(tenantId);
   const inUse = existing?.status === 'active' || existing?.status === 'degraded';
+  // A device that enrolled itself joins only a tenant the vendor has onboarded, unless enrollment is open
+  // (BROKER_ENROLLMENT, src/appliances/enrollment.ts): nothing is recorded for another.
+  if (onboarding.enrollmentId && (deps.settings.enrollment ?? 'onboarded') !== 'open' && !inUse) {
+    await auditRejected(deps, tenantId, onboarding, actor, 'tenant_not_onboarded');
+    throw new ConsentFailure('enrollmentClosed');
+  }
   const proof = await proveConsent(
     deps,
     tenantId,

@@ -47,6 +47,11 @@ export interface Onboarding {
   readonly grantedRoles: Readonly<Record<string, readonly string[]>> | null;
   readonly missingRoles: Readonly<Record<string, readonly string[]>> | null;
   readonly error: OnboardingError | null;
+  /**
+   * The zero-touch enrollment this onboarding serves (src/appliances/enrollment.ts), whose device registered
+   * `applianceId`; its tenant must be one the vendor has onboarded unless BROKER_ENROLLMENT is `open`.
+   */
+  readonly enrollmentId?: string | null;
   readonly etag?: string;
 }
 
@@ -119,6 +124,7 @@ function toColumns(o: Onboarding) {
     missingRoles: o.missingRoles ? JSON.stringify(o.missingRoles) : null,
     error: o.error ? JSON.stringify(o.error) : null,
     confirmedBy: o.confirmedBy ? JSON.stringify(o.confirmedBy) : null,
+    enrollmentId: o.enrollmentId ?? null,
   };
 }
 
@@ -143,6 +149,7 @@ function fromRow(row: StoredRow): Onboarding {
     missingRoles: json('missingRoles'),
     error: json('error'),
     confirmedBy: json('confirmedBy'),
+    enrollmentId: text('enrollmentId'),
     etag: row.etag,
   };
 }

@@ -21,7 +21,13 @@ export function newConsentCode(): string {
 /** Creates an onboarding: a consent link for a customer (SPEC.md `POST /api/onboardings`). */
 export async function createOnboarding(
   deps: Pick<ConsentDeps, 'onboardings' | 'audit' | 'now' | 'settings'>,
-  input: { customerRef: string; applianceId: string | null; profiles: readonly string[] },
+  input: {
+    customerRef: string;
+    applianceId: string | null;
+    profiles: readonly string[];
+    /** A zero-touch enrollment's onboarding lives only as long as the enrollment (src/appliances/enrollment.ts). */
+    enrollment?: { readonly id: string; readonly expiresAt: string };
+  },
   actor: AuditActor,
 ): Promise<{ onboarding: Onboarding; code: string; consentUrl: string }> {
   const now = deps.now();
@@ -33,7 +39,8 @@ export async function createOnboarding(
     profiles: input.profiles,
     status: 'pending',
     createdAt: now.toISOString(),
-    expiresAt: new Date(now.getTime() + ONBOARDING_TTL_SECONDS * 1000).toISOString(),
+    expiresAt:
+      input.enrollment?.expiresAt ?? new Date(now.getTime() + ONBOARDING_TTL_SECONDS * 1000).toISOString(),
     createdBy: actor.name ?? actor.id,
     tenantId: null,
     progress: null,
@@ -41,6 +48,7 @@ export async function createOnboarding(
     missingRoles: null,
     error: null,
     confirmedBy: null,
+    ...(input.enrollment ? { enrollmentId: input.enrollment.id } : {}),
   };
   await deps.onboardings.create(onboarding, code);
   await deps.audit.write({
@@ -52,6 +60,7 @@ export async function createOnboarding(
       customerRef: onboarding.customerRef,
       profiles: onboarding.profiles,
       applianceId: onboarding.applianceId,
+      ...(input.enrollment ? { enrollmentId: input.enrollment.id } : {}),
     },
   });
   return { onboarding, code, consentUrl: `${deps.settings.publicUrl}/connect/${code}` };

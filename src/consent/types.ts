@@ -47,6 +47,11 @@ export interface ConsentSettings {
   readonly entraAuthorityHost: string;
   readonly homeAppClientId: string;
   readonly stateTtlSeconds: number;
+  /**
+   * Zero-touch enrollment (BROKER_ENROLLMENT): `off`, `onboarded` (only into tenants already active or degraded;
+   * the default) or `open` (any tenant whose admin consents).
+   */
+  readonly enrollment?: 'off' | 'onboarded' | 'open';
 }
 
 export interface ConsentDeps extends ProofDeps {
@@ -79,7 +84,7 @@ export type ConsentOutcome =
       readonly kind: 'confirm';
       readonly tenant: TenantRecord;
       readonly onboarding: Onboarding;
-      readonly appliance: Pick<Appliance, 'clientId' | 'customerRef'>;
+      readonly appliance: Pick<Appliance, 'clientId' | 'customerRef' | 'profiles'>;
       /** The CSRF token of the confirmation form: a single-use state bound to this browser. */
       readonly confirmState: string;
     };

@@ -31,12 +31,14 @@ export const DEVICE_POLL_INTERVAL_SECONDS = 5;
  */
 const USER_CODE_ALPHABET = 'BCDFGHJKLMNPQRSTVWXZ';
 
-function newDeviceCodes(): DeviceCodes {
+/** A user code as shown: XXXX-XXXX of USER_CODE_ALPHABET (also the enrollments': src/appliances/enrollment.ts). */
+export function newUserCode(): string {
   const chars = Array.from({ length: 8 }, () => USER_CODE_ALPHABET[randomInt(USER_CODE_ALPHABET.length)]);
-  return {
-    deviceCode: randomBytes(32).toString('base64url'),
-    userCode: `${chars.slice(0, 4).join('')}-${chars.slice(4).join('')}`,
-  };
+  return `${chars.slice(0, 4).join('')}-${chars.slice(4).join('')}`;
+}
+
+function newDeviceCodes(): DeviceCodes {
+  return { deviceCode: randomBytes(32).toString('base64url'), userCode: newUserCode() };
 }
 
 /** Tenant states in which a user's grant can work: the consent is proven (all or part of it). */

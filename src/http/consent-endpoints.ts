@@ -201,6 +201,7 @@ function resultPage(deps: ConsentHttpDeps, outcome: ConsentOutcome) {
       tenantName: tenant.displayName,
       tenantId: tenant.tenantId,
       appliance: outcome.appliance,
+      profiles: outcome.appliance.profiles.flatMap((name) => deps.profiles.get(name) ?? []),
       action: CONFIRM_PATH,
       state: outcome.confirmState,
     });

@@ -7,7 +7,7 @@
  * @module
  */
 import type { Profiles } from '../profiles/profiles.js';
-import { OAuthError, TemporarilyUnavailable } from '../vending/errors.js';
+import { InvalidRequest, OAuthError, TemporarilyUnavailable } from '../vending/errors.js';
 import { isFormContentType, parseForm } from './form-body.js';
 import {
   issueToken,
@@ -26,6 +26,12 @@ import {
   type DeviceFlowDeps,
 } from '../vending/device-code.js';
 import type { Logger } from './logger.js';
+import {
+  ENROLLMENT_CODE_PREFIX,
+  pollEnrollment,
+  startEnrollment,
+  type EnrollmentDeps,
+} from '../appliances/enrollment.js';
 import { outageOf } from './outage.js';
 import type { HttpReply, HttpRequestLike } from './types.js';
 
@@ -37,7 +43,7 @@ const TOKEN_HEADERS = Object.freeze({ 'content-type': 'application/json; charset
  * the shape of Entra's v1 endpoint (`v1TokenResponseBody`).
  */
 export async function handleTokenRequest(
-  deps: VendDeps & Partial<DeviceFlowDeps>,
+  deps: VendDeps & Partial<DeviceFlowDeps> & Partial<EnrollmentDeps>,
   request: HttpRequestLike,
   log: Logger,
   endpoint?: 'v1',
@@ -45,6 +51,18 @@ export async function handleTokenRequest(
   try {
     const req = await tokenRequest(request, endpoint);
     const grantType = req.form.get('grant_type');
+    // A self-enrolling device's poll (src/appliances/enrollment.ts): it has no credential yet.
+    if (
+      endpoint !== 'v1' &&
+      deps.enrollments &&
+      grantType !== undefined &&
+      DEVICE_CODE_GRANT_TYPES.has(grantType) &&
+      req.form.get('device_code')?.startsWith(ENROLLMENT_CODE_PREFIX)
+    ) {
+      if (req.authorization !== null && req.authorization !== undefined)
+        throw new InvalidRequest('An enrollment poll carries no client credential.');
+      return tokenReply(await pollEnrollment(deps as VendDeps & EnrollmentDeps, req.form));
+    }
     // A mailbox grant's refresh (src/vending/delegated.ts) or a device's poll (src/vending/device-code.ts); the
     // v1 path serves client credentials only.
     if (endpoint !== 'v1' && deps.mailboxGrants) {
@@ -64,6 +82,22 @@ export async function handleTokenRequest(
     deps.metrics?.tokenVended(token.scope);
     const body = endpoint === 'v1' ? v1TokenResponseBody(token, deps.now()) : tokenResponseBody(token);
     return { status: 200, headers: TOKEN_HEADERS, body };
+  } catch (err) {
+    return errorReply(toOAuthError(err, log), deps);
+  }
+}
+
+/** `POST /appliance/enroll` (src/appliances/enrollment.ts): RFC 8628 §3.2's answer for a device without a credential. */
+export async function handleEnrollment(
+  deps: Pick<VendDeps, 'metrics'> & EnrollmentDeps,
+  request: HttpRequestLike,
+  log: Logger,
+): Promise<HttpReply> {
+  try {
+    const req = await tokenRequest(request);
+    if (req.authorization !== null && req.authorization !== undefined)
+      throw new InvalidRequest('An enrollment carries no client credential.');
+    return tokenReply(await startEnrollment(deps, req.form, req.sourceAddress));
   } catch (err) {
     return errorReply(toOAuthError(err, log), deps);
   }

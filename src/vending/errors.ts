@@ -19,7 +19,9 @@ export type OAuthErrorCode =
   | 'slow_down'
   | 'expired_token'
   | 'authorization_declined'
-  | 'bad_verification_code';
+  | 'bad_verification_code'
+  // RFC 6749 §4.1.2.1 / RFC 8628 §3.5 `access_denied`: self-enrollment refused (src/appliances/enrollment.ts).
+  | 'access_denied';
 
 export class OAuthError extends Error {
   constructor(

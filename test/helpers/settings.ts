@@ -3,7 +3,7 @@
 /**
  * The settings of SPEC.md "Settings" (`../shared/SPEC.md`, not present on the CI machine, hence a copy), one
  * name per table cell (`BROKER_STORAGE` or `BROKER_STORAGE__tableServiceUri` are two settings), plus those the
- * README's table adds: BROKER_VENDOR_NAME, EXCHANGE_EWS_URL, EXCHANGE_IMAP_HOST, EXCHANGE_POP_HOST,
+ * README's table adds: BROKER_VENDOR_NAME, BROKER_ENROLLMENT, EXCHANGE_EWS_URL, EXCHANGE_IMAP_HOST, EXCHANGE_POP_HOST,
  * EXCHANGE_SMTP_HOST and AZURE_CLIENT_ID, and
  * APPLICATIONINSIGHTS_CONNECTION_STRING, which src/config.ts reads for telemetry, and BROKER_CLOUD (the cloud served).
  */
@@ -28,6 +28,7 @@ export const SETTINGS = [
   'BROKER_STATE_TTL_S',
   'NODE_EXTRA_CA_CERTS',
   'BROKER_VENDOR_NAME',
+  'BROKER_ENROLLMENT',
   'AZURE_CLIENT_ID',
   'APPLICATIONINSIGHTS_CONNECTION_STRING',
   'BROKER_CLOUD',

@@ -123,7 +123,7 @@ describe('OpenAPI document', () => {
     const ops = operations();
     // Beyond SPEC.md: the stylesheet, the appliance confirmation (POST /consent/confirm), the
     // Microsoft-shaped authority of README "Firmware that changes only the host", and support's mailbox grants
-    // and the device-code flow (README "Delegated mailboxes").
+    // and the device-code flow (README "Delegated mailboxes"), and self-enrollment.
     expect(ops.map((o) => o.key).sort()).toEqual(
       [
         ...SPEC_ROUTES,
@@ -147,6 +147,10 @@ describe('OpenAPI document', () => {
         'POST /{tenant}/oauth2/v2.0/devicecode',
         'GET /device',
         'GET /device/go',
+        // README "A PBX that enrolls itself".
+        'POST /appliance/enroll',
+        'GET /enroll',
+        'GET /enroll/go',
       ].sort(),
     );
     const ids = ops.map((o) => o.op.operationId);

@@ -456,7 +456,16 @@ describe('error pages', () => {
   });
 
   it('the catalogue covers every reason', () => {
-    expect(ERROR_REASONS).toHaveLength(19);
+    expect(ERROR_REASONS).toHaveLength(21);
+  });
+
+  it('codeAttemptsUsed and enrollmentClosed: self-enrollment’s refusals say what to do next', () => {
+    const used = errorPageFor('codeAttemptsUsed');
+    expect(used.status).toBe(410);
+    expect(norm(used.body.toString())).toContain('it shows a new code');
+    const closed = errorPageFor('enrollmentClosed', { vendorName: 'Acme PBX' });
+    expect(closed.status).toBe(403);
+    expect(norm(closed.body.toString())).toContain('Ask Acme PBX for a consent link');
   });
 
   it('userCodeUnknown and tooManyAttempts: the device page’s refusals, in words a user follows', () => {

@@ -86,6 +86,30 @@ export function requestSchemas(options: SchemaOptions = {}): Record<string, Sche
       },
       additionalProperties: { type: 'string' },
     },
+    EnrollmentRequest: {
+      type: 'object',
+      description:
+        'A device without a credential asks to be enrolled (RFC 8628 §3.1 shape, no client authentication): the profiles it needs, optionally its public keys so that it authenticates with private_key_jwt and never holds a secret.',
+      required: ['scope'],
+      additionalProperties: false,
+      properties: {
+        scope: {
+          type: 'string',
+          examples: ['exchange-imap exchange-smtp'],
+          description: 'Profile names from the profiles file, space-separated.',
+        },
+        customer_ref: {
+          type: 'string',
+          pattern: APPLIANCE_REF_PATTERN,
+          description:
+            "The vendor's own site or customer id, shown to the administrator; default `enrolled-` and the first 8 characters of the enrollment id.",
+        },
+        jwks: {
+          type: 'string',
+          description: 'A JWK Set of 1-5 public keys (RS256, PS256 or ES256), as JSON text.',
+        },
+      },
+    },
     TokenRequestV1: {
       type: 'object',
       description:

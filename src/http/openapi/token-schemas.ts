@@ -31,6 +31,7 @@ export function tokenSchemas(): Record<string, Schema> {
             'expired_token',
             'authorization_declined',
             'bad_verification_code',
+            'access_denied',
           ],
         },
         error_description: {
@@ -39,6 +40,63 @@ export function tokenSchemas(): Record<string, Schema> {
             'Plain words; for `invalid_grant` it names the cause (no consent, revoked, AADSTS code).',
         },
         error_uri: { type: 'string', format: 'uri' },
+      },
+    },
+    EnrollmentResponse: {
+      type: 'object',
+      description:
+        "RFC 8628 §3.2 for a device without a credential (`POST /appliance/enroll`): show `message` (or `user_code` and `verification_uri`) to the customer's administrator, then poll the token endpoint with `grant_type=urn:ietf:params:oauth:grant-type:device_code` and this `device_code`, without any client authentication, every `interval` seconds.",
+      required: [
+        'device_code',
+        'user_code',
+        'verification_uri',
+        'verification_uri_complete',
+        'expires_in',
+        'interval',
+        'message',
+      ],
+      properties: {
+        device_code: {
+          type: 'string',
+          pattern: '^cbe_[A-Za-z0-9_-]{43}$',
+          description: 'For the polls only; never shown.',
+        },
+        user_code: { type: 'string', pattern: '^[B-Z]{4}-[B-Z]{4}$' },
+        verification_uri: { type: 'string', format: 'uri', description: '`{BROKER_PUBLIC_URL}/enroll`.' },
+        verification_uri_complete: {
+          type: 'string',
+          format: 'uri',
+          description: 'With the code filled in (e.g. for a QR code).',
+        },
+        expires_in: { type: 'integer', const: 900 },
+        interval: { type: 'integer', const: 5 },
+        message: { type: 'string' },
+      },
+    },
+    EnrolledClient: {
+      type: 'object',
+      description:
+        "The enrolled device's own credential, once, when the administrator has confirmed it: RFC 7591 §3.2.1's client information (a `client_secret` only when the enrollment sent no `jwks`), its bound tenant and profiles, and where to get tokens. A later poll gets `invalid_grant`.",
+      required: [
+        'client_id',
+        'client_id_issued_at',
+        'token_endpoint_auth_method',
+        'tenant_id',
+        'profiles',
+        'token_endpoint',
+      ],
+      properties: {
+        client_id: { type: 'string', format: 'uuid' },
+        client_secret: { type: 'string', description: 'Shown here once; stored only as a verifier.' },
+        client_id_issued_at: { type: 'integer' },
+        client_secret_expires_at: {
+          const: 0,
+          description: 'RFC 7591: 0, does not expire (rotate it via support).',
+        },
+        token_endpoint_auth_method: { enum: ['client_secret_basic', 'private_key_jwt'] },
+        tenant_id: { type: 'string', format: 'uuid' },
+        profiles: strings,
+        token_endpoint: { type: 'string', format: 'uri' },
       },
     },
     DeviceAuthorizationResponse: {

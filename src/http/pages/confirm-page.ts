@@ -8,12 +8,16 @@
  */
 import type { Page } from './document.js';
 import { html } from './html.js';
+import type { Profile } from '../../profiles/profiles.js';
+import { profilePermissions } from './enrollment-pages.js';
 
 export interface ConfirmPageInput {
   readonly vendorName?: string;
   readonly tenantName?: string | null;
   readonly tenantId: string;
   readonly appliance: { readonly clientId: string; readonly customerRef: string };
+  /** What the appliance will be allowed to use (its profiles). */
+  readonly profiles?: readonly Profile[];
   /** Where the form posts (`/consent/confirm`) and the state it carries. */
   readonly action: string;
   readonly state: string;
@@ -35,6 +39,12 @@ export function confirmPage(input: ConfirmPageInput): Page {
       <dt>Appliance ID</dt>
       <dd><code>${input.appliance.clientId}</code></dd>
     </dl>
+    ${
+      input.profiles?.length
+        ? html`<h2>What it will be allowed to use</h2>
+            ${profilePermissions(input.profiles)}`
+        : ''
+    }
     <p>
       Compare these with what ${vendor}'s appliance shows (its Microsoft 365 or authorization settings). If
       you do not recognise them, do not connect: close this page and contact ${vendor}. Nothing is connected

@@ -192,6 +192,20 @@ const ENTRIES: Readonly<Record<ErrorReason, Entry>> = {
     headers: { 'retry-after': '300' },
     ...code(d),
   }),
+  codeAttemptsUsed: (d) => ({
+    status: 410,
+    heading: 'This code was used too often',
+    explanation: `Sign-ins were started with this code too many times, so it no longer works. ${NOTHING_RECORDED}`,
+    whatToDo: 'Start the enrollment again on the device: it shows a new code.',
+    ...code(d),
+  }),
+  enrollmentClosed: (d, vendor) => ({
+    status: 403,
+    heading: 'This device cannot enroll itself here',
+    explanation: `${vendor} lets devices enroll themselves only for organizations it has already connected, and yours is not one of them yet. ${NOTHING_RECORDED}`,
+    whatToDo: `Ask ${vendor} for a consent link to connect your organization first, then start the enrollment again on the device.`,
+    ...code(d),
+  }),
   wrongMailbox: (d, vendor) => ({
     status: 403,
     heading: 'This is a different account',

@@ -83,11 +83,15 @@ export function grantResultPage(input: {
  * The device-code flow's verification page (RFC 8628 §3.3): where the user types the code their device shows.
  * A plain GET form: entering a code changes nothing; the sign-in starts only from the page it leads to.
  */
-export function deviceCodePage(input: { readonly action: string }): Page {
+export function deviceCodePage(input: {
+  readonly action: string;
+  /** What the code is for, as the device says it; default: connecting a mailbox. */
+  readonly purpose?: string;
+}): Page {
   return {
     status: 200,
     title: 'Enter the code from your device',
-    body: html`<p>Your phone system shows a code to connect a mailbox. Enter it here.</p>
+    body: html`<p>Your phone system shows a code ${input.purpose ?? 'to connect a mailbox'}. Enter it here.</p>
       <form method="get" action="${safeHref(input.action)}">
         <p>
           <label for="user_code">Code</label>

@@ -44,9 +44,10 @@ const tokenRequestBody: RequestBody = {
 
 const tokenResponses: Readonly<Record<string, Response>> = {
   '200': {
-    description: "The Microsoft access token for the appliance's bound tenant (RFC 6749 §5.1).",
+    description:
+      "The Microsoft access token for the appliance's bound tenant (RFC 6749 §5.1); for a self-enrolling device's poll (an enrollment `device_code`, no client authentication), its own credential once (EnrolledClient).",
     headers: tokenHeaders,
-    content: json(ref('TokenResponse')),
+    content: json({ oneOf: [ref('TokenResponse'), ref('EnrolledClient')] }),
   },
   '400': oauthError(
     '`invalid_request`, `invalid_grant` (no consent, consent revoked or still being verified, offboarded; the description names the cause), `unauthorized_client` (e.g. the path names another tenant), `unsupported_grant_type`, `invalid_scope`.',
@@ -178,6 +179,35 @@ export const tokenRoutes = family('appliances', {
         "`invalid_request`, `invalid_scope` (no delegated scope of the appliance), `invalid_grant` (the tenant's consent is not in place), `unauthorized_client` (the path names another tenant).",
       ),
       '401': oauthError('`invalid_client`: not a public client, and no valid client authentication.'),
+      '503': oauthError("`temporarily_unavailable`: the broker's storage is unreachable.", {
+        'Retry-After': headerRef('RetryAfter'),
+      }),
+    },
+  },
+  enroll: {
+    method: 'POST',
+    route: 'appliance/enroll',
+    access: 'anonymous',
+    summary: 'Zero-touch enrollment: a device without a credential asks to be enrolled',
+    description:
+      "RFC 8628 §3.1-shaped: the codes to show the customer's administrator, who opens `verification_uri` (`/enroll`), enters the code, consents at Microsoft if the organization has not, signs in and confirms the device; the device then polls the token endpoint with the device-code grant and receives its own credential once. Counted per address (10 per 5 minutes); turned off or limited to onboarded tenants by BROKER_ENROLLMENT. Audited.",
+    requestBody: {
+      required: true,
+      content: { 'application/x-www-form-urlencoded': { schema: ref('EnrollmentRequest') } },
+    },
+    responses: {
+      '200': {
+        description: 'The codes (RFC 8628 §3.2).',
+        headers: tokenHeaders,
+        content: json(ref('EnrollmentResponse')),
+      },
+      '400': oauthError(
+        '`invalid_request` (an unknown parameter, bad `jwks` or `customer_ref`, a credential), `invalid_scope` (unknown or ended profiles).',
+      ),
+      '403': oauthError('`access_denied`: enrollment is turned off (BROKER_ENROLLMENT=off).'),
+      '429': oauthError('`slow_down`: too many enrollments from this address.', {
+        'Retry-After': headerRef('RetryAfter'),
+      }),
       '503': oauthError("`temporarily_unavailable`: the broker's storage is unreachable.", {
         'Retry-After': headerRef('RetryAfter'),
       }),

@@ -6,7 +6,7 @@
  */
 import type { SecurityRequirement } from '../openapi/types.js';
 import { applianceGrantRoutes, applianceOnboardingRoutes, tokenRoutes } from './appliances.js';
-import { assetRoutes, connectRoutes, grantRoutes } from './customers.js';
+import { assetRoutes, connectRoutes, enrollmentRoutes, grantRoutes } from './customers.js';
 import { healthRoutes, openApiRoutes } from './operations.js';
 import { applianceRoutes } from './support-appliances.js';
 import { checkRoutes, mailboxGrantRoutes, onboardingRoutes, tenantRoutes } from './support.js';
@@ -15,6 +15,7 @@ import type { RouteDeclaration } from './types.js';
 export const catalogue: readonly RouteDeclaration[] = [
   connectRoutes,
   grantRoutes,
+  enrollmentRoutes,
   assetRoutes,
   tokenRoutes,
   applianceOnboardingRoutes,

@@ -199,3 +199,39 @@ export const grantRoutes = family('customers', {
     },
   },
 });
+
+/** A customer admin's browser for a PBX that enrolls itself (README "A PBX that enrolls itself"). Anonymous. */
+export const enrollmentRoutes = family('customers', {
+  enrollmentVerification: {
+    method: 'GET',
+    route: 'enroll',
+    access: 'anonymous',
+    summary: 'Self-enrollment verification page',
+    description:
+      'RFC 8628 §3.3: a form for the code the device shows; with `user_code`, what the device asks to be allowed (its profiles) and a "Sign in at Microsoft" link. Unknown codes are counted per address (10 per 5 minutes).',
+    query: [queryParam('user_code', 'The code the device shows (XXXX-XXXX, any case).', { type: 'string' })],
+    responses: {
+      '200': page('The form, or what the device asks for.'),
+      '403': page('Self-enrollment is turned off.'),
+      '404': page('No device waits for this code (mistyped, over 15 minutes old, or already enrolled).'),
+      '410': page('Sign-ins were started with this code three times already.'),
+      '429': page('Too many unknown codes from this address; Retry-After.'),
+    },
+  },
+  enrollmentGo: {
+    method: 'GET',
+    route: 'enroll/go',
+    access: 'anonymous',
+    summary: "Go to Microsoft's admin consent for the enrolling device",
+    description:
+      "Registers the device's appliance (unbound) on the first visit, and starts the consent flow for an onboarding tied to it, bound to this browser: admin consent, the admin's sign-in (a member admin of the tenant; unless BROKER_ENROLLMENT is `open`, a tenant already connected), then the confirmation page naming the device and what it may use. At most three sign-ins per code.",
+    query: [queryParam('user_code', 'The code the device shows.', { type: 'string' })],
+    responses: {
+      '302': redirect('To `{ENTRA_AUTHORITY_HOST}/organizations/v2.0/adminconsent?…`.'),
+      '403': page('Self-enrollment is turned off.'),
+      '404': page('No device waits for this code.'),
+      '410': page('Sign-ins were started with this code three times already.'),
+      '429': page('Too many unknown codes from this address.'),
+    },
+  },
+});
