@@ -37,14 +37,14 @@ export function enrollmentLandingPage(input: {
     title: 'Connect a device to your organization',
     body: html`<p class="note">
         The device asking shows the code <strong>${input.userCode}</strong> (reference
-        <strong>${input.customerRef}</strong>). Go on only if it is your organization's own ${vendor} device and you
-        started this on it.
+        <strong>${input.customerRef}</strong>). Go on only if it is your organization's own ${vendor} device
+        and you started this on it.
       </p>
       <p>Once connected, the device gets its own credential from ${vendor}'s service and may use:</p>
       ${profilePermissions(input.profiles)}
       <p>
-        Next you approve ${vendor}'s application at Microsoft (if your organization has not yet) and sign in as an
-        administrator; then you confirm this device. Nothing is connected until you confirm.
+        Next you approve ${vendor}'s application at Microsoft (if your organization has not yet) and sign in
+        as an administrator; then you confirm this device. Nothing is connected until you confirm.
       </p>
       <p><a class="button" href="${safeHref(input.goUrl)}">Sign in at Microsoft</a></p>
       <p class="note">

@@ -91,7 +91,9 @@ export function deviceCodePage(input: {
   return {
     status: 200,
     title: 'Enter the code from your device',
-    body: html`<p>Your phone system shows a code ${input.purpose ?? 'to connect a mailbox'}. Enter it here.</p>
+    body: html`<p>
+        Your phone system shows a code ${input.purpose ?? 'to connect a mailbox'}. Enter it here.
+      </p>
       <form method="get" action="${safeHref(input.action)}">
         <p>
           <label for="user_code">Code</label>
