@@ -19,12 +19,18 @@
  */
 import { EntraRefused, EntraUnavailable } from '../adapters/entra/port.js';
 import { SignInRefused } from '../adapters/entra/sign-in.js';
-import { MailProtocolUnavailable, type MailProtocol, type MailProtocols } from '../adapters/exchange/port.js';
+import type { MailProtocol, MailProtocols } from '../adapters/exchange/port.js';
 import { SecretStoreUnavailable } from '../adapters/keyvault/port.js';
 import { grantAccessToken, GrantUnusable, type GrantTokenDeps } from '../grants/grant-tokens.js';
 import { effectiveGrantStatus, type MailboxGrant } from '../grants/grant-store.js';
 import type { DelegatedPermission, Profiles } from '../profiles/profiles.js';
-import { classifyLogin, NAME, refusedLogin, type ProtocolCheck } from './checks-protocols.js';
+import {
+  classifyLogin,
+  NAME,
+  probeOrUnavailable,
+  refusedLogin,
+  type ProtocolCheck,
+} from './checks-protocols.js';
 import { psQuote } from './powershell.js';
 
 /** At most this many of a tenant's grants are checked in one check (each costs Entra requests and logins). */
@@ -134,19 +140,8 @@ async function login(
   upn: string,
   shared: boolean,
 ): Promise<GrantCheck> {
-  let probe;
-  try {
-    probe = await mail.probe(protocol, address, accessToken);
-  } catch (err) {
-    if (!(err instanceof MailProtocolUnavailable)) throw err;
-    return {
-      name,
-      cause: 'unavailable',
-      ok: false,
-      detail: `Exchange Online ${NAME[protocol]} could not be reached or did not answer in time (${err.message}).`,
-      remediation: 'Try the check again in a few minutes.',
-    };
-  }
+  const probe = await probeOrUnavailable(mail, protocol, address, accessToken);
+  if (!('outcome' in probe)) return { name, ...probe };
   const m = psQuote(address);
   const as = shared ? `${address} (shared, signed in as ${upn})` : address;
   const common = classifyLogin(probe, as, address);

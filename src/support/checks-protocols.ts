@@ -95,19 +95,8 @@ export async function protocolChecks(
               ? `An administrator consents again (it includes ${ROLE[protocol]}): ${request.consentUrl}`
               : `Grant the application ${ROLE[protocol]} (admin consent), then run the check again.`,
           };
-        let probe: MailProbe;
-        try {
-          probe = await mail.probe(protocol, mailbox, token.accessToken);
-        } catch (err) {
-          if (!(err instanceof MailProtocolUnavailable)) throw err;
-          return {
-            name,
-            cause: 'unavailable',
-            ok: false,
-            detail: `Exchange Online ${NAME[protocol]} could not be reached or did not answer in time (${err.message}).`,
-            remediation: 'Try the check again in a few minutes.',
-          };
-        }
+        const probe = await probeOrUnavailable(mail, protocol, mailbox, token.accessToken);
+        if (!('outcome' in probe)) return { name, ...probe };
         return { name, ...classify(probe, mailbox, token, request.setup) };
       }),
     ),
@@ -216,4 +205,24 @@ export function refusedLogin(protocol: MailProtocol, reply: string): boolean {
     (protocol === 'pop' && /^-ERR Authentication failure/i.test(reply)) ||
     (protocol === 'smtp' && /^535 5\.7\.3\b/.test(reply))
   );
+}
+
+/** A login, or the check's answer when Exchange could not be reached or a step did not answer in time. */
+export async function probeOrUnavailable(
+  mail: MailProtocols,
+  protocol: MailProtocol,
+  mailbox: string,
+  accessToken: string,
+): Promise<MailProbe | Omit<ProtocolCheck, 'name'>> {
+  try {
+    return await mail.probe(protocol, mailbox, accessToken);
+  } catch (err) {
+    if (!(err instanceof MailProtocolUnavailable)) throw err;
+    return {
+      cause: 'unavailable',
+      ok: false,
+      detail: `Exchange Online ${NAME[protocol]} could not be reached or did not answer in time (${err.message}).`,
+      remediation: 'Try the check again in a few minutes.',
+    };
+  }
 }
