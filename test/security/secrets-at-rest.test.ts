@@ -338,13 +338,51 @@ describe('secrets at rest and in logs (I3)', () => {
     secrets['device handle'] = polled.refresh_token;
     secrets['access token (device)'] = polled.access_token;
 
+    // A PBX enrolls itself into Scan Corp: its device code, and the client secret its poll receives once.
+    const enrolled = (await (
+      await fetch(`${host.url}/appliance/enroll`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'scope=exchange-imap',
+      })
+    ).json()) as { device_code: string; user_code: string };
+    secrets['enrollment device code'] = enrolled.device_code;
+    const enrolling = new ConsentBrowser(host.url);
+    const confirmEnrolled = await enrolling.submit(
+      await enrolling.open(`http://localhost:7071/enroll/go?user_code=${enrolled.user_code}`),
+      { user: 'admin@scancorp.example', decision: 'approve' },
+    );
+    expect((await enrolling.submit(confirmEnrolled, {})).status).toBe(200);
+    const credential = (await (
+      await fetch(`${host.url}/oauth2/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
+          device_code: enrolled.device_code,
+        }).toString(),
+      })
+    ).json()) as { client_secret: string };
+    secrets['enrolled client secret'] = credential.client_secret;
+
     for (const name of Object.keys(secrets).filter((n) => n.startsWith('access token')))
       secrets[`${name} signature`] = secrets[name]!.split('.')[2]!;
     for (const [name, value] of Object.entries(secrets)) expect(value.length, name).toBeGreaterThan(20);
+    // Short, but a secret while it lives (9 characters: not found by accident).
+    secrets['enrollment user code'] = enrolled.user_code;
 
     const rows = await everyRow();
     const names = new Set(rows.map((r) => r.table));
-    for (const t of ['appliances', 'audit', 'changes', 'mailboxgrants', 'onboardings', 'states', 'tenants'])
+    for (const t of [
+      'appliances',
+      'audit',
+      'changes',
+      'enrollments',
+      'mailboxgrants',
+      'onboardings',
+      'states',
+      'tenants',
+    ])
       expect(names).toContain(t);
     // The scan sees what is there: the appliance's client id is in its row and in the audit.
     expect(rows.filter((r) => r.text.includes(pbx.clientId)).map((r) => r.table)).toEqual(
