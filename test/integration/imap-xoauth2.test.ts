@@ -9,7 +9,12 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { consentedTenant } from '../helpers/consented-tenant.js';
-import { activeGrantWithHandle, refreshWithHandle, type GrantFixture } from '../helpers/mailbox-grant.js';
+import {
+  activeGrantWithHandle,
+  refreshWithHandle,
+  grantFixture,
+  type GrantFixture,
+} from '../helpers/mailbox-grant.js';
 import { control } from '../helpers/sim-control.js';
 import { startTestBroker, type TestBroker } from './broker-host.js';
 
@@ -48,24 +53,7 @@ beforeAll(async () => {
   const admin = await broker.staffToken();
   const tenant = await consentedTenant(broker.url, admin, 'Imap Client Ltd');
   domain = tenant.domain;
-  const res = await fetch(`${broker.url}/api/appliances`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
-    body: JSON.stringify({
-      customerRef: 'PBX-IMAP',
-      tenantId: tenant.tenantId,
-      profiles: ['user-imap'],
-      auth: { method: 'client_secret' },
-    }),
-  });
-  const appliance = (await res.json()) as { clientId: string; clientSecret: string };
-  f = {
-    brokerUrl: broker.url,
-    admin,
-    tenantId: tenant.tenantId,
-    applianceId: appliance.clientId,
-    applianceSecret: appliance.clientSecret,
-  };
+  f = await grantFixture(broker.url, admin, tenant.tenantId, ['user-imap'], 'PBX-IMAP');
 }, 60_000);
 
 afterAll(async () => {

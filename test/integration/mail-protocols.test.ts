@@ -10,7 +10,12 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { consentedTenant } from '../helpers/consented-tenant.js';
-import { activeGrantWithHandle, refreshWithHandle, type GrantFixture } from '../helpers/mailbox-grant.js';
+import {
+  activeGrantWithHandle,
+  refreshWithHandle,
+  grantFixture,
+  type GrantFixture,
+} from '../helpers/mailbox-grant.js';
 import { control } from '../helpers/sim-control.js';
 import { startTestBroker, type TestBroker } from './broker-host.js';
 
@@ -66,24 +71,13 @@ beforeAll(async () => {
   broker = await startTestBroker();
   const admin = await broker.staffToken();
   const tenant = await consentedTenant(broker.url, admin, 'Mail Protocols Ltd');
-  const res = await fetch(`${broker.url}/api/appliances`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
-    body: JSON.stringify({
-      customerRef: 'PBX-MAIL',
-      tenantId: tenant.tenantId,
-      profiles: ['user-imap', 'user-pop', 'user-smtp'],
-      auth: { method: 'client_secret' },
-    }),
-  });
-  const appliance = (await res.json()) as { clientId: string; clientSecret: string };
-  f = {
-    brokerUrl: broker.url,
+  f = await grantFixture(
+    broker.url,
     admin,
-    tenantId: tenant.tenantId,
-    applianceId: appliance.clientId,
-    applianceSecret: appliance.clientSecret,
-  };
+    tenant.tenantId,
+    ['user-imap', 'user-pop', 'user-smtp'],
+    'PBX-MAIL',
+  );
   user = `frontdesk@${tenant.domain}`;
   await control('POST', `/_sim/tenants/${tenant.tenantId}/mailboxes`, { address: user });
   const { handle } = await activeGrantWithHandle(f, user, ['user-imap', 'user-pop', 'user-smtp']);

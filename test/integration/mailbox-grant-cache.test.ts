@@ -7,7 +7,12 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { consentedTenant } from '../helpers/consented-tenant.js';
-import { activeGrantWithHandle, refreshWithHandle, type GrantFixture } from '../helpers/mailbox-grant.js';
+import {
+  activeGrantWithHandle,
+  refreshWithHandle,
+  grantFixture,
+  type GrantFixture,
+} from '../helpers/mailbox-grant.js';
 import { control } from '../helpers/sim-control.js';
 import { startTestBroker, type TestBroker } from './broker-host.js';
 
@@ -23,25 +28,7 @@ beforeAll(async () => {
   const admin = await broker.staffToken();
   const tenant = await consentedTenant(broker.url, admin, 'Grant Cache Ltd');
   domain = tenant.domain;
-  const res = await fetch(`${broker.url}/api/appliances`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
-    body: JSON.stringify({
-      customerRef: 'PBX-CACHE',
-      tenantId: tenant.tenantId,
-      profiles: ['user-imap', 'user-smtp'],
-      auth: { method: 'client_secret' },
-    }),
-  });
-  expect(res.status).toBe(201);
-  const appliance = (await res.json()) as { clientId: string; clientSecret: string };
-  f = {
-    brokerUrl: broker.url,
-    admin,
-    tenantId: tenant.tenantId,
-    applianceId: appliance.clientId,
-    applianceSecret: appliance.clientSecret,
-  };
+  f = await grantFixture(broker.url, admin, tenant.tenantId, ['user-imap', 'user-smtp'], 'PBX-CACHE');
 }, 60_000);
 
 afterEach(async () => {
