@@ -51,18 +51,6 @@ export async function handleTokenRequest(
   try {
     const req = await tokenRequest(request, endpoint);
     const grantType = req.form.get('grant_type');
-    // A self-enrolling device's poll (src/appliances/enrollment.ts): it has no credential yet.
-    if (
-      endpoint !== 'v1' &&
-      deps.enrollments &&
-      grantType !== undefined &&
-      DEVICE_CODE_GRANT_TYPES.has(grantType) &&
-      req.form.get('device_code')?.startsWith(ENROLLMENT_CODE_PREFIX)
-    ) {
-      if (req.authorization !== null && req.authorization !== undefined)
-        throw new InvalidRequest('An enrollment poll carries no client credential.');
-      return tokenReply(await pollEnrollment(deps as VendDeps & EnrollmentDeps, req.form));
-    }
     // A mailbox grant's refresh (src/vending/delegated.ts) or a device's poll (src/vending/device-code.ts); the
     // v1 path serves client credentials only.
     if (endpoint !== 'v1' && deps.mailboxGrants) {
@@ -73,8 +61,15 @@ export async function handleTokenRequest(
           ? { status: 200, headers: TOKEN_HEADERS, body: warm }
           : tokenReply(await issueGrantToken(d, req));
       }
-      if (grantType !== undefined && DEVICE_CODE_GRANT_TYPES.has(grantType))
+      if (grantType !== undefined && DEVICE_CODE_GRANT_TYPES.has(grantType)) {
+        // A self-enrolling device's poll (src/appliances/enrollment.ts): it has no credential yet.
+        if (deps.enrollments && req.form.get('device_code')?.startsWith(ENROLLMENT_CODE_PREFIX)) {
+          if (req.authorization !== null)
+            throw new InvalidRequest('An enrollment poll carries no client credential.');
+          return tokenReply(await pollEnrollment(deps as VendDeps & EnrollmentDeps, req.form));
+        }
         return tokenReply(await issueDeviceCodeToken(deps as VendDeps & DeviceFlowDeps, req));
+      }
     }
     // The warm path answers without a promise; anything else (and every refusal) goes the full way.
     const token = vendFromMemory(deps, req) ?? (await issueToken(deps, req));
@@ -95,8 +90,7 @@ export async function handleEnrollment(
 ): Promise<HttpReply> {
   try {
     const req = await tokenRequest(request);
-    if (req.authorization !== null && req.authorization !== undefined)
-      throw new InvalidRequest('An enrollment carries no client credential.');
+    if (req.authorization !== null) throw new InvalidRequest('An enrollment carries no client credential.');
     return tokenReply(await startEnrollment(deps, req.form, req.sourceAddress));
   } catch (err) {
     return errorReply(toOAuthError(err, log), deps);
