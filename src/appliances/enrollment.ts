@@ -29,7 +29,8 @@ import { startConsent } from '../consent/flow.js';
 import { createOnboarding } from '../consent/onboardings.js';
 import type { ConsentDeps } from '../consent/types.js';
 import type { Custody } from '../grants/custody.js';
-import { newUserCode } from '../grants/grants.js';
+import { USER_CODE_ENTERED } from '../grants/grant-store.js';
+import { DEVICE_CODE_TTL_SECONDS, DEVICE_POLL_INTERVAL_SECONDS, newUserCode } from '../grants/grants.js';
 import { APPLIANCE_REF } from '../ids.js';
 import { endedProfiles, type Profile, type Profiles } from '../profiles/profiles.js';
 import { createAuthThrottle, DEFAULT_THROTTLE_LIMITS, type AuthThrottle } from '../vending/auth-throttle.js';
@@ -48,16 +49,15 @@ import { registerAppliance, RegistryInputError, validateJwks, type RegistryDeps 
 /** Enrollment device codes carry this prefix, so that the token endpoint tells them from grants' device codes. */
 export const ENROLLMENT_CODE_PREFIX = 'cbe_';
 export const ENROLLMENT_PATH = '/enroll';
-/** RFC 8628 §3.2 `expires_in` and `interval`, as the broker's device-code flow has them. */
-export const ENROLLMENT_TTL_SECONDS = 900;
-export const ENROLLMENT_POLL_INTERVAL_SECONDS = 5;
+/** RFC 8628 §3.2 `expires_in` and `interval`: the broker's device-code flow's (src/grants/grants.ts). */
+export const ENROLLMENT_TTL_SECONDS = DEVICE_CODE_TTL_SECONDS;
+export const ENROLLMENT_POLL_INTERVAL_SECONDS = DEVICE_POLL_INTERVAL_SECONDS;
 /** Sign-ins started with one user code; a further one is refused and the code is dead. */
 export const MAX_SIGN_IN_STARTS = 3;
 /** Enrollments asked for per address per 5 minutes (createEnrollmentThrottle). */
 export const ENROLLMENTS_PER_ADDRESS = 10;
 
 const ACTOR: AuditActor = { kind: 'anonymous', id: 'enrollment' };
-const USER_CODE = /^[A-Za-z]{4}-?[A-Za-z]{4}$/;
 const DEVICE_CODE = /^cbe_[A-Za-z0-9_-]{43}$/;
 
 export type EnrollmentPolicy = 'off' | 'onboarded' | 'open';
@@ -133,11 +133,11 @@ export async function startEnrollment(
       `Too many enrollments from this address; retry after ${wait} s.`,
       { 'retry-after': String(wait) },
     );
+  if (['client_id', 'client_secret', 'client_assertion'].some((k) => form.has(k)))
+    throw new InvalidRequest('An enrollment carries no client credential.');
   for (const key of form.keys())
     if (!['scope', 'customer_ref', 'jwks'].includes(key))
       throw new InvalidRequest(`Unknown parameter ${key}: an enrollment takes scope, customer_ref and jwks.`);
-  if (form.has('client_id') || form.has('client_secret'))
-    throw new InvalidRequest('An enrollment carries no client credential.');
 
   const profiles = [...new Set((form.get('scope') ?? '').split(/ +/).filter(Boolean))];
   if (profiles.length === 0)
@@ -216,7 +216,7 @@ export async function enrollmentLanding(
   if (policyOf(deps) === 'off') throw new ConsentFailure('enrollmentClosed');
   if (deps.userCodes.blockedFor(undefined, address) > 0) throw new ConsentFailure('tooManyAttempts');
   const typed = userCode.trim();
-  const enrollment = USER_CODE.test(typed) ? await deps.enrollments.byUserCode(typed) : undefined;
+  const enrollment = USER_CODE_ENTERED.test(typed) ? await deps.enrollments.byUserCode(typed) : undefined;
   if (!enrollment || effectiveEnrollmentStatus(enrollment, deps.now()) !== 'pending') {
     deps.userCodes.failure(undefined, address);
     throw new ConsentFailure('userCodeUnknown');

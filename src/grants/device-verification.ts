@@ -10,7 +10,7 @@ import type { Appliance } from '../appliances/appliance-store.js';
 import { ConsentFailure } from '../consent/errors.js';
 import type { Profile } from '../profiles/profiles.js';
 import { createAuthThrottle, DEFAULT_THROTTLE_LIMITS, type AuthThrottle } from '../vending/auth-throttle.js';
-import { normalUserCode, type MailboxGrant } from './grant-store.js';
+import { normalUserCode, USER_CODE_ENTERED, type MailboxGrant } from './grant-store.js';
 import { usable, type GrantSignInDeps } from './grant-sign-in.js';
 
 /** Failed code entries per address, per 5 minutes. */
@@ -26,9 +26,6 @@ export interface DeviceVerificationDeps extends Pick<GrantSignInDeps, 'grants' |
   readonly appliances: { get(clientId: string): Promise<Appliance | undefined> };
 }
 
-/** A user code as entered: 8 letters of the alphabet, any case, with or without the dash. */
-const USER_CODE = /^[A-Za-z]{4}-?[A-Za-z]{4}$/;
-
 /** The grant a user code opens, its profiles, and the device asking (its customer reference). */
 export async function deviceLanding(
   deps: DeviceVerificationDeps,
@@ -37,7 +34,9 @@ export async function deviceLanding(
 ): Promise<{ grant: MailboxGrant; profiles: Profile[]; device: string }> {
   if (deps.userCodes.blockedFor(undefined, address) > 0) throw new ConsentFailure('tooManyAttempts');
   const typed = userCode.trim();
-  const grant = USER_CODE.test(typed) ? await deps.grants.byUserCode(normalUserCode(typed)) : undefined;
+  const grant = USER_CODE_ENTERED.test(typed)
+    ? await deps.grants.byUserCode(normalUserCode(typed))
+    : undefined;
   if (!grant || grant.flow !== 'device_code') {
     deps.userCodes.failure(undefined, address);
     throw new ConsentFailure('userCodeUnknown');

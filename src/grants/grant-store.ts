@@ -21,6 +21,9 @@ export interface DeviceCodes {
   readonly userCode: string;
 }
 
+/** A user code as entered: 8 letters, any case, with or without the dash (device page and enrollment page). */
+export const USER_CODE_ENTERED = /^[A-Za-z]{4}-?[A-Za-z]{4}$/;
+
 /** A user code as typed: upper case, without separators (RFC 8628 §6.1). */
 export const normalUserCode = (code: string) => code.toUpperCase().replace(/[\s-]/g, '');
 

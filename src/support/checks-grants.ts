@@ -122,13 +122,22 @@ async function oneGrant(
     },
   ];
   const shared = grant.mailbox !== null && grant.mailbox !== upn.toLowerCase();
-  for (const protocol of new Set(logins)) {
-    const scope = scopes.find((s) => PROTOCOL_OF_SCOPE[s.value] === protocol)!;
-    checks.push(
-      await login(deps.mail, `${name}:${protocol}`, protocol, address, tokens.get(scope.value)!, upn, shared),
-    );
-  }
-  return checks;
+  // The grant's logins at once, as the app-only ones are (checks-protocols.ts).
+  const done = await Promise.all(
+    [...new Set(logins)].map((protocol) => {
+      const scope = scopes.find((s) => PROTOCOL_OF_SCOPE[s.value] === protocol)!;
+      return login(
+        deps.mail,
+        `${name}:${protocol}`,
+        protocol,
+        address,
+        tokens.get(scope.value)!,
+        upn,
+        shared,
+      );
+    }),
+  );
+  return [...checks, ...done];
 }
 
 async function login(

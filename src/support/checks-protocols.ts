@@ -36,7 +36,7 @@ export const PROTOCOLS: readonly MailProtocol[] = ['imap', 'pop', 'smtp'];
 /** At most this many of the check's mailboxes are logged in to, per protocol, all at once. */
 export const MAX_PROTOCOL_MAILBOXES = 3;
 
-const ROLE: Readonly<Record<MailProtocol, string>> = {
+export const ROLE: Readonly<Record<MailProtocol, string>> = {
   imap: 'IMAP.AccessAsApp',
   pop: 'POP.AccessAsApp',
   smtp: 'SMTP.SendAsApp',

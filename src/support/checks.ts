@@ -27,7 +27,7 @@
  */
 import { EntraRefused, EntraUnavailable, type EntraTokens } from '../adapters/entra/port.js';
 import type { ExchangeWebServices, MailProtocol, MailProtocols } from '../adapters/exchange/port.js';
-import { protocolChecks, PROTOCOLS, withMissingMailboxes } from './checks-protocols.js';
+import { protocolChecks, PROTOCOLS, ROLE, withMissingMailboxes } from './checks-protocols.js';
 import { grantChecks, MAX_GRANT_CHECKS } from './checks-grants.js';
 import type { GrantTokenDeps } from '../grants/grant-tokens.js';
 import { effectiveGrantStatus, type MailboxGrant, type MailboxGrantStore } from '../grants/grant-store.js';
@@ -235,7 +235,7 @@ export async function checkTenant(
     (PROTOCOLS as readonly string[]).includes(p),
   );
   const exchangeResource = profiles.find((p) =>
-    p.roles.some((r) => ['IMAP.AccessAsApp', 'POP.AccessAsApp', 'SMTP.SendAsApp'].includes(r.value)),
+    p.roles.some((r) => Object.values(ROLE).includes(r.value)),
   )?.resource;
   const [mailboxChecks, ewsItems, loginChecks, grantItems] = await Promise.all([
     Promise.all(request.mailboxes.map((m) => mailboxCheck(deps, id, m, graphToken, setup, consentUrl))),
