@@ -24,12 +24,25 @@ export type AzureIdentityConfig =
 export type HomeAppCredentialSource =
   { readonly kind: 'secret'; readonly secret: string } | { readonly kind: 'keyVault'; readonly name: string };
 
+export interface BundleAppSettings {
+  readonly clientId: string;
+  readonly credential: HomeAppCredentialSource;
+}
+
+/** The settings' spelling of a bundle name: upper case, dashes as underscores. */
+export const bundleSettingName = (bundle: string): string => bundle.toUpperCase().replace(/-/g, '_');
+
 export interface Config {
   /** `BROKER_CLOUD`: the Microsoft cloud served (src/cloud/clouds.ts); its hosts are the defaults below. */
   readonly cloud: Cloud;
   readonly publicUrl: string;
   readonly homeAppClientId: string;
   readonly homeAppCredential: HomeAppCredentialSource;
+  /**
+   * The apps of the bundles after the first, by the bundle's name as their settings spell it (`mail-2` →
+   * `MAIL_2`): `BUNDLE_MAIL_2_CLIENT_ID` and `BUNDLE_MAIL_2_CLIENT_SECRET` or `BUNDLE_MAIL_2_CREDENTIAL_NAME`.
+   */
+  readonly bundleApps: ReadonlyMap<string, BundleAppSettings>;
   readonly entraAuthorityHost: string;
   readonly graphEndpoint: string;
   /** `EXCHANGE_EWS_URL`: Exchange Web Services, for the support check's live EWS probe (src/adapters/exchange/). */
@@ -147,23 +160,49 @@ export function loadConfig(env: Env): Config {
     required('HOME_APP_CLIENT_ID', "the home app's application (client) id"),
   );
 
-  const secret = get('HOME_APP_CLIENT_SECRET');
-  const credentialName = get('HOME_APP_CREDENTIAL_NAME');
-  let homeAppCredential: HomeAppCredentialSource = { kind: 'secret', secret: '' };
-  if (secret && credentialName)
-    problems.push('HOME_APP_CLIENT_SECRET and HOME_APP_CREDENTIAL_NAME are both set: set only one');
-  else if (secret) homeAppCredential = { kind: 'secret', secret };
-  else if (credentialName) {
-    // Key Vault object names: 1-127 characters, alphanumerics and dashes.
-    if (!/^[0-9a-zA-Z-]{1,127}$/.test(credentialName))
-      problems.push(
-        `HOME_APP_CREDENTIAL_NAME must be a Key Vault secret name (letters, digits, dashes), got "${credentialName}"`,
-      );
-    homeAppCredential = { kind: 'keyVault', name: credentialName };
-  } else
-    problems.push(
-      'HOME_APP_CREDENTIAL_NAME (a Key Vault secret or certificate name) or HOME_APP_CLIENT_SECRET is not set',
-    );
+  // A client secret given directly, or the name of a Key Vault secret or certificate holding the credential.
+  const credentialSetting = (
+    secretName: string,
+    credentialNameName: string,
+    missing: string,
+  ): HomeAppCredentialSource => {
+    const secret = get(secretName);
+    const credentialName = get(credentialNameName);
+    if (secret && credentialName)
+      problems.push(`${secretName} and ${credentialNameName} are both set: set only one`);
+    else if (secret) return { kind: 'secret', secret };
+    else if (credentialName) {
+      // Key Vault object names: 1-127 characters, alphanumerics and dashes.
+      if (!/^[0-9a-zA-Z-]{1,127}$/.test(credentialName))
+        problems.push(
+          `${credentialNameName} must be a Key Vault secret name (letters, digits, dashes), got "${credentialName}"`,
+        );
+      return { kind: 'keyVault', name: credentialName };
+    } else problems.push(missing);
+    return { kind: 'secret', secret: '' };
+  };
+  const homeAppCredential = credentialSetting(
+    'HOME_APP_CLIENT_SECRET',
+    'HOME_APP_CREDENTIAL_NAME',
+    'HOME_APP_CREDENTIAL_NAME (a Key Vault secret or certificate name) or HOME_APP_CLIENT_SECRET is not set',
+  );
+  // The apps of a profiles file's other bundles (src/profiles/profiles.ts `Bundle`): BUNDLE_<NAME>_CLIENT_ID with
+  // its credential as the home app's; which bundles need one is known once the profiles are read (src/broker.ts).
+  const bundleApps = new Map<string, BundleAppSettings>();
+  for (const name of Object.keys(env)) {
+    const m = /^BUNDLE_([A-Z0-9_]+)_CLIENT_ID$/.exec(name);
+    const value = get(name);
+    if (!m || !value) continue;
+    const prefix = `BUNDLE_${m[1]}`;
+    bundleApps.set(m[1]!, {
+      clientId: guid(name, value),
+      credential: credentialSetting(
+        `${prefix}_CLIENT_SECRET`,
+        `${prefix}_CREDENTIAL_NAME`,
+        `${prefix}_CREDENTIAL_NAME or ${prefix}_CLIENT_SECRET is not set`,
+      ),
+    });
+  }
 
   const problemsBefore = problems.length;
   const cloud = cloudSetting(get('BROKER_CLOUD'), problems);
@@ -285,6 +324,7 @@ export function loadConfig(env: Env): Config {
     publicUrl,
     homeAppClientId,
     homeAppCredential,
+    bundleApps,
     entraAuthorityHost,
     graphEndpoint,
     exchangeEwsUrl,

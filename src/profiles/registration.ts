@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import { GRAPH_APP_ID } from '../consent/admin-roles.js';
-import type { AppRole, Profile, Profiles, Resource } from './profiles.js';
+import type { AppRole, Bundle, Profile, Profiles, Resource } from './profiles.js';
 
 /** A delegated permission (`type: 'Scope'`) of the registration. */
 export interface DelegatedScope {
@@ -79,8 +79,17 @@ export interface HomeAppRegistration {
   readonly signInResourceAppId: string;
 }
 
-/** The registration's permissions: the union of every profile of the catalogue and the broker's own roles. */
+/** The home app's registration: that of the first bundle (every profile, in a file without bundles). */
 export function homeAppRegistration(catalogue: Profiles): HomeAppRegistration {
+  return bundleRegistration(catalogue, catalogue.bundles[0]!);
+}
+
+/**
+ * One bundle's app registration: the permissions of the bundle's profiles and the broker's own roles (every
+ * bundle's app lists those, so that a customer who consents to one bundle only is still recognised: its name
+ * and domains).
+ */
+export function bundleRegistration(catalogue: Profiles, bundle: Bundle): HomeAppRegistration {
   const groups = new Map<string, { resource: Resource; roles: Map<string, RegisteredRole> }>();
   const add = (resource: Resource, role: AppRole, use: { profile?: string; broker?: boolean }) => {
     const key = resource.appId.toLowerCase();
@@ -96,11 +105,11 @@ export function homeAppRegistration(catalogue: Profiles): HomeAppRegistration {
       broker: (known?.broker ?? false) || use.broker === true,
     });
   };
-  for (const profile of catalogue.profiles.values())
+  for (const profile of bundle.profiles)
     for (const role of profile.roles) add(profile.resource, role, { profile: profile.name });
   for (const role of catalogue.brokerRoles) add(role.resource, role, { broker: true });
   const delegated = new Map<string, { resource: Resource; scopes: Map<string, RegisteredScope> }>();
-  for (const profile of catalogue.profiles.values())
+  for (const profile of bundle.profiles)
     for (const scope of profile.scopes) {
       const key = scope.registeredOn.appId.toLowerCase();
       let group = delegated.get(key);
@@ -278,8 +287,11 @@ const URL_NAMESPACE = '6ba7b811-9dad-11d1-80b4-00c04fd430c8';
 export function graphApplicationBody(
   catalogue: Profiles,
   app: { readonly uniqueName: string; readonly displayName: string; readonly publicUrl: string },
+  bundle: Bundle = catalogue.bundles[0]!,
 ): Record<string, unknown> {
-  const registration = homeAppRegistration(catalogue);
+  // Another bundle's app: the same shape with that bundle's permissions; the support API's roles are the home
+  // app's alone (its audience, SPEC.md "Vendor support").
+  const registration = bundleRegistration(catalogue, bundle);
   const access = new Map<string, { id: string; type: 'Role' | 'Scope' }[]>();
   for (const { resource, roles } of registration.applicationPermissions)
     access.set(resource.appId, [
@@ -304,7 +316,7 @@ export function graphApplicationBody(
     },
     groupMembershipClaims: 'DirectoryRole',
     optionalClaims: { idToken: [{ name: 'acct', essential: false }] },
-    appRoles: SUPPORT_ROLES.map((r) => ({
+    appRoles: (bundle.home ? SUPPORT_ROLES : []).map((r) => ({
       id: uuidV5(URL_NAMESPACE, `${app.uniqueName}/${r.value}`),
       ...r,
       allowedMemberTypes: ['User', 'Application'],

@@ -20,6 +20,8 @@ export interface AppToken {
 export interface AcquireOptions {
   /** Ask Entra again instead of answering from the adapter's token cache (a live check, a fresh consent). */
   readonly fresh?: boolean;
+  /** The client id of the bundle's app to ask with (src/credentials/bundle-apps.ts); none: the home app. */
+  readonly app?: string;
 }
 
 export interface EntraTokens {

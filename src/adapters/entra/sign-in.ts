@@ -7,7 +7,12 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 
-export interface AuthorizationUrlRequest {
+/** The client id of the bundle's app to sign in with (src/credentials/bundle-apps.ts); none: the home app. */
+interface WithApp {
+  readonly app?: string;
+}
+
+export interface AuthorizationUrlRequest extends WithApp {
   /** The tenant to sign in to (GUID): the one the admin-consent callback named. */
   readonly tenantId: string;
   /** Must be registered on the home app exactly (FACTS.md §1.4), e.g. `${BROKER_PUBLIC_URL}/consent/signin`. */
@@ -27,7 +32,7 @@ export interface AuthorizationUrlRequest {
   readonly scopes?: readonly string[];
 }
 
-export interface RedeemCodeRequest {
+export interface RedeemCodeRequest extends WithApp {
   readonly tenantId: string;
   readonly code: string;
   /** The same redirect URI as in the authorization request. */
@@ -86,6 +91,7 @@ export interface AdminSignIn {
    * expired, MFA or sign-in frequency, consent removed, user disabled) and `EntraUnavailable` on outages.
    */
   redeemRefreshToken(request: {
+    readonly app?: string;
     readonly tenantId: string;
     readonly refreshToken: string;
     readonly scopes: readonly string[];
