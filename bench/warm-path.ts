@@ -12,6 +12,7 @@
  * figures are nanoseconds per token on this machine, the 10-appliance figure being the baseline of the run.
  * @module
  */
+import { bundleApps } from '../src/credentials/bundle-apps.js';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { createRecordDirectory } from '../src/directory/record-directory.js';
 import type { Appliance, ApplianceStore } from '../src/appliances/appliance-store.js';
@@ -112,6 +113,7 @@ async function populate(size: number): Promise<Population> {
     ['grant_type', 'client_credentials'],
     ['scope', EXCHANGE],
   ]);
+  const profiles = await loadProfiles(undefined);
   const deps: VendDeps = {
     directory: createRecordDirectory(stores),
     keys: { derive: (purpose, data) => Promise.resolve(keyed(purpose, data)) },
@@ -119,8 +121,13 @@ async function populate(size: number): Promise<Population> {
     audiences: ['http://localhost:7071/oauth2/token'],
     now: () => new Date(),
     verified: createVerifiedCredentials(),
-    profiles: await loadProfiles(undefined),
-    tokens,
+    profiles,
+    tokens: { of: () => tokens },
+    apps: bundleApps(profiles, {
+      homeAppClientId: '3b8e6d0a-57c4-4f0e-8d2b-a1c9e4f7b250',
+      homeAppCredential: { kind: 'secret', secret: 'unused' },
+      bundleApps: new Map(),
+    }),
     recordUsage: (clientId, tenantId) => usage.record(clientId, tenantId),
     usageCounter: (clientId, tenantId) => usage.counter(clientId, tenantId),
     throttle: createAuthThrottle(),

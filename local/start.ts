@@ -19,6 +19,8 @@ import { World } from '../simulators/common/world.js';
 import { sandboxIdentities, seedSandbox } from '../simulators/sandbox.js';
 import { autosaveWorld, restoreWorld, type WorldSaver } from './world-file.js';
 import { seedVaultSecret } from '../simulators/keyvault/index.js';
+import { loadProfiles } from '../src/profiles/profiles.js';
+import { seedBundleApps } from './bundle-apps.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const dataDir = resolve(process.env.BROKER_DATA_DIR ?? join(root, '.data'));
@@ -100,6 +102,14 @@ async function main(): Promise<void> {
       if (!has('HOME_APP_CLIENT_SECRET') && !has('HOME_APP_CREDENTIAL_NAME')) {
         seedVaultSecret(sims.world, HOME_APP_CREDENTIAL_NAME, ids.homeApp.clientSecret);
         env.HOME_APP_CREDENTIAL_NAME = HOME_APP_CREDENTIAL_NAME;
+      }
+      // A profiles file with bundles: their apps too, unless the operator named the home app (then its own).
+      if (env.HOME_APP_CLIENT_ID === ids.homeApp.clientId) {
+        const profiles = await loadProfiles(env.BROKER_PROFILES_FILE?.trim() || undefined);
+        for (const [name, value] of Object.entries(
+          seedBundleApps(sims.world, profiles, env.BROKER_PUBLIC_URL!),
+        ))
+          if (!has(name)) env[name] = value;
       }
       if (!has('VENDOR_TENANT_ID')) env.VENDOR_TENANT_ID = ids.vendorTenantId;
       if (!has('BROKER_VENDOR_NAME')) env.BROKER_VENDOR_NAME = 'Northwind Telephony';

@@ -48,6 +48,8 @@ import {
   loadHomeAppCredential,
 } from './credentials/home-app.js';
 import { createTenantRoutingEntra } from './credentials/tenant-app.js';
+import { bundleApps, routeEntraByApp, routeSignInByApp, type BundleApps } from './credentials/bundle-apps.js';
+import { createTokenCaches, type TokenCaches } from './vending/token-caches.js';
 import { checkHomeAppCredentialExpiry } from './credentials/expiry.js';
 import { createBrokerKeys, type BrokerKeys } from './keys/broker-keys.js';
 import { createHealthCheck, type DependencyProbe, type HealthReport } from './health/health.js';
@@ -117,8 +119,10 @@ export interface Broker {
   readonly appliances: ApplianceStore;
   /** Appliances and tenants from memory for the token endpoint (revocations seen within 60 s). */
   readonly directory: RecordDirectory;
-  /** Microsoft tokens from memory, fetched once per (tenant, resource) and refreshed ahead of expiry. */
-  readonly tokens: TokenCache;
+  /** Microsoft tokens from memory, fetched once per (app, tenant, resource) and refreshed ahead of expiry. */
+  readonly tokens: TokenCaches;
+  /** The bundles' apps (src/credentials/bundle-apps.ts): the home app's first. */
+  readonly apps: BundleApps;
   readonly jtis: JtiStore;
   readonly throttle: AuthThrottle;
   /** Basic credentials verified before, in memory (src/vending/warm-path.ts). */
@@ -168,27 +172,45 @@ export async function createBroker(config: Config): Promise<Broker> {
   const journal = createChangeJournal(tables);
   const rawTenants = createTenantStore(tables);
   const tenants = journaledTenantStore(rawTenants, journal);
-  // The home app, or a tenant's own app where it brought one (src/credentials/tenant-app.ts).
+  // Each bundle's app (the home app first), or a tenant's own app where it brought one
+  // (src/credentials/bundle-apps.ts, src/credentials/tenant-app.ts).
+  const apps = bundleApps(profiles, config);
   const entra = createTenantRoutingEntra({
-    home: createHomeAppEntraTokens({
-      authorityHost: config.entraAuthorityHost,
-      clientId: config.homeAppClientId,
-      source: config.homeAppCredential,
-      secrets,
-      create: (c) => createMsalEntraTokens({ ...c, metrics }),
-    }),
+    home: routeEntraByApp(
+      new Map(
+        apps.all.map((app) => [
+          app.clientId,
+          createHomeAppEntraTokens({
+            authorityHost: config.entraAuthorityHost,
+            clientId: app.clientId,
+            source: app.credential,
+            secrets,
+            create: (c) => createMsalEntraTokens({ ...c, metrics }),
+          }),
+        ]),
+      ),
+      apps.home.clientId,
+    ),
     authorityHost: config.entraAuthorityHost,
     secrets,
     tenant: (tenantId) => tenants.get(tenantId),
     create: (c) => createMsalEntraTokens({ ...c, metrics }),
   });
-  const signIn = createHomeAppAdminSignIn({
-    authorityHost: config.entraAuthorityHost,
-    clientId: config.homeAppClientId,
-    source: config.homeAppCredential,
-    secrets,
-    create: (c) => createMsalAdminSignIn({ ...c, issuers: config.cloud, metrics }),
-  });
+  const signIn = routeSignInByApp(
+    new Map(
+      apps.all.map((app) => [
+        app.clientId,
+        createHomeAppAdminSignIn({
+          authorityHost: config.entraAuthorityHost,
+          clientId: app.clientId,
+          source: app.credential,
+          secrets,
+          create: (c) => createMsalAdminSignIn({ ...c, issuers: config.cloud, metrics }),
+        }),
+      ]),
+    ),
+    apps.home.clientId,
+  );
   // The token's audience is Graph's resource URI from the profiles, else the cloud's (e.g.
   // https://graph.microsoft.us), even where GRAPH_ENDPOINT names another host that serves it.
   const graphScope =
@@ -230,12 +252,17 @@ export async function createBroker(config: Config): Promise<Broker> {
         id: 'broker',
       });
   };
-  const tokens = createTokenCache({
+  const tokens = createTokenCaches(
+    apps.all.map((a) => a.clientId),
     entra,
-    onRefreshRefused: (tenantId, _scope, err) => {
-      if (err.aadsts && REPLICATION_CODES.has(err.aadsts)) reprove(tenantId).catch(() => undefined);
-    },
-  });
+    (appEntra) =>
+      createTokenCache({
+        entra: appEntra,
+        onRefreshRefused: (tenantId, _scope, err) => {
+          if (err.aadsts && REPLICATION_CODES.has(err.aadsts)) reprove(tenantId).catch(() => undefined);
+        },
+      }),
+  );
   metrics.observeTokenCache(() => tokens.stats());
   const custody = createCustody(
     createKeyVaultKeyWrapping({ vaultUrl: config.keyVaultUrl, keyName: GRANTS_KEY_NAME, credential }),
@@ -252,6 +279,7 @@ export async function createBroker(config: Config): Promise<Broker> {
     custody,
     signIn,
     profiles,
+    apps,
     audit,
     now: () => new Date(),
   };
@@ -275,6 +303,7 @@ export async function createBroker(config: Config): Promise<Broker> {
     appliances,
     directory,
     tokens,
+    apps,
     jtis: createJtiStore(tables),
     throttle: createAuthThrottle(),
     verified: createVerifiedCredentials(),

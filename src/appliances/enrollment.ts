@@ -32,7 +32,12 @@ import type { Custody } from '../grants/custody.js';
 import { USER_CODE_ENTERED } from '../grants/grant-store.js';
 import { DEVICE_CODE_TTL_SECONDS, DEVICE_POLL_INTERVAL_SECONDS, newUserCode } from '../grants/grants.js';
 import { APPLIANCE_REF } from '../ids.js';
-import { endedProfiles, type Profile, type Profiles } from '../profiles/profiles.js';
+import {
+  endedProfiles,
+  profilesSplitAcrossBundles,
+  type Profile,
+  type Profiles,
+} from '../profiles/profiles.js';
 import { createAuthThrottle, DEFAULT_THROTTLE_LIMITS, type AuthThrottle } from '../vending/auth-throttle.js';
 import type { DevicePolls } from '../vending/device-code.js';
 import {
@@ -146,6 +151,8 @@ export async function startEnrollment(
     );
   const unknown = profiles.filter((p) => !deps.profiles.get(p));
   if (unknown.length) throw new InvalidScope(`Unknown profiles: ${unknown.join(', ')}.`);
+  const split = profilesSplitAcrossBundles(deps.profiles, profiles);
+  if (split.length) throw new InvalidScope(split.join(' '));
   const ended = endedProfiles(deps.profiles, profiles, deps.now());
   if (ended.length) throw new InvalidScope(ended.join(' '));
   const customerRef = form.get('customer_ref');

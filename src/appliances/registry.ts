@@ -8,7 +8,7 @@ import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { importJWK, type JWK } from 'jose';
 import type { AuditActor, AuditLog } from '../audit/audit-log.js';
 import type { BrokerKeys } from '../keys/broker-keys.js';
-import { endedProfiles, type Profiles } from '../profiles/profiles.js';
+import { endedProfiles, profilesSplitAcrossBundles, type Profiles } from '../profiles/profiles.js';
 import type { Appliance, ApplianceStore, SecretVerifier } from './appliance-store.js';
 
 /** How long a rotated-out secret keeps working, so that a PBX can be reconfigured without an outage. */
@@ -86,6 +86,8 @@ export async function registerAppliance(
       `profiles must name known profiles (${[...deps.profiles.profiles.keys()].join(', ')}).`,
     );
   }
+  const split = profilesSplitAcrossBundles(deps.profiles, input.profiles);
+  if (split.length) throw new RegistryInputError(split.join(' '));
   const ended = endedProfiles(deps.profiles, input.profiles, deps.now());
   if (ended.length) throw new RegistryInputError(ended.join(' '));
   const now = deps.now().toISOString();

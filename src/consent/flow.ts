@@ -19,7 +19,7 @@
 import { SignInRefused } from '../adapters/entra/sign-in.js';
 import type { AuditActor } from '../audit/audit-log.js';
 import type { Profile } from '../profiles/profiles.js';
-import { homeAppRegistration } from '../profiles/registration.js';
+import { bundleRegistration } from '../profiles/registration.js';
 import { nextTenant } from '../tenants/lifecycle.js';
 import { canGrantConsent } from './admin-roles.js';
 import { ConsentFailure } from './errors.js';
@@ -81,21 +81,48 @@ export async function startConsent(
 ): Promise<{ location: string; browserKey: string }> {
   const { onboarding, profiles } = await landing(deps, code);
   const browserKey = presentedKey && STATE_PATTERN.test(presentedKey) ? presentedKey : newBrowserKey();
+  const first = appsToConsent(deps, onboarding)[0]!;
+  const location = await adminConsentUrl(deps, onboarding, first.clientId, null, browserKey, profiles);
+  return { location, browserKey };
+}
+
+/**
+ * The apps whose consent an onboarding needs: its profiles' bundles, in bundle order (the home app alone in a
+ * deployment of one bundle, or for an onboarding whose profiles the file no longer has).
+ */
+function appsToConsent(deps: ConsentDeps, onboarding: Onboarding): readonly { readonly clientId: string }[] {
+  const apps = deps.apps.forProfiles(onboarding.profiles);
+  return apps.length ? apps : [deps.apps.home];
+}
+
+/**
+ * Entra's admin-consent URL of one bundle app, with a fresh state bound to the onboarding, this browser and
+ * the app. `tenantId`: the tenant an earlier app's consent came back from, for the apps after the first: asked
+ * at that tenant's own endpoint, so that the admin is not offered another account.
+ */
+async function adminConsentUrl(
+  deps: ConsentDeps,
+  onboarding: Onboarding,
+  app: string,
+  tenantId: string | null,
+  browserKey: string,
+  profiles: readonly Profile[],
+): Promise<string> {
   const state = await deps.states.issue(
-    { purpose: 'consent', onboardingId: onboarding.id, tenantId: null, silent: false },
+    { purpose: 'consent', onboardingId: onboarding.id, tenantId, silent: false, app },
     deps.settings.stateTtlSeconds,
     browserKey,
   );
   // v2 admin consent (FACTS.md §1.1): `organizations`, never `common`; a `/.default` scope consents to every
   // permission the app registration asks for, whichever resource it names.
-  const url = new URL(`${deps.settings.entraAuthorityHost}/organizations/v2.0/adminconsent`);
-  url.searchParams.set('client_id', deps.settings.homeAppClientId);
+  const url = new URL(`${deps.settings.entraAuthorityHost}/${tenantId ?? 'organizations'}/v2.0/adminconsent`);
+  url.searchParams.set('client_id', app);
   // Any of the app's resources (a profile removed from the file since: the file's first); this cloud's URI.
   const scope = (profiles[0]?.resource ?? deps.profiles.resources.values().next().value)?.scope;
   url.searchParams.set('scope', scope ?? '');
   url.searchParams.set('redirect_uri', `${deps.settings.publicUrl}/consent/callback`);
   url.searchParams.set('state', state);
-  return { location: url.toString(), browserKey };
+  return url.toString();
 }
 
 /**
@@ -149,11 +176,22 @@ export async function consentCallback(
     throw new ConsentFailure(denied ? 'consentDenied' : 'consentError', supportCode);
   }
 
-  const tenant = q.get('tenant') ?? '';
+  const tenant = (q.get('tenant') ?? '').toLowerCase();
   if (!GUID.test(tenant) || (q.get('admin_consent') ?? '').toLowerCase() !== 'true')
     throw new ConsentFailure('badParameters');
-  assertOpen(deps, onboarding, tenant.toLowerCase());
-  return signInUrl(deps, onboarding.id, tenant.toLowerCase(), true, binding.browserKey);
+  assertOpen(deps, onboarding, tenant);
+  // The apps after the first are consented in the tenant the first came back from (still only a claim: the
+  // sign-in after the last binds it); another tenant's consent in between is refused.
+  if (binding.tenantId !== null && binding.tenantId !== tenant) throw new ConsentFailure('tenantMismatch');
+  const apps = appsToConsent(deps, onboarding);
+  const at = apps.findIndex((a) => a.clientId === (binding.app ?? deps.apps.home.clientId));
+  const next = at >= 0 ? apps[at + 1] : undefined;
+  if (next) {
+    const profiles = onboarding.profiles.map((n) => deps.profiles.get(n)).filter((p) => p !== undefined);
+    return adminConsentUrl(deps, onboarding, next.clientId, tenant, binding.browserKey, profiles);
+  }
+  // The last app's consent: the admin signs in with it (consented just now, so the sign-in is silent).
+  return signInUrl(deps, onboarding.id, tenant, true, binding.browserKey, binding.app);
 }
 
 async function signInUrl(
@@ -162,15 +200,17 @@ async function signInUrl(
   tenantId: string,
   silent: boolean,
   browserKey: string,
+  app: string | undefined,
 ): Promise<string> {
   const state = await deps.states.issue(
-    { purpose: 'signin', onboardingId, tenantId, silent },
+    { purpose: 'signin', onboardingId, tenantId, silent, ...(app ? { app } : {}) },
     deps.settings.stateTtlSeconds,
     browserKey,
   );
   const { verifier, nonce } = await pkceFor(deps, state);
   try {
     return await deps.signIn.authorizationUrl({
+      ...(app ? { app } : {}),
       tenantId,
       redirectUri: `${deps.settings.publicUrl}/consent/signin`,
       state,
@@ -227,7 +267,9 @@ export async function signinCallback(
   const error = q.get('error');
   if (error !== undefined) {
     if (binding.silent && INTERACTION_ERRORS.has(error))
-      return { redirect: await signInUrl(deps, onboarding.id, tenantId, false, binding.browserKey) };
+      return {
+        redirect: await signInUrl(deps, onboarding.id, tenantId, false, binding.browserKey, binding.app),
+      };
     const { aadsts, supportCode } = entraError(error, q.get('error_description'));
     await auditRejected(deps, tenantId, onboarding, { kind: 'anonymous', id: 'sign-in' }, supportCode);
     // AADSTS50020: an account of another tenant that is not a guest of this one (FACTS.md §3).
@@ -240,6 +282,7 @@ export async function signinCallback(
   let admin: SignedInAdmin;
   try {
     admin = await deps.signIn.redeemCode({
+      ...(binding.app ? { app: binding.app } : {}),
       tenantId,
       code,
       redirectUri: `${deps.settings.publicUrl}/consent/signin`,
@@ -270,10 +313,11 @@ export async function signinCallback(
     await auditRejected(deps, tenantId, onboarding, actor, 'guest');
     throw new ConsentFailure('notAMember');
   }
-  // `/.default` granted every permission of the registration, not only this onboarding's: the admin's role
-  // must be able to grant all of them (src/profiles/registration.ts).
-  const resourceAppIds = homeAppRegistration(deps.profiles).applicationPermissions.map(
-    (g) => g.resource.appId,
+  // `/.default` granted every permission of each app's registration, not only this onboarding's: the admin's
+  // role must be able to grant all of them (src/profiles/registration.ts).
+  const bundles = deps.profiles.bundlesFor(onboarding.profiles);
+  const resourceAppIds = (bundles.length ? bundles : [deps.profiles.bundles[0]!]).flatMap((b) =>
+    bundleRegistration(deps.profiles, b).applicationPermissions.map((g) => g.resource.appId),
   );
   if (!canGrantConsent(admin.directoryRoleIds, resourceAppIds)) {
     await auditRejected(deps, tenantId, onboarding, actor, 'not_an_admin');

@@ -14,6 +14,7 @@
 import { EntraRefused, EntraUnavailable, type EntraTokens } from '../adapters/entra/port.js';
 import { GraphRefused, GraphUnavailable, type Directory } from '../adapters/graph/port.js';
 import type { Profile, Profiles, Resource } from '../profiles/profiles.js';
+import type { BundleApps } from '../credentials/bundle-apps.js';
 // AADSTS700016 / 7000229: the consent not (yet) in the tenant; the lifecycle reads them the same way.
 import { REPLICATION_CODES } from '../tenants/lifecycle.js';
 
@@ -51,6 +52,8 @@ export interface ProofDeps {
   readonly entra: EntraTokens;
   readonly graph: Directory;
   readonly profiles: Profiles;
+  /** Which app serves which profile: each bundle's consent is proven with its own app's tokens. */
+  readonly apps: Pick<BundleApps, 'forProfiles' | 'home'>;
 }
 
 export interface ResourceNote {
@@ -63,8 +66,15 @@ export type ProofResult =
   | {
       readonly kind: 'proven';
       readonly servicePrincipalId: string;
-      /** Granted app role values by resource scope. */
+      /** Granted app role values by resource scope: the union over the apps. */
       readonly grantedRoles: Record<string, string[]>;
+      /** What each app proven was granted, by its client id (src/tenants/tenant-store.ts `apps`). */
+      readonly apps: Record<
+        string,
+        { grantedRoles: Record<string, string[]>; servicePrincipalId: string | null }
+      >;
+      /** The home app's client id (src/tenants/lifecycle.ts `TenantProof`). */
+      readonly homeApp: string;
       /** Missing app role values by profile name (and `broker`); only profiles with something missing. */
       readonly missingRoles: Record<string, string[]>;
       readonly displayName: string | null;
@@ -97,57 +107,72 @@ export async function proveConsent(
   const profiles = profileNames
     .map((n) => deps.profiles.get(n))
     .filter((p): p is Profile => p !== undefined && p.kind === 'application');
-  const resources = new Map<string, Resource>();
-  for (const p of profiles) resources.set(p.resource.scope, p.resource);
-  for (const r of deps.profiles.brokerRoles) resources.set(r.resource.scope, r.resource);
-
+  // Each bundle the profiles need is proven with its own app; every app lists the broker's own roles.
+  const needed = deps.apps.forProfiles(profileNames);
+  const apps: Extract<ProofResult, { kind: 'proven' }>['apps'] = {};
   const grantedRoles: Record<string, string[]> = {};
   const notes: ResourceNote[] = [];
   let servicePrincipalId: string | undefined;
-  for (const resource of resources.values()) {
-    try {
-      const token = await deps.entra.acquireAppToken(tenantId, resource.scope, { fresh: true });
-      grantedRoles[resource.scope] = [...token.roles].sort();
-      servicePrincipalId ??= token.servicePrincipalId;
-    } catch (err) {
-      if (err instanceof EntraUnavailable) {
-        return {
-          kind: 'unprovable',
-          code: 'entra_unavailable',
-          message: 'Microsoft Entra ID could not be reached.',
-          retryAfterSeconds: err.retryAfterSeconds,
-        };
-      }
-      if (!(err instanceof EntraRefused)) throw err;
-      const code = err.aadsts ? `AADSTS${err.aadsts}` : err.error;
-      if (err.aadsts && REPLICATION_CODES.has(err.aadsts)) {
-        return {
-          kind: 'unprovable',
-          code,
-          message: 'Entra ID does not show the consent yet (directory replication).',
-          retryAfterSeconds: 30,
-        };
-      }
-      if (replicating && err.error === INCOMPLETE_TOKEN) {
-        // FACTS.md §3: ARO-RP takes a token without `oid` for "an indicator of AAD propagation delay".
-        return {
-          kind: 'unprovable',
-          code: INCOMPLETE_TOKEN,
-          message: 'Entra ID issued a token without the service principal yet (directory replication).',
-          retryAfterSeconds: REPLICATING_RETRY_SECONDS,
-        };
-      }
-      if (err.aadsts === RESOURCE_NOT_PROVISIONED) {
-        grantedRoles[resource.scope] = [];
-        notes.push({
-          scope: resource.scope,
-          code,
-          message: `${resource.displayName} is not available in this tenant (no subscription or service principal).`,
+  for (const app of needed.length ? needed : [deps.apps.home]) {
+    const resources = new Map<string, Resource>();
+    for (const p of profiles)
+      if (app.bundle.profiles.includes(p)) resources.set(p.resource.scope, p.resource);
+    for (const r of deps.profiles.brokerRoles) resources.set(r.resource.scope, r.resource);
+    const granted: Record<string, string[]> = {};
+    let appServicePrincipal: string | undefined;
+    for (const resource of resources.values()) {
+      try {
+        const token = await deps.entra.acquireAppToken(tenantId, resource.scope, {
+          fresh: true,
+          app: app.clientId,
         });
-        continue;
+        granted[resource.scope] = [...token.roles].sort();
+        appServicePrincipal ??= token.servicePrincipalId;
+      } catch (err) {
+        if (err instanceof EntraUnavailable) {
+          return {
+            kind: 'unprovable',
+            code: 'entra_unavailable',
+            message: 'Microsoft Entra ID could not be reached.',
+            retryAfterSeconds: err.retryAfterSeconds,
+          };
+        }
+        if (!(err instanceof EntraRefused)) throw err;
+        const code = err.aadsts ? `AADSTS${err.aadsts}` : err.error;
+        if (err.aadsts && REPLICATION_CODES.has(err.aadsts)) {
+          return {
+            kind: 'unprovable',
+            code,
+            message: 'Entra ID does not show the consent yet (directory replication).',
+            retryAfterSeconds: 30,
+          };
+        }
+        if (replicating && err.error === INCOMPLETE_TOKEN) {
+          // FACTS.md §3: ARO-RP takes a token without `oid` for "an indicator of AAD propagation delay".
+          return {
+            kind: 'unprovable',
+            code: INCOMPLETE_TOKEN,
+            message: 'Entra ID issued a token without the service principal yet (directory replication).',
+            retryAfterSeconds: REPLICATING_RETRY_SECONDS,
+          };
+        }
+        if (err.aadsts === RESOURCE_NOT_PROVISIONED) {
+          granted[resource.scope] = [];
+          if (!notes.some((n) => n.scope === resource.scope))
+            notes.push({
+              scope: resource.scope,
+              code,
+              message: `${resource.displayName} is not available in this tenant (no subscription or service principal).`,
+            });
+          continue;
+        }
+        return { kind: 'refused', code, message: err.message };
       }
-      return { kind: 'refused', code, message: err.message };
     }
+    apps[app.clientId] = { grantedRoles: granted, servicePrincipalId: appServicePrincipal ?? null };
+    servicePrincipalId ??= appServicePrincipal;
+    for (const [scope, roles] of Object.entries(granted))
+      grantedRoles[scope] = [...new Set([...(grantedRoles[scope] ?? []), ...roles])].sort();
   }
   if (!servicePrincipalId) {
     // Every resource is unprovisioned: no token at all, so nothing proves the consent.
@@ -159,8 +184,9 @@ export async function proveConsent(
   }
 
   const missingRoles: Record<string, string[]> = {};
+  const appOf = new Map(needed.flatMap((a) => a.bundle.profiles.map((p) => [p, a.clientId] as const)));
   for (const p of profiles) {
-    const granted = new Set(grantedRoles[p.resource.scope] ?? []);
+    const granted = new Set(apps[appOf.get(p) ?? '']?.grantedRoles[p.resource.scope] ?? []);
     const missing = p.roles.map((r) => r.value).filter((v) => !granted.has(v));
     if (missing.length) missingRoles[p.name] = missing;
   }
@@ -201,6 +227,8 @@ export async function proveConsent(
     kind: 'proven',
     servicePrincipalId,
     grantedRoles,
+    apps,
+    homeApp: deps.apps.home.clientId,
     missingRoles,
     displayName,
     verifiedDomains,

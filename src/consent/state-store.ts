@@ -28,6 +28,11 @@ export interface StateBinding {
   readonly tenantId: string | null;
   /** Whether this sign-in asked for a silent (prompt=none) sign-in. */
   readonly silent: boolean;
+  /**
+   * The client id of the bundle app whose admin consent (consent states) or sign-in (signin states) this is
+   * (src/credentials/bundle-apps.ts); absent: the home app.
+   */
+  readonly app?: string;
   /** The admin who signed in (confirm states): who confirms the appliance. */
   readonly admin?: { readonly objectId: string; readonly displayName: string } | null;
   readonly expiresAt: string;
@@ -106,6 +111,7 @@ export function createStateStore(storage: TableStorage, now: () => Date = () => 
         purpose,
         onboardingId: row.onboardingId,
         ...(typeof row.grantId === 'string' ? { grantId: row.grantId } : {}),
+        ...(typeof row.app === 'string' ? { app: row.app } : {}),
         tenantId: typeof row.tenantId === 'string' ? row.tenantId : null,
         silent: row.silent === true,
         admin: typeof row.admin === 'string' ? (JSON.parse(row.admin) as StateBinding['admin']) : null,

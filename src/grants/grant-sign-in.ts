@@ -9,6 +9,7 @@
  * user is asked for consent at Microsoft only where the tenant lets users consent and the admin has not.
  * @module
  */
+import type { BundleApps } from '../credentials/bundle-apps.js';
 import type { AdminSignIn } from '../adapters/entra/sign-in.js';
 import { SignInRefused } from '../adapters/entra/sign-in.js';
 import { randomBytes } from 'node:crypto';
@@ -34,12 +35,26 @@ export interface GrantSignInDeps {
   /** Exchange's IMAP, to prove a signed-in user may use the shared mailbox a grant names. */
   readonly mail: MailProtocols;
   readonly profiles: Profiles;
+  /** The grant's profiles' bundle app signs the user in and redeems the refresh token (one app per grant). */
+  readonly apps: Pick<BundleApps, 'forProfiles'>;
   readonly audit: AuditLog;
   readonly now: () => Date;
   readonly settings: { readonly publicUrl: string; readonly stateTtlSeconds: number };
 }
 
 export const GRANT_CALLBACK_PATH = '/mailbox-grants/callback';
+
+/**
+ * `{app}`: the client id of the bundle app a grant's user signs in to (its profiles are of one bundle,
+ * src/grants/grants.ts), for the sign-in requests; none for the home app's.
+ */
+export function grantApp(
+  deps: { readonly apps: Pick<BundleApps, 'forProfiles'> },
+  grant: Pick<MailboxGrant, 'profiles'>,
+): { app?: string } {
+  const [app] = deps.apps.forProfiles(grant.profiles);
+  return app && !app.bundle.home ? { app: app.clientId } : {};
+}
 
 /** The associated data a grant's handle is sealed with: apart from its refresh token's. */
 export const handleAad = (grantId: string) => `${grantId}#handle`;
@@ -108,6 +123,7 @@ export async function signInFor(
   );
   const { verifier, nonce } = await pkceFor(deps, state);
   const location = await deps.signIn.authorizationUrl({
+    ...grantApp(deps, grant),
     tenantId: grant.tenantId,
     redirectUri: `${deps.settings.publicUrl}${GRANT_CALLBACK_PATH}`,
     state,
@@ -158,6 +174,7 @@ export async function grantCallback(
   let signedIn;
   try {
     signedIn = await deps.signIn.redeemGrantCode({
+      ...grantApp(deps, grant),
       tenantId: grant.tenantId,
       code,
       redirectUri: `${deps.settings.publicUrl}${GRANT_CALLBACK_PATH}`,
@@ -255,6 +272,7 @@ async function assertMayUse(
   let outcome;
   try {
     const { accessToken } = await deps.signIn.redeemRefreshToken({
+      ...grantApp(deps, grant),
       tenantId: grant.tenantId,
       refreshToken,
       scopes: [scope],

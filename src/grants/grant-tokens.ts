@@ -15,6 +15,8 @@
  *   refreshed ahead of expiry, served from memory while Entra is down, and a caller waits at most 5 s.
  * @module
  */
+import type { BundleApps } from '../credentials/bundle-apps.js';
+import { grantApp } from './grant-sign-in.js';
 import { EntraRefused, type AppToken, type EntraTokens } from '../adapters/entra/port.js';
 import { SignInRefused, type AdminSignIn } from '../adapters/entra/sign-in.js';
 import { RowChanged } from '../adapters/tables/port.js';
@@ -36,6 +38,8 @@ export interface GrantTokenDeps {
   readonly custody: Custody;
   readonly signIn: Pick<AdminSignIn, 'redeemRefreshToken'>;
   readonly profiles: Profiles;
+  /** The bundle app of each grant's profiles (src/grants/grant-sign-in.ts `grantApp`). */
+  readonly apps: Pick<BundleApps, 'forProfiles'>;
   readonly audit: AuditLog;
   readonly now: () => Date;
 }
@@ -97,6 +101,7 @@ export async function grantAccessToken(
   let result;
   try {
     result = await deps.signIn.redeemRefreshToken({
+      ...grantApp(deps, grant),
       tenantId: grant.tenantId,
       refreshToken,
       scopes: [asked.tokenScope],

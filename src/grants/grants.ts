@@ -107,6 +107,20 @@ export async function createMailboxGrant(
       problems.push(`${name} is an application profile (its tokens need no user's sign-in)`);
     else if (!appliance.profiles.includes(name)) problems.push(`the appliance is not allowed ${name}`);
   }
+  // A user's refresh token is one app's (the client id that redeemed the code): one bundle per grant.
+  const bundles = deps.profiles.bundlesFor(request.profiles);
+  if (bundles.length > 1)
+    problems.push(
+      `${bundles
+        .map(
+          (b) =>
+            `${b.profiles
+              .filter((p) => request.profiles.includes(p.name))
+              .map((p) => p.name)
+              .join(', ')} (bundle ${b.name})`,
+        )
+        .join(' and ')} are signed in to through different apps: ask for one grant per bundle`,
+    );
   if (problems.length) throw new GrantRefused(400, `profiles: ${problems.join('; ')}.`);
   const mailbox = request.mailbox?.toLowerCase() ?? null;
   if (mailbox !== null) {

@@ -13,6 +13,7 @@ import { BROKER_PROFILE } from '../consent/proof.js';
 import {
   delegatedForOnboarding,
   grantedForOnboarding,
+  bundleRegistration,
   homeAppRegistration,
   registrationForOnboarding,
 } from '../profiles/registration.js';
@@ -114,14 +115,21 @@ export function connectLanding(
   return asPage(deps, log, async () => {
     const code = request.params.code ?? '';
     const { onboarding, profiles } = await landing(deps, code);
-    // `/.default` grants the whole registration (FACTS.md §1.1): the page lists all of it.
+    // `/.default` grants the whole registration of each app (FACTS.md §1.1): the page lists all of it, app by
+    // app where the profiles need several bundles' apps.
+    const needed = deps.profiles.bundlesFor(onboarding.profiles);
+    const apps = (needed.length ? needed : [deps.profiles.bundles[0]!]).map((bundle) => ({
+      title: bundle.title,
+      permissions: registrationForOnboarding(bundleRegistration(deps.profiles, bundle), profiles),
+    }));
     const registration = homeAppRegistration(deps.profiles);
     return pageReply(
       landingPage({
         vendorName: deps.vendorName,
         customerRef: onboarding.customerRef,
         profiles,
-        permissions: registrationForOnboarding(registration, profiles),
+        permissions: apps.flatMap((a) => a.permissions),
+        apps,
         signInScopes: registration.signInScopes,
         goUrl: `/connect/${encodeURIComponent(code)}/go`,
         expiresAt: new Date(onboarding.expiresAt),
@@ -206,7 +214,16 @@ function resultPage(deps: ConsentHttpDeps, outcome: ConsentOutcome) {
       state: outcome.confirmState,
     });
   }
-  const registration = homeAppRegistration(deps.profiles);
+  // The registrations of the apps this onboarding went through, as one (the home app's alone with one bundle).
+  const needed = deps.profiles.bundlesFor(outcome.onboarding.profiles);
+  const registration = needed.length
+    ? bundleRegistration(deps.profiles, {
+        name: 'consented',
+        title: '',
+        profiles: needed.flatMap((b) => b.profiles),
+        home: false,
+      })
+    : homeAppRegistration(deps.profiles);
   const onboardingProfiles = outcome.onboarding.profiles.flatMap((name) => deps.profiles.get(name) ?? []);
   // The app roles the proof found, and the delegated scopes the same consent granted for every user (no
   // app-only token shows those: a user's sign-in does, at the first mailbox grant).

@@ -25,6 +25,7 @@
  * mailboxes in src/support/checks-graph.ts, the Exchange setup in src/support/checks-exchange.ts.
  * @module
  */
+import type { BundleApps } from '../credentials/bundle-apps.js';
 import { EntraRefused, EntraUnavailable, type EntraTokens } from '../adapters/entra/port.js';
 import type { ExchangeWebServices, MailProtocol, MailProtocols } from '../adapters/exchange/port.js';
 import { protocolChecks, PROTOCOLS, ROLE, withMissingMailboxes } from './checks-protocols.js';
@@ -64,6 +65,8 @@ export interface CheckDeps {
   /** Exchange Online's IMAP, POP and SMTP, logged in to as the PBX would (src/support/checks-protocols.ts). */
   readonly mail: MailProtocols;
   readonly profiles: Profiles;
+  /** The bundles' apps (src/credentials/bundle-apps.ts). */
+  readonly apps: BundleApps;
   readonly tenants: TenantStore;
   /** The tenant's mailbox grants, and what redeems their users' sign-ins (src/support/checks-grants.ts). */
   readonly mailboxGrants: MailboxGrantStore;
@@ -166,6 +169,7 @@ export async function checkTenant(
       entra: replayTokens(outcomes),
       graph: { ...deps.graph, organization: () => organization() },
       profiles: deps.profiles,
+      apps: deps.apps,
     },
     id,
     profiles.map((p) => p.name),

@@ -16,7 +16,7 @@ import {
   VERIFICATION_LIMIT_SECONDS,
   type RuleName,
 } from './transitions.js';
-import type { TenantError, TenantRecord } from './tenant-store.js';
+import type { AppGrants, TenantError, TenantRecord } from './tenant-store.js';
 
 // The table and its constants are part of this module's face: callers import them from here.
 export {
@@ -36,6 +36,10 @@ export type TenantProof =
       readonly kind: 'proven';
       readonly servicePrincipalId: string;
       readonly grantedRoles: Readonly<Record<string, readonly string[]>>;
+      /** What each app proven was granted, by client id; absent: the grants above are the home app's. */
+      readonly apps?: Readonly<Record<string, AppGrants>>;
+      /** The home app's client id: whose grants a record written before bundles holds (tenant-store.ts `grantsOf`). */
+      readonly homeApp?: string;
       readonly missingRoles: Readonly<Record<string, readonly string[]>>;
       readonly displayName: string | null;
       readonly verifiedDomains: readonly string[];
@@ -171,14 +175,31 @@ export function provenTenant(
   base: TenantRecord,
   proof: Extract<TenantProof, { kind: 'proven' }>,
 ): TenantRecord {
+  // The apps this proof did not look at keep what was known of them (a consent through one bundle leaves the
+  // others' grants as they were); a record from before bundles holds the home app's at its top level.
+  const before =
+    base.apps ??
+    (proof.homeApp && base.servicePrincipalId
+      ? { [proof.homeApp]: { grantedRoles: base.grantedRoles, servicePrincipalId: base.servicePrincipalId } }
+      : {});
+  const apps = proof.apps ? { ...before, ...proof.apps } : undefined;
+  const union = (all: readonly AppGrants[]) => {
+    const roles: Record<string, string[]> = {};
+    for (const a of all)
+      for (const [scope, values] of Object.entries(a.grantedRoles))
+        roles[scope] = [...new Set([...(roles[scope] ?? []), ...values])].sort();
+    return roles;
+  };
   return {
     ...base,
     status: Object.keys(proof.missingRoles).length ? 'degraded' : 'active',
     displayName: proof.displayName ?? base.displayName,
     verifiedDomains: proof.verifiedDomains.length ? proof.verifiedDomains : base.verifiedDomains,
-    grantedRoles: proof.grantedRoles,
+    grantedRoles: apps ? union(Object.values(apps)) : proof.grantedRoles,
+    ...(apps ? { apps } : {}),
     missingRoles: proof.missingRoles,
-    servicePrincipalId: proof.servicePrincipalId,
+    servicePrincipalId:
+      (proof.homeApp ? apps?.[proof.homeApp]?.servicePrincipalId : undefined) ?? proof.servicePrincipalId,
     lastError: null,
     verification: null,
   };
@@ -218,6 +239,7 @@ function onConsent(
     profiles: [...new Set([...(existing?.profiles ?? []), ...consent.profiles])],
     verification: null,
     appCredential: existing?.appCredential ?? null,
+    ...(existing?.apps ? { apps: existing.apps } : {}),
   };
   if (proof.kind === 'refused')
     return change('consent-refused', {
@@ -283,7 +305,8 @@ function onRecheck(tenant: TenantRecord, proof: TenantProof, now: Date): Transit
     if (tenant.status === 'revoked' || tenant.status === 'error') return change('recheck-restored', next);
     if (
       next.status === tenant.status &&
-      JSON.stringify(next.grantedRoles) === JSON.stringify(tenant.grantedRoles)
+      JSON.stringify(next.grantedRoles) === JSON.stringify(tenant.grantedRoles) &&
+      JSON.stringify(next.apps) === JSON.stringify(tenant.apps)
     )
       return unchanged('recheck-same');
     return change('recheck-roles-changed', next);

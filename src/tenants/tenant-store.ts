@@ -52,9 +52,38 @@ export interface TenantRecord {
     /** The onboarding that is marked consented once the proof succeeds. */
     readonly onboardingId?: string;
   } | null;
+  /**
+   * What each bundle app's consent granted here, by the app's client id (src/credentials/bundle-apps.ts);
+   * `grantedRoles` and `servicePrincipalId` above are their union and the first app's. Undefined on a record
+   * written before bundles: its grants are the home app's ({@link grantsOf}).
+   */
+  readonly apps?: Readonly<Record<string, AppGrants>>;
   /** "Bring your own app": the customer's own app registration used instead of the home app (no secret here). */
   readonly appCredential?: { readonly clientId: string; readonly expiresOn: string } | null;
   readonly etag?: string;
+}
+
+/** One app's consent in a tenant, as its app-only tokens showed it. */
+export interface AppGrants {
+  /** Granted app role values by resource scope. */
+  readonly grantedRoles: Readonly<Record<string, readonly string[]>>;
+  /** The app's service principal in the tenant (the `oid` of its tokens). */
+  readonly servicePrincipalId: string | null;
+}
+
+/**
+ * What the app `clientId` was granted in the tenant, or undefined when it has not been consented (as far as
+ * the broker knows). A record written before bundles holds the home app's grants at its top level: read as
+ * the home app's, until its next proof writes `apps` (the migration of those records).
+ */
+export function grantsOf(
+  tenant: Pick<TenantRecord, 'apps' | 'grantedRoles' | 'servicePrincipalId'>,
+  app: { readonly clientId: string; readonly bundle: { readonly home: boolean } },
+): AppGrants | undefined {
+  if (tenant.apps) return tenant.apps[app.clientId];
+  return app.bundle.home
+    ? { grantedRoles: tenant.grantedRoles, servicePrincipalId: tenant.servicePrincipalId }
+    : undefined;
 }
 
 export interface TenantPage {
@@ -204,6 +233,7 @@ function toRow(r: TenantRecord) {
     profiles: JSON.stringify(r.profiles),
     verification: r.verification ? JSON.stringify(r.verification) : null,
     appCredential: r.appCredential ? JSON.stringify(r.appCredential) : null,
+    apps: r.apps ? JSON.stringify(r.apps) : null,
   };
 }
 
@@ -234,6 +264,7 @@ function fromRow(row: StoredRow): TenantRecord {
     profiles: parsed('profiles', []),
     verification: parsed('verification', null),
     appCredential: parsed('appCredential', null),
+    ...(row.apps ? { apps: parsed('apps', {}) } : {}),
     etag: row.etag,
   };
 }

@@ -132,14 +132,14 @@ export const TRANSITIONS = {
   'recheck-roles-changed': {
     on: ['recheck'],
     from: PROVEN,
-    when: 'proven, with another status or other granted roles than recorded',
+    when: 'proven, with another status or other granted roles than recorded (per app: a record from before bundles gets its apps)',
     to: PROVEN,
     audit: null,
   },
   'recheck-same': {
     on: ['recheck'],
     from: PROVEN,
-    when: 'proven, with the status and granted roles recorded',
+    when: 'proven, with the status and granted roles recorded, per app',
     to: 'unchanged',
     audit: null,
   },

@@ -10,7 +10,8 @@ import type { BrokerMetrics } from '../adapters/telemetry/port.js';
 import { NOT_CACHED, type RecordDirectory } from '../directory/record-directory.js';
 import type { Appliance } from '../appliances/appliance-store.js';
 import type { Profiles, Resource } from '../profiles/profiles.js';
-import type { TenantRecord } from '../tenants/tenant-store.js';
+import { grantsOf, type TenantRecord } from '../tenants/tenant-store.js';
+import type { BundleApp, BundleApps } from '../credentials/bundle-apps.js';
 import { REPLICATION_WINDOW_SECONDS } from '../consent/proof.js';
 import { REPLICATION_CODES } from '../tenants/transitions.js';
 import type { TokenExpectation, TokenHold, VendedToken } from './token-cache-contract.js';
@@ -39,7 +40,10 @@ export interface TokenSource {
 export interface VendDeps extends ClientAuthDeps {
   readonly directory: RecordDirectory;
   readonly profiles: Profiles;
-  readonly tokens: TokenSource;
+  /** Each bundle app's tokens (src/vending/token-caches.ts). */
+  readonly tokens: { of(app: string | undefined): TokenSource };
+  /** The app that serves a profile (src/credentials/bundle-apps.ts). */
+  readonly apps: Pick<BundleApps, 'forProfile'>;
   /** Counts a vended token for an appliance (aggregated, flushed in the background). */
   readonly recordUsage: (clientId: string, tenantId: string) => void;
   /** `recordUsage` for one appliance, kept by the warm path with its credentials. */
@@ -98,6 +102,8 @@ interface Grant {
   /** The resource asked for, by the spelling asked (passed on to Entra and answered as it is declared). */
   scope?: string;
   resource?: Resource;
+  /** The app whose tokens serve that resource to this appliance (its profile's bundle). */
+  app?: BundleApp;
   tenantId?: string;
   tenant?: TenantRecord;
   token?: VendedToken;
@@ -147,13 +153,14 @@ export const GRANT_STEPS: readonly GrantStep[] = [
     if (grantType !== 'client_credentials') throw new UnsupportedGrantType();
   }),
   pure('scope allowed by the profiles', (deps, g) => {
-    const { resource, spelling } = resolveScope(
+    const { resource, spelling, profile } = resolveScope(
       deps.profiles,
       g.appliance!.profiles,
       askedScope(deps.profiles, g.req),
     );
     g.resource = resource;
     g.scope = spelling;
+    g.app = deps.apps.forProfile(profile);
   }),
   pure('bound tenant', (_deps, g) => {
     const tenantId = g.appliance!.tenantId;
@@ -183,7 +190,7 @@ export const GRANT_STEPS: readonly GrantStep[] = [
   }),
   pure('consent in force', (_deps, g) => assertConsentInForce(g.tenantId!, g.tenant)),
   pure('scope granted', (_deps, g) => {
-    if ((g.tenant!.grantedRoles[g.resource!.scope] ?? []).length === 0) {
+    if ((grantsOf(g.tenant!, g.app!)?.grantedRoles[g.resource!.scope] ?? []).length === 0) {
       throw new InvalidGrant(
         `Tenant ${g.tenantId} has granted no permission for ${g.scope}: an administrator must consent to it.`,
       );
@@ -192,19 +199,21 @@ export const GRANT_STEPS: readonly GrantStep[] = [
   {
     name: 'Microsoft token',
     fromMemory(deps, g) {
-      const token = deps.tokens.peek(g.tenantId!, g.scope!);
+      const token = deps.tokens.of(g.app!.clientId).peek(g.tenantId!, g.scope!);
       if (token === undefined) return false;
       g.token = token;
       return true;
     },
     async run(deps, g) {
-      const { tenantId, scope, tenant, resource } = g as Required<Grant>;
+      const { tenantId, scope, tenant, resource, app } = g as Required<Grant>;
       try {
-        g.token = await deps.tokens.get(
-          tenantId,
-          scope,
-          replicationExpectation(deps.profiles, tenant, resource.scope, deps.now().getTime()),
-        );
+        g.token = await deps.tokens
+          .of(app.clientId)
+          .get(
+            tenantId,
+            scope,
+            replicationExpectation(deps.profiles, tenant, resource.scope, deps.now().getTime()),
+          );
       } catch (err) {
         if (err instanceof EntraRefused) {
           const cause =
@@ -239,7 +248,7 @@ export function vendFromMemory(deps: VendDeps, req: TokenRequest): Vended | unde
   } catch {
     return undefined;
   }
-  const { tenantId, tenant, scope, appliance } = g as Required<Grant>;
+  const { tenantId, tenant, scope, appliance, app } = g as Required<Grant>;
   keepWarm(
     verified,
     {
@@ -249,7 +258,10 @@ export function vendFromMemory(deps: VendDeps, req: TokenRequest): Vended | unde
       scope,
       count: deps.usageCounter(appliance.clientId, tenantId),
     },
-    { tenant: deps.directory.holdTenant(tenantId), token: deps.tokens.hold(tenantId, scope) },
+    {
+      tenant: deps.directory.holdTenant(tenantId),
+      token: deps.tokens.of(app.clientId).hold(tenantId, scope),
+    },
   );
   return vended(deps, g);
 }
@@ -356,7 +368,7 @@ function resolveScope(
   profiles: Profiles,
   allowed: readonly string[],
   raw: string | undefined,
-): { resource: Resource; spelling: string } {
+): { resource: Resource; spelling: string; profile: string } {
   if (raw === undefined || raw.trim() === '')
     throw new InvalidScope(`scope is required: a resource .default scope such as ${exampleScope(profiles)}.`);
   const scopes = raw.trim().split(/ +/);
@@ -370,15 +382,14 @@ function resolveScope(
   if (!known) throw new InvalidScope('The scope is not a resource this broker serves.');
   // Only application profiles give app-only tokens: a delegated profile's resource is reached as a user who
   // signed in (a mailbox grant), never with the app's own roles.
-  if (
-    !allowed.some((name) => {
-      const p = profiles.get(name);
-      return p?.kind === 'application' && p.resource.scope === known.resource.scope;
-    })
-  ) {
-    throw new InvalidScope("The scope is not allowed by this appliance's profiles.");
-  }
-  return known;
+  // The first such profile's bundle serves it: an appliance's profiles on one resource share a bundle
+  // (profiles.ts `profilesSplitAcrossBundles`, checked at registration).
+  const profile = allowed.find((name) => {
+    const p = profiles.get(name);
+    return p?.kind === 'application' && p.resource.scope === known.resource.scope;
+  });
+  if (profile === undefined) throw new InvalidScope("The scope is not allowed by this appliance's profiles.");
+  return { ...known, profile };
 }
 
 function assertPathTenant(pathTenant: string, tenantId: string, domains: readonly string[]): void {

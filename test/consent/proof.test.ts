@@ -3,6 +3,8 @@
  * roles in an app-only token are the proof; the tenant parameter is not).
  * @module
  */
+import { bundleApps } from '../../src/credentials/bundle-apps.js';
+import { HOME_APP_ONLY } from '../helpers/vend-deps.js';
 import { describe, expect, inject, it } from 'vitest';
 import { createMsalEntraTokens } from '../../src/adapters/entra/msal.js';
 import { createGraphDirectory } from '../../src/adapters/graph/graph-client.js';
@@ -21,7 +23,13 @@ async function deps() {
     accessToken: async (t) =>
       (await entra.acquireAppToken(t, 'https://graph.microsoft.com/.default')).accessToken,
   });
-  return { entra, graph, profiles: await loadProfiles(undefined) };
+  const profiles = await loadProfiles(undefined);
+  return {
+    entra,
+    graph,
+    profiles,
+    apps: bundleApps(profiles, { ...HOME_APP_ONLY, homeAppClientId: homeApp() }),
+  };
 }
 const ALL = [
   'exchange-imap',

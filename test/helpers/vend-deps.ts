@@ -4,6 +4,7 @@
  * the grant and the endpoint above it; the broker's wiring is covered by test/integration/token-endpoint.
  * @module
  */
+import { bundleApps } from '../../src/credentials/bundle-apps.js';
 import { createHmac } from 'node:crypto';
 import { NOT_CACHED } from '../../src/directory/record-directory.js';
 import type { Appliance } from '../../src/appliances/appliance-store.js';
@@ -74,11 +75,14 @@ export function vendSetup(profiles: Profiles) {
     verified: createVerifiedCredentials(),
     profiles,
     tokens: {
-      get: () =>
-        Promise.resolve(state.token ?? { accessToken: 'eyJ0.fresh.sig', expiresOn: new Date(now + 3e6) }),
-      peek: () => state.token,
-      hold: () => ({ peek: () => state.token }),
+      of: () => ({
+        get: () =>
+          Promise.resolve(state.token ?? { accessToken: 'eyJ0.fresh.sig', expiresOn: new Date(now + 3e6) }),
+        peek: () => state.token,
+        hold: () => ({ peek: () => state.token }),
+      }),
     },
+    apps: bundleApps(profiles, HOME_APP_ONLY),
     recordUsage: (clientId) => void state.usage.push(clientId),
     usageCounter: (clientId) => () => void state.usage.push(clientId),
     throttle: createAuthThrottle(DEFAULT_THROTTLE_LIMITS, () => now),
@@ -98,3 +102,10 @@ export function vendSetup(profiles: Profiles) {
   };
   return { appliance, state, deps, request };
 }
+
+/** The settings of a deployment with the home app alone (a profiles file without bundles). */
+export const HOME_APP_ONLY = {
+  homeAppClientId: '3b8e6d0a-57c4-4f0e-8d2b-a1c9e4f7b250',
+  homeAppCredential: { kind: 'secret', secret: 'unused' },
+  bundleApps: new Map(),
+} as const;

@@ -223,6 +223,7 @@ async function tokenDeps(): Promise<GrantTokenDeps & { calls: () => number }> {
     custody: b.custody,
     signIn: { redeemRefreshToken: (r) => (calls++, b.signIn.redeemRefreshToken(r)) },
     profiles: b.profiles,
+    apps: b.apps,
     audit: b.audit,
     now: b.now,
     calls: () => calls,

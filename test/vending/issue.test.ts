@@ -175,7 +175,7 @@ describe('the warm path with the token cache and usage counter it holds', () => 
     const deps = {
       ...s.deps,
       now: () => new Date(),
-      tokens,
+      tokens: { of: () => tokens },
       usageCounter: (clientId: string) => () => void counted.push(`counter ${clientId}`),
       recordUsage: (clientId: string) => void counted.push(`record ${clientId}`),
     };

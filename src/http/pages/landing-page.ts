@@ -23,6 +23,11 @@ export interface LandingPageInput {
    * (src/profiles/registration.ts `registrationForOnboarding`): `/.default` grants them all (FACTS.md §1.1).
    */
   readonly permissions: readonly PermissionGroup[];
+  /**
+   * With more than one, the bundle apps the admin approves one after another (src/profiles/profiles.ts
+   * `Bundle`), each with its own registration's permissions; `permissions` is then all of them.
+   */
+  readonly apps?: readonly { readonly title: string; readonly permissions: readonly PermissionGroup[] }[];
   /** The registration's delegated scopes of the admin's sign-in (`HomeAppRegistration.signInScopes`). */
   readonly signInScopes: readonly DelegatedScope[];
   /** `/connect/{code}/go`, absolute or as a path on this site. */
@@ -41,6 +46,8 @@ export function landingPage(input: LandingPageInput): Page {
   const titles = [...new Set(input.profiles.map((p) => p.title))];
   const ending = input.profiles.filter((p) => p.deprecated !== undefined);
   const unused = groups.some((g) => g.permissions.some((p) => p.use === 'unused'));
+  const apps = input.apps ?? [];
+  const several = apps.length > 1;
 
   const body = html`<p class="lead">
       ${vendorName} asks you to connect its equipment to your organization's Microsoft 365. An administrator
@@ -76,7 +83,13 @@ export function landingPage(input: LandingPageInput): Page {
         </p>`,
     )}
     <p>
-      For this, Microsoft will ask you to grant ${vendorName}'s app all of the application permissions below.
+      ${
+        several
+          ? html`For this, Microsoft will ask you to approve ${apps.length} apps of ${vendorName}, one after
+            another, each with the application permissions listed under it.`
+          : html`For this, Microsoft will ask you to grant ${vendorName}'s app all of the application
+            permissions below.`
+      }
       They are granted for your whole organization, not for one person.
       ${
         unused
@@ -86,7 +99,15 @@ export function landingPage(input: LandingPageInput): Page {
           : ''
       }
     </p>
-    ${permissionGroups(groups)}
+    ${
+      several
+        ? apps.map(
+            (app, i) =>
+              html`<h3>App ${i + 1} of ${apps.length}: ${app.title}</h3>
+                ${permissionGroups(app.permissions.filter((g) => g.permissions.length > 0))}`,
+          )
+        : permissionGroups(groups)
+    }
     ${
       input.signInScopes.length > 0
         ? html`<h3>Your sign-in</h3>
@@ -118,7 +139,10 @@ export function landingPage(input: LandingPageInput): Page {
     <p class="actions"><a class="button" href="${safeHref(input.goUrl)}">Continue to Microsoft</a></p>
     <h2>What happens next</h2>
     <ol>
-      <li>Microsoft asks you to sign in and shows the permissions listed above.</li>
+      <li>
+        Microsoft asks you to sign in and shows the permissions listed
+        above${several ? html`, one app at a time (${apps.length} approvals)` : ''}.
+      </li>
       <li>After you accept, you come back to this site, which confirms what was granted.</li>
     </ol>
     <h2>Good to know</h2>
