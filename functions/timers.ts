@@ -32,9 +32,17 @@ app.timer('flagExpiringCredentials', {
   schedule: '0 0 3 * * *',
   handler: async (_timer, context) => {
     const b = correlated(await broker(), context);
-    const flagged = await flagExpiringCredentials({ ...b, homeAppCredential: b.config.homeAppCredential });
-    if (flagged.homeApp || flagged.tenants.length)
-      context.warn(`credentials expiring: home app ${flagged.homeApp}, tenants ${flagged.tenants.length}`);
+    const flagged = await flagExpiringCredentials({
+      ...b,
+      homeAppCredential: b.config.homeAppCredential,
+      bundleCredentials: b.apps.all
+        .slice(1)
+        .map((a) => ({ bundle: a.bundle.name, credential: a.credential })),
+    });
+    if (flagged.homeApp || flagged.bundles.length || flagged.tenants.length)
+      context.warn(
+        `credentials expiring: home app ${flagged.homeApp}, bundle apps ${flagged.bundles.join(', ') || 'none'}, tenants ${flagged.tenants.length}`,
+      );
   },
 });
 

@@ -50,7 +50,11 @@ import {
 import { createTenantRoutingEntra } from './credentials/tenant-app.js';
 import { bundleApps, routeEntraByApp, routeSignInByApp, type BundleApps } from './credentials/bundle-apps.js';
 import { createTokenCaches, type TokenCaches } from './vending/token-caches.js';
-import { checkHomeAppCredentialExpiry } from './credentials/expiry.js';
+import {
+  BundleCredentialExpiringSoon,
+  checkHomeAppCredentialExpiry,
+  expiringBundleCredentials,
+} from './credentials/expiry.js';
 import { createBrokerKeys, type BrokerKeys } from './keys/broker-keys.js';
 import { createHealthCheck, type DependencyProbe, type HealthReport } from './health/health.js';
 import { loadProfiles, type Profiles } from './profiles/profiles.js';
@@ -239,6 +243,24 @@ export async function createBroker(config: Config): Promise<Broker> {
           now: () => new Date(),
         }),
     },
+    // The same for each other bundle's app (src/credentials/bundle-apps.ts), named in the error.
+    ...(apps.all.length > 1
+      ? [
+          {
+            name: 'bundleAppCredentials',
+            probe: async () => {
+              const ending = await expiringBundleCredentials({
+                secrets,
+                bundleCredentials: apps.all
+                  .slice(1)
+                  .map((a) => ({ bundle: a.bundle.name, credential: a.credential })),
+                now: () => new Date(),
+              });
+              if (ending.length) throw new BundleCredentialExpiringSoon(ending);
+            },
+          },
+        ]
+      : []),
   ]);
   // A background refresh that Entra refuses because the consent is gone: re-prove the tenant now rather
   // than at its next scheduled check, so that its appliances learn the cause at once.

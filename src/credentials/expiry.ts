@@ -11,7 +11,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { HomeAppCredentialSource } from '../config.js';
 import { nextTenant } from '../tenants/lifecycle.js';
 import type { TenantStore } from '../tenants/tenant-store.js';
-import { loadHomeAppCredential } from './home-app.js';
+import { HomeAppCredentialInvalid, loadHomeAppCredential } from './home-app.js';
 
 export const EXPIRY_WARNING_DAYS = 30;
 const DAY_MS = 86_400_000;
@@ -21,6 +21,11 @@ export interface ExpiryDeps {
   readonly tenants: TenantStore;
   readonly audit: AuditLog;
   readonly homeAppCredential: HomeAppCredentialSource;
+  /** The apps of the bundles after the first (src/credentials/bundle-apps.ts), watched as the home app's is. */
+  readonly bundleCredentials?: readonly {
+    readonly bundle: string;
+    readonly credential: HomeAppCredentialSource;
+  }[];
   readonly now: () => Date;
 }
 
@@ -41,10 +46,39 @@ export async function checkHomeAppCredentialExpiry(
   }
 }
 
+/** Bundle apps' credentials ending within the warning period (health probe `bundleAppCredentials`). */
+export class BundleCredentialExpiringSoon extends Error {
+  constructor(ending: readonly { bundle: string; expiresOn: Date }[]) {
+    super(
+      `The app credential of ${ending.map((e) => `bundle ${e.bundle} expires on ${e.expiresOn.toISOString()}`).join(', ')}.`,
+    );
+    this.name = 'CredentialExpiringSoon';
+  }
+}
+
+/**
+ * The bundles (after the first) whose app credential ends within the warning period, with when; a credential
+ * that cannot be read is not a finding here (the start check and the token requests report it).
+ */
+export async function expiringBundleCredentials(
+  deps: Pick<ExpiryDeps, 'secrets' | 'bundleCredentials' | 'now'>,
+): Promise<{ bundle: string; expiresOn: Date }[]> {
+  const found: { bundle: string; expiresOn: Date }[] = [];
+  for (const { bundle, credential } of deps.bundleCredentials ?? []) {
+    try {
+      await checkHomeAppCredentialExpiry({ ...deps, homeAppCredential: credential });
+    } catch (err) {
+      if (err instanceof CredentialExpiringSoon) found.push({ bundle, expiresOn: err.expiresOn });
+      else if (!(err instanceof HomeAppCredentialInvalid)) throw err;
+    }
+  }
+  return found;
+}
+
 /** The daily timer's work; returns what it flagged. */
 export async function flagExpiringCredentials(
   deps: ExpiryDeps,
-): Promise<{ homeApp: boolean; tenants: string[] }> {
+): Promise<{ homeApp: boolean; bundles: string[]; tenants: string[] }> {
   const now = deps.now();
   const system = { kind: 'system' as const, id: 'broker' };
   let homeApp = false;
@@ -64,6 +98,20 @@ export async function flagExpiringCredentials(
       },
     });
   }
+
+  const bundles = await expiringBundleCredentials(deps);
+  for (const { bundle, expiresOn } of bundles)
+    await deps.audit.write({
+      action: 'credential.expiring',
+      tenantId: null,
+      actor: system,
+      details: {
+        credential: 'bundle-app',
+        bundle,
+        expiresOn: expiresOn.toISOString(),
+        daysLeft: Math.floor((expiresOn.getTime() - now.getTime()) / DAY_MS),
+      },
+    });
 
   const flagged: string[] = [];
   let continuationToken: string | undefined;
@@ -100,5 +148,5 @@ export async function flagExpiringCredentials(
     }
     continuationToken = page.continuationToken;
   } while (continuationToken);
-  return { homeApp, tenants: flagged };
+  return { homeApp, bundles: bundles.map((b) => b.bundle), tenants: flagged };
 }

@@ -82,4 +82,42 @@ describe('credential expiry', () => {
       daysLeft: 9,
     });
   });
+
+  it("watches each bundle app's credential as the home app's: health names the bundle, the timer audits it", async () => {
+    const seed = await createBroker(loadConfig(sandboxSettings()));
+    const name = `bundle-calendar-expiring-${Date.now()}`;
+    await seed.secrets.set(name, 'calendar-secret', { expiresOn: new Date(Date.now() + 10 * DAY) });
+    const b = await createBroker(
+      loadConfig({
+        ...sandboxSettings(),
+        BROKER_PROFILES_FILE: 'docs/examples/bundles.profiles.json',
+        BUNDLE_CALENDAR_CLIENT_ID: randomUUID(),
+        BUNDLE_CALENDAR_CREDENTIAL_NAME: name,
+        BUNDLE_EWS_CLIENT_ID: randomUUID(),
+        BUNDLE_EWS_CLIENT_SECRET: 'ews-secret',
+      }),
+    );
+    const health = await b.health();
+    expect(health.dependencies.bundleAppCredentials).toMatchObject({
+      status: 'down',
+      reason: 'CredentialExpiringSoon',
+    });
+    expect(health.dependencies.homeAppCredential).toMatchObject({ status: 'up' });
+    const since = new Date();
+    const flagged = await flagExpiringCredentials({
+      ...b,
+      homeAppCredential: b.config.homeAppCredential,
+      bundleCredentials: b.apps.all
+        .slice(1)
+        .map((a) => ({ bundle: a.bundle.name, credential: a.credential })),
+      now: () => new Date(),
+    });
+    expect(flagged).toMatchObject({ homeApp: false, bundles: ['calendar'] });
+    const audit = await b.audit.list({ tenantId: null, since, top: 1000 });
+    expect(audit.items.find((e) => e.action === 'credential.expiring')?.details).toMatchObject({
+      credential: 'bundle-app',
+      bundle: 'calendar',
+      daysLeft: 9,
+    });
+  });
 });
