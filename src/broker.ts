@@ -6,7 +6,7 @@
  * @module
  */
 import { createMsalEntraTokens } from './adapters/entra/msal.js';
-import type { EntraTokens } from './adapters/entra/port.js';
+import { EntraRefused, type EntraTokens } from './adapters/entra/port.js';
 import { createMsalAdminSignIn } from './adapters/entra/msal-sign-in.js';
 import { codeChallengeFor, type AdminSignIn } from './adapters/entra/sign-in.js';
 import { createEwsClient } from './adapters/exchange/ews.js';
@@ -222,7 +222,20 @@ export async function createBroker(config: Config): Promise<Broker> {
     config.cloud.resourceScopes('graph').scope;
   const graph = createGraphDirectory({
     graphEndpoint: config.graphEndpoint,
-    accessToken: async (tenantId) => (await entra.acquireAppToken(tenantId, graphScope)).accessToken,
+    // Any bundle's app will do (each lists Organization.Read.All): the home app's first, then those of a tenant
+    // that consented to other bundles only.
+    accessToken: async (tenantId) => {
+      let refused: unknown;
+      for (const app of apps.all) {
+        try {
+          return (await entra.acquireAppToken(tenantId, graphScope, { app: app.clientId })).accessToken;
+        } catch (err) {
+          if (!(err instanceof EntraRefused)) throw err;
+          refused = err;
+        }
+      }
+      throw refused;
+    },
   });
   const rawAppliances = createApplianceStore(tables);
   const appliances = journaledApplianceStore(rawAppliances, journal);

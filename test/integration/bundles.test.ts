@@ -175,6 +175,15 @@ describe('three bundles, three apps', () => {
     expect([...graphClaims.roles!].sort()).toEqual([...calendarRoles].sort());
   });
 
+  it('recognises a customer who consented to the calendar app alone (its Graph token reads the organization)', async () => {
+    const tenant = await tenantWithAdmin('Bundle Calonly');
+    const { clientIds } = await consent(['graph-calendar'], tenant);
+    expect(clientIds).toEqual([apps.calendar!.clientId]);
+    const record = (await api('GET', `/api/tenants/${tenant.id}`)).body;
+    expect(record).toMatchObject({ status: 'active', displayName: 'Bundle Calonly' });
+    expect(record.verifiedDomains).toContain('bundlecalonly.example');
+  });
+
   it('refuses an appliance whose profiles reach one resource through two apps, naming them', async () => {
     const res = await api('POST', '/api/appliances', {
       customerRef: 'REF-split',
