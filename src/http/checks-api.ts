@@ -8,6 +8,8 @@
  * runs; a refused one is named by its index and never echoed, into the answer or into a script.
  * @module
  */
+import type { BundleApps } from '../credentials/bundle-apps.js';
+import { grantsOf } from '../tenants/tenant-store.js';
 import type { Directory } from '../adapters/graph/port.js';
 import type { Profiles } from '../profiles/profiles.js';
 import type { ConsentSettings } from '../consent/types.js';
@@ -20,6 +22,7 @@ import {
 } from '../support/checks.js';
 import {
   exchangeAppOf,
+  exchangeBundleApp,
   exchangeNeeds,
   exchangeSetupScript,
   isExternalFailure,
@@ -76,6 +79,8 @@ export async function postTenantCheck(
 export interface ExchangeSetupDeps {
   readonly graph: Directory;
   readonly profiles: Profiles;
+  /** The bundles' apps: the script is for the app of the tenant's Exchange profiles (exchangeBundleApp). */
+  readonly apps: BundleApps;
   readonly tenants: TenantStore;
   readonly settings: Pick<ConsentSettings, 'cloud' | 'homeAppClientId' | 'publicUrl'>;
   readonly now: () => Date;
@@ -109,10 +114,19 @@ export async function getExchangeSetupScript(
       detail: `Tenant ${tenantId} is ${tenant.status}: its enterprise application is gone, so there is nothing to register in Exchange Online. It must consent again first.`,
     });
 
-  // The app the broker uses for this tenant: its own where it brought one (exchangeAppOf).
-  const app = exchangeAppOf(tenant, deps.settings.homeAppClientId);
+  // The app the broker uses for this tenant's Exchange profiles: its own where it brought one (exchangeAppOf).
+  const profiles = tenantProfiles(deps.profiles, tenant);
+  const bundleApp = exchangeBundleApp(deps.apps, profiles);
+  const app = exchangeAppOf(tenant, bundleApp.clientId);
   const [sp, org] = await Promise.all([
-    resolveServicePrincipal(deps.graph, tenant, app.appId),
+    resolveServicePrincipal(
+      deps.graph,
+      {
+        tenantId: tenant.tenantId,
+        servicePrincipalId: grantsOf(tenant, bundleApp)?.servicePrincipalId ?? null,
+      },
+      app.appId,
+    ),
     deps.graph.organization(tenantId).catch((err: unknown) => {
       // The name and initial domain only improve the script; the recorded domains serve without them.
       if (isExternalFailure(err)) return undefined;
@@ -145,7 +159,7 @@ export async function getExchangeSetupScript(
       servicePrincipalId: sp.id,
       servicePrincipalName: sp.displayName ?? app.label,
       mailboxes: parsed.addresses,
-      needs: exchangeNeeds(tenantProfiles(deps.profiles, tenant)),
+      needs: exchangeNeeds(profiles),
       exchangeEnvironment: deps.settings.cloud.exchangeEnvironmentName,
     },
     { generatedAt: deps.now(), brokerUrl: deps.settings.publicUrl, scoping },

@@ -17,8 +17,14 @@ export type TokenOutcome =
 
 // --------------------------------------------------------------------------------------------- tokens
 
-export function tokenCheck(resource: Resource, outcome: TokenOutcome, consentUrl: string | null): Check {
-  const name = `token:${resource.key}`;
+export function tokenCheck(
+  resource: Resource,
+  outcome: TokenOutcome,
+  consentUrl: string | null,
+  /** The bundle whose app asked, for a deployment of several (`token:<bundle>:<resource>`). */
+  bundle?: string,
+): Check {
+  const name = bundle ? `token:${bundle}:${resource.key}` : `token:${resource.key}`;
   if (outcome.ok) {
     const roles = outcome.token.roles.length ? [...outcome.token.roles].sort().join(', ') : 'none';
     return {
@@ -60,7 +66,14 @@ export function roleFindings(
   all: Profiles,
   profiles: readonly Profile[],
   proof: ProofResult,
-  outcomes: ReadonlyMap<string, TokenOutcome>,
+  /**
+   * The app (client id) of a profile (`broker`: the app the broker's own roles are read with), and the token
+   * the check asked that app for, per scope.
+   */
+  tokens: {
+    readonly appOf: (profile: string) => string;
+    readonly outcome: (app: string, scope: string) => TokenOutcome | undefined;
+  },
 ): RoleFinding[] {
   const targets = [
     ...profiles
@@ -80,12 +93,15 @@ export function roleFindings(
         ]
       : []),
   ];
-  const rolesOf = (scope: string): readonly string[] | undefined => {
-    if (proof.kind === 'proven') return proof.grantedRoles[scope] ?? [];
-    const o = outcomes.get(scope);
-    return o?.ok ? o.token.roles : undefined;
-  };
   return targets.map(({ name, resource, needs }) => {
+    const rolesOf = (scope: string): readonly string[] | undefined => {
+      if (proof.kind === 'proven')
+        return name === BROKER_PROFILE
+          ? (proof.grantedRoles[scope] ?? [])
+          : (proof.apps[tokens.appOf(name)]?.grantedRoles[scope] ?? []);
+      const o = tokens.outcome(tokens.appOf(name), scope);
+      return o?.ok ? o.token.roles : undefined;
+    };
     const needed = needs.map((n) => n.value);
     const granted = resource ? rolesOf(resource.scope) : undefined;
     const grantedFor = resource && granted ? { resource, roles: [...granted].sort() } : undefined;

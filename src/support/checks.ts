@@ -38,17 +38,18 @@ import type { AuditActor, AuditLog } from '../audit/audit-log.js';
 import { createOnboarding } from '../consent/onboardings.js';
 import type { ConsentSettings } from '../consent/types.js';
 import type { OnboardingStore } from '../consent/onboarding-store.js';
-import { proveConsent, type ProofResult } from '../consent/proof.js';
+import { BROKER_PROFILE, proveConsent, type ProofResult } from '../consent/proof.js';
 import type { Profile, Profiles, Resource } from '../profiles/profiles.js';
 import { applyProof } from '../tenants/consent-watch.js';
 import { RECHECKED_STATUSES } from '../tenants/lifecycle.js';
-import type { TenantRecord, TenantStatus, TenantStore } from '../tenants/tenant-store.js';
+import { grantsOf, type TenantRecord, type TenantStatus, type TenantStore } from '../tenants/tenant-store.js';
 import { ewsChecks, exchangeCheck } from './checks-exchange.js';
 import { mailboxCheck, organizationCheck } from './checks-graph.js';
 import { roleCheck, roleFindings, tokenCheck, type TokenOutcome } from './checks-tokens.js';
 import { CONSENT_MISSING_CODES } from './entra-codes.js';
 import {
   exchangeAppOf,
+  exchangeBundleApp,
   exchangeNeeds,
   organizationFor,
   resolveServicePrincipal,
@@ -142,19 +143,39 @@ export async function checkTenant(
   const grants = await grantsToCheck(deps, id, request.grants);
   const checkedAt = deps.now();
   const profiles = tenantProfiles(deps.profiles, tenant);
-  const resources = new Map<string, Resource>();
-  for (const p of profiles) if (p.kind === 'application') resources.set(p.resource.scope, p.resource);
-  for (const r of deps.profiles.brokerRoles) resources.set(r.resource.scope, r.resource);
+  // Each app of the tenant's bundles, asked for what the proof reads with it: its profiles' resources and the
+  // broker's own roles' (src/consent/proof.ts). One app, one token per resource, as before bundles.
+  const needed = deps.apps.forProfiles(profiles.map((p) => p.name));
+  const apps = needed.length ? needed : [deps.apps.home];
+  const several = apps.length > 1;
+  const asks: { app: (typeof apps)[number]; resource: Resource }[] = [];
+  for (const app of apps) {
+    const own = new Map<string, Resource>();
+    for (const p of profiles)
+      if (p.kind === 'application' && app.bundle.profiles.includes(p)) own.set(p.resource.scope, p.resource);
+    for (const r of deps.profiles.brokerRoles) own.set(r.resource.scope, r.resource);
+    for (const resource of own.values()) asks.push({ app, resource });
+  }
+  const resources = new Map(asks.map((a) => [a.resource.scope, a.resource]));
+  const key = (app: string, scope: string) => `${app} ${scope}`;
+  // The app serving a profile (the broker's own roles: the first app, as the proof reads them).
+  const appOfProfile = (name: string) =>
+    name === BROKER_PROFILE ? apps[0]!.clientId : deps.apps.forProfile(name).clientId;
 
-  // Tokens: fresh (a live check never answers from cache), one per resource, at once.
+  // Tokens: fresh (a live check never answers from cache), one per app and resource, at once.
   const outcomes = new Map<string, TokenOutcome>(
     await Promise.all(
-      [...resources.values()].map(async (r): Promise<[string, TokenOutcome]> => [
-        r.scope,
-        await acquire(deps, id, r),
+      asks.map(async ({ app, resource }): Promise<[string, TokenOutcome]> => [
+        key(app.clientId, resource.scope),
+        await acquire(deps, id, resource, app.clientId),
       ]),
     ),
   );
+  // The token of the app serving the first of the tenant's profiles that matches, for a resource.
+  const outcomeFor = (resource: Resource | undefined, profile?: Profile) =>
+    resource
+      ? outcomes.get(key(profile ? appOfProfile(profile.name) : apps[0]!.clientId, resource.scope))
+      : undefined;
   const refusalCodes = [...outcomes.values()].map((o) =>
     !o.ok && o.error instanceof EntraRefused ? (o.error.aadsts ?? '') : undefined,
   );
@@ -166,7 +187,7 @@ export async function checkTenant(
   const organization = memo(() => deps.graph.organization(id));
   const proof = await proveConsent(
     {
-      entra: replayTokens(outcomes),
+      entra: replayTokens(outcomes, deps.apps.home.clientId),
       graph: { ...deps.graph, organization: () => organization() },
       profiles: deps.profiles,
       apps: deps.apps,
@@ -174,9 +195,15 @@ export async function checkTenant(
     id,
     profiles.map((p) => p.name),
   );
-  const roles = roleFindings(deps.profiles, profiles, proof, outcomes);
+  const roles = roleFindings(deps.profiles, profiles, proof, {
+    appOf: appOfProfile,
+    outcome: (app, scope) => outcomes.get(key(app, scope)),
+  });
   const anyConsentRefusal = refusalCodes.some((c) => c !== undefined && CONSENT_MISSING_CODES.has(c));
-  const app = exchangeAppOf(tenant, deps.settings.homeAppClientId);
+  // The app whose service principal Exchange must know: that of the tenant's first profile with Exchange roles.
+  const exchangeProfile = profiles.find((p) => p.roles.some((r) => Object.values(ROLE).includes(r.value)));
+  const exchangeApp = exchangeBundleApp(deps.apps, profiles);
+  const app = exchangeAppOf(tenant, exchangeApp.clientId);
 
   // One fresh consent link for every remediation that needs it (SPEC.md `POST /api/onboardings`). A consent
   // link is for the home app: a tenant on its own app is pointed to that app's admin consent instead.
@@ -197,10 +224,18 @@ export async function checkTenant(
     : (reconsent?.consentUrl ?? null);
 
   const graphResource = [...resources.values()].find((r) => r.appId === GRAPH_APP_ID);
-  const graphOutcome = graphResource ? outcomes.get(graphResource.scope) : undefined;
+  // Graph with any app that got a token for it (each lists Organization.Read.All).
+  const graphOutcome = graphResource
+    ? (apps.map((a) => outcomes.get(key(a.clientId, graphResource.scope))).find((o) => o?.ok) ??
+      outcomes.get(key(apps[0]!.clientId, graphResource.scope)))
+    : undefined;
   const graphToken = graphOutcome?.ok ? graphOutcome.token : undefined;
   const needs = exchangeNeeds(profiles);
-  const anyToken = [...outcomes.values()].find((o) => o.ok)?.token;
+  // The Exchange app's own token carries its service principal (`oid`).
+  const anyToken = [...outcomes]
+    .filter(([k]) => k.startsWith(`${exchangeApp.clientId} `))
+    .map(([, o]) => o)
+    .find((o) => o.ok)?.token;
   const wantServicePrincipal = needs.mailboxAccess || request.mailboxes.length > 0;
 
   const [orgCheck, servicePrincipal] = await Promise.all([
@@ -208,7 +243,11 @@ export async function checkTenant(
     wantServicePrincipal && !consentMissing
       ? resolveServicePrincipal(
           deps.graph,
-          { tenantId: id, servicePrincipalId: anyToken?.servicePrincipalId ?? tenant.servicePrincipalId },
+          {
+            tenantId: id,
+            servicePrincipalId:
+              anyToken?.servicePrincipalId ?? grantsOf(tenant, exchangeApp)?.servicePrincipalId ?? null,
+          },
           app.appId,
         )
       : Promise.resolve<ResolvedServicePrincipal>({ found: false, reason: 'not_consented' }),
@@ -232,25 +271,31 @@ export async function checkTenant(
     : undefined;
 
   // EWS: with the token of the resource whose profile holds full_access_as_app.
-  const ewsResource = profiles.find((p) => p.roles.some((r) => r.value === 'full_access_as_app'))?.resource;
+  const ewsProfile = profiles.find((p) => p.roles.some((r) => r.value === 'full_access_as_app'));
+  const ewsResource = ewsProfile?.resource;
   // The logins the PBX will make: asked for, or those of the tenant's profiles (needs.protocols: IMAP, POP, SMTP).
   const asked = request.protocols;
   const logins = (asked ?? needs.protocols.map((p) => p.toLowerCase())).filter((p): p is MailProtocol =>
     (PROTOCOLS as readonly string[]).includes(p),
   );
-  const exchangeResource = profiles.find((p) =>
-    p.roles.some((r) => Object.values(ROLE).includes(r.value)),
-  )?.resource;
+  const exchangeResource = exchangeProfile?.resource;
   const [mailboxChecks, ewsItems, loginChecks, grantItems] = await Promise.all([
     Promise.all(request.mailboxes.map((m) => mailboxCheck(deps, id, m, graphToken, setup, consentUrl))),
     (asked ? asked.includes('ews') : needs.ews) && ewsResource
-      ? ewsChecks(deps.ews, ewsResource, outcomes.get(ewsResource.scope), request.mailboxes, app, setup)
+      ? ewsChecks(
+          deps.ews,
+          ewsResource,
+          outcomeFor(ewsResource, ewsProfile),
+          request.mailboxes,
+          exchangeAppOf(tenant, deps.apps.forProfile(ewsProfile!.name).clientId),
+          setup,
+        )
       : Promise.resolve([]),
     request.mailboxes.length > 0 && logins.length > 0
       ? protocolChecks(deps.mail, {
           protocols: logins,
           mailboxes: request.mailboxes,
-          exchangeToken: exchangeResource ? outcomes.get(exchangeResource.scope) : undefined,
+          exchangeToken: outcomeFor(exchangeResource, exchangeProfile),
           setup,
           consentUrl,
         })
@@ -263,7 +308,14 @@ export async function checkTenant(
   ]);
 
   const checks: Check[] = [
-    ...[...resources.values()].map((r) => tokenCheck(r, outcomes.get(r.scope)!, consentUrl)),
+    ...asks.map(({ app, resource }) =>
+      tokenCheck(
+        resource,
+        outcomes.get(key(app.clientId, resource.scope))!,
+        consentUrl,
+        several ? app.bundle.name : undefined,
+      ),
+    ),
     ...roles.map((f) => roleCheck(f, consentUrl)),
     orgCheck.check,
     ...mailboxChecks,
@@ -335,20 +387,28 @@ export function tenantProfiles(all: Profiles, tenant: TenantRecord): Profile[] {
   return named.length ? named : [...all.profiles.values()];
 }
 
-async function acquire(deps: CheckDeps, tenantId: string, resource: Resource): Promise<TokenOutcome> {
+async function acquire(
+  deps: CheckDeps,
+  tenantId: string,
+  resource: Resource,
+  app: string,
+): Promise<TokenOutcome> {
   try {
-    return { ok: true, token: await deps.entra.acquireAppToken(tenantId, resource.scope, { fresh: true }) };
+    return {
+      ok: true,
+      token: await deps.entra.acquireAppToken(tenantId, resource.scope, { fresh: true, app }),
+    };
   } catch (err) {
     if (err instanceof EntraRefused || err instanceof EntraUnavailable) return { ok: false, error: err };
     throw err;
   }
 }
 
-/** EntraTokens answering from outcomes already had: proveConsent then fetches nothing twice. */
-function replayTokens(outcomes: ReadonlyMap<string, TokenOutcome>): EntraTokens {
+/** EntraTokens answering from outcomes already had (by app and scope): proveConsent then fetches nothing twice. */
+function replayTokens(outcomes: ReadonlyMap<string, TokenOutcome>, home: string): EntraTokens {
   return {
-    acquireAppToken(_tenantId, scope) {
-      const o = outcomes.get(scope);
+    acquireAppToken(_tenantId, scope, options) {
+      const o = outcomes.get(`${options?.app ?? home} ${scope}`);
       if (!o) return Promise.reject(new EntraUnavailable(5, `No token was acquired for ${scope}`));
       return o.ok ? Promise.resolve(o.token) : Promise.reject(o.error);
     },

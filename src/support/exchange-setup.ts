@@ -21,6 +21,7 @@ import {
   type ServicePrincipal,
 } from '../adapters/graph/port.js';
 import type { Profile } from '../profiles/profiles.js';
+import type { BundleApp, BundleApps } from '../credentials/bundle-apps.js';
 import type { TenantRecord } from '../tenants/tenant-store.js';
 import {
   connectStep,
@@ -310,6 +311,24 @@ export function exchangeAppOf(
   return own
     ? { appId: own, ownApp: true, label: "the tenant's own application" }
     : { appId: homeAppClientId, ownApp: false, label: 'the vendor application' };
+}
+
+/** Office 365 Exchange Online's application id, the same in every cloud (FACTS.md §15). */
+const EXCHANGE_ONLINE_APP_ID = '00000002-0000-0ff1-ce00-000000000000';
+
+/**
+ * The bundle app whose service principal Exchange Online must know for the tenant: that of its first application
+ * profile on Exchange Online (the home app when it has none). With profiles of two bundles on Exchange (e.g.
+ * IMAP in one, EWS in another) the first one's: the script registers one service principal.
+ */
+export function exchangeBundleApp(
+  apps: Pick<BundleApps, 'forProfile' | 'forProfiles' | 'home'>,
+  profiles: readonly Profile[],
+): BundleApp {
+  const first = profiles.find((p) => p.kind === 'application' && p.resource.appId === EXCHANGE_ONLINE_APP_ID);
+  return first
+    ? apps.forProfile(first.name)
+    : (apps.forProfiles(profiles.map((p) => p.name))[0] ?? apps.home);
 }
 
 /** Where the service principal's object id came from. */

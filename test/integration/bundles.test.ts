@@ -175,6 +175,33 @@ describe('three bundles, three apps', () => {
     expect([...graphClaims.roles!].sort()).toEqual([...calendarRoles].sort());
   });
 
+  it("checks each app's tokens and roles for a tenant of two bundles", async () => {
+    const res = await api('POST', `/api/tenants/${mailcal}/check`, {});
+    expect(res.status).toBe(200);
+    const checks = res.body.checks as { name: string; ok: boolean | null; detail: string }[];
+    const byName = new Map(checks.map((c) => [c.name, c]));
+    for (const name of ['token:mail:exchange', 'token:mail:graph', 'token:calendar:graph'])
+      expect(byName.get(name), name).toMatchObject({ ok: true });
+    expect(byName.has('token:ews:exchange')).toBe(false);
+    for (const name of ['roles:exchange-imap', 'roles:graph-calendar', 'roles:broker'])
+      expect(byName.get(name), name).toMatchObject({ ok: true });
+    expect(res.body.status).toBe('active');
+    expect(byName.get('token:calendar:graph')!.detail).toContain('Calendars.ReadWrite');
+  });
+
+  it("writes exchange-setup.ps1 for the app of the tenant's Exchange profiles", async () => {
+    const tenant = await tenantWithAdmin('Bundle Ewsonly');
+    const { clientIds } = await consent(['exchange-ews'], tenant);
+    expect(clientIds).toEqual([apps.ews!.clientId]);
+    const res = await fetch(`${broker.url}/api/tenants/${tenant.id}/exchange-setup.ps1`, {
+      headers: { authorization: `Bearer ${staff}` },
+    });
+    const script = await res.text();
+    expect(res.status, script.slice(0, 300)).toBe(200);
+    expect(script).toContain(apps.ews!.clientId);
+    expect(script).not.toContain(apps.mail!.clientId);
+  });
+
   it('recognises a customer who consented to the calendar app alone (its Graph token reads the organization)', async () => {
     const tenant = await tenantWithAdmin('Bundle Calonly');
     const { clientIds } = await consent(['graph-calendar'], tenant);
