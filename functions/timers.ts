@@ -1,4 +1,5 @@
 /** Timers (run by the Functions host, and by the local host on the same schedules). @module */
+import { bundleCredentials } from '../src/credentials/bundle-apps.js';
 import './telemetry.js';
 import { app } from '@azure/functions';
 import { reverifyPendingConsents } from '../src/consent/verification.js';
@@ -35,9 +36,7 @@ app.timer('flagExpiringCredentials', {
     const flagged = await flagExpiringCredentials({
       ...b,
       homeAppCredential: b.config.homeAppCredential,
-      bundleCredentials: b.apps.all
-        .slice(1)
-        .map((a) => ({ bundle: a.bundle.name, credential: a.credential })),
+      bundleCredentials: bundleCredentials(b.apps),
     });
     if (flagged.homeApp || flagged.bundles.length || flagged.tenants.length)
       context.warn(

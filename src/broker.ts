@@ -48,7 +48,13 @@ import {
   loadHomeAppCredential,
 } from './credentials/home-app.js';
 import { createTenantRoutingEntra } from './credentials/tenant-app.js';
-import { bundleApps, routeEntraByApp, routeSignInByApp, type BundleApps } from './credentials/bundle-apps.js';
+import {
+  bundleApps,
+  bundleCredentials,
+  routeEntraByApp,
+  routeSignInByApp,
+  type BundleApps,
+} from './credentials/bundle-apps.js';
 import { createTokenCaches, type TokenCaches } from './vending/token-caches.js';
 import {
   BundleCredentialExpiringSoon,
@@ -264,9 +270,7 @@ export async function createBroker(config: Config): Promise<Broker> {
             probe: async () => {
               const ending = await expiringBundleCredentials({
                 secrets,
-                bundleCredentials: apps.all
-                  .slice(1)
-                  .map((a) => ({ bundle: a.bundle.name, credential: a.credential })),
+                bundleCredentials: bundleCredentials(apps),
                 now: () => new Date(),
               });
               if (ending.length) throw new BundleCredentialExpiringSoon(ending);

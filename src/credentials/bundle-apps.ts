@@ -91,6 +91,13 @@ export function bundleApps(
   };
 }
 
+/** The credentials of the bundles after the first, for the expiry watch (src/credentials/expiry.ts). */
+export function bundleCredentials(
+  apps: Pick<BundleApps, 'all'>,
+): { readonly bundle: string; readonly credential: HomeAppCredentialSource }[] {
+  return apps.all.slice(1).map((a) => ({ bundle: a.bundle.name, credential: a.credential }));
+}
+
 /** EntraTokens that answer with the app `options.app` names (the home app's when none). */
 export function routeEntraByApp(apps: ReadonlyMap<string, EntraTokens>, homeClientId: string): EntraTokens {
   const home = apps.get(homeClientId)!;

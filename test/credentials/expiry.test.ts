@@ -3,6 +3,7 @@
  * tenant's own app credential on the tenant and in the audit log. The timer's clock is injected.
  * @module
  */
+import { bundleCredentials } from '../../src/credentials/bundle-apps.js';
 import { randomUUID } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
 import { createBroker } from '../../src/broker.js';
@@ -107,9 +108,7 @@ describe('credential expiry', () => {
     const flagged = await flagExpiringCredentials({
       ...b,
       homeAppCredential: b.config.homeAppCredential,
-      bundleCredentials: b.apps.all
-        .slice(1)
-        .map((a) => ({ bundle: a.bundle.name, credential: a.credential })),
+      bundleCredentials: bundleCredentials(b.apps),
       now: () => new Date(),
     });
     expect(flagged).toMatchObject({ homeApp: false, bundles: ['calendar'] });
