@@ -4,6 +4,11 @@
  * start with a message an operator can act on.
  * @module
  */
+import {
+  appCredentialSettings,
+  type BundleAppSettings,
+  type HomeAppCredentialSource,
+} from './config-apps.js';
 import { CLOUD_NAMES, cloudNamed, cloudsOfEndpoint, PUBLIC_CLOUD, type Cloud } from './cloud/clouds.js';
 
 export type TableStorageConfig =
@@ -21,16 +26,7 @@ export type AzureIdentityConfig =
       readonly clientSecret: string;
     };
 
-export type HomeAppCredentialSource =
-  { readonly kind: 'secret'; readonly secret: string } | { readonly kind: 'keyVault'; readonly name: string };
-
-export interface BundleAppSettings {
-  readonly clientId: string;
-  readonly credential: HomeAppCredentialSource;
-}
-
-/** The settings' spelling of a bundle name: upper case, dashes as underscores. */
-export const bundleSettingName = (bundle: string): string => bundle.toUpperCase().replace(/-/g, '_');
+export { bundleSettingName, type BundleAppSettings, type HomeAppCredentialSource } from './config-apps.js';
 
 export interface Config {
   /** `BROKER_CLOUD`: the Microsoft cloud served (src/cloud/clouds.ts); its hosts are the defaults below. */
@@ -160,49 +156,7 @@ export function loadConfig(env: Env): Config {
     required('HOME_APP_CLIENT_ID', "the home app's application (client) id"),
   );
 
-  // A client secret given directly, or the name of a Key Vault secret or certificate holding the credential.
-  const credentialSetting = (
-    secretName: string,
-    credentialNameName: string,
-    missing: string,
-  ): HomeAppCredentialSource => {
-    const secret = get(secretName);
-    const credentialName = get(credentialNameName);
-    if (secret && credentialName)
-      problems.push(`${secretName} and ${credentialNameName} are both set: set only one`);
-    else if (secret) return { kind: 'secret', secret };
-    else if (credentialName) {
-      // Key Vault object names: 1-127 characters, alphanumerics and dashes.
-      if (!/^[0-9a-zA-Z-]{1,127}$/.test(credentialName))
-        problems.push(
-          `${credentialNameName} must be a Key Vault secret name (letters, digits, dashes), got "${credentialName}"`,
-        );
-      return { kind: 'keyVault', name: credentialName };
-    } else problems.push(missing);
-    return { kind: 'secret', secret: '' };
-  };
-  const homeAppCredential = credentialSetting(
-    'HOME_APP_CLIENT_SECRET',
-    'HOME_APP_CREDENTIAL_NAME',
-    'HOME_APP_CREDENTIAL_NAME (a Key Vault secret or certificate name) or HOME_APP_CLIENT_SECRET is not set',
-  );
-  // The apps of a profiles file's other bundles (src/profiles/profiles.ts `Bundle`): BUNDLE_<NAME>_CLIENT_ID with
-  // its credential as the home app's; which bundles need one is known once the profiles are read (src/broker.ts).
-  const bundleApps = new Map<string, BundleAppSettings>();
-  for (const name of Object.keys(env)) {
-    const m = /^BUNDLE_([A-Z0-9_]+)_CLIENT_ID$/.exec(name);
-    const value = get(name);
-    if (!m || !value) continue;
-    const prefix = `BUNDLE_${m[1]}`;
-    bundleApps.set(m[1]!, {
-      clientId: guid(name, value),
-      credential: credentialSetting(
-        `${prefix}_CLIENT_SECRET`,
-        `${prefix}_CREDENTIAL_NAME`,
-        `${prefix}_CREDENTIAL_NAME or ${prefix}_CLIENT_SECRET is not set`,
-      ),
-    });
-  }
+  const { homeAppCredential, bundleApps } = appCredentialSettings(env, get, guid, problems);
 
   const problemsBefore = problems.length;
   const cloud = cloudSetting(get('BROKER_CLOUD'), problems);

@@ -29,6 +29,7 @@ import { newBrowserKey, STATE_PATTERN } from './state-store.js';
 import { GUID } from '../ids.js';
 import type { ConsentDeps, ConsentOutcome, SignedInAdmin, SigninResult } from './types.js';
 import { applianceToBind, confirmation } from './appliance-confirmation.js';
+import { firstConsentUrl, nextConsentUrl } from './bundle-consent.js';
 import { CODE_PATTERN } from './onboardings.js';
 import {
   assertOpen,
@@ -81,48 +82,8 @@ export async function startConsent(
 ): Promise<{ location: string; browserKey: string }> {
   const { onboarding, profiles } = await landing(deps, code);
   const browserKey = presentedKey && STATE_PATTERN.test(presentedKey) ? presentedKey : newBrowserKey();
-  const first = appsToConsent(deps, onboarding)[0]!;
-  const location = await adminConsentUrl(deps, onboarding, first.clientId, null, browserKey, profiles);
+  const location = await firstConsentUrl(deps, onboarding, browserKey, profiles);
   return { location, browserKey };
-}
-
-/**
- * The apps whose consent an onboarding needs: its profiles' bundles, in bundle order (the home app alone in a
- * deployment of one bundle, or for an onboarding whose profiles the file no longer has).
- */
-function appsToConsent(deps: ConsentDeps, onboarding: Onboarding): readonly { readonly clientId: string }[] {
-  const apps = deps.apps.forProfiles(onboarding.profiles);
-  return apps.length ? apps : [deps.apps.home];
-}
-
-/**
- * Entra's admin-consent URL of one bundle app, with a fresh state bound to the onboarding, this browser and
- * the app. `tenantId`: the tenant an earlier app's consent came back from, for the apps after the first: asked
- * at that tenant's own endpoint, so that the admin is not offered another account.
- */
-async function adminConsentUrl(
-  deps: ConsentDeps,
-  onboarding: Onboarding,
-  app: string,
-  tenantId: string | null,
-  browserKey: string,
-  profiles: readonly Profile[],
-): Promise<string> {
-  const state = await deps.states.issue(
-    { purpose: 'consent', onboardingId: onboarding.id, tenantId, silent: false, app },
-    deps.settings.stateTtlSeconds,
-    browserKey,
-  );
-  // v2 admin consent (FACTS.md §1.1): `organizations`, never `common`; a `/.default` scope consents to every
-  // permission the app registration asks for, whichever resource it names.
-  const url = new URL(`${deps.settings.entraAuthorityHost}/${tenantId ?? 'organizations'}/v2.0/adminconsent`);
-  url.searchParams.set('client_id', app);
-  // Any of the app's resources (a profile removed from the file since: the file's first); this cloud's URI.
-  const scope = (profiles[0]?.resource ?? deps.profiles.resources.values().next().value)?.scope;
-  url.searchParams.set('scope', scope ?? '');
-  url.searchParams.set('redirect_uri', `${deps.settings.publicUrl}/consent/callback`);
-  url.searchParams.set('state', state);
-  return url.toString();
 }
 
 /**
@@ -180,16 +141,8 @@ export async function consentCallback(
   if (!GUID.test(tenant) || (q.get('admin_consent') ?? '').toLowerCase() !== 'true')
     throw new ConsentFailure('badParameters');
   assertOpen(deps, onboarding, tenant);
-  // The apps after the first are consented in the tenant the first came back from (still only a claim: the
-  // sign-in after the last binds it); another tenant's consent in between is refused.
-  if (binding.tenantId !== null && binding.tenantId !== tenant) throw new ConsentFailure('tenantMismatch');
-  const apps = appsToConsent(deps, onboarding);
-  const at = apps.findIndex((a) => a.clientId === (binding.app ?? deps.apps.home.clientId));
-  const next = at >= 0 ? apps[at + 1] : undefined;
-  if (next) {
-    const profiles = onboarding.profiles.map((n) => deps.profiles.get(n)).filter((p) => p !== undefined);
-    return adminConsentUrl(deps, onboarding, next.clientId, tenant, binding.browserKey, profiles);
-  }
+  const next = await nextConsentUrl(deps, onboarding, binding, tenant);
+  if (next !== undefined) return next;
   // The last app's consent: the admin signs in with it (consented just now, so the sign-in is silent).
   return signInUrl(deps, onboarding.id, tenant, true, binding.browserKey, binding.app);
 }
