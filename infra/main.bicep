@@ -70,8 +70,11 @@ param exchangePopHost string = ''
 @description('EXCHANGE_SMTP_HOST (host:port): Exchange Online SMTP submission for the protocol checks. Empty: e.g. smtp.office365.com:587.')
 param exchangeSmtpHost string = ''
 
-@description('BROKER_PROFILES_FILE: path of the vendor\'s profiles file inside the deployed package. Empty: the profiles that ship with the broker.')
+@description('BROKER_PROFILES_FILE: path of the vendor\'s profiles file relative to the repository root; the package carries it at the same path (infra/scripts/package.mjs). Empty: the profiles that ship with the broker.')
 param profilesFile string = ''
+
+@description('BUNDLE_APP_IDS: the client ids of the profiles file\'s other bundles\' apps, as <NAME>=<client id>,… (no quotes: azd puts it into main.parameters.json as it is), written to the azd environment by infra/scripts/postprovision.sh. Empty: one home app.')
+param bundleAppIds string = ''
 
 @description('BROKER_STATE_TTL_S: lifetime of a consent state, in seconds.')
 @minValue(60)
@@ -211,6 +214,7 @@ module functionApp 'app/function-app.bicep' = {
     exchangeSmtpHost: exchangeSmtpHost
     vendorTenantId: vendorTenantId
     profilesFile: profilesFile
+    bundleAppIds: bundleAppIds
     stateTtlSeconds: stateTtlSeconds
     vendorName: vendorName
     enrollment: enrollment

@@ -5,4 +5,6 @@ export declare function buildPackage(options?: {
   root?: string;
   distRoot?: string;
   outDir?: string;
+  /** BROKER_PROFILES_FILE (default: the environment's), copied into the package at the same relative path. */
+  profilesFile?: string;
 }): Promise<{ files: string[]; bytes: number }>;

@@ -25,7 +25,7 @@
  * @module
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, cpSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 // esbuild is a devDependency: this script runs where the full devDependencies are installed.
@@ -90,6 +90,19 @@ export async function buildPackage(options = {}) {
     logLevel: 'warning',
   });
   cpSync(join(root, 'host.json'), join(out, 'host.json'));
+  // The vendor's profiles file (BROKER_PROFILES_FILE, a path relative to the repository root, as main.bicep passes
+  // it to the app setting) at the same path inside the package: the Node worker runs in the function app's
+  // directory (Azure/azure-functions-nodejs-worker PR #257: `process.chdir(msg.currentDirectory)`), so the setting
+  // resolves there as it does here.
+  const profilesFile = (options.profilesFile ?? process.env.BROKER_PROFILES_FILE ?? '').trim();
+  if (profilesFile) {
+    if (isAbsolute(profilesFile) || normalize(profilesFile).startsWith('..'))
+      throw new Error(
+        `BROKER_PROFILES_FILE must be a path inside the repository, relative to its root, got "${profilesFile}"`,
+      );
+    mkdirSync(dirname(join(out, profilesFile)), { recursive: true });
+    cpSync(join(root, profilesFile), join(out, profilesFile));
+  }
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
   const packageJson = {
     name: pkg.name,

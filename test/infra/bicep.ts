@@ -94,9 +94,9 @@ export function resources(text: string, type: string): Map<string, string> {
   return found;
 }
 
-/** The names of `{ name: 'X', value: … }` entries of the first `appSettings: [` array. */
+/** The names of `{ name: 'X', value: … }` entries of the `var baseAppSettings = [` array. */
 export function appSettingNames(text: string): string[] {
-  const settings = block(text, 'appSettings: [');
+  const settings = block(text, 'var baseAppSettings = [');
   return [...settings.matchAll(/\{\s*name:\s*'([^']+)'\s*[,\n]\s*value:/g)].map((m) => m[1]!);
 }
 
