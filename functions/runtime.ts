@@ -35,8 +35,9 @@ export function withBroker<T>(use: (b: Broker) => T | Promise<T>): Promise<T> {
 app.hook.appStart(async () => {
   const b = await broker();
   // In the background, so that the first request is not held for a Key Vault read it makes anyway: a home app
-  // credential that can never work is named in the log within seconds of the start (and by /api/health).
-  void b.homeAppCredentialProblem().then(
+  // credential that can never work (the home app's or another bundle's app's) is named in the log within seconds
+  // of the start (and by /api/health).
+  void b.appCredentialProblem().then(
     (problem) => problem && console.error(problem.message),
     () => undefined,
   );

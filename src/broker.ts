@@ -2,7 +2,7 @@
  * The composition root: wires the production adapters into the domain from a Config. Creating a broker
  * needs no dependency to be up and reads nothing over the network, so one that is down at start does not keep
  * the broker from starting; each request meets the outage and answers 503 instead. A home app credential in
- * Key Vault that can never work is looked for after start, in the background (`homeAppCredentialProblem`).
+ * Key Vault that can never work is looked for after start, in the background (`appCredentialProblem`).
  * @module
  */
 import { createMsalEntraTokens } from './adapters/entra/msal.js';
@@ -152,11 +152,12 @@ export interface Broker {
   /** What the OpenID configuration of a tenant needs (src/http/openid-configuration.ts). */
   readonly openIdConfiguration: OpenIdConfigurationDeps;
   /**
-   * A home app credential in Key Vault that can never work (PKCS#12, PEM without its key), as an error naming
-   * HOME_APP_CREDENTIAL_NAME and the fix; undefined otherwise. For the app's start, which logs it without
+   * An app credential in Key Vault that can never work (PKCS#12, PEM without its key): the home app's, else the
+   * first of the other bundles' apps', as an error naming its setting (HOME_APP_CREDENTIAL_NAME,
+   * BUNDLE_<NAME>_CREDENTIAL_NAME) and the fix; undefined otherwise. For the app's start, which logs it without
    * waiting (functions/runtime.ts).
    */
-  readonly homeAppCredentialProblem: () => Promise<Error | undefined>;
+  readonly appCredentialProblem: () => Promise<Error | undefined>;
 }
 
 export async function createBroker(config: Config): Promise<Broker> {
@@ -250,7 +251,7 @@ export async function createBroker(config: Config): Promise<Broker> {
   const usage = createUsageRecorder({ appliances: rawAppliances, tenants: rawTenants, audit });
   const health = createHealthCheck([
     { name: 'tableStorage', probe: () => tables.ping() },
-    keyVaultProbe(config, secrets),
+    keyVaultProbe(apps, secrets),
     { name: 'entra', probe: () => staffAuth.probe() },
     // Down when the home app's credential ends within 30 days: someone must rotate it before tokens stop.
     {
@@ -385,33 +386,49 @@ export async function createBroker(config: Config): Promise<Broker> {
       tenantById: (tenantId) => directory.tenant(tenantId),
       tenantByDomain: async (domain) => (await tenants.list({ domain, top: 1 })).items[0],
     },
-    homeAppCredentialProblem: () => homeAppCredentialProblem(config.homeAppCredential, secrets),
+    appCredentialProblem: async () =>
+      (await Promise.all(apps.all.map((a) => homeAppCredentialProblem(a.credential, secrets)))).find(
+        (p) => p !== undefined,
+      ),
   };
   return broker;
 }
 
 /**
- * Key Vault is up when the broker can authenticate and read: where the home app's credential lives there,
- * it must exist and be usable (an operator who named a missing secret, or stored a certificate as PKCS#12,
- * sees it here, not at the first consent).
+ * Key Vault is up when the broker can authenticate and read: where an app's credential lives there (the home
+ * app's, each other bundle's app's), it must exist and be usable (an operator who named a missing secret, or
+ * stored a certificate as PKCS#12, sees it here, not at the first consent).
  */
-function keyVaultProbe(config: Config, secrets: SecretStore): DependencyProbe {
-  const source = config.homeAppCredential;
+function keyVaultProbe(apps: BundleApps, secrets: SecretStore): DependencyProbe {
+  const inVault = apps.all.filter((a) => a.credential.kind === 'keyVault');
   return {
     name: 'keyVault',
     probe: async () => {
-      if (source.kind === 'keyVault') {
-        // One read: missing, or unusable as stored (an expired one is the expiry watch's to report).
-        await loadHomeAppCredential(source, secrets).catch((err: unknown) => {
-          if (!(err instanceof HomeAppCredentialInvalid)) throw err;
-          if (err.problem === 'missing') throw new HomeAppCredentialMissing();
-          if (err.problem !== 'expired') throw err;
-        });
-      } else {
+      if (inVault.length === 0) {
         await secrets.get('broker-health-probe');
+        return;
       }
+      // One read each: missing, or unusable as stored (an expired one is the expiry watch's to report).
+      await Promise.all(
+        inVault.map((app) =>
+          loadHomeAppCredential(app.credential, secrets).catch((err: unknown) => {
+            if (!(err instanceof HomeAppCredentialInvalid)) throw err;
+            if (err.problem === 'missing')
+              throw app.bundle.home ? new HomeAppCredentialMissing() : new BundleAppCredentialMissing();
+            if (err.problem !== 'expired') throw err;
+          }),
+        ),
+      );
     },
   };
+}
+
+/** A bundle app's Key Vault secret (BUNDLE_<NAME>_CREDENTIAL_NAME) does not exist. */
+class BundleAppCredentialMissing extends Error {
+  constructor() {
+    super('The Key Vault secret named by a BUNDLE_<NAME>_CREDENTIAL_NAME setting does not exist.');
+    this.name = 'BundleAppCredentialMissing';
+  }
 }
 
 class HomeAppCredentialMissing extends Error {

@@ -5,7 +5,13 @@
  */
 
 export type HomeAppCredentialSource =
-  { readonly kind: 'secret'; readonly secret: string } | { readonly kind: 'keyVault'; readonly name: string };
+  | { readonly kind: 'secret'; readonly secret: string }
+  | {
+      readonly kind: 'keyVault';
+      readonly name: string;
+      /** The setting that named it, for messages (absent: HOME_APP_CREDENTIAL_NAME). */
+      readonly setting?: string;
+    };
 
 export interface BundleAppSettings {
   readonly clientId: string;
@@ -43,7 +49,7 @@ export function appCredentialSettings(
         problems.push(
           `${credentialNameName} must be a Key Vault secret name (letters, digits, dashes), got "${credentialName}"`,
         );
-      return { kind: 'keyVault', name: credentialName };
+      return { kind: 'keyVault', name: credentialName, setting: credentialNameName };
     } else problems.push(missing);
     return { kind: 'secret', secret: '' };
   };

@@ -68,7 +68,7 @@ export async function loadHomeAppCredential(
   const stored = await secrets.get(source.name);
   if (!stored)
     throw new HomeAppCredentialInvalid(
-      `Key Vault has no secret named "${source.name}" (HOME_APP_CREDENTIAL_NAME)`,
+      `Key Vault has no secret named "${source.name}" (${settingOf(source)})`,
       'missing',
     );
   if (stored.expiresOn && stored.expiresOn.getTime() <= Date.now()) {
@@ -82,10 +82,12 @@ export async function loadHomeAppCredential(
     contentType === PKCS12_CONTENT_TYPE ||
     (contentType !== PEM_CONTENT_TYPE && looksLikePkcs12(stored.value))
   )
-    throw new HomeAppCredentialInvalid(pkcs12Refusal(source.name, contentType === PKCS12_CONTENT_TYPE));
+    throw new HomeAppCredentialInvalid(
+      pkcs12Refusal(source.name, settingOf(source), contentType === PKCS12_CONTENT_TYPE),
+    );
   const pem = contentType === PEM_CONTENT_TYPE || stored.value.includes('-----BEGIN CERTIFICATE-----');
   const { credential, certificateEnds } = pem
-    ? certificateCredential(stored.value, source.name)
+    ? certificateCredential(stored.value, source.name, settingOf(source))
     : {
         credential: { kind: 'secret', secret: stored.value } satisfies EntraCredential,
         certificateEnds: undefined,
@@ -117,9 +119,13 @@ export function looksLikePkcs12(value: string): boolean {
   return der[at] === 0x02 && der[at + 1] === 0x01 && der[at + 2] === 0x03;
 }
 
-function pkcs12Refusal(name: string, typed: boolean): string {
+/** The setting that named a Key Vault credential, for messages: the home app's unless it says otherwise. */
+const settingOf = (source: { readonly setting?: string }): string =>
+  source.setting ?? 'HOME_APP_CREDENTIAL_NAME';
+
+function pkcs12Refusal(name: string, setting: string, typed: boolean): string {
   return (
-    `the Key Vault secret "${name}" named by HOME_APP_CREDENTIAL_NAME holds a PKCS#12 (PFX) certificate` +
+    `the Key Vault secret "${name}" named by ${setting} holds a PKCS#12 (PFX) certificate` +
     `${typed ? ` (content type ${PKCS12_CONTENT_TYPE}, Key Vault's default for certificates)` : ''}, which the broker does not read. ` +
     `Import the certificate with content type ${PEM_CONTENT_TYPE} (its certificate policy's secretProperties.contentType, ` +
     `e.g. az keyvault certificate import --vault-name <vault> --name ${name} --file home-app.pem ` +
@@ -131,16 +137,17 @@ function pkcs12Refusal(name: string, typed: boolean): string {
 function certificateCredential(
   pem: string,
   name: string,
+  setting: string,
 ): { credential: EntraCredential; certificateEnds: Date } {
   const parsed = parseCertificatePem(pem);
   if (parsed === 'missing-blocks') {
     throw new HomeAppCredentialInvalid(
-      `the Key Vault secret "${name}" (HOME_APP_CREDENTIAL_NAME) is PEM but lacks a PKCS#8 private key ("BEGIN PRIVATE KEY") or a certificate; Key Vault exports both with content type ${PEM_CONTENT_TYPE}`,
+      `the Key Vault secret "${name}" (${setting}) is PEM but lacks a PKCS#8 private key ("BEGIN PRIVATE KEY") or a certificate; Key Vault exports both with content type ${PEM_CONTENT_TYPE}`,
     );
   }
   if (parsed === 'unparsable-certificate') {
     throw new HomeAppCredentialInvalid(
-      `the certificate in the Key Vault secret "${name}" (HOME_APP_CREDENTIAL_NAME) cannot be parsed`,
+      `the certificate in the Key Vault secret "${name}" (${setting}) cannot be parsed`,
     );
   }
   return {

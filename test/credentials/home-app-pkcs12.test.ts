@@ -6,7 +6,7 @@
  * reports it, and it is never sent to Entra as a client secret (AADSTS7000215 at the first consent).
  * @module
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import { beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { createBroker } from '../../src/broker.js';
@@ -57,7 +57,7 @@ describe('a home app certificate in Key Vault', () => {
     await secrets.set(name, value, { contentType: 'application/x-pkcs12' });
     // Creating the broker reads nothing: the start is not held for Key Vault.
     const broker = await createBroker(vaultSettings(name));
-    const err = await broker.homeAppCredentialProblem();
+    const err = await broker.appCredentialProblem();
     expect(err).toBeInstanceOf(HomeAppCredentialInvalid);
     const message = (err as Error).message;
     expect(message).toContain('HOME_APP_CREDENTIAL_NAME');
@@ -80,7 +80,7 @@ describe('a home app certificate in Key Vault', () => {
   it('refuses a PFX stored as a plain secret without content type', async () => {
     const name = `home-pfx-untyped-${Date.now()}`;
     await secrets.set(name, pfxBase64());
-    const err = await (await createBroker(vaultSettings(name))).homeAppCredentialProblem();
+    const err = await (await createBroker(vaultSettings(name))).appCredentialProblem();
     expect(err).toBeInstanceOf(HomeAppCredentialInvalid);
     expect((err as Error).message).toContain('HOME_APP_CREDENTIAL_NAME');
     expect((err as Error).message).toContain('application/x-pem-file');
@@ -90,7 +90,7 @@ describe('a home app certificate in Key Vault', () => {
     const { certificatePem } = await selfSignedCertificate('CN=No key');
     const name = `home-pem-nokey-${Date.now()}`;
     await secrets.set(name, certificatePem, { contentType: 'application/x-pem-file' });
-    const err = await (await createBroker(vaultSettings(name))).homeAppCredentialProblem();
+    const err = await (await createBroker(vaultSettings(name))).appCredentialProblem();
     expect(err).toBeInstanceOf(HomeAppCredentialInvalid);
     expect((err as Error).message).toContain('HOME_APP_CREDENTIAL_NAME');
   });
@@ -107,7 +107,7 @@ describe('a home app certificate in Key Vault', () => {
       contentType: 'application/x-pem-file',
     });
     const broker = await createBroker(vaultSettings(name));
-    expect(await broker.homeAppCredentialProblem()).toBeUndefined();
+    expect(await broker.appCredentialProblem()).toBeUndefined();
     const token = await broker.entra.acquireAppToken(tenant, EXO, { fresh: true });
     expect(decodeJwt(token.accessToken).appidacr).toBe('2');
   });
@@ -117,10 +117,10 @@ describe('a home app certificate in Key Vault', () => {
     const unreachable = await createBroker(
       vaultSettings('home-unreachable', { KEY_VAULT_URL: 'https://127.0.0.1:9' }),
     );
-    expect(await unreachable.homeAppCredentialProblem()).toBeUndefined();
+    expect(await unreachable.appCredentialProblem()).toBeUndefined();
     expect(Date.now() - t0).toBeLessThan(10_000);
     const missing = await createBroker(vaultSettings(`home-missing-${Date.now()}`));
-    expect(await missing.homeAppCredentialProblem()).toBeUndefined();
+    expect(await missing.appCredentialProblem()).toBeUndefined();
   });
 
   it("is named in the log by the app's start, in the background", async () => {
@@ -140,5 +140,42 @@ describe('a home app certificate in Key Vault', () => {
     } finally {
       logged.mockRestore();
     }
+  });
+});
+
+describe("another bundle's app credential in Key Vault", () => {
+  /** A deployment of three bundles whose calendar app's credential is the Key Vault secret `name`. */
+  const bundleSettings = (name: string) => {
+    const settings = sandboxSettings();
+    return loadConfig({
+      ...settings,
+      BROKER_PROFILES_FILE: 'docs/examples/bundles.profiles.json',
+      BUNDLE_CALENDAR_CLIENT_ID: randomUUID(),
+      BUNDLE_CALENDAR_CREDENTIAL_NAME: name,
+      BUNDLE_EWS_CLIENT_ID: randomUUID(),
+      BUNDLE_EWS_CLIENT_SECRET: 'ews-app-secret',
+    });
+  };
+
+  it('is checked after start as the home app credential is, naming its own setting', async () => {
+    const name = `calendar-pfx-${Date.now()}`;
+    await secrets.set(name, pfxBase64(), { contentType: 'application/x-pkcs12' });
+    const err = await (await createBroker(bundleSettings(name))).appCredentialProblem();
+    expect(err).toBeInstanceOf(HomeAppCredentialInvalid);
+    expect(err?.message).toContain(`"${name}" named by BUNDLE_CALENDAR_CREDENTIAL_NAME`);
+    expect(err?.message).not.toContain('HOME_APP_CREDENTIAL_NAME');
+  });
+
+  it('is looked for by the keyVault health probe: a missing one is named as a bundle app credential', async () => {
+    const missing = await (await createBroker(bundleSettings(`calendar-missing-${Date.now()}`))).health();
+    expect(missing.dependencies.keyVault).toMatchObject({
+      status: 'down',
+      reason: 'BundleAppCredentialMissing',
+    });
+
+    const name = `calendar-secret-${Date.now()}`;
+    await secrets.set(name, 'calendar-app-client-secret-value');
+    const present = await (await createBroker(bundleSettings(name))).health();
+    expect(present.dependencies.keyVault).toMatchObject({ status: 'up' });
   });
 });

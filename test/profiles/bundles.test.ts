@@ -131,8 +131,16 @@ describe("each bundle's app from the settings", () => {
     });
     const apps = bundleApps(await example(), config);
     expect(apps.all.map((a) => [a.bundle.name, a.clientId, a.credential])).toEqual([
-      ['mail', HOME_APP, { kind: 'keyVault', name: 'home-app-credential' }],
-      ['calendar', CALENDAR_APP, { kind: 'keyVault', name: 'calendar-app-credential' }],
+      [
+        'mail',
+        HOME_APP,
+        { kind: 'keyVault', name: 'home-app-credential', setting: 'HOME_APP_CREDENTIAL_NAME' },
+      ],
+      [
+        'calendar',
+        CALENDAR_APP,
+        { kind: 'keyVault', name: 'calendar-app-credential', setting: 'BUNDLE_CALENDAR_CREDENTIAL_NAME' },
+      ],
       ['ews', EWS_APP, { kind: 'secret', secret: 'ews-secret' }],
     ]);
     expect(apps.forProfile('graph-presence').clientId).toBe(CALENDAR_APP);
