@@ -62,6 +62,14 @@ export interface ResourceNote {
   readonly message: string;
 }
 
+/** One bundle app's consent found removed: Entra's code and the bundle, for the tenant's `lastError`. */
+export interface RemovedConsent {
+  readonly app: string;
+  readonly bundle: string;
+  readonly title: string;
+  readonly code: string;
+}
+
 export type ProofResult =
   | {
       readonly kind: 'proven';
@@ -75,6 +83,11 @@ export type ProofResult =
       >;
       /** The home app's client id (src/tenants/lifecycle.ts `TenantProof`). */
       readonly homeApp: string;
+      /**
+       * The bundles whose consent is gone while another bundle's holds (a re-check, several bundles): their app
+       * is recorded with nothing granted, their profiles' roles missing (a `degraded` tenant, not a revoked one).
+       */
+      readonly removed?: readonly RemovedConsent[];
       /** Missing app role values by profile name (and `broker`); only profiles with something missing. */
       readonly missingRoles: Record<string, string[]>;
       readonly displayName: string | null;
@@ -112,8 +125,10 @@ export async function proveConsent(
   const apps: Extract<ProofResult, { kind: 'proven' }>['apps'] = {};
   const grantedRoles: Record<string, string[]> = {};
   const notes: ResourceNote[] = [];
+  const removed: RemovedConsent[] = [];
   let servicePrincipalId: string | undefined;
-  for (const app of needed.length ? needed : [deps.apps.home]) {
+  const proving = needed.length ? needed : [deps.apps.home];
+  apps: for (const app of proving) {
     const resources = new Map<string, Resource>();
     for (const p of profiles)
       if (app.bundle.profiles.includes(p)) resources.set(p.resource.scope, p.resource);
@@ -140,6 +155,13 @@ export async function proveConsent(
         if (!(err instanceof EntraRefused)) throw err;
         const code = err.aadsts ? `AADSTS${err.aadsts}` : err.error;
         if (err.aadsts && REPLICATION_CODES.has(err.aadsts)) {
+          // Long after the consent, one bundle's app gone while others may hold: that bundle alone is lost
+          // (an admin removed that enterprise application); the others' profiles keep working.
+          if (!replicating && proving.length > 1) {
+            removed.push({ app: app.clientId, bundle: app.bundle.name, title: app.bundle.title, code });
+            apps[app.clientId] = { grantedRoles: {}, servicePrincipalId: null };
+            continue apps;
+          }
           return {
             kind: 'unprovable',
             code,
@@ -173,6 +195,15 @@ export async function proveConsent(
     servicePrincipalId ??= appServicePrincipal;
     for (const [scope, roles] of Object.entries(granted))
       grantedRoles[scope] = [...new Set([...(grantedRoles[scope] ?? []), ...roles])].sort();
+  }
+  if (!servicePrincipalId && removed.length === proving.length) {
+    // Every app's consent is gone: the tenant's consent is, as with one app.
+    return {
+      kind: 'unprovable',
+      code: removed[0]!.code,
+      message: 'Entra ID does not show the consent (removed, or not replicated yet).',
+      retryAfterSeconds: 30,
+    };
   }
   if (!servicePrincipalId) {
     // Every resource is unprovisioned: no token at all, so nothing proves the consent.
@@ -229,6 +260,7 @@ export async function proveConsent(
     grantedRoles,
     apps,
     homeApp: deps.apps.home.clientId,
+    ...(removed.length ? { removed } : {}),
     missingRoles,
     displayName,
     verifiedDomains,

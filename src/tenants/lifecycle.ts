@@ -40,6 +40,12 @@ export type TenantProof =
       readonly apps?: Readonly<Record<string, AppGrants>>;
       /** The home app's client id: whose grants a record written before bundles holds (tenant-store.ts `grantsOf`). */
       readonly homeApp?: string;
+      /** Bundles whose app's consent was found removed while another's holds (src/consent/proof.ts). */
+      readonly removed?: readonly {
+        readonly bundle: string;
+        readonly title: string;
+        readonly code: string;
+      }[];
       readonly missingRoles: Readonly<Record<string, readonly string[]>>;
       readonly displayName: string | null;
       readonly verifiedDomains: readonly string[];
@@ -174,6 +180,7 @@ export function newTenantRecord(tenantId: string): TenantRecord {
 export function provenTenant(
   base: TenantRecord,
   proof: Extract<TenantProof, { kind: 'proven' }>,
+  now: Date,
 ): TenantRecord {
   // The apps this proof did not look at keep what was known of them (a consent through one bundle leaves the
   // others' grants as they were); a record from before bundles holds the home app's at its top level.
@@ -200,7 +207,15 @@ export function provenTenant(
     missingRoles: proof.missingRoles,
     servicePrincipalId:
       (proof.homeApp ? apps?.[proof.homeApp]?.servicePrincipalId : undefined) ?? proof.servicePrincipalId,
-    lastError: null,
+    // One bundle's consent removed: the tenant says which, with the remediation of Entra's code; the others'
+    // profiles keep working (their grants stand), that bundle's are missing.
+    lastError: proof.removed?.length
+      ? lastErrorFor(
+          proof.removed[0]!.code,
+          `The consent to ${proof.removed.map((r) => `the app of bundle "${r.bundle}" (${r.title})`).join(' and ')} was removed in the tenant: its profiles get no tokens until an admin consents again.`,
+          now,
+        )
+      : null,
     verification: null,
   };
 }
@@ -258,12 +273,12 @@ function onConsent(
         onboardingId: consent.onboardingId,
       },
     });
-  return change('consent-proven', provenTenant(base, proof));
+  return change('consent-proven', provenTenant(base, proof, now));
 }
 
 function onVerification(tenant: TenantRecord, proof: TenantProof, now: Date): TenantChange<VerificationRule> {
   const verification = tenant.verification!;
-  if (proof.kind === 'proven') return change('verification-proven', provenTenant(tenant, proof));
+  if (proof.kind === 'proven') return change('verification-proven', provenTenant(tenant, proof, now));
   const elapsed = (now.getTime() - Date.parse(verification.since)) / 1000;
   if (proof.kind === 'refused' || elapsed >= VERIFICATION_LIMIT_SECONDS) {
     const [rule, code, message] =
@@ -301,7 +316,7 @@ function onRecheck(tenant: TenantRecord, proof: TenantProof, now: Date): Transit
   if (proof.kind !== 'unprovable' && awaitsNewCredential(tenant, now))
     return unchanged('recheck-awaits-credential');
   if (proof.kind === 'proven') {
-    const next = provenTenant(tenant, proof);
+    const next = provenTenant(tenant, proof, now);
     if (tenant.status === 'revoked' || tenant.status === 'error') return change('recheck-restored', next);
     if (
       next.status === tenant.status &&
@@ -345,7 +360,7 @@ function onCredentialChange(
 ): Transition {
   // Offboarded meanwhile (a concurrent DELETE /api/tenants/{tenantId}): leave the tombstone as it is.
   if (tenant.status === 'offboarded') return unchanged('credential-offboarded');
-  if (proof.kind === 'proven') return change('credential-proven', provenTenant(tenant, proof));
+  if (proof.kind === 'proven') return change('credential-proven', provenTenant(tenant, proof, now));
   if (proof.kind === 'refused')
     return change('credential-refused', {
       ...tenant,

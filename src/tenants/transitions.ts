@@ -132,7 +132,7 @@ export const TRANSITIONS = {
   'recheck-roles-changed': {
     on: ['recheck'],
     from: PROVEN,
-    when: 'proven, with another status or other granted roles than recorded (per app: a record from before bundles gets its apps)',
+    when: "proven, with another status or other granted roles than recorded (per app: a record from before bundles gets its apps; one bundle's consent gone while another's holds: `degraded`, `lastError` naming the bundle)",
     to: PROVEN,
     audit: null,
   },
@@ -146,7 +146,7 @@ export const TRANSITIONS = {
   'recheck-revoked': {
     on: ['recheck'],
     from: ['active', 'degraded', 'error'],
-    when: 'the consent is gone (AADSTS700016 / 7000229)',
+    when: "the consent is gone (AADSTS700016 / 7000229; with several bundles, every bundle's)",
     to: ['revoked'],
     audit: 'consent.revoked',
   },

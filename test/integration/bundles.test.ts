@@ -270,4 +270,47 @@ describe('three bundles, three apps', () => {
     expect((await api('GET', `/api/tenants/${other.id}`)).status).toBe(404);
     expect((await api('GET', `/api/tenants/${tenant.id}`)).status).toBe(404);
   });
+
+  it("marks a tenant degraded, naming the bundle, when one bundle's consent is removed, and keeps the others' tokens", async () => {
+    const tenant = await tenantWithAdmin('Bundle Halfgone');
+    await consent(['exchange-imap', 'graph-calendar'], tenant);
+    const appliance = await api('POST', '/api/appliances', {
+      customerRef: 'REF-halfgone',
+      tenantId: tenant.id,
+      profiles: ['exchange-imap', 'graph-calendar'],
+      auth: { method: 'client_secret' },
+    });
+    const creds = appliance.body as { clientId: string; clientSecret: string };
+    expect((await token(creds, GRAPH)).status).toBe(200);
+
+    // The customer's admin deletes the calendar app's enterprise application: that consent is gone.
+    await control('DELETE', `/_sim/tenants/${tenant.id}/consents/${apps.calendar!.clientId}`);
+    const check = await api('POST', `/api/tenants/${tenant.id}/check`, {});
+    expect(check.status).toBe(200);
+    const record = (await api('GET', `/api/tenants/${tenant.id}`)).body as {
+      status: string;
+      lastError: { code: string; message: string } | null;
+      missingRoles: Record<string, string[]>;
+      grantedRoles: Record<string, string[]>;
+    };
+    expect(record.status).toBe('degraded');
+    expect(record.lastError?.message).toContain('bundle "calendar"');
+    expect(record.lastError?.code).toMatch(/^AADSTS/);
+    expect(Object.keys(record.missingRoles)).toContain('graph-calendar');
+    expect(record.missingRoles['exchange-imap']).toBeUndefined();
+    expect(record.grantedRoles[EXCHANGE]).toEqual(['IMAP.AccessAsApp', 'POP.AccessAsApp', 'SMTP.SendAsApp']);
+
+    // The mail app's consent holds: its tokens still come; the calendar app's profile gets a refusal naming why.
+    expect((await token(creds, EXCHANGE)).status).toBe(200);
+    const graph = await token(creds, GRAPH);
+    expect(graph.status).toBe(400);
+    expect(graph.body.error).toMatch(/invalid_grant|unauthorized_client/);
+
+    // The whole consent gone: revoked, as with one app.
+    await control('DELETE', `/_sim/tenants/${tenant.id}/consents/${apps.mail!.clientId}`);
+    await api('POST', `/api/tenants/${tenant.id}/check`, {});
+    expect(((await api('GET', `/api/tenants/${tenant.id}`)).body as { status: string }).status).toBe(
+      'revoked',
+    );
+  });
 });
