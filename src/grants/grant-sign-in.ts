@@ -36,7 +36,7 @@ export interface GrantSignInDeps {
   readonly mail: MailProtocols;
   readonly profiles: Profiles;
   /** The grant's profiles' bundle app signs the user in and redeems the refresh token (one app per grant). */
-  readonly apps: Pick<BundleApps, 'forProfiles'>;
+  readonly apps: Pick<BundleApps, 'forProfiles' | 'byClientId'>;
   readonly audit: AuditLog;
   readonly now: () => Date;
   readonly settings: { readonly publicUrl: string; readonly stateTtlSeconds: number };
@@ -49,10 +49,12 @@ export const GRANT_CALLBACK_PATH = '/mailbox-grants/callback';
  * src/grants/grants.ts), for the sign-in requests; none for the home app's.
  */
 export function grantApp(
-  deps: { readonly apps: Pick<BundleApps, 'forProfiles'> },
-  grant: Pick<MailboxGrant, 'profiles'>,
+  deps: { readonly apps: Pick<BundleApps, 'forProfiles' | 'byClientId'> },
+  grant: Pick<MailboxGrant, 'profiles' | 'app'>,
 ): { app?: string } {
-  const [app] = deps.apps.forProfiles(grant.profiles);
+  // The app the grant was made with, while the broker still serves it; else its profiles' bundle's.
+  const app =
+    (grant.app ? deps.apps.byClientId(grant.app) : undefined) ?? deps.apps.forProfiles(grant.profiles)[0];
   return app && !app.bundle.home ? { app: app.clientId } : {};
 }
 

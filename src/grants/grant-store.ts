@@ -75,6 +75,11 @@ export interface MailboxGrant {
    * appliance shows a user code, RFC 8628: src/grants/device-flow.ts; the handle is given only to its poll).
    */
   readonly flow: GrantFlow;
+  /**
+   * The client id of the bundle app the user signs in to, fixed when the grant is made: the refresh token is that
+   * app's. Absent on grants from before bundles (their profiles' app: src/grants/grant-sign-in.ts `grantApp`).
+   */
+  readonly app?: string | null;
   readonly etag?: string;
 }
 
@@ -243,6 +248,7 @@ export function createMailboxGrantStore(storage: TableStorage): MailboxGrantStor
       handle: g.handle ? JSON.stringify(g.handle) : null,
       handleUsedAt: g.handleUsedAt,
       flow: g.flow,
+      app: g.app ?? null,
     };
   }
 }
@@ -273,6 +279,7 @@ function fromRow(row: StoredRow): MailboxGrant {
     handle: json('handle'),
     handleUsedAt: text('handleUsedAt'),
     flow: text('flow') === 'device_code' ? 'device_code' : 'link',
+    app: text('app'),
     etag: row.etag,
   };
 }

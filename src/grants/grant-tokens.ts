@@ -39,7 +39,7 @@ export interface GrantTokenDeps {
   readonly signIn: Pick<AdminSignIn, 'redeemRefreshToken'>;
   readonly profiles: Profiles;
   /** The bundle app of each grant's profiles (src/grants/grant-sign-in.ts `grantApp`). */
-  readonly apps: Pick<BundleApps, 'forProfiles'>;
+  readonly apps: Pick<BundleApps, 'forProfiles' | 'byClientId'>;
   readonly audit: AuditLog;
   readonly now: () => Date;
 }

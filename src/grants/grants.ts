@@ -9,6 +9,7 @@
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { newConsentCode } from '../consent/onboardings.js';
 import type { ApplianceStore } from '../appliances/appliance-store.js';
+import type { BundleApps } from '../credentials/bundle-apps.js';
 import type { AuditActor, AuditLog } from '../audit/audit-log.js';
 import type { Profiles } from '../profiles/profiles.js';
 import type { TenantStore } from '../tenants/tenant-store.js';
@@ -60,6 +61,8 @@ export interface GrantDeps {
   readonly tenants: TenantStore;
   readonly appliances: ApplianceStore;
   readonly profiles: Profiles;
+  /** The app the grant's user signs in to: its profiles' bundle's (src/credentials/bundle-apps.ts). */
+  readonly apps: Pick<BundleApps, 'forProfiles'>;
   readonly audit: AuditLog;
   readonly now: () => Date;
   readonly publicUrl: string;
@@ -153,6 +156,8 @@ export async function createMailboxGrant(
     handle: null,
     handleUsedAt: null,
     flow,
+    // Kept: the user's refresh token is this app's, whichever bundle the profiles file puts them in later.
+    app: (deps.apps.forProfiles(request.profiles)[0] ?? null)?.clientId ?? null,
   };
   const device = flow === 'device_code' ? newDeviceCodes() : undefined;
   await deps.grants.create(grant, code, device);

@@ -43,7 +43,7 @@ export interface VendDeps extends ClientAuthDeps {
   /** Each bundle app's tokens (src/vending/token-caches.ts). */
   readonly tokens: { of(app: string | undefined): TokenSource };
   /** The app that serves a profile (src/credentials/bundle-apps.ts). */
-  readonly apps: Pick<BundleApps, 'forProfile'>;
+  readonly apps: Pick<BundleApps, 'forProfile' | 'forProfiles' | 'byClientId'>;
   /** Counts a vended token for an appliance (aggregated, flushed in the background). */
   readonly recordUsage: (clientId: string, tenantId: string) => void;
   /** `recordUsage` for one appliance, kept by the warm path with its credentials. */

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { bundleApps } from '../../src/credentials/bundle-apps.js';
+import { grantApp } from '../../src/grants/grant-sign-in.js';
 import { loadProfiles, type Profiles } from '../../src/profiles/profiles.js';
 import {
   bundleRegistration,
@@ -146,6 +147,26 @@ describe("each bundle's app from the settings", () => {
     expect(apps.forProfile('graph-presence').clientId).toBe(CALENDAR_APP);
     expect(apps.forProfiles(['user-ews', 'user-imap']).map((a) => a.bundle.name)).toEqual(['mail', 'ews']);
     expect(apps.byClientId(EWS_APP.toUpperCase())?.bundle.name).toBe('ews');
+  });
+
+  it("signs a grant's user in to the app the grant was made with, even after its profile moved bundle", async () => {
+    const config = loadConfig({
+      ...env,
+      BUNDLE_CALENDAR_CLIENT_ID: CALENDAR_APP,
+      BUNDLE_CALENDAR_CREDENTIAL_NAME: 'calendar-app-credential',
+      BUNDLE_EWS_CLIENT_ID: EWS_APP,
+      BUNDLE_EWS_CLIENT_SECRET: 'ews-secret',
+    });
+    const deps = { apps: bundleApps(await example(), config) };
+    // Made with the calendar app; its profile now in the mail bundle: the refresh token is still the calendar app's.
+    expect(grantApp(deps, { profiles: ['user-imap'], app: CALENDAR_APP })).toEqual({ app: CALENDAR_APP });
+    // From before bundles, or with an app the broker no longer serves: its profiles' bundle's app.
+    expect(grantApp(deps, { profiles: ['user-calendar-contacts'] })).toEqual({ app: CALENDAR_APP });
+    expect(grantApp(deps, { profiles: ['user-imap'], app: '9d2b3c4d-1111-4222-8333-944455566677' })).toEqual(
+      {},
+    );
+    // The home app is the sign-in's default: no `app` named.
+    expect(grantApp(deps, { profiles: ['user-calendar-contacts'], app: HOME_APP })).toEqual({});
   });
 
   it('stops the broker naming the settings a bundle lacks, a shared app or a bundle the file does not have', async () => {
