@@ -36,12 +36,14 @@ export const PROFILE_DELEGATED_SCOPES = [
 
 /**
  * The home app's redirect URIs as infra/app/home-app.bicep registers them: the admin-consent callback, the
- * admin's sign-in and a mailbox user's sign-in (test/profiles/registration.test.ts compares them).
+ * admin's sign-in, a mailbox user's sign-in and the support console's (test/profiles/registration.test.ts
+ * compares them).
  */
 const sandboxRedirectUris = (publicUrl: string): string[] => [
   `${publicUrl}/consent/callback`,
   `${publicUrl}/consent/signin`,
   `${publicUrl}/mailbox-grants/callback`,
+  `${publicUrl}/console/callback`,
 ];
 
 /** The broker's key for mailbox grants (src/grants/custody.ts GRANTS_KEY_NAME; infra/app/keyvault.bicep). */

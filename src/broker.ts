@@ -48,6 +48,7 @@ import {
   loadHomeAppCredential,
 } from './credentials/home-app.js';
 import { createTenantRoutingEntra } from './credentials/tenant-app.js';
+import { createConsoleSessions, type ConsoleSessions } from './console/sessions.js';
 import {
   bundleApps,
   bundleCredentials,
@@ -111,6 +112,8 @@ export interface Broker {
   /** Seals the refresh tokens the grants keep, under the broker's Key Vault key (src/grants/custody.ts). */
   readonly custody: Custody;
   readonly states: StateStore;
+  /** The support console's signed-in staff (src/console/sessions.ts). */
+  readonly sessions: ConsoleSessions;
   readonly audit: AuditLog;
   readonly keys: BrokerKeys;
   readonly settings: {
@@ -120,6 +123,8 @@ export interface Broker {
     readonly homeAppClientId: string;
     readonly stateTtlSeconds: number;
     readonly enrollment: Config['enrollment'];
+    /** VENDOR_TENANT_ID: whose staff sign in to the support console. */
+    readonly vendorTenantId: string;
   };
   readonly now: () => Date;
   /** The admin's OpenID Connect sign-in after a consent, with the home app's credential. */
@@ -361,6 +366,7 @@ export async function createBroker(config: Config): Promise<Broker> {
     enrollThrottle: createEnrollmentThrottle(),
     custody,
     states: createStateStore(tables),
+    sessions: createConsoleSessions(tables),
     audit,
     keys: createBrokerKeys(secrets, async () => (await rawAppliances.list({ top: 1 })).items.length > 0),
     settings: {
@@ -370,6 +376,7 @@ export async function createBroker(config: Config): Promise<Broker> {
       homeAppClientId: config.homeAppClientId,
       stateTtlSeconds: config.stateTtlSeconds,
       enrollment: config.enrollment,
+      vendorTenantId: config.vendorTenantId,
     },
     now: () => new Date(),
     signIn,

@@ -33,12 +33,13 @@ resource app 'Microsoft.Graph/applications@v1.0' = {
   signInAudience: 'AzureADMultipleOrgs'
   web: {
     // Where Entra returns after admin consent, after the admin's OpenID Connect sign-in (SPEC.md
-    // `GET /consent/callback`; redirect URIs go on the application object only, FACTS.md §1.4), and after a
-    // mailbox user's sign-in for a mailbox grant.
+    // `GET /consent/callback`; redirect URIs go on the application object only, FACTS.md §1.4), after a
+    // mailbox user's sign-in for a mailbox grant, and after a vendor staff member's sign-in to the console.
     redirectUris: [
       '${publicUrl}/consent/callback'
       '${publicUrl}/consent/signin'
       '${publicUrl}/mailbox-grants/callback'
+      '${publicUrl}/console/callback'
     ]
     implicitGrantSettings: {
       enableIdTokenIssuance: false

@@ -79,6 +79,10 @@ export async function issueUserTokens(ctx: SimContext, req: UserTokenRequest): P
       ver: '2.0',
       aio: randomBytes(24).toString('base64url'),
       ...(wantsWids && user.directoryRoles.length > 0 ? { wids: [...user.directoryRoles] } : {}),
+      // The app's roles assigned to the user: "When a user signs in to the application, Microsoft Entra ID emits
+      // a roles claim for each role that the user … was granted" (learn.microsoft.com/entra/identity-platform/
+      // howto-add-app-roles-in-apps); absent when none.
+      ...((user.appRoles[app.appId] ?? []).length > 0 ? { roles: [...user.appRoles[app.appId]!] } : {}),
       // optional-claims: `acct` 0 = member of the tenant, 1 = guest (FACTS.md §14).
       ...(optional.has('acct') ? { acct: user.guest ? 1 : 0 } : {}),
       ...(scopes.has('email') && user.userPrincipalName.includes('@')

@@ -34,6 +34,7 @@ export interface AuditEntry {
 /** Actions that record a refusal or a failure rather than something done. */
 const OUTCOMES: Readonly<Record<string, AuditOutcome>> = {
   'consent.rejected': 'refused',
+  'console.sign_in_refused': 'refused',
   'appliance.bind_refused': 'refused',
   'consent.failed': 'failed',
   'consent.unproven': 'failed',

@@ -15,8 +15,11 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { RowExists, type TableStorage } from '../adapters/tables/port.js';
 
-/** `grant`: a mailbox user's sign-in for a mailbox grant (src/grants/grant-sign-in.ts). */
-export type StatePurpose = 'consent' | 'signin' | 'confirm' | 'grant';
+/**
+ * `grant`: a mailbox user's sign-in for a mailbox grant (src/grants/grant-sign-in.ts); `console`: a vendor staff
+ * member's sign-in to the support console (src/console/sign-in.ts).
+ */
+export type StatePurpose = 'consent' | 'signin' | 'confirm' | 'grant' | 'console';
 
 export interface StateBinding {
   readonly purpose: StatePurpose;

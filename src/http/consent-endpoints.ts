@@ -95,7 +95,11 @@ export function consentCookie(deps: BrowserSettings, key: string): string {
 
 /** The values the request's Cookie header(s) carry under the consent cookie's name (a few at most). */
 export function browserKeys(deps: BrowserSettings, request: HttpRequestLike): string[] {
-  const name = consentCookieName(deps.settings.publicUrl);
+  return cookieValues(request, consentCookieName(deps.settings.publicUrl));
+}
+
+/** The values the request's Cookie header carries under `name` (at most 4; none from an oversized header). */
+export function cookieValues(request: HttpRequestLike, name: string): string[] {
   const header = request.headers.get('cookie') ?? '';
   if (header.length > 8_192) return [];
   const keys: string[] = [];

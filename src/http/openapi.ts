@@ -52,6 +52,11 @@ export function openApiDocument(options: OpenApiOptions): OpenApiDocument {
         description:
           "Vendor support: a bearer token from the vendor's tenant with Broker.Read or Broker.Admin.",
       },
+      {
+        name: 'console',
+        description:
+          'The support console: HTML pages for vendor staff, who sign in with Entra ID (Broker.Read or Broker.Admin).',
+      },
       { name: 'operations', description: 'Anonymous: health and this document.' },
     ],
     paths: paths(),

@@ -10,6 +10,8 @@
  *   as expired 30 s after its `exp` whatever the table holds).
  * - `changes`: change journal entries older than an hour (instances read the journal every 10 s and trust it
  *   only while they read it within 45 s).
+ * - `consolesessions`: a support console session a day after its absolute end (src/console/sessions.ts; it is
+ *   refused from its end on, and ends earlier when idle or signed out).
  * @module
  */
 import type { TableStorage } from '../adapters/tables/port.js';
@@ -23,6 +25,7 @@ export interface PurgeResult {
   readonly used: number;
   readonly assertions: number;
   readonly changes: number;
+  readonly sessions: number;
 }
 
 export async function purgeExpiredRows(deps: {
@@ -36,6 +39,7 @@ export async function purgeExpiredRows(deps: {
     used: await purge(deps.tables, 'states', 'used', { usedAt: iso(now - 2 * DAY_MS) }),
     assertions: await purge(deps.tables, 'assertions', undefined, { expiresAt: iso(now - HOUR_MS) }),
     changes: await purge(deps.tables, 'changes', 'change', { rowKey: iso(now - HOUR_MS) }),
+    sessions: await purge(deps.tables, 'consolesessions', 'session', { expiresAt: iso(now - DAY_MS) }),
   };
 }
 

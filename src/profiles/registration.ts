@@ -235,14 +235,16 @@ export function grantedForOnboarding(
 }
 
 /**
- * The home app's redirect URIs: the admin-consent callback, the admin's sign-in, and a mailbox user's sign-in
- * (infra/app/home-app.bicep `web.redirectUris`; the sandbox's in simulators/sandbox.ts).
+ * The home app's redirect URIs: the admin-consent callback, the admin's sign-in, a mailbox user's sign-in, and
+ * a vendor staff member's sign-in to the support console (infra/app/home-app.bicep `web.redirectUris`; the
+ * sandbox's in simulators/sandbox.ts).
  */
 export function homeAppRedirectUris(publicUrl: string): string[] {
   return [
     `${publicUrl}/consent/callback`,
     `${publicUrl}/consent/signin`,
     `${publicUrl}/mailbox-grants/callback`,
+    `${publicUrl}/console/callback`,
   ];
 }
 

@@ -151,6 +151,13 @@ describe('OpenAPI document', () => {
         'POST /appliance/enroll',
         'GET /enroll',
         'GET /enroll/go',
+        // The support console (issue 22).
+        'GET /console',
+        'GET /console/signin',
+        'GET /console/callback',
+        'POST /console/signout',
+        'GET /console/tenants',
+        'GET /console/tenants/{tenantId}',
       ].sort(),
     );
     const ids = ops.map((o) => o.op.operationId);

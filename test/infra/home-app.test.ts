@@ -78,6 +78,7 @@ describe('home app (infra/app/home-app.bicep)', () => {
       "'${publicUrl}/consent/callback'",
       "'${publicUrl}/consent/signin'",
       "'${publicUrl}/mailbox-grants/callback'",
+      "'${publicUrl}/console/callback'",
     ]);
   });
 
@@ -120,6 +121,7 @@ describe('home app (infra/app/home-app.bicep)', () => {
       'https://broker.example.com/consent/callback',
       'https://broker.example.com/consent/signin',
       'https://broker.example.com/mailbox-grants/callback',
+      'https://broker.example.com/console/callback',
     ]);
     expect(`'${body.groupMembershipClaims}'`).toBe(propertyValue(app, 'groupMembershipClaims'));
     const roles = block(app, 'appRoles: [');

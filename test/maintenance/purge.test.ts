@@ -41,13 +41,17 @@ describe('purge of expired rows', () => {
         kind: 'tenant',
         id: 'y',
       },
+      oldSession: { partitionKey: 'session', rowKey: id(), expiresAt: iso(now - 2 * 86_400_000) },
+      freshSession: { partitionKey: 'session', rowKey: id(), expiresAt: iso(now - 3_600_000) },
     };
     const tableOf = (key: string) =>
       key.endsWith('State') || key.endsWith('Used')
         ? 'states'
         : key.endsWith('Jti')
           ? 'assertions'
-          : 'changes';
+          : key.endsWith('Session')
+            ? 'consolesessions'
+            : 'changes';
     for (const [key, row] of Object.entries(rows)) await tables.table(tableOf(key)).insert(row);
 
     const result = await purgeExpiredRows({ tables, now: () => new Date(now) });
@@ -55,6 +59,7 @@ describe('purge of expired rows', () => {
     expect(result.used).toBeGreaterThanOrEqual(1);
     expect(result.assertions).toBeGreaterThanOrEqual(1);
     expect(result.changes).toBeGreaterThanOrEqual(1);
+    expect(result.sessions).toBeGreaterThanOrEqual(1);
 
     for (const [key, row] of Object.entries(rows)) {
       const stored = await tables.table(tableOf(key)).get(row.partitionKey, row.rowKey);

@@ -157,11 +157,18 @@ function toSignedInUser(claims: JWTPayload): SignedInUser {
   const wids = Array.isArray(claims.wids)
     ? claims.wids.filter((w): w is string => typeof w === 'string')
     : [];
+  // `roles`: the app roles of the signed-in app assigned to the user ("When a user signs in to the application,
+  // Microsoft Entra ID emits a roles claim for each role that the user or service principal was granted":
+  // https://learn.microsoft.com/entra/identity-platform/howto-add-app-roles-in-apps).
+  const appRoles = Array.isArray(claims.roles)
+    ? claims.roles.filter((r): r is string => typeof r === 'string')
+    : [];
   return {
     tenantId: tid.toLowerCase(),
     objectId: oid.toLowerCase(),
     displayName: text(claims, 'name') ?? text(claims, 'preferred_username') ?? '',
     directoryRoleIds: wids,
+    appRoles,
     isGuest: isGuest(claims, tid),
     issuer: iss,
   };

@@ -52,6 +52,8 @@ export interface SignedInUser {
   readonly displayName: string;
   /** `wids`: directory role template ids held in that tenant; [] when absent (the app must ask for them). */
   readonly directoryRoleIds: readonly string[];
+  /** `roles`: the signed-in app's app roles assigned to the user (e.g. Broker.Admin on the home app); [] when none. */
+  readonly appRoles: readonly string[];
   /** `acct` = 1, or an `idp` other than `iss`: a B2B guest, not a member of the tenant. */
   readonly isGuest: boolean;
   /** `iss`, e.g. https://login.microsoftonline.com/{tid}/v2.0. */

@@ -17,6 +17,8 @@ export interface Page {
   readonly body: SafeHtml;
   /** BCP 47 language tag of the text; `en` when absent. */
   readonly lang?: string;
+  /** A wider column, for the support console's tables. */
+  readonly wide?: boolean;
   /** Extra headers, e.g. `retry-after` on a 503. They cannot replace the security headers below. */
   readonly headers?: Readonly<Record<string, string>>;
 }
@@ -56,7 +58,7 @@ export function pageReply(page: Page): HttpReply {
         <link rel="stylesheet" href="${STYLESHEET_PATH}" />
       </head>
       <body>
-        <main>
+        <main${page.wide ? html` class="wide"` : ''}>
           <h1>${page.title}</h1>
           ${page.body}
         </main>

@@ -171,6 +171,104 @@ button.button {
     margin-bottom: 0.5rem;
   }
 }
+main.wide {
+  max-width: 72rem;
+}
+.console-nav {
+  display: flex;
+  flex-wrap: wrap;
+  align-items: baseline;
+  gap: 0.5rem 1.25rem;
+  margin: 0 0 1.5rem;
+  padding: 0 0 0.75rem;
+  border-bottom: 1px solid var(--muted);
+}
+.console-nav a[aria-current='page'] {
+  font-weight: 700;
+  text-decoration: none;
+}
+form.inline {
+  display: inline;
+  margin: 0;
+}
+.link-button {
+  font: inherit;
+  color: var(--accent);
+  background: none;
+  border: 0;
+  padding: 0;
+  text-decoration: underline;
+  cursor: pointer;
+}
+.link-button:focus-visible,
+input:focus-visible,
+select:focus-visible,
+textarea:focus-visible {
+  outline: 3px solid var(--text);
+  outline-offset: 2px;
+}
+.table-wrap {
+  overflow-x: auto;
+  margin: 0 0 1rem;
+}
+table {
+  border-collapse: collapse;
+  width: 100%;
+}
+th,
+td {
+  text-align: left;
+  vertical-align: top;
+  padding: 0.4rem 0.6rem;
+  border-bottom: 1px solid var(--panel);
+  overflow-wrap: anywhere;
+}
+thead th {
+  border-bottom: 2px solid var(--muted);
+}
+.badge {
+  display: inline-block;
+  padding: 0 0.4rem;
+  border: 2px solid var(--text);
+  border-radius: 4px;
+}
+.search {
+  display: flex;
+  flex-wrap: wrap;
+  align-items: flex-end;
+  gap: 0.5rem 1rem;
+  margin: 0 0 1.5rem;
+}
+.search label {
+  display: block;
+  font-weight: 600;
+}
+input,
+select,
+textarea {
+  font: inherit;
+  color: var(--text);
+  background: var(--bg);
+  border: 2px solid var(--muted);
+  border-radius: 4px;
+  padding: 0.3rem 0.5rem;
+  max-width: 100%;
+}
+.button.small {
+  padding: 0.35rem 1rem;
+  font-size: 1rem;
+}
+.visually-hidden {
+  position: absolute;
+  width: 1px;
+  height: 1px;
+  overflow: hidden;
+  clip-path: inset(50%);
+  white-space: nowrap;
+}
+.timeline {
+  padding-left: 1.5rem;
+}
 @media (forced-colors: active) {
   .button {
     border-color: ButtonText;

@@ -6,6 +6,7 @@
  */
 import type { SecurityRequirement } from '../openapi/types.js';
 import { applianceGrantRoutes, applianceOnboardingRoutes, tokenRoutes } from './appliances.js';
+import { consoleRoutes } from './console.js';
 import { assetRoutes, connectRoutes, enrollmentRoutes, grantRoutes } from './customers.js';
 import { healthRoutes, openApiRoutes } from './operations.js';
 import { applianceRoutes } from './support-appliances.js';
@@ -25,6 +26,7 @@ export const catalogue: readonly RouteDeclaration[] = [
   checkRoutes,
   mailboxGrantRoutes,
   applianceRoutes,
+  consoleRoutes,
   healthRoutes,
   openApiRoutes,
 ].flatMap((f) => Object.values<RouteDeclaration>(f));

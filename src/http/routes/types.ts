@@ -18,7 +18,7 @@ import type { Operation, Parameter, Reference, RequestBody } from '../openapi/ty
 export type Access = 'anonymous' | 'appliance' | StaffRole;
 
 /** The OpenAPI tag of a route: who its caller is. */
-export type Audience = 'customers' | 'appliances' | 'support' | 'operations';
+export type Audience = 'customers' | 'appliances' | 'support' | 'console' | 'operations';
 
 export type RouteMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 

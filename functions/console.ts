@@ -1,0 +1,27 @@
+/** The support console's pages (src/http/routes/console.ts); behaviour in src/http/console-endpoints.ts. @module */
+import './telemetry.js';
+import type { HttpRequest, InvocationContext } from '@azure/functions';
+import {
+  consoleCallbackEndpoint,
+  consoleOverviewEndpoint,
+  consoleSignInEndpoint,
+  consoleSignOutEndpoint,
+  consoleTenantEndpoint,
+  consoleTenantsEndpoint,
+} from '../src/http/console-endpoints.js';
+import { consoleRoutes } from '../src/http/routes/console.js';
+import { broker, correlated } from './runtime.js';
+import { registerRoutes } from './routes.js';
+
+type Endpoint = typeof consoleOverviewEndpoint;
+const withBroker = (endpoint: Endpoint) => async (request: HttpRequest, context: InvocationContext) =>
+  endpoint(correlated(await broker(), context), request, context);
+
+registerRoutes(consoleRoutes, {
+  consoleOverview: withBroker(consoleOverviewEndpoint),
+  consoleSignIn: withBroker(consoleSignInEndpoint),
+  consoleCallback: withBroker(consoleCallbackEndpoint),
+  consoleSignOut: withBroker(consoleSignOutEndpoint),
+  consoleTenants: withBroker(consoleTenantsEndpoint),
+  consoleTenant: withBroker(consoleTenantEndpoint),
+});
