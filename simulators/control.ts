@@ -5,7 +5,8 @@
  *
  *   POST   /_sim/tenants                         {id?, displayName, domains?, hasExchangeOnline?}
  *   GET    /_sim/tenants/{tenant}
- *   POST   /_sim/tenants/{tenant}/users          {userPrincipalName, displayName?, directoryRoles?, guestFromTenant?}
+ *   POST   /_sim/tenants/{tenant}/users          {userPrincipalName, displayName?, directoryRoles?, guestFromTenant?,
+ *                                                  appRoles?: {appId: [role values]}}
  *   PATCH  /_sim/tenants/{tenant}/users/{upn}    {accountEnabled?, mfaRequired?, revokeSignInSessions?: true,
  *                                                 deleted?: true}: what makes Entra refuse a user's refresh token
  *                                                 (simulators/entra/refresh-token.ts)
@@ -94,6 +95,18 @@ export function controlRoutes(ctx: SimContext): SimRoute[] {
         directoryRoles: optStrings(b, 'directoryRoles'),
         guestFrom: guestFrom ? tenantOf(guestFrom) : undefined,
       });
+      // App roles assigned to the user, by app id (Enterprise applications, Users and groups), e.g.
+      // {"<home app id>": ["Broker.Read"]}: they reach that app's tokens as `roles`.
+      const appRoles = b.appRoles;
+      if (appRoles !== undefined) {
+        if (typeof appRoles !== 'object' || appRoles === null || Array.isArray(appRoles))
+          throw new BadControlRequest('appRoles must be an object of app id to role values');
+        for (const [appId, values] of Object.entries(appRoles as Record<string, unknown>)) {
+          if (!Array.isArray(values) || !values.every((v) => typeof v === 'string'))
+            throw new BadControlRequest(`appRoles.${appId} must be an array of role values`);
+          user.appRoles[appId] = [...(values as string[])];
+        }
+      }
       return json(201, user);
     }),
     route('PATCH', '/_sim/tenants/{tenant}/users/{upn}', (p, b) => {
