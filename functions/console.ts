@@ -9,11 +9,19 @@ import {
   consoleTenantEndpoint,
   consoleTenantsEndpoint,
 } from '../src/http/console-endpoints.js';
+import {
+  consoleApplianceChangeEndpoint,
+  consoleApplianceEndpoint,
+  consoleCheckEndpoint,
+  consoleExchangeSetupEndpoint,
+  consoleOffboardEndpoint,
+  consoleOnboardingEndpoint,
+} from '../src/http/console-actions.js';
 import { consoleRoutes } from '../src/http/routes/console.js';
 import { broker, correlated } from './runtime.js';
 import { registerRoutes } from './routes.js';
 
-type Endpoint = typeof consoleOverviewEndpoint;
+type Endpoint = typeof consoleCheckEndpoint;
 const withBroker = (endpoint: Endpoint) => async (request: HttpRequest, context: InvocationContext) =>
   endpoint(correlated(await broker(), context), request, context);
 
@@ -24,4 +32,11 @@ registerRoutes(consoleRoutes, {
   consoleSignOut: withBroker(consoleSignOutEndpoint),
   consoleTenants: withBroker(consoleTenantsEndpoint),
   consoleTenant: withBroker(consoleTenantEndpoint),
+  consoleCheck: withBroker(consoleCheckEndpoint),
+  consoleExchangeSetup: withBroker(consoleExchangeSetupEndpoint),
+  consoleCreateOnboarding: withBroker(consoleOnboardingEndpoint),
+  consoleRegisterAppliance: withBroker(consoleApplianceEndpoint),
+  consoleRotateSecret: withBroker(consoleApplianceChangeEndpoint('secret')),
+  consoleRevokeAppliance: withBroker(consoleApplianceChangeEndpoint('revoke')),
+  consoleOffboard: withBroker(consoleOffboardEndpoint),
 });

@@ -75,7 +75,7 @@ const browserCookieName = (deps: Pick<ConsoleHttpDeps, 'settings'>) =>
 const cookie = (deps: Pick<ConsoleHttpDeps, 'settings'>, name: string, value: string, maxAge: number) =>
   `${name}=${value}; Path=/; Max-Age=${maxAge}; HttpOnly; SameSite=Lax${secure(deps) ? '; Secure' : ''}`;
 
-class Refusal extends Error {
+export class Refusal extends Error {
   constructor(
     readonly page: ConsoleRefusalPage,
     readonly code?: string,
@@ -85,7 +85,7 @@ class Refusal extends Error {
 }
 
 /** Runs a step; renders refusals, outages and the unexpected as pages (never a stack trace). */
-async function asConsole(deps: ConsoleHttpDeps, log: Logger, step: () => Promise<HttpReply>) {
+export async function asConsole(deps: ConsoleHttpDeps, log: Logger, step: () => Promise<HttpReply>) {
   try {
     return await step();
   } catch (err) {
@@ -110,7 +110,7 @@ async function asConsole(deps: ConsoleHttpDeps, log: Logger, step: () => Promise
  * The request's live session and the frame of its pages; without one, the browser goes to the sign-in. A role
  * the session lacks is a refusal page.
  */
-async function withSession(
+export async function withSession(
   deps: ConsoleHttpDeps,
   request: HttpRequestLike,
   need: StaffRole,
@@ -131,7 +131,7 @@ async function withSession(
 }
 
 /** A state-changing form: from the broker's own pages (Origin), with the session's CSRF token. */
-async function checkedForm(
+export async function checkedForm(
   deps: ConsoleHttpDeps,
   request: HttpRequestLike,
   sessionId: string,

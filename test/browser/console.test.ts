@@ -108,6 +108,19 @@ describe.skipIf(missing !== undefined)('support console in a real browser', () =
     expect(await page.textContent('main')).toContain('IMAP.AccessAsApp');
     await saveScreenshot(page, 'console-4-tenant');
 
+    // Actions: a check with its remediations and copy buttons (the console's script, from this origin); an
+    // appliance whose secret is shown once.
+    await page.getByRole('button', { name: 'Run check' }).click();
+    expect(await page.textContent('h1')).toBe('Check of Tailspin Toys');
+    expect(await page.locator('li.check').count()).toBeGreaterThan(3);
+    await saveScreenshot(page, 'console-7-check');
+    await page.goBack();
+    await page.getByRole('button', { name: 'Register appliance' }).click();
+    expect(await page.textContent('h1')).toBe('Appliance registered');
+    expect(await page.getByRole('button', { name: 'Copy the secret' }).isVisible()).toBe(true);
+    await saveScreenshot(page, 'console-8-secret-once');
+    await page.goto(`${publicUrl}/console/tenants/${customer.tenantId}`);
+
     await page.getByRole('button', { name: 'Sign out' }).click();
     expect(await page.textContent('h1')).toBe('Signed out');
     await saveScreenshot(page, 'console-5-signed-out');

@@ -128,6 +128,7 @@ describe('OpenAPI document', () => {
       [
         ...SPEC_ROUTES,
         'GET /assets/broker.css',
+        'GET /assets/console.js',
         'POST /consent/confirm',
         'POST /{tenant}/oauth2/token',
         'GET /{tenant}/v2.0/.well-known/openid-configuration',
@@ -158,6 +159,13 @@ describe('OpenAPI document', () => {
         'POST /console/signout',
         'GET /console/tenants',
         'GET /console/tenants/{tenantId}',
+        'POST /console/tenants/{tenantId}/check',
+        'GET /console/tenants/{tenantId}/exchange-setup.ps1',
+        'POST /console/tenants/{tenantId}/onboardings',
+        'POST /console/tenants/{tenantId}/appliances',
+        'POST /console/appliances/{clientId}/secret',
+        'POST /console/appliances/{clientId}/revoke',
+        'POST /console/tenants/{tenantId}/offboard',
       ].sort(),
     );
     const ids = ops.map((o) => o.op.operationId);

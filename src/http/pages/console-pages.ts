@@ -9,6 +9,7 @@ import type { AuditEntry } from '../../audit/audit-log.js';
 import type { Appliance } from '../../appliances/appliance-store.js';
 import type { MailboxGrant } from '../../grants/grant-store.js';
 import type { TenantRecord, TenantStatus } from '../../tenants/tenant-store.js';
+import { applianceActions, tenantActions } from './console-action-pages.js';
 import type { Page } from './document.js';
 import { html, joinHtml, type SafeHtml } from './html.js';
 
@@ -301,6 +302,7 @@ export function consoleTenantPage(input: TenantInput): Page {
               <th scope="col">Profiles</th>
               <th scope="col">Last seen</th>
               <th scope="col">Tokens</th>
+              <th scope="col">Actions</th>
             </tr>
           </thead>
           <tbody>
@@ -313,6 +315,7 @@ export function consoleTenantPage(input: TenantInput): Page {
                     <td>${a.profiles.join(', ')}</td>
                     <td>${when(a.lastSeenAt)}</td>
                     <td>${a.tokenCount}</td>
+                    <td>${applianceActions(input.frame, a)}</td>
                   </tr>`,
               ),
             )}
@@ -364,7 +367,7 @@ export function consoleTenantPage(input: TenantInput): Page {
         <h2>Mailbox grants</h2>
         ${grants}
         <h2>Audit timeline</h2>
-        ${audit}`,
+        ${audit} ${t.status === 'offboarded' ? '' : tenantActions(input.frame, t)}`,
     ),
   };
 }

@@ -19,6 +19,11 @@ export interface Page {
   readonly lang?: string;
   /** A wider column, for the support console's tables. */
   readonly wide?: boolean;
+  /**
+   * The support console's script (src/http/pages/console-script.ts), loaded from this origin: the page's CSP
+   * then allows `script-src 'self'` and nothing more. Consent pages have none.
+   */
+  readonly script?: string;
   /** Extra headers, e.g. `retry-after` on a 503. They cannot replace the security headers below. */
   readonly headers?: Readonly<Record<string, string>>;
 }
@@ -32,6 +37,9 @@ export interface Page {
  */
 export const PAGE_CSP =
   "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/** The CSP of a support console page with its script: this origin's scripts, nothing inline. */
+export const CONSOLE_CSP = PAGE_CSP.replace("default-src 'none';", "default-src 'none'; script-src 'self';");
 
 /** Headers every page carries. */
 export const PAGE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
@@ -56,6 +64,7 @@ export function pageReply(page: Page): HttpReply {
         <meta name="referrer" content="no-referrer" />
         <title>${page.title}</title>
         <link rel="stylesheet" href="${STYLESHEET_PATH}" />
+        ${page.script ? html`<script src="${page.script}" defer></script>` : ''}
       </head>
       <body>
         <main${page.wide ? html` class="wide"` : ''}>
@@ -66,7 +75,11 @@ export function pageReply(page: Page): HttpReply {
     </html> `;
   return {
     status: page.status,
-    headers: { ...extraHeaders(page.headers), ...PAGE_HEADERS },
+    headers: {
+      ...extraHeaders(page.headers),
+      ...PAGE_HEADERS,
+      ...(page.script ? { 'content-security-policy': CONSOLE_CSP } : {}),
+    },
     body: document.toString(),
   };
 }

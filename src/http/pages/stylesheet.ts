@@ -269,6 +269,61 @@ textarea {
 .timeline {
   padding-left: 1.5rem;
 }
+pre {
+  font-family: ui-monospace, 'Cascadia Mono', Consolas, 'Liberation Mono', monospace;
+  background: var(--panel);
+  padding: 0.75rem;
+  border-radius: 4px;
+  white-space: pre-wrap;
+  overflow-wrap: anywhere;
+  margin: 0 0 0.5rem;
+}
+ul.checks {
+  list-style: none;
+  padding: 0;
+}
+li.check {
+  padding: 0.5rem 0.75rem;
+  border-left: 0.4rem solid var(--text);
+}
+li.check.status-ok {
+  border-left-color: var(--ok);
+}
+li.check.status-wait {
+  border-left-color: var(--wait);
+}
+li.check.status-error {
+  border-left-color: var(--bad);
+}
+fieldset {
+  border: 1px solid var(--muted);
+  border-radius: 4px;
+  margin: 0.5rem 0;
+}
+fieldset label {
+  display: block;
+}
+textarea {
+  width: 100%;
+  display: block;
+}
+form label {
+  display: block;
+  font-weight: 600;
+  margin: 0.5rem 0 0.25rem;
+}
+form.inline label,
+fieldset label {
+  font-weight: 400;
+}
+.button.danger {
+  background: var(--bad);
+  border-color: var(--bad);
+}
+.button.danger:hover {
+  background: #7a1c21;
+  border-color: #7a1c21;
+}
 @media (forced-colors: active) {
   .button {
     border-color: ButtonText;

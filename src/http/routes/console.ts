@@ -92,4 +92,115 @@ export const consoleRoutes = family('console', {
       'Its record in words (status and reason, who consented when, granted and missing roles, its own app credential), its appliances, mailbox grants and audit timeline.',
     responses: { '200': page('The tenant.'), '302': signIn, '404': page('No such tenant.') },
   },
+  consoleCheck: {
+    method: 'POST',
+    route: 'console/tenants/{tenantId}/check',
+    access: 'anonymous',
+    summary: 'Support console: run a check',
+    description:
+      'The checks of `POST /api/tenants/{tenantId}/check` (optional mailboxes), shown with their remediation and a copy button for the PowerShell. Broker.Read; a consent link in the remediations for Broker.Admin. Form with the CSRF token.',
+    responses: {
+      '200': page('The results.'),
+      '302': signIn,
+      '400': page('An invalid mailbox address.'),
+      '403': page('CSRF token or Origin.'),
+      '404': page('No such tenant.'),
+    },
+  },
+  consoleExchangeSetup: {
+    method: 'GET',
+    route: 'console/tenants/{tenantId}/exchange-setup.ps1',
+    access: 'anonymous',
+    summary: 'Support console: download exchange-setup.ps1',
+    description:
+      'The script of `GET /api/tenants/{tenantId}/exchange-setup.ps1`, as a download. Broker.Read.',
+    query: [
+      queryParam('mailboxes', 'Comma-separated mailbox addresses.', { type: 'string', maxLength: 4000 }),
+    ],
+    responses: {
+      '200': {
+        description: 'The script (`Content-Disposition: attachment`).',
+        content: { 'text/plain': { schema: { type: 'string' } } },
+      },
+      '302': signIn,
+      '400': page('An invalid mailbox address.'),
+      '404': page('No such tenant.'),
+      '409': page(
+        'Nothing to register: the tenant is revoked or offboarded, or has no enterprise application.',
+      ),
+    },
+  },
+  consoleCreateOnboarding: {
+    method: 'POST',
+    route: 'console/tenants/{tenantId}/onboardings',
+    access: 'anonymous',
+    summary: 'Support console: create a consent link',
+    description:
+      "For the tenant's profiles, as `POST /api/onboardings`. Broker.Admin. Form with the CSRF token.",
+    responses: {
+      '200': page('The consent link, with a copy button.'),
+      '302': signIn,
+      '400': page('An invalid customer reference.'),
+      '403': page('Broker.Read only, or CSRF token or Origin.'),
+      '404': page('No such tenant.'),
+    },
+  },
+  consoleRegisterAppliance: {
+    method: 'POST',
+    route: 'console/tenants/{tenantId}/appliances',
+    access: 'anonymous',
+    summary: 'Support console: register an appliance',
+    description:
+      'As `POST /api/appliances` with the tenant and a client secret, shown once. Broker.Admin. Form with the CSRF token.',
+    responses: {
+      '200': page('The client id and secret, shown once.'),
+      '302': signIn,
+      '400': page('No or unknown profiles, or profiles split across bundles.'),
+      '403': page('Broker.Read only, or CSRF token or Origin.'),
+      '404': page('No such tenant.'),
+    },
+  },
+  consoleRotateSecret: {
+    method: 'POST',
+    route: 'console/appliances/{clientId}/secret',
+    access: 'anonymous',
+    summary: "Support console: rotate an appliance's secret",
+    description: 'As `POST /api/appliances/{clientId}/secret`; the new secret shown once. Broker.Admin.',
+    responses: {
+      '200': page('The new secret, shown once.'),
+      '302': signIn,
+      '400': page('Not a client-secret appliance.'),
+      '403': page('Broker.Read only, or CSRF token or Origin.'),
+      '404': page('No such appliance.'),
+    },
+  },
+  consoleRevokeAppliance: {
+    method: 'POST',
+    route: 'console/appliances/{clientId}/revoke',
+    access: 'anonymous',
+    summary: 'Support console: revoke an appliance',
+    description: 'As `DELETE /api/appliances/{clientId}`. Broker.Admin.',
+    responses: {
+      '200': page('Revoked.'),
+      '302': signIn,
+      '403': page('Broker.Read only, or CSRF token or Origin.'),
+      '404': page('No such appliance.'),
+    },
+  },
+  consoleOffboard: {
+    method: 'POST',
+    route: 'console/tenants/{tenantId}/offboard',
+    access: 'anonymous',
+    summary: 'Support console: offboard a tenant',
+    description:
+      'As `DELETE /api/tenants/{tenantId}`, confirmed by typing the tenant id. Broker.Admin. Form with the CSRF token.',
+    responses: {
+      '200': page('Offboarded.'),
+      '302': signIn,
+      '400': page('The confirmation does not name the tenant.'),
+      '403': page('Broker.Read only, or CSRF token or Origin.'),
+      '404': page('No such tenant.'),
+      '409': page('Already offboarded.'),
+    },
+  },
 });

@@ -105,6 +105,22 @@ export const connectRoutes = family('customers', {
 });
 
 export const assetRoutes = family('customers', {
+  assetsConsoleJs: {
+    method: 'GET',
+    route: 'assets/console.js',
+    access: 'anonymous',
+    summary: "The support console's script (copy buttons)",
+    responses: {
+      '200': {
+        description:
+          'The script; its URL in the console pages carries a content hash, so it is cached for a year.',
+        headers: {
+          'Cache-Control': { schema: { const: 'public, max-age=31536000, immutable' } },
+        },
+        content: { 'text/javascript': { schema: { type: 'string' } } },
+      },
+    },
+  },
   assetsBrokerCss: {
     method: 'GET',
     route: 'assets/broker.css',
