@@ -25,6 +25,7 @@ import type { Config } from './config.js';
 import { createRecordDirectory, type RecordDirectory } from './directory/record-directory.js';
 import { createApplianceStore, type ApplianceStore } from './appliances/appliance-store.js';
 import { createUsageRecorder, type UsageRecorder } from './appliances/usage.js';
+import { createUsageHours, type UsageHours } from './appliances/usage-hours.js';
 import {
   createChangeJournal,
   journaledApplianceStore,
@@ -114,6 +115,8 @@ export interface Broker {
   readonly states: StateStore;
   /** The support console's signed-in staff (src/console/sessions.ts). */
   readonly sessions: ConsoleSessions;
+  /** Tokens issued per hour, for the console's chart (src/appliances/usage-hours.ts). */
+  readonly usageHours: UsageHours;
   readonly audit: AuditLog;
   readonly keys: BrokerKeys;
   readonly settings: {
@@ -253,7 +256,13 @@ export async function createBroker(config: Config): Promise<Broker> {
   const appliances = journaledApplianceStore(rawAppliances, journal);
   const audit = countingConsentOutcomes(createAuditLog(tables), metrics);
   // Usage counters change nothing the token endpoint caches: written past the journal.
-  const usage = createUsageRecorder({ appliances: rawAppliances, tenants: rawTenants, audit });
+  const usageHours = createUsageHours(tables);
+  const usage = createUsageRecorder({
+    appliances: rawAppliances,
+    tenants: rawTenants,
+    audit,
+    hours: usageHours,
+  });
   const health = createHealthCheck([
     { name: 'tableStorage', probe: () => tables.ping() },
     keyVaultProbe(apps, secrets),
@@ -367,6 +376,7 @@ export async function createBroker(config: Config): Promise<Broker> {
     custody,
     states: createStateStore(tables),
     sessions: createConsoleSessions(tables),
+    usageHours,
     audit,
     keys: createBrokerKeys(secrets, async () => (await rawAppliances.list({ top: 1 })).items.length > 0),
     settings: {

@@ -10,6 +10,7 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import type { TenantStore } from '../tenants/tenant-store.js';
 import type { ApplianceStore } from './appliance-store.js';
+import type { UsageHours } from './usage-hours.js';
 
 export const USAGE_FLUSH_INTERVAL_MS = 60_000;
 /** How often at most an appliance's counts become a `tokens.issued` audit entry (in the periodic flush). */
@@ -38,7 +39,13 @@ interface Pending {
 }
 
 export function createUsageRecorder(
-  deps: { appliances: ApplianceStore; tenants: TenantStore; audit: AuditLog },
+  deps: {
+    appliances: ApplianceStore;
+    tenants: TenantStore;
+    audit: AuditLog;
+    /** Tokens per hour over all appliances, for the support console (src/appliances/usage-hours.ts). */
+    hours?: UsageHours;
+  },
   options: { intervalMs?: number; auditIntervalMs?: number; now?: () => number } = {},
 ): UsageRecorder {
   const now = options.now ?? Date.now;
@@ -78,10 +85,12 @@ export function createUsageRecorder(
         continue;
       }
       merge(unaudited, clientId, p);
+      deps.hours?.add(p.last, p.count);
       tenantsLast.set(p.tenantId, Math.max(tenantsLast.get(p.tenantId) ?? 0, p.last));
     }
     // A tenant's lastTokenAt that cannot be written now is written with its next tokens.
     if (tenantsLast.size > 0) await deps.tenants.advanceLastTokenAt(tenantsLast).catch(() => undefined);
+    await deps.hours?.flush();
     const t = now();
     for (const [clientId, p] of unaudited) {
       if (!auditAll && t - p.first < auditIntervalMs) continue;

@@ -26,16 +26,13 @@ import {
   SESSION_ABSOLUTE_SECONDS,
   type ConsoleSession,
 } from '../console/sessions.js';
+import { readOverview, type OverviewDeps } from '../console/overview.js';
 import type { MailboxGrantStore } from '../grants/grant-store.js';
+import { tokenBars } from './pages/console-chart.js';
 import { GUID } from '../ids.js';
 import type { Profiles } from '../profiles/profiles.js';
 import type { StaffRole } from '../support/staff-auth.js';
-import {
-  TENANT_STATUSES,
-  type TenantRecord,
-  type TenantStatus,
-  type TenantStore,
-} from '../tenants/tenant-store.js';
+import { TENANT_STATUSES, type TenantStatus, type TenantStore } from '../tenants/tenant-store.js';
 import { cookieValues, query, redirect } from './consent-endpoints.js';
 import { parseForm } from './form-body.js';
 import type { Logger } from './logger.js';
@@ -52,7 +49,7 @@ import {
 import { errorPageFor, pageReply } from './pages/index.js';
 import type { HttpReply, HttpRequestLike } from './types.js';
 
-export interface ConsoleHttpDeps extends ConsoleSignInDeps {
+export interface ConsoleHttpDeps extends ConsoleSignInDeps, OverviewDeps {
   readonly vendorName: string;
   readonly tenants: TenantStore;
   readonly appliances: ApplianceStore;
@@ -61,11 +58,6 @@ export interface ConsoleHttpDeps extends ConsoleSignInDeps {
   readonly profiles: Profiles;
   readonly now: () => Date;
 }
-
-/** At most this many tenants and appliances are read for one overview (pages of 1,000). */
-const OVERVIEW_LIMIT = 5_000;
-/** A tenant still being verified after this long needs someone (the background re-checks go on for 24 h). */
-const PENDING_LONG_MS = 3_600_000;
 
 const secure = (deps: Pick<ConsoleHttpDeps, 'settings'>) => deps.settings.publicUrl.startsWith('https:');
 const sessionCookieName = (deps: Pick<ConsoleHttpDeps, 'settings'>) =>
@@ -199,48 +191,19 @@ export function consoleSignOutEndpoint(deps: ConsoleHttpDeps, request: HttpReque
 export function consoleOverviewEndpoint(deps: ConsoleHttpDeps, request: HttpRequestLike, log: Logger) {
   return asConsole(deps, log, () =>
     withSession(deps, request, 'Broker.Read', async (_session, _id, frame) => {
-      const now = deps.now().getTime();
-      const tenants: TenantRecord[] = [];
-      let partial = false;
-      let token: string | undefined;
-      do {
-        const page = await deps.tenants.list({ top: 1000, ...(token ? { continuationToken: token } : {}) });
-        tenants.push(...page.items);
-        token = page.continuationToken;
-        if (token && tenants.length >= OVERVIEW_LIMIT) partial = true;
-      } while (token && !partial);
-      const counts = Object.fromEntries(TENANT_STATUSES.map((s) => [s, 0])) as Record<TenantStatus, number>;
-      for (const t of tenants) counts[t.status]++;
-      const changedAt = (t: TenantRecord) => Date.parse(t.lastError?.at ?? t.consentedAt ?? '') || 0;
-      const attention = tenants
-        .filter(
-          (t) =>
-            t.status === 'revoked' ||
-            t.status === 'degraded' ||
-            t.status === 'error' ||
-            (t.status === 'pending_verification' &&
-              now - Date.parse(t.verification?.since ?? t.consentedAt ?? '') > PENDING_LONG_MS),
-        )
-        .sort((a, b) => changedAt(b) - changedAt(a))
-        .slice(0, 50);
-      const seen = { hour: 0, day: 0, total: 0 };
-      token = undefined;
-      do {
-        const page = await deps.appliances.list({
-          top: 1000,
-          ...(token ? { continuationToken: token } : {}),
-        });
-        for (const a of page.items) {
-          if (a.status !== 'active') continue;
-          seen.total++;
-          const last = a.lastSeenAt ? now - Date.parse(a.lastSeenAt) : Infinity;
-          if (last <= 3_600_000) seen.hour++;
-          if (last <= 86_400_000) seen.day++;
-        }
-        token = page.continuationToken;
-        if (token && seen.total >= OVERVIEW_LIMIT) partial = true;
-      } while (token && seen.total < OVERVIEW_LIMIT);
-      return pageReply(consoleOverviewPage({ frame, counts, attention, appliancesSeen: seen, partial }));
+      const o = await readOverview(deps);
+      return pageReply(
+        consoleOverviewPage({
+          frame,
+          counts: o.counts,
+          attention: o.attention,
+          appliancesSeen: o.appliancesSeen,
+          partial: o.partial,
+          tokens: tokenBars(o.perHour, deps.now().getTime()),
+          credentials: o.credentials,
+          reauth: o.reauth,
+        }),
+      );
     }),
   );
 }

@@ -10,6 +10,7 @@
  *   as expired 30 s after its `exp` whatever the table holds).
  * - `changes`: change journal entries older than an hour (instances read the journal every 10 s and trust it
  *   only while they read it within 45 s).
+ * - `usagehours`: tokens per hour older than 8 days (the console's chart shows 7; src/appliances/usage-hours.ts).
  * - `consolesessions`: a support console session a day after its absolute end (src/console/sessions.ts; it is
  *   refused from its end on, and ends earlier when idle or signed out).
  * @module
@@ -26,6 +27,7 @@ export interface PurgeResult {
   readonly assertions: number;
   readonly changes: number;
   readonly sessions: number;
+  readonly usageHours: number;
 }
 
 export async function purgeExpiredRows(deps: {
@@ -40,6 +42,7 @@ export async function purgeExpiredRows(deps: {
     assertions: await purge(deps.tables, 'assertions', undefined, { expiresAt: iso(now - HOUR_MS) }),
     changes: await purge(deps.tables, 'changes', 'change', { rowKey: iso(now - HOUR_MS) }),
     sessions: await purge(deps.tables, 'consolesessions', 'session', { expiresAt: iso(now - DAY_MS) }),
+    usageHours: await purge(deps.tables, 'usagehours', 'hours', { rowKey: iso(now - 8 * DAY_MS) }),
   };
 }
 

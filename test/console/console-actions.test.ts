@@ -189,4 +189,26 @@ describe('support console actions', () => {
     const entries = ((await audit.json()) as { items: { action: string; actor: { kind: string } }[] }).items;
     expect(entries.some((e) => e.action === 'tenant.offboarded' && e.actor.kind === 'staff')).toBe(true);
   });
+
+  it('shows the tokens issued per hour as a chart with its figures, and no credential ending, on the overview', async () => {
+    const admin = await signIn(inject('sandbox').staff.admin);
+    const registered = await admin.post(`/console/tenants/${customer.tenantId}/appliances`, {
+      customerRef: 'REF-consoleactions',
+      'profile:exchange-imap': 'on',
+    });
+    const clientId = /Client id<\/dt>\s*<dd><code>([0-9a-f-]{36})<\/code>/.exec(registered.body)![1]!;
+    const secret = /<code id="secret">([^<]+)<\/code>/.exec(registered.body)![1]!;
+    for (let i = 0; i < 3; i++) expect(await token(clientId, secret)).toBe(200);
+    await broker.flushUsage();
+    const overview = await admin.browser.open(`${broker.url}/console`);
+    expect(overview.body).toContain('Tokens issued per hour, last 24 hours (UTC)');
+    const hour = new Date().toISOString().slice(0, 13).replace('T', ' ');
+    // The figures' table: this hour's row counts (at least) the three tokens just issued.
+    const row = new RegExp(`<td>${hour}:00 UTC</td>\\s*<td>(\\d+)</td>`).exec(overview.body);
+    expect(Number(row?.[1])).toBeGreaterThanOrEqual(3);
+    expect(overview.body).toMatch(
+      /<svg viewBox="0 0 720 200" role="img" aria-labelledby="tokens-day-title">/,
+    );
+    expect(overview.body).toContain('No credential ends within 30 days.');
+  });
 });

@@ -10,6 +10,7 @@ import type { Appliance } from '../../appliances/appliance-store.js';
 import type { MailboxGrant } from '../../grants/grant-store.js';
 import type { TenantRecord, TenantStatus } from '../../tenants/tenant-store.js';
 import { applianceActions, tenantActions } from './console-action-pages.js';
+import { barChart, type Bar } from './console-chart.js';
 import type { Page } from './document.js';
 import { html, joinHtml, type SafeHtml } from './html.js';
 
@@ -70,6 +71,16 @@ export interface OverviewInput {
   readonly appliancesSeen: { readonly hour: number; readonly day: number; readonly total: number };
   /** True when there were more tenants or appliances than one overview reads: the figures are of the first ones. */
   readonly partial: boolean;
+  /** Tokens issued: the last 24 hours by hour, the last 7 days by day. */
+  readonly tokens: { readonly day: readonly Bar[]; readonly week: readonly Bar[] };
+  /** Credentials ending within 30 days (or ended), soonest first. */
+  readonly credentials: readonly {
+    readonly what: string;
+    readonly endsOn: string;
+    readonly tenantId?: string;
+  }[];
+  /** Mailbox grants whose user must sign in again. */
+  readonly reauth: readonly { readonly tenant: TenantRecord; readonly grant: MailboxGrant }[];
 }
 
 export function consoleOverviewPage(input: OverviewInput): Page {
@@ -100,6 +111,33 @@ export function consoleOverviewPage(input: OverviewInput): Page {
       </ul>`
     : html`<p>No tenant needs attention.</p>`;
   const seen = input.appliancesSeen;
+  const credentials = input.credentials.length
+    ? html`<ul>
+        ${joinHtml(
+          input.credentials.map(
+            (c) =>
+              html`<li>
+                ${c.tenantId ? html`<a href="/console/tenants/${c.tenantId}">${c.what}</a>` : c.what}: ends
+                ${when(c.endsOn)}
+              </li>`,
+          ),
+        )}
+      </ul>`
+    : html`<p>No credential ends within 30 days.</p>`;
+  const reauth = input.reauth.length
+    ? html`<ul>
+        ${joinHtml(
+          input.reauth.map(
+            ({ tenant, grant }) =>
+              html`<li>
+                ${tenantLink(tenant)}: the mailbox grant of
+                ${grant.mailbox ?? grant.user?.userPrincipalName ?? 'a user'} needs the user to sign in
+                again${grant.error ? html` (${grant.error.message})` : ''}
+              </li>`,
+          ),
+        )}
+      </ul>`
+    : html`<p>No mailbox grant needs its user.</p>`;
   return {
     status: 200,
     wide: true,
@@ -133,8 +171,15 @@ export function consoleOverviewPage(input: OverviewInput): Page {
         </div>
         <h2>Needing attention</h2>
         ${attention}
+        <h2>Mailbox grants needing a sign-in</h2>
+        ${reauth}
+        <h2>Credentials ending within 30 days</h2>
+        ${credentials}
         <h2>Appliances</h2>
-        <p>${seen.hour} seen in the last hour, ${seen.day} in the last day, of ${seen.total} registered.</p>`,
+        <p>${seen.hour} seen in the last hour, ${seen.day} in the last day, of ${seen.total} registered.</p>
+        <h2>Tokens issued</h2>
+        ${barChart('tokens-day', 'Tokens issued per hour, last 24 hours (UTC)', input.tokens.day, 3)}
+        ${barChart('tokens-week', 'Tokens issued per day, last 7 days (UTC)', input.tokens.week)}`,
     ),
   };
 }

@@ -269,6 +269,18 @@ textarea {
 .timeline {
   padding-left: 1.5rem;
 }
+figure.chart {
+  margin: 0 0 1.5rem;
+}
+figure.chart svg {
+  display: block;
+  width: 100%;
+  max-width: 48rem;
+  height: auto;
+}
+figure.chart figcaption {
+  color: var(--muted);
+}
 pre {
   font-family: ui-monospace, 'Cascadia Mono', Consolas, 'Liberation Mono', monospace;
   background: var(--panel);
