@@ -6,6 +6,7 @@ import { reverifyPendingConsents } from '../src/consent/verification.js';
 import { RECHECK_EVERY_MS, recheckConsents } from '../src/tenants/consent-watch.js';
 import { flagExpiringCredentials } from '../src/credentials/expiry.js';
 import { purgeExpiredRows } from '../src/maintenance/purge.js';
+import { deliverDueWebhooks } from '../src/webhooks/webhooks.js';
 import { broker, correlated } from './runtime.js';
 
 // Every 15 s: consents Entra accepted but could not show yet are re-checked with backoff (src/consent/flow.ts).
@@ -25,6 +26,16 @@ app.timer('recheckConsents', {
     const b = correlated(await broker(), context);
     const checked = await recheckConsents(b, new Date(b.now().getTime() - RECHECK_EVERY_MS));
     if (checked > 0) context.log(`re-checked the consent of ${checked} tenant(s)`);
+  },
+});
+
+// Every minute: webhook deliveries that are due (a retry, or one the instance that queued it could not send),
+// from any instance; each endpoint's in order (src/webhooks/webhooks.ts).
+app.timer('deliverWebhooks', {
+  schedule: '0 * * * * *',
+  handler: async (_timer, context) => {
+    const delivered = await deliverDueWebhooks(correlated(await broker(), context));
+    if (delivered > 0) context.log(`delivered ${delivered} webhook event(s)`);
   },
 });
 

@@ -154,6 +154,9 @@ async function main(): Promise<void> {
     throw err;
   }
 
+  // The sandbox's webhook receivers run on this machine (README "Settings").
+  if (!has('BROKER_WEBHOOK_PRIVATE_TARGETS')) env.BROKER_WEBHOOK_PRIVATE_TARGETS = 'true';
+
   if (standIns.length) {
     console.log('\n  SANDBOX: these settings are absent, so embedded stand-ins serve them:');
     for (const s of standIns) console.log(`    ${s}`);

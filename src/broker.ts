@@ -50,6 +50,16 @@ import {
 } from './credentials/home-app.js';
 import { createTenantRoutingEntra } from './credentials/tenant-app.js';
 import { createConsoleSessions, type ConsoleSessions } from './console/sessions.js';
+import { createHttpsWebhookSender, type WebhookSender } from './adapters/webhooks/https-sender.js';
+import { createWebhookStore, type WebhookEventType, type WebhookStore } from './webhooks/store.js';
+import type { TargetPolicy } from './webhooks/target.js';
+import {
+  deliverEndpoint,
+  emitWebhookEvent,
+  notifyingAuditLog,
+  notifyingTenantStore,
+  type WebhookDeps,
+} from './webhooks/webhooks.js';
 import {
   bundleApps,
   bundleCredentials,
@@ -117,6 +127,10 @@ export interface Broker {
   readonly sessions: ConsoleSessions;
   /** Tokens issued per hour, for the console's chart (src/appliances/usage-hours.ts). */
   readonly usageHours: UsageHours;
+  /** Webhook endpoints and their delivery queue (src/webhooks/). */
+  readonly webhooks: WebhookStore;
+  readonly webhookPolicy: TargetPolicy;
+  readonly webhookSender: WebhookSender;
   readonly audit: AuditLog;
   readonly keys: BrokerKeys;
   readonly settings: {
@@ -190,7 +204,18 @@ export async function createBroker(config: Config): Promise<Broker> {
   // Every change to a tenant or an appliance is journaled, so that all instances drop their cached copies.
   const journal = createChangeJournal(tables);
   const rawTenants = createTenantStore(tables);
-  const tenants = journaledTenantStore(rawTenants, journal);
+  // Webhook events (src/webhooks/webhooks.ts) from the writes and audit entries that are events; the queue is
+  // the broker's own (below), bound once it exists.
+  const webhookTarget: { deps?: WebhookDeps } = {};
+  const emit = async (type: WebhookEventType, subject: string | null, data: Record<string, unknown>) => {
+    const deps = webhookTarget.deps;
+    if (!deps) return;
+    for (const id of await emitWebhookEvent(deps, type, { subject, data }))
+      void deliverEndpoint(deps, id).catch(() => undefined);
+  };
+  const emitFailed = (err: unknown) =>
+    console.warn(`webhooks: an event could not be queued (${err instanceof Error ? err.name : 'error'})`);
+  const tenants = notifyingTenantStore(journaledTenantStore(rawTenants, journal), emit, emitFailed);
   // Each bundle's app (the home app first), or a tenant's own app where it brought one
   // (src/credentials/bundle-apps.ts, src/credentials/tenant-app.ts).
   const apps = bundleApps(profiles, config);
@@ -254,7 +279,7 @@ export async function createBroker(config: Config): Promise<Broker> {
   });
   const rawAppliances = createApplianceStore(tables);
   const appliances = journaledApplianceStore(rawAppliances, journal);
-  const audit = countingConsentOutcomes(createAuditLog(tables), metrics);
+  const audit = notifyingAuditLog(countingConsentOutcomes(createAuditLog(tables), metrics), emit, emitFailed);
   // Usage counters change nothing the token endpoint caches: written past the journal.
   const usageHours = createUsageHours(tables);
   const usage = createUsageRecorder({
@@ -377,6 +402,9 @@ export async function createBroker(config: Config): Promise<Broker> {
     states: createStateStore(tables),
     sessions: createConsoleSessions(tables),
     usageHours,
+    webhooks: createWebhookStore(tables),
+    webhookPolicy: { allowPrivate: config.webhookPrivateTargets },
+    webhookSender: createHttpsWebhookSender({ allowPrivate: config.webhookPrivateTargets }),
     audit,
     keys: createBrokerKeys(secrets, async () => (await rawAppliances.list({ top: 1 })).items.length > 0),
     settings: {
@@ -408,6 +436,7 @@ export async function createBroker(config: Config): Promise<Broker> {
         (p) => p !== undefined,
       ),
   };
+  webhookTarget.deps = broker;
   return broker;
 }
 

@@ -73,6 +73,11 @@ export interface Config {
    * tenants already connected; the default) or `open`.
    */
   readonly enrollment: 'off' | 'onboarded' | 'open';
+  /**
+   * BROKER_WEBHOOK_PRIVATE_TARGETS: webhooks may reach private and loopback addresses (the sandbox's own
+   * receivers; src/webhooks/target.ts). Off unless `true`; never in Azure.
+   */
+  readonly webhookPrivateTargets: boolean;
   /** Where telemetry goes (functions/telemetry.ts); absent: none is exported. */
   readonly telemetry: TelemetryConfig;
 }
@@ -251,6 +256,9 @@ export function loadConfig(env: Env): Config {
     problems.push('BROKER_VENDOR_NAME must be at most 100 printable characters');
   }
 
+  const privateTargets = (get('BROKER_WEBHOOK_PRIVATE_TARGETS') ?? 'false').toLowerCase();
+  if (privateTargets !== 'true' && privateTargets !== 'false')
+    problems.push(`BROKER_WEBHOOK_PRIVATE_TARGETS must be true or false, got "${privateTargets}"`);
   const enrollmentText = (get('BROKER_ENROLLMENT') ?? 'onboarded').toLowerCase();
   const enrollment = (['off', 'onboarded', 'open'] as const).find((v) => v === enrollmentText);
   if (!enrollment)
@@ -294,6 +302,7 @@ export function loadConfig(env: Env): Config {
     stateTtlSeconds,
     vendorName,
     enrollment: enrollment ?? 'onboarded',
+    webhookPrivateTargets: privateTargets === 'true',
     telemetry,
   });
 }

@@ -43,6 +43,8 @@ param instanceMemoryMB int
 // Every setting of SPEC.md "Settings" that has a meaning in Azure (checked by test/infra/app-settings.test.ts).
 // Not here, on purpose:
 // - PORT: the port of the local stand-in host (local/host.ts); in Azure the Functions host owns the socket.
+// - BROKER_WEBHOOK_PRIVATE_TARGETS: lets webhooks reach private and loopback addresses (the sandbox's receivers);
+//   in Azure it stays off, so no endpoint can make the broker reach into its own network.
 // - NODE_EXTRA_CA_CERTS: trusts the sandbox CA of the local simulators; in Azure every endpoint carries a
 //   publicly trusted certificate. Setting it would make Node trust whatever bundle the path names.
 // - HOME_APP_CLIENT_SECRET: a secret must not sit in plain app settings. The broker reads the credential from

@@ -5,7 +5,8 @@
  * name per table cell (`BROKER_STORAGE` or `BROKER_STORAGE__tableServiceUri` are two settings), plus those the
  * README's table adds: BROKER_VENDOR_NAME, BROKER_ENROLLMENT, EXCHANGE_EWS_URL, EXCHANGE_IMAP_HOST, EXCHANGE_POP_HOST,
  * EXCHANGE_SMTP_HOST and AZURE_CLIENT_ID, and
- * APPLICATIONINSIGHTS_CONNECTION_STRING, which src/config.ts reads for telemetry, and BROKER_CLOUD (the cloud served).
+ * APPLICATIONINSIGHTS_CONNECTION_STRING, which src/config.ts reads for telemetry, BROKER_CLOUD (the cloud served) and
+ * BROKER_WEBHOOK_PRIVATE_TARGETS (the sandbox's webhook receivers).
  */
 export const SETTINGS = [
   'BROKER_PUBLIC_URL',
@@ -32,6 +33,7 @@ export const SETTINGS = [
   'AZURE_CLIENT_ID',
   'APPLICATIONINSIGHTS_CONNECTION_STRING',
   'BROKER_CLOUD',
+  'BROKER_WEBHOOK_PRIVATE_TARGETS',
 ] as const;
 
 /**

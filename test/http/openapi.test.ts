@@ -152,7 +152,12 @@ describe('OpenAPI document', () => {
         'POST /appliance/enroll',
         'GET /enroll',
         'GET /enroll/go',
-        // The support console (issue 22).
+        // Webhooks and the support console (issue 22).
+        'POST /api/webhooks',
+        'GET /api/webhooks',
+        'GET /api/webhooks/{webhookId}',
+        'POST /api/webhooks/{webhookId}/enable',
+        'DELETE /api/webhooks/{webhookId}',
         'GET /console',
         'GET /console/signin',
         'GET /console/callback',

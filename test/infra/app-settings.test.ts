@@ -16,6 +16,8 @@ const NOT_IN_AZURE: Readonly<Record<string, string>> = {
   HOME_APP_CLIENT_SECRET:
     'secret: read from Key Vault through HOME_APP_CREDENTIAL_NAME (or a Key Vault reference)',
   BROKER_STORAGE: 'secret: a connection string with an account key; storage is reached by identity instead',
+  BROKER_WEBHOOK_PRIVATE_TARGETS:
+    'sandbox only: lets webhooks reach private and loopback receivers; in Azure it stays off (absent)',
 };
 
 const bicepSettings = appSettingNames(readBicep('infra/app/function-app.bicep'));

@@ -26,6 +26,8 @@ export function sandboxSettings(): Record<string, string> {
   const sandbox = inject('sandbox');
   return {
     BROKER_PUBLIC_URL: 'http://localhost:7071',
+    // The tests' webhook receivers listen on loopback.
+    BROKER_WEBHOOK_PRIVATE_TARGETS: 'true',
     HOME_APP_CLIENT_ID: sandbox.homeApp.clientId,
     HOME_APP_CLIENT_SECRET: sandbox.homeApp.clientSecret,
     ENTRA_AUTHORITY_HOST: inject('entraUrl'),

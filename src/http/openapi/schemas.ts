@@ -8,6 +8,7 @@
 import { TENANT_STATUSES } from '../../tenants/tenant-store.js';
 import { requestSchemas, type SchemaOptions } from './request-schemas.js';
 import { grantSchemas } from './grant-schemas.js';
+import { webhookSchemas } from './webhook-schemas.js';
 import { tokenSchemas } from './token-schemas.js';
 import { dateTime, guid, orNull, ref, strings } from './schema-parts.js';
 import type { Schema } from './types.js';
@@ -126,6 +127,7 @@ export function componentSchemas(options: SchemaOptions = {}): Record<string, Sc
       },
     },
     ...grantSchemas(listOf),
+    ...webhookSchemas(listOf),
     ApplianceOnboardingCreated: {
       type: 'object',
       required: ['id', 'consentUrl', 'expiresAt'],

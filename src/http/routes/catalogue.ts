@@ -7,6 +7,7 @@
 import type { SecurityRequirement } from '../openapi/types.js';
 import { applianceGrantRoutes, applianceOnboardingRoutes, tokenRoutes } from './appliances.js';
 import { consoleRoutes } from './console.js';
+import { webhookRoutes } from './webhooks.js';
 import { assetRoutes, connectRoutes, enrollmentRoutes, grantRoutes } from './customers.js';
 import { healthRoutes, openApiRoutes } from './operations.js';
 import { applianceRoutes } from './support-appliances.js';
@@ -26,6 +27,7 @@ export const catalogue: readonly RouteDeclaration[] = [
   checkRoutes,
   mailboxGrantRoutes,
   applianceRoutes,
+  webhookRoutes,
   consoleRoutes,
   healthRoutes,
   openApiRoutes,

@@ -44,6 +44,13 @@ const PATH_PARAMETERS: Readonly<Record<string, Parameter | Reference>> = {
     description: 'The mailbox grant id (a GUID).',
     schema: { type: 'string', pattern: GUID_PATTERN },
   },
+  webhookId: {
+    name: 'webhookId',
+    in: 'path',
+    required: true,
+    description: 'The webhook endpoint id (a GUID).',
+    schema: { type: 'string', pattern: GUID_PATTERN },
+  },
   code: {
     name: 'code',
     in: 'path',

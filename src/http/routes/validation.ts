@@ -52,6 +52,8 @@ export interface RequestBodies {
     readonly protocols?: readonly ('imap' | 'pop' | 'smtp' | 'ews')[];
     readonly grants?: readonly string[];
   };
+  /** `POST /api/webhooks` */
+  readonly WebhookRequest: { readonly url: string; readonly events?: readonly string[] };
   /** `PUT /api/tenants/{tenantId}/app-credential`: exactly one of `clientSecret` and `certificate`. */
   readonly AppCredentialRequest: {
     readonly clientId: string;
@@ -69,6 +71,7 @@ const NAMES: readonly RequestBodyName[] = [
   'AppCredentialRequest',
   'MailboxGrantRequest',
   'ApplianceMailboxGrantRequest',
+  'WebhookRequest',
 ];
 const BUNDLE = 'broker-request-schemas';
 
