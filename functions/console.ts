@@ -1,6 +1,8 @@
 /** The support console's pages (src/http/routes/console.ts); behaviour in src/http/console-endpoints.ts. @module */
 import './telemetry.js';
 import type { HttpRequest, InvocationContext } from '@azure/functions';
+import type { Broker } from '../src/broker.js';
+import type { HttpReply } from '../src/http/types.js';
 import {
   consoleCallbackEndpoint,
   consoleOverviewEndpoint,
@@ -8,6 +10,7 @@ import {
   consoleSignOutEndpoint,
   consoleTenantEndpoint,
   consoleTenantsEndpoint,
+  consoleWebhooksEndpoint,
 } from '../src/http/console-endpoints.js';
 import {
   consoleApplianceChangeEndpoint,
@@ -21,7 +24,7 @@ import { consoleRoutes } from '../src/http/routes/console.js';
 import { broker, correlated } from './runtime.js';
 import { registerRoutes } from './routes.js';
 
-type Endpoint = typeof consoleCheckEndpoint;
+type Endpoint = (deps: Broker, request: HttpRequest, log: InvocationContext) => Promise<HttpReply>;
 const withBroker = (endpoint: Endpoint) => async (request: HttpRequest, context: InvocationContext) =>
   endpoint(correlated(await broker(), context), request, context);
 
@@ -39,4 +42,5 @@ registerRoutes(consoleRoutes, {
   consoleRotateSecret: withBroker(consoleApplianceChangeEndpoint('secret')),
   consoleRevokeAppliance: withBroker(consoleApplianceChangeEndpoint('revoke')),
   consoleOffboard: withBroker(consoleOffboardEndpoint),
+  consoleWebhooks: withBroker(consoleWebhooksEndpoint),
 });

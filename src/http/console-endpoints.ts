@@ -31,6 +31,7 @@ import type { MailboxGrantStore } from '../grants/grant-store.js';
 import { tokenBars } from './pages/console-chart.js';
 import { GUID } from '../ids.js';
 import type { Profiles } from '../profiles/profiles.js';
+import type { WebhookStore } from '../webhooks/store.js';
 import type { StaffRole } from '../support/staff-auth.js';
 import { TENANT_STATUSES, type TenantStatus, type TenantStore } from '../tenants/tenant-store.js';
 import { cookieValues, query, redirect } from './consent-endpoints.js';
@@ -43,6 +44,7 @@ import {
   consoleSignedOutPage,
   consoleTenantPage,
   consoleTenantsPage,
+  consoleWebhooksPage,
   type ConsoleFrame,
   type ConsoleRefusalPage,
 } from './pages/console-pages.js';
@@ -299,6 +301,26 @@ export function consoleTenantEndpoint(deps: ConsoleHttpDeps, request: HttpReques
           audit: [...audit.items].reverse(),
         }),
       );
+    }),
+  );
+}
+
+/** `GET /console/webhooks` */
+export function consoleWebhooksEndpoint(
+  deps: ConsoleHttpDeps & { readonly webhooks: WebhookStore },
+  request: HttpRequestLike,
+  log: Logger,
+) {
+  return asConsole(deps, log, () =>
+    withSession(deps, request, 'Broker.Read', async (_session, _id, frame) => {
+      const endpoints = await deps.webhooks.listEndpoints();
+      const withLog = await Promise.all(
+        endpoints.map(async (endpoint) => ({
+          endpoint,
+          deliveries: await deps.webhooks.recentDeliveries(endpoint.id, 20),
+        })),
+      );
+      return pageReply(consoleWebhooksPage({ frame, endpoints: withLog }));
     }),
   );
 }

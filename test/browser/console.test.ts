@@ -121,6 +121,18 @@ describe.skipIf(missing !== undefined)('support console in a real browser', () =
     await saveScreenshot(page, 'console-8-secret-once');
     await page.goto(`${publicUrl}/console/tenants/${customer.tenantId}`);
 
+    // Webhooks: an endpoint and its delivery log.
+    const hook = await fetch(`${broker.url}/api/webhooks`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await broker.staffToken()}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ url: 'http://127.0.0.1:9/unreachable', events: ['appliance.revoked'] }),
+    });
+    expect(hook.status).toBe(201);
+    await page.getByRole('link', { name: 'Webhooks' }).click();
+    expect(await page.textContent('main')).toContain('http://127.0.0.1:9/unreachable');
+    await saveScreenshot(page, 'console-9-webhooks');
+    await page.goto(`${publicUrl}/console/tenants/${customer.tenantId}`);
+
     await page.getByRole('button', { name: 'Sign out' }).click();
     expect(await page.textContent('h1')).toBe('Signed out');
     await saveScreenshot(page, 'console-5-signed-out');

@@ -171,6 +171,7 @@ describe('OpenAPI document', () => {
         'POST /console/appliances/{clientId}/secret',
         'POST /console/appliances/{clientId}/revoke',
         'POST /console/tenants/{tenantId}/offboard',
+        'GET /console/webhooks',
       ].sort(),
     );
     const ids = ops.map((o) => o.op.operationId);

@@ -9,7 +9,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { createBroker, type Broker } from '../../src/broker.js';
 import { loadConfig } from '../../src/config.js';
 import {
@@ -19,6 +19,7 @@ import {
   registerWebhook,
   type WebhookDeps,
 } from '../../src/webhooks/webhooks.js';
+import { ConsentBrowser } from '../helpers/consent-browser.js';
 import { consentedTenant } from '../helpers/consented-tenant.js';
 import { sandboxSettings, startTestBroker, type TestBroker } from '../integration/broker-host.js';
 
@@ -134,6 +135,16 @@ describe('webhooks over the support API', () => {
       status: 'delivered',
       attempts: 1,
     });
+    // The console's delivery log shows the same.
+    const browser = new ConsentBrowser(broker.url);
+    const page = await browser.submit(await browser.open(`${broker.url}/console/webhooks`), {
+      account: inject('sandbox').staff.reader,
+    });
+    expect(page.status).toBe(200);
+    expect(page.body).toContain(`<code>${hook.url}</code>`);
+    expect(page.body).toContain('<code>appliance.revoked</code>');
+    expect(page.body).toContain('delivered');
+    expect(page.body).not.toContain(secret.slice(6));
     expect((await api('DELETE', `/api/webhooks/${id}`)).status).toBe(204);
   });
 

@@ -8,6 +8,7 @@
 import type { AuditEntry } from '../../audit/audit-log.js';
 import type { Appliance } from '../../appliances/appliance-store.js';
 import type { MailboxGrant } from '../../grants/grant-store.js';
+import type { WebhookDelivery, WebhookEndpoint } from '../../webhooks/store.js';
 import type { TenantRecord, TenantStatus } from '../../tenants/tenant-store.js';
 import { applianceActions, tenantActions } from './console-action-pages.js';
 import { barChart, type Bar } from './console-chart.js';
@@ -34,12 +35,17 @@ export const STATUS_WORDS: Readonly<Record<TenantStatus, string>> = {
 const statusClass = (s: TenantStatus) =>
   s === 'active' ? 'status-ok' : s === 'pending_verification' ? 'status-wait' : 'status-error';
 
-function frame(f: ConsoleFrame, current: 'overview' | 'tenants' | 'tenant', body: SafeHtml): SafeHtml {
+function frame(
+  f: ConsoleFrame,
+  current: 'overview' | 'tenants' | 'tenant' | 'webhooks',
+  body: SafeHtml,
+): SafeHtml {
   const link = (href: string, label: string, on: boolean) =>
     html`<a href="${href}" ${on ? html` aria-current="page"` : ''}>${label}</a>`;
   return html`<nav class="console-nav" aria-label="Console">
       ${link('/console', 'Overview', current === 'overview')}
       ${link('/console/tenants', 'Tenants', current === 'tenants')}
+      ${link('/console/webhooks', 'Webhooks', current === 'webhooks')}
       <span class="note">Signed in as ${f.displayName} (${f.roles.join(', ')})</span>
       <form method="post" action="/console/signout" class="inline">
         <input type="hidden" name="csrf" value="${f.csrfToken}" />
@@ -472,5 +478,81 @@ export function consoleSignedOutPage(): Page {
     title: 'Signed out',
     body: html`<p>You have left the support console. Your session has ended on every device.</p>
       <p class="actions"><a class="button" href="/console/signin">Sign in again</a></p>`,
+  };
+}
+
+export interface WebhooksInput {
+  readonly frame: ConsoleFrame;
+  readonly endpoints: readonly {
+    readonly endpoint: WebhookEndpoint;
+    /** Newest first. */
+    readonly deliveries: readonly WebhookDelivery[];
+  }[];
+}
+
+/** The webhook endpoints, a disabled one shown as such, and each one's delivery log. */
+export function consoleWebhooksPage(input: WebhooksInput): Page {
+  const sections = input.endpoints.map(({ endpoint: e, deliveries }) => {
+    const rows = joinHtml(
+      deliveries.map(
+        (d) =>
+          html`<tr>
+            <td>${when(d.createdAt)}</td>
+            <td><code>${d.type}</code></td>
+            <td>${d.status}</td>
+            <td>${d.attempts}</td>
+            <td>${d.lastStatus ?? ''} ${d.lastError ?? ''}</td>
+          </tr>`,
+      ),
+    );
+    return html`<section>
+      <h2><code>${e.url}</code></h2>
+      <p class="status ${e.status === 'active' ? 'status-ok' : 'status-error'}">
+        <span class="status-label">${e.status === 'active' ? 'Active' : 'Disabled'}</span>
+        ${
+          e.status === 'disabled'
+            ? html` since ${when(e.disabledAt)}: a delivery failed for a whole day
+                (${e.lastError ?? 'no answer'}). Enable it with
+                <code>POST /api/webhooks/${e.id}/enable</code> once the receiver works.`
+            : ''
+        }
+      </p>
+      <p>Events: ${e.events.join(', ')}. Registered ${when(e.createdAt)} by ${e.createdBy}.</p>
+      ${
+        deliveries.length
+          ? html`<div class="table-wrap">
+              <table>
+                <caption class="visually-hidden">
+                  Deliveries to ${e.url}
+                </caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Event at</th>
+                    <th scope="col">Type</th>
+                    <th scope="col">Delivery</th>
+                    <th scope="col">Attempts</th>
+                    <th scope="col">Last answer</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  ${rows}
+                </tbody>
+              </table>
+            </div>`
+          : html`<p>Nothing sent yet.</p>`
+      }
+    </section>`;
+  });
+  return {
+    status: 200,
+    wide: true,
+    title: 'Webhooks',
+    body: frame(
+      input.frame,
+      'webhooks',
+      sections.length
+        ? joinHtml(sections)
+        : html`<p>No webhook endpoint. Register one with <code>POST /api/webhooks</code> (Broker.Admin).</p>`,
+    ),
   };
 }

@@ -203,4 +203,12 @@ export const consoleRoutes = family('console', {
       '409': page('Already offboarded.'),
     },
   },
+  consoleWebhooks: {
+    method: 'GET',
+    route: 'console/webhooks',
+    access: 'anonymous',
+    summary: 'Support console: webhooks and their delivery log',
+    description: 'Each endpoint (a disabled one shown as such) and its newest deliveries. Broker.Read.',
+    responses: { '200': page('The endpoints.'), '302': signIn },
+  },
 });
