@@ -137,9 +137,10 @@ describe('webhooks over the support API', () => {
     });
     // The console's delivery log shows the same.
     const browser = new ConsentBrowser(broker.url);
-    const page = await browser.submit(await browser.open(`${broker.url}/console/webhooks`), {
+    await browser.submit(await browser.open(`${broker.url}/console`), {
       account: inject('sandbox').staff.reader,
     });
+    const page = await browser.open(`${broker.url}/console/webhooks`);
     expect(page.status).toBe(200);
     expect(page.body).toContain(`<code>${hook.url}</code>`);
     expect(page.body).toContain('<code>appliance.revoked</code>');
