@@ -167,4 +167,58 @@ describe.skipIf(missing !== undefined)('support console in a real browser', () =
     await saveScreenshot(page, 'console-6-tenant-320px');
     expect(await cspViolations()).toEqual([]);
   });
+
+  it('creates a consent link, rotates and revokes an appliance, offboards after confirming, and shows the refusals', async () => {
+    const { page, cspViolations } = await chromium.newPage({ viewport: { width: 1024, height: 900 } });
+    await page.goto(`${publicUrl}/console`);
+    await page.waitForURL(/\/oauth2\/v2\.0\/authorize/);
+    await page.check(`input[name="account"][value="${staff}"]`);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${publicUrl}/console`);
+    const other = await consentedTenant(broker.url, await broker.staffToken(), 'Wingtip Toys', [
+      'exchange-imap',
+    ]);
+    const tenantPage = `${publicUrl}/console/tenants/${other.tenantId}`;
+
+    await page.goto(tenantPage);
+    await page.getByRole('button', { name: 'Create consent link' }).click();
+    expect(await page.textContent('#link')).toMatch(new RegExp(`^${publicUrl}/connect/`));
+    await saveScreenshot(page, 'console-10-consent-link');
+
+    await page.goto(tenantPage);
+    await page.getByRole('button', { name: 'Register appliance' }).click();
+    const first = await page.textContent('#secret');
+    await page.goto(tenantPage);
+    await page.getByRole('button', { name: 'Rotate secret' }).click();
+    expect(await page.textContent('h1')).toBe('New appliance secret');
+    expect(await page.textContent('#secret')).not.toBe(first);
+    await page.goto(tenantPage);
+    await page.getByRole('button', { name: 'Revoke' }).click();
+    expect(await page.textContent('main')).toContain('is revoked');
+
+    await page.goto(tenantPage);
+    await page.getByLabel(/Type the tenant id/).fill('not it');
+    await page.getByRole('button', { name: /^Offboard/ }).click();
+    expect(await page.textContent('main')).toContain('type its tenant id');
+    await page.goto(tenantPage);
+    await page.getByLabel(/Type the tenant id/).fill(other.tenantId);
+    await page.getByRole('button', { name: /^Offboard/ }).click();
+    expect(await page.textContent('h1')).toBe('Tenant offboarded');
+    await saveScreenshot(page, 'console-11-offboarded');
+    expect(await cspViolations()).toEqual([]);
+
+    // A vendor account without a console role: a clear page, no session.
+    const norole = `console-norole-${Date.now()}@vendor.example`;
+    await control('POST', `/_sim/tenants/${inject('sandbox').vendorTenantId}/users`, {
+      userPrincipalName: norole,
+    });
+    const fresh = await chromium.newPage({ viewport: { width: 1024, height: 700 } });
+    await fresh.page.goto(`${publicUrl}/console`);
+    await fresh.page.waitForURL(/\/oauth2\/v2\.0\/authorize/);
+    await fresh.page.check(`input[name="account"][value="${norole}"]`);
+    await fresh.page.getByRole('button', { name: 'Sign in' }).click();
+    await fresh.page.waitForURL(/\/console\/callback/);
+    expect(await fresh.page.textContent('h1')).toBe('No console role');
+    await saveScreenshot(fresh.page, 'console-12-no-role');
+  });
 });
