@@ -33,7 +33,7 @@ import { GUID } from '../ids.js';
 import type { Profiles } from '../profiles/profiles.js';
 import type { WebhookStore } from '../webhooks/store.js';
 import type { StaffRole } from '../support/staff-auth.js';
-import { TENANT_STATUSES, type TenantStatus, type TenantStore } from '../tenants/tenant-store.js';
+import { grantsOf, TENANT_STATUSES, type TenantStatus, type TenantStore } from '../tenants/tenant-store.js';
 import { cookieValues, query, redirect } from './consent-endpoints.js';
 import { parseForm } from './form-body.js';
 import type { Logger } from './logger.js';
@@ -299,6 +299,14 @@ export function consoleTenantEndpoint(deps: ConsoleHttpDeps, request: HttpReques
           appliances: appliances.items,
           grants: grants.items,
           audit: [...audit.items].reverse(),
+          ...(deps.apps.all.length > 1
+            ? {
+                bundles: deps.apps.all.flatMap((app) => {
+                  const grants = grantsOf(tenant, app);
+                  return grants ? [{ bundle: app.bundle.name, grantedRoles: grants.grantedRoles }] : [];
+                }),
+              }
+            : {}),
         }),
       );
     }),

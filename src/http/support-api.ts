@@ -7,7 +7,8 @@ import type { ApplianceStore } from '../appliances/appliance-store.js';
 import type { Profiles } from '../profiles/profiles.js';
 import { offboardTenant, type OffboardDeps } from '../offboarding/offboard-tenant.js';
 import { staffActor, type StaffAuthenticator, type StaffPrincipal } from '../support/staff-auth.js';
-import type { TenantRecord, TenantStatus, TenantStore } from '../tenants/tenant-store.js';
+import type { BundleApps } from '../credentials/bundle-apps.js';
+import { grantsOf, type TenantRecord, type TenantStatus, type TenantStore } from '../tenants/tenant-store.js';
 import { assertKnownProfile } from './edge.js';
 import { badRequest, notFound } from './problem.js';
 import { jsonReply, type HttpReply, type HttpRequestLike } from './types.js';
@@ -21,6 +22,8 @@ export interface SupportDeps {
   readonly tenants: TenantStore;
   readonly appliances: ApplianceStore;
   readonly profiles: Profiles;
+  /** The bundles' apps: a deployment of several shows each one's grants (`bundles`). */
+  readonly apps?: Pick<BundleApps, 'all'>;
 }
 
 /** `GET /api/tenants` */
@@ -46,7 +49,7 @@ export async function listTenants(deps: SupportDeps, request: HttpRequestLike): 
     top: top ?? PAGE_SIZE.default,
     continuationToken,
   });
-  const items = page.items.map(tenantView);
+  const items = page.items.map((t) => tenantView(t, deps.apps));
   return jsonReply(
     200,
     page.continuationToken ? { items, continuationToken: page.continuationToken } : { items },
@@ -64,7 +67,7 @@ export async function getTenant(deps: SupportDeps, request: HttpRequestLike): Pr
   return jsonReply(
     200,
     {
-      ...tenantView(tenant),
+      ...tenantView(tenant, deps.apps),
       appliances: appliances.items.map((a) => ({
         clientId: a.clientId,
         status: a.status,
@@ -76,8 +79,27 @@ export async function getTenant(deps: SupportDeps, request: HttpRequestLike): Pr
   );
 }
 
-/** A tenant as the support API lists it; `GET /api/tenants/{tenantId}` adds its appliances (SPEC.md). */
-export function tenantView(t: TenantRecord) {
+/**
+ * A tenant as the support API lists it; `GET /api/tenants/{tenantId}` adds its appliances (SPEC.md). With several
+ * bundles (`apps`), also what each bundle's app was granted (`bundles`, the apps the tenant consented to).
+ */
+export function tenantView(t: TenantRecord, apps?: Pick<BundleApps, 'all'>) {
+  const bundles =
+    apps && apps.all.length > 1
+      ? apps.all.flatMap((app) => {
+          const grants = grantsOf(t, app);
+          return grants
+            ? [
+                {
+                  bundle: app.bundle.name,
+                  clientId: app.clientId,
+                  grantedRoles: grants.grantedRoles,
+                  servicePrincipalId: grants.servicePrincipalId,
+                },
+              ]
+            : [];
+        })
+      : undefined;
   return {
     tenantId: t.tenantId,
     status: t.status,
@@ -100,6 +122,7 @@ export function tenantView(t: TenantRecord) {
     lastTokenAt: t.lastTokenAt,
     lastError: t.lastError,
     appCredential: t.appCredential ?? null,
+    ...(bundles ? { bundles } : {}),
   };
 }
 

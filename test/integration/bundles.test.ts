@@ -148,6 +148,23 @@ describe('three bundles, three apps', () => {
     const record = (await api('GET', `/api/tenants/${tenant.id}`)).body;
     expect(record.status).toBe('active');
     expect((record.grantedRoles as Record<string, string[]>)[EXCHANGE]).not.toContain('full_access_as_app');
+    // The record shows what each bundle's app was granted.
+    const bundles = record.bundles as {
+      bundle: string;
+      clientId: string;
+      grantedRoles: Record<string, string[]>;
+    }[];
+    expect(bundles.map((b) => [b.bundle, b.clientId])).toEqual([
+      ['mail', apps.mail!.clientId],
+      ['calendar', apps.calendar!.clientId],
+    ]);
+    expect(bundles[0]!.grantedRoles[EXCHANGE]).toEqual([
+      'IMAP.AccessAsApp',
+      'POP.AccessAsApp',
+      'SMTP.SendAsApp',
+    ]);
+    expect(bundles[1]!.grantedRoles[GRAPH]).toContain('Calendars.ReadWrite');
+    expect(bundles[1]!.grantedRoles[EXCHANGE]).toBeUndefined();
 
     const appliance = await api('POST', '/api/appliances', {
       customerRef: 'REF-mailcal',

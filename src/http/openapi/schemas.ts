@@ -236,6 +236,21 @@ export function componentSchemas(options: SchemaOptions = {}): Record<string, Sc
           ...ref('AppCredentialView'),
           description: 'The customer-owned app used instead of the home app, if any ("bring your own app").',
         }),
+        bundles: {
+          type: 'array',
+          description:
+            'With a profiles file of several bundles: what each bundle app the tenant consented to was granted (README "Least privilege: one app per bundle"); absent with one bundle.',
+          items: {
+            type: 'object',
+            required: ['bundle', 'clientId', 'grantedRoles', 'servicePrincipalId'],
+            properties: {
+              bundle: { type: 'string' },
+              clientId: guid,
+              grantedRoles: rolesBy('resource scope'),
+              servicePrincipalId: { type: ['string', 'null'] },
+            },
+          },
+        },
       },
     },
     TenantDetail: {

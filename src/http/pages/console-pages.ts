@@ -285,6 +285,11 @@ export interface TenantInput {
   readonly grants: readonly MailboxGrant[];
   /** The tenant's audit entries, newest first. */
   readonly audit: readonly AuditEntry[];
+  /** With several bundles: what each bundle app was granted. */
+  readonly bundles?: readonly {
+    readonly bundle: string;
+    readonly grantedRoles: Readonly<Record<string, readonly string[]>>;
+  }[];
 }
 
 export function consoleTenantPage(input: TenantInput): Page {
@@ -335,6 +340,24 @@ export function consoleTenantPage(input: TenantInput): Page {
         ${joinHtml(roles.map(([scope, values]) => html`<li><code>${scope}</code>: ${values.join(', ') || 'nothing'}</li>`))}
       </ul>`
     : html`<p>Nothing recorded.</p>`;
+  const perBundle = input.bundles?.length
+    ? html`<h3>Per bundle app</h3>
+        <ul>
+          ${joinHtml(
+            input.bundles.map(
+              (b) =>
+                html`<li>
+                  ${b.bundle}:
+                  ${
+                    Object.entries(b.grantedRoles)
+                      .map(([scope, values]) => `${scope} ${values.join(', ') || 'nothing'}`)
+                      .join('; ') || 'nothing'
+                  }
+                </li>`,
+            ),
+          )}
+        </ul>`
+    : '';
   const missingList = missing.length
     ? html`<ul>
         ${joinHtml(missing.map(([profile, values]) => html`<li>${profile}: ${values.join(', ')}</li>`))}
@@ -410,7 +433,7 @@ export function consoleTenantPage(input: TenantInput): Page {
       'tenant',
       html`${status}${facts}
         <h2>Granted</h2>
-        ${granted}
+        ${granted}${perBundle}
         <h2>Missing</h2>
         ${missingList}
         <h2>Appliances</h2>
