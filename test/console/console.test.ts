@@ -32,6 +32,25 @@ async function signIn(account: string): Promise<{ browser: ConsentBrowser; page:
   return { browser, page };
 }
 
+/** Starts a console sign-in in `browser` and signs `account` in at Microsoft; returns the callback URL, unvisited. */
+async function callbackOf(browser: ConsentBrowser, account: string): Promise<string> {
+  const signInPage = await browser.open(`${broker.url}/console/signin`);
+  const action = /<form method="post" action="([^"]+)"/.exec(signInPage.body)![1]!.replace(/&amp;/g, '&');
+  const hidden = [...signInPage.body.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map(
+    ([, k, v]) => [k!, v!.replace(/&amp;/g, '&')] as [string, string],
+  );
+  const res = await fetch(new URL(action, signInPage.url), {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      cookie: browser.cookieHeader(signInPage.url),
+    },
+    body: new URLSearchParams([...hidden, ['account', account]]).toString(),
+    redirect: 'manual',
+  });
+  return res.headers.get('location')!.replace('http://localhost:7071', broker.url);
+}
+
 const csrfOf = (page: Visit) => /name="csrf" value="([^"]+)"/.exec(page.body)?.[1];
 
 describe('support console', () => {
@@ -83,21 +102,7 @@ describe('support console', () => {
 
   it('sets the session cookie HttpOnly, SameSite=Lax, for the absolute limit', async () => {
     const browser = new ConsentBrowser(broker.url);
-    const signInPage = await browser.open(`${broker.url}/console`);
-    const action = /<form method="post" action="([^"]+)"/.exec(signInPage.body)![1]!.replace(/&amp;/g, '&');
-    const hidden = [...signInPage.body.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map(
-      ([, k, v]) => [k!, v!.replace(/&amp;/g, '&')] as [string, string],
-    );
-    const res = await fetch(new URL(action, signInPage.url), {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        cookie: browser.cookieHeader(signInPage.url),
-      },
-      body: new URLSearchParams([...hidden, ['account', inject('sandbox').staff.reader]]).toString(),
-      redirect: 'manual',
-    });
-    const callback = res.headers.get('location')!.replace('http://localhost:7071', broker.url);
+    const callback = await callbackOf(browser, inject('sandbox').staff.reader);
     const done = await fetch(callback, {
       headers: { cookie: browser.cookieHeader(`${broker.url}/console/callback`) },
       redirect: 'manual',
@@ -109,23 +114,8 @@ describe('support console', () => {
   });
 
   it('completes a sign-in only in the browser that started it', async () => {
-    const starter = new ConsentBrowser(broker.url);
-    const signInPage = await starter.open(`${broker.url}/console/signin`);
     // The attacker's browser signs in at Microsoft, and hands the callback URL to a victim's browser.
-    const action = /<form method="post" action="([^"]+)"/.exec(signInPage.body)![1]!.replace(/&amp;/g, '&');
-    const hidden = [...signInPage.body.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map(
-      ([, k, v]) => [k!, v!.replace(/&amp;/g, '&')] as [string, string],
-    );
-    const res = await fetch(new URL(action, signInPage.url), {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        cookie: starter.cookieHeader(signInPage.url),
-      },
-      body: new URLSearchParams([...hidden, ['account', inject('sandbox').staff.admin]]).toString(),
-      redirect: 'manual',
-    });
-    const callback = res.headers.get('location')!.replace('http://localhost:7071', broker.url);
+    const callback = await callbackOf(new ConsentBrowser(broker.url), inject('sandbox').staff.admin);
     const victim = await fetch(callback, { redirect: 'manual' });
     expect(victim.status).toBe(400);
     expect(victim.headers.get('set-cookie')).toBeNull();

@@ -8,7 +8,7 @@
  * @module
  */
 import { execFile } from 'node:child_process';
-import { chmod, cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadProfiles } from '../../src/profiles/profiles.js';
 import { graphApplicationBody } from '../../src/profiles/registration.js';
 import { repoRoot } from './bicep.js';
+import { hookTree } from './hook-tree.js';
 
 const run = promisify(execFile);
 const HOME = '3b8e6d0a-57c4-4f0e-8d2b-a1c9e4f7b250';
@@ -74,19 +75,7 @@ beforeAll(async () => {
   await chmod(join(dir, 'azd'), 0o755);
   // The hook's own tree with a build of its own (as test/infra/postprovision-national.test.ts), and the profiles.
   tree = join(dir, 'repo');
-  await mkdir(join(tree, 'infra/scripts'), { recursive: true });
-  for (const f of ['postprovision.sh', 'home-app-body.mjs'])
-    await cp(join(repoRoot, 'infra/scripts', f), join(tree, 'infra/scripts', f));
-  await mkdir(join(tree, 'docs/examples'), { recursive: true });
-  await cp(join(repoRoot, PROFILES), join(tree, PROFILES));
-  await writeFile(join(tree, 'package.json'), '{ "type": "module" }\n');
-  await run(process.execPath, [
-    join(repoRoot, 'node_modules/typescript/bin/tsc'),
-    '-p',
-    join(repoRoot, 'tsconfig.build.json'),
-    '--outDir',
-    join(tree, 'dist'),
-  ]);
+  await hookTree(tree, [PROFILES]);
 }, 120_000);
 
 afterAll(async () => {

@@ -7,7 +7,7 @@
  * @module
  */
 import { execFile } from 'node:child_process';
-import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cloudNamed } from '../../src/cloud/clouds.js';
 import { loadProfiles } from '../../src/profiles/profiles.js';
 import { graphApplicationBody } from '../../src/profiles/registration.js';
-import { repoRoot } from './bicep.js';
+import { hookTree } from './hook-tree.js';
 
 const run = promisify(execFile);
 const APP = '7d2c9e41-5b3a-4f6e-8c1d-2a9b0e4f6c73';
@@ -72,17 +72,7 @@ beforeAll(async () => {
   // The hook's own tree, with a build of its own (the same compiler and project as `npm run build`), so that the
   // test does not depend on, or race with, the repo's dist/.
   tree = join(dir, 'repo');
-  await mkdir(join(tree, 'infra/scripts'), { recursive: true });
-  for (const f of ['postprovision.sh', 'home-app-body.mjs'])
-    await cp(join(repoRoot, 'infra/scripts', f), join(tree, 'infra/scripts', f));
-  await writeFile(join(tree, 'package.json'), '{ "type": "module" }\n');
-  await run(process.execPath, [
-    join(repoRoot, 'node_modules/typescript/bin/tsc'),
-    '-p',
-    join(repoRoot, 'tsconfig.build.json'),
-    '--outDir',
-    join(tree, 'dist'),
-  ]);
+  await hookTree(tree);
 }, 120_000);
 
 afterAll(async () => {
