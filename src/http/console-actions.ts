@@ -67,8 +67,11 @@ export function consoleCheckEndpoint(deps: ConsoleActionDeps, request: HttpReque
       const parsed = parseMailboxList(listed, 'mailboxes', MAX_CHECK_MAILBOXES);
       if (!parsed.ok) return pageReply(actionRefusedPage(400, parsed.reason, tenant.tenantId));
       try {
+        // One checkbox per protocol, `protocol:<name>` (a form field appears once: src/http/form-body.ts).
+        const protocols = (['imap', 'pop', 'smtp', 'ews'] as const).filter((p) => form.has(`protocol:${p}`));
         const report = await checkTenant(deps, tenant.tenantId, {
           mailboxes: parsed.addresses,
+          ...(protocols.length ? { protocols } : {}),
           actor: actorOf(session),
           consentLinks: session.roles.includes('Broker.Admin'),
         });

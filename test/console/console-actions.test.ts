@@ -74,6 +74,13 @@ describe('support console actions', () => {
     expect(page.body).toContain('Nothing was changed');
     const ok = await admin.post(`/console/tenants/${customer.tenantId}/check`, {});
     expect(ok.status).toBe(200);
+    // Test Connection as the PBX would: an IMAP login to a mailbox of the tenant.
+    const imap = await admin.post(`/console/tenants/${customer.tenantId}/check`, {
+      mailboxes: `desk@${customer.domain}`,
+      'protocol:imap': 'on',
+    });
+    expect(imap.status).toBe(200);
+    expect(imap.body).toContain(`<code>imap:desk@${customer.domain}</code>`);
     expect(ok.body).toContain('Check of Console Actions');
     expect(ok.body).toContain('<code>token:exchange</code>');
     expect(ok.body).toContain('<code>roles:exchange-imap</code>');

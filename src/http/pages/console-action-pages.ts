@@ -76,6 +76,19 @@ export function tenantActions(frame: ConsoleFrame, tenant: TenantRecord): SafeHt
       ${csrf(frame)}
       <label for="check-mailboxes">Mailboxes to probe (optional, one per line or comma-separated)</label>
       <textarea id="check-mailboxes" name="mailboxes" rows="2" maxlength="4000"></textarea>
+      <fieldset>
+        <legend>
+          Log in to the first three mailboxes as the PBX would (none ticked: the tenant's profiles' protocols)
+        </legend>
+        ${joinHtml(
+          (['imap', 'pop', 'smtp', 'ews'] as const).map(
+            (p) =>
+              html`<label
+                ><input type="checkbox" name="protocol:${p}" value="on" /> ${p.toUpperCase()}</label
+              >`,
+          ),
+        )}
+      </fieldset>
       <button type="submit" class="button small">Run check</button>
     </form>
     <h3>Exchange Online setup script</h3>
