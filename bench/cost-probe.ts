@@ -18,6 +18,7 @@ import type { World } from '../simulators/common/world.js';
 import { createBroker, type Broker } from '../src/broker.js';
 import { loadConfig } from '../src/config.js';
 import { reverifyPendingConsents } from '../src/consent/verification.js';
+import { deliverDueWebhooks } from '../src/webhooks/webhooks.js';
 import { CREDENTIAL_REFRESH_SECONDS, loadHomeAppCredential } from '../src/credentials/home-app.js';
 import { flagExpiringCredentials } from '../src/credentials/expiry.js';
 import { createChangeJournal } from '../src/directory/change-journal.js';
@@ -170,6 +171,11 @@ export async function probeCosts(
       () => reverifyPendingConsents(b),
       (n) => `${n} pending`,
     );
+    const webhooks = await measure(
+      'deliverDueWebhooks, one run (no endpoint registered)',
+      () => deliverDueWebhooks(b),
+      (n) => `${n} delivered`,
+    );
     const listing = await measure(
       'recheckConsents, one run with nobody due (the listing)',
       () => recheckConsents(b, b.now()),
@@ -296,6 +302,19 @@ export async function probeCosts(
         scope: 'deployment',
         runsPerMonth: schedule('flagExpiringCredentials'),
         perRun: expiry.ops,
+      },
+      {
+        name: 'deliverWebhooks (timer; with endpoints, a queue read per endpoint more)',
+        scope: 'deployment',
+        runsPerMonth: schedule('deliverWebhooks'),
+        perRun: webhooks.ops,
+      },
+      {
+        // src/appliances/usage-hours.ts: one upsert a minute per instance that issued tokens that minute.
+        name: 'tokens-per-hour write (each instance, every minute it vends)',
+        scope: 'instance',
+        runsPerMonth: HOURS_PER_MONTH * 60,
+        perRun: { ...NO_OPS, table: 1 },
       },
       {
         name: 'purgeExpiredRows (timer)',

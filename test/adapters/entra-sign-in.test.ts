@@ -197,6 +197,8 @@ describe('createMsalAdminSignIn against the Entra simulator', () => {
       objectId: users.ga,
       displayName: 'ga',
       directoryRoleIds: [GLOBAL_ADMIN],
+      // No app role of this app is assigned to a customer's admin.
+      appRoles: [],
       isGuest: false,
       issuer: `https://login.microsoftonline.com/${tenant}/v2.0`,
     });

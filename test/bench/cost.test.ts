@@ -198,6 +198,7 @@ describe('timerSchedules (functions/timers.ts)', () => {
     const { timerSchedules } = await import('../../bench/cost-probe.js');
     const schedules = await timerSchedules();
     expect([...schedules.keys()].sort()).toEqual([
+      'deliverWebhooks',
       'flagExpiringCredentials',
       'purgeExpiredRows',
       'recheckConsents',

@@ -156,7 +156,11 @@ describe.skipIf(missing !== undefined)('support console in a real browser', () =
       const overflow = await page.evaluate<number>(
         'document.documentElement.scrollWidth - document.documentElement.clientWidth',
       );
-      expect(overflow, `${path}: horizontal scrolling at 320 px`).toBeLessThanOrEqual(0);
+      // What sticks out, if anything: named in the failure.
+      const widest = await page.evaluate<string>(
+        `[...document.querySelectorAll('main *')].filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth).map((e) => e.tagName + '.' + e.className + ': ' + (e.textContent || '').slice(0, 60)).slice(-3).join(' | ')`,
+      );
+      expect(overflow, `${path}: horizontal scrolling at 320 px (${widest})`).toBeLessThanOrEqual(0);
       for (const selector of ['h1', 'nav a', 'nav .note', 'main p', 'th']) {
         if ((await page.locator(selector).count()) === 0) continue;
         const c = await computedColours(page, selector);

@@ -173,6 +173,8 @@ button.button {
 }
 main.wide {
   max-width: 72rem;
+  /* Support data holds long words (URLs, ids, codes in messages): they break rather than widen the page. */
+  overflow-wrap: anywhere;
 }
 .console-nav {
   display: flex;
