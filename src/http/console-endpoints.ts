@@ -6,10 +6,12 @@
  * carries the session's CSRF token, and a browser's `Origin` other than the broker's is refused.
  *
  * Cookies, as the consent flow's (src/http/consent-endpoints.ts): over https `__Host-` cookies (Secure, Path=/,
- * no Domain), HttpOnly, SameSite=Lax; on an http localhost plain host-only cookies. The session cookie lives as
+ * no Domain), HttpOnly, SameSite=Lax; on an http localhost plain host-only cookies. The session cookie is signed
+ * (`signedSessionCookie`). The session cookie lives as
  * long as the session's absolute limit; the browser-key cookie of the sign-in as long as its state.
  * @module
  */
+import { timingSafeEqual } from 'node:crypto';
 import { InvalidContinuationToken } from '../adapters/tables/port.js';
 import type { ApplianceStore } from '../appliances/appliance-store.js';
 import type { AuditLog } from '../audit/audit-log.js';
@@ -24,6 +26,7 @@ import {
   csrfTokenValid,
   mayDo,
   SESSION_ABSOLUTE_SECONDS,
+  SESSION_ID_PATTERN,
   type ConsoleSession,
 } from '../console/sessions.js';
 import { readOverview, type OverviewDeps } from '../console/overview.js';
@@ -69,6 +72,23 @@ const browserCookieName = (deps: Pick<ConsoleHttpDeps, 'settings'>) =>
 const cookie = (deps: Pick<ConsoleHttpDeps, 'settings'>, name: string, value: string, maxAge: number) =>
   `${name}=${value}; Path=/; Max-Age=${maxAge}; HttpOnly; SameSite=Lax${secure(deps) ? '; Secure' : ''}`;
 
+/**
+ * The session cookie's value: the session id and the broker key's HMAC of it (`<id>.<mac>`), so that a value the
+ * broker did not issue is refused before any table read; the id alone is what the session table knows (by hash).
+ */
+async function signedSessionCookie(deps: Pick<ConsoleHttpDeps, 'keys'>, id: string): Promise<string> {
+  return `${id}.${await deps.keys.derive('console-session-cookie', id)}`;
+}
+
+/** The session id of a cookie value the broker signed, else undefined (compared in constant time). */
+async function sessionIdOf(deps: Pick<ConsoleHttpDeps, 'keys'>, value: string): Promise<string | undefined> {
+  const [id, mac, ...rest] = value.split('.');
+  if (!id || !mac || rest.length || !SESSION_ID_PATTERN.test(id)) return undefined;
+  const expected = Buffer.from(await deps.keys.derive('console-session-cookie', id));
+  const given = Buffer.from(mac);
+  return expected.length === given.length && timingSafeEqual(expected, given) ? id : undefined;
+}
+
 export class Refusal extends Error {
   constructor(
     readonly page: ConsoleRefusalPage,
@@ -110,7 +130,9 @@ export async function withSession(
   need: StaffRole,
   use: (session: ConsoleSession, id: string, frame: ConsoleFrame) => Promise<HttpReply>,
 ): Promise<HttpReply> {
-  for (const id of cookieValues(request, sessionCookieName(deps))) {
+  for (const value of cookieValues(request, sessionCookieName(deps))) {
+    const id = await sessionIdOf(deps, value);
+    if (!id) continue;
     const session = await deps.sessions.get(id);
     if (!session) continue;
     if (!mayDo(session, need)) throw new Refusal('needsAdmin');
@@ -163,7 +185,12 @@ export function consoleCallbackEndpoint(deps: ConsoleHttpDeps, request: HttpRequ
       cookieValues(request, browserCookieName(deps)),
     );
     return redirect('/console', {
-      'set-cookie': cookie(deps, sessionCookieName(deps), sessionId, SESSION_ABSOLUTE_SECONDS),
+      'set-cookie': cookie(
+        deps,
+        sessionCookieName(deps),
+        await signedSessionCookie(deps, sessionId),
+        SESSION_ABSOLUTE_SECONDS,
+      ),
     });
   });
 }

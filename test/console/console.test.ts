@@ -75,7 +75,24 @@ describe('support console', () => {
     expect(page.body).toContain('Tenants by status');
     expect(page.body).toContain('Broker.Admin');
     const cookie = browser.cookieHeader(`${broker.url}/console`);
-    expect(cookie).toMatch(/console-session=[\w-]{43}/);
+    expect(cookie).toMatch(/console-session=[\w-]{43}\.[\w-]{43}/);
+    // Signed: the id alone, or with another MAC, opens nothing.
+    const [id, mac] = /console-session=([\w-]{43})\.([\w-]{43})/.exec(cookie)!.slice(1) as [string, string];
+    for (const forged of [id, `${id}.${mac.split('').reverse().join('')}`, `${id}.${mac}.x`]) {
+      const res = await fetch(`${broker.url}/console`, {
+        headers: { cookie: `console-session=${forged}` },
+        redirect: 'manual',
+      });
+      expect(res.status, forged.slice(0, 50)).toBe(302);
+    }
+    expect(
+      (
+        await fetch(`${broker.url}/console`, {
+          headers: { cookie: `console-session=${id}.${mac}` },
+          redirect: 'manual',
+        })
+      ).status,
+    ).toBe(200);
 
     const list = await browser.open(`${broker.url}/console/tenants?q=REF-consolecustomer`);
     expect(list.status).toBe(200);
@@ -109,7 +126,7 @@ describe('support console', () => {
     });
     expect(done.status).toBe(302);
     expect(done.headers.get('set-cookie')).toMatch(
-      /^console-session=[\w-]{43}; Path=\/; Max-Age=28800; HttpOnly; SameSite=Lax$/,
+      /^console-session=[\w-]{43}\.[\w-]{43}; Path=\/; Max-Age=28800; HttpOnly; SameSite=Lax$/,
     );
   });
 
