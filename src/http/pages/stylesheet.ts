@@ -213,6 +213,12 @@ textarea:focus-visible {
   overflow-x: auto;
   margin: 0 0 1rem;
 }
+/* A data table keeps its words whole and scrolls inside its wrapper on a narrow screen (WCAG 2.2 1.4.10 allows
+   two-dimensional scrolling for tables); ids and codes in it still break. */
+.table-wrap th,
+.table-wrap td {
+  overflow-wrap: normal;
+}
 table {
   border-collapse: collapse;
   width: 100%;
