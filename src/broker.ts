@@ -44,22 +44,14 @@ import { createStateStore, type StateStore } from './consent/state-store.js';
 import {
   createHomeAppAdminSignIn,
   createHomeAppEntraTokens,
-  HomeAppCredentialInvalid,
   homeAppCredentialProblem,
-  loadHomeAppCredential,
 } from './credentials/home-app.js';
 import { createTenantRoutingEntra } from './credentials/tenant-app.js';
 import { createConsoleSessions, type ConsoleSessions } from './console/sessions.js';
 import { createHttpsWebhookSender, type WebhookSender } from './adapters/webhooks/https-sender.js';
-import { createWebhookStore, type WebhookEventType, type WebhookStore } from './webhooks/store.js';
+import { createWebhookStore, type WebhookStore } from './webhooks/store.js';
 import type { TargetPolicy } from './webhooks/target.js';
-import {
-  deliverEndpoint,
-  emitWebhookEvent,
-  notifyingAuditLog,
-  notifyingTenantStore,
-  type WebhookDeps,
-} from './webhooks/webhooks.js';
+import { notifyingAuditLog, notifyingTenantStore, webhookEmitter } from './webhooks/webhooks.js';
 import {
   bundleApps,
   bundleCredentials,
@@ -74,7 +66,8 @@ import {
   expiringBundleCredentials,
 } from './credentials/expiry.js';
 import { createBrokerKeys, type BrokerKeys } from './keys/broker-keys.js';
-import { createHealthCheck, type DependencyProbe, type HealthReport } from './health/health.js';
+import { keyVaultProbe } from './health/key-vault-probe.js';
+import { createHealthCheck, type HealthReport } from './health/health.js';
 import { loadProfiles, type Profiles } from './profiles/profiles.js';
 import { createStaffAuthenticator, type StaffAuthenticator } from './support/staff-auth.js';
 import { applyProof } from './tenants/consent-watch.js';
@@ -205,17 +198,9 @@ export async function createBroker(config: Config): Promise<Broker> {
   const journal = createChangeJournal(tables);
   const rawTenants = createTenantStore(tables);
   // Webhook events (src/webhooks/webhooks.ts) from the writes and audit entries that are events; the queue is
-  // the broker's own (below), bound once it exists.
-  const webhookTarget: { deps?: WebhookDeps } = {};
-  const emit = async (type: WebhookEventType, subject: string | null, data: Record<string, unknown>) => {
-    const deps = webhookTarget.deps;
-    if (!deps) return;
-    for (const id of await emitWebhookEvent(deps, type, { subject, data }))
-      void deliverEndpoint(deps, id).catch(() => undefined);
-  };
-  const emitFailed = (err: unknown) =>
-    console.warn(`webhooks: an event could not be queued (${err instanceof Error ? err.name : 'error'})`);
-  const tenants = notifyingTenantStore(journaledTenantStore(rawTenants, journal), emit, emitFailed);
+  // the broker's own, bound once it exists (below).
+  const events = webhookEmitter();
+  const tenants = notifyingTenantStore(journaledTenantStore(rawTenants, journal), events.emit, events.failed);
   // Each bundle's app (the home app first), or a tenant's own app where it brought one
   // (src/credentials/bundle-apps.ts, src/credentials/tenant-app.ts).
   const apps = bundleApps(profiles, config);
@@ -279,7 +264,11 @@ export async function createBroker(config: Config): Promise<Broker> {
   });
   const rawAppliances = createApplianceStore(tables);
   const appliances = journaledApplianceStore(rawAppliances, journal);
-  const audit = notifyingAuditLog(countingConsentOutcomes(createAuditLog(tables), metrics), emit, emitFailed);
+  const audit = notifyingAuditLog(
+    countingConsentOutcomes(createAuditLog(tables), metrics),
+    events.emit,
+    events.failed,
+  );
   // Usage counters change nothing the token endpoint caches: written past the journal.
   const usageHours = createUsageHours(tables);
   const usage = createUsageRecorder({
@@ -436,50 +425,6 @@ export async function createBroker(config: Config): Promise<Broker> {
         (p) => p !== undefined,
       ),
   };
-  webhookTarget.deps = broker;
+  events.bind(broker);
   return broker;
-}
-
-/**
- * Key Vault is up when the broker can authenticate and read: where an app's credential lives there (the home
- * app's, each other bundle's app's), it must exist and be usable (an operator who named a missing secret, or
- * stored a certificate as PKCS#12, sees it here, not at the first consent).
- */
-function keyVaultProbe(apps: BundleApps, secrets: SecretStore): DependencyProbe {
-  const inVault = apps.all.filter((a) => a.credential.kind === 'keyVault');
-  return {
-    name: 'keyVault',
-    probe: async () => {
-      if (inVault.length === 0) {
-        await secrets.get('broker-health-probe');
-        return;
-      }
-      // One read each: missing, or unusable as stored (an expired one is the expiry watch's to report).
-      await Promise.all(
-        inVault.map((app) =>
-          loadHomeAppCredential(app.credential, secrets).catch((err: unknown) => {
-            if (!(err instanceof HomeAppCredentialInvalid)) throw err;
-            if (err.problem === 'missing')
-              throw app.bundle.home ? new HomeAppCredentialMissing() : new BundleAppCredentialMissing();
-            if (err.problem !== 'expired') throw err;
-          }),
-        ),
-      );
-    },
-  };
-}
-
-/** A bundle app's Key Vault secret (BUNDLE_<NAME>_CREDENTIAL_NAME) does not exist. */
-class BundleAppCredentialMissing extends Error {
-  constructor() {
-    super('The Key Vault secret named by a BUNDLE_<NAME>_CREDENTIAL_NAME setting does not exist.');
-    this.name = 'BundleAppCredentialMissing';
-  }
-}
-
-class HomeAppCredentialMissing extends Error {
-  constructor() {
-    super('The Key Vault secret named by HOME_APP_CREDENTIAL_NAME does not exist.');
-    this.name = 'HomeAppCredentialMissing';
-  }
 }

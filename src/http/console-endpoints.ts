@@ -45,13 +45,13 @@ import {
   consoleOverviewPage,
   consoleRefusalPage,
   consoleSignedOutPage,
-  consoleTenantPage,
   consoleTenantsPage,
-  consoleWebhooksPage,
   type ConsoleFrame,
   type ConsoleRefusalPage,
 } from './pages/console-pages.js';
 import { errorPageFor, pageReply } from './pages/index.js';
+import { consoleTenantPage } from './pages/console-tenant-page.js';
+import { consoleWebhooksPage } from './pages/console-webhooks-page.js';
 import type { HttpReply, HttpRequestLike } from './types.js';
 
 export interface ConsoleHttpDeps extends ConsoleSignInDeps, OverviewDeps {

@@ -339,3 +339,29 @@ export function notifyingTenantStore(
     },
   };
 }
+
+/**
+ * The emitter the broker's stores and audit log are built with before the broker (and so the queue) exists:
+ * events before `bind` are none (nothing happens before the broker is made); after it, each is queued and its
+ * endpoints' delivery started in the background.
+ */
+export function webhookEmitter(): {
+  emit: (type: WebhookEventType, subject: string | null, data: Record<string, unknown>) => Promise<void>;
+  failed: (err: unknown) => void;
+  bind: (deps: WebhookDeps) => void;
+} {
+  let bound: WebhookDeps | undefined;
+  return {
+    async emit(type, subject, data) {
+      const deps = bound;
+      if (!deps) return;
+      for (const id of await emitWebhookEvent(deps, type, { subject, data }))
+        void deliverEndpoint(deps, id).catch(() => undefined);
+    },
+    failed: (err) =>
+      console.warn(`webhooks: an event could not be queued (${err instanceof Error ? err.name : 'error'})`),
+    bind(deps) {
+      bound = deps;
+    },
+  };
+}

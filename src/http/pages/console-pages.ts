@@ -1,16 +1,13 @@
 /**
  * The support console's pages (issue 22), server-rendered like the consent pages: plain data in, a Page out, no
  * script at all (the document's CSP allows none), every value escaped by `html`. Each signed-in page has the same
- * header: where one is (Overview, Tenants), who is signed in with which role, and a sign-out form carrying the
- * session's CSRF token. No secret or token is ever part of a page.
+ * header (`frame`): where one is (Overview, Tenants, Webhooks), who is signed in with which role, and a sign-out
+ * form carrying the session's CSRF token. No secret or token is ever part of a page. A tenant's page is
+ * console-tenant-page.ts, the webhooks page console-webhooks-page.ts, the actions console-action-pages.ts.
  * @module
  */
-import type { AuditEntry } from '../../audit/audit-log.js';
-import type { Appliance } from '../../appliances/appliance-store.js';
 import type { MailboxGrant } from '../../grants/grant-store.js';
-import type { WebhookDelivery, WebhookEndpoint } from '../../webhooks/store.js';
 import type { TenantRecord, TenantStatus } from '../../tenants/tenant-store.js';
-import { applianceActions, tenantActions } from './console-action-pages.js';
 import { barChart, type Bar } from './console-chart.js';
 import type { Page } from './document.js';
 import { html, joinHtml, type SafeHtml } from './html.js';
@@ -32,10 +29,10 @@ export const STATUS_WORDS: Readonly<Record<TenantStatus, string>> = {
   offboarded: 'Offboarded',
 };
 
-const statusClass = (s: TenantStatus) =>
+export const statusClass = (s: TenantStatus) =>
   s === 'active' ? 'status-ok' : s === 'pending_verification' ? 'status-wait' : 'status-error';
 
-function frame(
+export function frame(
   f: ConsoleFrame,
   current: 'overview' | 'tenants' | 'tenant' | 'webhooks',
   body: SafeHtml,
@@ -55,7 +52,7 @@ function frame(
     ${body}`;
 }
 
-const when = (iso: string | null | undefined) =>
+export const when = (iso: string | null | undefined) =>
   iso
     ? html`<time datetime="${iso}"
         >${iso
@@ -65,7 +62,7 @@ const when = (iso: string | null | undefined) =>
       >`
     : html`never`;
 
-const tenantLink = (t: Pick<TenantRecord, 'tenantId' | 'displayName'>) =>
+export const tenantLink = (t: Pick<TenantRecord, 'tenantId' | 'displayName'>) =>
   html`<a href="/console/tenants/${t.tenantId}">${t.displayName ?? t.tenantId}</a>`;
 
 export interface OverviewInput {
@@ -278,174 +275,6 @@ export function consoleTenantsPage(input: TenantsInput): Page {
   };
 }
 
-export interface TenantInput {
-  readonly frame: ConsoleFrame;
-  readonly tenant: TenantRecord;
-  readonly appliances: readonly Appliance[];
-  readonly grants: readonly MailboxGrant[];
-  /** The tenant's audit entries, newest first. */
-  readonly audit: readonly AuditEntry[];
-  /** With several bundles: what each bundle app was granted. */
-  readonly bundles?: readonly {
-    readonly bundle: string;
-    readonly grantedRoles: Readonly<Record<string, readonly string[]>>;
-  }[];
-}
-
-export function consoleTenantPage(input: TenantInput): Page {
-  const t = input.tenant;
-  const roles = Object.entries(t.grantedRoles);
-  const missing = Object.entries(t.missingRoles);
-  const facts = html`<dl class="facts">
-    <dt>Tenant id</dt>
-    <dd><code>${t.tenantId}</code></dd>
-    <dt>Customer references</dt>
-    <dd>${t.customerRefs.join(', ') || 'none'}</dd>
-    <dt>Verified domains</dt>
-    <dd>${t.verifiedDomains.join(', ') || 'none recorded'}</dd>
-    <dt>Consented</dt>
-    <dd>${when(t.consentedAt)}${t.consentedBy ? html` by ${t.consentedBy.displayName}` : ''}</dd>
-    <dt>Profiles</dt>
-    <dd>${t.profiles.join(', ') || 'none'}</dd>
-    <dt>Last token</dt>
-    <dd>${when(t.lastTokenAt)}</dd>
-    <dt>App credential</dt>
-    <dd>
-      ${
-        t.appCredential
-          ? html`the tenant's own app <code>${t.appCredential.clientId}</code>, ends
-              ${when(t.appCredential.expiresOn)}`
-          : "the home app (the vendor's)"
-      }
-    </dd>
-  </dl>`;
-  const status = html`<div class="status ${statusClass(t.status)}">
-    <p><span class="status-label">${STATUS_WORDS[t.status]}</span></p>
-    ${
-      t.lastError
-        ? html`<p>${t.lastError.message} <code>${t.lastError.code}</code> (${when(t.lastError.at)})</p>
-            ${t.lastError.remediation ? html`<p>What to do: ${t.lastError.remediation}</p>` : ''}`
-        : ''
-    }
-    ${
-      t.verification
-        ? html`<p>
-            Verification attempt ${t.verification.attempts + 1}, next at ${when(t.verification.nextCheckAt)}.
-          </p>`
-        : ''
-    }
-  </div>`;
-  const granted = roles.length
-    ? html`<ul>
-        ${joinHtml(roles.map(([scope, values]) => html`<li><code>${scope}</code>: ${values.join(', ') || 'nothing'}</li>`))}
-      </ul>`
-    : html`<p>Nothing recorded.</p>`;
-  const perBundle = input.bundles?.length
-    ? html`<h3>Per bundle app</h3>
-        <ul>
-          ${joinHtml(
-            input.bundles.map(
-              (b) =>
-                html`<li>
-                  ${b.bundle}:
-                  ${
-                    Object.entries(b.grantedRoles)
-                      .map(([scope, values]) => `${scope} ${values.join(', ') || 'nothing'}`)
-                      .join('; ') || 'nothing'
-                  }
-                </li>`,
-            ),
-          )}
-        </ul>`
-    : '';
-  const missingList = missing.length
-    ? html`<ul>
-        ${joinHtml(missing.map(([profile, values]) => html`<li>${profile}: ${values.join(', ')}</li>`))}
-      </ul>`
-    : html`<p>Nothing missing.</p>`;
-  const appliances = input.appliances.length
-    ? html`<div class="table-wrap">
-        <table>
-          <caption class="visually-hidden">
-            Appliances
-          </caption>
-          <thead>
-            <tr>
-              <th scope="col">Client id</th>
-              <th scope="col">Status</th>
-              <th scope="col">Profiles</th>
-              <th scope="col">Last seen</th>
-              <th scope="col">Tokens</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${joinHtml(
-              input.appliances.map(
-                (a) =>
-                  html`<tr>
-                    <th scope="row"><code>${a.clientId}</code></th>
-                    <td>${a.status}</td>
-                    <td>${a.profiles.join(', ')}</td>
-                    <td>${when(a.lastSeenAt)}</td>
-                    <td>${a.tokenCount}</td>
-                    <td>${applianceActions(input.frame, a)}</td>
-                  </tr>`,
-              ),
-            )}
-          </tbody>
-        </table>
-      </div>`
-    : html`<p>No appliance.</p>`;
-  const grants = input.grants.length
-    ? html`<ul>
-        ${joinHtml(
-          input.grants.map(
-            (g) =>
-              html`<li>
-                ${g.mailbox ?? g.user?.userPrincipalName ?? 'any user'} —
-                ${g.status}${g.error ? html`: ${g.error.message}` : ''}
-                <span class="note">(appliance <code>${g.applianceId}</code>, ${g.profiles.join(', ')})</span>
-              </li>`,
-          ),
-        )}
-      </ul>`
-    : html`<p>No mailbox grant.</p>`;
-  const audit = input.audit.length
-    ? html`<ol class="timeline" reversed>
-        ${joinHtml(
-          input.audit.map(
-            (e) =>
-              html`<li>
-                ${when(e.at)} <code>${e.action}</code> by
-                ${e.actor.name ?? e.actor.id}${e.outcome !== 'success' ? html` (${e.outcome})` : ''}
-              </li>`,
-          ),
-        )}
-      </ol>`
-    : html`<p>No audit record.</p>`;
-  return {
-    status: 200,
-    wide: true,
-    title: t.displayName ?? t.tenantId,
-    body: frame(
-      input.frame,
-      'tenant',
-      html`${status}${facts}
-        <h2>Granted</h2>
-        ${granted}${perBundle}
-        <h2>Missing</h2>
-        ${missingList}
-        <h2>Appliances</h2>
-        ${appliances}
-        <h2>Mailbox grants</h2>
-        ${grants}
-        <h2>Audit timeline</h2>
-        ${audit} ${t.status === 'offboarded' ? '' : tenantActions(input.frame, t)}`,
-    ),
-  };
-}
-
 /** Why the console refused, for its refusal page. */
 export type ConsoleRefusalPage =
   'stateInvalid' | 'signInFailed' | 'otherTenant' | 'noRole' | 'needsAdmin' | 'csrf' | 'notFound';
@@ -501,81 +330,5 @@ export function consoleSignedOutPage(): Page {
     title: 'Signed out',
     body: html`<p>You have left the support console. Your session has ended on every device.</p>
       <p class="actions"><a class="button" href="/console/signin">Sign in again</a></p>`,
-  };
-}
-
-export interface WebhooksInput {
-  readonly frame: ConsoleFrame;
-  readonly endpoints: readonly {
-    readonly endpoint: WebhookEndpoint;
-    /** Newest first. */
-    readonly deliveries: readonly WebhookDelivery[];
-  }[];
-}
-
-/** The webhook endpoints, a disabled one shown as such, and each one's delivery log. */
-export function consoleWebhooksPage(input: WebhooksInput): Page {
-  const sections = input.endpoints.map(({ endpoint: e, deliveries }) => {
-    const rows = joinHtml(
-      deliveries.map(
-        (d) =>
-          html`<tr>
-            <td>${when(d.createdAt)}</td>
-            <td><code>${d.type}</code></td>
-            <td>${d.status}</td>
-            <td>${d.attempts}</td>
-            <td>${d.lastStatus ?? ''} ${d.lastError ?? ''}</td>
-          </tr>`,
-      ),
-    );
-    return html`<section>
-      <h2><code>${e.url}</code></h2>
-      <p class="status ${e.status === 'active' ? 'status-ok' : 'status-error'}">
-        <span class="status-label">${e.status === 'active' ? 'Active' : 'Disabled'}</span>
-        ${
-          e.status === 'disabled'
-            ? html` since ${when(e.disabledAt)}: a delivery failed for a whole day
-                (${e.lastError ?? 'no answer'}). Enable it with
-                <code>POST /api/webhooks/${e.id}/enable</code> once the receiver works.`
-            : ''
-        }
-      </p>
-      <p>Events: ${e.events.join(', ')}. Registered ${when(e.createdAt)} by ${e.createdBy}.</p>
-      ${
-        deliveries.length
-          ? html`<div class="table-wrap">
-              <table>
-                <caption class="visually-hidden">
-                  Deliveries to ${e.url}
-                </caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Event at</th>
-                    <th scope="col">Type</th>
-                    <th scope="col">Delivery</th>
-                    <th scope="col">Attempts</th>
-                    <th scope="col">Last answer</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  ${rows}
-                </tbody>
-              </table>
-            </div>`
-          : html`<p>Nothing sent yet.</p>`
-      }
-    </section>`;
-  });
-  return {
-    status: 200,
-    wide: true,
-    title: 'Webhooks',
-    body: frame(
-      input.frame,
-      'webhooks',
-      sections.length
-        ? joinHtml(sections)
-        : html`<p>No webhook endpoint. Register one with <code>POST /api/webhooks</code> (Broker.Admin).</p>`,
-    ),
   };
 }
